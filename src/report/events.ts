@@ -1,0 +1,168 @@
+// The one event stream. The engine emits; writers (terminal, plain log,
+// per-job log files, JSON, JUnit, HTML) consume. Nothing else prints.
+
+export type JobStatus = "passed" | "failed" | "aborted" | "skipped";
+
+/** What a script is doing: Spread's verbs. */
+export type Phase = "allocate" | "prepare" | "execute" | "restore" | "debug" | "discard" | "artifacts";
+
+/** `project`, `backend`, `suite` or `task`: at which level a hook script runs. */
+export type Level = "project" | "backend" | "suite" | "task";
+
+interface Base {
+  /** Milliseconds since the epoch. */
+  readonly time: number;
+}
+
+export interface RunStarted extends Base {
+  readonly type: "run-started";
+  readonly runId: string;
+  readonly dir: string;
+  readonly seed: number;
+  readonly jobs: number;
+  readonly workers: number;
+}
+
+export interface HostAllocated extends Base {
+  readonly type: "host-allocated";
+  readonly host: string;
+  readonly backend: string;
+  readonly system: string;
+  readonly address: string;
+}
+
+export interface HostDiscarded extends Base {
+  readonly type: "host-discarded";
+  readonly host: string;
+  readonly reason?: string;
+}
+
+export interface JobStarted extends Base {
+  readonly type: "job-started";
+  readonly job: string;
+  /** Hosts running the job (one for a single-host job). */
+  readonly hosts: readonly string[];
+  /** 1-based position among executed jobs, and the total. */
+  readonly seq: number;
+  readonly total: number;
+}
+
+export interface HookStarted extends Base {
+  readonly type: "hook-started";
+  /** The job name, or for project/backend/suite hooks the context string (`backend:system[:suite]`). */
+  readonly job: string;
+  readonly context: string;
+  readonly level: Level;
+  readonly phase: Phase;
+  readonly host: string;
+}
+
+export interface Output extends Base {
+  readonly type: "output";
+  readonly job: string;
+  readonly context: string;
+  readonly phase: Phase;
+  readonly host: string;
+  readonly stream: "stdout" | "stderr";
+  /** One line, without its newline. */
+  readonly line: string;
+}
+
+export interface TimeoutWarning extends Base {
+  readonly type: "timeout-warning";
+  readonly job: string;
+  readonly context: string;
+  readonly phase: Phase;
+  readonly host: string;
+  readonly afterMs: number;
+  /** What the script printed since the last warning. */
+  readonly output: string;
+}
+
+export interface HookFinished extends Base {
+  readonly type: "hook-finished";
+  readonly job: string;
+  readonly context: string;
+  readonly level: Level;
+  readonly phase: Phase;
+  readonly host: string;
+  /** Exit status; null when killed by a signal or a timeout. */
+  readonly exitCode: number | null;
+  readonly killedBy?: "timeout" | "interrupt" | "signal";
+  readonly durationMs: number;
+  /** The script's combined output (for failure reports). */
+  readonly output: string;
+  readonly logPath?: string;
+}
+
+export interface JobFinished extends Base {
+  readonly type: "job-finished";
+  readonly job: string;
+  readonly status: JobStatus;
+  readonly durationMs: number;
+  readonly reason?: string;
+}
+
+export interface WorkerBroken extends Base {
+  readonly type: "worker-broken";
+  readonly host: string;
+  readonly reason: string;
+}
+
+export interface RunFinished extends Base {
+  readonly type: "run-finished";
+  readonly passed: readonly string[];
+  readonly failed: readonly string[];
+  readonly aborted: readonly string[];
+  /** Hook-level failures: `prepare project (local:debian)`, `restore suite ...`. */
+  readonly failedHooks: readonly string[];
+  readonly durationMs: number;
+  readonly interrupted: boolean;
+}
+
+export interface Message extends Base {
+  readonly type: "message";
+  readonly level: "info" | "warn" | "error" | "debug";
+  readonly text: string;
+}
+
+export type TroupeEvent =
+  | RunStarted
+  | HostAllocated
+  | HostDiscarded
+  | JobStarted
+  | HookStarted
+  | Output
+  | TimeoutWarning
+  | HookFinished
+  | JobFinished
+  | WorkerBroken
+  | RunFinished
+  | Message;
+
+/** Distributive Omit, so that `emit({type: ..., ...})` type-checks per variant. */
+export type EventInput = TroupeEvent extends infer E ? (E extends TroupeEvent ? Omit<E, "time"> : never) : never;
+
+export type Listener = (event: TroupeEvent) => void;
+
+/** A synchronous fan-out of events to writers. */
+export class EventStream {
+  private readonly listeners: Listener[] = [];
+
+  on(listener: Listener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  emit(event: EventInput): void {
+    const full = { ...event, time: Date.now() } as TroupeEvent;
+    for (const l of this.listeners) l(full);
+  }
+
+  message(level: Message["level"], text: string): void {
+    this.emit({ type: "message", level, text });
+  }
+}
