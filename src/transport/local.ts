@@ -1,0 +1,130 @@
+// The transport of hosts that are processes on this machine (local backend,
+// and the orchestrator side of tests). Each script runs in its own process
+// group so that a kill reaches everything it started.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import * as tar from "tar";
+import type { ExecOptions, ExecResult, Transport } from "./transport.js";
+
+/** After the script exits, how long to wait for stdio held open by its background children. */
+const STDIO_GRACE_MS = 2000;
+/** After SIGTERM to the group, how long before SIGKILL. */
+const KILL_GRACE_MS = 1000;
+
+export interface LocalTransportOptions {
+  readonly label: string;
+  /** Base environment of every script (defaults to this process's). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The shell (defaults to /bin/sh). */
+  readonly shell?: string;
+}
+
+export class LocalTransport implements Transport {
+  readonly label: string;
+  private readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  private readonly shell: string;
+  private readonly running = new Set<ChildProcess>();
+
+  constructor(options: LocalTransportOptions) {
+    this.label = options.label;
+    this.baseEnv = options.env ?? process.env;
+    this.shell = options.shell ?? "/bin/sh";
+  }
+
+  exec(options: ExecOptions): Promise<ExecResult> {
+    const env = { ...this.baseEnv, ...options.env };
+    const child = spawn(this.shell, ["-c", options.script], {
+      cwd: options.cwd,
+      env,
+      detached: true, // a process group of its own, so that kill reaches the whole tree
+      stdio: options.interactive ? "inherit" : ["pipe", "pipe", "pipe"],
+    });
+    this.running.add(child);
+    return new Promise<ExecResult>((resolve, reject) => {
+      let exited: ExecResult | undefined;
+      let settled = false;
+      let graceTimer: NodeJS.Timeout | undefined;
+      const finish = (result: ExecResult): void => {
+        if (settled) return;
+        settled = true;
+        if (graceTimer) clearTimeout(graceTimer);
+        options.signal?.removeEventListener("abort", onAbort);
+        this.running.delete(child);
+        resolve(result);
+      };
+      const onAbort = (): void => killGroup(child);
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener("abort", onAbort, { once: true });
+
+      child.on("error", (err) => {
+        if (settled) return;
+        settled = true;
+        this.running.delete(child);
+        reject(err);
+      });
+      child.on("exit", (code, signal) => {
+        exited = { exitCode: code, signal };
+        if (options.interactive) return finish(exited);
+        // Background children may hold stdout open; don't wait on them forever.
+        graceTimer = setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          if (exited) finish(exited);
+        }, STDIO_GRACE_MS);
+        graceTimer.unref();
+      });
+      child.on("close", (code, signal) => finish(exited ?? { exitCode: code, signal }));
+
+      if (!options.interactive) {
+        if (options.onStdout) child.stdout?.on("data", options.onStdout);
+        else child.stdout?.resume();
+        if (options.onStderr) child.stderr?.on("data", options.onStderr);
+        else child.stderr?.resume();
+        feedStdin(child, options.stdin);
+      }
+    });
+  }
+
+  async put(archive: Readable, dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await pipeline(archive, tar.x({ cwd: dir, preserveOwner: false }));
+  }
+
+  async get(dir: string, paths: readonly string[]): Promise<Readable> {
+    return tar.c({ cwd: dir, gzip: true, portable: true }, [...paths]) as unknown as Readable;
+  }
+
+  async close(): Promise<void> {
+    for (const child of this.running) killGroup(child);
+    this.running.clear();
+  }
+}
+
+function feedStdin(child: ChildProcess, stdin: ExecOptions["stdin"]): void {
+  const sink = child.stdin;
+  if (!sink) return;
+  sink.on("error", () => {
+    /* the script may exit without reading its input */
+  });
+  if (stdin === undefined) sink.end();
+  else if (typeof stdin === "string" || Buffer.isBuffer(stdin)) sink.end(stdin);
+  else stdin.pipe(sink);
+}
+
+/** SIGTERM the child's process group, then SIGKILL it if anything is left. */
+export function killGroup(child: ChildProcess): void {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  const signalGroup = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  signalGroup("SIGTERM");
+  setTimeout(() => signalGroup("SIGKILL"), KILL_GRACE_MS).unref();
+}

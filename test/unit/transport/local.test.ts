@@ -1,0 +1,75 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LocalTransport } from "../../../src/transport/local.js";
+
+/** Alive and not a zombie waiting for its reaper. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+const t = new LocalTransport({ label: "local-1" });
+
+function collect(): { chunks: Buffer[]; text: () => string; on: (b: Buffer) => void } {
+  const chunks: Buffer[] = [];
+  return { chunks, text: () => Buffer.concat(chunks).toString(), on: (b) => chunks.push(b) };
+}
+
+test("exec streams output, sets env and cwd, returns the exit status", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "troupe-lt-"));
+  const out = collect();
+  const err = collect();
+  const r = await t.exec({
+    script: 'echo "$GREETING from $(pwd)"; echo oops >&2; exit 3',
+    env: { GREETING: "hello" },
+    cwd: dir,
+    onStdout: out.on,
+    onStderr: err.on,
+  });
+  assert.deepEqual(r, { exitCode: 3, signal: null });
+  assert.equal(out.text(), `hello from ${dir}\n`);
+  assert.equal(err.text(), "oops\n");
+});
+
+test("exec feeds stdin", async () => {
+  const out = collect();
+  await t.exec({ script: "tr a-z A-Z", stdin: "shout\n", onStdout: out.on });
+  assert.equal(out.text(), "SHOUT\n");
+});
+
+test("abort kills the whole process group, background children included", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "troupe-lt-"));
+  const ac = new AbortController();
+  const p = t.exec({ script: `sleep 100 & echo $! > ${dir}/child; wait`, signal: ac.signal });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await readFile(join(dir, "child"), "utf8")).trim()) break;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const childPid = Number((await readFile(join(dir, "child"), "utf8")).trim());
+  ac.abort();
+  const r = await p;
+  assert.equal(r.exitCode, null);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(isAlive(childPid), false, `background child ${childPid} survived the kill`);
+});
+
+test("put and get move tar streams", async () => {
+  const src = await mkdtemp(join(tmpdir(), "troupe-lt-"));
+  const dst = await mkdtemp(join(tmpdir(), "troupe-lt-"));
+  await mkdir(join(src, "sub"));
+  await writeFile(join(src, "sub", "f.txt"), "content");
+  await t.put(await t.get(src, ["sub"]), join(dst, "new"));
+  assert.equal(await readFile(join(dst, "new", "sub", "f.txt"), "utf8"), "content");
+});
