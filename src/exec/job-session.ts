@@ -1,0 +1,29 @@
+// The contract between the scheduler (exec/) and the sync service (sync/).
+// When every host of a job is allocated, the engine opens a session for the
+// job; the session gives each host the environment it needs to reach the sync
+// service (troupe-ctl on PATH, ...), learns about host failures (poison), and
+// is closed when the job ends.
+
+import type { Host } from "../backends/backend.js";
+import type { Job } from "../model/job.js";
+
+/** One host of a job, in its role. Single-host jobs have one, with role "". */
+export interface HostAssignment {
+  readonly host: Host;
+  readonly role: string;
+  /** 1-based index within the role. */
+  readonly index: number;
+  /** The name other hosts use for it in this job: `server`, `client-1`, `client-2`. */
+  readonly name: string;
+}
+
+export interface JobSession {
+  /** Extra environment for scripts on this host (TROUPE_CTL_*, PATH additions, ports, ...). */
+  env(assignment: HostAssignment): Readonly<Record<string, string>>;
+  /** A host failed, timed out or lost its connection: poison every wait of the job. */
+  hostFailed(assignment: HostAssignment, reason: string): void;
+  /** The job is over (passed or not): stop control sessions, drop state. */
+  close(): Promise<void>;
+}
+
+export type JobSessionFactory = (job: Job, hosts: readonly HostAssignment[], signal: AbortSignal) => Promise<JobSession>;
