@@ -31,6 +31,22 @@ export interface HostAllocated extends Base {
   readonly address: string;
 }
 
+/**
+ * A step in bringing a host up or down, before it is done, so that writers can
+ * print Spread's progress lines (`Allocating backend:system...`, `Connecting
+ * to ...`, `Sending project content to ...`, `Discarding ...`). Optional:
+ * writers also cope when only host-allocated / host-discarded are emitted.
+ */
+export interface HostStep extends Base {
+  readonly type: "host-step";
+  readonly step: "allocating" | "connecting" | "sending" | "reusing" | "discarding";
+  readonly backend: string;
+  readonly system: string;
+  /** The host's name; absent while allocating (it has none yet). */
+  readonly host?: string;
+  readonly address?: string;
+}
+
 export interface HostDiscarded extends Base {
   readonly type: "host-discarded";
   readonly host: string;
@@ -128,6 +144,7 @@ export interface Message extends Base {
 
 export type TroupeEvent =
   | RunStarted
+  | HostStep
   | HostAllocated
   | HostDiscarded
   | JobStarted
