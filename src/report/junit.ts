@@ -1,0 +1,210 @@
+// JUnit XML from a run.json, for Jenkins, GitLab and GitHub test reports.
+//
+// - one <testsuite> per troupe suite on one system: name `backend:system:suite/`;
+// - one <testcase> per job: classname `backend.system.suite` (dots inside
+//   each part become `_`, so that Jenkins, which splits classnames at dots,
+//   shows package `backend.system` and class `suite`), name the task within
+//   its suite plus `:variant` and `#sample` (`hello:v1`);
+// - a failed job has <failure message=REASON type=PHASE> holding the failing
+//   scripts' output; a multi-host job has one testcase whose message names
+//   the failing hosts, with each host's details in <system-out>;
+// - an aborted or skipped job has <skipped message=REASON/>;
+// - a failed suite, backend or project hook (which aborts jobs without being
+//   one) is a testcase of its own, `suite prepare on HOST`, so it is seen;
+// - times are seconds with millisecond precision.
+//
+// toJUnit is pure, so a report can be made again from any run.json.
+
+import { writeFileAtomic } from "./atomic.js";
+import { formatElapsed, seconds } from "./format.js";
+import { parseJobName } from "./names.js";
+import type { HookJson, JobJson, RunJson } from "./run-json.js";
+import { escapeText, openTag } from "./xml.js";
+
+interface Case {
+  readonly classname: string;
+  readonly name: string;
+  readonly timeMs: number;
+  readonly startTime?: string;
+  readonly failure?: { readonly message: string; readonly type: string; readonly body: string };
+  readonly skipped?: string;
+  readonly out: string;
+}
+
+function classPart(s: string): string {
+  return s.replace(/\/+$/, "").replace(/\./g, "_");
+}
+
+function classname(backend: string, system: string, suite: string): string {
+  return [backend, system, suite].filter((p) => p !== "").map(classPart).join(".");
+}
+
+/** `hello:v1#2` for `tests/main/hello:v1#2` in suite `tests/main/`. */
+function caseName(job: JobJson): string {
+  const task = job.suite && job.task.startsWith(job.suite) ? job.task.slice(job.suite.length) : job.task;
+  return task + (job.variant ? `:${job.variant}` : "") + (job.sample > 1 || /#\d+$/.test(job.name) ? `#${job.sample}` : "");
+}
+
+function failed(h: HookJson): boolean {
+  return h.status === "failed";
+}
+
+function hookLine(h: HookJson): string {
+  const result =
+    h.status === "running"
+      ? "did not finish"
+      : h.killedBy === "timeout"
+        ? "kill-timeout reached"
+        : h.killedBy
+          ? `killed (${h.killedBy})`
+          : `exit status ${h.exitCode}`;
+  const log = h.logPath ? `, log ${h.logPath}` : "";
+  return `${h.level === "task" ? "" : h.level + " "}${h.phase} on ${h.host || "-"}: ${result} in ${formatElapsed(h.durationMs)}${log}`;
+}
+
+function failureBody(hooks: readonly HookJson[]): string {
+  const bad = hooks.filter(failed);
+  if (bad.length === 1) return bad[0]!.output ?? "";
+  return bad.map((h) => `----- ${h.phase} on ${h.host} -----\n${h.output ?? ""}`).join("\n");
+}
+
+function jobCase(job: JobJson): Case {
+  const multi = job.hosts.length > 1;
+  const lines = [`job: ${job.name}`, `status: ${job.status} in ${formatElapsed(job.durationMs)}`];
+  if (job.dir) lines.push(`logs: ${job.dir}/`);
+  if (job.reason) lines.push(`reason: ${job.reason}`);
+  if (job.hosts.length > 0) {
+    lines.push("hosts:");
+    for (const h of job.hosts) {
+      const exit = h.exitCode === null ? "" : `, exit status ${h.exitCode}`;
+      const log = h.logPath ? `, log ${h.logPath}` : "";
+      lines.push(`  ${h.name}: ${h.status}${exit}, ${formatElapsed(h.durationMs)}${log}`);
+    }
+  }
+  if (job.hooks.length > 0) {
+    lines.push("scripts:");
+    for (const h of job.hooks) lines.push(`  ${hookLine(h)}`);
+  }
+  const base = {
+    classname: classname(job.backend, job.system, job.suite),
+    name: caseName(job),
+    timeMs: job.durationMs,
+    ...(job.startTime ? { startTime: job.startTime } : {}),
+    out: lines.join("\n"),
+  };
+  if (job.status === "failed") {
+    const bad = job.hooks.filter(failed);
+    const hosts = [...new Set(bad.map((h) => h.host))];
+    if (multi && hosts.length === 0) {
+      for (const h of job.hosts) if (h.status === "failed") hosts.push(h.name);
+    }
+    const reason = job.reason ?? "failed";
+    const message = multi && hosts.length > 0 ? `failed on ${hosts.join(", ")}: ${reason}` : reason;
+    const body = failureBody(job.hooks) || reason;
+    return { ...base, failure: { message, type: bad[0]?.phase ?? "failure", body } };
+  }
+  if (job.status === "aborted" || job.status === "skipped") {
+    return { ...base, skipped: job.reason ?? job.status };
+  }
+  return base;
+}
+
+/** The suite key (`backend:system:suite/` or `backend:system`) and classname of a run-level hook. */
+function hookPlace(h: HookJson): { key: string; classname: string } {
+  const [backend = "", system = "", ...rest] = h.context.split(":");
+  const suite = h.level === "suite" ? rest.join(":") : "";
+  return { key: h.level === "suite" ? h.context : `${backend}:${system}`, classname: classname(backend, system, suite) };
+}
+
+function hookCase(h: HookJson, cls: string): Case {
+  return {
+    classname: cls,
+    name: `${h.level} ${h.phase} on ${h.host || "-"}`,
+    timeMs: h.durationMs,
+    startTime: h.startTime,
+    failure: {
+      message: `${h.level} ${h.phase} failed on ${h.host || "-"} (${h.context})`,
+      type: h.phase,
+      body: h.output ?? "",
+    },
+    out: hookLine(h),
+  };
+}
+
+/** JUnit timestamps have no zone and no fraction: `2016-06-02T12:34:56` (UTC). */
+function stamp(iso: string | undefined): string | undefined {
+  return iso ? iso.slice(0, 19) : undefined;
+}
+
+function renderCase(c: Case): string {
+  const attrs = { classname: c.classname, name: c.name, time: seconds(c.timeMs) };
+  let s = `    ${openTag("testcase", attrs)}\n`;
+  if (c.failure) {
+    s += `      ${openTag("failure", { message: c.failure.message, type: c.failure.type })}${escapeText(c.failure.body)}</failure>\n`;
+  }
+  if (c.skipped !== undefined) s += `      ${openTag("skipped", { message: c.skipped }, true)}\n`;
+  if (c.out) s += `      <system-out>${escapeText(c.out)}</system-out>\n`;
+  return s + "    </testcase>\n";
+}
+
+/** The JUnit XML document for a run. */
+export function toJUnit(run: RunJson): string {
+  const suites = new Map<string, Case[]>();
+  const add = (key: string, c: Case): void => {
+    const list = suites.get(key);
+    if (list) list.push(c);
+    else suites.set(key, [c]);
+  };
+  for (const job of run.jobs) {
+    const p = job.backend ? job : { ...job, ...parseJobName(job.name) };
+    add(`${p.backend}:${p.system}:${p.suite}`, jobCase(p));
+  }
+  for (const h of run.hooks) {
+    if (!failed(h)) continue;
+    const place = hookPlace(h);
+    add(place.key, hookCase(h, place.classname));
+  }
+
+  let tests = 0;
+  let failures = 0;
+  let skipped = 0;
+  let totalMs = 0;
+  let body = "";
+  for (const key of [...suites.keys()].sort()) {
+    const cases = [...suites.get(key)!].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const f = cases.filter((c) => c.failure).length;
+    const s = cases.filter((c) => c.skipped !== undefined).length;
+    const ms = cases.reduce((sum, c) => sum + c.timeMs, 0);
+    const starts = cases.map((c) => c.startTime).filter((t): t is string => t !== undefined).sort();
+    tests += cases.length;
+    failures += f;
+    skipped += s;
+    totalMs += ms;
+    body += `  ${openTag("testsuite", {
+      name: key,
+      tests: cases.length,
+      failures: f,
+      errors: 0,
+      skipped: s,
+      time: seconds(ms),
+      timestamp: stamp(starts[0] ?? run.startTime),
+    })}\n`;
+    for (const c of cases) body += renderCase(c);
+    body += "  </testsuite>\n";
+  }
+  const head = openTag("testsuites", {
+    name: run.runId ? `troupe run ${run.runId}` : "troupe",
+    tests,
+    failures,
+    errors: 0,
+    skipped,
+    time: seconds(run.durationMs || totalMs),
+    timestamp: stamp(run.startTime),
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${head}\n${body}</testsuites>\n`;
+}
+
+/** Write the JUnit XML of `run` to `file` (atomically). */
+export async function writeJUnit(run: RunJson, file: string): Promise<void> {
+  await writeFileAtomic(file, toJUnit(run));
+}

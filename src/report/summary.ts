@@ -1,0 +1,89 @@
+// The end-of-run summary, in Spread's shape (spread/runner.go, stats.log):
+//
+//   Successful tasks: 3
+//   Aborted tasks: 1
+//   Failed tasks: 1
+//       - local:debian-12:tests/main/hello
+//   Failed suite prepare: 1
+//       - local:debian-12:tests/other/
+//
+// The first two lines always appear; each failure category only when it is
+// not empty, in Spread's order, names sorted. Names are Spread's: the job name
+// without its `#sample` for tasks, `backend:system:suite/` for suites,
+// `backend:system:BACKEND` for backends and `backend:system:project` for the
+// project.
+
+import type { Level, Phase } from "./events.js";
+import { summaryName } from "./names.js";
+
+/** A failed hook, as the summary counts it. */
+export interface HookFailure {
+  readonly level: Level;
+  /** Only prepare and restore failures have a summary line, as in Spread. */
+  readonly phase: Phase;
+  /** The job name (task level) or the context string (`backend:system[:suite/]`). */
+  readonly name: string;
+}
+
+export interface SummaryInput {
+  readonly passed: readonly string[];
+  readonly failed: readonly string[];
+  readonly aborted: readonly string[];
+  readonly hookFailures: readonly HookFailure[];
+}
+
+const CATEGORIES: readonly { level: Level; phase: Phase; title: string }[] = [
+  { level: "task", phase: "prepare", title: "Failed task prepare" },
+  { level: "task", phase: "restore", title: "Failed task restore" },
+  { level: "suite", phase: "prepare", title: "Failed suite prepare" },
+  { level: "suite", phase: "restore", title: "Failed suite restore" },
+  { level: "backend", phase: "prepare", title: "Failed backend prepare" },
+  { level: "backend", phase: "restore", title: "Failed backend restore" },
+  { level: "project", phase: "prepare", title: "Failed project prepare" },
+  { level: "project", phase: "restore", title: "Failed project restore" },
+];
+
+/** The name Spread lists for a failed hook at `level`. */
+export function hookSummaryName(f: HookFailure): string {
+  switch (f.level) {
+    case "task":
+      return summaryName(f.name);
+    case "suite":
+      return f.name;
+    case "backend": {
+      const backend = f.name.split(":")[0] ?? f.name;
+      return `${contextOf(f.name)}:${backend}`;
+    }
+    case "project":
+      return `${contextOf(f.name)}:project`;
+  }
+}
+
+/** `backend:system` out of a context string or job name. */
+function contextOf(name: string): string {
+  return name.split(":").slice(0, 2).join(":");
+}
+
+const DASH = "\n    - ";
+
+function names(title: string, list: readonly string[]): string | undefined {
+  if (list.length === 0) return undefined;
+  const sorted = [...list].sort();
+  return `${title}: ${sorted.length}${DASH}${sorted.join(DASH)}`;
+}
+
+/**
+ * The summary as log entries: each entry is printed with one time prefix; a
+ * category's names follow on their own lines, indented with `    - `.
+ */
+export function formatSummary(s: SummaryInput): string[] {
+  const out: string[] = [`Successful tasks: ${s.passed.length}`, `Aborted tasks: ${s.aborted.length}`];
+  const failed = names("Failed tasks", s.failed.map(summaryName));
+  if (failed) out.push(failed);
+  for (const c of CATEGORIES) {
+    const list = s.hookFailures.filter((f) => f.level === c.level && f.phase === c.phase).map(hookSummaryName);
+    const entry = names(c.title, list);
+    if (entry) out.push(entry);
+  }
+  return out;
+}
