@@ -105,6 +105,8 @@ export interface HookFinished extends Base {
   /** Exit status; null when killed by a signal or a timeout. */
   readonly exitCode: number | null;
   readonly killedBy?: "timeout" | "interrupt" | "signal";
+  /** Why the hook failed, in one line: ERROR's message, `kill-timeout reached`, `exit status 1`... */
+  readonly error?: string;
   readonly durationMs: number;
   /** The script's combined output (for failure reports). */
   readonly output: string;
