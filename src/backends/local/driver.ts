@@ -1,0 +1,81 @@
+// The local backend: hosts are processes on this machine, run as the current
+// user. Each worker gets its own copy of the project inside the run's
+// directory, `<runDir>/hosts/<host>/project`, which is what Spread's `path`
+// (SPREAD_PATH, TROUPE_PATH) means on this backend. No reboot.
+
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Backend, System } from "../../model/project.js";
+import { LocalTransport } from "../../transport/local.js";
+import { TroupeError } from "../../util/errors.js";
+import type { BackendContext, BackendDriver, Host } from "../backend.js";
+
+export interface LocalDriverOptions {
+  /** The shell scripts run with (default /bin/sh). */
+  readonly shell?: string;
+  /** Keep each host's project copy when it is discarded (default: removed). */
+  readonly keepCopies?: boolean;
+}
+
+/** A directory-safe host name: `ubuntu-24.04` stays, anything odd becomes `-`. */
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[.-]+/, "") || "host";
+}
+
+export function createLocalDriver(backend: Backend, ctx: BackendContext, options: LocalDriverOptions = {}): BackendDriver {
+  const open = new Map<string, Host>();
+  const hostsDir = resolve(ctx.runDir, "hosts");
+
+  /** Claim `<runDir>/hosts/<name>` atomically: the name is unique in the run even across backends. */
+  async function claimName(system: System, index: number): Promise<{ name: string; dir: string }> {
+    await mkdir(hostsDir, { recursive: true });
+    const base = safeName(`${system.name}-${index}`);
+    const tries = [base, safeName(`${backend.name}-${system.name}-${index}`)];
+    for (let n = 2; tries.length < 100; n++) tries.push(`${base}-${n}`);
+    for (const name of tries) {
+      const dir = join(hostsDir, name);
+      try {
+        await mkdir(dir);
+        return { name, dir };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+    }
+    throw new TroupeError("E_BACKEND", `${backend.name}: cannot find a free host name for ${system.name} in ${hostsDir}`);
+  }
+
+  return {
+    type: "local",
+
+    async allocate(system: System, index: number): Promise<Host> {
+      if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+      const { name, dir } = await claimName(system, index);
+      const projectPath = join(dir, "project");
+      await mkdir(projectPath, { recursive: true });
+      const transport = new LocalTransport({ label: name, ...(options.shell ? { shell: options.shell } : {}) });
+      const host: Host = {
+        name,
+        address: "127.0.0.1",
+        backend: backend.name,
+        system: system.name,
+        transport,
+        projectPath,
+        data: { dir },
+      };
+      open.set(name, host);
+      return host;
+    },
+
+    async discard(host: Host): Promise<void> {
+      open.delete(host.name);
+      await host.transport.close();
+      if (!options.keepCopies) await rm(host.projectPath, { recursive: true, force: true });
+    },
+
+    async close(): Promise<void> {
+      const hosts = [...open.values()];
+      open.clear();
+      await Promise.all(hosts.map((h) => h.transport.close()));
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// What runJobs takes and gives back.
+
+import type { BackendDriver, Host } from "../backends/backend.js";
+import type { Job } from "../model/job.js";
+import type { Backend } from "../model/project.js";
+import type { EventStream } from "../report/events.js";
+import type { JobSessionFactory } from "./job-session.js";
+
+/** Spread's debugging flags. */
+export interface RunModes {
+  /** -shell: an interactive shell instead of each task's execute script (the task then counts as passed). */
+  readonly shell: boolean;
+  /** -shell-before: a shell before each execute script. */
+  readonly shellBefore: boolean;
+  /** -shell-after: a shell after each execute script, and after any failing script. */
+  readonly shellAfter: boolean;
+  /** -debug: a shell at the point of any failure, with the script's environment. */
+  readonly debug: boolean;
+  /** -abend: at the first failure on a worker, stop it without running any restore script. */
+  readonly abend: boolean;
+  /** -restore: run only restore scripts (no prepare, no execute). */
+  readonly restore: boolean;
+}
+
+export interface RunOptions {
+  /** The jobs, in run order (plan's orderForRun, already seeded). */
+  readonly jobs: readonly Job[];
+  /** The run's results directory; local hosts keep their copies under `<runDir>/hosts/`. */
+  readonly runDir: string;
+  /** For run-started; defaults to the last part of runDir. */
+  readonly runId?: string;
+  /** For run-started: the seed the order came from. */
+  readonly seed?: number;
+  readonly events: EventStream;
+  /** The driver of a backend (one per backend; the engine asks once per backend). */
+  driverFor(backend: Backend): BackendDriver;
+  /** Put the project on a freshly allocated host, at host.projectPath. */
+  pushProject(host: Host): Promise<void>;
+  /** After execute (passed or not), once per host of the job. */
+  fetchArtifacts?(job: Job, host: Host): Promise<void>;
+  /** Opens the sync service for each job (multi-host jobs above all). */
+  readonly jobSession?: JobSessionFactory;
+  /** Run each task this many more times, stopping at its first failure (Spread's -repeat). */
+  readonly repeat?: number;
+  readonly modes?: Partial<RunModes>;
+  /** First interrupt: stop scheduling, kill scripts, run restores, discard hosts. */
+  readonly signal?: AbortSignal;
+  /** Second interrupt: also skip restores; hosts are still discarded. */
+  readonly hardSignal?: AbortSignal;
+  /** How many hosts may be allocating at once (default 16). */
+  readonly allocateConcurrency?: number;
+}
+
+export interface RunOutcome {
+  /** Job names, sorted. */
+  readonly passed: readonly string[];
+  readonly failed: readonly string[];
+  readonly aborted: readonly string[];
+  /** Hook-level failures: `prepare project (local:debian)`, `restore task (local:debian:tests/a)`. */
+  readonly failedHooks: readonly string[];
+  readonly interrupted: boolean;
+  /** Nothing failed and nothing was aborted (Spread's "successful run"). */
+  readonly success: boolean;
+  readonly durationMs: number;
+}

@@ -1,0 +1,136 @@
+// The text every hook script runs as: Spread's prelude (spread/client.go,
+// runPart) rewritten for a plain POSIX sh, since hosts need not have bash.
+//
+//   set -eu; cd DIR; helper functions; DEBIAN_*; PATH;
+//   engine variables (SPREAD_*, TROUPE_*, sync env) as literals;
+//   the job's environment, in order, as shell text evaluated on the host
+//   (so values may use earlier ones and `$(...)`);
+//   set -x (after the variables, so secrets are not traced);
+//   ( SCRIPT ) < /dev/null
+
+import type { EnvVar } from "../model/job.js";
+import { isVarName, shQuote } from "./shell-quote.js";
+
+/** The exit status REBOOT, ERROR and FATAL leave with; the last stdout line says which. */
+export const MARKER_EXIT = 213;
+
+const STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin";
+
+const REBOOT_FN = `REBOOT() { { set +xu; } 2>/dev/null; [ -z "\${1:-}" ] && echo '<REBOOT>' || echo "<REBOOT $1>"; exit ${MARKER_EXIT}; }`;
+const ERROR_FN = `ERROR() { { set +xu; } 2>/dev/null; [ -z "\${1:-}" ] && echo '<ERROR>' || echo "<ERROR $*>"; exit ${MARKER_EXIT}; }`;
+const FATAL_FN = `FATAL() { { set +xu; } 2>/dev/null; [ -z "\${1:-}" ] && echo '<FATAL>' || echo "<FATAL $*>"; exit ${MARKER_EXIT}; }`;
+// Subshell bodies, so that `set +xu` and the variables stay inside.
+const MATCH_FN =
+  `MATCH() ( { set +xu; } 2>/dev/null; [ $# -gt 0 ] || { echo "error: missing regexp argument"; exit 1; }; ` +
+  `troupe_stdin="$(cat)"; printf '%s\\n' "$troupe_stdin" | grep -q -E "$@" || { res=$?; ` +
+  `printf 'grep error: pattern not found, got:\\n%s\\n' "$troupe_stdin" >&2; ` +
+  `if [ "$res" != 1 ]; then echo "unexpected grep exit status: $res"; fi; exit 1; }; )`;
+const NOMATCH_FN =
+  `NOMATCH() ( { set +xu; } 2>/dev/null; [ $# -gt 0 ] || { echo "error: missing regexp argument"; exit 1; }; ` +
+  `troupe_stdin="$(cat)"; if printf '%s\\n' "$troupe_stdin" | grep -q -E "$@"; then ` +
+  `printf "NOMATCH pattern='%s' found in:\\n%s\\n" "$*" "$troupe_stdin" >&2; exit 1; fi; )`;
+
+/** Helper functions, in the order Spread defines them. */
+export const HELPER_FUNCTIONS: readonly string[] = [REBOOT_FN, ERROR_FN, FATAL_FN, MATCH_FN, NOMATCH_FN];
+
+export type VarList = readonly (readonly [string, string])[];
+
+export interface ScriptSpec {
+  /** The user's script; blank scripts are not run at all by the engine. */
+  readonly script: string;
+  /** Working directory on the host. */
+  readonly dir?: string;
+  /**
+   * Values the engine owns (SPREAD_*, TROUPE_*, what the sync session adds),
+   * exported literally. `PATH` here is a list of directories put in front.
+   */
+  readonly vars?: VarList | Readonly<Record<string, string>>;
+  /** The job's environment, evaluated in order on the host; keys also in `vars` are left out. */
+  readonly environment?: readonly EnvVar[];
+  /** Trace commands (`set -x`), as Spread runs every hook; default true. */
+  readonly trace?: boolean;
+}
+
+function varList(vars: ScriptSpec["vars"]): VarList {
+  if (!vars) return [];
+  return Array.isArray(vars) ? (vars as VarList) : Object.entries(vars as Record<string, string>);
+}
+
+/** `export K=V` as Spread writes it: quoted values stay as written, others go in double quotes. */
+export function exportLine(key: string, value: string): string {
+  if (value.length === 0 || value[0] === '"' || value[0] === "'") return `export ${key}=${value}\n`;
+  return `export ${key}="${value}"\n`;
+}
+
+/** Everything but the script: directory, functions and variables. */
+function header(spec: Omit<ScriptSpec, "script" | "trace">, functions: boolean): string {
+  let out = "";
+  if (spec.dir) out += `cd ${shQuote(spec.dir)}\n`;
+  if (functions) for (const fn of HELPER_FUNCTIONS) out += fn + "\n";
+  out += "export DEBIAN_FRONTEND=noninteractive\n";
+  out += "export DEBIAN_PRIORITY=critical\n";
+  // Spread sets a fixed PATH for root on remote machines; here the current
+  // PATH is kept in front so that local hosts keep the user's tools.
+  out += `export PATH="\${PATH:+$PATH:}${STANDARD_PATH}"\n`;
+  const vars = varList(spec.vars);
+  const owned = new Set<string>();
+  for (const [key, value] of vars) {
+    owned.add(key);
+    if (!isVarName(key)) continue;
+    if (key === "PATH") {
+      const dirs = value.split(":").filter((d) => d !== "" && d !== "$PATH" && d !== "${PATH}");
+      if (dirs.length > 0) out += `export PATH=${shQuote(dirs.join(":"))}:"$PATH"\n`;
+      continue;
+    }
+    out += `export ${key}=${shQuote(value)}\n`;
+  }
+  for (const { key, value } of spec.environment ?? []) {
+    if (owned.has(key)) continue;
+    out += exportLine(key, value);
+  }
+  return out;
+}
+
+/** The full text of a hook script, ready for `sh -c`. */
+export function buildScript(spec: ScriptSpec): string {
+  let out = "set -eu\n";
+  out += header(spec, true);
+  if (spec.trace ?? true) out += "set -x\n";
+  // The script's stdin is /dev/null, as in Spread: nothing may read the script itself.
+  out += `\n(\n${spec.script.trim()}\n) < /dev/null\n`;
+  return out;
+}
+
+/**
+ * An interactive shell at the same point, with the same environment (the
+ * shell, shell-before, shell-after and debug modes). bash when the host has
+ * it, sh otherwise; the functions and variables come from an rc file.
+ */
+export function buildShellScript(spec: Omit<ScriptSpec, "script" | "trace">): string {
+  const rcBody =
+    header({ ...spec, dir: "" }, true) +
+    `if [ -n "\${BASH_VERSION:-}" ]; then PS1='$SPREAD_BACKEND:$SPREAD_SYSTEM \${PWD/#$SPREAD_PATH/...}# '; ` +
+    `else PS1="\${SPREAD_BACKEND:-troupe}:\${SPREAD_SYSTEM:-} # "; fi\n`;
+  let out = "set -eu\n";
+  if (spec.dir) out += `cd ${shQuote(spec.dir)}\n`;
+  out += `troupe_rc="\${TMPDIR:-/tmp}/troupe-shell.$$"\n`;
+  out += `cat > "$troupe_rc" <<'TROUPE_RC_END'\n${rcBody}TROUPE_RC_END\n`;
+  out += `trap 'rm -f "$troupe_rc"' EXIT\n`;
+  out += `if command -v bash >/dev/null 2>&1; then bash --rcfile "$troupe_rc" -i || true; else ENV="$troupe_rc" sh -i || true; fi\n`;
+  return out;
+}
+
+export interface Marker {
+  readonly kind: "REBOOT" | "ERROR" | "FATAL";
+  readonly arg: string;
+}
+
+/** The REBOOT/ERROR/FATAL marker on the last line of a script's stdout, if any. */
+export function parseMarker(stdout: string): Marker | undefined {
+  const lines = stdout.trim().split("\n");
+  const m = /^<([A-Z_]+)(?: (.*))?>$/.exec(lines[lines.length - 1] ?? "");
+  if (!m) return undefined;
+  const kind = m[1];
+  if (kind !== "REBOOT" && kind !== "ERROR" && kind !== "FATAL") return undefined;
+  return { kind, arg: m[2] ?? "" };
+}
