@@ -1,0 +1,128 @@
+// `suites:` into the model, reading each suite's task directories as Spread
+// does: every direct subdirectory of the suite directory (symlinks followed)
+// that holds a task.yaml is a task; a subdirectory without one is skipped.
+
+import { readdir, stat } from "node:fs/promises";
+import { join, relative } from "node:path";
+import type { Suite, Task } from "../model/project.js";
+import { checkSystemList } from "./build-backends.js";
+import { loadTask } from "./build-task.js";
+import { cascadingOf, entriesOf, fieldPositions, hooksOf, keyPosAt, validateAt, type FileCtx } from "./entity.js";
+import { checkDeltaList } from "./lists.js";
+import { VALID_SUITE } from "./names.js";
+import { suiteSchema } from "./schema/project.js";
+
+export interface SuiteContext {
+  readonly ctx: FileCtx;
+  /** The project directory (after reroot). */
+  readonly projectDir: string;
+  /** How to show a path in problems. */
+  readonly show: (absolute: string) => string;
+}
+
+export async function buildSuites(sc: SuiteContext, suites: Record<string, unknown> | undefined): Promise<Suite[]> {
+  const { ctx } = sc;
+  const entries = entriesOf(suites);
+  if (entries.length === 0) {
+    ctx.problems.add(
+      "E_PROJECT",
+      suites === undefined ? { file: ctx.file, line: 1, col: 1 } : keyPosAt(ctx, ["suites"]),
+      suites === undefined ? undefined : ["suites"],
+      "the project has no suites; add one, e.g.\nsuites:\n  tests/:\n    summary: what these tests check",
+    );
+    return [];
+  }
+  const built = await Promise.all(entries.map(([name, value]) => buildSuite(sc, name, value)));
+  return built.filter((s): s is Suite => s !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+async function buildSuite(sc: SuiteContext, name: string, value: unknown): Promise<Suite | undefined> {
+  const { ctx } = sc;
+  const path = ["suites", name];
+  const pos = keyPosAt(ctx, path);
+  let ok = true;
+  if (!name.endsWith("/")) {
+    ok = false;
+    ctx.problems.add("E_PROJECT", pos, path, `suite name must end with '/': write '${name}/:'`);
+  } else if (!VALID_SUITE.test(name)) {
+    ok = false;
+    ctx.problems.add(
+      "E_SCHEMA",
+      pos,
+      path,
+      `invalid suite name '${name}'; a suite is a relative directory of lowercase names separated by '/', ending with '/' (e.g. tests/main/)`,
+    );
+  }
+  const data = validateAt(ctx, suiteSchema, value ?? {}, path);
+  if (!data) return undefined;
+  if (!data.summary?.trim()) {
+    ctx.problems.add("E_SCHEMA", pos, path, "missing summary:; describe the suite in one line");
+  }
+  checkSystemList(ctx, [...path, "systems"], data.systems);
+  checkDeltaList("backends", data.backends, { file: ctx.file, root: ctx.root, path: [...path, "backends"] }, ctx.problems);
+  const cascading = cascadingOf(ctx, path, data);
+  const suiteName = name.replace(/^\/+|\/+$/g, "") + "/";
+  const dir = join(sc.projectDir, suiteName.slice(0, -1));
+  const tasks = ok ? await loadTasks(sc, suiteName, dir, pos, path) : [];
+  return {
+    name: suiteName,
+    dir,
+    summary: data.summary?.trim(),
+    systems: data.systems,
+    backends: data.backends,
+    ...hooksOf(data),
+    ...cascading,
+    pos,
+    where: fieldPositions(ctx, path),
+    tasks,
+  };
+}
+
+async function loadTasks(
+  sc: SuiteContext,
+  suite: string,
+  dir: string,
+  pos: Suite["pos"],
+  path: readonly string[],
+): Promise<Task[]> {
+  const { ctx } = sc;
+  let names: string[];
+  try {
+    const info = await stat(dir);
+    if (!info.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
+    names = await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "does not exist" : code === "ENOTDIR" ? "is not a directory" : `cannot be read (${code ?? "error"})`;
+    ctx.problems.add("E_PROJECT", pos, path, `suite directory ${sc.show(dir)} ${why}; create it or fix the suite's name`);
+    return [];
+  }
+  names.sort();
+  const tasks = await mapLimited(names, 32, async (dirName) => {
+      const taskDir = join(dir, dirName);
+      const file = join(taskDir, "task.yaml");
+      const [dirInfo, fileInfo] = await Promise.all([stat(taskDir).catch(() => undefined), stat(file).catch(() => undefined)]);
+      if (!dirInfo?.isDirectory() || !fileInfo) return undefined;
+      return loadTask({ suite, dirName, dir: taskDir, file, shownFile: sc.show(file) }, ctx.flavour, ctx.problems);
+  });
+  return tasks.filter((t): t is Task => t !== undefined);
+}
+
+export function showPath(cwd: string, absolute: string): string {
+  const rel = relative(cwd, absolute);
+  return rel === "" || rel.startsWith("..") || rel.startsWith("/") ? absolute : rel;
+}
+
+/** `Promise.all(items.map(fn))` with at most `limit` calls in flight (a suite may hold thousands of tasks). */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,194 @@
+// One task.yaml into a Task: Spread's fields plus troupe's multi-host `hosts:`
+// and per-role scripts (`execute/server`, `prepare/client`, ...).
+
+import { readFile } from "node:fs/promises";
+import type { HostRole, Task } from "../model/project.js";
+import { checkSystemList } from "./build-backends.js";
+import { cascadingOf, entriesOf, fieldPositions, keyPosAt, posAt, validateAt, type FileCtx, type Flavour } from "./entity.js";
+import { checkDuplicateKeys } from "./duplicates.js";
+import { checkDeltaList } from "./lists.js";
+import { NAME_HELP, ROLE_SCRIPT_KEY, VALID_ROLE, VALID_TASK } from "./names.js";
+import type { Problems } from "./problems.js";
+import { roleScriptSchema, taskSchema, type TaskData } from "./schema/task.js";
+import { parseYaml, toPlain } from "./yaml-positions.js";
+
+export interface TaskSource {
+  /** The suite's name, with its trailing slash. */
+  readonly suite: string;
+  /** The task directory's name inside the suite. */
+  readonly dirName: string;
+  /** Absolute path of the task directory. */
+  readonly dir: string;
+  /** task.yaml as shown in problems. */
+  readonly shownFile: string;
+  /** Absolute path of task.yaml. */
+  readonly file: string;
+}
+
+export async function loadTask(src: TaskSource, flavour: Flavour, problems: Problems): Promise<Task | undefined> {
+  let text: string;
+  try {
+    text = await readFile(src.file, "utf8");
+  } catch (e) {
+    problems.add("E_PROJECT", { file: src.shownFile, line: 1, col: 1 }, undefined, `cannot read task.yaml: ${(e as Error).message}`);
+    return undefined;
+  }
+  const parsed = parseYaml(text, src.shownFile);
+  if (parsed.problems.length > 0 && parsed.root === undefined) {
+    problems.addAll("E_YAML", parsed.problems);
+    return undefined;
+  }
+  problems.addAll("E_SCHEMA", parsed.problems);
+  const ctx: FileCtx = { file: src.shownFile, root: parsed.root, flavour, problems };
+  checkDuplicateKeys(ctx);
+  return buildTask(ctx, src);
+}
+
+function buildTask(ctx: FileCtx, src: TaskSource): Task | undefined {
+  const filePos = { file: ctx.file, line: 1, col: 1 };
+  const name = src.suite + src.dirName;
+  if (!VALID_TASK.test(name)) {
+    ctx.problems.add("E_SCHEMA", filePos, undefined, `invalid task name '${name}' (from its directory's name); ${NAME_HELP}`);
+  }
+  const plain = toPlain(ctx.root) ?? {};
+  const { rest, roleScripts } = splitRoleScripts(plain);
+  const data = validateAt(ctx, taskSchema, rest, []);
+  const scripts = readRoleScripts(ctx, roleScripts);
+  if (!data) return undefined;
+  if (!data.summary?.trim()) {
+    ctx.problems.add("E_SCHEMA", filePos, undefined, "missing summary:; describe what the task checks in one line");
+  }
+  checkArtifacts(ctx, data.artifacts);
+  checkSystemList(ctx, ["systems"], data.systems);
+  checkDeltaList("backends", data.backends, { file: ctx.file, root: ctx.root, path: ["backends"] }, ctx.problems);
+  const hosts = buildHosts(ctx, data);
+  checkRoleScripts(ctx, scripts, hosts);
+  return {
+    name,
+    suite: src.suite,
+    dir: src.dir,
+    summary: data.summary?.trim(),
+    details: data.details?.trim(),
+    systems: data.systems,
+    backends: data.backends,
+    // Spread: no samples (or 0) means one.
+    samples: data.samples && data.samples > 0 ? data.samples : 1,
+    prepare: data.prepare,
+    restore: data.restore,
+    execute: data.execute,
+    debug: data.debug,
+    roleScripts: groupRoleScripts(scripts),
+    artifacts: data.artifacts ?? [],
+    ...(hosts ? { hosts } : {}),
+    ...cascadingOf(ctx, [], data),
+    pos: filePos,
+    where: fieldPositions(ctx, []),
+  };
+}
+
+interface RoleScript {
+  readonly key: string;
+  readonly hook: string;
+  readonly role: string;
+  readonly script: string;
+}
+
+function splitRoleScripts(plain: unknown): { rest: unknown; roleScripts: [string, unknown][] } {
+  if (!plain || typeof plain !== "object" || Array.isArray(plain)) return { rest: plain, roleScripts: [] };
+  const rest: Record<string, unknown> = {};
+  const roleScripts: [string, unknown][] = [];
+  for (const [key, value] of Object.entries(plain)) {
+    if (ROLE_SCRIPT_KEY.test(key)) roleScripts.push([key, value]);
+    else Object.defineProperty(rest, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return { rest, roleScripts };
+}
+
+function readRoleScripts(ctx: FileCtx, entries: [string, unknown][]): RoleScript[] {
+  const out: RoleScript[] = [];
+  for (const [key, value] of entries) {
+    const m = ROLE_SCRIPT_KEY.exec(key);
+    if (!m) continue;
+    const [, hook = "", role = ""] = m;
+    if (!VALID_ROLE.test(role)) {
+      ctx.problems.add(
+        "E_SCHEMA",
+        keyPosAt(ctx, [key]),
+        [key],
+        `invalid role name '${role}'; roles are lowercase words such as server, client or db-primary`,
+      );
+      continue;
+    }
+    const script = value === undefined ? "" : validateAt(ctx, roleScriptSchema, value, [key]);
+    if (script === undefined) continue;
+    out.push({ key, hook, role, script });
+  }
+  return out;
+}
+
+function buildHosts(ctx: FileCtx, data: TaskData): HostRole[] | undefined {
+  if (data.hosts === undefined) return undefined;
+  const roles: HostRole[] = [];
+  for (const [role, value] of entriesOf(data.hosts)) {
+    const pos = keyPosAt(ctx, ["hosts", role]);
+    if (!VALID_ROLE.test(role)) {
+      ctx.problems.add(
+        "E_SCHEMA",
+        pos,
+        ["hosts", role],
+        `invalid role name '${role}'; roles are lowercase words such as server, client or db-primary`,
+      );
+      continue;
+    }
+    const spec = (value ?? {}) as { count?: number; system?: string };
+    const system = spec.system?.trim();
+    roles.push({ name: role, count: spec.count ?? 1, ...(system ? { system } : {}), pos });
+  }
+  if (roles.length === 0 && entriesOf(data.hosts).length === 0) {
+    ctx.problems.add(
+      "E_SCHEMA",
+      posAt(ctx, ["hosts"]),
+      ["hosts"],
+      "hosts: lists no roles; name each role with its count, e.g. hosts: {server: {}, client: {count: 2}}",
+    );
+  }
+  return roles;
+}
+
+function checkRoleScripts(ctx: FileCtx, scripts: readonly RoleScript[], hosts: readonly HostRole[] | undefined): void {
+  const roles = new Set((hosts ?? []).map((r) => r.name));
+  for (const s of scripts) {
+    if (roles.has(s.role)) continue;
+    const known = hosts && hosts.length > 0 ? `hosts: lists ${[...roles].join(", ")}` : "this task has no hosts: section";
+    ctx.problems.add(
+      "E_PROJECT",
+      keyPosAt(ctx, [s.key]),
+      [s.key],
+      `'${s.key}' is a script for role '${s.role}', but ${known}; add ${s.role} to hosts: or fix the key`,
+    );
+  }
+}
+
+function groupRoleScripts(scripts: readonly RoleScript[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const s of scripts) (out[s.hook] ??= {})[s.role] = s.script;
+  return out;
+}
+
+function checkArtifacts(ctx: FileCtx, artifacts: readonly string[] | undefined): void {
+  (artifacts ?? []).forEach((a, i) => {
+    if (isProperArtifact(a)) return;
+    ctx.problems.add(
+      "E_SCHEMA",
+      posAt(ctx, ["artifacts", i]),
+      ["artifacts", i],
+      `improper artifact path '${a}'; write a clean path relative to the task directory (no leading /, no '..', '.' or '//', no trailing /)`,
+    );
+  });
+}
+
+/** Spread's rule: relative, already clean (as Go's filepath.Clean leaves it), not escaping the task directory. */
+function isProperArtifact(path: string): boolean {
+  if (path === "" || path.startsWith("/")) return false;
+  return path.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+}

@@ -1,0 +1,47 @@
+// Durations as Go's time.ParseDuration reads them (Spread's warn-timeout,
+// kill-timeout, halt-timeout), in milliseconds, plus troupe's `-1`: no timeout.
+
+const UNIT_MS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  "\u00b5s": 1e-3, // micro sign
+  "\u03bcs": 1e-3, // Greek mu
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const PART = /^(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
+
+export const DURATION_HELP =
+  "write a number with a unit (ns, us, ms, s, m, h) such as 30s, 10m, 1.5h or 1h30m; 0 for the default, -1 for no timeout";
+
+/** Milliseconds; -1 means no timeout. Undefined when `input` is not a duration. */
+export function parseDuration(input: string | number): number | undefined {
+  if (typeof input === "number") return input === 0 || input === -1 ? input : undefined;
+  let s = input.trim();
+  if (s === "-1") return -1;
+  let sign = 1;
+  if (s.startsWith("-") || s.startsWith("+")) {
+    if (s.startsWith("-")) sign = -1;
+    s = s.slice(1);
+  }
+  if (s === "0") return 0;
+  if (s === "") return undefined;
+  let total = 0;
+  while (s !== "") {
+    const m = PART.exec(s);
+    if (!m) return undefined;
+    const whole = m[1] ?? "";
+    const frac = m[2];
+    if (whole === "" && (frac === undefined || frac === "")) return undefined;
+    const n = Number(`${whole === "" ? "0" : whole}.${frac ?? ""}0`);
+    total += n * (UNIT_MS[m[3] ?? ""] ?? NaN);
+    s = s.slice(m[0].length);
+  }
+  if (!Number.isFinite(total)) return undefined;
+  // Only -1 may be negative: a negative timeout means nothing else.
+  if (sign < 0 && total !== 0) return undefined;
+  return total;
+}

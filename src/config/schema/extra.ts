@@ -1,0 +1,34 @@
+// Keys that only some backend types read. They are accepted everywhere a
+// Spread project may write them and land in `Backend.extra` / `System.extra`
+// under their YAML name. A new backend type that needs its own keys adds them
+// here, so that unknown-key detection keeps working for everything else.
+
+import * as z from "zod";
+import { size, text, textList } from "./common.js";
+
+/** Spread: memory (qemu), plan/location/storage (linode, google, openstack, humbox), account/endpoint/networks/groups (openstack). */
+export const backendExtraFields = {
+  memory: size.optional(),
+  plan: text.optional(),
+  location: text.optional(),
+  storage: size.optional(),
+  account: text.optional(),
+  endpoint: text.optional(),
+  networks: textList.optional(),
+  groups: textList.optional(),
+};
+
+/** Spread: kernel (linode), storage/plan (linode, google), networks/groups (openstack), secure-boot/cpu-family (google), bios (qemu). */
+export const systemExtraFields = {
+  kernel: text.optional(),
+  storage: size.optional(),
+  plan: text.optional(),
+  networks: textList.optional(),
+  groups: textList.optional(),
+  "secure-boot": z.boolean().optional(),
+  bios: text.optional(),
+  "cpu-family": text.optional(),
+};
+
+/** A system without its own value takes the backend's (Spread cascades these four). */
+export const CASCADED_TO_SYSTEMS = ["storage", "plan", "networks", "groups"] as const;

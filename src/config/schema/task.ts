@@ -1,0 +1,43 @@
+// The schema of task.yaml: Spread's task fields plus troupe's `hosts:` for
+// multi-host tasks. Per-role scripts (`execute/server`, ...) have open-ended
+// keys, so the loader takes them out before validating the rest.
+
+import * as z from "zod";
+import { deltaList, environment, integer, manual, priority, script, strict, text, textList, timeoutFields } from "./common.js";
+
+export const hostRoleSchema = strict({
+  count: integer
+    .min(1, { error: "count must be 1 or more: how many hosts play this role" })
+    .optional()
+    .describe("how many hosts play this role (default 1)"),
+  system: text.optional().describe("backend:system or system the role's hosts come from; the job's own by default"),
+});
+
+export const taskSchema = strict({
+  summary: text.optional(),
+  details: text.optional(),
+  systems: deltaList.optional(),
+  backends: deltaList.optional(),
+  variants: deltaList.optional(),
+  environment: environment.optional(),
+  samples: integer
+    .min(0, { error: "samples must not be negative; write how many times to run the task (default 1)" })
+    .optional(),
+  prepare: script.optional(),
+  restore: script.optional(),
+  execute: script.optional(),
+  debug: script.optional(),
+  artifacts: textList.optional(),
+  ...timeoutFields,
+  priority: priority.optional(),
+  manual: manual.optional(),
+  hosts: z
+    .record(z.string(), hostRoleSchema.optional())
+    .optional()
+    .describe("multi-host task: role -> {count, system}; each host runs execute/ROLE (or execute)"),
+});
+
+export type TaskData = z.output<typeof taskSchema>;
+
+/** Role-script values: the same as any script. */
+export const roleScriptSchema = script;
