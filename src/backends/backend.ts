@@ -37,6 +37,12 @@ export interface BackendDriver {
   allocate(system: System, index: number): Promise<Host>;
   /** Release a host; must be safe to call twice and after a failed allocate. */
   discard(host: Host): Promise<void>;
+  /**
+   * How many workers `system` gets, when the backend knows better than the
+   * system's `workers` (an ssh system with a host list: one worker per listed
+   * host). Absent, or undefined: use `system.workers`.
+   */
+  workersFor?(system: System): number | undefined;
   /** Reboot a host (REBOOT in a script); absent where the backend cannot. */
   reboot?(host: Host): Promise<void>;
   /** Release everything this driver may have left behind; for crashes. */
