@@ -79,7 +79,6 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
       break;
     }
     rebootKey = part.marker.arg !== "" ? part.marker.arg : String(reboot + 1);
-    output += "\n";
   }
 
   events.emit({
@@ -90,9 +89,9 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
     ...(outcome.killedBy ? { killedBy: outcome.killedBy } : {}),
     ...(outcome.error !== undefined && !outcome.ok ? { error: outcome.error } : {}),
     durationMs: Date.now() - started,
-    output,
+    output: output.replace(/\n$/, ""),
   });
-  return { ...outcome, output };
+  return { ...outcome, output: output.replace(/\n$/, "") };
 }
 
 interface Part {
@@ -113,14 +112,19 @@ async function runOnce(h: HookRun, rebootKey: string, base: Base, started: numbe
 
   let stdout = "";
   let sinceWarning = "";
+  // Raw text for warnings (partial lines show progress) and for markers;
+  // the hook's whole output is made of complete lines, so that the two
+  // streams never interleave mid-line.
   const take = (text: string, isStdout: boolean): void => {
     if (text === "") return;
-    append(text);
     sinceWarning += text;
     if (isStdout) stdout += text;
   };
   const splitter = (stream: "stdout" | "stderr"): LineSplitter =>
-    new LineSplitter((line) => events.emit({ type: "output", ...base, stream, line }));
+    new LineSplitter((line) => {
+      append(line + "\n");
+      events.emit({ type: "output", ...base, stream, line });
+    });
   const outLines = splitter("stdout");
   const errLines = splitter("stderr");
 
@@ -160,7 +164,7 @@ async function runOnce(h: HookRun, rebootKey: string, base: Base, started: numbe
     take(errLines.end(), false);
     if (killedBy) {
       const note = killedBy === "timeout" ? "kill-timeout reached" : "interrupted";
-      append(`\n<${note}>`);
+      append(`<${note}>\n`);
       return { outcome: { ok: false, exitCode: null, killedBy, error: note, fatal: false, transportError: false } };
     }
     if (result.exitCode === null) {

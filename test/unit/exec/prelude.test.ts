@@ -1,0 +1,150 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { LocalTransport } from "../../../src/transport/local.js";
+import { buildScript, buildShellScript, parseMarker, type ScriptSpec } from "../../../src/exec/prelude.js";
+import { LineSplitter } from "../../../src/exec/line-splitter.js";
+import { effectiveTimeouts } from "../../../src/exec/timeouts.js";
+import { tempDir } from "./builders.js";
+
+const t = new LocalTransport({ label: "prelude" });
+
+async function sh(spec: ScriptSpec, stdin?: string): Promise<{ code: number | null; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const r = await t.exec({
+    script: buildScript(spec),
+    ...(stdin !== undefined ? { stdin } : {}),
+    onStdout: (b) => (out += b.toString()),
+    onStderr: (b) => (err += b.toString()),
+  });
+  return { code: r.exitCode, out, err };
+}
+
+test("MATCH passes on a match and fails printing Spread's message and the input otherwise", async () => {
+  const ok = await sh({ script: "printf 'hello\\nworld\\n' | MATCH 'wor.d'\necho after" });
+  assert.equal(ok.code, 0);
+  assert.equal(ok.out, "after\n");
+
+  const bad = await sh({ script: "printf 'hello\\nworld\\n' | MATCH '^bye$'\necho not-reached" });
+  assert.equal(bad.code, 1);
+  assert.equal(bad.out, "");
+  assert.match(bad.err, /grep error: pattern not found, got:\nhello\nworld\n/);
+});
+
+test("MATCH uses extended regexps and complains without a pattern", async () => {
+  assert.equal((await sh({ script: "echo 'abc123' | MATCH '[a-c]+[0-9]{3}'" })).code, 0);
+  const none = await sh({ script: "echo x | MATCH" });
+  assert.equal(none.code, 1);
+  assert.match(none.out, /error: missing regexp argument/);
+});
+
+test("NOMATCH fails when the pattern is found, naming it and the input", async () => {
+  const ok = await sh({ script: "echo hello | NOMATCH bye\necho fine" });
+  assert.equal(ok.code, 0);
+  assert.equal(ok.out, "fine\n");
+  const bad = await sh({ script: "echo hello | NOMATCH 'h.l'" });
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /NOMATCH pattern='h\.l' found in:\nhello/);
+});
+
+test("ERROR and FATAL leave with status 213 and a marker line carrying the message", async () => {
+  const e = await sh({ script: "echo before\nERROR something broke badly\necho never" });
+  assert.equal(e.code, 213);
+  assert.deepEqual(parseMarker(e.out), { kind: "ERROR", arg: "something broke badly" });
+  assert.doesNotMatch(e.out, /never/);
+
+  const f = await sh({ script: "FATAL machine is toast" });
+  assert.equal(f.code, 213);
+  assert.deepEqual(parseMarker(f.out), { kind: "FATAL", arg: "machine is toast" });
+
+  const r = await sh({ script: "REBOOT after-kernel" });
+  assert.equal(r.code, 213);
+  assert.deepEqual(parseMarker(r.out), { kind: "REBOOT", arg: "after-kernel" });
+  assert.deepEqual(parseMarker((await sh({ script: "REBOOT" })).out), { kind: "REBOOT", arg: "" });
+  assert.equal(parseMarker("<NOTAMARKER x>\n"), undefined);
+  assert.equal(parseMarker("<ERROR x>\nmore\n"), undefined);
+});
+
+test("the environment is evaluated in order: references, $(...), quoted values as written", async () => {
+  const r = await sh({
+    script: 'echo "A=$A"; echo "B=$B"; echo "C=$C"; echo "D=[$D]"; echo "P=$SPREAD_PATH"',
+    vars: [["SPREAD_PATH", "/work/it's here"]],
+    environment: [
+      { key: "A", value: "$(echo one)" },
+      { key: "B", value: "$A-two-${SPREAD_PATH}" },
+      { key: "C", value: "'single $A'" },
+      { key: "D", value: "" },
+      // The engine owns SPREAD_PATH: a planned value does not override the host's.
+      { key: "SPREAD_PATH", value: "/remote/proj" },
+    ],
+  });
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "A=one\nB=one-two-/work/it's here\nC=single $A\nD=[]\nP=/work/it's here\n");
+});
+
+test("set -eu: a failing command or an unset variable stops the script", async () => {
+  const e = await sh({ script: "false\necho not-reached" });
+  assert.equal(e.code, 1);
+  assert.equal(e.out, "");
+  const u = await sh({ script: "echo $NOPE_NOT_SET\necho not-reached" });
+  assert.notEqual(u.code, 0);
+  assert.equal(u.out, "");
+});
+
+test("scripts run in the given directory, traced, with stdin from /dev/null and Spread's fixed variables", async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, "sub dir"));
+  const r = await sh(
+    { script: 'pwd\ncat\necho "$DEBIAN_FRONTEND"\ncase ":$PATH:" in *:/usr/sbin:*) echo path-ok;; esac', dir: join(dir, "sub dir") },
+    "this must not be read\n",
+  );
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, `${join(dir, "sub dir")}\nnoninteractive\npath-ok\n`);
+  assert.match(r.err, /^\+ pwd$/m, "commands are traced");
+  const quiet = await sh({ script: "echo hi", trace: false, vars: [["SECRET", "s3cr3t"]] });
+  assert.equal(quiet.err, "");
+  const traced = await sh({ script: "echo hi", vars: [["SECRET", "s3cr3t"]] });
+  assert.doesNotMatch(traced.err, /s3cr3t/, "variables are exported before tracing starts");
+});
+
+test("PATH from the engine's variables goes in front of the current PATH", async () => {
+  const r = await sh({ script: 'echo "$PATH"', vars: [["PATH", "/opt/troupe/bin:$PATH"]] });
+  assert.match(r.out, /^\/opt\/troupe\/bin:.*\/usr\/bin/);
+});
+
+test("the debugging shell gets the helpers and the environment", async () => {
+  const dir = await tempDir();
+  let out = "";
+  const r = await t.exec({
+    script: buildShellScript({ dir, vars: [["SPREAD_SYSTEM", "sys-1"]], environment: [{ key: "X", value: "$(echo ex)" }] }),
+    stdin: 'echo "$SPREAD_SYSTEM $X $(pwd)"\necho abc | MATCH b && echo matched\nexit\n',
+    onStdout: (b) => (out += b.toString()),
+    onStderr: () => undefined,
+  });
+  assert.equal(r.exitCode, 0);
+  assert.match(out, new RegExp(`sys-1 ex ${dir}\\n`));
+  assert.match(out, /matched/);
+});
+
+test("LineSplitter splits across chunks and multi-byte characters, and flushes the last line", () => {
+  const lines: string[] = [];
+  const s = new LineSplitter((l) => lines.push(l));
+  const bytes = Buffer.from("héllo wo", "utf8");
+  s.push(bytes.subarray(0, 2)); // cuts é in half
+  s.push(bytes.subarray(2));
+  s.push(Buffer.from("rld\r\nsecond\nthi"));
+  assert.deepEqual(lines, ["héllo world", "second"]);
+  s.push(Buffer.from("rd"));
+  s.end();
+  assert.deepEqual(lines, ["héllo world", "second", "third"]);
+});
+
+test("timeouts: 0 and -1 disable; a kill that is a multiple of warn comes a little earlier", () => {
+  assert.deepEqual(effectiveTimeouts({ warn: 0, kill: -1 }), {});
+  assert.deepEqual(effectiveTimeouts({ warn: 300, kill: 700 }), { warnMs: 300, killMs: 700 });
+  assert.deepEqual(effectiveTimeouts({ warn: 300, kill: 600 }), { warnMs: 300, killMs: 450 });
+  assert.deepEqual(effectiveTimeouts({ warn: 300_000, kill: 900_000 }), { warnMs: 300_000, killMs: 899_000 });
+  assert.deepEqual(effectiveTimeouts({ warn: -1, kill: 900_000 }), { killMs: 900_000 });
+});
