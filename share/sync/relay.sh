@@ -1,0 +1,78 @@
+# troupe sync relay: the host end of one job's control session.
+#
+# Started by the orchestrator through the host's transport, with stdin being
+# the orchestrator's answers and stdout going back to it. It makes a control
+# dir with a request FIFO; troupe-ctl callers write request lines into it
+# (each line one atomic write) and `cat` forwards them to stdout untouched.
+# Answers arrive on stdin as `ID CODE TEXT`; each goes to the caller's own
+# FIFO `a.ID`, which the caller created and opened read-write before asking,
+# so writing it (also opened read-write) never blocks, even if the caller has
+# died since. When stdin ends or a signal comes, every caller still waiting
+# is told the relay stopped, and the dir is removed.
+#
+# Needs sh, mkdir, mkfifo, cat, rm, chmod. Env: TROUPE_RELAY_DIR (the control
+# dir), TROUPE_RELAY_PROBE_PORTS (non-empty: report TCP ports in use).
+
+set -u
+D=${TROUPE_RELAY_DIR:?TROUPE_RELAY_DIR is not set}
+umask 077
+rm -rf "$D" 2>/dev/null
+mkdir -p "$D/bin" || {
+	echo "troupe relay: cannot create $D" >&2
+	exit 70
+}
+# @INSTALL@
+chmod 755 "$D/bin/troupe-ctl" || exit 70
+mkfifo "$D/req" || {
+	echo "troupe relay: mkfifo failed in $D" >&2
+	exit 71
+}
+exec 3<>"$D/req"
+printf '%s\n' "$$" >"$D/pid"
+
+if [ -n "${TROUPE_RELAY_PROBE_PORTS:-}" ]; then
+	for f in /proc/net/tcp /proc/net/tcp6; do
+		[ -r "$f" ] || continue
+		while read -r _ l _; do
+			case $l in
+			*:*) printf 'P %s\n' "${l##*:}" ;;
+			esac
+		done <"$f"
+	done
+fi
+
+printf 'H %s\n' "$PATH"
+cat <&3 &
+FWD=$!
+
+STOPPED=
+stop() {
+	[ -z "$STOPPED" ] || return 0
+	STOPPED=1
+	for f in "$D"/a.*; do
+		[ -p "$f" ] && printf '69 the\\ssync\\srelay\\son\\sthis\\shost\\sstopped\n' 1<>"$f" 2>/dev/null
+	done
+	kill "$FWD" 2>/dev/null
+	rm -rf "$D"
+}
+trap 'stop; exit 0' HUP INT TERM
+
+while IFS= read -r line; do
+	id=${line%% *}
+	case $id in
+	'' | *[!0-9.]*) continue ;;
+	esac
+	f=$D/a.$id
+	if [ -p "$f" ]; then
+		if [ ${#line} -gt 3000 ]; then
+			# Large answers are written aside, so that a dead caller's full
+			# FIFO can only ever block that writer, never the relay.
+			(printf '%s\n' "${line#* }" 1<>"$f") &
+		else
+			printf '%s\n' "${line#* }" 1<>"$f"
+		fi
+	else
+		printf 'G %s\n' "$id" >&3
+	fi
+done
+stop

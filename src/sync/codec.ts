@@ -1,0 +1,102 @@
+// The wire format between `troupe-ctl`, the relay and the orchestrator.
+// Plain lines, so that a POSIX shell can write and read them with printf
+// and read, and so that each line a caller writes is one atomic write.
+//
+// Escaping (the same both ways): `\\` backslash, `\n` newline, `\r` carriage
+// return, `\t` tab, `\s` space, `\-` the empty string (a whole token).
+// Anything else stands for itself.
+//
+// Host -> orchestrator (the relay's stdout), one per line:
+//   ID+ BODY       a chunk of request ID; more chunks follow
+//   ID BODY        the last (often only) chunk; the request is complete
+//   C ID           the caller of ID went away (signal): cancel it
+//   G ID           the answer to ID could not be delivered (its FIFO is gone)
+//   P HEXPORT      a local TCP port in use on the host (port probe, at start)
+//   H PATH         the relay is ready; PATH is the host's $PATH
+// A request, once its chunks are joined, is the caller's arguments, each
+// escaped, separated by single spaces. IDs are `PID.SEQ` of the caller.
+//
+// Orchestrator -> host (the relay's stdin):
+//   ID CODE TEXT   the answer: troupe-ctl's exit status and escaped text
+
+export function escapeToken(s: string): string {
+  if (s === "") return "\\-";
+  return s.replace(/[\\\n\r\t ]/g, (c) => ESC[c] as string);
+}
+
+const ESC: Readonly<Record<string, string>> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", " ": "\\s" };
+const UNESC: Readonly<Record<string, string>> = { "\\": "\\", n: "\n", r: "\r", t: "\t", s: " ", "-": "" };
+
+/** Escape an answer's text: only what would break the line (spaces may stay). */
+export function escapeText(s: string): string {
+  return s.replace(/[\\\n\r]/g, (c) => ESC[c] as string);
+}
+
+export function unescape(s: string): string {
+  return s.replace(/\\(.?)/gs, (_, c: string) => (c === "" ? "\\" : (UNESC[c] ?? c)));
+}
+
+export function encodeArgs(argv: readonly string[]): string {
+  return argv.map(escapeToken).join(" ");
+}
+
+export function decodeArgs(body: string): string[] {
+  if (body === "") return [];
+  return body.split(" ").map(unescape);
+}
+
+export type RelayLine =
+  | { readonly kind: "chunk"; readonly id: string; readonly body: string; readonly more: boolean }
+  | { readonly kind: "cancel" | "gone"; readonly id: string }
+  | { readonly kind: "port"; readonly port: number }
+  | { readonly kind: "hello"; readonly path: string }
+  | { readonly kind: "junk"; readonly line: string };
+
+const ID = /^\d+(\.\d+)*$/;
+
+export function parseRelayLine(line: string): RelayLine {
+  const sp = line.indexOf(" ");
+  const head = sp < 0 ? line : line.slice(0, sp);
+  const rest = sp < 0 ? "" : line.slice(sp + 1);
+  switch (head) {
+    case "C":
+    case "G":
+      return ID.test(rest) ? { kind: head === "C" ? "cancel" : "gone", id: rest } : { kind: "junk", line };
+    case "P": {
+      const port = Number.parseInt(rest, 16);
+      return /^[0-9A-Fa-f]{1,4}$/.test(rest) ? { kind: "port", port } : { kind: "junk", line };
+    }
+    case "H":
+      return { kind: "hello", path: rest };
+  }
+  const more = head.endsWith("+");
+  const id = more ? head.slice(0, -1) : head;
+  if (!ID.test(id)) return { kind: "junk", line };
+  return { kind: "chunk", id, body: rest, more };
+}
+
+export function formatAnswer(id: string, code: number, text: string): string {
+  return `${id} ${code} ${escapeText(text)}\n`;
+}
+
+/** Splits a byte stream into lines (without `\n`), decoding each whole line (latin1 keeps bytes as they are). */
+export class LineSplitter {
+  private pending: Buffer[] = [];
+
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly encoding: BufferEncoding = "utf8",
+  ) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
+      const part = chunk.subarray(start, nl);
+      const whole = this.pending.length ? Buffer.concat([...this.pending, part]) : part;
+      this.pending = [];
+      this.onLine(whole.toString(this.encoding));
+      start = nl + 1;
+    }
+    if (start < chunk.length) this.pending.push(Buffer.from(chunk.subarray(start)));
+  }
+}

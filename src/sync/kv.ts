@@ -1,0 +1,32 @@
+// The job's key-value store: strings to strings, shared by all hosts and the
+// orchestrator. `wait` blocks until the key is set (returns at once if it is).
+
+import type { WaitOptions, Waits } from "./waits.js";
+
+export class KeyValues {
+  private readonly map = new Map<string, string>();
+
+  constructor(private readonly waits: Waits) {}
+
+  set(key: string, value: string): void {
+    this.map.set(key, value);
+    this.waits.notify(`kv:${key}`);
+  }
+
+  get(key: string): string | undefined {
+    return this.map.get(key);
+  }
+
+  /** True when the key existed. */
+  del(key: string): boolean {
+    return this.map.delete(key);
+  }
+
+  keys(): string[] {
+    return [...this.map.keys()];
+  }
+
+  wait(key: string, options: WaitOptions = {}): Promise<string> {
+    return this.waits.wait({ topic: `kv:${key}`, label: `kv get ${key}`, check: () => this.map.get(key), describe: () => "not set" }, options);
+  }
+}

@@ -1,0 +1,225 @@
+// The orchestrator end of one host's control session: starts the relay
+// script through the host's Transport, turns the request lines it forwards
+// into service calls, and writes each answer back on the relay's stdin.
+
+import { PassThrough } from "node:stream";
+import type { Transport } from "../transport/transport.js";
+import { TroupeError } from "../util/errors.js";
+import { decodeArgs, formatAnswer, LineSplitter, parseRelayLine } from "./codec.js";
+import { runCommand, type Answer } from "./commands.js";
+import { SYNC_EXIT } from "./errors.js";
+import type { LockGrant } from "./locks.js";
+import type { SyncService } from "./service.js";
+
+/** A request (all its chunks) may not be larger than this. */
+const MAX_REQUEST = 1 << 20;
+/** An answer may not be larger than this (the relay writes it into a FIFO). */
+const MAX_ANSWER = 48 * 1024;
+/** How much of the relay's stderr to keep for messages. */
+const STDERR_KEEP = 2000;
+
+export interface RelayOptions {
+  /** The participant this relay speaks for (`client-2`). */
+  readonly name: string;
+  readonly transport: Transport;
+  readonly service: SyncService;
+  /** The control dir on the host. */
+  readonly dir: string;
+  /** The relay script (relayScript()). */
+  readonly script: string;
+  /** Report TCP ports in use on the host at start. */
+  readonly probePorts?: boolean;
+  /** Timeout of waits without `--timeout`. */
+  readonly defaultTimeoutMs?: number;
+  /** How long the relay may take to say it is ready. */
+  readonly startTimeoutMs?: number;
+  /** The relay ended while it was not being closed: the host is lost. */
+  readonly onLost: (reason: string) => void;
+}
+
+export interface RelayHello {
+  /** The host's $PATH, as the transport's scripts see it. */
+  readonly path: string;
+  /** TCP ports in use on the host (empty when not probed or unknown). */
+  readonly usedPorts: ReadonlySet<number>;
+  /** Whether the port probe found anything to read (Linux /proc). */
+  readonly portsKnown: boolean;
+}
+
+export class Relay {
+  private readonly stdin = new PassThrough();
+  private readonly abort = new AbortController();
+  private readonly pending = new Map<string, AbortController>();
+  private readonly partial = new Map<string, string>();
+  private readonly grants = new Map<string, LockGrant>();
+  private readonly usedPorts = new Set<number>();
+  private portsKnown = false;
+  private stderr = "";
+  private closing = false;
+  private ended = false;
+  private exited: Promise<void> | undefined;
+  private hello: ((h: RelayHello) => void) | undefined;
+
+  constructor(private readonly options: RelayOptions) {}
+
+  /** Start the relay; resolves once it is ready to serve troupe-ctl. */
+  start(): Promise<RelayHello> {
+    const o = this.options;
+    return new Promise<RelayHello>((resolve, reject) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        fail(`did not start within ${(o.startTimeoutMs ?? 30_000) / 1000}s`);
+        this.abort.abort();
+      }, o.startTimeoutMs ?? 30_000);
+      const fail = (why: string): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        reject(new TroupeError("E_TRANSPORT", `${o.name}: the sync relay ${why}${this.stderrTail()}`));
+      };
+      this.hello = (h) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(h);
+      };
+      const splitter = new LineSplitter((line) => this.onLine(line), "latin1");
+      this.exited = o.transport
+        .exec({
+          script: o.script,
+          env: { TROUPE_RELAY_DIR: o.dir, ...(o.probePorts ? { TROUPE_RELAY_PROBE_PORTS: "1" } : {}) },
+          stdin: this.stdin,
+          onStdout: (b) => splitter.push(b),
+          onStderr: (b) => {
+            this.stderr = (this.stderr + b.toString("utf8")).slice(-STDERR_KEEP);
+          },
+          signal: this.abort.signal,
+        })
+        .then(
+          (r) => this.onEnd(r.exitCode === null ? `killed by ${r.signal ?? "a signal"}` : `exit status ${r.exitCode}`),
+          (e: unknown) => this.onEnd(e instanceof Error ? e.message : String(e)),
+        )
+        .finally(() => fail("ended before it was ready"));
+    });
+  }
+
+  /** Stop the relay: callers still waiting on the host are told it stopped. */
+  async close(graceMs = 2000): Promise<void> {
+    this.closing = true;
+    for (const ac of this.pending.values()) ac.abort();
+    this.stdin.end();
+    if (!this.exited) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => {
+      timer = setTimeout(() => {
+        this.abort.abort();
+        r();
+      }, graceMs);
+    });
+    await Promise.race([this.exited, late]);
+    if (timer) clearTimeout(timer);
+    await this.exited;
+  }
+
+  private stderrTail(): string {
+    const t = this.stderr.trim();
+    return t ? `: ${t.split("\n").slice(-3).join(" | ")}` : "";
+  }
+
+  private onEnd(how: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const ac of this.pending.values()) ac.abort();
+    this.pending.clear();
+    for (const g of this.grants.values()) g.release();
+    this.grants.clear();
+    if (!this.closing) this.options.onLost(`lost its connection to the sync service (control session ended: ${how}${this.stderrTail()})`);
+  }
+
+  private onLine(raw: string): void {
+    // Lines are decoded as UTF-8 only once a request is whole: a chunk may end inside a character.
+    const line = parseRelayLine(raw);
+    switch (line.kind) {
+      case "hello":
+        this.hello?.({ path: fromLatin1(line.path), usedPorts: this.usedPorts, portsKnown: this.portsKnown });
+        return;
+      case "port":
+        this.portsKnown = true;
+        this.usedPorts.add(line.port);
+        return;
+      case "cancel":
+      case "gone":
+        this.forget(line.id);
+        return;
+      case "junk":
+        return;
+      case "chunk": {
+        const sofar = (this.partial.get(line.id) ?? "") + line.body;
+        if (sofar.length > MAX_REQUEST) {
+          this.partial.delete(line.id);
+          if (!line.more) this.reply(line.id, { code: SYNC_EXIT.USAGE, text: `request too large (more than ${MAX_REQUEST} bytes)` });
+          else this.partial.set(line.id, "\u0000"); // swallow the rest
+          return;
+        }
+        if (line.more) {
+          this.partial.set(line.id, sofar);
+          return;
+        }
+        this.partial.delete(line.id);
+        if (sofar.startsWith("\u0000")) return;
+        this.serve(line.id, decodeArgs(fromLatin1(sofar)));
+      }
+    }
+  }
+
+  /** The caller of `id` went away: withdraw its wait, or give back the lock it was granted. */
+  private forget(id: string): void {
+    this.pending.get(id)?.abort();
+    this.pending.delete(id);
+    const g = this.grants.get(id);
+    if (g) {
+      this.grants.delete(id);
+      g.release();
+    }
+  }
+
+  private serve(id: string, argv: string[]): void {
+    this.pending.get(id)?.abort(); // a dead caller's id, reused
+    const ac = new AbortController();
+    this.pending.set(id, ac);
+    const o = this.options;
+    void runCommand(argv, {
+      service: o.service,
+      caller: o.name,
+      requestId: id,
+      signal: ac.signal,
+      ...(o.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: o.defaultTimeoutMs } : {}),
+      grants: this.grants,
+    }).then((answer) => {
+      if (this.pending.get(id) === ac) this.pending.delete(id);
+      if (ac.signal.aborted) {
+        // Cancelled: nobody reads the answer; give back a lock granted meanwhile.
+        const g = this.grants.get(id);
+        if (g && !this.pending.has(id)) {
+          this.grants.delete(id);
+          g.release();
+        }
+        return;
+      }
+      this.reply(id, answer);
+    });
+  }
+
+  private reply(id: string, answer: Answer): void {
+    if (this.ended || this.stdin.writableEnded) return;
+    let line = formatAnswer(id, answer.code, answer.text);
+    if (Buffer.byteLength(line) > MAX_ANSWER) {
+      line = formatAnswer(id, SYNC_EXIT.USAGE, `answer too large for troupe-ctl (${Buffer.byteLength(line)} bytes, at most ${MAX_ANSWER})`);
+    }
+    this.stdin.write(line);
+  }
+}
+
+function fromLatin1(s: string): string {
+  return Buffer.from(s, "latin1").toString("utf8");
+}

@@ -1,0 +1,200 @@
+// The job session of the sync service: what the scheduler opens once every
+// host of a (multi-host) job is allocated. It starts one relay per host
+// (installing troupe-ctl on the way), reserves the job's named ports, hands
+// each host's scripts the environment that reaches the service, turns host
+// failures into poison, and tears it all down at the end.
+
+import { randomBytes } from "node:crypto";
+import type { HostAssignment, JobSession, JobSessionFactory } from "../exec/job-session.js";
+import type { Job } from "../model/job.js";
+import type { EventStream } from "../report/events.js";
+import { TroupeError } from "../util/errors.js";
+import { SyncClient } from "./client.js";
+import { describePoison } from "./errors.js";
+import {
+  choosePort,
+  DEFAULT_PORT_RANGE,
+  parsePortSpec,
+  portEnvName,
+  portRegistry as sharedRegistry,
+  type PortRange,
+  type PortRegistry,
+  type PortRequest,
+} from "./ports.js";
+import { Relay, type RelayHello } from "./relay.js";
+import { relayScript } from "./relay-script.js";
+import { SyncService } from "./service.js";
+
+export interface SyncSessionOptions {
+  /** troupe's share/ dir (troupe-ctl, sync/relay.sh); found next to the package by default. */
+  readonly shareDir?: string;
+  /** The control dir on a host; `/tmp/troupe-sync-<session>-<host>` by default. */
+  readonly controlDir?: (assignment: HostAssignment, sessionId: string) => string;
+  /** Timeout of troupe-ctl waits without `--timeout`; none by default (the job's kill-timeout rules). */
+  readonly defaultTimeoutMs?: number;
+  /** How long a relay may take to start. Default 30s. */
+  readonly startTimeoutMs?: number;
+  /** How many relays start at once. Default 32. */
+  readonly startConcurrency?: number;
+  /** How long close() waits for a relay to exit before killing it. Default 2s. */
+  readonly closeGraceMs?: number;
+  /** Count the orchestrator in barriers' default N. Default false: it only observes unless it joins. */
+  readonly orchestratorJoinsBarriers?: boolean;
+  /** Named ports to reserve; by default read from the job's `TROUPE_PORTS` environment value. */
+  readonly ports?: readonly PortRequest[] | ((job: Job, hosts: readonly HostAssignment[]) => readonly PortRequest[]);
+  readonly portRange?: PortRange;
+  readonly portRegistry?: PortRegistry;
+  /** Where poison is reported (a `message` event). */
+  readonly events?: EventStream;
+}
+
+export interface SyncSession extends JobSession {
+  readonly id: string;
+  readonly service: SyncService;
+  /** The orchestrator's client: `await session.sync.barrier("ready")`. */
+  readonly sync: SyncClient;
+  /** Reserved ports by name. */
+  readonly ports: ReadonlyMap<string, number>;
+  /** A client acting as one of the job's hosts (for API users and tests). */
+  client(name: string): SyncClient;
+}
+
+/** The factory the scheduler takes (see src/exec/job-session.ts). */
+export function createSyncSessionFactory(options: SyncSessionOptions = {}): JobSessionFactory {
+  return (job, hosts, signal) => openSyncSession(job, hosts, signal, options);
+}
+
+/** Ports asked for by the job's `TROUPE_PORTS` environment variable (its last definition). */
+export function portsFromJob(job: Job): PortRequest[] {
+  const entry = [...job.environment].reverse().find((e) => e.key === "TROUPE_PORTS");
+  return entry ? parsePortSpec(entry.value) : [];
+}
+
+export async function openSyncSession(
+  job: Job,
+  hosts: readonly HostAssignment[],
+  signal: AbortSignal,
+  options: SyncSessionOptions = {},
+): Promise<SyncSession> {
+  const id = randomBytes(4).toString("hex");
+  const events = options.events;
+  const service = new SyncService({
+    hosts: hosts.map((a) => ({ name: a.name, role: a.role, address: a.host.address })),
+    ...(options.orchestratorJoinsBarriers !== undefined ? { orchestratorJoinsBarriers: options.orchestratorJoinsBarriers } : {}),
+    onPoison: (p) => events?.message("warn", `${job.name}: ${describePoison(p)}`),
+  });
+
+  const requests = typeof options.ports === "function" ? options.ports(job, hosts) : (options.ports ?? portsFromJob(job));
+  const targetsOf = (r: PortRequest): HostAssignment[] => {
+    if (r.on === undefined) return [...hosts];
+    const list = hosts.filter((a) => a.name === r.on || a.role === r.on);
+    if (list.length === 0) throw new TroupeError("E_USAGE", `${job.name}: port ${r.name}: no host or role "${r.on}" in this job`);
+    return list;
+  };
+  const probe = new Set<string>();
+  for (const r of requests) for (const a of targetsOf(r)) probe.add(a.name);
+
+  const script = relayScript(options.shareDir);
+  const dirOf = (a: HostAssignment): string =>
+    options.controlDir?.(a, id) ?? `/tmp/troupe-sync-${id}-${a.name.replace(/[^A-Za-z0-9_.-]/g, "_")}`;
+  const relays = new Map<string, Relay>();
+  const hellos = new Map<string, RelayHello>();
+  let closed = false;
+  const taken: { address: string; port: number }[] = [];
+  const registry = options.portRegistry ?? sharedRegistry;
+
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    signal.removeEventListener("abort", onAbort);
+    service.close();
+    await Promise.all([...relays.values()].map((r) => r.close(options.closeGraceMs)));
+    for (const t of taken) registry.release(t.address, t.port);
+    taken.length = 0;
+  };
+  const onAbort = (): void => {
+    service.poison("orchestrator", "the run was interrupted");
+    void close();
+  };
+  if (signal.aborted) throw new TroupeError("E_INTERRUPTED", `${job.name}: interrupted before the sync session started`);
+  signal.addEventListener("abort", onAbort, { once: true });
+
+  try {
+    await inPool(hosts, options.startConcurrency ?? 32, async (a) => {
+      if (closed) return;
+      const relay = new Relay({
+        name: a.name,
+        transport: a.host.transport,
+        service,
+        dir: dirOf(a),
+        script,
+        probePorts: probe.has(a.name),
+        ...(options.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
+        ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
+        onLost: (reason) => service.poison(a.name, reason),
+      });
+      relays.set(a.name, relay);
+      hellos.set(a.name, await relay.start());
+    });
+    if (closed) throw new TroupeError("E_INTERRUPTED", `${job.name}: interrupted while the sync session started`);
+
+    const ports = new Map<string, number>();
+    for (const r of requests) {
+      if (ports.has(r.name)) throw new TroupeError("E_USAGE", `${job.name}: port ${r.name} is asked for twice`);
+      const targets = targetsOf(r).map((a) => ({ address: a.host.address, used: hellos.get(a.name)?.usedPorts ?? new Set<number>() }));
+      const port = choosePort(`${job.name}\0${r.name}`, targets, options.portRange ?? DEFAULT_PORT_RANGE, registry, new Set(ports.values()));
+      ports.set(r.name, port);
+      for (const t of targets) {
+        registry.take(t.address, port);
+        taken.push({ address: t.address, port });
+      }
+      service.kv.set(`port/${r.name}`, String(port));
+    }
+    const portEnv: Record<string, string> = {};
+    for (const [name, port] of ports) portEnv[portEnvName(name)] = String(port);
+
+    return {
+      id,
+      service,
+      sync: new SyncClient(service),
+      ports,
+      client: (name) => new SyncClient(service, name),
+      env(assignment) {
+        const hello = hellos.get(assignment.name);
+        if (!hello) return { ...portEnv };
+        const dir = dirOf(assignment);
+        return {
+          ...portEnv,
+          TROUPE_CTL_DIR: dir,
+          TROUPE_CTL: `${dir}/bin/troupe-ctl`,
+          PATH: hello.path ? `${dir}/bin:${hello.path}` : `${dir}/bin:/usr/local/bin:/usr/bin:/bin`,
+        };
+      },
+      hostFailed(assignment, reason) {
+        service.poison(assignment.name, reason);
+      },
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Run `fn` on every item, at most `limit` at once; the first failure wins (the rest still settle). */
+async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== undefined) throw failure;
+}
