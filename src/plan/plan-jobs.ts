@@ -66,7 +66,7 @@ export function planJobs(project: Project, options: PlanOptions = {}): Job[] {
     if (filter) throw new TroupeError("E_FILTER", `nothing matches the filters: ${filters.join(" ")}`);
     throw new TroupeError("E_PROJECT", { pos: project.pos, message: "cannot find any tasks" });
   }
-  sortJobs(candidates as Candidate[]);
+  sortJobs(candidates);
 
   const envs = new LevelEnvs(cache);
   return candidates.map((c): Job => {
