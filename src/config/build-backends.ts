@@ -6,7 +6,18 @@
 // one system `localhost`; a `local` backend without systems gets `localhost`.
 
 import type { Backend, System } from "../model/project.js";
-import { cascadingOf, entriesOf, fieldPositions, hooksOf, keyPosAt, posAt, validateAt, type FileCtx } from "./entity.js";
+import {
+  cascadingOf,
+  emptyAt,
+  entriesOf,
+  fieldPositions,
+  hooksOf,
+  keyPosAt,
+  posAt,
+  scalarOrAbsent,
+  validateAt,
+  type FileCtx,
+} from "./entity.js";
 import { checkDeltaList } from "./lists.js";
 import { NAME_HELP, VALID_NAME, VALID_SYSTEM, VALID_SYSTEM_TROUPE } from "./names.js";
 import { backendExtraFields, CASCADED_TO_SYSTEMS, systemExtraFields } from "./schema/extra.js";
@@ -68,7 +79,7 @@ function buildBackend(ctx: FileCtx, name: string, value: unknown): Backend | und
   const data = validateAt(ctx, backendSchema, value, path);
   if (!data) return undefined;
   const type = data.type?.trim() || name;
-  if (type === "adhoc" && !data.allocate) {
+  if (type === "adhoc" && !data.allocate && scalarOrAbsent(ctx, [...path, "allocate"])) {
     ctx.problems.add(
       "E_PROJECT",
       keyPos,
@@ -87,7 +98,7 @@ function buildBackend(ctx: FileCtx, name: string, value: unknown): Backend | und
   }
   const extra = pickExtra(data, Object.keys(backendExtraFields));
   const systems = buildSystems(ctx, path, data, extra);
-  if (systems.length === 0) {
+  if (emptyAt(ctx, [...path, "systems"])) {
     if (type === "local") systems.push(defaultSystem(name, keyPos));
     else {
       ctx.problems.add(

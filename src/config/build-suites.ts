@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import type { Suite, Task } from "../model/project.js";
 import { checkSystemList } from "./build-backends.js";
 import { loadTask } from "./build-task.js";
-import { cascadingOf, entriesOf, fieldPositions, hooksOf, keyPosAt, validateAt, type FileCtx } from "./entity.js";
+import { cascadingOf, emptyAt, entriesOf, fieldPositions, hooksOf, keyPosAt, scalarOrAbsent, validateAt, type FileCtx } from "./entity.js";
 import { checkDeltaList } from "./lists.js";
 import { VALID_SUITE } from "./names.js";
 import { suiteSchema } from "./schema/project.js";
@@ -24,6 +24,8 @@ export async function buildSuites(sc: SuiteContext, suites: Record<string, unkno
   const { ctx } = sc;
   const entries = entriesOf(suites);
   if (entries.length === 0) {
+    // A `suites:` that is not a map is a type error, already reported.
+    if (!emptyAt(ctx, ["suites"])) return [];
     ctx.problems.add(
       "E_PROJECT",
       suites === undefined ? { file: ctx.file, line: 1, col: 1 } : keyPosAt(ctx, ["suites"]),
@@ -55,7 +57,7 @@ async function buildSuite(sc: SuiteContext, name: string, value: unknown): Promi
   }
   const data = validateAt(ctx, suiteSchema, value ?? {}, path);
   if (!data) return undefined;
-  if (!data.summary?.trim()) {
+  if (!data.summary?.trim() && scalarOrAbsent(ctx, [...path, "summary"])) {
     ctx.problems.add("E_SCHEMA", pos, path, "missing summary:; describe the suite in one line");
   }
   checkSystemList(ctx, [...path, "systems"], data.systems);

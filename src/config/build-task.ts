@@ -4,12 +4,22 @@
 import { readFile } from "node:fs/promises";
 import type { HostRole, Task } from "../model/project.js";
 import { checkSystemList } from "./build-backends.js";
-import { cascadingOf, entriesOf, fieldPositions, keyPosAt, posAt, validateAt, type FileCtx, type Flavour } from "./entity.js";
+import {
+  cascadingOf,
+  entriesOf,
+  fieldPositions,
+  keyPosAt,
+  posAt,
+  scalarOrAbsent,
+  validateAt,
+  type FileCtx,
+  type Flavour,
+} from "./entity.js";
 import { checkDuplicateKeys } from "./duplicates.js";
 import { checkDeltaList } from "./lists.js";
 import { NAME_HELP, ROLE_SCRIPT_KEY, VALID_ROLE, VALID_TASK } from "./names.js";
 import type { Problems } from "./problems.js";
-import { roleScriptSchema, taskSchema, type TaskData } from "./schema/task.js";
+import { hostRoleSchema, roleScriptSchema, taskTopSchema, type TaskData } from "./schema/task.js";
 import { parseYaml, toPlain } from "./yaml-positions.js";
 
 export interface TaskSource {
@@ -52,10 +62,10 @@ function buildTask(ctx: FileCtx, src: TaskSource): Task | undefined {
   }
   const plain = toPlain(ctx.root) ?? {};
   const { rest, roleScripts } = splitRoleScripts(plain);
-  const data = validateAt(ctx, taskSchema, rest, []);
+  const data = validateAt(ctx, taskTopSchema, rest, []);
   const scripts = readRoleScripts(ctx, roleScripts);
   if (!data) return undefined;
-  if (!data.summary?.trim()) {
+  if (!data.summary?.trim() && scalarOrAbsent(ctx, ["summary"])) {
     ctx.problems.add("E_SCHEMA", filePos, undefined, "missing summary:; describe what the task checks in one line");
   }
   checkArtifacts(ctx, data.artifacts);
@@ -140,9 +150,10 @@ function buildHosts(ctx: FileCtx, data: TaskData): HostRole[] | undefined {
       );
       continue;
     }
-    const spec = (value ?? {}) as { count?: number; system?: string };
-    const system = spec.system?.trim();
-    roles.push({ name: role, count: spec.count ?? 1, ...(system ? { system } : {}), pos });
+    const spec = validateAt(ctx, hostRoleSchema, value ?? {}, ["hosts", role]);
+    const system = spec?.system?.trim();
+    // A role with a bad count or system is still a role: its scripts are not "for an unknown role".
+    roles.push({ name: role, count: spec?.count ?? 1, ...(system ? { system } : {}), pos });
   }
   if (roles.length === 0 && entriesOf(data.hosts).length === 0) {
     ctx.problems.add(

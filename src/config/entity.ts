@@ -30,6 +30,24 @@ export function keyPosAt(ctx: FileCtx, path: YamlPath): SourcePos {
   return at.keyPos ?? at.pos;
 }
 
+/**
+ * True when nothing, or a plain scalar, is written at `path`. Used before
+ * saying "missing X": a list or map written there is a type error that the
+ * schema has already reported.
+ */
+export function scalarOrAbsent(ctx: FileCtx, path: YamlPath): boolean {
+  const node = nodeAt(ctx.root, path, ctx.file);
+  return !node || node.kind === "scalar";
+}
+
+/** True when `path` holds nothing, or an empty list or map. */
+export function emptyAt(ctx: FileCtx, path: YamlPath): boolean {
+  const node = nodeAt(ctx.root, path, ctx.file);
+  if (!node) return true;
+  if (node.kind === "scalar") return node.value === null;
+  return node.kind === "seq" ? node.items.length === 0 : node.entries.length === 0;
+}
+
 /** Positions of the keys of the map at `path`. */
 export function fieldPositions(ctx: FileCtx, path: YamlPath): FieldPositions {
   const node = nodeAt(ctx.root, path, ctx.file);

@@ -16,8 +16,14 @@ export interface Place {
 
 /**
  * Validate `value` (the plain form of the node at `place`); problems go to
- * `out`. With `warnings`, unknown keys are not problems but warnings, and are
- * dropped before validating again (a spread.yaml: Spread ignores unknown keys).
+ * `out`. With `warnings`, unknown keys are not problems but warnings (a
+ * spread.yaml: Spread ignores unknown keys).
+ *
+ * When there are problems, the offending keys are dropped and the rest is
+ * validated again, so that the caller can go on checking what is left and
+ * report everything in one go. The data returned is then partial: the caller
+ * must not use it for anything but further checks (the problems already
+ * recorded make the load fail). Undefined when nothing could be salvaged.
  */
 export function validate<T extends z.ZodType>(
   schema: T,
@@ -26,40 +32,67 @@ export function validate<T extends z.ZodType>(
   out: Problem[],
   warnings?: Problem[],
 ): z.output<T> | undefined {
-  const first = schema.safeParse(value);
-  if (first.success) return first.data;
-  const issues = first.error.issues;
-  if (!warnings) {
-    for (const issue of issues) out.push(...issueProblems(issue, place, []));
-    return undefined;
+  for (let round = 0; round < 4; round++) {
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    const issues = result.error.issues;
+    if (round === 0) report(issues, place, out, warnings);
+    for (const issue of issues) if (!salvage(value, issue)) return undefined;
   }
-  const unknown = issues.filter((i) => i.code === "unrecognized_keys");
-  const others = issues.filter((i) => i.code !== "unrecognized_keys");
-  for (const issue of unknown) {
-    for (const p of issueProblems(issue, place, [])) {
-      warnings.push({ ...p, message: p.message.replace(/^unknown key '([^']*)'/, "unknown key '$1' is ignored, as Spread ignores it") });
-    }
-  }
-  if (others.length > 0) {
-    for (const issue of others) out.push(...issueProblems(issue, place, []));
-    return undefined;
-  }
-  for (const issue of unknown) if (issue.code === "unrecognized_keys") dropKeys(value, issue.path as PathKey[], issue.keys);
-  const second = schema.safeParse(value);
-  if (second.success) return second.data;
-  for (const issue of second.error.issues) out.push(...issueProblems(issue, place, []));
   return undefined;
 }
 
-/** Remove `keys` from the object at `path` inside `value` (a fresh plain value of ours). */
-function dropKeys(value: unknown, path: readonly PathKey[], keys: readonly string[]): void {
-  let target: unknown = value;
+function report(issues: readonly Issue[], place: Place, out: Problem[], warnings: Problem[] | undefined): void {
+  for (const issue of issues) {
+    const problems = issueProblems(issue, place, []);
+    if (warnings && issue.code === "unrecognized_keys") {
+      for (const p of problems) {
+        const message = p.message
+          .replace(/^unknown key '([^']*)'/, "unknown key '$1' is ignored, as Spread ignores it")
+          .replace(/; allowed here: .*$/, "");
+        warnings.push({ ...p, message });
+      }
+    } else {
+      out.push(...problems);
+    }
+  }
+}
+
+/**
+ * Remove what `issue` complains about from `value` (a fresh plain value of
+ * ours): the unknown keys, or the key holding the bad value (the whole list,
+ * when the bad value is inside a list). False when the issue is about the
+ * value itself.
+ */
+function salvage(value: unknown, issue: Issue): boolean {
+  const path = issue.path as PathKey[];
+  if (issue.code === "unrecognized_keys") {
+    const target = walk(value, path);
+    if (!isObject(target)) return false;
+    for (const key of issue.keys) delete target[key];
+    return true;
+  }
+  const cut = path.findIndex((seg) => typeof seg === "number");
+  const keyPath = cut === -1 ? path : path.slice(0, cut);
+  const last = keyPath[keyPath.length - 1];
+  if (last === undefined) return false;
+  const parent = walk(value, keyPath.slice(0, -1));
+  if (!isObject(parent)) return false;
+  delete parent[last];
+  return true;
+}
+
+function walk(value: unknown, path: readonly PathKey[]): unknown {
+  let target = value;
   for (const seg of path) {
-    if (!target || typeof target !== "object") return;
+    if (!isObject(target) && !Array.isArray(target)) return undefined;
     target = (target as Record<PathKey, unknown>)[seg];
   }
-  if (!target || typeof target !== "object") return;
-  for (const key of keys) delete (target as Record<string, unknown>)[key];
+  return target;
+}
+
+function isObject(v: unknown): v is Record<PathKey, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 type Issue = z.core.$ZodIssue;
@@ -114,6 +147,8 @@ function unionProblems(
   const expected = issue.errors
     .flatMap((b) => (b[0]?.code === "invalid_type" ? [expectedText(b[0].expected)] : []))
     .filter((v, i, all) => all.indexOf(v) === i);
+  // Text fields also take numbers and booleans (as yaml.v2 does); "text" says it.
+  if (expected.includes("text")) expected.splice(0, expected.length, "text", ...expected.filter((e) => e.startsWith("a list") || e.startsWith("a map")));
   const shapes = expected.length > 0 ? expected.join(" or ") : "something else";
   return here(`must be ${shapes}, not ${describeNode(node, present)}`);
 }

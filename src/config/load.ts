@@ -16,7 +16,7 @@ import type { Project } from "../model/project.js";
 import { TroupeError, type Problem } from "../util/errors.js";
 import { buildBackends } from "./build-backends.js";
 import { buildSuites, showPath } from "./build-suites.js";
-import { cascadingOf, fieldPositions, hooksOf, posAt, validateAt, type FileCtx } from "./entity.js";
+import { cascadingOf, fieldPositions, hooksOf, posAt, scalarOrAbsent, validateAt, type FileCtx } from "./entity.js";
 import { checkDuplicateKeys } from "./duplicates.js";
 import { findProjectFile, flavourOf } from "./find.js";
 import { NAME_HELP, VALID_NAME } from "./names.js";
@@ -44,7 +44,7 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   const file = options.file ? resolve(cwd, options.file) : await findProjectFile(cwd);
   const show = (absolute: string): string => showPath(cwd, absolute);
   const text = await readProjectFile(file, show(file));
-  const problems = new Problems();
+  const problems = new Problems(show(file));
   const parsed = parseYaml(text, show(file));
   if (parsed.root === undefined && parsed.problems.length > 0) {
     problems.addAll("E_YAML", parsed.problems);
@@ -76,20 +76,26 @@ async function buildProject(ctx: FileCtx, file: string, show: (p: string) => str
     ctx.problems.add("E_SCHEMA", filePos, undefined, "the project file is empty; it needs at least project: NAME and suites:");
     return undefined;
   }
-  const data = validateAt(ctx, projectTopSchema, toPlain(ctx.root), []);
-  if (!data) return undefined;
-
-  const name = data.project?.trim() ?? "";
-  if (findEntry(ctx.root, "project") === undefined || name === "") {
+  const plain = toPlain(ctx.root);
+  const data = validateAt(ctx, projectTopSchema, plain, []);
+  if (!isRecord(plain)) return undefined;
+  // When the top level has problems, still check the backends and suites (each
+  // is validated on its own) so that one run reports as much as possible.
+  const project = data?.project ?? textOf(plain.project);
+  const name = project?.trim() ?? "";
+  if (findEntry(ctx.root, "project") === undefined || (project !== undefined && name === "")) {
     ctx.problems.add("E_SCHEMA", posAt(ctx, ["project"]), ["project"], `missing project name; add project: NAME (${NAME_HELP})`);
-  } else if (!VALID_NAME.test(name)) {
+  } else if (project !== undefined && !VALID_NAME.test(name)) {
     ctx.problems.add("E_SCHEMA", posAt(ctx, ["project"]), ["project"], `invalid project name '${name}'; ${NAME_HELP}`);
   }
-
-  const remotePath = remotePathOf(ctx, data.path, name);
-  const dir = join(dirname(file), data.reroot?.trim() ?? "");
-  const backends = buildBackends(ctx, data.backends);
-  const suites = await buildSuites({ ctx, projectDir: dir, show }, data.suites);
+  const pathWritten = data?.path ?? textOf(plain.path);
+  const remotePath = scalarOrAbsent(ctx, ["path"]) ? remotePathOf(ctx, pathWritten, name) : "";
+  const reroot = (data?.reroot ?? textOf(plain.reroot))?.trim() ?? "";
+  const dir = join(dirname(file), reroot);
+  const backends = buildBackends(ctx, data?.backends ?? recordOf(plain.backends));
+  const suites = await buildSuites({ ctx, projectDir: dir, show }, data?.suites ?? recordOf(plain.suites));
+  const cascading = cascadingOf(ctx, [], data ?? {});
+  if (!data) return undefined;
 
   return {
     name,
@@ -98,12 +104,12 @@ async function buildProject(ctx: FileCtx, file: string, show: (p: string) => str
     remotePath,
     flavour: ctx.flavour,
     repack: data.repack || undefined,
-    reroot: data.reroot?.trim() || undefined,
+    reroot: reroot || undefined,
     include: data.include ?? [],
     exclude: data.exclude ?? [],
     rename: data.rename ?? [],
     ...hooksOf(data),
-    ...cascadingOf(ctx, [], data),
+    ...cascading,
     pos: filePos,
     where: fieldPositions(ctx, []),
     backends,
@@ -128,4 +134,17 @@ function remotePathOf(ctx: FileCtx, written: string | undefined, name: string): 
     ctx.problems.add("E_SCHEMA", posAt(ctx, ["path"]), ["path"], `path must be absolute and not '/', not '${path}'`);
   }
   return path;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function recordOf(v: unknown): Record<string, unknown> | undefined {
+  return isRecord(v) ? v : undefined;
+}
+
+/** A scalar's text, as the schema's `text` would give it. */
+function textOf(v: unknown): string | undefined {
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
 }

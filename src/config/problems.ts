@@ -11,6 +11,9 @@ export type ProblemKind = "E_YAML" | "E_SCHEMA" | "E_PROJECT";
 const PRECEDENCE: readonly ProblemKind[] = ["E_YAML", "E_SCHEMA", "E_PROJECT"];
 
 export class Problems {
+  /** `firstFile`: the project file, whose problems come before those of task files. */
+  constructor(private readonly firstFile?: string) {}
+
   private readonly list: { kind: ProblemKind; problem: Problem }[] = [];
   private readonly warningList: Problem[] = [];
 
@@ -29,7 +32,7 @@ export class Problems {
 
   /** The warnings, in file order. */
   get warnings(): readonly Problem[] {
-    return [...this.warningList].sort(byPosition);
+    return [...this.warningList].sort((a, b) => byPosition(a, b, this.firstFile));
   }
 
   add(kind: ProblemKind, pos: SourcePos | undefined, path: YamlPath | undefined, message: string): void {
@@ -54,15 +57,19 @@ export class Problems {
     if (this.list.length === 0) return;
     const kinds = new Set(this.list.map((p) => p.kind));
     const code = PRECEDENCE.find((k) => kinds.has(k)) ?? "E_PROJECT";
-    const sorted = [...this.list].map((p) => p.problem).sort(byPosition);
+    const sorted = [...this.list].map((p) => p.problem).sort((a, b) => byPosition(a, b, this.firstFile));
     throw new TroupeError(code, sorted);
   }
 }
 
-function byPosition(a: Problem, b: Problem): number {
+function byPosition(a: Problem, b: Problem, firstFile: string | undefined): number {
   const pa = a.pos;
   const pb = b.pos;
   if (!pa || !pb) return pa ? -1 : pb ? 1 : 0;
-  if (pa.file !== pb.file) return pa.file < pb.file ? -1 : 1;
+  if (pa.file !== pb.file) {
+    if (pa.file === firstFile) return -1;
+    if (pb.file === firstFile) return 1;
+    return pa.file < pb.file ? -1 : 1;
+  }
   return pa.line - pb.line || pa.col - pb.col;
 }

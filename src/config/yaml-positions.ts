@@ -50,7 +50,8 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     return { file, line, col };
   };
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((e) => ({
+    // The first syntax error is the one to fix; those after it are mostly its echoes.
+    const problems = doc.errors.slice(0, 1).map((e) => ({
       pos: at(e.pos[0]),
       message: `invalid YAML: ${lowerFirst(e.message)} (check the indentation and quoting here)`,
     }));
@@ -161,6 +162,8 @@ function scalarNode(pos: SourcePos, value: unknown, source: string | undefined):
   if (value === null || value === undefined) return { kind: "scalar", pos, value: null, text: "" };
   if (typeof value === "string") return { kind: "scalar", pos, value, text: value };
   const text = typeof source === "string" ? source : String(value);
+  // `.` or `.nan` read as NaN by YAML 1.1: nobody means that, keep the text.
+  if (typeof value === "number" && !Number.isFinite(value)) return { kind: "scalar", pos, value: text, text };
   if (typeof value === "number" || typeof value === "boolean") return { kind: "scalar", pos, value, text };
   // Timestamps, binary, big integers: keep them as the text that was written.
   return { kind: "scalar", pos, value: text, text };

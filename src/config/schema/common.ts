@@ -39,7 +39,11 @@ export const duration = z
   .transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === undefined) {
-      ctx.addIssue({ code: "custom", message: `${JSON.stringify(String(v))} is not a duration; ${DURATION_HELP}` });
+      const bare = /^\s*\d+(?:\.\d+)?\s*$/.test(String(v));
+      const message = bare
+        ? `${JSON.stringify(String(v))} has no unit; write ${String(v).trim()}s, ${String(v).trim()}m or ${String(v).trim()}h (-1 for no timeout)`
+        : `${JSON.stringify(String(v))} is not a duration; ${DURATION_HELP}`;
+      ctx.addIssue({ code: "custom", message });
       return z.NEVER;
     }
     return ms;

@@ -13,7 +13,7 @@ export const hostRoleSchema = strict({
   system: text.optional().describe("backend:system or system the role's hosts come from; the job's own by default"),
 });
 
-export const taskSchema = strict({
+const taskFields = {
   summary: text.optional(),
   details: text.optional(),
   systems: deltaList.optional(),
@@ -31,13 +31,23 @@ export const taskSchema = strict({
   ...timeoutFields,
   priority: priority.optional(),
   manual: manual.optional(),
-  hosts: z
-    .record(z.string(), hostRoleSchema.optional())
-    .optional()
-    .describe("multi-host task: role -> {count, system}; each host runs execute/ROLE (or execute)"),
+};
+
+const hostsDescription = "multi-host task: role -> {count, system}; each host runs execute/ROLE (or execute)";
+
+/** The whole file in one schema (for JSON Schema). */
+export const taskSchema = strict({
+  ...taskFields,
+  hosts: z.record(z.string(), hostRoleSchema.optional()).optional().describe(hostsDescription),
 });
 
-export type TaskData = z.output<typeof taskSchema>;
+/** What the loader validates first; each role of `hosts:` is then validated on its own. */
+export const taskTopSchema = strict({
+  ...taskFields,
+  hosts: z.record(z.string(), z.unknown()).optional().describe(hostsDescription),
+});
+
+export type TaskData = z.output<typeof taskTopSchema>;
 
 /** Role-script values: the same as any script. */
 export const roleScriptSchema = script;
