@@ -55,7 +55,9 @@ stop() {
 	kill "$FWD" 2>/dev/null
 	rm -rf "$D"
 }
-trap 'stop; exit 0' HUP INT TERM
+trap 'stop; exit 129' HUP
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
 
 while IFS= read -r line; do
 	id=${line%% *}

@@ -68,8 +68,8 @@ export class SyncService {
    * released. Returns false when the job was already poisoned or closed.
    */
   poison(host: string, reason: string): boolean {
-    this.locks.releaseAllOf(host);
     const first = this.waits.poisonAll({ host, reason });
+    this.locks.releaseAllOf(host);
     if (first) this.onPoison?.({ host, reason });
     return first;
   }

@@ -1,0 +1,73 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  decodeArgs,
+  encodeArgs,
+  escapeText,
+  escapeToken,
+  formatAnswer,
+  LineSplitter,
+  parseRelayLine,
+  unescape,
+} from "../../../src/sync/codec.js";
+import { formatDuration, parseDuration } from "../../../src/sync/duration.js";
+
+const NASTY = ["", " ", "a b", 'q"uo\'te', "back\\slash", "new\nline", "tab\there", "cr\r", "k=v=w", "\\n literal", "é ü 中", "--x", "-"];
+
+test("argument encoding round-trips every byte that matters, and never contains a space or newline", () => {
+  const body = encodeArgs(NASTY);
+  assert.doesNotMatch(body.split(" ").join(""), /[ \n\r\t]/);
+  assert.equal(body.split(" ").length, NASTY.length);
+  assert.deepEqual(decodeArgs(body), NASTY);
+  assert.equal(escapeToken(""), "\\-");
+  assert.equal(escapeToken("a b\\"), "a\\sb\\\\");
+  assert.deepEqual(decodeArgs(""), []);
+});
+
+test("answer text keeps spaces and escapes only what breaks a line", () => {
+  assert.equal(escapeText("a b\nc\\d"), "a b\\nc\\\\d");
+  assert.equal(unescape(escapeText("x\r\n\\ y")), "x\r\n\\ y");
+  assert.equal(formatAnswer("12.3", 0, "two\nlines"), "12.3 0 two\\nlines\n");
+  assert.equal(unescape("trailing\\"), "trailing\\");
+});
+
+test("relay lines are told apart", () => {
+  assert.deepEqual(parseRelayLine("123.4+ kv set"), { kind: "chunk", id: "123.4", body: "kv set", more: true });
+  assert.deepEqual(parseRelayLine("123.4 barrier\\sx ready"), { kind: "chunk", id: "123.4", body: "barrier\\sx ready", more: false });
+  assert.deepEqual(parseRelayLine("123.4 "), { kind: "chunk", id: "123.4", body: "", more: false });
+  assert.deepEqual(parseRelayLine("C 99.0"), { kind: "cancel", id: "99.0" });
+  assert.deepEqual(parseRelayLine("G 99.0.0"), { kind: "gone", id: "99.0.0" });
+  assert.deepEqual(parseRelayLine("P 1F90"), { kind: "port", port: 8080 });
+  assert.deepEqual(parseRelayLine("H /usr/bin:/bin"), { kind: "hello", path: "/usr/bin:/bin" });
+  assert.equal(parseRelayLine("hello there").kind, "junk");
+  assert.equal(parseRelayLine("C ../x").kind, "junk");
+  assert.equal(parseRelayLine("P nothex").kind, "junk");
+});
+
+test("the line splitter joins lines across chunks and keeps multi-byte characters whole", () => {
+  const lines: string[] = [];
+  const s = new LineSplitter((l) => lines.push(l));
+  const bytes = Buffer.from("one\ntwo é\nthr");
+  // Split inside the two bytes of é.
+  const cut = bytes.indexOf(0xc3) + 1;
+  s.push(bytes.subarray(0, cut));
+  s.push(bytes.subarray(cut));
+  s.push(Buffer.from("ee\n"));
+  assert.deepEqual(lines, ["one", "two é", "three"]);
+});
+
+test("durations", () => {
+  assert.equal(parseDuration("30s"), 30_000);
+  assert.equal(parseDuration("1m"), 60_000);
+  assert.equal(parseDuration("1m30s"), 90_000);
+  assert.equal(parseDuration("500ms"), 500);
+  assert.equal(parseDuration("2h"), 7_200_000);
+  assert.equal(parseDuration("45"), 45_000);
+  assert.equal(parseDuration("0.5"), 500);
+  assert.equal(parseDuration("0"), 0);
+  for (const bad of ["", "s", "1x", "1m 30s", "-1s", "1.s"]) assert.throws(() => parseDuration(bad), /bad duration/, bad);
+  assert.equal(formatDuration(90_000), "1m30s");
+  assert.equal(formatDuration(20), "20ms");
+  assert.equal(formatDuration(1500), "1.5s");
+  assert.equal(formatDuration(3_600_000), "1h");
+});

@@ -1,0 +1,123 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runCommand, type CommandContext } from "../../../src/sync/commands.js";
+import { SyncService } from "../../../src/sync/service.js";
+import { SYNC_EXIT } from "../../../src/sync/errors.js";
+import type { LockGrant } from "../../../src/sync/locks.js";
+
+function setup() {
+  const service = new SyncService({
+    hosts: [
+      { name: "server", role: "server", address: "10.0.0.1" },
+      { name: "client-1", role: "client", address: "10.0.0.2" },
+      { name: "client-2", role: "client", address: "10.0.0.3" },
+    ],
+  });
+  let seq = 0;
+  const grants = new Map<string, Map<string, LockGrant>>();
+  const run = (caller: string, argv: string[], extra: Partial<CommandContext> = {}) => {
+    let g = grants.get(caller);
+    if (!g) grants.set(caller, (g = new Map()));
+    const ctx: CommandContext = { service, caller, requestId: `1.${seq++}`, grants: g, ...extra };
+    return runCommand(argv, ctx);
+  };
+  return { service, run };
+}
+
+test("usage errors are clear and exit 64", async () => {
+  const { run } = setup();
+  const cases: [string[], RegExp][] = [
+    [[], /missing command/],
+    [["frobnicate"], /unknown command "frobnicate"/],
+    [["barrier"], /barrier: missing NAME\nusage: troupe-ctl barrier NAME \[--count N\] \[--timeout D\]/],
+    [["barrier", "a", "b"], /unexpected argument "b"/],
+    [["barrier", "a", "--count", "x"], /--count wants a whole number >= 1, not "x"/],
+    [["barrier", "a", "--count"], /--count needs a value/],
+    [["barrier", "a", "--timeout", "soon"], /bad duration "soon"/],
+    [["barrier", "a", "--bogus"], /unknown option --bogus/],
+    [["kv"], /kv: missing set, get or del/],
+    [["kv", "put", "k"], /unknown subcommand "put"/],
+    [["kv", "set", "k"], /kv set: want KEY VALUE, got 1 argument/],
+    [["send"], /send: missing MSG/],
+    [["send", "m", "novalue"], /data must be KEY=VALUE, not "novalue"/],
+    [["wait"], /wait: missing MSG/],
+    [["lock"], /lock: missing NAME/],
+    [["self", "x"], /unexpected argument "x"/],
+  ];
+  for (const [argv, re] of cases) {
+    const a = await run("server", argv);
+    assert.equal(a.code, SYNC_EXIT.USAGE, argv.join(" "));
+    assert.match(a.text, re, argv.join(" "));
+  }
+});
+
+test("kv through commands: set, get, get --wait, del, not found exits 1", async () => {
+  const { run } = setup();
+  assert.deepEqual(await run("server", ["kv", "set", "k", "--not-an-option"]), { code: 0, text: "" });
+  assert.deepEqual(await run("client-1", ["kv", "get", "k"]), { code: 0, text: "--not-an-option" });
+  const waiting = run("client-1", ["kv", "get", "later", "--wait", "--timeout=5s"]);
+  await run("server", ["kv", "set", "later", "x y"]);
+  assert.deepEqual(await waiting, { code: 0, text: "x y" });
+  await run("server", ["kv", "del", "k"]);
+  assert.deepEqual(await run("client-1", ["kv", "get", "k"]), { code: SYNC_EXIT.NOT_FOUND, text: "kv get k: not set" });
+  const t = await run("client-1", ["kv", "get", "k", "--wait", "--timeout", "10ms"]);
+  assert.equal(t.code, SYNC_EXIT.TIMEOUT);
+  assert.equal(t.text, "kv get k: timed out after 10ms (not set)");
+});
+
+test("the default timeout applies to waits without --timeout", async () => {
+  const { run } = setup();
+  const a = await run("server", ["barrier", "b"], { defaultTimeoutMs: 10 });
+  assert.equal(a.code, SYNC_EXIT.TIMEOUT);
+});
+
+test("send/wait print LAVA-style data: KEY=VALUE, and HOST:KEY=VALUE for --all", async () => {
+  const { run } = setup();
+  await run("client-1", ["send", "up", "ip=10.0.0.2", "note=a=b c"]);
+  assert.deepEqual(await run("server", ["wait", "up"]), { code: 0, text: "ip=10.0.0.2\nnote=a=b c" });
+  const all = run("server", ["wait", "up", "--all", "client"]);
+  await run("client-2", ["send", "up", "ip=10.0.0.3"]);
+  assert.deepEqual(await all, { code: 0, text: "client-1:ip=10.0.0.2\nclient-1:note=a=b c\nclient-2:ip=10.0.0.3" });
+  // --all before MSG, role after it.
+  assert.equal((await run("server", ["wait", "--all", "up", "client"])).code, 0);
+  const missing = await run("client-1", ["wait", "up", "--all", "--timeout", "10ms"]);
+  assert.equal(missing.code, SYNC_EXIT.TIMEOUT, "--all without a role waits for every other host");
+  assert.equal(missing.text, "wait --all up: timed out after 10ms (not sent by: server)");
+});
+
+test("lock hands out a token; unlock with it frees the lock", async () => {
+  const { run, service } = setup();
+  const a = await run("client-1", ["lock", "L"]);
+  assert.equal(a.code, 0);
+  assert.equal(service.locks.holder("L"), "client-1");
+  const waiting = run("client-2", ["lock", "L", "--timeout", "1s"]);
+  await run("client-1", ["unlock", "L", "bogus-token"]);
+  assert.equal(service.locks.holder("L"), "client-1", "a wrong token releases nothing");
+  await run("client-1", ["unlock", "L", a.text]);
+  assert.equal((await waiting).code, 0);
+  assert.equal(service.locks.holder("L"), "client-2");
+});
+
+test("discovery verbs", async () => {
+  const { run } = setup();
+  assert.deepEqual(await run("client-2", ["self"]), { code: 0, text: "client-2" });
+  assert.deepEqual(await run("client-2", ["role"]), { code: 0, text: "client" });
+  assert.deepEqual(await run("client-2", ["hosts"]), { code: 0, text: "server\nclient-1\nclient-2" });
+  assert.deepEqual(await run("client-2", ["hosts", "client"]), { code: 0, text: "client-1\nclient-2" });
+  assert.deepEqual(await run("client-2", ["addr", "server"]), { code: 0, text: "10.0.0.1" });
+  assert.deepEqual(await run("client-2", ["addr"]), { code: 0, text: "10.0.0.3" });
+  assert.deepEqual(await run("client-2", ["addr", "client"]), { code: 0, text: "10.0.0.2\n10.0.0.3" });
+  const nf = await run("client-2", ["addr", "db"]);
+  assert.equal(nf.code, SYNC_EXIT.NOT_FOUND);
+  assert.match(nf.text, /no host or role "db" in this job \(hosts: server, client-1, client-2; roles: server, client\)/);
+  assert.equal((await run("client-2", ["hosts", "db"])).code, SYNC_EXIT.NOT_FOUND);
+});
+
+test("fail poisons the job and exits with the poison status itself", async () => {
+  const { run, service } = setup();
+  const waiting = run("server", ["barrier", "ready"]);
+  const f = await run("client-2", ["fail", "disk", "full"]);
+  assert.deepEqual(f, { code: SYNC_EXIT.POISONED, text: "fail: poisoned: host client-2 failed: disk full" });
+  assert.deepEqual(await waiting, { code: SYNC_EXIT.POISONED, text: "barrier ready: poisoned: host client-2 failed: disk full" });
+  assert.equal(service.poisoned?.host, "client-2");
+});
