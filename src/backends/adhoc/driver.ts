@@ -1,0 +1,318 @@
+// The `adhoc` backend: the project's own `allocate` and `discard` scripts
+// bring machines up and down (Spread's spread/adhoc.go), and troupe reaches
+// the address the allocate script reports over SSH.
+//
+// allocate: retried every 5 s for up to 5 minutes while it fails with ERROR or
+// a non-zero exit (a message is emitted whenever the reason changes); FATAL
+// gives up at once. Then troupe waits for the SSH port (up to 5 minutes) and
+// connects as the system's `username` (root by default) with its `password`
+// or, without one, the run's session password (SPREAD_PASSWORD, as Spread's
+// -pass), or any key the user's ssh-agent/ssh_config offers. A host that
+// cannot be reached is discarded again.
+
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { connect as tcpConnect } from "node:net";
+import { join, resolve } from "node:path";
+import type { Backend, System } from "../../model/project.js";
+import type { Phase } from "../../report/events.js";
+import { TroupeError, isTroupeError } from "../../util/errors.js";
+import type { BackendContext, BackendDriver, Host } from "../backend.js";
+import { sshSystemConfig } from "../ssh/config.js";
+import { connect, type ConnectOptions, type Connected, type SshTransportFactory } from "../ssh/connect.js";
+import { sshTransportFactory } from "../ssh/driver.js";
+import { ensureProjectKnownHosts } from "../ssh/known-hosts.js";
+import { rebootAndWait, SwitchableTransport } from "../ssh/reboot.js";
+import type { SshTarget } from "../ssh/targets.js";
+import { runScript, type ScriptOutcome } from "./script.js";
+
+/** Spread's defaults (client.go) when warn-timeout / kill-timeout are not set. */
+const DEFAULT_WARN_MS = 5 * 60_000;
+const DEFAULT_KILL_MS = 15 * 60_000;
+
+export interface AdhocDriverOptions {
+  /** The session password (Spread's -pass); random when not given. */
+  readonly password?: string;
+  readonly factory?: SshTransportFactory;
+  readonly resolveConfig?: ConnectOptions["resolveConfig"];
+  readonly askpassDir?: string;
+  /** Allocation retries: every `retryMs` (5 s) for `allocateTimeoutMs` (5 min). */
+  readonly retryMs?: number;
+  readonly allocateTimeoutMs?: number;
+  /** Waiting for the SSH port (5 min), then connecting (1 min). */
+  readonly portTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** Between port probes and connection attempts (1 s). */
+  readonly pollMs?: number;
+  readonly rebootTimeoutMs?: number;
+  /** Environment the scripts start from (default this process's). */
+  readonly baseEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+interface OpenHost {
+  readonly host: Host;
+  readonly system: System;
+  /** ADDRESS as the allocate script printed it (`host[:port]`). */
+  readonly reported: string;
+  readonly switcher?: SwitchableTransport;
+  conn?: Connected;
+  readonly target: SshTarget;
+}
+
+/** `host`, `host:port`, `[v6]:port` or a bare IPv6 address. */
+export function splitAddress(addr: string): { host: string; port: number } {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(addr);
+  if (v6) return { host: v6[1] ?? "", port: v6[2] ? Number(v6[2]) : 22 };
+  const colons = addr.match(/:/g)?.length ?? 0;
+  if (colons === 1) {
+    const i = addr.indexOf(":");
+    return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+  }
+  return { host: addr, port: 22 };
+}
+
+export function createAdhocDriver(backend: Backend, ctx: BackendContext, options: AdhocDriverOptions = {}): BackendDriver {
+  const sessionPassword = options.password ?? randomBytes(8).toString("hex");
+  const open = new Map<string, OpenHost>();
+  const retryMs = options.retryMs ?? 5000;
+  const allocateTimeoutMs = options.allocateTimeoutMs ?? 5 * 60_000;
+  const pollMs = options.pollMs ?? 1000;
+  let knownHosts: Promise<string> | undefined;
+
+  const timeouts = (): { warnMs: number; killMs: number } => {
+    const w = backend.warnTimeout;
+    const k = backend.killTimeout;
+    return {
+      warnMs: w === undefined || w === 0 ? DEFAULT_WARN_MS : w < 0 ? 0 : w,
+      killMs: k === undefined || k === 0 ? DEFAULT_KILL_MS : k < 0 ? 0 : k,
+    };
+  };
+
+  const scriptEnv = (system: System, address: string): Record<string, string> => {
+    const env: Record<string, string> = {
+      SPREAD_BACKEND: backend.name,
+      SPREAD_SYSTEM: system.name,
+      SPREAD_SYSTEM_USERNAME: system.username ?? "",
+      SPREAD_SYSTEM_PASSWORD: system.password ?? "",
+      SPREAD_SYSTEM_ADDRESS: address,
+    };
+    if (!system.password) env["SPREAD_PASSWORD"] = sessionPassword;
+    for (const [k, v] of Object.entries({ ...env })) if (k.startsWith("SPREAD_")) env[`TROUPE_${k.slice("SPREAD_".length)}`] = v;
+    return env;
+  };
+
+  const run = (phase: Phase, script: string, system: System, address: string): Promise<ScriptOutcome> => {
+    const context = `${backend.name}:${system.name}`;
+    const { warnMs, killMs } = timeouts();
+    return runScript({
+      script,
+      cwd: ctx.projectDir,
+      env: scriptEnv(system, address),
+      ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
+      warnMs,
+      killMs,
+      onWarn: (afterMs, output) =>
+        ctx.events.emit({ type: "timeout-warning", job: context, context, phase, host: context, afterMs, output }),
+      onLine: (line) => ctx.events.emit({ type: "output", job: context, context, phase, host: context, stream: "stdout", line }),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+  };
+
+  const claimName = async (system: System, index: number): Promise<string> => {
+    const dir = resolve(ctx.runDir, "hosts");
+    await mkdir(dir, { recursive: true });
+    const base = `${system.name}-${index}`.replace(/[^A-Za-z0-9._-]/g, "-");
+    const tries = [base, `${backend.name}-${base}`.replace(/[^A-Za-z0-9._-]/g, "-")];
+    for (let n = 2; tries.length < 100; n++) tries.push(`${base}-${n}`);
+    for (const name of tries) {
+      try {
+        await mkdir(join(dir, name));
+        return name;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+    }
+    throw new TroupeError("E_BACKEND", `${backend.name}: cannot find a free host name for ${system.name}`);
+  };
+
+  const discardScript = async (system: System, reported: string): Promise<void> => {
+    if (!backend.discard) return;
+    const out = await run("discard", backend.discard, system, reported);
+    if (out.kind !== "ok") {
+      throw new TroupeError("E_BACKEND", `cannot discard ${backend.name}:${system.name} at ${reported}: ${out.message}`);
+    }
+  };
+
+  /** Run the allocate script with Spread's retry rules; returns ADDRESS. */
+  const allocateAddress = async (system: System): Promise<string> => {
+    const label = `${backend.name}:${system.name}`;
+    const deadline = Date.now() + allocateTimeoutMs;
+    let last = "";
+    for (;;) {
+      if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", `interrupted while allocating ${label}`);
+      const out = await run("allocate", backend.allocate ?? "", system, "");
+      if (out.kind === "ok") {
+        const addr = out.results["ADDRESS"] ?? "";
+        if (addr === "" || /\s/.test(addr)) {
+          throw new TroupeError("E_BACKEND", `${label}: allocate must report the machine with ADDRESS <address[:port]>, got ${JSON.stringify(addr)}`);
+        }
+        return addr;
+      }
+      if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", `interrupted while allocating ${label}`);
+      if (out.kind === "fatal") throw new TroupeError("E_BACKEND", `cannot allocate ${label}: ${out.message}`);
+      if (out.message !== last) ctx.events.message("warn", `Cannot allocate ${label}: ${out.message}`);
+      last = out.message;
+      if (Date.now() + retryMs > deadline) throw new TroupeError("E_BACKEND", `cannot allocate ${label}: ${out.message}`);
+      await sleep(retryMs, ctx.signal);
+    }
+  };
+
+  const connectOptions = async (system: System): Promise<ConnectOptions & { identityFile?: string }> => {
+    knownHosts ??= ensureProjectKnownHosts(ctx.projectDir);
+    const cfg = sshSystemConfig(backend, system, ctx.projectDir);
+    return {
+      ...(cfg.identityFile !== undefined ? { identityFile: cfg.identityFile } : {}),
+      knownHostsFile: await knownHosts,
+      sshOptions: cfg.sshOptions,
+      ...(cfg.sudo !== undefined ? { sudo: cfg.sudo } : {}),
+      factory: sshTransportFactory(options),
+      events: ctx.events,
+      ...(options.askpassDir ? { askpassDir: options.askpassDir } : {}),
+      ...(options.resolveConfig ? { resolveConfig: options.resolveConfig } : {}),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    };
+  };
+
+  /** Connect, retrying connection failures (not configuration mistakes) until the deadline. */
+  const connectWithRetry = async (target: SshTarget, opts: ConnectOptions): Promise<Connected> => {
+    const deadline = Date.now() + (options.connectTimeoutMs ?? 60_000);
+    for (;;) {
+      try {
+        return await connect(target, opts);
+      } catch (e) {
+        if (!isTroupeError(e) || e.code !== "E_TRANSPORT" || Date.now() + pollMs > deadline || ctx.signal?.aborted) throw e;
+      }
+      await sleep(pollMs, ctx.signal);
+    }
+  };
+
+  return {
+    type: "adhoc",
+
+    async allocate(system: System, index: number): Promise<Host> {
+      if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+      const opts = await connectOptions(system); // configuration mistakes show before anything is allocated
+      const reported = await allocateAddress(system);
+      const { host: address, port } = splitAddress(reported);
+      const name = await claimName(system, index);
+      const target: SshTarget = {
+        name,
+        address,
+        port,
+        user: system.username || "root",
+        password: system.password || sessionPassword,
+        ...(opts.identityFile !== undefined ? { identityFile: opts.identityFile } : {}),
+      };
+      try {
+        ctx.events.emit({ type: "host-step", step: "connecting", backend: backend.name, system: system.name, host: name, address: reported });
+        await waitPortUp(address, port, options.portTimeoutMs ?? 5 * 60_000, pollMs, ctx.signal);
+        const conn = await connectWithRetry(target, opts);
+        const switcher = new SwitchableTransport(conn.transport);
+        const host: Host = {
+          name,
+          address,
+          backend: backend.name,
+          system: system.name,
+          transport: switcher,
+          projectPath: ctx.remotePath,
+          data: { address: reported, user: conn.user, sudo: conn.sudo },
+        };
+        open.set(name, { host, system, reported, switcher, conn, target });
+        return host;
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        await discardScript(system, reported).catch((d: unknown) =>
+          ctx.events.message("error", `${(d as Error).message} (after: ${why})`),
+        );
+        if (isTroupeError(e)) throw e;
+        throw new TroupeError("E_BACKEND", `cannot reach ${backend.name}:${system.name} at ${reported}: ${why}`);
+      }
+    },
+
+    async discard(host: Host): Promise<void> {
+      const entry = open.get(host.name);
+      if (!entry) return;
+      open.delete(host.name);
+      await entry.conn?.close().catch(() => undefined);
+      await discardScript(entry.system, entry.reported);
+    },
+
+    async reboot(host: Host): Promise<void> {
+      const entry = open.get(host.name);
+      if (!entry?.conn || !entry.switcher) throw new TroupeError("E_BACKEND", `${host.name} is not a host of backend ${backend.name}`);
+      const opts = await connectOptions(entry.system);
+      const next = await rebootAndWait({
+        label: host.name,
+        transport: entry.conn.transport,
+        reconnect: () => connect(entry.target, opts),
+        timeoutMs: options.rebootTimeoutMs ?? 10 * 60_000,
+        pollMs: Math.max(pollMs, 1000),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      const prev = entry.conn;
+      entry.conn = next as Connected;
+      await entry.switcher.switchTo(next.transport);
+      await prev.close().catch(() => undefined);
+    },
+
+    async close(): Promise<void> {
+      const all = [...open.values()];
+      open.clear();
+      const errors: string[] = [];
+      await Promise.all(
+        all.map(async (e) => {
+          await e.conn?.close().catch(() => undefined);
+          await discardScript(e.system, e.reported).catch((err: unknown) => errors.push((err as Error).message));
+        }),
+      );
+      if (errors.length > 0) throw new TroupeError("E_BACKEND", errors.join("\n"));
+    },
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolveSleep) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolveSleep();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** Spread's waitPortUp: TCP connect until it works. */
+export async function waitPortUp(host: string, port: number, timeoutMs: number, pollMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  for (;;) {
+    if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", `interrupted while waiting for ${host}:${port}`);
+    const err = await new Promise<string | undefined>((done) => {
+      const sock = tcpConnect({ host, port, timeout: Math.min(5000, Math.max(pollMs, 1000)) });
+      sock.once("connect", () => {
+        sock.destroy();
+        done(undefined);
+      });
+      sock.once("timeout", () => {
+        sock.destroy();
+        done("timed out");
+      });
+      sock.once("error", (e) => done(e.message));
+    });
+    if (err === undefined) return;
+    last = err;
+    if (Date.now() + pollMs > deadline) throw new TroupeError("E_TRANSPORT", `cannot connect to ${host}:${port}: ${last}`);
+    await sleep(pollMs, signal);
+  }
+}

@@ -1,0 +1,230 @@
+// The `ssh` backend: machines that already exist, reached with the OpenSSH
+// client. A system stands for a list of hosts (see config.ts for the keys);
+// each host is one worker, handed out from a pool so that a host freed by a
+// discard can serve the system again. Nothing is created or destroyed on the
+// machines except the project directory, which is removed at discard when
+// troupe created it.
+
+import type { Backend, System } from "../../model/project.js";
+import { TroupeError, type Problem } from "../../util/errors.js";
+import type { BackendContext, BackendDriver, Host } from "../backend.js";
+import type { Inventory } from "../inventory/index.js";
+import { shQuote } from "./askpass.js";
+import { sshSystemConfig, type SshSystemConfig } from "./config.js";
+import { connect, type ConnectOptions, type Connected, type SshTransportFactory } from "./connect.js";
+import { ensureProjectKnownHosts } from "./known-hosts.js";
+import { rebootAndWait, SwitchableTransport } from "./reboot.js";
+import { resolveTargets, type SshTarget } from "./targets.js";
+
+export interface SshDriverOptions {
+  /** How to open an OpenSSH transport (default: the OpenSSH SshTransport). */
+  readonly factory?: SshTransportFactory;
+  /** `ssh -G` replacement, for tests. */
+  readonly resolveConfig?: ConnectOptions["resolveConfig"];
+  readonly askpassDir?: string;
+  /** How long a REBOOT may take (default 10 minutes), and how often to try reconnecting (default 2 s). */
+  readonly rebootTimeoutMs?: number;
+  readonly rebootPollMs?: number;
+}
+
+export interface SshDriver extends BackendDriver {
+  /** The machines a system stands for, in order. */
+  targets(system: System): readonly SshTarget[];
+}
+
+interface SystemPool {
+  readonly cfg: SshSystemConfig;
+  readonly targets: readonly SshTarget[];
+  readonly busy: Set<string>;
+}
+
+interface OpenHost {
+  readonly host: Host;
+  readonly pool: SystemPool;
+  readonly target: SshTarget;
+  readonly switcher: SwitchableTransport;
+  conn: Connected;
+  /** The project directory did not exist before: remove it at discard. */
+  readonly ownsProjectDir: boolean;
+}
+
+let defaultFactory: SshTransportFactory | undefined;
+
+/** Set the transport every ssh/adhoc driver uses unless given one (the OpenSSH transport registers itself). */
+export function setDefaultSshTransportFactory(factory: SshTransportFactory): void {
+  defaultFactory = factory;
+}
+
+export function sshTransportFactory(options: { factory?: SshTransportFactory }): SshTransportFactory {
+  const f = options.factory ?? defaultFactory;
+  if (!f) throw new TroupeError("E_UNSUPPORTED", "no OpenSSH transport is available to reach ssh hosts");
+  return f;
+}
+
+/** Build the driver; reads inventories now, so configuration mistakes show before any host is touched. */
+export function createSshDriver(backend: Backend, ctx: BackendContext, options: SshDriverOptions = {}): SshDriver {
+  const pools = new Map<string, SystemPool>();
+  const inventories = new Map<string, Inventory>();
+  const problems: Problem[] = [];
+  let code: TroupeError["code"] | undefined;
+  for (const system of backend.systems) {
+    try {
+      const cfg = sshSystemConfig(backend, system, ctx.projectDir);
+      const defaults = {
+        ...(system.username ? { user: system.username } : {}),
+        ...(system.password ? { password: system.password } : {}),
+      };
+      const targets = resolveTargets(cfg, system.name, defaults, inventories);
+      pools.set(system.name, { cfg, targets, busy: new Set() });
+    } catch (e) {
+      if (!(e instanceof TroupeError)) throw e;
+      code ??= e.code;
+      problems.push(...e.problems);
+    }
+  }
+  if (problems.length > 0) throw new TroupeError(code ?? "E_SCHEMA", problems);
+
+  const open = new Map<string, OpenHost>();
+  const warned = new Set<string>();
+  let knownHosts: Promise<string> | undefined;
+
+  const poolOf = (system: System): SystemPool => {
+    const p = pools.get(system.name);
+    if (!p) throw new TroupeError("E_BACKEND", `backend ${backend.name} has no system ${system.name}`);
+    return p;
+  };
+
+  const connectOptions = async (pool: SystemPool): Promise<ConnectOptions> => {
+    knownHosts ??= ensureProjectKnownHosts(ctx.projectDir);
+    return {
+      knownHostsFile: await knownHosts,
+      sshOptions: pool.cfg.sshOptions,
+      ...(pool.cfg.sudo !== undefined ? { sudo: pool.cfg.sudo } : {}),
+      factory: sshTransportFactory(options),
+      events: ctx.events,
+      ...(options.askpassDir ? { askpassDir: options.askpassDir } : {}),
+      ...(options.resolveConfig ? { resolveConfig: options.resolveConfig } : {}),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    };
+  };
+
+  const driver: SshDriver = {
+    type: "ssh",
+
+    targets: (system) => poolOf(system).targets,
+
+    workersFor(system: System): number {
+      const pool = poolOf(system);
+      const hosts = pool.targets.length;
+      if (system.where["workers"] === undefined) return hosts;
+      if (system.workers > hosts && !warned.has(system.name)) {
+        warned.add(system.name);
+        ctx.events.message("warn", `${backend.name}:${system.name} has workers: ${system.workers} but only ${hosts} host(s); using ${hosts}`);
+      }
+      return Math.min(system.workers, hosts);
+    },
+
+    async allocate(system: System, index: number): Promise<Host> {
+      if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+      const pool = poolOf(system);
+      const preferred = pool.targets[index - 1];
+      const target =
+        preferred && !pool.busy.has(preferred.name) ? preferred : pool.targets.find((t) => !pool.busy.has(t.name));
+      if (!target) {
+        throw new TroupeError("E_BACKEND", `${backend.name}:${system.name}: all ${pool.targets.length} host(s) are in use`);
+      }
+      pool.busy.add(target.name);
+      const name = open.has(target.name) ? `${target.name}-${system.name}` : target.name;
+      ctx.events.emit({ type: "host-step", step: "connecting", backend: backend.name, system: system.name, host: name, address: target.address });
+      let conn: Connected | undefined;
+      try {
+        conn = await connect(target, await connectOptions(pool));
+        const ownsProjectDir = await prepareProjectDir(conn, name, ctx.remotePath);
+        const switcher = new SwitchableTransport(conn.transport);
+        const host: Host = {
+          name,
+          address: target.address,
+          backend: backend.name,
+          system: system.name,
+          transport: switcher,
+          projectPath: ctx.remotePath,
+          data: {
+            target: target.name,
+            ...(target.port !== undefined ? { port: target.port } : {}),
+            user: conn.user,
+            sudo: conn.sudo,
+          },
+        };
+        open.set(name, { host, pool, target, switcher, conn, ownsProjectDir });
+        return host;
+      } catch (e) {
+        pool.busy.delete(target.name);
+        await conn?.close().catch(() => undefined);
+        throw e;
+      }
+    },
+
+    async discard(host: Host): Promise<void> {
+      const entry = open.get(host.name);
+      if (!entry) return;
+      open.delete(host.name);
+      try {
+        if (entry.ownsProjectDir) {
+          await entry.conn.transport.exec({ script: `rm -rf -- ${shQuote(host.projectPath)}` }).catch(() => undefined);
+        }
+      } finally {
+        await entry.conn.close().catch(() => undefined);
+        entry.pool.busy.delete(entry.target.name);
+      }
+    },
+
+    async reboot(host: Host): Promise<void> {
+      const entry = open.get(host.name);
+      if (!entry) throw new TroupeError("E_BACKEND", `${host.name} is not a host of backend ${backend.name}`);
+      const opts = await connectOptions(entry.pool);
+      const next = await rebootAndWait({
+        label: host.name,
+        transport: entry.conn.transport,
+        reconnect: () => connect(entry.target, opts),
+        timeoutMs: options.rebootTimeoutMs ?? 10 * 60_000,
+        pollMs: options.rebootPollMs ?? 2000,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      const prev = entry.conn;
+      entry.conn = next as Connected;
+      await entry.switcher.switchTo(next.transport);
+      await prev.close().catch(() => undefined);
+    },
+
+    async close(): Promise<void> {
+      const all = [...open.values()];
+      open.clear();
+      await Promise.all(
+        all.map(async (e) => {
+          await e.conn.close().catch(() => undefined);
+          e.pool.busy.delete(e.target.name);
+        }),
+      );
+    },
+  };
+  return driver;
+}
+
+/**
+ * Check the project directory: refuse a path that could wipe a machine, and
+ * say whether troupe creates it (then it is removed at discard). A directory
+ * that is already there is left alone at discard.
+ */
+async function prepareProjectDir(conn: Connected, name: string, path: string): Promise<boolean> {
+  const normal = path.replace(/\/+$/, "");
+  if (!path.startsWith("/") || normal === "" || /^\/(bin|boot|dev|etc|home|lib\w*|opt|proc|root|run|sbin|srv|sys|tmp|usr|var)?$/.test(normal)) {
+    throw new TroupeError("E_PROJECT", `${name}: the project path '${path}' must be an absolute path of its own, like /home/test/project`);
+  }
+  const out: Buffer[] = [];
+  const r = await conn.transport.exec({
+    script: `if [ -e ${shQuote(path)} ]; then echo exists; else echo absent; fi`,
+    onStdout: (c) => out.push(c),
+  });
+  if (r.exitCode !== 0) throw new TroupeError("E_BACKEND", `${name}: cannot check the project path ${path}`);
+  return Buffer.concat(out).toString("utf8").trim() === "absent";
+}
