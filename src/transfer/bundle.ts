@@ -1,0 +1,278 @@
+// The project bundle: the gzip'd tarball of the project, built once per run
+// and streamed, byte for byte the same, to every host.
+//
+// Built with node-tar from the list select.ts makes; `rename:` rules are
+// applied to each member as it is written. The archive is reproducible: the
+// same files with the same contents, modes and modification times give the
+// same bytes (sorted members, no owner names or ids, no access times).
+
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable, Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip } from "node:zlib";
+import * as tar from "tar";
+import type { Transport } from "../transport/transport.js";
+import { TroupeError } from "../util/errors.js";
+import { applyRenames, parseRenames, RenameSyntaxError, type RenameRule } from "./rename.js";
+import { runRepack } from "./repack.js";
+import { selectEntries } from "./select.js";
+import { shellQuote } from "./shell-quote.js";
+
+/** The file name of the bundle inside `outDir`. */
+export const BUNDLE_NAME = "project.tar.gz";
+
+export interface Bundle {
+  /** Absolute path of the gzip'd tarball. */
+  readonly path: string;
+  /** Its size. */
+  readonly bytes: number;
+  /** Hex SHA-256 of its bytes. */
+  readonly sha256: string;
+  /** How many members (files, directories, links) the tarball holds. */
+  readonly files: number;
+}
+
+export interface BuildBundleOptions {
+  /** The project directory (after `reroot`). */
+  readonly projectDir: string;
+  /** Spread's `include:`; empty means every top-level entry. */
+  readonly include: readonly string[];
+  /** Spread's `exclude:`, tar-style wildcards. */
+  readonly exclude: readonly string[];
+  /** Spread's `rename:`, GNU tar `--transform` expressions. */
+  readonly rename: readonly string[];
+  /** Spread's `repack:` script (fd 3 in, fd 4 out). */
+  readonly repack?: string;
+  /** Environment for the repack script (the project's), added to this process's. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Where the bundle is written (created if missing); never itself bundled. */
+  readonly outDir: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Counts and hashes the bytes going through. */
+class Digest extends Transform {
+  readonly hash = createHash("sha256");
+  bytes = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
+}
+
+function parseRules(rename: readonly string[]): RenameRule[] {
+  try {
+    return parseRenames(rename);
+  } catch (e) {
+    if (e instanceof RenameSyntaxError) throw new TroupeError("E_PROJECT", { path: "rename", message: e.message });
+    throw e;
+  }
+}
+
+/** Rename one member's name; E_PROJECT when a rule makes it empty or lets it climb out. */
+function renameMember(rules: readonly RenameRule[], name: string): string {
+  if (rules.length === 0) return name;
+  const dir = name.endsWith("/");
+  const bare = dir ? name.slice(0, -1) : name;
+  // Like tar, a rule cannot make a member absolute.
+  const renamed = applyRenames(rules, bare, "name").replace(/^\/+/, "");
+  if (renamed === "" || renamed.split("/").some((part) => part === "..")) {
+    throw new TroupeError("E_PROJECT", {
+      path: "rename",
+      message: `rename turns ${JSON.stringify(bare)} into ${JSON.stringify(renamed)}, which cannot be unpacked`,
+    });
+  }
+  return dir ? `${renamed}/` : renamed;
+}
+
+/** Write the (plain or gzip'd) tarball of the selected entries to `dest`. */
+async function writeTarball(
+  options: BuildBundleOptions,
+  rules: readonly RenameRule[],
+  dest: string,
+  gzip: boolean,
+): Promise<{ bytes: number; sha256: string; files: number }> {
+  const entries = await selectEntries({
+    projectDir: options.projectDir,
+    include: options.include,
+    exclude: options.exclude,
+    skip: [options.outDir],
+  });
+  if (entries.length === 0) {
+    throw new TroupeError("E_PROJECT", `nothing to send: include and exclude leave no file of ${options.projectDir}`);
+  }
+  let files = 0;
+  let renameError: unknown;
+  const pack = tar.c(
+    {
+      cwd: options.projectDir,
+      gzip,
+      portable: true,
+      noDirRecurse: true,
+      strict: true,
+      onWriteEntry: (entry) => {
+        files++;
+        if (rules.length === 0) return;
+        try {
+          entry.path = renameMember(rules, entry.path);
+          if (entry.linkpath !== undefined) {
+            const target = entry.type === "Link" ? "hardlink" : "symlink";
+            entry.linkpath = applyRenames(rules, entry.linkpath, target);
+          }
+        } catch (e) {
+          renameError ??= e;
+        }
+      },
+    },
+    entries.map((e) => e.name),
+  );
+  const digest = new Digest();
+  try {
+    // node-tar's stream is a Minipass, not a node stream: adapt it.
+    await pipeline(Readable.from(pack), digest, createWriteStream(dest), { signal: options.signal });
+  } catch (e) {
+    if (options.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "packing the project was interrupted");
+    throw new TroupeError("E_PROJECT", `cannot pack project ${options.projectDir}: ${(e as Error).message}`);
+  }
+  if (renameError) throw renameError;
+  return { bytes: digest.bytes, sha256: digest.hash.digest("hex"), files };
+}
+
+/** Gzip `src` into `dest`, hashing the result. */
+async function gzipFile(src: string, dest: string, signal?: AbortSignal): Promise<{ bytes: number; sha256: string }> {
+  const digest = new Digest();
+  await pipeline(createReadStream(src), createGzip(), digest, createWriteStream(dest), { signal });
+  return { bytes: digest.bytes, sha256: digest.hash.digest("hex") };
+}
+
+/** Count the members of a tarball; E_PROJECT if it is not one. */
+async function countMembers(file: string): Promise<number> {
+  let n = 0;
+  const problems: string[] = [];
+  try {
+    await tar.t({
+      file,
+      strict: true,
+      onReadEntry: () => {
+        n++;
+      },
+      onwarn: (_code, message) => {
+        problems.push(message);
+      },
+    });
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+  if (problems.length > 0 || n === 0) {
+    throw new TroupeError("E_PROJECT", {
+      path: "repack",
+      message: `the repack script did not write a tar archive to fd 4${problems.length ? `: ${problems[0]}` : " (it is empty)"}`,
+    });
+  }
+  return n;
+}
+
+/**
+ * Build the project bundle into `outDir`. Call it once per run and hand the
+ * result to every `pushBundle`/`unpackLocal`: the bytes are the same for all.
+ */
+export async function buildProjectBundle(options: BuildBundleOptions): Promise<Bundle> {
+  const rules = parseRules(options.rename);
+  const outDir = path.resolve(options.outDir);
+  await mkdir(outDir, { recursive: true });
+  const final = path.join(outDir, BUNDLE_NAME);
+  const partial = path.join(outDir, `.${BUNDLE_NAME}.partial`);
+  const plain = path.join(outDir, ".project.tar");
+  const repacked = path.join(outDir, ".project.repacked.tar");
+  const opts = { ...options, outDir };
+  try {
+    let result: { bytes: number; sha256: string; files: number };
+    if (options.repack === undefined || options.repack.trim() === "") {
+      result = await writeTarball(opts, rules, partial, true);
+    } else {
+      await writeTarball(opts, rules, plain, false);
+      await runRepack({
+        script: options.repack,
+        cwd: options.projectDir,
+        env: options.env,
+        input: plain,
+        output: repacked,
+        signal: options.signal,
+      });
+      const files = await countMembers(repacked);
+      result = { ...(await gzipFile(repacked, partial, options.signal)), files };
+    }
+    await rename(partial, final);
+    return { path: final, ...result };
+  } finally {
+    await Promise.all([partial, plain, repacked].map((f) => rm(f, { force: true })));
+  }
+}
+
+/** Make sure `bundle` is still the file that was built. */
+async function checkBundle(bundle: Bundle): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(bundle.path)).size;
+  } catch (e) {
+    throw new TroupeError("E_PROJECT", `the project bundle ${bundle.path} is gone: ${(e as Error).message}`);
+  }
+  if (size !== bundle.bytes) {
+    throw new TroupeError("E_PROJECT", `the project bundle ${bundle.path} changed since it was built`);
+  }
+}
+
+export interface PushOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** Send the bundle to a host and unpack it into `dir` there (created if missing). */
+export async function pushBundle(bundle: Bundle, transport: Transport, dir: string, options: PushOptions = {}): Promise<void> {
+  await checkBundle(bundle);
+  const fail = (what: string, e: unknown): TroupeError =>
+    e instanceof TroupeError
+      ? e
+      : new TroupeError("E_TRANSPORT", `${transport.label}: ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  let errOut = "";
+  try {
+    const made = await transport.exec({
+      script: `mkdir -p -- ${shellQuote(dir)}`,
+      onStderr: (c) => {
+        errOut += c.toString("utf8");
+      },
+      signal: options.signal,
+    });
+    if (made.exitCode !== 0) throw new Error(errOut.trim() || `mkdir exited with ${made.exitCode ?? made.signal}`);
+  } catch (e) {
+    throw fail(`cannot create ${dir}`, e);
+  }
+  const source = createReadStream(bundle.path);
+  const onAbort = (): void => {
+    source.destroy(new Error("interrupted"));
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await transport.put(source, dir);
+  } catch (e) {
+    if (options.signal?.aborted) throw new TroupeError("E_INTERRUPTED", `${transport.label}: sending the project was interrupted`);
+    throw fail(`cannot send project content to ${dir}`, e);
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    source.destroy();
+  }
+}
+
+/** Unpack the bundle into a local directory (the local backend's working copy); no shell involved. */
+export async function unpackLocal(bundle: Bundle, dir: string): Promise<void> {
+  await checkBundle(bundle);
+  await mkdir(dir, { recursive: true });
+  try {
+    await tar.x({ file: bundle.path, cwd: dir, preserveOwner: false, strict: true });
+  } catch (e) {
+    throw new TroupeError("E_PROJECT", `cannot unpack the project bundle into ${dir}: ${(e as Error).message}`);
+  }
+}
