@@ -121,7 +121,9 @@ class Run {
     try {
       if (options.hardSignal?.aborted) this.interrupt(true);
       else if (options.signal?.aborted) this.interrupt(false);
-      for (const w of this.workers) void this.startWorker(w);
+      for (const w of this.workers) {
+        this.startWorker(w).catch((err) => this.internalError(`starting ${w.label}`, err, [w]));
+      }
       this.dispatch();
       await this.done;
     } finally {
@@ -221,6 +223,30 @@ class Run {
     this.dispatch();
   }
 
+  /**
+   * Something threw where nothing should (an event listener, a driver that
+   * broke its contract): say so, give up on the workers involved (their
+   * hosts are discarded best-effort) and keep the run going to its end.
+   */
+  private internalError(what: string, err: unknown, workers: readonly Worker[]): void {
+    try {
+      this.events.message("error", `Internal error ${what}: ${errorText(err)}`);
+    } catch {
+      /* a listener that throws on messages too: nothing more to say */
+    }
+    for (const w of workers) {
+      if (w.state === "done") continue;
+      w.state = "done";
+      const host = w.host;
+      if (host) w.driver.discard(host).catch(() => undefined);
+    }
+    try {
+      this.dispatch();
+    } catch {
+      if (this.workers.every((x) => x.state === "done")) this.resolveDone();
+    }
+  }
+
   private markBroken(w: Worker, reason: string): void {
     if (w.broken) return;
     w.broken = reason;
@@ -260,11 +286,13 @@ class Run {
           const k = suiteKey(p.job);
           this.suiteWorkers.set(k, (this.suiteWorkers.get(k) ?? 0) + 1);
         }
-        void this.runJob(p, pick.members);
+        this.runJob(p, pick.members).catch((err) => this.internalError(`running ${p.job.name}`, err, pick.members));
       }
     }
     for (const w of this.workers) {
-      if (w.state === "idle" && (this.stopping || !this.couldUse(w))) void this.finishWorker(w);
+      if (w.state === "idle" && (this.stopping || !this.couldUse(w))) {
+        this.finishWorker(w).catch((err) => this.internalError(`leaving ${w.label}`, err, [w]));
+      }
     }
     if (this.workers.every((w) => w.state === "done")) this.resolveDone();
   }
@@ -549,7 +577,7 @@ class Run {
       for (const w of members) {
         const k = suiteKey(job);
         this.suiteWorkers.set(k, (this.suiteWorkers.get(k) ?? 1) - 1);
-        if (w.broken || w.abend || this.stopping) void this.finishWorker(w);
+        if (w.broken || w.abend || this.stopping) this.finishWorker(w).catch((err) => this.internalError(`leaving ${w.label}`, err, [w]));
         else w.state = "idle";
       }
       this.dispatch();

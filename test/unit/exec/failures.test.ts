@@ -212,3 +212,16 @@ test("output events are per line and per stream, and hook-finished has the whole
   assert.match(fin.output, /^\+ printf o\\nthree$/m, "lines of the two streams never mix");
   assert.equal(fin.exitCode, 0);
 });
+
+test("a writer that throws does not hang the run", async () => {
+  const { jobs } = world({ suites: [{ name: "s/", tasks: [{ name: "a", execute: "true" }, { name: "b", execute: "true" }] }] });
+  let thrown = 0;
+  const h = await runLocal(jobs, {
+    onEvent: (e) => {
+      if ((e.type === "job-started" || e.type === "host-discarded") && thrown++ < 2) throw new Error("writer bug");
+    },
+  });
+  assert.ok(thrown >= 2);
+  assert.equal(h.of("run-finished").length, 1);
+  assert.ok(h.of("message").some((m) => /Internal error .*writer bug/.test(m.text)));
+});
