@@ -183,3 +183,17 @@ test("a job that needs more hosts than can ever be alive is aborted, not waited 
   assert.deepEqual(h.outcome.aborted, ["local:sys:s/pair"]);
   assert.match(h.of("job-finished").find((e) => e.job === "local:sys:s/pair")!.reason ?? "", /needs 2 hosts of local:sys, only 1 left/);
 });
+
+test("a role on a system the project does not have aborts that job only; an empty run just finishes", async () => {
+  const { jobs } = world({
+    suites: [{ name: "s/", tasks: [{ name: "odd", hosts: [{ name: "x", system: "nosuch" }], execute: "true" }, { name: "fine", execute: "true" }] }],
+  });
+  const h = await runLocal(jobs);
+  assert.deepEqual(h.outcome.aborted, ["local:sys:s/odd"]);
+  assert.deepEqual(h.outcome.passed, ["local:sys:s/fine"]);
+  assert.match(h.of("job-finished").find((e) => e.job === "local:sys:s/odd")!.reason ?? "", /no system "nosuch"/);
+
+  const empty = await runLocal([]);
+  assert.equal(empty.outcome.success, true);
+  assert.deepEqual(empty.events.map((e) => e.type), ["run-started", "run-finished"]);
+});
