@@ -15,6 +15,8 @@ import { LocalTransport } from "../../transport/local.js";
 export const MARKER_EXIT = 213;
 
 const PRELUDE = [
+  // One stream, as Spread reads it: the marker must be the last line, after any trace.
+  "exec 2>&1",
   "set -eu",
   `ADDRESS() { { set +xu; } 2>/dev/null; if [ $# -eq 0 ] || [ -z "$1" ]; then echo '<ADDRESS>'; else echo "<ADDRESS $1>"; fi; }`,
   `FATAL() { { set +xu; } 2>/dev/null; if [ $# -eq 0 ] || [ -z "$1" ]; then echo '<FATAL>'; else echo "<FATAL $*>"; fi; exit ${MARKER_EXIT}; }`,
