@@ -199,8 +199,8 @@ function buildSystems(ctx: FileCtx, backendPath: YamlPath, data: BackendData, ba
 
 function systemNameHelp(ctx: FileCtx): string {
   return ctx.flavour === "spread"
-    ? "Spread system names look like ubuntu-24.04 or fedora-40 (lowercase, with a '-')"
-    : "use lowercase letters and digits separated by '-', '.' or '_' (e.g. ubuntu-24.04, localhost)";
+    ? "Spread system names look like ubuntu-24.04 or fedora-40 (lowercase, with a '-'; '*' in patterns)"
+    : "use lowercase letters and digits separated by '-', '.' or '_' (e.g. ubuntu-24.04, localhost; '*' in patterns)";
 }
 
 function buildSystem(
@@ -234,5 +234,6 @@ function buildSystem(
 }
 
 export function checkSystemList(ctx: FileCtx, path: YamlPath, items: readonly string[] | undefined): void {
-  checkDeltaList("systems", items, { file: ctx.file, root: ctx.root, path }, ctx.problems, systemRule(ctx));
+  const rule = { rule: systemRule(ctx), help: systemNameHelp(ctx) };
+  checkDeltaList("systems", items, { file: ctx.file, root: ctx.root, path }, ctx.problems, rule);
 }

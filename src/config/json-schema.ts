@@ -1,13 +1,24 @@
 // JSON Schema of each file kind, for editors (`troupe schema project|task`).
 
 import * as z from "zod";
+import { textInput } from "./schema/common.js";
 import { projectSchema } from "./schema/project.js";
 import { taskSchema } from "./schema/task.js";
 
 type JsonSchema = Record<string, unknown>;
 
 function toJson(schema: z.ZodType, title: string): JsonSchema {
-  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  const json = z.toJSONSchema(schema, {
+    io: "input",
+    unrepresentable: "any",
+    override: (ctx) => {
+      // Text fields take numbers and booleans too (as Spread does), but editors should suggest text.
+      if (ctx.zodSchema === textInput) {
+        delete ctx.jsonSchema.anyOf;
+        ctx.jsonSchema.type = "string";
+      }
+    },
+  }) as JsonSchema;
   return { ...json, title };
 }
 

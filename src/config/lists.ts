@@ -4,7 +4,6 @@
 import type { LNode, YamlPath } from "./yaml-positions.js";
 import { locate } from "./yaml-positions.js";
 import type { Problems } from "./problems.js";
-import { SYSTEM_HELP } from "./names.js";
 
 export interface ListPlace {
   readonly file: string;
@@ -16,14 +15,14 @@ export interface ListPlace {
 /**
  * Spread refuses a list that mixes plain names with `+x`/`-x` changes: a list
  * either replaces what it inherits or changes it. `systemRule`, when given,
- * is the pattern each system name (without its +/-) must match.
+ * is the pattern each system name (without its +/-) must match, and what to say when one does not.
  */
 export function checkDeltaList(
   what: "systems" | "backends" | "variants",
   items: readonly string[] | undefined,
   place: ListPlace,
   problems: Problems,
-  systemRule?: RegExp,
+  systemRule?: { readonly rule: RegExp; readonly help: string },
 ): void {
   if (!items) return;
   let delta = 0;
@@ -45,8 +44,8 @@ export function checkDeltaList(
       );
     }
     const name = isDelta ? item.slice(1) : item;
-    if (systemRule && !systemRule.test(name)) {
-      problems.add("E_SCHEMA", at.pos, [...place.path, i], `invalid system name '${name}'; ${SYSTEM_HELP}`);
+    if (systemRule && !systemRule.rule.test(name)) {
+      problems.add("E_SCHEMA", at.pos, [...place.path, i], `invalid system name '${name}'; ${systemRule.help}`);
     }
   });
 }

@@ -18,4 +18,3 @@ export const VALID_ROLE = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/;
 export const ROLE_SCRIPT_KEY = /^(prepare|execute|restore|debug)\/(.*)$/;
 
 export const NAME_HELP = "use lowercase letters and digits, separated by single '-', '.' or '_' (e.g. my-project)";
-export const SYSTEM_HELP = "system names look like ubuntu-24.04 or fedora-40 (lowercase; '*' allowed in patterns)";

@@ -21,10 +21,8 @@ export function strict<S extends z.ZodRawShape>(shape: S): z.ZodObject<S, z.core
 }
 
 /** Text; numbers and booleans become their text, as yaml.v2 makes them. */
-export const text = z
-  .union([z.string(), z.number(), z.boolean()])
-  .transform((v) => String(v))
-  .describe("text");
+export const textInput = z.union([z.string(), z.number(), z.boolean()]);
+export const text = textInput.transform((v) => String(v));
 
 /** A script: trimmed text. */
 export const script = text.transform((s) => s.trim()).describe("a shell script");
