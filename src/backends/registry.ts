@@ -4,9 +4,15 @@
 import type { Backend } from "../model/project.js";
 import { TroupeError } from "../util/errors.js";
 import type { BackendContext, BackendDriver, BackendFactory } from "./backend.js";
+import { createAdhocDriver } from "./adhoc/index.js";
 import { createLocalDriver } from "./local/index.js";
+import { createSshDriver } from "./ssh/index.js";
 
-const factories = new Map<string, BackendFactory>([["local", (backend, ctx) => createLocalDriver(backend, ctx)]]);
+const factories = new Map<string, BackendFactory>([
+  ["local", (backend, ctx) => createLocalDriver(backend, ctx)],
+  ["ssh", (backend, ctx) => createSshDriver(backend, ctx)],
+  ["adhoc", (backend, ctx) => createAdhocDriver(backend, ctx)],
+]);
 
 /** Make a backend type runnable (or replace its driver, e.g. in tests). */
 export function registerBackendType(type: string, factory: BackendFactory): void {

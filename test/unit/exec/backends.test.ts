@@ -107,3 +107,10 @@ test("a project that cannot be sent breaks the worker and the host is discarded"
   assert.match(h.of("worker-broken")[0]!.reason, /cannot send project content: tar exploded/);
   assert.equal(h.of("host-discarded").length, 1);
 });
+
+test("ssh and adhoc are registered next to local", () => {
+  assert.deepEqual(
+    ["adhoc", "local", "ssh"].filter((t) => supportedBackendTypes().includes(t)),
+    ["adhoc", "local", "ssh"],
+  );
+});
