@@ -95,12 +95,13 @@ async function writeTarball(
   rules: readonly RenameRule[],
   dest: string,
   gzip: boolean,
+  skip: readonly string[],
 ): Promise<{ bytes: number; sha256: string; files: number }> {
   const entries = await selectEntries({
     projectDir: options.projectDir,
     include: options.include,
     exclude: options.exclude,
-    skip: [options.outDir],
+    skip,
   });
   if (entries.length === 0) {
     throw new TroupeError("E_PROJECT", `nothing to send: include and exclude leave no file of ${options.projectDir}`);
@@ -188,13 +189,14 @@ export async function buildProjectBundle(options: BuildBundleOptions): Promise<B
   const partial = path.join(outDir, `.${BUNDLE_NAME}.partial`);
   const plain = path.join(outDir, ".project.tar");
   const repacked = path.join(outDir, ".project.repacked.tar");
-  const opts = { ...options, outDir };
+  // The output directory may sit inside the project: never bundle it, nor the bundle's own files.
+  const skip = [outDir, final, partial, plain, repacked];
   try {
     let result: { bytes: number; sha256: string; files: number };
     if (options.repack === undefined || options.repack.trim() === "") {
-      result = await writeTarball(opts, rules, partial, true);
+      result = await writeTarball(options, rules, partial, true, skip);
     } else {
-      await writeTarball(opts, rules, plain, false);
+      await writeTarball(options, rules, plain, false, skip);
       await runRepack({
         script: options.repack,
         cwd: options.projectDir,

@@ -45,6 +45,7 @@ const BASIC = {
   ".spread-reuse.yaml": "reuse\n",
   ".troupe-reuse.yaml": "reuse\n",
   ".troupe/results/run.json": "{}\n",
+  "tests/.troupe/kept": "only the top-level .troupe is troupe's\n",
   "src/a.c": "int a;\n",
   "src/a.o": "obj\n",
   "src/sub/b.o": "obj\n",
@@ -67,6 +68,8 @@ describe("buildProjectBundle", () => {
       "src/sub/b.o",
       "src/sub/c.c",
       "tests/",
+      "tests/.troupe/",
+      "tests/.troupe/kept",
       "tests/main/",
       "tests/main/hello/",
       "tests/main/hello/task.yaml",
@@ -83,7 +86,16 @@ describe("buildProjectBundle", () => {
   it("applies exclude patterns the way tar does", async () => {
     const p = await project(BASIC);
     const bundle = await buildProjectBundle(opts(p, { exclude: ["*.o", ".git", "tests/main"] }));
-    assert.deepEqual(await listNames(bundle.path), ["spread.yaml", "src/", "src/a.c", "src/sub/", "src/sub/c.c", "tests/"]);
+    assert.deepEqual(await listNames(bundle.path), [
+      "spread.yaml",
+      "src/",
+      "src/a.c",
+      "src/sub/",
+      "src/sub/c.c",
+      "tests/",
+      "tests/.troupe/",
+      "tests/.troupe/kept",
+    ]);
   });
 
   it("sends only the include entries, wildcards expanded, excludes still applied", async () => {
@@ -104,6 +116,9 @@ describe("buildProjectBundle", () => {
     const bundle = await buildProjectBundle({ ...opts(p), outDir: path.join(p.projectDir, "build-out") });
     await buildProjectBundle({ ...opts(p), outDir: path.join(p.projectDir, "build-out") });
     assert.deepEqual(await listNames(bundle.path), ["a.txt", "spread.yaml"]);
+    const same = await buildProjectBundle({ ...opts(p), outDir: p.projectDir });
+    // An earlier bundle elsewhere is project content like any file; this one's own files are not.
+    assert.deepEqual(await listNames(same.path), ["a.txt", "build-out/", "build-out/project.tar.gz", "spread.yaml"]);
   });
 
   it("renames member names, symlink targets (unless S) and hard link targets", async () => {
@@ -210,6 +225,29 @@ describe("buildProjectBundle", () => {
       /did not write a tar archive/,
     );
     await rejectsWith(buildProjectBundle(opts(p, { repack: "true" })), "E_PROJECT", /did not write a tar archive/);
+  });
+});
+
+describe("buildProjectBundle interrupted", () => {
+  it("stops a running repack script when the signal aborts", async () => {
+    const p = await project({ "spread.yaml": "x\n" });
+    const mark = path.join(root, `mark${counter}`);
+    const controller = new AbortController();
+    const building = buildProjectBundle(
+      opts(p, { repack: ': > "$MARK"\nsleep 30\ncat <&3 >&4', env: { MARK: mark }, signal: controller.signal }),
+    );
+    // Abort once the script is surely running.
+    for (;;) {
+      try {
+        await stat(mark);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    controller.abort();
+    await rejectsWith(building, "E_INTERRUPTED", /interrupted/);
+    await assert.rejects(stat(path.join(p.outDir, "project.tar.gz")));
   });
 });
 
