@@ -22,7 +22,7 @@ import { findProjectFile, flavourOf } from "./find.js";
 import { NAME_HELP, VALID_NAME } from "./names.js";
 import { Problems } from "./problems.js";
 import { projectTopSchema } from "./schema/project.js";
-import { findEntry, parseYaml, toPlain } from "./yaml-positions.js";
+import { parseYaml, toPlain } from "./yaml-positions.js";
 
 export interface LoadOptions {
   /** Where to look for the project file (upwards), and what problem paths are shown relative to. */
@@ -83,8 +83,9 @@ async function buildProject(ctx: FileCtx, file: string, show: (p: string) => str
   // is validated on its own) so that one run reports as much as possible.
   const project = data?.project ?? textOf(plain.project);
   const name = project?.trim() ?? "";
-  if (findEntry(ctx.root, "project") === undefined || (project !== undefined && name === "")) {
-    ctx.problems.add("E_SCHEMA", posAt(ctx, ["project"]), ["project"], `missing project name; add project: NAME (${NAME_HELP})`);
+  // Missing: absent, empty or blank (a list or map there is a type error, already reported).
+  if (project === undefined ? scalarOrAbsent(ctx, ["project"]) : name === "") {
+    ctx.problems.add("E_SCHEMA", posAt(ctx, ["project"]), ["project"], "missing project name; add one at the top, e.g. project: my-project");
   } else if (project !== undefined && !VALID_NAME.test(name)) {
     ctx.problems.add("E_SCHEMA", posAt(ctx, ["project"]), ["project"], `invalid project name '${name}'; ${NAME_HELP}`);
   }

@@ -104,6 +104,14 @@ describe("loadProject: positioned problems", () => {
     ]);
   });
 
+  it("a missing project name, whether the key is empty or absent", async () => {
+    for (const name of ["no-project-name", "absent-project-name"]) {
+      const f = await failure("errors", name);
+      assert.equal(f.code, "E_SCHEMA");
+      assert.deepEqual(f.lines, ["troupe.yaml:2:1: project: missing project name; add one at the top, e.g. project: my-project"], name);
+    }
+  });
+
   it("a spread.yaml without path:", async () => {
     const f = await failure("errors", "spread-missing-path");
     assert.equal(f.code, "E_PROJECT");
