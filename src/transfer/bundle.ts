@@ -114,6 +114,9 @@ async function writeTarball(
       gzip,
       portable: true,
       noDirRecurse: true,
+      // node-tar 7.5 ends the stream early ("write after end") when a file with
+      // several hard links is stat'ed ahead of its turn; one stat at a time avoids it.
+      jobs: 1,
       strict: true,
       onWriteEntry: (entry) => {
         files++;

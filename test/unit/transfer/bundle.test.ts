@@ -157,6 +157,19 @@ describe("buildProjectBundle", () => {
     }
   });
 
+  it("packs a hard link that comes last (node-tar 7.5 stream bug)", async () => {
+    const p = await project({ "a/b/x.txt": "x\n", "f.txt": "f\n" });
+    await link(path.join(p.projectDir, "f.txt"), path.join(p.projectDir, "h"));
+    const bundle = await buildProjectBundle(opts(p));
+    assert.deepEqual(await listMembers(bundle.path), [
+      { path: "a/", type: "Directory" },
+      { path: "a/b/", type: "Directory" },
+      { path: "a/b/x.txt", type: "File" },
+      { path: "f.txt", type: "File" },
+      { path: "h", type: "Link", linkpath: "f.txt" },
+    ]);
+  });
+
   it("refuses a rename that empties a name or climbs out", async () => {
     const p = await project({ "a/b.txt": "x\n" });
     await rejectsWith(buildProjectBundle(opts(p, { rename: ["s,.*,,"] })), "E_PROJECT", /cannot be unpacked/);
