@@ -15,6 +15,8 @@
 //
 // toJUnit is pure, so a report can be made again from any run.json.
 
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import { writeFileAtomic } from "./atomic.js";
 import { formatElapsed, seconds } from "./format.js";
 import { parseJobName } from "./names.js";
@@ -204,7 +206,8 @@ export function toJUnit(run: RunJson): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${head}\n${body}</testsuites>\n`;
 }
 
-/** Write the JUnit XML of `run` to `file` (atomically). */
+/** Write the JUnit XML of `run` to `file` (atomically), creating its directory. */
 export async function writeJUnit(run: RunJson, file: string): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
   await writeFileAtomic(file, toJUnit(run));
 }

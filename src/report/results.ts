@@ -286,6 +286,11 @@ export class ResultsWriter {
     };
   }
 
+  /** Resolves once run.json holds everything handled so far (no rewrite pending). */
+  async settled(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
   /**
    * Close every log file and write the final run.json. A run that never saw
    * run-finished is recorded as `incomplete`, its unfinished jobs as aborted.
@@ -418,9 +423,10 @@ export class ResultsWriter {
   private closeHook(o: OpenHook): void {
     const s = o.stream;
     if (!s) return;
+    if (s.closed) return;
+    // An errored stream still emits close (autoDestroy), so close is enough to wait for.
     const p = new Promise<void>((resolve) => {
       s.once("close", () => resolve());
-      s.once("error", () => resolve());
       s.end();
     });
     this.closing.add(p);

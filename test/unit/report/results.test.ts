@@ -1,0 +1,286 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ResultsWriter, type RunJson } from "../../../src/report/results.js";
+import { readRunJson } from "../../../src/report/json.js";
+import type { TroupeEvent } from "../../../src/report/events.js";
+import { at, JOB_A, JOB_B, MJOB, multiHostRun, SERVER, singleHostRun } from "./helpers.js";
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "troupe-report-"));
+}
+
+async function run(events: readonly TroupeEvent[], runDir: string): Promise<RunJson> {
+  const w = new ResultsWriter({ runDir, rewriteMs: 0, now: () => events[events.length - 1]!.time });
+  for (const e of events) w.handle(e);
+  const result = await w.finish();
+  assert.deepEqual(w.errors, []);
+  return result;
+}
+
+test("single-host run: one folder per job, a log per hook, run.json with every field", async () => {
+  const dir = await tempDir();
+  try {
+    const result = await run(singleHostRun(), dir);
+    const onDisk = await readRunJson(join(dir, "run.json"));
+    assert.deepEqual(onDisk, JSON.parse(JSON.stringify(result)));
+
+    assert.equal(result.runId, "r1");
+    assert.equal(result.seed, 42);
+    assert.equal(result.status, "finished");
+    assert.equal(result.startTime, "2016-06-02T12:34:56.000Z");
+    assert.equal(result.endTime, "2016-06-02T12:35:03.000Z");
+    assert.equal(result.durationMs, 7000);
+    assert.deepEqual(result.totals, { jobs: 2, passed: 1, failed: 1, aborted: 0, skipped: 0 });
+
+    const entries = (await readdir(dir)).sort();
+    assert.deepEqual(entries, ["hooks", "local_debian-12_tests-main-fail_v1", "local_debian-12_tests-main-hello", "run.json"]);
+
+    const [a, b] = result.jobs;
+    assert.ok(a && b);
+    assert.deepEqual(
+      { name: a.name, backend: a.backend, system: a.system, suite: a.suite, task: a.task, variant: a.variant, status: a.status, seq: a.seq, dir: a.dir },
+      { name: JOB_A, backend: "local", system: "debian-12", suite: "tests/main/", task: "tests/main/hello", variant: "", status: "passed", seq: 1, dir: "local_debian-12_tests-main-hello" },
+    );
+    assert.equal(b.variant, "v1");
+    assert.equal(b.status, "failed");
+    assert.equal(b.durationMs, 1500);
+    assert.equal(b.reason, "execute failed on local-1: exit status 1");
+    assert.deepEqual(b.hosts, [
+      { name: "local-1", status: "failed", exitCode: 1, durationMs: 1000, logPath: "local_debian-12_tests-main-fail_v1/execute.log" },
+    ]);
+    const exec = b.hooks.find((h) => h.phase === "execute");
+    assert.deepEqual(exec, {
+      phase: "execute",
+      level: "task",
+      context: JOB_B,
+      host: "local-1",
+      exitCode: 1,
+      status: "failed",
+      durationMs: 1000,
+      startTime: "2016-06-02T12:35:00.000Z",
+      endTime: "2016-06-02T12:35:01.000Z",
+      logPath: "local_debian-12_tests-main-fail_v1/execute.log",
+      output: "+ echo 'a <b> & c'\na <b> & c\n+ exit 1",
+    });
+    // Passing scripts keep no output in run.json; their log has it.
+    assert.equal(a.hooks[0]!.output, undefined);
+
+    assert.equal(await readFile(join(dir, a.hooks[0]!.logPath!), "utf8"), "+ echo hello\nhello\n");
+    assert.equal(await readFile(join(dir, "local_debian-12_tests-main-fail_v1/execute.log"), "utf8"), "+ echo 'a <b> & c'\na <b> & c\n+ exit 1\n");
+    assert.equal(await readFile(join(dir, "local_debian-12_tests-main-fail_v1/restore.log"), "utf8"), "");
+
+    // Project hooks live apart from jobs.
+    assert.deepEqual(
+      result.hooks.map((h) => [h.level, h.phase, h.context, h.status, h.logPath]),
+      [
+        ["project", "prepare", SERVER, "passed", "hooks/local_debian-12/project-prepare.local-1.log"],
+        ["project", "restore", SERVER, "passed", "hooks/local_debian-12/project-restore.local-1.log"],
+      ],
+    );
+    assert.equal(await readFile(join(dir, "hooks/local_debian-12/project-prepare.local-1.log"), "utf8"), "+ apt update\n");
+
+    assert.deepEqual(result.hosts, [
+      {
+        name: "local-1",
+        backend: "local",
+        system: "debian-12",
+        address: "127.0.0.1",
+        allocatedTime: "2016-06-02T12:34:57.000Z",
+        discardedTime: "2016-06-02T12:35:03.000Z",
+      },
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("multi-host job: a log per host, per-host status, a reason naming every failing host", async () => {
+  const dir = await tempDir();
+  try {
+    const result = await run(multiHostRun(), dir);
+    const job = result.jobs[0]!;
+    assert.equal(job.name, MJOB);
+    assert.deepEqual(job.hosts, [
+      { name: "server-1", status: "passed", exitCode: 0, durationMs: 2000, logPath: "local_debian-12_tests-net-perf/execute.server-1.log" },
+      { name: "client-1", status: "failed", exitCode: 2, durationMs: 1000, logPath: "local_debian-12_tests-net-perf/execute.client-1.log" },
+      { name: "client-2", status: "failed", exitCode: null, durationMs: 8000, logPath: "local_debian-12_tests-net-perf/execute.client-2.log" },
+    ]);
+    assert.equal(job.reason, "execute failed on client-1: exit status 2 (failed hosts: client-1, client-2)");
+    const killed = job.hooks.find((h) => h.host === "client-2")!;
+    assert.equal(killed.killedBy, "timeout");
+    assert.equal(killed.output, "waiting\n<kill-timeout reached>");
+    assert.equal(await readFile(join(dir, "local_debian-12_tests-net-perf/execute.client-2.log"), "utf8"), "waiting\n<kill-timeout reached>\n");
+    assert.equal(await readFile(join(dir, "local_debian-12_tests-net-perf/execute.server-1.log"), "utf8"), "listening\n");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("aborted and never-started jobs, repeated hooks, output only at the end, engine's reason kept", async () => {
+  const dir = await tempDir();
+  try {
+    const suite = "local:debian-12:tests/main/";
+    const result = await run(
+      [
+        at(0, { type: "run-started", runId: "r3", dir, seed: 1, jobs: 3, workers: 1 }),
+        at(0, { type: "hook-started", job: suite, context: suite, level: "suite", phase: "prepare", host: "h" }),
+        at(10, { type: "hook-finished", job: suite, context: suite, level: "suite", phase: "prepare", host: "h", exitCode: 0, durationMs: 10, output: "" }),
+        at(10, { type: "job-started", job: JOB_A, hosts: ["h"], seq: 1, total: 3 }),
+        // Two executes (Spread's -repeat), the engine giving output only at the end.
+        at(10, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "h", exitCode: 0, durationMs: 5, output: "first" }),
+        at(20, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "h", exitCode: 0, durationMs: 5, output: "second\n" }),
+        at(30, { type: "job-finished", job: JOB_A, status: "passed", durationMs: 20 }),
+        at(30, { type: "job-started", job: JOB_B, hosts: ["h"], seq: 2, total: 3 }),
+        at(30, { type: "hook-finished", job: JOB_B, context: JOB_B, level: "task", phase: "prepare", host: "h", exitCode: 1, durationMs: 5, output: "no disk" }),
+        at(40, { type: "job-finished", job: JOB_B, status: "aborted", durationMs: 10, reason: "task prepare failed" }),
+        at(50, { type: "run-finished", passed: [JOB_A], failed: [], aborted: [JOB_B, MJOB], failedHooks: ["prepare task (local:debian-12)"], durationMs: 50, interrupted: true }),
+      ],
+      dir,
+    );
+    assert.equal(result.status, "interrupted");
+    assert.deepEqual(result.failedHooks, ["prepare task (local:debian-12)"]);
+    assert.deepEqual(result.totals, { jobs: 3, passed: 1, failed: 0, aborted: 2, skipped: 0 });
+    const [a, b, never] = result.jobs;
+    assert.deepEqual(a!.hooks.map((h) => h.logPath), ["local_debian-12_tests-main-hello/execute.log", "local_debian-12_tests-main-hello/execute.2.log"]);
+    assert.equal(await readFile(join(dir, "local_debian-12_tests-main-hello/execute.log"), "utf8"), "first\n");
+    assert.equal(await readFile(join(dir, "local_debian-12_tests-main-hello/execute.2.log"), "utf8"), "second\n");
+    assert.equal(b!.status, "aborted");
+    assert.equal(b!.reason, "task prepare failed");
+    assert.equal(b!.hosts[0]!.status, "failed");
+    assert.equal(never!.name, MJOB);
+    assert.equal(never!.status, "aborted");
+    assert.equal(never!.seq, 0);
+    assert.equal(never!.dir, undefined);
+    assert.deepEqual(never!.hosts, []);
+    assert.equal(result.hooks[0]!.logPath, "hooks/local_debian-12_tests-main-/suite-prepare.h.log");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a run that ends without run-finished is written as incomplete, running jobs aborted", async () => {
+  const dir = await tempDir();
+  try {
+    const events = singleHostRun().slice(0, 10); // stops inside job A's execute
+    const result = await run(events, dir);
+    assert.equal(result.status, "incomplete");
+    assert.equal(result.jobs[0]!.status, "aborted");
+    assert.equal(result.jobs[0]!.reason, "the run ended before the job finished");
+    assert.equal(result.jobs[0]!.hooks[0]!.status, "running");
+    // The lines printed so far reached the log.
+    assert.equal(await readFile(join(dir, "local_debian-12_tests-main-hello/execute.log"), "utf8"), "+ echo hello\n");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("run.json is rewritten atomically as jobs finish: a reader never sees a partial file", async () => {
+  const dir = await tempDir();
+  try {
+    const w = new ResultsWriter({ runDir: dir, rewriteMs: 0 });
+    w.handle(at(0, { type: "run-started", runId: "big", dir, seed: 1, jobs: 300, workers: 4 }));
+    let stop = false;
+    let reads = 0;
+    const reader = (async () => {
+      while (!stop) {
+        try {
+          const text = await readFile(join(dir, "run.json"), "utf8");
+          JSON.parse(text); // throws on a half-written file
+          reads++;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    let seen = 0;
+    try {
+      for (let i = 0; i < 300; i++) {
+        const job = `local:debian-12:tests/main/t${i}`;
+        w.handle(at(i, { type: "job-started", job, hosts: ["h"], seq: i + 1, total: 300 }));
+        w.handle(at(i, { type: "hook-finished", job, context: job, level: "task", phase: "execute", host: "h", exitCode: 0, durationMs: 1, output: "x".repeat(2000) }));
+        w.handle(at(i, { type: "job-finished", job, status: "passed", durationMs: 1 }));
+        if (i % 30 === 0) {
+          await w.settled();
+          const mid = JSON.parse(await readFile(join(dir, "run.json"), "utf8")) as RunJson;
+          assert.ok(mid.jobs.length >= seen, "each rewrite has at least the jobs of the one before");
+          seen = mid.jobs.length;
+        }
+      }
+    } finally {
+      stop = true;
+    }
+    const result = await w.finish();
+    await reader;
+    assert.ok(reads > 0);
+    assert.ok(seen > 0 && seen < 300, `run.json was rewritten during the run (saw ${seen} jobs)`);
+    assert.equal(result.jobs.length, 300);
+    assert.equal((JSON.parse(await readFile(join(dir, "run.json"), "utf8")) as RunJson).jobs.length, 300);
+    // No temporary file is left behind.
+    assert.deepEqual((await readdir(dir)).filter((f) => f.includes(".tmp")), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("rewrites are spaced by rewriteMs while the run goes on, but finish writes at once", async () => {
+  const dir = await tempDir();
+  try {
+    let now = 1_000_000;
+    const w = new ResultsWriter({ runDir: dir, rewriteMs: 60_000, now: () => now });
+    w.handle(at(0, { type: "run-started", runId: "slow", dir, seed: 1, jobs: 1, workers: 1 }));
+    await new Promise((r) => setTimeout(r, 20));
+    w.handle(at(1, { type: "job-finished", job: JOB_A, status: "passed", durationMs: 1 }));
+    await new Promise((r) => setTimeout(r, 20));
+    const early = JSON.parse(await readFile(join(dir, "run.json"), "utf8")) as RunJson;
+    assert.equal(early.jobs.length, 0, "the second write waits for the interval");
+    now += 1;
+    const result = await w.finish();
+    assert.equal(result.jobs.length, 1);
+    const final = JSON.parse(await readFile(join(dir, "run.json"), "utf8")) as RunJson;
+    assert.equal(final.jobs.length, 1);
+    assert.equal(final.status, "incomplete");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("files that cannot be written are reported, not thrown", async () => {
+  const dir = await tempDir();
+  try {
+    const blocker = join(dir, "file");
+    await (await import("node:fs/promises")).writeFile(blocker, "");
+    const errors: Error[] = [];
+    const w = new ResultsWriter({ runDir: join(blocker, "run"), rewriteMs: 0, onError: (e) => errors.push(e) });
+    for (const e of singleHostRun()) w.handle(e);
+    const result = await w.finish();
+    assert.equal(result.jobs.length, 2);
+    assert.ok(errors.length > 0);
+    assert.ok(w.errors.length >= errors.length);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a log file that fails to open late is reported and does not hang finish", async () => {
+  const dir = await tempDir();
+  try {
+    const { mkdir } = await import("node:fs/promises");
+    // A directory where execute.log should go: open fails asynchronously with EISDIR.
+    await mkdir(join(dir, "local_debian-12_tests-main-hello", "execute.log"), { recursive: true });
+    const errors: Error[] = [];
+    const w = new ResultsWriter({ runDir: dir, rewriteMs: 0, onError: (e) => errors.push(e) });
+    const events = singleHostRun();
+    for (const e of events.slice(0, 9)) w.handle(e);
+    await new Promise((r) => setTimeout(r, 20)); // let the open fail before more lines arrive
+    for (const e of events.slice(9)) w.handle(e);
+    const result = await w.finish();
+    assert.equal(result.status, "finished");
+    assert.ok(errors.some((e) => /EISDIR/.test(e.message)), errors.map((e) => e.message).join("; "));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
