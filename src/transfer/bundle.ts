@@ -213,6 +213,10 @@ export async function buildProjectBundle(options: BuildBundleOptions): Promise<B
     }
     await rename(partial, final);
     return { path: final, ...result };
+  } catch (e) {
+    if (e instanceof TroupeError) throw e;
+    if (options.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "packing the project was interrupted");
+    throw new TroupeError("E_PROJECT", `cannot write the project bundle into ${outDir}: ${(e as Error).message}`);
   } finally {
     await Promise.all([partial, plain, repacked].map((f) => rm(f, { force: true })));
   }
