@@ -101,8 +101,8 @@ export class TerminalWriter {
   private readonly tz: TimeZone;
   private readonly now: () => number;
   private readonly redrawMs: number;
-  private readonly columns: number;
-  private readonly rows: number;
+  private readonly fixedColumns: number | undefined;
+  private readonly fixedRows: number | undefined;
 
   private readonly hosts = new Map<string, HostInfo>();
   private readonly jobs = new Map<string, JobInfo>();
@@ -133,9 +133,8 @@ export class TerminalWriter {
     this.tz = opts.timeZone ?? "local";
     this.now = opts.now ?? Date.now;
     this.redrawMs = opts.redrawMs ?? 100;
-    const size = opts.out as unknown as TtyStream;
-    this.columns = opts.columns ?? size.columns ?? 80;
-    this.rows = opts.rows ?? size.rows ?? 24;
+    this.fixedColumns = opts.columns;
+    this.fixedRows = opts.rows;
     if (this.tty) {
       // Refresh elapsed times once a second; never keeps the process alive.
       this.ticker = setInterval(() => this.schedule(), 1000);
@@ -420,7 +419,14 @@ export class TerminalWriter {
     }, wait);
   }
 
+  /** The terminal's size now (it may have been resized), unless fixed by the options. */
+  private size(): { columns: number; rows: number } {
+    const tty = this.out as unknown as TtyStream;
+    return { columns: this.fixedColumns ?? tty.columns ?? 80, rows: this.fixedRows ?? tty.rows ?? 24 };
+  }
+
   private statusLines(): string[] {
+    const { columns, rows } = this.size();
     return renderStatus({
       counts: {
         total: this.total,
@@ -431,8 +437,8 @@ export class TerminalWriter {
       },
       busy: [...this.busy.values()],
       now: this.now(),
-      columns: this.columns,
-      maxRows: Math.max(1, Math.min(20, this.rows - 4)),
+      columns,
+      maxRows: Math.max(1, Math.min(20, rows - 4)),
       colors: this.colors,
     });
   }
