@@ -1,0 +1,128 @@
+// The shell text the SSH transport runs on the host. Pure functions: no I/O.
+//
+// The host needs nothing but a POSIX `sh` and `tar`. sshd runs the command we
+// send through the user's login shell (`$SHELL -c COMMAND`) as the leader of a
+// new session (OpenSSH calls setsid() for every session), so every command
+// starts with `exec /bin/sh -c '...'`: the login shell becomes our `sh`, whose
+// pid is then the id of the process group that holds everything the script
+// starts. The wrapper prints that id on stderr before anything else, so the
+// orchestrator can later kill the whole group from a second session; it prints
+// the script's exit status last, so that a status of 255 from the script is
+// not mistaken for ssh's own failure.
+
+import { TroupeError } from "../../util/errors.js";
+
+/** Quote `text` as one word for a POSIX shell. */
+export function shQuote(text: string): string {
+  if (text !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(text)) return text;
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A path that cannot be mistaken for an option. */
+function safePath(path: string): string {
+  return path.startsWith("-") ? `./${path}` : path;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function isEnvName(name: string): boolean {
+  return ENV_NAME.test(name);
+}
+
+/** `export NAME='value'` lines; names must be shell identifiers. */
+export function exportLines(env: Readonly<Record<string, string>> | undefined): string {
+  if (!env) return "";
+  let out = "";
+  for (const [name, value] of Object.entries(env)) {
+    if (!isEnvName(name)) {
+      throw new TroupeError("E_USAGE", `cannot set environment variable ${JSON.stringify(name)}: not a valid shell name`);
+    }
+    out += `export ${name}=${shQuote(value)}\n`;
+  }
+  return out;
+}
+
+/** The command line handed to sshd: our own `sh` replaces the login shell. */
+export function remoteCommand(shellText: string): string {
+  return `exec /bin/sh -c ${shQuote(shellText)}`;
+}
+
+/** The first characters of every marker line of one session. */
+export function markerPrefix(token: string): string {
+  return `<<troupe:${token}:`;
+}
+
+export interface SessionScript {
+  /** The user's script, run by `/bin/sh -c` (or from `scriptFile`). */
+  readonly script: string;
+  readonly env?: Readonly<Record<string, string>>;
+  readonly cwd?: string;
+  /** Random per session; marks the pgid and exit lines on stderr. */
+  readonly token: string;
+  /** When set, the script was uploaded to this file: run it and remove it. */
+  readonly scriptFile?: string;
+}
+
+/** The wrapper of a non-interactive session (see the file comment). */
+export function sessionWrapper(s: SessionScript): string {
+  const mark = markerPrefix(s.token);
+  const lines: string[] = [];
+  lines.push(`printf '%s\\n' ${shQuote(mark)}"pgid:$$>>" >&2`);
+  const done = (status: string): string => `printf '%s\\n' ${shQuote(mark)}"exit:${status}>>" >&2`;
+  if (s.scriptFile) lines.push(`trap 'rm -f ${shQuote(s.scriptFile)}' EXIT`);
+  if (s.cwd !== undefined) lines.push(`cd ${shQuote(safePath(s.cwd))} || { ${done("1")}; exit 1; }`);
+  const exports = exportLines(s.env);
+  if (exports) lines.push(exports.trimEnd());
+  lines.push(s.scriptFile ? `/bin/sh ${shQuote(s.scriptFile)}` : `/bin/sh -c ${shQuote(s.script)}`);
+  lines.push("troupe_status=$?");
+  lines.push(done("$troupe_status"));
+  lines.push("exit $troupe_status");
+  return lines.join("\n");
+}
+
+/** An interactive session: no markers (the user sees the terminal), just env, cwd and the script. */
+export function interactiveWrapper(s: Omit<SessionScript, "token" | "scriptFile">): string {
+  const lines: string[] = [];
+  if (s.cwd !== undefined) lines.push(`cd ${shQuote(safePath(s.cwd))} || exit 1`);
+  const exports = exportLines(s.env);
+  if (exports) lines.push(exports.trimEnd());
+  lines.push(`exec /bin/sh -c ${shQuote(s.script)}`);
+  return lines.join("\n");
+}
+
+/** Write stdin to `file` (mode 600), for scripts too long for one command line. */
+export function uploadScript(file: string): string {
+  return `umask 077 && cat > ${shQuote(file)}`;
+}
+
+/**
+ * Kill process group `pgid`: TERM, then KILL whatever is left after about
+ * `graceTenths` tenths of a second. `kill -SIG -PGID` is the one spelling
+ * dash, bash and busybox all accept.
+ */
+export function killGroupScript(pgid: number, graceTenths = 10): string {
+  if (!Number.isInteger(pgid) || pgid <= 1) throw new TroupeError("E_TRANSPORT", `refusing to kill process group ${pgid}`);
+  return [
+    `kill -TERM -${pgid} 2>/dev/null || exit 0`,
+    "i=0",
+    `while kill -0 -${pgid} 2>/dev/null; do`,
+    `  i=$((i+1)); [ "$i" -gt ${graceTenths} ] && break`,
+    "  sleep 0.1 2>/dev/null || sleep 1",
+    "done",
+    `kill -KILL -${pgid} 2>/dev/null`,
+    "exit 0",
+  ].join("\n");
+}
+
+/** Unpack the tar on stdin into `dir`, created if missing; `gzip` when the stream is compressed. */
+export function putScript(dir: string, gzip: boolean): string {
+  const d = shQuote(safePath(dir));
+  return `mkdir -p ${d} && exec tar -x${gzip ? "z" : ""}of - -C ${d}`;
+}
+
+/** A gzip'd tar of `paths` (relative to `dir`) on stdout. */
+export function getScript(dir: string, paths: readonly string[]): string {
+  if (paths.length === 0) throw new TroupeError("E_USAGE", "get needs at least one path");
+  const list = paths.map((p) => shQuote(safePath(p))).join(" ");
+  return `cd ${shQuote(safePath(dir))} && exec tar -czf - ${list}`;
+}
