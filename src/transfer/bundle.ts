@@ -187,7 +187,6 @@ async function countMembers(file: string): Promise<number> {
 export async function buildProjectBundle(options: BuildBundleOptions): Promise<Bundle> {
   const rules = parseRules(options.rename);
   const outDir = path.resolve(options.outDir);
-  await mkdir(outDir, { recursive: true });
   const final = path.join(outDir, BUNDLE_NAME);
   const partial = path.join(outDir, `.${BUNDLE_NAME}.partial`);
   const plain = path.join(outDir, ".project.tar");
@@ -195,6 +194,7 @@ export async function buildProjectBundle(options: BuildBundleOptions): Promise<B
   // The output directory may sit inside the project: never bundle it, nor the bundle's own files.
   const skip = [outDir, final, partial, plain, repacked];
   try {
+    await mkdir(outDir, { recursive: true });
     let result: { bytes: number; sha256: string; files: number };
     if (options.repack === undefined || options.repack.trim() === "") {
       result = await writeTarball(options, rules, partial, true, skip);
