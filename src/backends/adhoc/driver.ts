@@ -35,7 +35,6 @@ export interface AdhocDriverOptions {
   readonly password?: string;
   readonly factory?: SshTransportFactory;
   readonly resolveConfig?: ConnectOptions["resolveConfig"];
-  readonly askpassDir?: string;
   /** Allocation retries: every `retryMs` (5 s) for `allocateTimeoutMs` (5 min). */
   readonly retryMs?: number;
   readonly allocateTimeoutMs?: number;
@@ -177,7 +176,6 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
       ...(cfg.sudo !== undefined ? { sudo: cfg.sudo } : {}),
       factory: sshTransportFactory(options),
       events: ctx.events,
-      ...(options.askpassDir ? { askpassDir: options.askpassDir } : {}),
       ...(options.resolveConfig ? { resolveConfig: options.resolveConfig } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     };

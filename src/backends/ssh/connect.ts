@@ -1,13 +1,14 @@
 // Reaching one machine over OpenSSH, shared by the ssh and adhoc backends:
 // the options (the user's ssh_config honoured through `ssh -G`, new host keys
-// only into the project's known_hosts, a password through SSH_ASKPASS), a
+// only into the project's known_hosts, a password that the transport hands to
+// ssh through its SSH_ASKPASS helper, never sshpass), a
 // first command that proves the connection and tells who we are, and root
 // through password-less sudo when the user is not root (as Spread does).
 
 import type { EventStream } from "../../report/events.js";
+import { SshTransport, type SshTransportOptions } from "../../transport/ssh/index.js";
 import type { Transport } from "../../transport/transport.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
-import { createAskpass, type Askpass } from "./askpass.js";
 import { hostKeyOptions, resolveSshConfig, type ResolvedConfig } from "./known-hosts.js";
 import { SudoTransport } from "./sudo.js";
 import type { SshTarget } from "./targets.js";
@@ -24,13 +25,41 @@ export interface SshConnection {
   readonly knownHostsFile: string;
   /** `ssh` arguments, as pairs `-o Key=Value`. */
   readonly options: readonly string[];
-  /** Environment for the `ssh` process itself (SSH_ASKPASS for passwords). */
-  readonly env: Readonly<Record<string, string>>;
-  /** False when a password must be asked for (BatchMode would forbid it). */
-  readonly batchMode: boolean;
+  /** Answered to ssh's password prompt (SSH_ASKPASS with SSH_ASKPASS_REQUIRE=force). */
+  readonly password?: string;
 }
 
 export type SshTransportFactory = (conn: SshConnection) => Transport;
+
+/** The OpenSSH transport (src/transport/ssh) for a connection. */
+export const openSshTransport: SshTransportFactory = (conn) => new SshTransport(transportOptions(conn));
+
+/**
+ * SshTransportOptions for a connection. Host keys are passed as plain `-o`
+ * options, not as the transport's `knownHostsFile` (which replaces the user's
+ * files and drops the global one): here the user's files still count.
+ */
+export function transportOptions(conn: SshConnection): SshTransportOptions {
+  const options: Record<string, string> = {};
+  for (let i = 0; i < conn.options.length; i++) {
+    const item = conn.options[i] ?? "";
+    if (item === "-o") continue;
+    const m = /^([A-Za-z][A-Za-z0-9]*)\s*(?:=|\s)\s*(.*)$/.exec(item);
+    if (!m || !m[1]) throw new TroupeError("E_SCHEMA", `${conn.label}: '${item}' is not an ssh option like ProxyJump=bastion`);
+    // ssh keeps the first value given for an option; so does this.
+    const key = Object.keys(options).find((k) => k.toLowerCase() === m[1]?.toLowerCase()) ?? m[1];
+    options[key] ??= m[2] ?? "";
+  }
+  return {
+    label: conn.label,
+    host: conn.host,
+    ...(conn.port !== undefined ? { port: conn.port } : {}),
+    ...(conn.user !== undefined ? { user: conn.user } : {}),
+    ...(conn.identityFile !== undefined ? { identityFile: conn.identityFile } : {}),
+    ...(conn.password !== undefined ? { password: conn.password } : {}),
+    options,
+  };
+}
 
 export interface ConnectOptions {
   readonly knownHostsFile: string;
@@ -40,8 +69,6 @@ export interface ConnectOptions {
   readonly sudo?: boolean;
   readonly factory: SshTransportFactory;
   readonly events?: EventStream;
-  /** Where askpass helpers go (default the system's temp dir). */
-  readonly askpassDir?: string;
   /** `ssh -G` (tests replace it). */
   readonly resolveConfig?: (target: SshTarget, options: readonly string[]) => Promise<ResolvedConfig | undefined>;
   readonly signal?: AbortSignal;
@@ -55,12 +82,12 @@ export interface Connected {
   readonly uid: number;
   readonly user: string;
   readonly sudo: boolean;
-  /** Release the connection and the askpass helper. */
+  /** Release the connection. */
   close(): Promise<void>;
 }
 
 /** The ssh options for a target (without connecting). */
-export async function connectionFor(target: SshTarget, opts: ConnectOptions, askpass?: Askpass): Promise<SshConnection> {
+export async function connectionFor(target: SshTarget, opts: ConnectOptions): Promise<SshConnection> {
   const userOpts = (opts.sshOptions ?? []).flatMap((o) => ["-o", o]);
   const resolve = opts.resolveConfig ?? defaultResolve;
   let resolved: ResolvedConfig | undefined;
@@ -69,15 +96,14 @@ export async function connectionFor(target: SshTarget, opts: ConnectOptions, ask
   } catch {
     resolved = undefined; // `ssh -G` failing is not fatal: the defaults below still keep the user's file safe
   }
-  const options = [...hostKeyOptions(opts.knownHostsFile, resolved), ...userOpts, ...(askpass?.options ?? [])];
+  const options = [...hostKeyOptions(opts.knownHostsFile, resolved), ...userOpts];
   const conn: { -readonly [K in keyof SshConnection]: SshConnection[K] } = {
     label: target.name,
     host: target.address,
     knownHostsFile: opts.knownHostsFile,
     options,
-    env: askpass?.env ?? {},
-    batchMode: askpass === undefined,
   };
+  if (target.password !== undefined && target.password !== "") conn.password = target.password;
   if (target.port !== undefined) conn.port = target.port;
   if (target.user !== undefined) conn.user = target.user;
   if (target.identityFile !== undefined) conn.identityFile = target.identityFile;
@@ -105,10 +131,9 @@ const PROBE = [
 
 /** Connect, check who we are, and wrap in sudo when the user is not root. */
 export async function connect(target: SshTarget, opts: ConnectOptions): Promise<Connected> {
-  const askpass = target.password !== undefined && target.password !== "" ? await createAskpass(target.password, opts.askpassDir) : undefined;
   let raw: Transport | undefined;
   try {
-    const conn = await connectionFor(target, opts, askpass);
+    const conn = await connectionFor(target, opts);
     raw = opts.factory(conn);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -159,16 +184,11 @@ export async function connect(target: SshTarget, opts: ConnectOptions): Promise<
       async close() {
         if (closed) return;
         closed = true;
-        try {
-          await rawConn.close();
-        } finally {
-          await askpass?.dispose();
-        }
+        await rawConn.close();
       },
     };
   } catch (e) {
     await raw?.close().catch(() => undefined);
-    await askpass?.dispose();
     if (isTroupeError(e)) throw e;
     throw new TroupeError("E_TRANSPORT", `cannot connect to ${target.name}: ${(e as Error).message}`);
   }

@@ -9,9 +9,9 @@ import type { Backend, System } from "../../model/project.js";
 import { TroupeError, type Problem } from "../../util/errors.js";
 import type { BackendContext, BackendDriver, Host } from "../backend.js";
 import type { Inventory } from "../inventory/index.js";
-import { shQuote } from "./askpass.js";
+import { shQuote } from "../../transport/ssh/index.js";
 import { sshSystemConfig, type SshSystemConfig } from "./config.js";
-import { connect, type ConnectOptions, type Connected, type SshTransportFactory } from "./connect.js";
+import { connect, openSshTransport, type ConnectOptions, type Connected, type SshTransportFactory } from "./connect.js";
 import { ensureProjectKnownHosts } from "./known-hosts.js";
 import { rebootAndWait, SwitchableTransport } from "./reboot.js";
 import { resolveTargets, type SshTarget } from "./targets.js";
@@ -21,7 +21,6 @@ export interface SshDriverOptions {
   readonly factory?: SshTransportFactory;
   /** `ssh -G` replacement, for tests. */
   readonly resolveConfig?: ConnectOptions["resolveConfig"];
-  readonly askpassDir?: string;
   /** How long a REBOOT may take (default 10 minutes), and how often to try reconnecting (default 2 s). */
   readonly rebootTimeoutMs?: number;
   readonly rebootPollMs?: number;
@@ -48,17 +47,8 @@ interface OpenHost {
   readonly ownsProjectDir: boolean;
 }
 
-let defaultFactory: SshTransportFactory | undefined;
-
-/** Set the transport every ssh/adhoc driver uses unless given one (the OpenSSH transport registers itself). */
-export function setDefaultSshTransportFactory(factory: SshTransportFactory): void {
-  defaultFactory = factory;
-}
-
 export function sshTransportFactory(options: { factory?: SshTransportFactory }): SshTransportFactory {
-  const f = options.factory ?? defaultFactory;
-  if (!f) throw new TroupeError("E_UNSUPPORTED", "no OpenSSH transport is available to reach ssh hosts");
-  return f;
+  return options.factory ?? openSshTransport;
 }
 
 /** Build the driver; reads inventories now, so configuration mistakes show before any host is touched. */
@@ -102,7 +92,6 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
       ...(pool.cfg.sudo !== undefined ? { sudo: pool.cfg.sudo } : {}),
       factory: sshTransportFactory(options),
       events: ctx.events,
-      ...(options.askpassDir ? { askpassDir: options.askpassDir } : {}),
       ...(options.resolveConfig ? { resolveConfig: options.resolveConfig } : {}),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     };

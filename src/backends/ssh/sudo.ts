@@ -18,7 +18,7 @@ import { randomBytes } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import type { ExecOptions, ExecResult, Transport } from "../../transport/transport.js";
 import { TroupeError } from "../../util/errors.js";
-import { shQuote } from "./askpass.js";
+import { shQuote } from "../../transport/ssh/index.js";
 
 /** After SIGTERM through sudo, how long before SIGKILL. */
 const KILL_GRACE_MS = 1000;

@@ -31,7 +31,7 @@ function make(allocate: string, discard: string, sys = system("ubuntu"), rec = r
   const driver = createAdhocDriver(
     backend("adhoc", [sys], { allocate, discard }),
     { runDir: join(project, "run"), projectDir: project, remotePath: "/tmp/troupe-adhoc-test/project", events: ev.stream },
-    { factory: rec.factory, resolveConfig, askpassDir: project, password: "session-pw", retryMs: 20, allocateTimeoutMs: 2000, portTimeoutMs: 300, connectTimeoutMs: 300, pollMs: 20 },
+    { factory: rec.factory, resolveConfig, password: "session-pw", retryMs: 20, allocateTimeoutMs: 2000, portTimeoutMs: 300, connectTimeoutMs: 300, pollMs: 20 },
   );
   return { driver, ev, rec, sys };
 }
@@ -59,7 +59,7 @@ describe("adhoc driver", () => {
     }
     const conn = rec.connections[0];
     assert.ok(conn);
-    assert.deepEqual([conn.host, conn.port, conn.user, conn.batchMode], ["127.0.0.1", port, "admin", false]);
+    assert.deepEqual([conn.host, conn.port, conn.user, conn.password], ["127.0.0.1", port, "admin", "session-pw"]);
     await driver.discard(host);
     await driver.discard(host);
     assert.equal(await readFile(join(project, "discard.txt"), "utf8"), `127.0.0.1:${port} ubuntu\n`);
@@ -69,7 +69,6 @@ describe("adhoc driver", () => {
     const { driver, rec, sys } = make(`[ -z "\${SPREAD_PASSWORD+x}" ] || FATAL "SPREAD_PASSWORD is set"\nADDRESS 127.0.0.1:${port}`, "", system("deb", {}, { password: "pw1" }));
     const host = await driver.allocate(sys, 1);
     assert.equal(rec.connections[0]?.user, "root");
-    await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(rec.passwords, ["pw1"]);
     await driver.discard(host);
   });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { createSshDriver, parseHostSpec } from "../../../src/backends/ssh/index.js";
+import { createSshDriver, parseHostSpec, transportOptions } from "../../../src/backends/ssh/index.js";
 import { parseSshG } from "../../../src/backends/ssh/known-hosts.js";
 import { TroupeError } from "../../../src/util/errors.js";
 import { backend, events, recorder, system } from "./fakes.js";
@@ -30,7 +30,7 @@ function make(systems: ReturnType<typeof system>[], opts: { rec?: ReturnType<typ
   const driver = createSshDriver(
     backend("ssh", systems, { extra: opts.extra ?? {} }),
     { runDir: join(project, "run"), projectDir: project, remotePath: remote, events: ev.stream },
-    { factory: rec.factory, resolveConfig, askpassDir: project },
+    { factory: rec.factory, resolveConfig },
   );
   return { driver, rec, ev };
 }
@@ -146,26 +146,33 @@ describe("ssh driver: hosts", () => {
       "-o",
       "ProxyJump=bastion",
     ]);
-    assert.deepEqual([conn.host, conn.port, conn.user, conn.batchMode], ["h1", 2201, "u", true]);
+    assert.deepEqual([conn.host, conn.port, conn.user, conn.password], ["h1", 2201, "u", undefined]);
+    // What the OpenSSH transport gets: the same options as a map, the first value of each winning as in ssh.
+    assert.deepEqual(transportOptions({ ...conn, options: [...conn.options, "-o", "connecttimeout=9"] }), {
+      label: "h1:2201",
+      host: "h1",
+      port: 2201,
+      user: "u",
+      options: {
+        UserKnownHostsFile: `${kh} ~/.ssh/known_hosts ~/.ssh/known_hosts2`,
+        StrictHostKeyChecking: "accept-new",
+        ConnectTimeout: "5",
+        ProxyJump: "bastion",
+      },
+    });
     await driver.discard(host);
   });
 
-  it("gives a password to ssh through a private askpass helper, removed at discard", async () => {
+  it("hands an inventory password to the transport, never as an ssh option", async () => {
     const s = system("db", { group: "databases" });
     const { driver, rec } = make([s], { extra: { inventory: "hosts.ini" } });
     const host = await driver.allocate(s, 1);
     const conn = rec.connections[0];
     assert.ok(conn);
-    assert.equal(conn.batchMode, false);
-    assert.equal(conn.env["SSH_ASKPASS_REQUIRE"], "force");
-    assert.ok(conn.options.includes("NumberOfPasswordPrompts=1"));
-    const helper = conn.env["SSH_ASKPASS"] ?? "";
-    assert.equal((await stat(helper)).mode & 0o777, 0o700);
-    await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(rec.passwords, ["s3cret"]);
+    assert.equal(transportOptions(conn).password, "s3cret");
     assert.ok(!JSON.stringify(conn.options).includes("s3cret"));
     await driver.discard(host);
-    await assert.rejects(stat(helper));
   });
 
   it("wraps a non-root user in sudo, and refuses when sudo needs a password", async () => {

@@ -2,7 +2,6 @@
 // SshConnection it was given and runs scripts on this machine, optionally
 // answering the connection probe as a non-root user.
 
-import { readFile } from "node:fs/promises";
 import type { Backend, System } from "../../../src/model/project.js";
 import { EventStream, type TroupeEvent } from "../../../src/report/events.js";
 import type { SshConnection, SshTransportFactory } from "../../../src/backends/ssh/index.js";
@@ -12,7 +11,7 @@ import type { ExecOptions, ExecResult, Transport } from "../../../src/transport/
 export interface Recorder {
   readonly factory: SshTransportFactory;
   readonly connections: SshConnection[];
-  /** Askpass helper output at connection time (proves the helper works). */
+  /** Passwords handed to the transport. */
   readonly passwords: string[];
   closed: number;
 }
@@ -33,11 +32,7 @@ export function recorder(opts: FakeOptions = {}): Recorder {
     closed: 0,
     factory: (conn) => {
       rec.connections.push(conn);
-      const askpass = conn.env["SSH_ASKPASS"];
-      if (askpass) {
-        const dir = askpass.slice(0, askpass.lastIndexOf("/"));
-        void readFile(`${dir}/password`, "utf8").then((p) => rec.passwords.push(p.trim()));
-      }
+      if (conn.password !== undefined) rec.passwords.push(conn.password);
       const local = new LocalTransport({ label: conn.label });
       const t: Transport = {
         label: conn.label,
