@@ -18,7 +18,11 @@ export interface SshTarget {
   readonly strictHostKeyChecking?: "yes" | "no" | "accept-new" | "ask";
   /** An ssh_config file used instead of the user's (`-F`); `/dev/null` ignores every config file. */
   readonly configFile?: string;
-  /** Extra `-o Key=Value` options, applied last. */
+  /**
+   * Extra `-o Key=Value` options. They come first on the command line, and ssh
+   * keeps the first value it sees, so they win over troupe's own defaults;
+   * the Control* options are troupe's and are ignored here.
+   */
   readonly options?: Readonly<Record<string, string>>;
   /** Whether a password is given (the askpass helper then answers prompts). */
   readonly withPassword?: boolean;
@@ -69,10 +73,14 @@ function authArgs(t: SshTarget): string[] {
   return args;
 }
 
+/** Options the transport's multiplexing depends on. */
+const RESERVED = new Set(["controlmaster", "controlpath", "controlpersist"]);
+
 function extraArgs(t: SshTarget): string[] {
   const args: string[] = [];
   for (const [k, v] of Object.entries(t.options ?? {})) {
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(k)) throw new TroupeError("E_USAGE", `invalid SSH option name ${JSON.stringify(k)}`);
+    if (RESERVED.has(k.toLowerCase())) continue;
     args.push(...opt(k, v));
   }
   return args;
@@ -84,6 +92,7 @@ function extraArgs(t: SshTarget): string[] {
  */
 export function masterArgs(t: SshTarget, controlPath: string): string[] {
   return [
+    ...extraArgs(t),
     ...commonArgs(t),
     ...authArgs(t),
     "-M",
@@ -98,7 +107,6 @@ export function masterArgs(t: SshTarget, controlPath: string): string[] {
     ...opt("ForwardAgent", "no"),
     ...opt("ForwardX11", "no"),
     ...opt("ClearAllForwardings", "yes"),
-    ...extraArgs(t),
     "--",
     t.host,
   ];
@@ -107,6 +115,7 @@ export function masterArgs(t: SshTarget, controlPath: string): string[] {
 /** A session over the master. `tty` asks for a terminal (`-t`); `noStdin` reads /dev/null (`-n`). */
 export function sessionArgs(t: SshTarget, controlPath: string, command: string, mode: { tty?: boolean; noStdin?: boolean } = {}): string[] {
   return [
+    ...extraArgs(t),
     ...commonArgs(t),
     "-S",
     controlPath,
@@ -116,7 +125,6 @@ export function sessionArgs(t: SshTarget, controlPath: string, command: string, 
     ...opt("ConnectTimeout", String(t.connectTimeout ?? 15)),
     mode.tty ? "-t" : "-T",
     ...(mode.noStdin ? ["-n"] : []),
-    ...extraArgs(t),
     "--",
     t.host,
     command,

@@ -169,6 +169,7 @@ export class SshTransport implements Transport {
       if (killSent || pgid === undefined) return;
       killSent = true;
       void this.killRemote(pgid);
+      if (fallbackTimer) clearTimeout(fallbackTimer);
       fallbackTimer = setTimeout(() => killQuietly(child, "SIGKILL"), KILL_FALLBACK_MS);
     };
     const filter = new MarkerFilter(token, (kind, value) => {
@@ -397,7 +398,12 @@ export class SshTransport implements Transport {
   async reset(): Promise<void> {
     const running = [...this.running];
     for (const r of running) r.kill();
-    await Promise.race([Promise.allSettled(running.map((r) => r.done)), sleep(KILL_FALLBACK_MS + 1000)]);
+    if (running.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const cap = new Promise<void>((r) => (timer = setTimeout(r, KILL_FALLBACK_MS + 1000)));
+      await Promise.race([Promise.allSettled(running.map((r) => r.done)), cap]);
+      clearTimeout(timer);
+    }
     await this.master.exit();
   }
 

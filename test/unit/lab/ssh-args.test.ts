@@ -45,8 +45,12 @@ test("explicit options: config file, key, known_hosts, port, user, extra options
   assert.equal(optValue(a, "StrictHostKeyChecking"), "yes");
   assert.equal(optValue(a, "IdentitiesOnly"), "yes");
   assert.equal(optValue(a, "Ciphers"), "aes128-ctr");
-  // Extra options come after ours so that they win... but before the destination.
-  assert.ok(a.indexOf("Ciphers=aes128-ctr") > a.indexOf("ControlPersist=no"));
+  // ssh keeps the first value it sees: the user's options come before troupe's defaults.
+  const mine = masterArgs({ host: "h", options: { BatchMode: "no", ConnectTimeout: "3", ControlPath: "/elsewhere", controlmaster: "auto" } }, "/c");
+  assert.ok(mine.indexOf("BatchMode=no") < mine.indexOf("BatchMode=yes"));
+  assert.ok(mine.indexOf("ConnectTimeout=3") < mine.indexOf("ConnectTimeout=15"));
+  // ...except the ones multiplexing depends on.
+  assert.equal(mine.some((x) => /^control(path|master)=/i.test(x)), false);
 });
 
 test("a password turns batch mode off so the askpass helper is asked", () => {

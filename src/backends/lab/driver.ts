@@ -1,0 +1,199 @@
+// The lab backend: throwaway hosts on this Linux machine, each with its own
+// network namespace and address, hostname, copy-on-write view of `/`,
+// process tree and sshd, reached over SSH like any remote host.
+//
+// backend/system keys understood (all optional):
+//   tmpfs-size: size limit of each host's writable layer (default "50%")
+//   boot-timeout: seconds sshd may take to answer (default 30)
+//   password (system): root's password on the host; enables password logins
+
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import type { Backend, System } from "../../model/project.js";
+import { SshTransport } from "../../transport/ssh/index.js";
+import type { Semaphore } from "../../transport/ssh/limiter.js";
+import { TroupeError } from "../../util/errors.js";
+import type { BackendContext, BackendDriver, Host } from "../backend.js";
+import { checkLabSupport, createHost, destroyHost, rebootHost, slotNames } from "./host.js";
+import { DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths } from "./layout.js";
+import { killId } from "./procs.js";
+import { readRecord, type LabHostRecord } from "./records.js";
+import { teardownScript } from "./scripts.js";
+
+export interface LabDriverOptions {
+  /** The lab's state directory (default /run/troupe-lab); one per machine. */
+  readonly stateDir?: string;
+  /** Limits connection setup (default: the process-wide handshake limiter). */
+  readonly handshakes?: Semaphore;
+}
+
+/** A transport to a lab host: the lab's key, the host's own known_hosts, nothing from the user's ssh config. */
+export function labTransport(stateDir: string, rec: LabHostRecord, handshakes?: Semaphore): SshTransport {
+  return new SshTransport({
+    label: rec.name,
+    host: rec.address,
+    port: 22,
+    user: "root",
+    configFile: "/dev/null",
+    identityFile: labPaths(stateDir).keyFile,
+    identitiesOnly: true,
+    knownHostsFile: hostPaths(stateDir, rec.slot).knownHosts,
+    strictHostKeyChecking: "yes",
+    // The lab's sshd allows 128 sessions per connection.
+    maxSessions: 100,
+    // Hosts are local: be quick to notice a dead one.
+    connectTimeout: 5,
+    aliveInterval: 5,
+    ...(handshakes ? { handshakes } : {}),
+  });
+}
+
+interface Live {
+  rec: LabHostRecord;
+  readonly host: Host;
+  readonly transport: SshTransport;
+}
+
+/** Hosts of every lab driver of this process, removed synchronously should the process exit with them still up. */
+const liveEverywhere = new Map<string, { stateDir: string; live: Live }>();
+let exitHook = false;
+
+function installExitHook(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.once("exit", () => {
+    if (liveEverywhere.size === 0) return;
+    const scripts: string[] = [];
+    for (const { stateDir, live } of liveEverywhere.values()) {
+      killId(live.rec.init);
+      scripts.push(teardownScript(slotNames(stateDir, live.rec)), `rm -f ${hostPaths(stateDir, live.rec.slot).record}`);
+    }
+    spawnSync("/bin/sh", ["-c", scripts.join("\n")], { stdio: "ignore", timeout: 60_000 });
+  });
+}
+
+function extraString(system: System, backend: Backend, key: string): string | undefined {
+  const v = system.extra[key] ?? backend.extra[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "string" || typeof v === "number") return String(v);
+  throw new TroupeError("E_PROJECT", { pos: system.pos, path: `backends.${backend.name}.systems.${system.name}.${key}`, message: "must be a string or a number" });
+}
+
+export function createLabDriver(backend: Backend, ctx: BackendContext, options: LabDriverOptions = {}): BackendDriver {
+  const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
+  const open = new Map<string, Live>();
+  const hostsDir = resolve(ctx.runDir, "hosts");
+
+  /** A name unique in the run (the run directory is shared by every backend). */
+  async function claimName(system: System, index: number): Promise<string> {
+    await mkdir(hostsDir, { recursive: true });
+    const base = hostnameFor(`${system.name}-${index}`);
+    const tries = [base, hostnameFor(`${backend.name}-${system.name}-${index}`)];
+    for (let n = 2; tries.length < 100; n++) tries.push(`${base}-${n}`);
+    for (const name of tries) {
+      try {
+        await mkdir(join(hostsDir, name));
+        return name;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      }
+    }
+    throw new TroupeError("E_BACKEND", `${backend.name}: cannot find a free host name for ${system.name}`);
+  }
+
+  function track(live: Live): void {
+    open.set(live.host.name, live);
+    liveEverywhere.set(`${stateDir}#${live.rec.slot}`, { stateDir, live });
+    installExitHook();
+  }
+
+  function untrack(live: Live): void {
+    open.delete(live.host.name);
+    liveEverywhere.delete(`${stateDir}#${live.rec.slot}`);
+  }
+
+  return {
+    type: "lab",
+
+    async allocate(system: System, index: number): Promise<Host> {
+      checkLabSupport();
+      if (system.username !== undefined && system.username !== "root") {
+        throw new TroupeError("E_UNSUPPORTED", { pos: system.pos, message: `lab hosts are reached as root, not ${system.username}` });
+      }
+      const name = await claimName(system, index);
+      const tmpfsSize = extraString(system, backend, "tmpfs-size");
+      const bootTimeout = extraString(system, backend, "boot-timeout");
+      const rec = await createHost({
+        stateDir,
+        name,
+        backend: backend.name,
+        system: system.name,
+        ...(tmpfsSize !== undefined ? { tmpfsSize } : {}),
+        ...(bootTimeout !== undefined ? { bootTimeoutMs: Number(bootTimeout) * 1000 } : {}),
+        ...(system.password !== undefined ? { password: system.password } : {}),
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      const transport = labTransport(stateDir, rec, options.handshakes);
+      const host: Host = {
+        name,
+        address: rec.address,
+        backend: backend.name,
+        system: system.name,
+        transport,
+        projectPath: ctx.remotePath,
+        data: { slot: rec.slot, netns: rec.netns, dir: rec.dir, stateDir },
+      };
+      const live: Live = { rec, host, transport };
+      track(live);
+      try {
+        await transport.connect(ctx.signal);
+        if (system.password !== undefined) {
+          const r = await transport.exec({ script: "chpasswd", stdin: `root:${system.password}\n` });
+          if (r.exitCode !== 0) throw new TroupeError("E_BACKEND", `lab: cannot set root's password on ${name}`);
+        }
+      } catch (err) {
+        untrack(live);
+        await transport.close().catch(() => undefined);
+        await destroyHost(stateDir, rec).catch(() => undefined);
+        throw err;
+      }
+      return host;
+    },
+
+    async discard(host: Host): Promise<void> {
+      const live = open.get(host.name);
+      if (live) {
+        untrack(live);
+        await live.transport.close().catch(() => undefined);
+        await destroyHost(stateDir, live.rec);
+        return;
+      }
+      // Not ours (any more): remove what the record still names, if it is this host.
+      await host.transport.close().catch(() => undefined);
+      const slot = host.data?.["slot"];
+      if (typeof slot !== "number") return;
+      const rec = await readRecord(stateDir, slot);
+      if (rec && rec.name === host.name && rec.address === host.address) await destroyHost(stateDir, rec);
+    },
+
+    async reboot(host: Host): Promise<void> {
+      const live = open.get(host.name);
+      if (!live) throw new TroupeError("E_BACKEND", `lab: cannot reboot ${host.name}: not a host of this run`);
+      await live.transport.reset();
+      live.rec = await rebootHost(stateDir, live.rec, 30_000, ctx.signal);
+      await live.transport.connect(ctx.signal);
+    },
+
+    async close(): Promise<void> {
+      const all = [...open.values()];
+      await Promise.all(
+        all.map(async (live) => {
+          untrack(live);
+          await live.transport.close().catch(() => undefined);
+          await destroyHost(stateDir, live.rec).catch(() => undefined);
+        }),
+      );
+    },
+  };
+}

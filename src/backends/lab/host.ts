@@ -1,0 +1,246 @@
+// The life of one lab host: create (claim a slot, namespace, veth, tmpfs,
+// keys), boot (start its process tree), wait for its sshd, stop (kill its
+// processes), destroy (stop, then remove everything of the slot). See
+// scripts.ts for how a host is put together.
+
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { chmod, link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { TroupeError } from "../../util/errors.js";
+import { generateEd25519, keyWithoutComment, publicKeyOf } from "./keys.js";
+import { hostPaths, labPaths, slotAddress, BRIDGE } from "./layout.js";
+import { childrenOf, isRunning, killId, procId, selfId, waitGone, type ProcId } from "./procs.js";
+import { claimSlot, removeRecord, writeRecord, type LabHostRecord } from "./records.js";
+import { SYSTEM_PATH, sh } from "./run.js";
+import { bootScript, bridgeScript, HOST_SSH_DIR, hostsFile, prepareScript, sshdConfig, teardownScript, type SlotNames } from "./scripts.js";
+
+export interface CreateHostOptions {
+  readonly stateDir: string;
+  /** Host name and hostname (already sanitised). */
+  readonly name: string;
+  readonly keep?: boolean;
+  readonly lab?: string;
+  readonly backend?: string;
+  readonly system?: string;
+  /** Size limit of the host's writable layer (tmpfs `size=`), default `50%` of RAM. */
+  readonly tmpfsSize?: string;
+  /** Root's password on the host; password logins are refused unless set. */
+  readonly password?: string;
+  /** How long sshd may take to answer (default 30 s). */
+  readonly bootTimeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Fail early, and clearly, where a lab cannot work. */
+export function checkLabSupport(): void {
+  if (process.platform !== "linux") throw new TroupeError("E_BACKEND", "lab: lab hosts need Linux (network, pid and mount namespaces)");
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) {
+    throw new TroupeError("E_BACKEND", "lab: lab hosts need root (namespaces, mounts and a bridge); run troupe as root, e.g. with sudo");
+  }
+  const needed: [string, string][] = [
+    ["/usr/sbin/sshd", "openssh-server"],
+    ["ssh", "openssh-client"],
+    ["ip", "iproute2"],
+    ["unshare", "util-linux"],
+    ["pivot_root", "util-linux"],
+    ["mount", "mount"],
+  ];
+  const missing = needed.filter(([cmd]) => !onPath(cmd)).map(([cmd, pkg]) => `${cmd} (${pkg})`);
+  if (missing.length > 0) {
+    throw new TroupeError("E_BACKEND", `lab: missing ${missing.join(", ")}; install them with .ci/lab-deps.sh or your package manager`);
+  }
+}
+
+function onPath(cmd: string): boolean {
+  if (cmd.startsWith("/")) return existsSync(cmd);
+  return SYSTEM_PATH.split(":").some((d) => existsSync(join(d, cmd)));
+}
+
+/** The lab's key pair, made once per machine; returns the public key line. */
+export async function ensureLabKey(stateDir: string): Promise<string> {
+  const p = labPaths(stateDir);
+  await mkdir(p.root, { recursive: true, mode: 0o755 });
+  if (!existsSync(p.keyFile)) {
+    const pair = generateEd25519("troupe-lab");
+    const tmp = `${p.keyFile}.${process.pid}.${Date.now()}`;
+    await writeFile(tmp, pair.privateKey, { mode: 0o600 });
+    try {
+      await link(tmp, p.keyFile); // atomic: the first process wins, others use its key
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+  const pub = publicKeyOf(await readFile(p.keyFile, "utf8"));
+  if (!existsSync(p.pubFile)) await writeFile(p.pubFile, `${pub} troupe-lab\n`);
+  return pub;
+}
+
+async function ensureBridge(): Promise<void> {
+  if (existsSync(`/sys/class/net/${BRIDGE}`)) return;
+  await sh(bridgeScript(), `create the bridge ${BRIDGE}`);
+}
+
+export function slotNames(stateDir: string, rec: Pick<LabHostRecord, "slot" | "netns" | "veth">): SlotNames {
+  return { netns: rec.netns, veth: rec.veth, paths: hostPaths(stateDir, rec.slot) };
+}
+
+/** Bring up a new host; on any failure, whatever was made is removed again. */
+export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
+  if (o.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+  const labKey = await ensureLabKey(o.stateDir);
+  let rec = await claimSlot(
+    o.stateDir,
+    {
+      name: o.name,
+      owner: selfId(),
+      keep: o.keep ?? false,
+      ...(o.lab !== undefined ? { lab: o.lab } : {}),
+      ...(o.backend !== undefined ? { backend: o.backend } : {}),
+      ...(o.system !== undefined ? { system: o.system } : {}),
+    },
+    slotAddress,
+  );
+  try {
+    await ensureBridge();
+    const names = slotNames(o.stateDir, rec);
+    await sh(prepareScript(names, o.tmpfsSize ?? "50%"), `create host ${o.name}`);
+    const hostKey = await writeHostFiles(names, rec, labKey, o.password !== undefined);
+    rec = { ...rec, hostKey };
+    rec = await bootHost(o.stateDir, rec);
+    await writeRecord(o.stateDir, rec);
+    await waitForSsh(o.stateDir, rec, o.bootTimeoutMs ?? 30_000, o.signal);
+    return rec;
+  } catch (err) {
+    await destroyHost(o.stateDir, rec).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Files the host needs before it first boots, written straight into its upper layer. */
+async function writeHostFiles(names: SlotNames, rec: LabHostRecord, labKey: string, passwordLogin: boolean): Promise<string> {
+  const p = names.paths;
+  const sshDir = join(p.upper, HOST_SSH_DIR);
+  await mkdir(sshDir, { recursive: true, mode: 0o755 });
+  const key = generateEd25519(`root@${rec.name}`);
+  const hostKey = keyWithoutComment(key.publicKey);
+  await writeFile(join(sshDir, "ssh_host_ed25519_key"), key.privateKey, { mode: 0o600 });
+  await writeFile(join(sshDir, "ssh_host_ed25519_key.pub"), `${key.publicKey}\n`);
+  await writeFile(join(sshDir, "authorized_keys"), `${labKey} troupe-lab\n`, { mode: 0o600 });
+  await writeFile(join(sshDir, "sshd_config"), sshdConfig({ address: rec.address, passwordLogin }));
+  await writeFile(join(p.upper, "etc", "hostname"), `${rec.name}\n`);
+  let machineHosts = "";
+  try {
+    machineHosts = readFileSync("/etc/hosts", "utf8");
+  } catch {
+    machineHosts = "127.0.0.1\tlocalhost\n";
+  }
+  await writeFile(join(p.upper, "etc", "hosts"), hostsFile(machineHosts, rec.name, rec.address));
+  await writeFile(p.knownHosts, `${rec.address} ${hostKey}\n`);
+  return hostKey;
+}
+
+/** Start the host's process tree; returns the record with its `init`. */
+export async function bootHost(stateDir: string, rec: LabHostRecord): Promise<LabHostRecord> {
+  const p = hostPaths(stateDir, rec.slot);
+  await writeFile(p.bootScript, `${bootScript({ paths: p, hostname: rec.name, address: rec.address })}\n`);
+  await chmod(p.bootScript, 0o755);
+  const log = openSync(p.log, "a");
+  try {
+    const child = spawn("ip", ["netns", "exec", rec.netns, "unshare", "--pid", "--fork", "--mount", "--uts", "--kill-child", "/bin/sh", p.bootScript], {
+      // No tie to troupe: a kept lab outlives it, and the user's Ctrl-C must not reach the host.
+      detached: true,
+      stdio: ["ignore", log, log],
+      env: { PATH: SYSTEM_PATH, LC_ALL: "C", HOME: "/root" },
+    });
+    const spawned = await new Promise<number>((resolve, reject) => {
+      child.once("error", (err) => reject(new TroupeError("E_BACKEND", `lab: cannot start host ${rec.name}: ${err.message}`)));
+      child.once("spawn", () => resolve(child.pid!));
+    });
+    child.unref();
+    const init = procId(spawned);
+    if (!init) throw new TroupeError("E_BACKEND", `lab: host ${rec.name} stopped at once: ${logTail(p.log)}`);
+    return { ...rec, init };
+  } finally {
+    closeSync(log);
+  }
+}
+
+function logTail(path: string): string {
+  try {
+    const lines = readFileSync(path, "utf8").trim().split("\n");
+    return lines.slice(-4).join("; ") || "no output";
+  } catch {
+    return "no log";
+  }
+}
+
+/** Wait until the host's sshd sends its banner. */
+export async function waitForSsh(stateDir: string, rec: LabHostRecord, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 10;
+  for (;;) {
+    if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+    if (!isRunning(rec.init)) {
+      throw new TroupeError("E_BACKEND", `lab: host ${rec.name} did not boot: ${logTail(hostPaths(stateDir, rec.slot).log)}`);
+    }
+    if (await sshBanner(rec.address, 1000)) return;
+    if (Date.now() > deadline) {
+      throw new TroupeError("E_BACKEND", `lab: sshd of host ${rec.name} (${rec.address}) did not answer within ${Math.round(timeoutMs / 1000)} s`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 200);
+  }
+}
+
+/** Whether something at address:22 says `SSH-` within `ms`. */
+export function sshBanner(address: string, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: address, port: 22 });
+    let seen = "";
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    sock.on("data", (b: Buffer) => {
+      seen += b.toString("latin1");
+      if (seen.startsWith("SSH-")) done(true);
+      else if (seen.length >= 4) done(false);
+    });
+    sock.on("error", () => done(false));
+    sock.on("close", () => done(false));
+  });
+}
+
+/** Kill every process of the host; its files stay. */
+export async function stopHost(rec: LabHostRecord): Promise<void> {
+  const init = rec.init;
+  if (!isRunning(init)) return;
+  const inner: ProcId[] = await childrenOf(init!.pid);
+  killId(init);
+  for (const id of inner) killId(id);
+  if (!(await waitGone([init!, ...inner], 10_000))) {
+    throw new TroupeError("E_BACKEND", `lab: the processes of host ${rec.name} did not stop`);
+  }
+}
+
+/** Stop and boot again: processes restart, files are kept. */
+export async function rebootHost(stateDir: string, rec: LabHostRecord, timeoutMs = 30_000, signal?: AbortSignal): Promise<LabHostRecord> {
+  await stopHost(rec);
+  const booted = await bootHost(stateDir, rec);
+  await writeRecord(stateDir, booted);
+  await waitForSsh(stateDir, booted, timeoutMs, signal);
+  return booted;
+}
+
+/** Remove everything of the host, the record last. Idempotent. */
+export async function destroyHost(stateDir: string, rec: LabHostRecord): Promise<void> {
+  await stopHost(rec).catch(() => undefined);
+  await sh(teardownScript(slotNames(stateDir, rec)), `remove host ${rec.name}`);
+  await removeRecord(stateDir, rec.slot);
+}

@@ -1,0 +1,108 @@
+// Names, addresses and paths of the lab. Pure functions: no I/O.
+//
+// One lab per machine: every troupe process shares the bridge, the address
+// range and the state directory, and claims host slots there. Slot N is
+// everything of one host: netns `troupe-lab-N`, veth `tlabN` (bridge side;
+// `eth0` inside), address number N in 10.213.0.0/16, files under
+// `<state>/hosts/N/`, and the record `<state>/hosts/N.json`.
+
+import { join } from "node:path";
+
+export const DEFAULT_STATE_DIR = "/run/troupe-lab";
+export const BRIDGE = "troupe-lab0";
+export const NET_PREFIX = "10.213";
+export const PREFIX_LENGTH = 16;
+export const GATEWAY = `${NET_PREFIX}.0.1`;
+/** A Linux bridge takes at most 1024 ports. */
+export const MAX_SLOTS = 1000;
+export const NETNS_PREFIX = "troupe-lab-";
+export const VETH_PREFIX = "tlab";
+
+/** The address of slot `slot` (1-based): 10.213.0.2 for slot 1, skipping .0, .255 and the gateway. */
+export function slotAddress(slot: number): string {
+  if (!Number.isInteger(slot) || slot < 1 || slot > MAX_SLOTS) throw new RangeError(`lab slot ${slot} out of range 1..${MAX_SLOTS}`);
+  const third = Math.floor(slot / 254);
+  const fourth = (slot % 254) + 1;
+  return `${NET_PREFIX}.${third}.${fourth}`;
+}
+
+export function netnsName(slot: number): string {
+  return `${NETNS_PREFIX}${slot}`;
+}
+
+export function vethName(slot: number): string {
+  return `${VETH_PREFIX}${slot}`;
+}
+
+/** The slot a netns or veth name belongs to, if it is one of ours. */
+export function slotOfName(name: string): number | undefined {
+  const m = /^(?:troupe-lab-|tlab)(\d{1,4})$/.exec(name);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n >= 1 && n <= MAX_SLOTS ? n : undefined;
+}
+
+export interface LabPaths {
+  readonly root: string;
+  readonly hostsDir: string;
+  /** The lab's own key pair: the one key every lab host accepts. */
+  readonly keyFile: string;
+  readonly pubFile: string;
+  /** Every host's key, for `ssh -o UserKnownHostsFile=...`. */
+  readonly knownHosts: string;
+  /** `Host` entries of the kept labs, for `ssh -F ... NAME`. */
+  readonly sshConfig: string;
+}
+
+export function labPaths(stateDir: string = DEFAULT_STATE_DIR): LabPaths {
+  return {
+    root: stateDir,
+    hostsDir: join(stateDir, "hosts"),
+    keyFile: join(stateDir, "id_ed25519"),
+    pubFile: join(stateDir, "id_ed25519.pub"),
+    knownHosts: join(stateDir, "known_hosts"),
+    sshConfig: join(stateDir, "ssh_config"),
+  };
+}
+
+export interface HostPaths {
+  readonly record: string;
+  readonly dir: string;
+  /** The per-host tmpfs: upper and work layers of the overlay, and its mount point. */
+  readonly fs: string;
+  readonly upper: string;
+  readonly work: string;
+  readonly root: string;
+  readonly bootScript: string;
+  readonly log: string;
+  /** This host's key only, for the transport's StrictHostKeyChecking=yes. */
+  readonly knownHosts: string;
+}
+
+export function hostPaths(stateDir: string, slot: number): HostPaths {
+  const hostsDir = labPaths(stateDir).hostsDir;
+  const dir = join(hostsDir, String(slot));
+  const fs = join(dir, "fs");
+  return {
+    record: join(hostsDir, `${slot}.json`),
+    dir,
+    fs,
+    upper: join(fs, "upper"),
+    work: join(fs, "work"),
+    root: join(fs, "root"),
+    bootScript: join(dir, "boot.sh"),
+    log: join(dir, "log"),
+    knownHosts: join(dir, "known_hosts"),
+  };
+}
+
+/** A host name that is also a valid hostname label sequence: letters, digits, `-` and `.`, at most 63 characters. */
+export function hostnameFor(text: string): string {
+  const clean = text
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "")
+    .slice(0, 63)
+    .replace(/[-.]+$/, "");
+  return clean || "lab";
+}

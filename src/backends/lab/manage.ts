@@ -1,0 +1,290 @@
+// What `troupe lab up|down|gc|status` do. These return data; the CLI prints.
+
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { rm, writeFile } from "node:fs/promises";
+import { Semaphore } from "../../transport/ssh/limiter.js";
+import { TroupeError } from "../../util/errors.js";
+import { checkLabSupport, createHost, destroyHost, slotNames } from "./host.js";
+import { BRIDGE, DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths, netnsName, slotOfName, vethName } from "./layout.js";
+import { isRunning } from "./procs.js";
+import { listRecords, type LabHostRecord } from "./records.js";
+import { sh } from "./run.js";
+import { teardownScript } from "./scripts.js";
+
+export interface LabOptions {
+  /** The lab's state directory (default /run/troupe-lab). */
+  readonly stateDir?: string;
+}
+
+export interface LabHostInfo {
+  readonly name: string;
+  readonly address: string;
+  readonly slot: number;
+  /** The lab it belongs to (`lab up --name`); absent for hosts of a run. */
+  readonly lab?: string;
+  readonly kept: boolean;
+  /** Its processes (sshd and all) are up. */
+  readonly running: boolean;
+  /** The troupe process that made it still runs. */
+  readonly ownerAlive: boolean;
+  readonly ownerPid: number;
+  readonly backend?: string;
+  readonly system?: string;
+  readonly createdAt: string;
+  /** A command that logs into it. */
+  readonly ssh: string;
+}
+
+export interface LabStatus {
+  readonly stateDir: string;
+  readonly bridge: boolean;
+  readonly hosts: readonly LabHostInfo[];
+  /** `ssh -F <sshConfig> NAME` reaches any host by name or address. */
+  readonly sshConfig: string;
+  readonly identityFile: string;
+  readonly knownHosts: string;
+}
+
+export interface LabUpOptions extends LabOptions {
+  /** The lab's name; hosts are called NAME-1, NAME-2, ... (default `lab`). */
+  readonly name?: string;
+  /** Hosts made at once (default 8). */
+  readonly concurrency?: number;
+  readonly tmpfsSize?: string;
+  readonly signal?: AbortSignal;
+}
+
+export interface LabUpResult extends LabStatus {
+  readonly lab: string;
+  /** Names of the hosts made now (the others were up already). */
+  readonly created: readonly string[];
+  /** The lab's hosts, made now or before. */
+  readonly labHosts: readonly LabHostInfo[];
+}
+
+export interface LabDownOptions extends LabOptions {
+  /** Which lab (default `lab`). */
+  readonly name?: string;
+  /** Every lab host of the machine, kept or not, whoever made it. */
+  readonly all?: boolean;
+}
+
+export interface LabGcOptions extends LabOptions {
+  /** Also hosts of `lab up` and of troupe processes still running. */
+  readonly all?: boolean;
+}
+
+export interface LabRemoval {
+  /** Hosts removed by name. */
+  readonly removed: readonly string[];
+  /** Leftovers with no record (namespaces, veths, mounts, directories), by slot. */
+  readonly orphans: readonly number[];
+  readonly bridgeRemoved: boolean;
+}
+
+function info(stateDir: string, rec: LabHostRecord): LabHostInfo {
+  return {
+    name: rec.name,
+    address: rec.address,
+    slot: rec.slot,
+    ...(rec.lab !== undefined ? { lab: rec.lab } : {}),
+    kept: rec.keep,
+    running: isRunning(rec.init),
+    ownerAlive: isRunning(rec.owner),
+    ownerPid: rec.owner.pid,
+    ...(rec.backend !== undefined ? { backend: rec.backend } : {}),
+    ...(rec.system !== undefined ? { system: rec.system } : {}),
+    createdAt: rec.createdAt,
+    ssh: `ssh -F ${labPaths(stateDir).sshConfig} ${rec.name}`,
+  };
+}
+
+/** Rewrite the lab's ssh_config and known_hosts from the records. */
+async function writeSshFiles(stateDir: string, records: readonly LabHostRecord[]): Promise<void> {
+  const p = labPaths(stateDir);
+  if (records.length === 0) {
+    await rm(p.sshConfig, { force: true });
+    await rm(p.knownHosts, { force: true });
+    return;
+  }
+  const seen = new Set<string>();
+  const blocks: string[] = ["# Written by troupe lab; `ssh -F THIS-FILE NAME` logs into a lab host.", ""];
+  for (const rec of records) {
+    const patterns = [rec.name, rec.address].filter((x) => !seen.has(x));
+    for (const x of patterns) seen.add(x);
+    if (patterns.length === 0) continue;
+    blocks.push(
+      `Host ${patterns.join(" ")}`,
+      `  HostName ${rec.address}`,
+      "  User root",
+      `  IdentityFile ${p.keyFile}`,
+      "  IdentitiesOnly yes",
+      `  UserKnownHostsFile ${p.knownHosts}`,
+      "  GlobalKnownHostsFile /dev/null",
+      "  StrictHostKeyChecking yes",
+      "  UpdateHostKeys no",
+      "",
+    );
+  }
+  const known = records.filter((r) => r.hostKey).map((r) => `${r.address} ${r.hostKey}`);
+  await writeFile(p.knownHosts, known.length ? `${known.join("\n")}\n` : "");
+  await writeFile(p.sshConfig, blocks.join("\n"));
+}
+
+async function status(stateDir: string): Promise<LabStatus> {
+  const records = await listRecords(stateDir);
+  await writeSshFiles(stateDir, records);
+  const p = labPaths(stateDir);
+  return {
+    stateDir,
+    bridge: existsSync(`/sys/class/net/${BRIDGE}`),
+    hosts: records.map((r) => info(stateDir, r)),
+    sshConfig: p.sshConfig,
+    identityFile: p.keyFile,
+    knownHosts: p.knownHosts,
+  };
+}
+
+/** Every lab host of this machine. */
+export async function labStatus(opts: LabOptions = {}): Promise<LabStatus> {
+  return status(opts.stateDir ?? DEFAULT_STATE_DIR);
+}
+
+/** Make sure lab `name` has `n` hosts (NAME-1..NAME-n) that outlive this process, until `labDown`. */
+export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpResult> {
+  if (!Number.isInteger(n) || n < 1) throw new TroupeError("E_USAGE", `lab up needs a number of hosts >= 1, not ${n}`);
+  checkLabSupport();
+  const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
+  const lab = hostnameFor(opts.name ?? "lab");
+  const existing = new Set((await listRecords(stateDir)).filter((r) => r.keep && r.lab === lab).map((r) => r.name));
+  const wanted: string[] = [];
+  for (let k = 1; k <= n; k++) {
+    const name = `${lab}-${k}`;
+    if (!existing.has(name)) wanted.push(name);
+  }
+  const limit = new Semaphore(Math.max(1, opts.concurrency ?? 8));
+  const results = await Promise.allSettled(
+    wanted.map((name) =>
+      limit.run(
+        () =>
+          createHost({
+            stateDir,
+            name,
+            keep: true,
+            lab,
+            ...(opts.tmpfsSize !== undefined ? { tmpfsSize: opts.tmpfsSize } : {}),
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          }),
+        opts.signal,
+      ),
+    ),
+  );
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  const created = results.filter((r): r is PromiseFulfilledResult<LabHostRecord> => r.status === "fulfilled").map((r) => r.value.name);
+  const st = await status(stateDir);
+  if (failed.length > 0) {
+    const first = failed[0]!.reason as unknown;
+    const why = first instanceof Error ? first.message : String(first);
+    throw new TroupeError("E_BACKEND", `lab: ${failed.length} of ${wanted.length} hosts could not be made (${created.length} were): ${why}`);
+  }
+  const byNumber = (a: string, b: string): number => a.localeCompare(b, "en", { numeric: true });
+  return {
+    ...st,
+    lab,
+    created: created.sort(byNumber),
+    labHosts: st.hosts.filter((h) => h.kept && h.lab === lab).sort((a, b) => byNumber(a.name, b.name)),
+  };
+}
+
+/** Remove lab `name` (or, with `all`, every lab host of the machine). */
+export async function labDown(opts: LabDownOptions = {}): Promise<LabRemoval> {
+  checkLabSupport();
+  const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
+  const lab = hostnameFor(opts.name ?? "lab");
+  const records = await listRecords(stateDir);
+  const doomed = records.filter((r) => opts.all || (r.keep && r.lab === lab));
+  const removed = await removeAll(stateDir, doomed);
+  return { removed, orphans: opts.all ? await removeOrphans(stateDir) : [], bridgeRemoved: await finish(stateDir) };
+}
+
+/**
+ * Remove what crashed troupe processes left: hosts whose maker is gone (but
+ * not `lab up` hosts), and namespaces, veths, mounts and directories of the
+ * lab that no record names.
+ */
+export async function labGc(opts: LabGcOptions = {}): Promise<LabRemoval> {
+  checkLabSupport();
+  const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
+  // Kernel objects first, records second: anything made after this look has a record already.
+  const orphans = await removeOrphans(stateDir);
+  const records = await listRecords(stateDir);
+  const doomed = records.filter((r) => opts.all || (!r.keep && !isRunning(r.owner)));
+  const removed = await removeAll(stateDir, doomed);
+  return { removed, orphans, bridgeRemoved: await finish(stateDir) };
+}
+
+async function removeAll(stateDir: string, records: readonly LabHostRecord[]): Promise<string[]> {
+  const limit = new Semaphore(8);
+  const results = await Promise.allSettled(records.map((r) => limit.run(() => destroyHost(stateDir, r).then(() => r.name))));
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed.length > 0) {
+    const first = failed[0]!.reason as unknown;
+    throw new TroupeError("E_BACKEND", `lab: ${failed.length} hosts could not be removed: ${first instanceof Error ? first.message : String(first)}`);
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<string>).value);
+}
+
+/** Slots that have kernel objects or files but no record. */
+function orphanSlots(stateDir: string): number[] {
+  const slots = new Set<number>();
+  const add = (s: number | undefined): void => {
+    if (s !== undefined) slots.add(s);
+  };
+  for (const name of safeReaddir("/run/netns")) if (name.startsWith("troupe-lab-")) add(slotOfName(name));
+  for (const name of safeReaddir("/sys/class/net")) if (name.startsWith("tlab")) add(slotOfName(name));
+  const hostsDir = labPaths(stateDir).hostsDir;
+  for (const name of safeReaddir(hostsDir)) if (/^\d+$/.test(name)) add(Number(name));
+  try {
+    for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
+      const mountPoint = line.split(" ")[1] ?? "";
+      const m = new RegExp(`^${escapeRegExp(hostsDir)}/(\\d+)/`).exec(`${mountPoint}/`);
+      if (m) add(Number(m[1]));
+    }
+  } catch {
+    /* no /proc/mounts: nothing to add */
+  }
+  return [...slots].filter((s) => !existsSync(hostPaths(stateDir, s).record)).sort((a, b) => a - b);
+}
+
+async function removeOrphans(stateDir: string): Promise<number[]> {
+  const slots = orphanSlots(stateDir);
+  for (const slot of slots) {
+    await sh(teardownScript(slotNames(stateDir, { slot, netns: netnsName(slot), veth: vethName(slot) })), `remove the leftovers of lab slot ${slot}`);
+  }
+  // Half-written records of a crashed process.
+  for (const name of safeReaddir(labPaths(stateDir).hostsDir)) {
+    if (name.endsWith(".tmp")) await rm(`${labPaths(stateDir).hostsDir}/${name}`, { force: true });
+  }
+  return slots;
+}
+
+/** Once no host is left: remove the bridge and the ssh files. */
+async function finish(stateDir: string): Promise<boolean> {
+  const records = await listRecords(stateDir);
+  await writeSshFiles(stateDir, records);
+  if (records.length > 0 || !existsSync(`/sys/class/net/${BRIDGE}`)) return false;
+  await sh(`ip link del ${BRIDGE} 2>/dev/null || [ ! -e /sys/class/net/${BRIDGE} ]`, `remove the bridge ${BRIDGE}`);
+  return true;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

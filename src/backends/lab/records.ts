@@ -1,0 +1,130 @@
+// One JSON record per lab host, `<state>/hosts/N.json`. Creating the record
+// (O_EXCL) is what claims slot N, before anything else of the host exists, so
+// that `lab gc` can always find what a crashed process left behind.
+
+import { existsSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { TroupeError } from "../../util/errors.js";
+import { hostPaths, labPaths, MAX_SLOTS, netnsName, vethName } from "./layout.js";
+import type { ProcId } from "./procs.js";
+
+export interface LabHostRecord {
+  readonly version: 1;
+  readonly slot: number;
+  /** Host name and hostname. */
+  readonly name: string;
+  readonly address: string;
+  readonly netns: string;
+  readonly veth: string;
+  readonly dir: string;
+  /** The troupe process that made the host. */
+  readonly owner: ProcId;
+  /** Made by `lab up`: outlives its owner until `lab down`. */
+  readonly keep: boolean;
+  /** The lab's name (`lab up --name`), for kept hosts. */
+  readonly lab?: string;
+  readonly backend?: string;
+  readonly system?: string;
+  /** The `unshare` process holding the host's namespaces, while it runs. */
+  readonly init?: ProcId;
+  /** The host's public key line (`ssh-ed25519 AAAA...`). */
+  readonly hostKey?: string;
+  readonly createdAt: string;
+}
+
+export function recordPath(stateDir: string, slot: number): string {
+  return hostPaths(stateDir, slot).record;
+}
+
+/** Every record, sorted by slot; unreadable ones are skipped. */
+export async function listRecords(stateDir: string): Promise<LabHostRecord[]> {
+  const dir = labPaths(stateDir).hostsDir;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: LabHostRecord[] = [];
+  for (const name of names) {
+    const m = /^(\d+)\.json$/.exec(name);
+    if (!m) continue;
+    const rec = await readRecord(stateDir, Number(m[1]));
+    if (rec) out.push(rec);
+  }
+  return out.sort((a, b) => a.slot - b.slot);
+}
+
+export async function readRecord(stateDir: string, slot: number): Promise<LabHostRecord | undefined> {
+  try {
+    const rec = JSON.parse(await readFile(recordPath(stateDir, slot), "utf8")) as LabHostRecord;
+    return rec && rec.version === 1 && rec.slot === slot ? rec : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replace a record (atomically: write aside, rename). */
+export async function writeRecord(stateDir: string, rec: LabHostRecord): Promise<void> {
+  const path = recordPath(stateDir, rec.slot);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(rec, null, 2)}\n`);
+  await rename(tmp, path);
+}
+
+export async function removeRecord(stateDir: string, slot: number): Promise<void> {
+  await rm(recordPath(stateDir, slot), { force: true });
+}
+
+/** Slots this process is claiming right now (so parallel claims don't all try the same). */
+const claiming = new Set<string>();
+
+export type NewRecord = Omit<LabHostRecord, "version" | "slot" | "address" | "netns" | "veth" | "dir" | "createdAt">;
+
+/**
+ * Claim the lowest free slot: create its record exclusively. A slot whose
+ * netns or veth still exists without a record (a crash mid-teardown) is
+ * skipped until `lab gc` removes it.
+ */
+export async function claimSlot(stateDir: string, data: NewRecord, addressOf: (slot: number) => string): Promise<LabHostRecord> {
+  const hostsDir = labPaths(stateDir).hostsDir;
+  await mkdir(hostsDir, { recursive: true, mode: 0o755 });
+  const taken = new Set<number>();
+  for (const name of await readdir(hostsDir)) {
+    const m = /^(\d+)\.json$/.exec(name);
+    if (m) taken.add(Number(m[1]));
+  }
+  for (let slot = 1; slot <= MAX_SLOTS; slot++) {
+    const key = `${stateDir}#${slot}`;
+    if (taken.has(slot) || claiming.has(key)) continue;
+    if (existsSync(`/run/netns/${netnsName(slot)}`) || existsSync(`/sys/class/net/${vethName(slot)}`)) continue;
+    claiming.add(key);
+    try {
+      const rec: LabHostRecord = {
+        version: 1,
+        slot,
+        address: addressOf(slot),
+        netns: netnsName(slot),
+        veth: vethName(slot),
+        dir: hostPaths(stateDir, slot).dir,
+        createdAt: new Date().toISOString(),
+        ...data,
+      };
+      const fh = await open(recordPath(stateDir, slot), "wx", 0o644).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "EEXIST") return undefined;
+        throw err;
+      });
+      if (!fh) continue;
+      try {
+        await fh.writeFile(`${JSON.stringify(rec, null, 2)}\n`);
+      } finally {
+        await fh.close();
+      }
+      return rec;
+    } finally {
+      claiming.delete(key);
+    }
+  }
+  throw new TroupeError("E_BACKEND", `lab: no free host slot (at most ${MAX_SLOTS} lab hosts on one machine)`);
+}
+

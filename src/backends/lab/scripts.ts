@@ -1,0 +1,167 @@
+// The shell scripts and sshd configuration of a lab host. Pure functions.
+//
+// A host is: a network namespace with a veth on the lab bridge; a tmpfs of its
+// own in the root mount namespace holding the upper and work layers of an
+// overlay over `/`; and, started by `ip netns exec NS unshare --pid --fork
+// --mount --uts --kill-child sh boot.sh`, a process tree of its own whose
+// first process mounts the overlay, pivots into it and becomes sshd (sshd
+// reaps orphans like an init must). Killing the `unshare` process kills the
+// whole tree (--kill-child, then the kernel empties the pid namespace) and
+// drops the host's mounts with its mount namespace; the tmpfs, thus the
+// files, survive for a reboot.
+
+import { shQuote } from "../../transport/ssh/remote.js";
+import { BRIDGE, GATEWAY, NET_PREFIX, PREFIX_LENGTH } from "./layout.js";
+import type { HostPaths } from "./layout.js";
+
+/** Where the host's sshd files live inside the host. */
+export const HOST_SSH_DIR = "/etc/troupe-lab";
+
+export interface SlotNames {
+  readonly netns: string;
+  readonly veth: string;
+  readonly paths: HostPaths;
+}
+
+/** Create the bridge unless it exists; keep the host's firewall out of bridged traffic. */
+export function bridgeScript(): string {
+  const b = BRIDGE;
+  return [
+    `if [ ! -e /sys/class/net/${b} ]; then`,
+    `  ip link add ${b} type bridge 2>/dev/null || [ -e /sys/class/net/${b} ] || exit 1`,
+    "fi",
+    `ip addr replace ${GATEWAY}/${PREFIX_LENGTH} dev ${b}`,
+    `ip link set ${b} up`,
+    // With br_netfilter loaded, a FORWARD policy of DROP (Docker's) would cut hosts off from each other.
+    `ip link set ${b} type bridge nf_call_iptables 0 nf_call_ip6tables 0 nf_call_arptables 0 2>/dev/null || true`,
+  ].join("\n");
+}
+
+/** Make the host's namespace, veth and tmpfs (root namespace side). */
+export function prepareScript(s: SlotNames, tmpfsSize: string): string {
+  const p = s.paths;
+  return [
+    "set -eu",
+    `ip netns add ${s.netns}`,
+    `ip link add ${s.veth} type veth peer name eth0 netns ${s.netns}`,
+    `ip link set ${s.veth} master ${BRIDGE} up`,
+    `mkdir -p ${shQuote(p.fs)}`,
+    `mount -t tmpfs -o ${shQuote(`mode=755,size=${tmpfsSize}`)} troupe-lab ${shQuote(p.fs)}`,
+    `mkdir -p ${shQuote(p.upper)} ${shQuote(p.work)} ${shQuote(p.root)}`,
+  ].join("\n");
+}
+
+export interface BootParams {
+  readonly paths: HostPaths;
+  readonly hostname: string;
+  readonly address: string;
+}
+
+/** What the host's first process runs (inside its netns, pid, mount and uts namespaces). */
+export function bootScript(b: BootParams): string {
+  const p = b.paths;
+  const R = '"$ROOT"';
+  return [
+    "set -eu",
+    `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH`,
+    `ROOT=${shQuote(p.root)}`,
+    // After a reboot, the old overlay may take a moment to be released.
+    "n=0",
+    `until mount -t overlay troupe-lab -o ${shQuote(`lowerdir=/,upperdir=${p.upper},workdir=${p.work}`)} ${R}; do`,
+    '  n=$((n+1)); [ "$n" -lt 50 ] || exit 1; sleep 0.1',
+    "done",
+    `mount -t proc proc ${R}/proc`,
+    `mount -t sysfs sysfs ${R}/sys`,
+    `mount -t tmpfs -o mode=755,size=64m troupe-dev ${R}/dev`,
+    "for d in null zero full random urandom tty; do",
+    `  : > ${R}/dev/$d; mount --bind /dev/$d ${R}/dev/$d`,
+    "done",
+    `if [ -c /dev/net/tun ]; then mkdir ${R}/dev/net; : > ${R}/dev/net/tun; mount --bind /dev/net/tun ${R}/dev/net/tun; fi`,
+    `if [ -c /dev/fuse ]; then : > ${R}/dev/fuse; mount --bind /dev/fuse ${R}/dev/fuse; fi`,
+    `mkdir ${R}/dev/pts ${R}/dev/shm`,
+    `mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts ${R}/dev/pts`,
+    `ln -s pts/ptmx ${R}/dev/ptmx`,
+    `mount -t tmpfs -o mode=1777 shm ${R}/dev/shm`,
+    `ln -s /proc/self/fd ${R}/dev/fd`,
+    `ln -s /proc/self/fd/0 ${R}/dev/stdin`,
+    `ln -s /proc/self/fd/1 ${R}/dev/stdout`,
+    `ln -s /proc/self/fd/2 ${R}/dev/stderr`,
+    `mount -t tmpfs -o mode=755 run ${R}/run`,
+    `mkdir -m 1777 ${R}/run/lock`,
+    `mount -t tmpfs -o mode=1777 tmp ${R}/tmp`,
+    `mkdir -p ${R}/.troupe-oldroot`,
+    `cd ${R}`,
+    "pivot_root . .troupe-oldroot",
+    "cd /",
+    // Drop every mount of the machine (and of the other hosts) from this namespace.
+    "umount -l /.troupe-oldroot",
+    "rmdir /.troupe-oldroot",
+    `echo ${shQuote(b.hostname)} > /proc/sys/kernel/hostname`,
+    "ip link set lo up",
+    `ip addr replace ${b.address}/${PREFIX_LENGTH} dev eth0`,
+    "ip link set eth0 up",
+    `ip route replace default via ${GATEWAY}`,
+    "mkdir -p -m 755 /run/sshd",
+    `exec /usr/sbin/sshd -D -e -f ${HOST_SSH_DIR}/sshd_config`,
+  ].join("\n");
+}
+
+export interface SshdParams {
+  readonly address: string;
+  /** Also accept root's password (set from the system's `password`). */
+  readonly passwordLogin: boolean;
+}
+
+export function sshdConfig(s: SshdParams): string {
+  return [
+    `ListenAddress ${s.address}`,
+    "Port 22",
+    `HostKey ${HOST_SSH_DIR}/ssh_host_ed25519_key`,
+    `AuthorizedKeysFile ${HOST_SSH_DIR}/authorized_keys`,
+    `PermitRootLogin ${s.passwordLogin ? "yes" : "prohibit-password"}`,
+    "PubkeyAuthentication yes",
+    `PasswordAuthentication ${s.passwordLogin ? "yes" : "no"}`,
+    "KbdInteractiveAuthentication no",
+    "UsePAM no",
+    "UseDNS no",
+    // One master connection per host from troupe, many sessions over it.
+    "MaxSessions 128",
+    "MaxStartups 64:30:256",
+    "PidFile none",
+    "PrintMotd no",
+    "PrintLastLog no",
+    "X11Forwarding no",
+    "Subsystem sftp internal-sftp",
+    "",
+  ].join("\n");
+}
+
+/** `/etc/hosts` of a host: the machine's, with the host's own name added. */
+export function hostsFile(machineHosts: string, hostname: string, address: string): string {
+  const base = machineHosts.endsWith("\n") || machineHosts === "" ? machineHosts : `${machineHosts}\n`;
+  return `${base}${address}\t${hostname}\n`;
+}
+
+/**
+ * Remove what is left of a slot (root namespace side), whatever state it is
+ * in: processes in its netns, the tmpfs, the veth, the netns, the files.
+ * Idempotent; the record is removed by the caller, last.
+ */
+export function teardownScript(s: SlotNames): string {
+  const p = s.paths;
+  const fs = shQuote(p.fs);
+  return [
+    `if [ -e /run/netns/${s.netns} ]; then`,
+    `  for p in $(ip netns pids ${s.netns} 2>/dev/null); do kill -9 "$p" 2>/dev/null; done`,
+    "  i=0",
+    `  while [ -n "$(ip netns pids ${s.netns} 2>/dev/null)" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i+1)); done`,
+    "fi",
+    `while grep -q " ${p.fs} " /proc/mounts; do umount ${fs} 2>/dev/null || umount -l ${fs} || break; done`,
+    `if [ -e /sys/class/net/${s.veth} ]; then ip link del ${s.veth} 2>/dev/null || true; fi`,
+    `if [ -e /run/netns/${s.netns} ]; then ip netns del ${s.netns} 2>/dev/null || true; fi`,
+    `rm -rf ${shQuote(p.dir)}`,
+  ].join("\n");
+}
+
+/** The subnet, for messages. */
+export const LAB_SUBNET = `${NET_PREFIX}.0.0/${PREFIX_LENGTH}`;
