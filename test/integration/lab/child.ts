@@ -1,0 +1,48 @@
+// A separate troupe process for the lab tests, run by manage.test.ts. It does
+// nothing unless TROUPE_LAB_TEST_CHILD says what (the test runner may load it
+// as a test file).
+//   crash:    make two run hosts and a kept lab, print their names, wait to be killed
+//   not-root: try to allocate and print the error code
+
+import { EventStream } from "../../../src/report/events.js";
+import { createLabDriver, labUp } from "../../../src/backends/lab/index.js";
+import { isTroupeError } from "../../../src/util/errors.js";
+import { backend, system } from "./fixtures.js";
+
+const mode = process.env["TROUPE_LAB_TEST_CHILD"];
+
+async function main(): Promise<void> {
+  const sys = system("crashy");
+  const ctx = { runDir: process.env["TROUPE_LAB_TEST_RUNDIR"] ?? "/tmp", projectDir: "/tmp", remotePath: "/srv", events: new EventStream() };
+  if (mode === "crash") {
+    const driver = createLabDriver(backend([sys]), ctx);
+    const hosts = await Promise.all([1, 2].map((i) => driver.allocate(sys, i)));
+    // Run a script so the master connections are up too.
+    await Promise.all(hosts.map((h) => h.transport.exec({ script: "true" })));
+    const kept = await labUp(1, { name: "crash-kept" });
+    process.stdout.write(`${JSON.stringify({ hosts: hosts.map((h) => h.name), kept: kept.created })}\n`);
+    setInterval(() => undefined, 1000);
+  } else if (mode === "not-root") {
+    const codes: string[] = [];
+    try {
+      await createLabDriver(backend([sys]), ctx).allocate(sys, 1);
+      codes.push("allocated");
+    } catch (e) {
+      codes.push(isTroupeError(e) ? `${e.code}: ${e.message}` : String(e));
+    }
+    try {
+      await labUp(1, { name: "not-root" });
+      codes.push("up");
+    } catch (e) {
+      codes.push(isTroupeError(e) ? `${e.code}: ${e.message}` : String(e));
+    }
+    process.stdout.write(`${JSON.stringify(codes)}\n`);
+  }
+}
+
+if (mode) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${String(e)}\n`);
+    process.exit(1);
+  });
+}
