@@ -551,7 +551,9 @@ class Run {
         total: this.options.jobs.length,
       });
 
-      if (this.options.jobSession) {
+      // Only multi-host jobs (tasks with `hosts:`) get a sync session: a
+      // single host has no one to wait for, and a relay per job would cost.
+      if (this.options.jobSession && job.hosts?.length) {
         try {
           session = await this.options.jobSession(job, seats.map((s) => s.assignment), jobAbort.signal);
         } catch (err) {

@@ -93,7 +93,8 @@ function header(spec: Omit<ScriptSpec, "script" | "trace">, functions: boolean):
 
 /** The full text of a hook script, ready for `sh -c`. */
 export function buildScript(spec: ScriptSpec): string {
-  let out = "set -eu\n";
+  // One stream, as Spread runs `bash - 2>&1`: traces, output and errors stay in order.
+  let out = "exec 2>&1\nset -eu\n";
   out += header(spec, true);
   if (spec.trace ?? true) out += "set -x\n";
   // The script's stdin is /dev/null, as in Spread: nothing may read the script itself.

@@ -1,0 +1,35 @@
+// Opening a project and planning its jobs: the first two stages of the engine.
+
+import { dirname } from "node:path";
+import { loadProject } from "../config/index.js";
+import { planJobs } from "../plan/index.js";
+import type { Job } from "../model/job.js";
+import type { Project } from "../model/project.js";
+import { makeHostCommand } from "./host-command.js";
+import { formatProblem, type Problem } from "../util/errors.js";
+
+export interface OpenOptions {
+  /** Where to search for the project file (upwards). Default: the current directory. */
+  readonly cwd?: string;
+  /** An explicit project file. */
+  readonly file?: string;
+  /** Problems that do not stop loading (keys Spread ignores in a spread.yaml); printed to stderr by default. */
+  readonly onWarning?: (warning: Problem) => void;
+}
+
+export async function openProject(options: OpenOptions = {}): Promise<Project> {
+  const onWarning = options.onWarning ?? ((w: Problem) => process.stderr.write(`warning: ${formatProblem(w)}\n`));
+  return loadProject({ cwd: options.cwd ?? process.cwd(), ...(options.file ? { file: options.file } : {}), onWarning });
+}
+
+export interface PlanRequest {
+  readonly filters?: readonly string[];
+}
+
+/** Every job of the project that the filters select, in Spread's stable order. */
+export function plan(project: Project, request: PlanRequest = {}): Job[] {
+  return planJobs(project, {
+    filters: request.filters ?? [],
+    hostCommand: makeHostCommand(dirname(project.file)),
+  });
+}

@@ -1,0 +1,179 @@
+// Running a project: load -> plan -> allocate -> push -> execute -> collect ->
+// report. The CLI's `troupe run` and `troupe spread` are thin wrappers over
+// runProject(); library users call it directly.
+
+import { randomInt } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Writable } from "node:stream";
+import { driverFor } from "../backends/registry.js";
+import type { BackendDriver, Host } from "../backends/backend.js";
+import { runJobs, type RunModes } from "../exec/index.js";
+import type { Job } from "../model/job.js";
+import type { Backend } from "../model/project.js";
+import { orderForRun } from "../plan/index.js";
+import { attachWriters, shouldColor } from "../report/index.js";
+import { EventStream } from "../report/events.js";
+import { createSyncSessionFactory } from "../sync/index.js";
+import { buildProjectBundle, fetchArtifacts, pushBundle, unpackLocal } from "../transfer/index.js";
+import { EXIT, TroupeError } from "../util/errors.js";
+import { openProject, plan } from "./project.js";
+import { newRunId } from "./run-id.js";
+import { onInterrupt } from "./interrupt.js";
+
+export interface RunRequest {
+  readonly filters?: readonly string[];
+  /** Where to look for the project (default: the current directory). */
+  readonly cwd?: string;
+  readonly verbosity?: 0 | 1 | 2;
+  readonly seed?: number;
+  readonly repeat?: number;
+  readonly artifactsDir?: string;
+  /** Run backend NAME with another type: `{ lxd: "local" }`. */
+  readonly backendAs?: Readonly<Record<string, string>>;
+  readonly junit?: string;
+  readonly json?: string;
+  readonly color?: boolean;
+  readonly modes?: Partial<RunModes>;
+  readonly reuse?: boolean;
+  readonly reusePid?: number;
+  readonly resend?: boolean;
+  readonly discard?: boolean;
+  readonly gc?: boolean;
+  /** Subscribe to the event stream (the API's way to watch a run). */
+  readonly events?: EventStream;
+  /** Where the terminal writer prints (default: process.stdout). */
+  readonly out?: Writable & { isTTY?: boolean };
+  /** Cancels the run as a first Ctrl-C does. */
+  readonly signal?: AbortSignal;
+}
+
+export interface RunResult {
+  readonly exitCode: number;
+  readonly runId: string;
+  readonly runDir: string;
+  readonly seed: number;
+  readonly passed: readonly string[];
+  readonly failed: readonly string[];
+  readonly aborted: readonly string[];
+}
+
+/** Run and return the exit status (for the CLI). */
+export async function runProject(request: RunRequest): Promise<number> {
+  return (await run(request)).exitCode;
+}
+
+export async function run(request: RunRequest): Promise<RunResult> {
+  const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
+  const jobs = plan(project, { filters: request.filters ?? [] });
+  if (jobs.length === 0) {
+    throw new TroupeError(
+      "E_FILTER",
+      request.filters?.length ? `nothing matches the filters: ${request.filters.join(" ")}` : "the project has no jobs",
+    );
+  }
+  const backendAs = request.backendAs ?? {};
+  const seed = request.seed ?? randomInt(1, 2 ** 31);
+  const runId = newRunId();
+  const runDir = join(project.dir, ".troupe", "runs", runId);
+  await mkdir(runDir, { recursive: true });
+
+  const events = request.events ?? new EventStream();
+  const out = request.out ?? process.stdout;
+  const writers = attachWriters(events, {
+    runDir,
+    ...(request.junit ? { junit: resolve(request.junit) } : {}),
+    ...(request.json ? { json: resolve(request.json) } : {}),
+    verbosity: request.verbosity ?? 0,
+    tty: !!out.isTTY,
+    color: shouldColor({ tty: !!out.isTTY, noColorFlag: request.color === false }),
+    out,
+    err: process.stderr,
+  });
+
+  const interrupt = onInterrupt(request.signal);
+  try {
+    // Fail fast on backends troupe cannot run, before any machine comes up.
+    const drivers = new Map<string, BackendDriver>();
+    const ctx = { runDir, projectDir: project.dir, remotePath: project.remotePath, events, signal: interrupt.hard };
+    const driverOf = (backend: Backend): BackendDriver => {
+      let d = drivers.get(backend.name);
+      if (!d) {
+        d = driverFor(backend, ctx, { backendAs });
+        drivers.set(backend.name, d);
+      }
+      return d;
+    };
+    for (const job of jobs) driverOf(job.backend);
+
+    const bundle = await buildProjectBundle({
+      projectDir: project.dir,
+      include: project.include,
+      exclude: project.exclude,
+      rename: project.rename,
+      ...(project.repack ? { repack: project.repack } : {}),
+      outDir: runDir,
+    });
+    const typeOf = (name: string): string => backendAs[name] ?? project.backends.find((b) => b.name === name)?.type ?? name;
+
+    const outcome = await runJobs({
+      jobs: orderForRun(jobs, seed),
+      seed,
+      runId,
+      runDir,
+      events,
+      driverFor: driverOf,
+      pushProject: (host: Host) =>
+        typeOf(host.backend) === "local"
+          ? unpackLocal(bundle, host.projectPath)
+          : pushBundle(bundle, host.transport, host.projectPath),
+      ...(request.artifactsDir ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir)) } : {}),
+      jobSession: createSyncSessionFactory({ events }),
+      repeat: request.repeat ?? 0,
+      modes: {
+        debug: false,
+        shell: false,
+        shellBefore: false,
+        shellAfter: false,
+        abend: false,
+        restore: false,
+        ...request.modes,
+      },
+      signal: interrupt.soft,
+      hardSignal: interrupt.hard,
+    });
+    await Promise.all([...drivers.values()].map((d) => d.close?.()));
+    await writers.finish();
+    const exitCode = outcome.interrupted
+      ? EXIT.INTERRUPTED
+      : outcome.failed.length + outcome.aborted.length > 0 || outcome.failedHooks.length > 0
+        ? EXIT.FAILED
+        : EXIT.OK;
+    return {
+      exitCode,
+      runId,
+      runDir,
+      seed,
+      passed: outcome.passed,
+      failed: outcome.failed,
+      aborted: outcome.aborted,
+    };
+  } catch (err) {
+    await writers.finish().catch(() => undefined);
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> {
+  return async (job, host) => {
+    if (job.task.artifacts.length === 0) return;
+    await fetchArtifacts({
+      transport: host.transport,
+      remoteDir: join(host.projectPath, job.task.name),
+      patterns: job.task.artifacts,
+      destDir: join(root, job.name),
+    });
+  };
+}

@@ -1,0 +1,42 @@
+// `troupe list [FILTER...]`: the jobs that `troupe run` would run.
+
+import type { Command } from "commander";
+import { openProject, plan } from "../api/project.js";
+import { jobToJSON } from "../plan/index.js";
+import { addProjectOption } from "./common.js";
+
+interface ListOptions {
+  readonly project?: string;
+  readonly json?: boolean;
+}
+
+export function addListCommand(program: Command): void {
+  const cmd = program
+    .command("list")
+    .description("print the jobs that would run, one per line: backend:system:suite/task[:variant]")
+    .argument("[filters...]", "Spread filters: lxd, lxd:mysuite/, ubuntu-..., /task-one, mysu...one")
+    .option("--json", "print the whole plan as JSON: environment, scripts per hook level, timeouts, priority")
+    .addHelpText(
+      "after",
+      `
+Filters select jobs by name components, as in Spread: a component is matched
+whole ("lxd", "ubuntu-16.04", "variant-a"), "..." is a wildcard inside a
+component ("ubuntu-..."), a task is matched partially when the filter starts or
+ends with a slash ("/task-one", "mysuite/"), and several components separated
+by colons must all match, in order ("lxd:ubuntu-16.04:variant-a").
+
+Examples:
+  troupe list
+  troupe list checks/ --json | jq '.[0].environment'`,
+    );
+  addProjectOption(cmd);
+  cmd.action(async (filters: string[], opts: ListOptions) => {
+    const project = await openProject(opts.project ? { cwd: opts.project } : {});
+    const jobs = plan(project, { filters });
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(jobs.map(jobToJSON), null, 2) + "\n");
+    } else {
+      process.stdout.write(jobs.map((j) => j.name + "\n").join(""));
+    }
+  });
+}

@@ -1,0 +1,120 @@
+// `troupe run [FILTER...]`: run the matrix and report.
+
+import { Option, type Command } from "commander";
+import { runProject, type RunRequest } from "../api/run.js";
+import { TroupeError } from "../util/errors.js";
+import { addProjectOption, collect, colorOption, integer, parseBackendAs, positiveInt } from "./common.js";
+
+export interface RunCliOptions {
+  readonly project?: string;
+  /** 1 for -v, 2 for -vv. */
+  readonly verbose?: number;
+  readonly seed?: number;
+  readonly repeat?: number;
+  readonly reuse?: boolean;
+  readonly reusePid?: number;
+  readonly resend?: boolean;
+  readonly discard?: boolean;
+  readonly debug?: boolean;
+  readonly shell?: boolean;
+  readonly shellBefore?: boolean;
+  readonly shellAfter?: boolean;
+  readonly abend?: boolean;
+  readonly restore?: boolean;
+  readonly artifacts?: string;
+  readonly backendAs?: string[];
+  readonly junit?: string;
+  readonly json?: string;
+  readonly color?: boolean;
+  readonly pass?: string;
+  readonly gc?: boolean;
+}
+
+export function addRunOptions(cmd: Command): Command {
+  addProjectOption(cmd);
+  return cmd
+    .option(
+      "-v, --verbose",
+      "-v: also show the output of scripts that pass; -vv: every script's output, live (as Spread)",
+      (_: string, previous: number) => previous + 1,
+      0,
+    )
+    .option("--seed <n>", "order jobs with this seed (every run prints its seed)", integer("--seed"))
+    .option("--repeat <n>", "run each job N more times", positiveInt("--repeat"))
+    .option("--artifacts <dir>", "fetch each task's artifacts into DIR/<job name>/")
+    .option(
+      "--backend-as <name=type>",
+      "run backend NAME with another backend type, e.g. lxd=local (repeatable)",
+      collect,
+    )
+    .option("--junit <file>", "write JUnit XML results to FILE")
+    .option("--json <file>", "copy the run's results (run.json) to FILE")
+    .addOption(colorOption())
+    .option("--debug", "open a shell on the host where a script fails, in its environment")
+    .option("--shell", "open a shell instead of running each task's execute script")
+    .option("--shell-before", "open a shell before each task's execute script")
+    .option("--shell-after", "open a shell after each task's execute script")
+    .option("--abend", "stop at the first failure without running restore scripts")
+    .option("--restore", "run only the restore scripts")
+    .option("--reuse", "keep hosts for the next run (recorded in .troupe-reuse.yaml)")
+    .option("--reuse-pid <pid>", "reuse the hosts of a crashed troupe process", positiveInt("--reuse-pid"))
+    .option("--resend", "send the project again to reused hosts")
+    .option("--discard", "discard reused hosts without running anything")
+    .option("--gc", "collect what crashed runs of this project's backends left behind")
+    .addOption(new Option("--pass <password>", "password for new hosts (Spread's -pass)").hideHelp());
+}
+
+export function addRunCommand(program: Command): void {
+  const cmd = program
+    .command("run")
+    .description("run the jobs of the project (all, or those the filters select)")
+    .argument("[filters...]", "Spread filters, as for `troupe list`")
+    .addHelpText(
+      "after",
+      `
+Every run prints its seed and keeps its results in .troupe/runs/<run-id>/:
+a folder per job with a log per hook, and run.json.
+
+Examples:
+  troupe run                         everything, on the backends the project declares
+  troupe run -v checks/greet         one task, showing all output
+  troupe run --seed 42 --repeat 3    reproduce an order, three more times
+  troupe run --backend-as lxd=local  run a Spread project's lxd jobs on this machine
+  troupe run --junit results.xml     JUnit XML for CI`,
+    );
+  addRunOptions(cmd).action(async (filters: string[], opts: RunCliOptions) => {
+    process.exitCode = await runProject(toRunRequest(filters, opts));
+  });
+}
+
+export function toRunRequest(filters: readonly string[], opts: RunCliOptions): RunRequest {
+  const exclusive = [opts.debug, opts.shell, opts.shellBefore || opts.shellAfter, opts.abend, opts.restore];
+  if (exclusive.filter(Boolean).length > 1) {
+    throw new TroupeError("E_USAGE", "cannot have more than one of --debug, --shell, --shell-before/after, --abend and --restore");
+  }
+  return {
+    filters,
+    ...(opts.project ? { cwd: opts.project } : {}),
+    verbosity: Math.min(opts.verbose ?? 0, 2) as 0 | 1 | 2,
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    repeat: opts.repeat ?? 0,
+    ...(opts.artifacts ? { artifactsDir: opts.artifacts } : {}),
+    backendAs: parseBackendAs(opts.backendAs),
+    ...(opts.junit ? { junit: opts.junit } : {}),
+    ...(opts.json ? { json: opts.json } : {}),
+    color: opts.color !== false,
+    modes: {
+      debug: !!opts.debug,
+      shell: !!opts.shell,
+      shellBefore: !!opts.shellBefore,
+      shellAfter: !!opts.shellAfter,
+      abend: !!opts.abend,
+      restore: !!opts.restore,
+    },
+    reuse: !!opts.reuse,
+    ...(opts.reusePid !== undefined ? { reusePid: opts.reusePid } : {}),
+    resend: !!opts.resend,
+    discard: !!opts.discard,
+    gc: !!opts.gc,
+  };
+}

@@ -1,0 +1,249 @@
+// A fork server for local scripts. Forking the orchestrator (a Node process
+// with a large heap) costs 2-4 ms per script, on the event loop; forking a
+// small `sh` costs a fraction of that. So each local host keeps one `sh`
+// runner that starts scripts on request, each in its own process group, and
+// reports where each script's output ends with a marker line.
+//
+// Protocol, one script at a time per runner:
+//   node -> runner stdin : "<id> <file>\n"   (file: cd, exports, SCRIPT)
+//   runner               : setsid sh FILE &   (a process group of its own)
+//   runner -> fd 3       : "<id> <pid>\n"     (the process group to kill)
+//   runner -> stdout     : <script's stdout> MARK <id> <status> \n
+//   runner -> stderr     : <script's stderr> MARK <id> \n
+// A script that leaves processes running (a service started in prepare)
+// retires its runner, so that their later output never mixes with another
+// script's; the next script gets a new runner.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import type { ExecResult } from "./transport.js";
+
+/** Marks the end of one script's output; control characters no text output contains by chance. */
+const MARK = "\u001e\u001fTROUPE-END";
+
+const RUNNER = `
+while read -r id file; do
+  setsid sh "$file" </dev/null &
+  pid=$!
+  echo "$id $pid" >&3
+  wait "$pid"
+  st=$?
+  rm -f "$file"
+  if kill -0 -"$pid" 2>/dev/null; then left=1; else left=0; fi
+  printf '\\n${MARK} %s %s %s\\n' "$id" "$st" "$left"
+  printf '\\n${MARK} %s\\n' "$id" >&2
+  # Processes the script left running still hold this runner's output:
+  # retire it, so that what they print never lands in another script's output.
+  [ "$left" = 0 ] || exit 0
+done
+`;
+
+export interface RunnerJob {
+  readonly file: string;
+  readonly onStdout?: ((chunk: Buffer) => void) | undefined;
+  readonly onStderr?: ((chunk: Buffer) => void) | undefined;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly job: RunnerJob;
+  readonly resolve: (r: ExecResult) => void;
+  readonly reject: (e: Error) => void;
+  pid?: number;
+  status?: number;
+  stdoutDone: boolean;
+  stderrDone: boolean;
+  killedWith?: NodeJS.Signals;
+}
+
+export class LocalRunner {
+  private readonly child: ChildProcess;
+  private readonly dir: string;
+  private nextId = 1;
+  private current: Pending | undefined;
+  private dead: Error | undefined;
+  /** The last script left processes behind; this runner takes no more scripts. */
+  private retired = false;
+  private readonly out = new MarkedStream("stdout");
+  private readonly err = new MarkedStream("stderr");
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.dir = mkdtempSync(join(tmpdir(), "troupe-run-"));
+    this.child = spawn("/bin/sh", ["-c", RUNNER], {
+      env,
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
+    });
+    this.child.on("error", (e) => this.fail(e));
+    this.child.on("exit", () => this.fail(new Error("the local runner exited")));
+    this.child.stdin?.on("error", () => undefined);
+    this.out.attach(this.child.stdout!, (text) => this.current?.job.onStdout?.(text), (id, status, left) => {
+      if (left) this.retired = true;
+      this.endOf("stdout", id, status);
+    });
+    this.err.attach(this.child.stderr!, (text) => this.current?.job.onStderr?.(text), (id) => this.endOf("stderr", id));
+    let ctl = "";
+    (this.child.stdio[3] as Readable).on("data", (chunk: Buffer) => {
+      ctl += chunk.toString();
+      let nl: number;
+      while ((nl = ctl.indexOf("\n")) >= 0) {
+        const [id, pid] = ctl.slice(0, nl).split(" ").map(Number);
+        ctl = ctl.slice(nl + 1);
+        if (this.current && this.current.id === id) {
+          this.current.pid = pid;
+          if (this.current.killedWith) this.kill(this.current.killedWith);
+        }
+      }
+    });
+    this.ref(false);
+  }
+
+  /** Whether a script can start now (one at a time). */
+  get idle(): boolean {
+    return !this.current && !this.dead && !this.retired;
+  }
+
+  /** Whether this runner will never take another script. */
+  get finished(): boolean {
+    return !!this.dead || this.retired;
+  }
+
+  /** Write a script file the runner will start; returns its path. */
+  scriptFile(text: string): string {
+    const file = join(this.dir, `s${this.nextId}.sh`);
+    writeFileSync(file, text, { mode: 0o600 });
+    return file;
+  }
+
+  run(job: RunnerJob): Promise<ExecResult> {
+    if (this.dead) return Promise.reject(this.dead);
+    return new Promise<ExecResult>((resolve, reject) => {
+      const id = this.nextId++;
+      this.current = { id, job, resolve, reject, stdoutDone: false, stderrDone: false };
+      this.ref(true);
+      this.child.stdin!.write(`${id} ${job.file}\n`);
+    });
+  }
+
+  /** Signal the running script's process group. */
+  kill(signal: NodeJS.Signals): void {
+    const cur = this.current;
+    if (!cur) return;
+    cur.killedWith = signal;
+    if (cur.pid === undefined) return; // killed as soon as its pid is known
+    try {
+      process.kill(-cur.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  close(): void {
+    this.kill("SIGKILL");
+    try {
+      if (this.child.pid) process.kill(-this.child.pid, "SIGKILL");
+    } catch {
+      /* already gone */
+    }
+    this.fail(new Error("the local runner was closed"));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private endOf(stream: "stdout" | "stderr", id: number, status?: number): void {
+    const cur = this.current;
+    if (!cur || cur.id !== id) return;
+    if (stream === "stdout") {
+      cur.stdoutDone = true;
+      cur.status = status;
+    } else {
+      cur.stderrDone = true;
+    }
+    if (!cur.stdoutDone || !cur.stderrDone) return;
+    this.current = undefined;
+    this.ref(false);
+    const st = cur.status ?? 255;
+    if (cur.killedWith && st > 128) cur.resolve({ exitCode: null, signal: cur.killedWith });
+    else cur.resolve({ exitCode: st, signal: null });
+  }
+
+  private fail(e: Error): void {
+    if (this.dead) return;
+    this.dead = e;
+    const cur = this.current;
+    this.current = undefined;
+    cur?.reject(e);
+  }
+
+  /** Keep the event loop alive only while a script runs. */
+  private ref(on: boolean): void {
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr, this.child.stdio[3]];
+    for (const h of handles as unknown as ({ ref?: () => void; unref?: () => void } | null)[]) {
+      if (on) h?.ref?.();
+      else h?.unref?.();
+    }
+  }
+}
+
+/**
+ * Splits a runner output stream at end markers. Text before a marker belongs
+ * to the current script; the newline the runner adds before each marker (so
+ * that it starts a line) is removed again.
+ */
+class MarkedStream {
+  private buf = "";
+  constructor(private readonly name: string) {}
+
+  attach(stream: Readable, onText: (b: Buffer) => void, onEnd: (id: number, status?: number, left?: boolean) => void): void {
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      this.buf += chunk;
+      for (;;) {
+        const at = this.buf.indexOf(MARK);
+        if (at < 0) {
+          const keep = heldBack(this.buf);
+          const emit = this.buf.slice(0, this.buf.length - keep);
+          if (emit) onText(Buffer.from(emit));
+          this.buf = this.buf.slice(emit.length);
+          return;
+        }
+        const nl = this.buf.indexOf("\n", at);
+        if (nl < 0) {
+          // A marker still arriving: emit what precedes it, but for the newline the runner adds.
+          const before = this.buf.slice(0, at).replace(/\n$/, "");
+          if (before) onText(Buffer.from(before));
+          this.buf = this.buf.slice(before.length);
+          return;
+        }
+        // The runner printed "\n" before the marker so that it starts a line: drop it.
+        const before = this.buf.slice(0, at).replace(/\n$/, "");
+        if (before) onText(Buffer.from(before));
+        const [id, status, left] = this.buf.slice(at + MARK.length, nl).trim().split(" ").map(Number);
+        this.buf = this.buf.slice(nl + 1);
+        onEnd(id ?? -1, status, left === 1);
+      }
+    });
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}
+
+/**
+ * How many characters at the end of `buf` must wait for more data: a partial
+ * marker, and the newline the runner may have printed just before one.
+ */
+function heldBack(buf: string): number {
+  let from = buf.length;
+  for (let i = Math.max(0, buf.length - MARK.length); i < buf.length; i++) {
+    if (MARK.startsWith(buf.slice(i))) {
+      from = i;
+      break;
+    }
+  }
+  if (from > 0 && buf[from - 1] === "\n") from -= 1;
+  return buf.length - from;
+}
