@@ -132,6 +132,10 @@ export function sshdConfig(s: SshdParams): string {
     "PrintLastLog no",
     "X11Forwarding no",
     "Subsystem sftp internal-sftp",
+    // bash sources ~/.bashrc for every command run over ssh unless it is a
+    // nested shell; a slow .bashrc copied from the machine (pyenv, nvm...)
+    // would cost each of troupe's sessions that much time.
+    "SetEnv SHLVL=1",
     "",
   ].join("\n");
 }
