@@ -2,7 +2,7 @@
 
 import { dirname } from "node:path";
 import { loadProject } from "../config/index.js";
-import { planJobs } from "../plan/index.js";
+import { planJobs, resolveSettings, type ResolvedSettings } from "../plan/index.js";
 import type { Job } from "../model/job.js";
 import type { Project } from "../model/project.js";
 import { makeHostCommand } from "./host-command.js";
@@ -28,8 +28,19 @@ export interface PlanRequest {
 
 /** Every job of the project that the filters select, in Spread's stable order. */
 export function plan(project: Project, request: PlanRequest = {}): Job[] {
-  return planJobs(project, {
-    filters: request.filters ?? [],
-    hostCommand: makeHostCommand(dirname(project.file)),
-  });
+  return planFully(project, request).jobs;
+}
+
+export interface FullPlan {
+  readonly jobs: Job[];
+  /** Project-wide values evaluated on the orchestrator: include/exclude/rename, keys, the repack environment. */
+  readonly settings: ResolvedSettings;
+}
+
+/** The jobs and the project-wide settings, sharing one `$(HOST:cmd)` cache. */
+export function planFully(project: Project, request: PlanRequest = {}): FullPlan {
+  const hostCommand = makeHostCommand(dirname(project.file));
+  const hostCache = new Map<string, string>();
+  const jobs = planJobs(project, { filters: request.filters ?? [], hostCommand, hostCache });
+  return { jobs, settings: resolveSettings(project, jobs, { hostCommand, hostCache }) };
 }

@@ -17,7 +17,7 @@ import { EventStream } from "../report/events.js";
 import { createSyncSessionFactory } from "../sync/index.js";
 import { buildProjectBundle, fetchArtifacts, pushBundle, unpackLocal } from "../transfer/index.js";
 import { EXIT, TroupeError } from "../util/errors.js";
-import { openProject, plan } from "./project.js";
+import { openProject, planFully } from "./project.js";
 import { newRunId } from "./run-id.js";
 import { onInterrupt } from "./interrupt.js";
 
@@ -65,7 +65,7 @@ export async function runProject(request: RunRequest): Promise<number> {
 
 export async function run(request: RunRequest): Promise<RunResult> {
   const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
-  const jobs = plan(project, { filters: request.filters ?? [] });
+  const { jobs, settings } = planFully(project, { filters: request.filters ?? [] });
   if (jobs.length === 0) {
     throw new TroupeError(
       "E_FILTER",
@@ -108,10 +108,11 @@ export async function run(request: RunRequest): Promise<RunResult> {
 
     const bundle = await buildProjectBundle({
       projectDir: project.dir,
-      include: project.include,
-      exclude: project.exclude,
-      rename: project.rename,
+      include: settings.include,
+      exclude: settings.exclude,
+      rename: settings.rename,
       ...(project.repack ? { repack: project.repack } : {}),
+      env: Object.fromEntries(settings.environment.map((v) => [v.key, v.value])),
       outDir: runDir,
     });
     const typeOf = (name: string): string => backendAs[name] ?? project.backends.find((b) => b.name === name)?.type ?? name;
