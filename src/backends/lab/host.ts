@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { TroupeError } from "../../util/errors.js";
 import { generateEd25519, keyWithoutComment, publicKeyOf } from "./keys.js";
 import { hostPaths, labPaths, slotAddress, BRIDGE } from "./layout.js";
+import { extraLayers } from "./machine-mounts.js";
 import { childrenOf, isRunning, killId, procId, selfId, waitGone, type ProcId } from "./procs.js";
 import { claimSlot, removeRecord, writeRecord, type LabHostRecord } from "./records.js";
 import { SYSTEM_PATH, sh } from "./run.js";
@@ -146,7 +147,8 @@ async function writeHostFiles(names: SlotNames, rec: LabHostRecord, labKey: stri
 /** Start the host's process tree; returns the record with its `init`. */
 export async function bootHost(stateDir: string, rec: LabHostRecord): Promise<LabHostRecord> {
   const p = hostPaths(stateDir, rec.slot);
-  await writeFile(p.bootScript, `${bootScript({ paths: p, hostname: rec.name, address: rec.address })}\n`);
+  const layers = extraLayers(stateDir);
+  await writeFile(p.bootScript, `${bootScript({ paths: p, hostname: rec.name, address: rec.address, layers })}\n`);
   await chmod(p.bootScript, 0o755);
   const log = openSync(p.log, "a");
   try {

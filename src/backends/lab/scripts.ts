@@ -13,6 +13,7 @@
 import { shQuote } from "../../transport/ssh/remote.js";
 import { BRIDGE, GATEWAY, NET_PREFIX, PREFIX_LENGTH } from "./layout.js";
 import type { HostPaths } from "./layout.js";
+import type { ExtraLayer } from "./machine-mounts.js";
 
 /** Where the host's sshd files live inside the host. */
 export const HOST_SSH_DIR = "/etc/troupe-lab";
@@ -55,6 +56,8 @@ export interface BootParams {
   readonly paths: HostPaths;
   readonly hostname: string;
   readonly address: string;
+  /** The machine's other disk filesystems, each overlaid on its own. */
+  readonly layers?: readonly ExtraLayer[];
 }
 
 /** What the host's first process runs (inside its netns, pid, mount and uts namespaces). */
@@ -70,6 +73,16 @@ export function bootScript(b: BootParams): string {
     `until mount -t overlay troupe-lab -o ${shQuote(`lowerdir=/,upperdir=${p.upper},workdir=${p.work}`)} ${R}; do`,
     '  n=$((n+1)); [ "$n" -lt 50 ] || exit 1; sleep 0.1',
     "done",
+    ...(b.layers ?? []).flatMap((l) => {
+      const dir = `${p.fs}/layers/${l.key}`;
+      const opts = shQuote(`lowerdir=${l.mountPoint},upperdir=${dir}/upper,workdir=${dir}/work`);
+      return [
+        `if [ -d ${shQuote(l.mountPoint)} ] && [ -d ${R}${shQuote(l.mountPoint)} ]; then`,
+        `  mkdir -p ${shQuote(`${dir}/upper`)} ${shQuote(`${dir}/work`)}`,
+        `  mount -t overlay troupe-lab -o ${opts} ${R}${shQuote(l.mountPoint)} || echo ${shQuote(`troupe-lab: cannot overlay ${l.mountPoint}`)} >&2`,
+        "fi",
+      ];
+    }),
     `mount -t proc proc ${R}/proc`,
     `mount -t sysfs sysfs ${R}/sys`,
     `mount -t tmpfs -o mode=755,size=64m troupe-dev ${R}/dev`,

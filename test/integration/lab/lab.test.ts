@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -27,8 +28,15 @@ describe("lab hosts", () => {
   let b: Host;
   let c: Host;
   const marker = `troupe-lab-test-${process.pid}-${Date.now()}`;
+  // A filesystem of the machine other than its root (here a bind mount; /home or /var on their own disk alike).
+  const bindSource = `/var/tmp/${marker}-src`;
+  const bindTarget = `/mnt/${marker}`;
 
   before(async () => {
+    mkdirSync(bindSource, { recursive: true });
+    mkdirSync(bindTarget, { recursive: true });
+    writeFileSync(join(bindSource, "on-the-other-fs"), "other fs\n");
+    execFileSync("mount", ["--bind", bindSource, bindTarget]);
     driver = createLabDriver(backend([sys]), ctx);
     hosts = await Promise.all([1, 2, 3].map((i) => driver.allocate(sys, i)));
     [a, b, c] = hosts as [Host, Host, Host];
@@ -37,6 +45,9 @@ describe("lab hosts", () => {
   after(async () => {
     await driver.close?.();
     rmSync(ctx.runDir, { recursive: true, force: true });
+    execFileSync("umount", [bindTarget]);
+    rmSync(bindTarget, { recursive: true, force: true });
+    rmSync(bindSource, { recursive: true, force: true });
   });
 
   it("gives each host its own name, hostname, address and the project path", async () => {
@@ -67,6 +78,14 @@ describe("lab hosts", () => {
     assert.equal(existsSync(path), false);
     // The machine's own files are there to read, copy-on-write.
     assert.equal((await sh(b.transport, "cat /etc/os-release")).out, readFileSync("/etc/os-release", "utf8"));
+  });
+
+  it("shows the machine's other filesystems, copy-on-write too", async () => {
+    const r = await sh(b.transport, `cat ${bindTarget}/on-the-other-fs && echo changed > ${bindTarget}/on-the-other-fs && echo new > ${bindTarget}/new`);
+    assert.equal(r.out, "other fs\n", r.err);
+    assert.equal(readFileSync(join(bindSource, "on-the-other-fs"), "utf8"), "other fs\n");
+    assert.equal(existsSync(join(bindSource, "new")), false);
+    assert.equal((await sh(c.transport, `cat ${bindTarget}/on-the-other-fs`)).out, "other fs\n");
   });
 
   it("lets hosts reach each other's sshd by address", async () => {

@@ -1,0 +1,70 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { hostnameFor, MAX_SLOTS, netnsName, slotAddress, slotOfName, vethName, hostPaths } from "../../../src/backends/lab/layout.js";
+import { extraLayersFrom } from "../../../src/backends/lab/machine-mounts.js";
+
+test("slot addresses are distinct, in 10.213.0.0/16, never .0, .255 or the gateway", () => {
+  const seen = new Set<string>();
+  for (let slot = 1; slot <= MAX_SLOTS; slot++) {
+    const a = slotAddress(slot);
+    const [p1, p2, p3, p4] = a.split(".").map(Number);
+    assert.equal(`${p1}.${p2}`, "10.213");
+    assert.ok(p3! >= 0 && p3! <= 255);
+    assert.ok(p4! >= 1 && p4! <= 254, a);
+    assert.notEqual(a, "10.213.0.1");
+    seen.add(a);
+  }
+  assert.equal(seen.size, MAX_SLOTS);
+  assert.equal(slotAddress(1), "10.213.0.2");
+  assert.equal(slotAddress(254), "10.213.1.1");
+  assert.throws(() => slotAddress(0), RangeError);
+  assert.throws(() => slotAddress(MAX_SLOTS + 1), RangeError);
+});
+
+test("netns and veth names fit the kernel's 15 characters and map back to their slot", () => {
+  for (const slot of [1, 42, MAX_SLOTS]) {
+    assert.ok(vethName(slot).length <= 15);
+    assert.equal(slotOfName(netnsName(slot)), slot);
+    assert.equal(slotOfName(vethName(slot)), slot);
+  }
+  assert.equal(slotOfName("tlabx1"), undefined);
+  assert.equal(slotOfName("troupe-lab0"), undefined);
+  assert.equal(slotOfName("eth0"), undefined);
+});
+
+test("host names become valid hostnames", () => {
+  assert.equal(hostnameFor("ubuntu-24.04-1"), "ubuntu-24.04-1");
+  assert.equal(hostnameFor("Debian 12_x/1"), "debian-12-x-1");
+  assert.equal(hostnameFor("--"), "lab");
+  assert.ok(hostnameFor("a".repeat(100)).length <= 63);
+});
+
+test("host paths live under the state directory", () => {
+  const p = hostPaths("/run/troupe-lab", 7);
+  assert.equal(p.record, "/run/troupe-lab/hosts/7.json");
+  assert.equal(p.upper, "/run/troupe-lab/hosts/7/fs/upper");
+});
+
+test("extra layers: other disk filesystems of the machine, parents first, nothing virtual or fresh", () => {
+  const mounts = [
+    "/dev/vda / ext4 rw 0 0",
+    "proc /proc proc rw 0 0",
+    "/dev/vdb /var/lib ext4 rw 0 0",
+    "/dev/vdc /home xfs rw 0 0",
+    "/dev/vda1 /boot/efi vfat rw 0 0",
+    "/dev/vda2 /boot ext4 rw 0 0",
+    "tmpfs /mnt/x tmpfs rw 0 0",
+    "/dev/vda /run/netns ext4 rw 0 0",
+    "/dev/vda /tmp/bind ext4 rw 0 0",
+    "/dev/vdd /srv/with\\040space ext4 rw 0 0",
+    "/dev/vde /home xfs rw 0 0",
+    "/dev/vdf /lab-state/hosts ext4 rw 0 0",
+  ].join("\n");
+  const layers = extraLayersFrom(mounts, "/lab-state");
+  assert.deepEqual(
+    layers.map((l) => l.mountPoint),
+    ["/boot", "/home", "/boot/efi", "/var/lib"],
+  );
+  assert.equal(new Set(layers.map((l) => l.key)).size, layers.length);
+  for (const l of layers) assert.match(l.key, /^[A-Za-z0-9_]+-[0-9a-f]{8}$/);
+});
