@@ -2,6 +2,7 @@
 // nothing unless TROUPE_LAB_TEST_CHILD says what (the test runner may load it
 // as a test file).
 //   crash:    make two run hosts and a kept lab, print their names, wait to be killed
+//   exit:     make a host, print its slot, exit without discarding it
 //   not-root: try to allocate and print the error code
 
 import { EventStream } from "../../../src/report/events.js";
@@ -22,6 +23,12 @@ async function main(): Promise<void> {
     const kept = await labUp(1, { name: "crash-kept" });
     process.stdout.write(`${JSON.stringify({ hosts: hosts.map((h) => h.name), kept: kept.created })}\n`);
     setInterval(() => undefined, 1000);
+  } else if (mode === "exit") {
+    // Allocate, then leave without discarding: the driver's exit hook must clean up.
+    const driver = createLabDriver(backend([sys]), ctx);
+    const host = await driver.allocate(sys, 1);
+    process.stdout.write(`${JSON.stringify({ slot: host.data?.["slot"], name: host.name })}\n`);
+    process.exit(0);
   } else if (mode === "not-root") {
     const codes: string[] = [];
     try {

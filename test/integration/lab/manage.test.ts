@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { labDown, labGc, labStatus, labUp, LAB_STATE_DIR } from "../../../src/backends/lab/index.js";
 import { listRecords, type LabHostRecord } from "../../../src/backends/lab/records.js";
+import { hostPaths } from "../../../src/backends/lab/layout.js";
 import { linkNames, local, mounts, netnsList, pidAlive, until } from "./fixtures.js";
 
 const here = fileURLToPath(import.meta.url);
@@ -125,6 +126,17 @@ describe("lab management", () => {
       await labDown({ name: "crash-kept" });
       rmSync(runDir, { recursive: true, force: true });
     }
+  });
+
+  it("removes a run's hosts when the process exits without discarding them", async () => {
+    const child = runChild("exit");
+    const made = JSON.parse(await firstLine(child)) as { slot: number; name: string };
+    const exited = await new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    assert.equal(exited, 0);
+    assert.equal(existsSync(hostPaths(LAB_STATE_DIR, made.slot).record), false);
+    assert.equal(netnsList().includes(`troupe-lab-${made.slot}`), false);
+    assert.equal(linkNames().includes(`tlab${made.slot}`), false);
+    assert.equal(mounts().includes(`${hostPaths(LAB_STATE_DIR, made.slot).dir}/`), false);
   });
 
   it("refuses, with E_BACKEND, to run without root", async () => {
