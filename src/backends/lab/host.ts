@@ -10,7 +10,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { TroupeError } from "../../util/errors.js";
 import { generateEd25519, keyWithoutComment, publicKeyOf } from "./keys.js";
-import { hostPaths, labPaths, slotAddress, BRIDGE } from "./layout.js";
+import { hostPaths, labPaths, slotAddress, slotMac, BRIDGE, BRIDGE_MAC } from "./layout.js";
 import { extraLayers } from "./machine-mounts.js";
 import { childrenOf, isRunning, killId, procId, selfId, waitGone, type ProcId } from "./procs.js";
 import { claimSlot, removeRecord, writeRecord, type LabHostRecord } from "./records.js";
@@ -81,8 +81,15 @@ export async function ensureLabKey(stateDir: string): Promise<string> {
 }
 
 async function ensureBridge(): Promise<void> {
-  if (existsSync(`/sys/class/net/${BRIDGE}`)) return;
-  await sh(bridgeScript(), `create the bridge ${BRIDGE}`);
+  try {
+    const mac = readFileSync(`/sys/class/net/${BRIDGE}/address`, "utf8").trim();
+    const state = readFileSync(`/sys/class/net/${BRIDGE}/flags`, "utf8").trim();
+    // Set up already: our MAC, and IFF_UP.
+    if (mac === BRIDGE_MAC && (Number(state) & 1) === 1) return;
+  } catch {
+    /* no bridge yet */
+  }
+  await sh(bridgeScript(), `set up the bridge ${BRIDGE}`);
 }
 
 export function slotNames(stateDir: string, rec: Pick<LabHostRecord, "slot" | "netns" | "veth">): SlotNames {
@@ -108,7 +115,7 @@ export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
   try {
     await ensureBridge();
     const names = slotNames(o.stateDir, rec);
-    await sh(prepareScript(names, o.tmpfsSize ?? "50%"), `create host ${o.name}`);
+    await sh(prepareScript({ ...names, mac: slotMac(rec.slot), address: rec.address }, o.tmpfsSize ?? "50%"), `create host ${o.name}`);
     const hostKey = await writeHostFiles(names, rec, labKey, o.password !== undefined);
     rec = { ...rec, hostKey };
     rec = await bootHost(o.stateDir, rec);

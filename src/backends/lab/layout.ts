@@ -26,6 +26,20 @@ export function slotAddress(slot: number): string {
   return `${NET_PREFIX}.${third}.${fourth}`;
 }
 
+/**
+ * The MAC of slot `slot`'s eth0: fixed per slot, so that when a slot (thus
+ * its address) is used again, neighbour caches everywhere still hold the
+ * right MAC for that address.
+ */
+export function slotMac(slot: number): string {
+  slotAddress(slot); // range check
+  const hex = slot.toString(16).padStart(4, "0");
+  return `02:74:6c:00:${hex.slice(0, 2)}:${hex.slice(2)}`;
+}
+
+/** The bridge's MAC, fixed: by default a bridge takes its lowest port's, which changes as hosts come and go. */
+export const BRIDGE_MAC = "02:74:6c:ff:00:01";
+
 export function netnsName(slot: number): string {
   return `${NETNS_PREFIX}${slot}`;
 }

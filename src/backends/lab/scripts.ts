@@ -11,7 +11,7 @@
 // files, survive for a reboot.
 
 import { shQuote } from "../../transport/ssh/remote.js";
-import { BRIDGE, GATEWAY, NET_PREFIX, PREFIX_LENGTH } from "./layout.js";
+import { BRIDGE, BRIDGE_MAC, GATEWAY, NET_PREFIX, PREFIX_LENGTH } from "./layout.js";
 import type { HostPaths } from "./layout.js";
 import type { ExtraLayer } from "./machine-mounts.js";
 
@@ -24,13 +24,19 @@ export interface SlotNames {
   readonly paths: HostPaths;
 }
 
+export interface PrepareParams extends SlotNames {
+  readonly mac: string;
+  readonly address: string;
+}
+
 /** Create the bridge unless it exists; keep the host's firewall out of bridged traffic. */
 export function bridgeScript(): string {
   const b = BRIDGE;
   return [
     `if [ ! -e /sys/class/net/${b} ]; then`,
-    `  ip link add ${b} type bridge 2>/dev/null || [ -e /sys/class/net/${b} ] || exit 1`,
+    `  ip link add ${b} address ${BRIDGE_MAC} type bridge 2>/dev/null || [ -e /sys/class/net/${b} ] || exit 1`,
     "fi",
+    `ip link set ${b} address ${BRIDGE_MAC}`,
     `ip addr replace ${GATEWAY}/${PREFIX_LENGTH} dev ${b}`,
     `ip link set ${b} up`,
     // With br_netfilter loaded, a FORWARD policy of DROP (Docker's) would cut hosts off from each other.
@@ -39,13 +45,15 @@ export function bridgeScript(): string {
 }
 
 /** Make the host's namespace, veth and tmpfs (root namespace side). */
-export function prepareScript(s: SlotNames, tmpfsSize: string): string {
+export function prepareScript(s: PrepareParams, tmpfsSize: string): string {
   const p = s.paths;
   return [
     "set -eu",
     `ip netns add ${s.netns}`,
-    `ip link add ${s.veth} type veth peer name eth0 netns ${s.netns}`,
+    `ip link add ${s.veth} type veth peer name eth0 address ${s.mac} netns ${s.netns}`,
     `ip link set ${s.veth} master ${BRIDGE} up`,
+    // A previous host of this slot may still be in the machine's neighbour cache.
+    `ip neigh del ${s.address} dev ${BRIDGE} 2>/dev/null || true`,
     `mkdir -p ${shQuote(p.fs)}`,
     `mount -t tmpfs -o ${shQuote(`mode=755,size=${tmpfsSize}`)} troupe-lab ${shQuote(p.fs)}`,
     `mkdir -p ${shQuote(p.upper)} ${shQuote(p.work)} ${shQuote(p.root)}`,

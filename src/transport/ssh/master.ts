@@ -49,6 +49,8 @@ export class Master {
   private ready = false;
   private connecting: Promise<void> | undefined;
   private stderrTail = "";
+  /** Bumped by exit(): attempts started before it give up. */
+  private generation = 0;
 
   constructor(private readonly o: MasterOptions) {
     this.controlPath = nextControlPath();
@@ -65,30 +67,41 @@ export class Master {
     return this.alive ? this.child?.pid : undefined;
   }
 
-  /** Connect unless connected; concurrent callers share one attempt. */
+  /**
+   * Connect unless connected. Concurrent callers share one attempt; a
+   * caller's abort only stops its own wait (E_INTERRUPTED), not the attempt
+   * others wait for.
+   */
   ensure(signal?: AbortSignal): Promise<void> {
     if (this.alive) return Promise.resolve();
-    this.connecting ??= this.connectWithRetries(signal).finally(() => {
+    this.connecting ??= this.connectWithRetries().finally(() => {
       this.connecting = undefined;
     });
-    return this.connecting;
+    return raceAbort(this.connecting, signal, () => new TroupeError("E_INTERRUPTED", `interrupted while connecting to ${this.o.label}`));
   }
 
-  private async connectWithRetries(signal?: AbortSignal): Promise<void> {
+  private async connectWithRetries(): Promise<void> {
     const attempts = Math.max(1, this.o.attempts ?? 3);
     let pause = this.o.backoffMs ?? 500;
     let last = "";
+    const generation = this.generation;
+    const closed = (): TroupeError => new TroupeError("E_TRANSPORT", `${this.o.label}: the connection was closed while being set up`);
     for (let n = 1; ; n++) {
-      if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", `interrupted while connecting to ${this.o.label}`);
+      if (generation !== this.generation) throw closed();
       try {
-        await this.attempt(signal);
+        await this.attempt();
+        if (generation !== this.generation) {
+          this.ready = false;
+          if (this.child) killQuietly(this.child, "SIGTERM");
+          throw closed();
+        }
         return;
       } catch (err) {
         if (!(err instanceof AttemptFailed)) throw err;
         last = err.message;
         if (err.permanent || n >= attempts) break;
       }
-      await sleep(pause, undefined, signal ? { signal } : {}).catch(() => undefined);
+      await sleep(pause);
       pause *= 2;
     }
     const t = this.o.target;
@@ -200,6 +213,7 @@ export class Master {
   async exit(): Promise<void> {
     const c = this.child;
     this.ready = false;
+    this.generation++;
     if (!c || c.exitCode !== null || c.signalCode !== null) {
       rmSync(this.controlPath, { force: true });
       return;
@@ -225,6 +239,25 @@ export class Master {
   get lastError(): string {
     return lastLines(this.stderrTail);
   }
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, error: () => Error): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(error());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(error());
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 export function killQuietly(child: ChildProcess, sig: NodeJS.Signals): void {

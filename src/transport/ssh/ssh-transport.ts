@@ -109,7 +109,13 @@ export class SshTransport implements Transport {
       const attempts = Math.max(1, this.o.connectAttempts ?? 3);
       for (let n = 1; ; n++) {
         if (options.signal?.aborted) return { exitCode: null, signal: "SIGTERM" };
-        await this.master.ensure(options.signal);
+        try {
+          await this.master.ensure(options.signal);
+        } catch (err) {
+          // Aborted before anything ran: the script was killed, in effect.
+          if (options.signal?.aborted) return { exitCode: null, signal: "SIGTERM" };
+          throw err;
+        }
         const outcome = await this.runSession(options);
         if (outcome.kind === "done") return outcome.result;
         if (outcome.kind === "lost" || !replayable || n >= attempts) {

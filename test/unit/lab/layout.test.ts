@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { hostnameFor, MAX_SLOTS, netnsName, slotAddress, slotOfName, vethName, hostPaths } from "../../../src/backends/lab/layout.js";
+import { BRIDGE_MAC, hostnameFor, MAX_SLOTS, slotMac, netnsName, slotAddress, slotOfName, vethName, hostPaths } from "../../../src/backends/lab/layout.js";
 import { extraLayersFrom } from "../../../src/backends/lab/machine-mounts.js";
 
 test("slot addresses are distinct, in 10.213.0.0/16, never .0, .255 or the gateway", () => {
@@ -67,4 +67,16 @@ test("extra layers: other disk filesystems of the machine, parents first, nothin
   );
   assert.equal(new Set(layers.map((l) => l.key)).size, layers.length);
   for (const l of layers) assert.match(l.key, /^[A-Za-z0-9_]+-[0-9a-f]{8}$/);
+});
+
+test("each slot has its own fixed, locally administered MAC, apart from the bridge's", () => {
+  const macs = new Set<string>();
+  for (let slot = 1; slot <= MAX_SLOTS; slot++) {
+    const mac = slotMac(slot);
+    assert.match(mac, /^02(:[0-9a-f]{2}){5}$/);
+    macs.add(mac);
+  }
+  assert.equal(macs.size, MAX_SLOTS);
+  assert.equal(macs.has(BRIDGE_MAC), false);
+  assert.equal(slotMac(300), "02:74:6c:00:01:2c");
 });
