@@ -4,7 +4,7 @@
 #   openssh-server  sshd of each lab host
 #   openssh-client  the transport (ssh, ssh-keygen for users)
 #   iproute2        ip netns, veth, bridge
-#   util-linux      unshare, pivot_root, setsid
+#   util-linux      unshare, nsenter, pivot_root
 #   mount, procps, tar, gzip, bash: mounts, ps/pgrep, file transfer, tests
 set -eu
 
@@ -39,7 +39,7 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
 fi
 
-for cmd in /usr/sbin/sshd ssh ip unshare pivot_root mount; do
+for cmd in /usr/sbin/sshd ssh ip unshare nsenter pivot_root mount; do
   command -v "$cmd" >/dev/null 2>&1 || { echo "lab-deps: $cmd is still missing" >&2; exit 1; }
 done
 echo "lab-deps: ok"

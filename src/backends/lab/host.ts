@@ -45,6 +45,7 @@ export function checkLabSupport(): void {
     ["ssh", "openssh-client"],
     ["ip", "iproute2"],
     ["unshare", "util-linux"],
+    ["nsenter", "util-linux"],
     ["pivot_root", "util-linux"],
     ["mount", "mount"],
   ];
@@ -159,7 +160,7 @@ export async function bootHost(stateDir: string, rec: LabHostRecord): Promise<La
   await chmod(p.bootScript, 0o755);
   const log = openSync(p.log, "a");
   try {
-    const child = spawn("ip", ["netns", "exec", rec.netns, "unshare", "--pid", "--fork", "--mount", "--uts", "--kill-child", "/bin/sh", p.bootScript], {
+    const child = spawn("nsenter", [`--net=/run/netns/${rec.netns}`, "--", "unshare", "--pid", "--fork", "--mount", "--uts", "--kill-child", "/bin/sh", p.bootScript], {
       // No tie to troupe: a kept lab outlives it, and the user's Ctrl-C must not reach the host.
       detached: true,
       stdio: ["ignore", log, log],
@@ -187,21 +188,41 @@ function logTail(path: string): string {
   }
 }
 
-/** Wait until the host's sshd sends its banner. */
+/**
+ * Wait until the host's sshd sends its banner. Probing by TCP before the
+ * host has its address would leave an unanswered ARP entry behind and cost a
+ * second of retransmission, so first watch, without any traffic, for a
+ * listening socket on port 22 in the host's network namespace.
+ */
 export async function waitForSsh(stateDir: string, rec: LabHostRecord, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let delay = 10;
+  let delay = 5;
   for (;;) {
     if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
     if (!isRunning(rec.init)) {
       throw new TroupeError("E_BACKEND", `lab: host ${rec.name} did not boot: ${logTail(hostPaths(stateDir, rec.slot).log)}`);
     }
-    if (await sshBanner(rec.address, 1000)) return;
+    if (listensOnSsh(rec.init!.pid) && (await sshBanner(rec.address, 2000))) return;
     if (Date.now() > deadline) {
       throw new TroupeError("E_BACKEND", `lab: sshd of host ${rec.name} (${rec.address}) did not answer within ${Math.round(timeoutMs / 1000)} s`);
     }
     await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 200);
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/** Whether a TCP socket listens on port 22 in the network namespace of `pid`. */
+export function listensOnSsh(pid: number): boolean {
+  try {
+    // Lines: "sl local_address rem_address st ..."; port 22 is 0016, LISTEN is 0A.
+    return readFileSync(`/proc/${pid}/net/tcp`, "utf8")
+      .split("\n")
+      .some((line) => {
+        const f = line.trim().split(/\s+/);
+        return f[1]?.endsWith(":0016") === true && f[3] === "0A";
+      });
+  } catch {
+    return false;
   }
 }
 

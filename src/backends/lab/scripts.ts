@@ -2,8 +2,8 @@
 //
 // A host is: a network namespace with a veth on the lab bridge; a tmpfs of its
 // own in the root mount namespace holding the upper and work layers of an
-// overlay over `/`; and, started by `ip netns exec NS unshare --pid --fork
-// --mount --uts --kill-child sh boot.sh`, a process tree of its own whose
+// overlay over `/`; and, started by `nsenter --net=/run/netns/NS unshare --pid
+// --fork --mount --uts --kill-child sh boot.sh`, a process tree of its own whose
 // first process mounts the overlay, pivots into it and becomes sshd (sshd
 // reaps orphans like an init must). Killing the `unshare` process kills the
 // whole tree (--kill-child, then the kernel empties the pid namespace) and
