@@ -16,6 +16,8 @@ export const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 export function run(cmd: string, args: readonly string[], input?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args], {
+      // Out of the terminal's process group: a second Ctrl-C must not cut a teardown in half.
+      detached: true,
       stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       env: { ...process.env, PATH: SYSTEM_PATH, LC_ALL: "C" },
     });

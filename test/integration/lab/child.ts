@@ -3,10 +3,12 @@
 // as a test file).
 //   crash:    make two run hosts and a kept lab, print their names, wait to be killed
 //   exit:     make a host, print its slot, exit without discarding it
+//   interactive: run an interactive session on the host in TROUPE_LAB_TEST_SLOT
 //   not-root: try to allocate and print the error code
 
 import { EventStream } from "../../../src/report/events.js";
-import { createLabDriver, labUp } from "../../../src/backends/lab/index.js";
+import { createLabDriver, labTransport, labUp, LAB_STATE_DIR } from "../../../src/backends/lab/index.js";
+import { readRecord } from "../../../src/backends/lab/records.js";
 import { isTroupeError } from "../../../src/util/errors.js";
 import { backend, system } from "./fixtures.js";
 
@@ -29,6 +31,15 @@ async function main(): Promise<void> {
     const host = await driver.allocate(sys, 1);
     process.stdout.write(`${JSON.stringify({ slot: host.data?.["slot"], name: host.name })}\n`);
     process.exit(0);
+  } else if (mode === "interactive") {
+    // On a terminal (the test runs this under script(1)): a session with a tty of its own.
+    const slot = Number(process.env["TROUPE_LAB_TEST_SLOT"]);
+    const rec = await readRecord(LAB_STATE_DIR, slot);
+    if (!rec) throw new Error(`no lab host in slot ${slot}`);
+    const t = labTransport(LAB_STATE_DIR, rec);
+    const r = await t.exec({ interactive: true, script: 'tty; echo "X=$X in $(pwd)"; exit 3', env: { X: "interactive" }, cwd: "/etc" });
+    await t.close();
+    process.stdout.write(`result ${JSON.stringify(r)}\n`);
   } else if (mode === "not-root") {
     const codes: string[] = [];
     try {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -190,6 +191,20 @@ describe("lab hosts", () => {
     });
     await assert.rejects(wrong.exec({ script: "true" }), (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && /Permission denied/.test(e.message));
     await wrong.close();
+  });
+
+  it("gives an interactive session a terminal of its own", async () => {
+    const here = fileURLToPath(import.meta.url);
+    const child = join(here, "..", `child${here.endsWith(".ts") ? ".ts" : ".js"}`);
+    const command = [process.execPath, ...process.execArgv, child].map((w) => `'${w}'`).join(" ");
+    const out = execFileSync("script", ["-qec", command, "/dev/null"], {
+      env: { ...process.env, TROUPE_LAB_TEST_CHILD: "interactive", TROUPE_LAB_TEST_SLOT: String(b.data?.["slot"]) },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    assert.match(out, /\/dev\/pts\/\d+/);
+    assert.match(out, /X=interactive in \/etc/);
+    assert.match(out, /result \{"exitCode":3,"signal":null\}/);
   });
 
   it("fails with E_TRANSPORT when nothing listens, after retrying", async () => {
