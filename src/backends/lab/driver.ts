@@ -7,7 +7,7 @@
 //   boot-timeout: seconds sshd may take to answer (default 30)
 //   password (system): root's password on the host; enables password logins
 
-import { mkdir } from "node:fs/promises";
+import { copyFile, mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import type { Backend, System } from "../../model/project.js";
@@ -169,6 +169,8 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
       if (live) {
         untrack(live);
         await live.transport.close().catch(() => undefined);
+        // Keep the host's boot and sshd log with the run.
+        await copyFile(hostPaths(stateDir, live.rec.slot).log, join(hostsDir, host.name, "lab.log")).catch(() => undefined);
         await destroyHost(stateDir, live.rec);
         return;
       }

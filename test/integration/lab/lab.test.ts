@@ -267,6 +267,8 @@ describe("lab hosts", () => {
       assert.equal(await readRecord(LAB_STATE_DIR, rec!.slot), undefined);
     }
     for (const id of inner) assert.equal(pidAlive(id.pid), false, `pid ${id.pid}`);
+    // The host's log stays with the run.
+    assert.match(readFileSync(join(ctx.runDir, "hosts", b.name, "lab.log"), "utf8"), /Server listening on/);
     await assert.rejects(a.transport.exec({ script: "true" }), TroupeError);
   });
 });
