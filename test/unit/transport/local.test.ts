@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
 import { readFileSync } from "node:fs";
+import { execSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalTransport } from "../../../src/transport/local.js";
@@ -14,6 +15,10 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+function execSyncText(script: string): string {
+  return execSync(script, { shell: "/bin/sh", encoding: "utf8", maxBuffer: 1 << 24 });
 }
 
 const t = new LocalTransport({ label: "local-1" });
@@ -72,4 +77,44 @@ test("put and get move tar streams", async () => {
   await writeFile(join(src, "sub", "f.txt"), "content");
   await t.put(await t.get(src, ["sub"]), join(dst, "new"));
   assert.equal(await readFile(join(dst, "new", "sub", "f.txt"), "utf8"), "content");
+});
+
+test("output without a final newline, empty output and large output come back exactly", async () => {
+  for (const script of ["printf abc", "true", "printf 'x\\n\\n'", "head -c 300000 /dev/zero | tr '\\0' y"]) {
+    const out = collect();
+    const expected = execSyncText(script);
+    const r = await t.exec({ script, onStdout: out.on });
+    assert.equal(r.exitCode, 0);
+    assert.equal(out.text(), expected, script);
+  }
+});
+
+test("concurrent scripts on one host each get their own output and status", async () => {
+  const runs = Array.from({ length: 5 }, (_, i) => {
+    const out = collect();
+    return t.exec({ script: `sleep 0.0${i}; echo run-${i}; exit ${i}`, onStdout: out.on }).then((r) => ({ r, text: out.text(), i }));
+  });
+  for (const { r, text, i } of await Promise.all(runs)) {
+    assert.equal(r.exitCode, i);
+    assert.equal(text, `run-${i}\n`);
+  }
+});
+
+test("a background child's late output does not leak into the next script", async () => {
+  await t.exec({ script: "(sleep 0.2; echo late) &" });
+  const out = collect();
+  await t.exec({ script: "sleep 0.4; echo mine", onStdout: out.on });
+  assert.equal(out.text(), "mine\n");
+});
+
+test("a killed script reports the signal, and the host runs the next one", async () => {
+  const ac = new AbortController();
+  const p = t.exec({ script: "sleep 30", signal: ac.signal });
+  setTimeout(() => ac.abort(), 100);
+  const r = await p;
+  assert.equal(r.exitCode, null);
+  assert.equal(r.signal, "SIGTERM");
+  const out = collect();
+  assert.equal((await t.exec({ script: "echo next", onStdout: out.on })).exitCode, 0);
+  assert.equal(out.text(), "next\n");
 });
