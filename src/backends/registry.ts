@@ -5,11 +5,13 @@ import type { Backend } from "../model/project.js";
 import { TroupeError } from "../util/errors.js";
 import type { BackendContext, BackendDriver, BackendFactory } from "./backend.js";
 import { createAdhocDriver } from "./adhoc/index.js";
+import { createLabDriver } from "./lab/index.js";
 import { createLocalDriver } from "./local/index.js";
 import { createSshDriver } from "./ssh/index.js";
 
 const factories = new Map<string, BackendFactory>([
   ["local", (backend, ctx) => createLocalDriver(backend, ctx)],
+  ["lab", (backend, ctx) => createLabDriver(backend, ctx)],
   ["ssh", (backend, ctx) => createSshDriver(backend, ctx)],
   ["adhoc", (backend, ctx) => createAdhocDriver(backend, ctx)],
 ]);

@@ -9,6 +9,8 @@ import { addRunCommand } from "./run.js";
 import { addSpreadCommand, wantsSpreadHelp } from "./spread.js";
 import { translateSpreadArgs } from "./spread-args.js";
 import { addSchemaCommand } from "./schema.js";
+import { addLabCommand } from "./lab.js";
+import { addExecCommand } from "./exec.js";
 import { VERSION } from "./version.js";
 
 export function buildProgram(): Command {
@@ -39,6 +41,8 @@ Examples:
   addListCommand(program);
   addRunCommand(program);
   addSpreadCommand(program);
+  addExecCommand(program);
+  addLabCommand(program);
   addSchemaCommand(program);
   return program;
 }

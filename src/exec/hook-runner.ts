@@ -99,6 +99,8 @@ interface Part {
   readonly marker?: ReturnType<typeof parseMarker>;
 }
 
+const MARKER_LINE = /^<(REBOOT|ERROR|FATAL)( .*)?>$/;
+
 type Base = { job: string; context: string; phase: Phase; host: string };
 
 async function runOnce(h: HookRun, rebootKey: string, base: Base, started: number, append: (text: string) => void): Promise<Part> {
@@ -110,18 +112,21 @@ async function runOnce(h: HookRun, rebootKey: string, base: Base, started: numbe
     environment: h.environment,
   });
 
-  let stdout = "";
+  // The prelude merges the script's stderr into stdout (order kept, as
+  // Spread's `bash - 2>&1`) and writes REBOOT/ERROR/FATAL markers, on the
+  // original stderr too, where nothing a background job prints can follow them.
+  let control = "";
   let sinceWarning = "";
-  // Raw text for warnings (partial lines show progress) and for markers;
-  // the hook's whole output is made of complete lines, so that the two
-  // streams never interleave mid-line.
+  // Raw text for warnings (partial lines show progress); the hook's whole
+  // output is made of complete lines, so streams never interleave mid-line.
   const take = (text: string, isStdout: boolean): void => {
     if (text === "") return;
-    sinceWarning += text;
-    if (isStdout) stdout += text;
+    if (isStdout) sinceWarning += text;
+    else control += text;
   };
   const splitter = (stream: "stdout" | "stderr"): LineSplitter =>
     new LineSplitter((line) => {
+      if (stream === "stderr" && MARKER_LINE.test(line)) return; // shown on stdout already
       append(line + "\n");
       events.emit({ type: "output", ...base, stream, line });
     });
@@ -173,7 +178,7 @@ async function runOnce(h: HookRun, rebootKey: string, base: Base, started: numbe
       };
     }
     if (result.exitCode === 0) return { outcome: { ok: true, exitCode: 0, fatal: false, transportError: false } };
-    const marker = result.exitCode === MARKER_EXIT ? parseMarker(stdout) : undefined;
+    const marker = result.exitCode === MARKER_EXIT ? parseMarker(control) : undefined;
     if (marker?.kind === "REBOOT") return { outcome: { ok: false, exitCode: result.exitCode, fatal: false, transportError: false }, marker };
     if (marker) {
       const error = marker.arg !== "" ? marker.arg : `${marker.kind} called`;

@@ -16,9 +16,13 @@ export const MARKER_EXIT = 213;
 
 const STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin";
 
-const REBOOT_FN = `REBOOT() { { set +xu; } 2>/dev/null; [ -z "\${1:-}" ] && echo '<REBOOT>' || echo "<REBOOT $1>"; exit ${MARKER_EXIT}; }`;
-const ERROR_FN = `ERROR() { { set +xu; } 2>/dev/null; [ -z "\${1:-}" ] && echo '<ERROR>' || echo "<ERROR $*>"; exit ${MARKER_EXIT}; }`;
-const FATAL_FN = `FATAL() { { set +xu; } 2>/dev/null; [ -z "\${1:-}" ] && echo '<FATAL>' || echo "<FATAL $*>"; exit ${MARKER_EXIT}; }`;
+// Each marker goes to the output (for people) and to fd 9, the script's
+// original stderr (for the runner): see buildScript.
+const marker = (name: string, args: string): string =>
+  `${name}() { { set +xu; } 2>/dev/null; if [ -z "\${1:-}" ]; then m='<${name}>'; else m="<${name} ${args}>"; fi; echo "$m"; echo "$m" >&9; exit ${MARKER_EXIT}; }`;
+const REBOOT_FN = marker("REBOOT", "$1");
+const ERROR_FN = marker("ERROR", "$*");
+const FATAL_FN = marker("FATAL", "$*");
 // Subshell bodies, so that `set +xu` and the variables stay inside.
 const MATCH_FN =
   `MATCH() ( { set +xu; } 2>/dev/null; [ $# -gt 0 ] || { echo "error: missing regexp argument"; exit 1; }; ` +
@@ -94,7 +98,7 @@ function header(spec: Omit<ScriptSpec, "script" | "trace">, functions: boolean):
 /** The full text of a hook script, ready for `sh -c`. */
 export function buildScript(spec: ScriptSpec): string {
   // One stream, as Spread runs `bash - 2>&1`: traces, output and errors stay in order.
-  let out = "exec 2>&1\nset -eu\n";
+  let out = "exec 9>&2 2>&1\nset -eu\n";
   out += header(spec, true);
   if (spec.trace ?? true) out += "set -x\n";
   // The script's stdin is /dev/null, as in Spread: nothing may read the script itself.
@@ -112,7 +116,7 @@ export function buildShellScript(spec: Omit<ScriptSpec, "script" | "trace">): st
     header({ ...spec, dir: "" }, true) +
     `if [ -n "\${BASH_VERSION:-}" ]; then PS1='$SPREAD_BACKEND:$SPREAD_SYSTEM \${PWD/#$SPREAD_PATH/...}# '; ` +
     `else PS1="\${SPREAD_BACKEND:-troupe}:\${SPREAD_SYSTEM:-} # "; fi\n`;
-  let out = "set -eu\n";
+  let out = "exec 9>&2\nset -eu\n";
   if (spec.dir) out += `cd ${shQuote(spec.dir)}\n`;
   out += `troupe_rc="\${TMPDIR:-/tmp}/troupe-shell.$$"\n`;
   out += `cat > "$troupe_rc" <<'TROUPE_RC_END'\n${rcBody}TROUPE_RC_END\n`;

@@ -1,0 +1,127 @@
+// `troupe exec`: one command on many hosts at once, the way pdsh and clush
+// are used. Targets come from a hostlist (`root@node[01-64]:22`), an Ansible
+// inventory group, or a running lab (`lab`, `lab:NAME`).
+
+import { labTransport, LAB_STATE_DIR } from "../backends/lab/index.js";
+import { listRecords } from "../backends/lab/records.js";
+import { targetsFromInventory, targetsFromSpecs, readInventorySync, type SshTarget } from "../backends/ssh/targets.js";
+import { LineSplitter } from "../exec/line-splitter.js";
+import { SshTransport } from "../transport/ssh/index.js";
+import type { Transport } from "../transport/transport.js";
+import { TroupeError } from "../util/errors.js";
+
+export interface FanoutTarget {
+  readonly name: string;
+  readonly transport: Transport;
+}
+
+export interface TargetOptions {
+  /** An Ansible inventory (INI or YAML); HOSTS then names one of its groups. */
+  readonly inventory?: string;
+  /** Login user where the hosts don't say. */
+  readonly user?: string;
+  /** ssh options (`-o` style, `Key=Value`), e.g. from `--ssh-option`. */
+  readonly sshOptions?: Readonly<Record<string, string>>;
+}
+
+/** The hosts HOSTS names, each with a transport (connections open lazily). */
+export async function resolveTargets(hosts: string, options: TargetOptions = {}): Promise<FanoutTarget[]> {
+  const lab = /^lab(?::(.+))?$/.exec(hosts);
+  if (lab && !options.inventory) {
+    const name = lab[1] ?? "lab";
+    const records = (await listRecords(LAB_STATE_DIR)).filter((r) => name === "*" || r.lab === name);
+    if (records.length === 0) {
+      throw new TroupeError("E_USAGE", `no lab named ${name} is up; start one with \`troupe lab up N${name === "lab" ? "" : ` --name ${name}`}\``);
+    }
+    return records.sort((a, b) => a.slot - b.slot).map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r) }));
+  }
+  const defaults = options.user ? { user: options.user } : {};
+  const targets: SshTarget[] = options.inventory
+    ? targetsFromInventory(readInventorySync(options.inventory), hosts, defaults)
+    : targetsFromSpecs([hosts], defaults);
+  if (targets.length === 0) throw new TroupeError("E_USAGE", `no hosts in '${hosts}'`);
+  return targets.map((t) => ({
+    name: t.name,
+    transport: new SshTransport({
+      label: t.name,
+      host: t.address,
+      ...(t.port !== undefined ? { port: t.port } : {}),
+      ...(t.user !== undefined ? { user: t.user } : {}),
+      ...(t.password !== undefined ? { password: t.password } : {}),
+      ...(t.identityFile !== undefined ? { identityFile: t.identityFile } : {}),
+      ...(options.sshOptions ? { options: { ...options.sshOptions } } : {}),
+    }),
+  }));
+}
+
+export interface HostOutcome {
+  readonly name: string;
+  /** The command's exit status; 255 when the host could not be reached (as ssh and pdsh say). */
+  readonly exitCode: number;
+  /** stdout and stderr, in the order they came. */
+  readonly output: string;
+  readonly error?: string;
+}
+
+export interface FanoutOptions {
+  /** Commands running at once (connections are bounded separately by the ssh transport). */
+  readonly fanout?: number;
+  /** Each line as it arrives. */
+  readonly onLine?: (host: string, line: string, stream: "stdout" | "stderr") => void;
+  readonly signal?: AbortSignal;
+}
+
+/** Run `command` on every target; resolves when all are done. */
+export async function fanout(targets: readonly FanoutTarget[], command: string, options: FanoutOptions = {}): Promise<HostOutcome[]> {
+  const width = Math.max(1, options.fanout ?? 256);
+  const results: HostOutcome[] = new Array(targets.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= targets.length) return;
+      results[i] = await runOne(targets[i]!, command, options);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, targets.length) }, worker));
+  return results;
+}
+
+async function runOne(target: FanoutTarget, command: string, options: FanoutOptions): Promise<HostOutcome> {
+  let output = "";
+  const splitter = (stream: "stdout" | "stderr"): LineSplitter =>
+    new LineSplitter((line) => {
+      output += line + "\n";
+      options.onLine?.(target.name, line, stream);
+    });
+  const out = splitter("stdout");
+  const err = splitter("stderr");
+  try {
+    const r = await target.transport.exec({
+      script: command,
+      onStdout: (c) => out.push(c),
+      onStderr: (c) => err.push(c),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    out.end();
+    err.end();
+    return { name: target.name, exitCode: r.exitCode ?? 128 + 9, output };
+  } catch (e) {
+    out.end();
+    err.end();
+    const message = e instanceof Error ? e.message : String(e);
+    options.onLine?.(target.name, message, "stderr");
+    return { name: target.name, exitCode: 255, output: output + message + "\n", error: message };
+  }
+}
+
+/** Hosts grouped by identical output, clush -b / dshbak -c style, largest group first. */
+export function collate(results: readonly HostOutcome[]): { hosts: string[]; output: string }[] {
+  const groups = new Map<string, string[]>();
+  for (const r of results) {
+    const list = groups.get(r.output) ?? [];
+    list.push(r.name);
+    groups.set(r.output, list);
+  }
+  return [...groups].map(([output, hosts]) => ({ hosts, output })).sort((a, b) => b.hosts.length - a.hosts.length);
+}

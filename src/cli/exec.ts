@@ -1,0 +1,83 @@
+// `troupe exec HOSTS -- CMD...`: one command on many hosts, pdsh/clush style.
+
+import type { Command } from "commander";
+import { collate, fanout, resolveTargets } from "../api/fanout.js";
+import { foldHostlist } from "../util/hostlist.js";
+import { TroupeError } from "../util/errors.js";
+import { collect, positiveInt } from "./common.js";
+
+interface ExecCliOptions {
+  readonly inventory?: string;
+  readonly user?: string;
+  readonly collate?: boolean;
+  readonly fanout?: number;
+  readonly sshOption?: string[];
+}
+
+export function addExecCommand(program: Command): void {
+  program
+    .command("exec")
+    .description("run one command on many hosts at once; output prefixed by host, or collated")
+    .argument("<hosts>", "a hostlist (root@node[01-64]:22,web1), an inventory group (with -i), or lab / lab:NAME")
+    .argument("<command...>", "the command, after --; run by /bin/sh on each host")
+    .option("-i, --inventory <file>", "an Ansible inventory (INI or YAML); HOSTS names a group or pattern")
+    .option("-l, --user <user>", "login user where HOSTS and the inventory don't say")
+    .option("-b, --collate", "group hosts with identical output (like clush -b, dshbak -c)")
+    .option("-f, --fanout <n>", "commands running at once (default 256)", positiveInt("--fanout"))
+    .option("-o, --ssh-option <key=value>", "an ssh option, e.g. ProxyJump=bastion (repeatable)", collect)
+    .addHelpText(
+      "after",
+      `
+Exit status: the highest exit status of any host (255 when a host could not
+be reached), so a script can tell that something failed anywhere.
+
+Examples:
+  troupe exec 'root@node[01-04]' -- uptime
+  troupe exec -i hosts.ini webservers -- systemctl is-active nginx
+  troupe lab up 4 && troupe exec lab --collate -- cat /etc/debian_version`,
+    )
+    .action(async (hosts: string, command: string[], opts: ExecCliOptions) => {
+      if (command.length === 0) throw new TroupeError("E_USAGE", "no command given; write `troupe exec HOSTS -- CMD...`");
+      const sshOptions: Record<string, string> = {};
+      for (const o of opts.sshOption ?? []) {
+        const m = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/.exec(o);
+        if (!m) throw new TroupeError("E_USAGE", `--ssh-option takes Key=Value, e.g. ProxyJump=bastion, not "${o}"`);
+        sshOptions[m[1]!] = m[2]!;
+      }
+      const targets = await resolveTargets(hosts, {
+        ...(opts.inventory ? { inventory: opts.inventory } : {}),
+        ...(opts.user ? { user: opts.user } : {}),
+        ...(Object.keys(sshOptions).length ? { sshOptions } : {}),
+      });
+      const width = Math.max(...targets.map((t) => t.name.length));
+      const ac = new AbortController();
+      const onSigint = (): void => ac.abort();
+      process.once("SIGINT", onSigint);
+      try {
+        const results = await fanout(targets, command.join(" "), {
+          ...(opts.fanout ? { fanout: opts.fanout } : {}),
+          signal: ac.signal,
+          ...(opts.collate
+            ? {}
+            : {
+                onLine: (host: string, line: string, stream: "stdout" | "stderr") =>
+                  (stream === "stdout" ? process.stdout : process.stderr).write(`${host.padEnd(width)}: ${line}\n`),
+              }),
+        });
+        if (opts.collate) {
+          for (const g of collate(results)) {
+            const title = `${foldHostlist(g.hosts)} (${g.hosts.length})`;
+            process.stdout.write(`---------------\n${title}\n---------------\n${g.output}`);
+          }
+        }
+        const failed = results.filter((r) => r.exitCode !== 0);
+        if (failed.length) {
+          process.stderr.write(`troupe exec: ${failed.length} of ${results.length} host(s) failed: ${foldHostlist(failed.map((r) => r.name))}\n`);
+        }
+        process.exitCode = Math.max(0, ...results.map((r) => r.exitCode));
+      } finally {
+        process.off("SIGINT", onSigint);
+        await Promise.all(targets.map((t) => t.transport.close()));
+      }
+    });
+}

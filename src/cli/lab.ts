@@ -1,0 +1,89 @@
+// `troupe lab up|down|gc|status`: throwaway hosts on this machine, kept
+// around for manual work or cleaned up after a crash.
+
+import type { Command } from "commander";
+import { labDown, labGc, labStatus, labUp, type LabHostInfo, type LabStatus } from "../backends/lab/index.js";
+import { positiveInt } from "./common.js";
+
+export function addLabCommand(program: Command): void {
+  const lab = program
+    .command("lab")
+    .description("manage lab hosts: network namespaces with their own address, filesystem and sshd (root)")
+    .addHelpText(
+      "after",
+      `
+Lab hosts are what the \`lab\` backend allocates for a run; \`lab up\` keeps some
+around for manual work. Each has its own address on the bridge troupe-lab0,
+its own hostname, process tree and copy-on-write view of this machine's files.
+
+Examples:
+  troupe lab up 3                 three hosts, lab-1..lab-3, and how to ssh in
+  troupe lab status
+  troupe lab down                 remove them
+  troupe lab gc                   remove what a crashed run left behind`,
+    );
+
+  lab
+    .command("up")
+    .description("bring up N lab hosts and keep them until `troupe lab down`")
+    .argument("<n>", "how many hosts", positiveInt("N"))
+    .option("--name <name>", "the lab's name; hosts are NAME-1, NAME-2, ...", "lab")
+    .option("--concurrency <n>", "hosts brought up at once", positiveInt("--concurrency"))
+    .action(async (n: number, opts: { name: string; concurrency?: number }) => {
+      const r = await labUp(n, { name: opts.name, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
+      process.stdout.write(`Lab ${r.lab}: ${r.labHosts.length} host(s) up (${r.created.length} new).\n`);
+      printHosts(r.labHosts);
+      process.stdout.write(`\nLog in with:\n  ssh -F ${r.sshConfig} ${r.labHosts[0]?.name ?? `${r.lab}-1`}\n`);
+      process.stdout.write(`Remove with:\n  troupe lab down${r.lab === "lab" ? "" : ` --name ${r.lab}`}\n`);
+    });
+
+  lab
+    .command("down")
+    .description("remove the hosts of a lab made by `troupe lab up`")
+    .option("--name <name>", "which lab", "lab")
+    .option("--all", "every lab host of this machine, whoever made it")
+    .action(async (opts: { name: string; all?: boolean }) => {
+      const r = await labDown({ name: opts.name, ...(opts.all ? { all: true } : {}) });
+      process.stdout.write(r.removed.length ? `Removed ${r.removed.join(", ")}.\n` : "No lab hosts to remove.\n");
+    });
+
+  lab
+    .command("gc")
+    .description("remove lab hosts whose troupe process is gone, and leftovers with no record")
+    .option("--all", "also hosts of `lab up` and of troupe processes still running")
+    .action(async (opts: { all?: boolean }) => {
+      const r = await labGc(opts.all ? { all: true } : {});
+      const parts = [
+        r.removed.length ? `removed ${r.removed.join(", ")}` : "no hosts to remove",
+        ...(r.orphans.length ? [`cleaned leftovers of slots ${r.orphans.join(", ")}`] : []),
+        ...(r.bridgeRemoved ? ["removed the bridge"] : []),
+      ];
+      process.stdout.write(`lab gc: ${parts.join("; ")}.\n`);
+    });
+
+  lab
+    .command("status")
+    .description("list every lab host of this machine")
+    .option("--json", "as JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const s: LabStatus = await labStatus();
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(s, null, 2) + "\n");
+        return;
+      }
+      if (s.hosts.length === 0) {
+        process.stdout.write("No lab hosts.\n");
+        return;
+      }
+      printHosts(s.hosts);
+    });
+}
+
+function printHosts(hosts: readonly LabHostInfo[]): void {
+  const w = Math.max(4, ...hosts.map((h) => h.name.length));
+  process.stdout.write(`  ${"NAME".padEnd(w)}  ${"ADDRESS".padEnd(15)}  STATE\n`);
+  for (const h of hosts) {
+    const state = !h.running ? "down" : h.kept ? "kept" : h.ownerAlive ? `in use by pid ${h.ownerPid}` : "orphaned (troupe lab gc)";
+    process.stdout.write(`  ${h.name.padEnd(w)}  ${h.address.padEnd(15)}  ${state}\n`);
+  }
+}
