@@ -1,0 +1,88 @@
+// Ctrl-C: the first stops scheduling, kills running scripts, runs restore
+// scripts and discards hosts; nothing is left behind. On local and lab hosts.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { project, troupeAsync } from "./helpers.js";
+
+function slowProject(marks: string, backend: "local" | "lab"): string {
+  const backends =
+    backend === "lab" ? "backends:\n  lab:\n    systems:\n      - debian-lab:\n          workers: 2\n" : "backends:\n  local:\n    systems:\n      - localhost:\n          workers: 2\n";
+  // On lab hosts, marks are written on the host and read back over ssh by the
+  // restore script into the host's stdout; locally they go straight to $marks.
+  return project({
+    "troupe.yaml": `project: slow\npath: /srv/slow\n${backends}suites:\n  t/:\n    summary: s\n`,
+    "t/a/task.yaml": `summary: a\nexecute: |\n  mkdir -p $(dirname ${marks})\n  echo started >> ${marks}.started\n  sleep 600\nrestore: |\n  mkdir -p $(dirname ${marks})\n  echo restored-a >> ${marks}\n`,
+    "t/b/task.yaml": `summary: b\nexecute: |\n  mkdir -p $(dirname ${marks})\n  echo started >> ${marks}.started\n  sleep 600\nrestore: |\n  mkdir -p $(dirname ${marks})\n  echo restored-b >> ${marks}\n`,
+    "t/c/task.yaml": `summary: c\npriority: -1\nexecute: echo should not run >> ${marks}.c\n`,
+  });
+}
+
+async function waitFor(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function sleepers(): number[] {
+  // Processes running `sleep 600` anywhere on this machine (lab hosts' included).
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8") === "sleep\u0000600\u0000";
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function interruptRun(backend: "local" | "lab"): Promise<{ status: number | null; stdout: string; marks: string }> {
+  const marks = join(project({}), "marks");
+  const dir = slowProject(marks, backend);
+  const child = troupeAsync(["run", "--seed", "1"], { cwd: dir });
+  let stdout = "";
+  child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (stdout += c.toString()));
+  if (backend === "local") {
+    await waitFor(() => existsSync(marks + ".started") && readFileSync(marks + ".started", "utf8").split("\n").length > 2, "both jobs to start");
+  } else {
+    await waitFor(() => (stdout.match(/Executing /g) ?? []).length >= 2, "both jobs to start");
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  child.kill("SIGINT");
+  const status = child.exitCode ?? (await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code))));
+  return { status, stdout, marks };
+}
+
+test("Ctrl-C on the local backend: scripts killed, restores run, exit 130", async () => {
+  const before = new Set(sleepers());
+  const r = await interruptRun("local");
+  assert.equal(r.status, 130, r.stdout);
+  assert.deepEqual(readFileSync(r.marks, "utf8").trim().split("\n").sort(), ["restored-a", "restored-b"]);
+  assert.equal(existsSync(r.marks + ".c"), false, "a job was scheduled after the interrupt");
+  await waitFor(() => sleepers().filter((p) => !before.has(p)).length === 0, "the killed scripts' processes to go");
+  assert.match(r.stdout, /Aborted tasks: 3/);
+});
+
+test("Ctrl-C on lab hosts: restores run on the hosts, hosts are discarded, nothing is left", async () => {
+  const before = new Set(sleepers());
+  const r = await interruptRun("lab");
+  assert.equal(r.status, 130, r.stdout);
+  assert.match(r.stdout, /Restoring lab:debian-lab:t\/a/);
+  assert.match(r.stdout, /Restoring lab:debian-lab:t\/b/);
+  assert.match(r.stdout, /Discarding lab:debian-lab/);
+  await waitFor(() => sleepers().filter((p) => !before.has(p)).length === 0, "the hosts' processes to go");
+  const netns = execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+  assert.doesNotMatch(netns, /troupe-lab-/);
+  const records = existsSync("/run/troupe-lab/hosts") ? readdirSync("/run/troupe-lab/hosts") : [];
+  assert.deepEqual(records, []);
+  const ssh = execFileSync("sh", ["-c", "ps -eo args | grep -c '^ssh .* -M -N .*10[.]213[.]' || true"], { encoding: "utf8" });
+  assert.equal(ssh.trim(), "0", "an ssh master was left behind");
+});
