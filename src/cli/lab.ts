@@ -44,7 +44,7 @@ Examples:
     .option("--all", "every lab host of this machine, whoever made it")
     .action(async (opts: { name: string; all?: boolean }) => {
       const r = await labDown({ name: opts.name, ...(opts.all ? { all: true } : {}) });
-      process.stdout.write(r.removed.length ? `Removed ${r.removed.join(", ")}.\n` : "No lab hosts to remove.\n");
+      process.stdout.write(r.removed.length ? `Removed ${byName(r.removed).join(", ")}.\n` : "No lab hosts to remove.\n");
     });
 
   lab
@@ -54,7 +54,7 @@ Examples:
     .action(async (opts: { all?: boolean }) => {
       const r = await labGc(opts.all ? { all: true } : {});
       const parts = [
-        r.removed.length ? `removed ${r.removed.join(", ")}` : "no hosts to remove",
+        r.removed.length ? `removed ${byName(r.removed).join(", ")}` : "no hosts to remove",
         ...(r.orphans.length ? [`cleaned leftovers of slots ${r.orphans.join(", ")}`] : []),
         ...(r.bridgeRemoved ? ["removed the bridge"] : []),
       ];
@@ -77,6 +77,11 @@ Examples:
       }
       printHosts(s.hosts);
     });
+}
+
+/** Names in natural order: lab-2 before lab-10. */
+function byName(names: readonly string[]): string[] {
+  return [...names].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
 }
 
 function printHosts(hosts: readonly LabHostInfo[]): void {
