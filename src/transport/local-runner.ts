@@ -31,7 +31,6 @@ while read -r id file; do
   echo "$id $pid" >&3
   wait "$pid"
   st=$?
-  rm -f "$file"
   if kill -0 -"$pid" 2>/dev/null; then left=1; else left=0; fi
   printf '\\n${MARK} %s %s %s\\n' "$id" "$st" "$left"
   printf '\\n${MARK} %s\\n' "$id" >&2
@@ -111,9 +110,13 @@ export class LocalRunner {
     return !!this.dead || this.retired;
   }
 
-  /** Write a script file the runner will start; returns its path. */
+  /**
+   * Write the script the runner will start next; returns its path. One file
+   * per runner, rewritten each time (the runner runs one script at a time),
+   * so that the runner never forks an `rm`.
+   */
   scriptFile(text: string): string {
-    const file = join(this.dir, `s${this.nextId}.sh`);
+    const file = join(this.dir, "script.sh");
     writeFileSync(file, text, { mode: 0o600 });
     return file;
   }
