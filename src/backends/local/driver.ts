@@ -3,6 +3,8 @@
 // directory, `<runDir>/hosts/<host>/project`, which is what Spread's `path`
 // (SPREAD_PATH, TROUPE_PATH) means on this backend. No reboot.
 
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
@@ -69,7 +71,7 @@ export function createLocalDriver(backend: Backend, ctx: BackendContext, options
     async discard(host: Host): Promise<void> {
       open.delete(host.name);
       await host.transport.close();
-      if (!options.keepCopies) await rm(host.projectPath, { recursive: true, force: true });
+      if (!options.keepCopies) await removeTree(host.projectPath);
     },
 
     async close(): Promise<void> {
@@ -79,3 +81,18 @@ export function createLocalDriver(backend: Backend, ctx: BackendContext, options
     },
   };
 }
+
+/**
+ * Remove a working copy. The system's `rm -rf` is several times faster than
+ * fs.rm on trees of many small files and runs off the event loop; fs.rm is
+ * the fallback.
+ */
+async function removeTree(path: string): Promise<void> {
+  try {
+    await execFileAsync("rm", ["-rf", "--", path]);
+  } catch {
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+const execFileAsync = promisify(execFile);
