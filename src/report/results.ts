@@ -303,6 +303,15 @@ export class ResultsWriter {
 
   // --- jobs and hooks ---
 
+  /** Directories made so far: a recursive mkdir of an existing one still costs syscalls per job. */
+  private readonly madeDirs = new Set<string>();
+
+  private mkdirOnce(dir: string): void {
+    if (this.madeDirs.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    this.madeDirs.add(dir);
+  }
+
   private ensureDir(): void {
     if (this.dirReady) return;
     mkdirSync(this.runDir, { recursive: true });
@@ -315,7 +324,7 @@ export class ResultsWriter {
       dir = this.dirNames.take(safeName(name));
       try {
         this.ensureDir();
-        mkdirSync(join(this.runDir, dir), { recursive: true });
+        this.mkdirOnce(join(this.runDir, dir));
       } catch (err) {
         this.fail(err);
       }
@@ -381,7 +390,7 @@ export class ResultsWriter {
       try {
         this.ensureDir();
         const abs = join(this.runDir, logPath);
-        mkdirSync(join(abs, ".."), { recursive: true });
+        this.mkdirOnce(join(abs, ".."));
         const s = createWriteStream(abs, { flags: "w" });
         s.on("error", (err) => this.fail(err));
         stream = s;

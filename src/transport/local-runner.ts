@@ -15,7 +15,8 @@
 // script's; the next script gets a new runner.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -41,7 +42,8 @@ done
 `;
 
 export interface RunnerJob {
-  readonly file: string;
+  /** The script file's text: cd, exports, then the script. */
+  readonly text: string;
   readonly onStdout?: ((chunk: Buffer) => void) | undefined;
   readonly onStderr?: ((chunk: Buffer) => void) | undefined;
 }
@@ -111,23 +113,26 @@ export class LocalRunner {
   }
 
   /**
-   * Write the script the runner will start next; returns its path. One file
-   * per runner, rewritten each time (the runner runs one script at a time),
-   * so that the runner never forks an `rm`.
+   * Start a script. The runner is busy from this call on; the script goes to
+   * one file per runner, rewritten each time (one script at a time), written
+   * off the event loop, and the runner never forks an `rm`.
    */
-  scriptFile(text: string): string {
-    const file = join(this.dir, "script.sh");
-    writeFileSync(file, text, { mode: 0o600 });
-    return file;
-  }
-
   run(job: RunnerJob): Promise<ExecResult> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<ExecResult>((resolve, reject) => {
       const id = this.nextId++;
       this.current = { id, job, resolve, reject, stdoutDone: false, stderrDone: false };
       this.ref(true);
-      this.child.stdin!.write(`${id} ${job.file}\n`);
+      const file = join(this.dir, "script.sh");
+      writeFile(file, job.text, { mode: 0o600 }).then(
+        () => this.child.stdin!.write(`${id} ${file}\n`),
+        (e: Error) => {
+          if (this.current?.id !== id) return;
+          this.current = undefined;
+          this.ref(false);
+          reject(e);
+        },
+      );
     });
   }
 

@@ -105,7 +105,6 @@ export class LocalTransport implements Transport {
     for (const [k, v] of Object.entries(options.env ?? {})) text += `export ${k}=${quote(v)}\n`;
     // The script itself follows, run by the runner's `sh FILE` (one exec fewer than `sh -c`).
     text += options.script + "\n";
-    const file = runner.scriptFile(text);
     const onAbort = (): void => {
       runner.kill("SIGTERM");
       setTimeout(() => runner.kill("SIGKILL"), KILL_GRACE_MS).unref();
@@ -113,7 +112,7 @@ export class LocalTransport implements Transport {
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      return await runner.run({ file, onStdout: options.onStdout, onStderr: options.onStderr });
+      return await runner.run({ text, onStdout: options.onStdout, onStderr: options.onStderr });
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
     }
