@@ -10,41 +10,51 @@ import { tempDir } from "./builders.js";
 
 const t = new LocalTransport({ label: "prelude" });
 
-async function sh(spec: ScriptSpec, stdin?: string): Promise<{ code: number | null; out: string; err: string }> {
-  let out = "";
-  let err = "";
+/**
+ * Run a hook script. Its stderr is merged into stdout by the prelude (as
+ * Spread's `bash - 2>&1`), so `out` and `err` are both that one stream, less
+ * the `set -x` trace lines; `raw` keeps them; `ctl` is fd 9, where only
+ * REBOOT/ERROR/FATAL markers go.
+ */
+async function sh(spec: ScriptSpec, stdin?: string): Promise<{ code: number | null; out: string; err: string; raw: string; ctl: string }> {
+  let raw = "";
+  let ctl = "";
   const r = await t.exec({
     script: buildScript(spec),
     ...(stdin !== undefined ? { stdin } : {}),
-    onStdout: (b) => (out += b.toString()),
-    onStderr: (b) => (err += b.toString()),
+    onStdout: (b) => (raw += b.toString()),
+    onStderr: (b) => (ctl += b.toString()),
   });
-  return { code: r.exitCode, out, err };
+  const out = raw
+    .split(/(?<=\n)/)
+    .filter((l) => !l.startsWith("+ "))
+    .join("");
+  return { code: r.exitCode, out, err: out, raw, ctl };
 }
 
 test("MATCH passes on a match and fails printing Spread's message and the input otherwise", async () => {
-  const ok = await sh({ script: "printf 'hello\\nworld\\n' | MATCH 'wor.d'\necho after" });
+  const ok = await sh({ trace: false, script: "printf 'hello\\nworld\\n' | MATCH 'wor.d'\necho after" });
   assert.equal(ok.code, 0);
   assert.equal(ok.out, "after\n");
 
-  const bad = await sh({ script: "printf 'hello\\nworld\\n' | MATCH '^bye$'\necho not-reached" });
+  const bad = await sh({ trace: false, script: "printf 'hello\\nworld\\n' | MATCH '^bye$'\necho not-reached" });
   assert.equal(bad.code, 1);
-  assert.equal(bad.out, "");
+  assert.doesNotMatch(bad.out, /not-reached/);
   assert.match(bad.err, /grep error: pattern not found, got:\nhello\nworld\n/);
 });
 
 test("MATCH uses extended regexps and complains without a pattern", async () => {
-  assert.equal((await sh({ script: "echo 'abc123' | MATCH '[a-c]+[0-9]{3}'" })).code, 0);
-  const none = await sh({ script: "echo x | MATCH" });
+  assert.equal((await sh({ trace: false, script: "echo 'abc123' | MATCH '[a-c]+[0-9]{3}'" })).code, 0);
+  const none = await sh({ trace: false, script: "echo x | MATCH" });
   assert.equal(none.code, 1);
   assert.match(none.out, /error: missing regexp argument/);
 });
 
 test("NOMATCH fails when the pattern is found, naming it and the input", async () => {
-  const ok = await sh({ script: "echo hello | NOMATCH bye\necho fine" });
+  const ok = await sh({ trace: false, script: "echo hello | NOMATCH bye\necho fine" });
   assert.equal(ok.code, 0);
   assert.equal(ok.out, "fine\n");
-  const bad = await sh({ script: "echo hello | NOMATCH 'h.l'" });
+  const bad = await sh({ trace: false, script: "echo hello | NOMATCH 'h.l'" });
   assert.equal(bad.code, 1);
   assert.match(bad.err, /NOMATCH pattern='h\.l' found in:\nhello/);
 });
@@ -90,7 +100,7 @@ test("set -eu: a failing command or an unset variable stops the script", async (
   assert.equal(e.out, "");
   const u = await sh({ script: "echo $NOPE_NOT_SET\necho not-reached" });
   assert.notEqual(u.code, 0);
-  assert.equal(u.out, "");
+  assert.match(u.out, /NOPE_NOT_SET: parameter not set\n$/);
 });
 
 test("scripts run in the given directory, traced, with stdin from /dev/null and Spread's fixed variables", async () => {
@@ -102,11 +112,12 @@ test("scripts run in the given directory, traced, with stdin from /dev/null and 
   );
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, `${join(dir, "sub dir")}\nnoninteractive\npath-ok\n`);
-  assert.match(r.err, /^\+ pwd$/m, "commands are traced");
+  assert.match(r.raw, /^\+ pwd$/m, "commands are traced, in the output stream");
   const quiet = await sh({ script: "echo hi", trace: false, vars: [["SECRET", "s3cr3t"]] });
-  assert.equal(quiet.err, "");
+  assert.equal(quiet.raw, "hi\n");
   const traced = await sh({ script: "echo hi", vars: [["SECRET", "s3cr3t"]] });
-  assert.doesNotMatch(traced.err, /s3cr3t/, "variables are exported before tracing starts");
+  assert.match(traced.raw, /^\+ echo hi\nhi\n$/);
+  assert.doesNotMatch(traced.raw, /s3cr3t/, "variables are exported before tracing starts");
 });
 
 test("PATH from the engine's variables goes in front of the current PATH", async () => {
