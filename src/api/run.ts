@@ -35,11 +35,6 @@ export interface RunRequest {
   readonly json?: string;
   readonly color?: boolean;
   readonly modes?: Partial<RunModes>;
-  readonly reuse?: boolean;
-  readonly reusePid?: number;
-  readonly resend?: boolean;
-  readonly discard?: boolean;
-  readonly gc?: boolean;
   /** Subscribe to the event stream (the API's way to watch a run). */
   readonly events?: EventStream;
   /** Where the terminal writer prints (default: process.stdout). */

@@ -12,7 +12,7 @@ export interface RunCliOptions {
   readonly seed?: number;
   readonly repeat?: number;
   readonly reuse?: boolean;
-  readonly reusePid?: number;
+  readonly reusePid?: string;
   readonly resend?: boolean;
   readonly discard?: boolean;
   readonly debug?: boolean;
@@ -56,12 +56,15 @@ export function addRunOptions(cmd: Command): Command {
     .option("--shell-after", "open a shell after each task's execute script")
     .option("--abend", "stop at the first failure without running restore scripts")
     .option("--restore", "run only the restore scripts")
-    .option("--reuse", "keep hosts for the next run (recorded in .troupe-reuse.yaml)")
-    .option("--reuse-pid <pid>", "reuse the hosts of a crashed troupe process", positiveInt("--reuse-pid"))
-    .option("--resend", "send the project again to reused hosts")
-    .option("--discard", "discard reused hosts without running anything")
-    .option("--gc", "collect what crashed runs of this project's backends left behind")
-    .addOption(new Option("--pass <password>", "password for new hosts (Spread's -pass)").hideHelp());
+    // Spread's reuse flags are recognised so that they fail clearly rather
+    // than being taken for filters or silently ignored.
+    .addOption(new Option("--reuse").hideHelp())
+    .addOption(new Option("--reuse-pid <pid>").hideHelp())
+    .addOption(new Option("--resend").hideHelp())
+    .addOption(new Option("--discard").hideHelp())
+    .addOption(new Option("--gc").hideHelp())
+    // Spread's -pass sets the password of new cloud servers; no backend troupe runs uses it.
+    .addOption(new Option("--pass <password>").hideHelp());
 }
 
 export function addRunCommand(program: Command): void {
@@ -88,6 +91,15 @@ Examples:
 }
 
 export function toRunRequest(filters: readonly string[], opts: RunCliOptions): RunRequest {
+  for (const flag of ["reuse", "reusePid", "resend", "discard", "gc"] as const) {
+    if (opts[flag] !== undefined && opts[flag] !== false) {
+      const name = flag === "reusePid" ? "reuse-pid" : flag;
+      throw new TroupeError(
+        "E_UNSUPPORTED",
+        `-${name} is not supported yet: troupe does not keep hosts between runs; lab hosts left by a crash go with \`troupe lab gc\``,
+      );
+    }
+  }
   const exclusive = [opts.debug, opts.shell, opts.shellBefore || opts.shellAfter, opts.abend, opts.restore];
   if (exclusive.filter(Boolean).length > 1) {
     throw new TroupeError("E_USAGE", "cannot have more than one of --debug, --shell, --shell-before/after, --abend and --restore");
@@ -111,10 +123,5 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
       abend: !!opts.abend,
       restore: !!opts.restore,
     },
-    reuse: !!opts.reuse,
-    ...(opts.reusePid !== undefined ? { reusePid: opts.reusePid } : {}),
-    resend: !!opts.resend,
-    discard: !!opts.discard,
-    gc: !!opts.gc,
   };
 }
