@@ -205,7 +205,9 @@ class MarkedStream {
   constructor(private readonly name: string) {}
 
   attach(stream: Readable, onText: (b: Buffer) => void, onEnd: (id: number, status?: number, left?: boolean) => void): void {
-    stream.setEncoding("utf8");
+    // latin1 maps each byte to one char and back: binary output (a tar
+    // stream) passes unchanged, and the ASCII markers are still found.
+    stream.setEncoding("latin1");
     stream.on("data", (chunk: string) => {
       this.buf += chunk;
       for (;;) {
@@ -213,7 +215,7 @@ class MarkedStream {
         if (at < 0) {
           const keep = heldBack(this.buf);
           const emit = this.buf.slice(0, this.buf.length - keep);
-          if (emit) onText(Buffer.from(emit));
+          if (emit) onText(Buffer.from(emit, "latin1"));
           this.buf = this.buf.slice(emit.length);
           return;
         }
@@ -221,13 +223,13 @@ class MarkedStream {
         if (nl < 0) {
           // A marker still arriving: emit what precedes it, but for the newline the runner adds.
           const before = this.buf.slice(0, at).replace(/\n$/, "");
-          if (before) onText(Buffer.from(before));
+          if (before) onText(Buffer.from(before, "latin1"));
           this.buf = this.buf.slice(before.length);
           return;
         }
         // The runner printed "\n" before the marker so that it starts a line: drop it.
         const before = this.buf.slice(0, at).replace(/\n$/, "");
-        if (before) onText(Buffer.from(before));
+        if (before) onText(Buffer.from(before, "latin1"));
         const [id, status, left] = this.buf.slice(at + MARK.length, nl).trim().split(" ").map(Number);
         this.buf = this.buf.slice(nl + 1);
         onEnd(id ?? -1, status, left === 1);
