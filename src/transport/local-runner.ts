@@ -41,6 +41,12 @@ while read -r id file; do
 done
 `;
 
+/** Runner directories not yet removed: removed at exit if nobody closed their transport. */
+const liveDirs = new Set<string>();
+process.once("exit", () => {
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export interface RunnerJob {
   /** The script file's text: cd, exports, then the script. */
   readonly text: string;
@@ -73,6 +79,7 @@ export class LocalRunner {
 
   constructor(env: NodeJS.ProcessEnv) {
     this.dir = mkdtempSync(join(tmpdir(), "troupe-run-"));
+    liveDirs.add(this.dir);
     this.child = spawn("/bin/sh", ["-c", RUNNER], {
       env,
       detached: true,
@@ -158,6 +165,7 @@ export class LocalRunner {
     }
     this.fail(new Error("the local runner was closed"));
     rmSync(this.dir, { recursive: true, force: true });
+    liveDirs.delete(this.dir);
   }
 
   private endOf(stream: "stdout" | "stderr", id: number, status?: number): void {
