@@ -15,7 +15,7 @@
 // script's; the next script gets a new runner.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,7 +25,31 @@ import type { ExecResult } from "./transport.js";
 /** Marks the end of one script's output; control characters no text output contains by chance. */
 const MARK = "\u001e\u001fTROUPE-END";
 
-const RUNNER = `
+/**
+ * The loop, for bash: `set -m` gives each background job a process group of
+ * its own without exec'ing setsid (1.5 s against 2.1 s per 1,000 scripts).
+ * bash's job notices go to /dev/null; scripts' stderr goes to fd 4.
+ */
+const BASH_RUNNER = `
+set -m
+exec 4>&2 2>/dev/null
+while read -r id file; do
+  sh "$file" </dev/null 2>&4 &
+  pid=$!
+  echo "$id $pid" >&3
+  wait "$pid"
+  st=$?
+  if kill -0 -- -"$pid" 2>/dev/null; then left=1; else left=0; fi
+  printf '\\n${MARK} %s %s %s\\n' "$id" "$st" "$left"
+  printf '\\n${MARK} %s\\n' "$id" >&4
+  # Processes the script left running still hold this runner's output:
+  # retire it, so that what they print never lands in another script's output.
+  [ "$left" = 0 ] || exit 0
+done
+`;
+
+/** The same loop for a plain POSIX sh, where setsid makes the process group. */
+const SH_RUNNER = `
 while read -r id file; do
   setsid sh "$file" </dev/null &
   pid=$!
@@ -35,11 +59,11 @@ while read -r id file; do
   if kill -0 -"$pid" 2>/dev/null; then left=1; else left=0; fi
   printf '\\n${MARK} %s %s %s\\n' "$id" "$st" "$left"
   printf '\\n${MARK} %s\\n' "$id" >&2
-  # Processes the script left running still hold this runner's output:
-  # retire it, so that what they print never lands in another script's output.
   [ "$left" = 0 ] || exit 0
 done
 `;
+
+const BASH = ["/bin/bash", "/usr/bin/bash"].find((p) => existsSync(p));
 
 /** Runner directories not yet removed: removed at exit if nobody closed their transport. */
 const liveDirs = new Set<string>();
@@ -80,7 +104,7 @@ export class LocalRunner {
   constructor(env: NodeJS.ProcessEnv) {
     this.dir = mkdtempSync(join(tmpdir(), "troupe-run-"));
     liveDirs.add(this.dir);
-    this.child = spawn("/bin/sh", ["-c", RUNNER], {
+    this.child = spawn(BASH ?? "/bin/sh", ["-c", BASH ? BASH_RUNNER : SH_RUNNER], {
       env,
       detached: true,
       stdio: ["pipe", "pipe", "pipe", "pipe"],
