@@ -33,7 +33,7 @@ export async function resolveTargets(hosts: string, options: TargetOptions = {})
     if (records.length === 0) {
       throw new TroupeError("E_USAGE", `no lab named ${name} is up; start one with \`troupe lab up N${name === "lab" ? "" : ` --name ${name}`}\``);
     }
-    return records.sort((a, b) => a.slot - b.slot).map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r) }));
+    return records.sort((a, b) => byName(a.name, b.name)).map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r) }));
   }
   const defaults = options.user ? { user: options.user } : {};
   const targets: SshTarget[] = options.inventory
@@ -123,5 +123,12 @@ export function collate(results: readonly HostOutcome[]): { hosts: string[]; out
     list.push(r.name);
     groups.set(r.output, list);
   }
-  return [...groups].map(([output, hosts]) => ({ hosts, output })).sort((a, b) => b.hosts.length - a.hosts.length);
+  return [...groups]
+    .map(([output, hosts]) => ({ hosts: hosts.sort(byName), output }))
+    .sort((a, b) => b.hosts.length - a.hosts.length);
+}
+
+/** Natural order of host names: node2 before node10. */
+function byName(a: string, b: string): number {
+  return a.localeCompare(b, "en", { numeric: true });
 }
