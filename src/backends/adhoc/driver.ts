@@ -22,7 +22,7 @@ import { sshSystemConfig } from "../ssh/config.js";
 import { connect, type ConnectOptions, type Connected, type SshTransportFactory } from "../ssh/connect.js";
 import { sshTransportFactory } from "../ssh/driver.js";
 import { ensureProjectKnownHosts } from "../ssh/known-hosts.js";
-import { rebootAndWait, SwitchableTransport } from "../ssh/reboot.js";
+import { rebootEntry, type RebootableEntry, SwitchableTransport } from "../ssh/reboot.js";
 import type { SshTarget } from "../ssh/targets.js";
 import { runScript, type ScriptOutcome } from "./script.js";
 
@@ -249,18 +249,13 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
       const entry = open.get(host.name);
       if (!entry?.conn || !entry.switcher) throw new TroupeError("E_BACKEND", `${host.name} is not a host of backend ${backend.name}`);
       const opts = await connectOptions(entry.system);
-      const next = await rebootAndWait({
+      await rebootEntry(entry as RebootableEntry<Connected>, {
         label: host.name,
-        transport: entry.conn.transport,
         reconnect: () => connect(entry.target, opts),
         timeoutMs: options.rebootTimeoutMs ?? 10 * 60_000,
         pollMs: Math.max(pollMs, 1000),
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
-      const prev = entry.conn;
-      entry.conn = next as Connected;
-      await entry.switcher.switchTo(next.transport);
-      await prev.close().catch(() => undefined);
     },
 
     async close(): Promise<void> {

@@ -13,7 +13,7 @@ import { shQuote } from "../../transport/ssh/index.js";
 import { sshSystemConfig, type SshSystemConfig } from "./config.js";
 import { connect, openSshTransport, type ConnectOptions, type Connected, type SshTransportFactory } from "./connect.js";
 import { ensureProjectKnownHosts } from "./known-hosts.js";
-import { rebootAndWait, SwitchableTransport } from "./reboot.js";
+import { rebootEntry, type RebootableEntry, SwitchableTransport } from "./reboot.js";
 import { resolveTargets, type SshTarget } from "./targets.js";
 
 export interface SshDriverOptions {
@@ -171,18 +171,13 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
       const entry = open.get(host.name);
       if (!entry) throw new TroupeError("E_BACKEND", `${host.name} is not a host of backend ${backend.name}`);
       const opts = await connectOptions(entry.pool);
-      const next = await rebootAndWait({
+      await rebootEntry(entry as RebootableEntry<Connected>, {
         label: host.name,
-        transport: entry.conn.transport,
         reconnect: () => connect(entry.target, opts),
         timeoutMs: options.rebootTimeoutMs ?? 10 * 60_000,
         pollMs: options.rebootPollMs ?? 2000,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
-      const prev = entry.conn;
-      entry.conn = next as Connected;
-      await entry.switcher.switchTo(next.transport);
-      await prev.close().catch(() => undefined);
     },
 
     async close(): Promise<void> {

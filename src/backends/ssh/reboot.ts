@@ -88,3 +88,24 @@ export async function rebootAndWait(o: RebootOptions): Promise<Reconnected> {
   }
   throw new TroupeError("E_TRANSPORT", `${o.label}: did not come back from REBOOT within ${Math.round(o.timeoutMs / 1000)}s: ${lastError}`);
 }
+
+/** A host's live connection, as the ssh and adhoc drivers keep it. */
+export interface RebootableEntry<C extends Reconnected> {
+  conn: C;
+  readonly switcher: SwitchableTransport;
+}
+
+/**
+ * Reboot the host behind `entry`, wait for it, and switch every user of its
+ * transport to the new connection; the old one is closed.
+ */
+export async function rebootEntry<C extends Reconnected>(
+  entry: RebootableEntry<C>,
+  o: Omit<RebootOptions, "transport" | "reconnect"> & { readonly reconnect: () => Promise<C> },
+): Promise<void> {
+  const next = (await rebootAndWait({ ...o, transport: entry.conn.transport })) as C;
+  const prev = entry.conn;
+  entry.conn = next;
+  await entry.switcher.switchTo(next.transport);
+  await prev.close().catch(() => undefined);
+}
