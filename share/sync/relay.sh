@@ -7,7 +7,10 @@
 # Answers arrive on stdin as `ID CODE TEXT`; each goes to the caller's own
 # FIFO `a.ID`, which the caller created and opened read-write before asking,
 # so writing it (also opened read-write) never blocks, even if the caller has
-# died since. When stdin ends or a signal comes, every caller still waiting
+# died since. The orchestrator may also ask (`K PID`) whether a caller that
+# holds a lock or waits is still alive; a dead one is reported (`D PID`); and
+# it sends heartbeats (`Y`), echoed back, to notice a relay that is gone or
+# cut off even when the transport does not say so. When stdin ends or a signal comes, every caller still waiting
 # is told the relay stopped, and the dir is removed.
 #
 # Needs sh, mkdir, mkfifo, cat, rm, chmod. Env: TROUPE_RELAY_DIR (the control
@@ -60,6 +63,20 @@ trap 'stop; exit 130' INT
 trap 'stop; exit 143' TERM
 
 while IFS= read -r line; do
+	case $line in
+	Y)
+		# Heartbeat: the orchestrator hears from us even when nobody calls.
+		printf 'Y\n' >&3
+		continue
+		;;
+	'K '*)
+		# Liveness probe of a caller that holds a lock or waits: report it if it is gone
+		# (SIGKILLed callers run no trap). /proc also sees other users' processes.
+		p=${line#K }
+		[ -d "/proc/$p" ] || kill -0 "$p" 2>/dev/null || printf 'D %s\n' "$p" >&3
+		continue
+		;;
+	esac
 	id=${line%% *}
 	case $id in
 	'' | *[!0-9.]*) continue ;;

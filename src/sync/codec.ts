@@ -11,13 +11,17 @@
 //   ID BODY        the last (often only) chunk; the request is complete
 //   C ID           the caller of ID went away (signal): cancel it
 //   G ID           the answer to ID could not be delivered (its FIFO is gone)
+//   D PID          caller PID is dead (answer to a K probe)
 //   P HEXPORT      a local TCP port in use on the host (port probe, at start)
 //   H PATH         the relay is ready; PATH is the host's $PATH
+//   Y              heartbeat echo
 // A request, once its chunks are joined, is the caller's arguments, each
 // escaped, separated by single spaces. IDs are `PID.SEQ` of the caller.
 //
 // Orchestrator -> host (the relay's stdin):
 //   ID CODE TEXT   the answer: troupe-ctl's exit status and escaped text
+//   K PID          is caller PID alive? (asked for lock holders and waiters)
+//   Y              heartbeat: echo it
 
 export function escapeToken(s: string): string {
   if (s === "") return "\\-";
@@ -48,8 +52,10 @@ export function decodeArgs(body: string): string[] {
 export type RelayLine =
   | { readonly kind: "chunk"; readonly id: string; readonly body: string; readonly more: boolean }
   | { readonly kind: "cancel" | "gone"; readonly id: string }
+  | { readonly kind: "dead"; readonly pid: string }
   | { readonly kind: "port"; readonly port: number }
   | { readonly kind: "hello"; readonly path: string }
+  | { readonly kind: "heartbeat" }
   | { readonly kind: "junk"; readonly line: string };
 
 const ID = /^\d+(\.\d+)*$/;
@@ -62,12 +68,16 @@ export function parseRelayLine(line: string): RelayLine {
     case "C":
     case "G":
       return ID.test(rest) ? { kind: head === "C" ? "cancel" : "gone", id: rest } : { kind: "junk", line };
+    case "D":
+      return /^\d+$/.test(rest) ? { kind: "dead", pid: rest } : { kind: "junk", line };
     case "P": {
       const port = Number.parseInt(rest, 16);
       return /^[0-9A-Fa-f]{1,4}$/.test(rest) ? { kind: "port", port } : { kind: "junk", line };
     }
     case "H":
       return { kind: "hello", path: rest };
+    case "Y":
+      return sp < 0 ? { kind: "heartbeat" } : { kind: "junk", line };
   }
   const more = head.endsWith("+");
   const id = more ? head.slice(0, -1) : head;

@@ -13,7 +13,7 @@ import type { SyncService } from "./service.js";
 export interface Answer {
   /** troupe-ctl's exit status. */
   readonly code: number;
-  /** On success, what troupe-ctl prints on stdout; otherwise its error message. */
+  /** On success, exactly what troupe-ctl prints on stdout (lines end in `\n`); otherwise its error message. */
   readonly text: string;
 }
 
@@ -107,8 +107,9 @@ function exactly(verb: string, p: Parsed, names: readonly string[]): string[] {
   return p.positionals;
 }
 
+/** What troupe-ctl prints: each line with its newline (nothing for an empty list). */
 function lines(list: readonly string[]): string {
-  return list.join("\n");
+  return list.map((l) => `${l}\n`).join("");
 }
 
 function dataLines(data: MessageData, prefix = ""): string[] {
@@ -156,10 +157,10 @@ async function dispatch(argv: readonly string[], ctx: CommandContext): Promise<s
       if (sub === "get") {
         const p = parseArgs(verb, rest, ["timeout"], ["wait"]);
         const [key] = exactly("kv", p, ["KEY"]);
-        if (p.flags.get("wait")) return await s.kv.wait(key as string, wait(p));
+        if (p.flags.get("wait")) return lines([await s.kv.wait(key as string, wait(p))]);
         const v = s.kv.get(key as string);
         if (v === undefined) throw new SyncError("not-found", `kv get ${key}: not set`);
-        return v;
+        return lines([v]);
       }
       if (sub === "del") {
         const p = parseArgs(verb, rest, [], []);
@@ -207,7 +208,7 @@ async function dispatch(argv: readonly string[], ctx: CommandContext): Promise<s
       const [name] = exactly(verb, p, ["NAME"]);
       const grant = await s.lock(me, name as string, wait(p));
       ctx.grants.set(ctx.requestId, grant);
-      return ctx.requestId;
+      return lines([ctx.requestId]);
     }
     case "unlock": {
       const p = parseArgs(verb, args, [], []);
@@ -228,7 +229,7 @@ async function dispatch(argv: readonly string[], ctx: CommandContext): Promise<s
     case "role": {
       exactly(verb, parseArgs(verb, args, [], []), []);
       const who = s.roster.get(me);
-      return verb === "self" ? me : (who?.role ?? "");
+      return lines([verb === "self" ? me : (who?.role ?? "")]);
     }
     case "addr": {
       const p = parseArgs(verb, args, [], []);

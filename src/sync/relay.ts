@@ -7,6 +7,7 @@ import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
 import { decodeArgs, formatAnswer, LineSplitter, parseRelayLine } from "./codec.js";
 import { runCommand, type Answer } from "./commands.js";
+import { formatDuration } from "./duration.js";
 import { SYNC_EXIT } from "./errors.js";
 import type { LockGrant } from "./locks.js";
 import type { SyncService } from "./service.js";
@@ -33,6 +34,14 @@ export interface RelayOptions {
   readonly defaultTimeoutMs?: number;
   /** How long the relay may take to say it is ready. */
   readonly startTimeoutMs?: number;
+  /**
+   * How often to send a heartbeat and to ask whether callers that hold a
+   * lock or wait are still alive (a SIGKILLed troupe-ctl runs no trap).
+   * Default 1000 ms; 0 never.
+   */
+  readonly heartbeatMs?: number;
+  /** Declare the host lost when the relay has not said anything for this long. Default 10 s. */
+  readonly lostAfterMs?: number;
   /** The relay ended while it was not being closed: the host is lost. */
   readonly onLost: (reason: string) => void;
 }
@@ -59,6 +68,8 @@ export class Relay {
   private ended = false;
   private exited: Promise<void> | undefined;
   private hello: ((h: RelayHello) => void) | undefined;
+  private liveness: NodeJS.Timeout | undefined;
+  private lastHeard = Date.now();
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -81,6 +92,11 @@ export class Relay {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        const every = o.heartbeatMs ?? 1000;
+        if (every > 0) {
+          this.liveness = setInterval(() => this.beat(), every);
+          this.liveness.unref();
+        }
         resolve(h);
       };
       const splitter = new LineSplitter((line) => this.onLine(line), "latin1");
@@ -96,8 +112,8 @@ export class Relay {
           signal: this.abort.signal,
         })
         .then(
-          (r) => this.onEnd(r.exitCode === null ? `killed by ${r.signal ?? "a signal"}` : `exit status ${r.exitCode}`),
-          (e: unknown) => this.onEnd(e instanceof Error ? e.message : String(e)),
+          (r) => this.onEnd(`control session ended: ${r.exitCode === null ? `killed by ${r.signal ?? "a signal"}` : `exit status ${r.exitCode}`}`),
+          (e: unknown) => this.onEnd(`control session ended: ${e instanceof Error ? e.message : String(e)}`),
         )
         .finally(() => fail("ended before it was ready"));
     });
@@ -106,7 +122,9 @@ export class Relay {
   /** Stop the relay: callers still waiting on the host are told it stopped. */
   async close(graceMs = 2000): Promise<void> {
     this.closing = true;
-    for (const ac of this.pending.values()) ac.abort();
+    clearInterval(this.liveness);
+    // Answers of waits the service just failed (closed) are written first.
+    await new Promise((r) => setImmediate(r));
     this.stdin.end();
     if (!this.exited) return;
     let timer: NodeJS.Timeout | undefined;
@@ -129,17 +147,21 @@ export class Relay {
   private onEnd(how: string): void {
     if (this.ended) return;
     this.ended = true;
+    clearInterval(this.liveness);
     for (const ac of this.pending.values()) ac.abort();
     this.pending.clear();
     for (const g of this.grants.values()) g.release();
     this.grants.clear();
-    if (!this.closing) this.options.onLost(`lost its connection to the sync service (control session ended: ${how}${this.stderrTail()})`);
+    if (!this.closing) this.options.onLost(`lost its connection to the sync service (${how}${this.stderrTail()})`);
   }
 
   private onLine(raw: string): void {
+    this.lastHeard = Date.now();
     // Lines are decoded as UTF-8 only once a request is whole: a chunk may end inside a character.
     const line = parseRelayLine(raw);
     switch (line.kind) {
+      case "heartbeat":
+        return;
       case "hello":
         this.hello?.({ path: fromLatin1(line.path), usedPorts: this.usedPorts, portsKnown: this.portsKnown });
         return;
@@ -150,6 +172,9 @@ export class Relay {
       case "cancel":
       case "gone":
         this.forget(line.id);
+        return;
+      case "dead":
+        for (const id of [...this.pending.keys(), ...this.grants.keys()]) if (pidOf(id) === line.pid) this.forget(id);
         return;
       case "junk":
         return;
@@ -181,6 +206,23 @@ export class Relay {
       this.grants.delete(id);
       g.release();
     }
+  }
+
+  /** Heartbeat; and ask the relay about every caller that waits or holds a lock. */
+  private beat(): void {
+    if (this.ended || this.stdin.writableEnded) return;
+    const silentMs = Date.now() - this.lastHeard;
+    const lostAfter = this.options.lostAfterMs ?? 10_000;
+    if (silentMs > lostAfter) {
+      this.onEnd(`no heartbeat from the control session for ${formatDuration(silentMs)}`);
+      this.abort.abort();
+      return;
+    }
+    this.stdin.write("Y\n");
+    const pids = new Set<string>();
+    for (const id of this.pending.keys()) pids.add(pidOf(id));
+    for (const id of this.grants.keys()) pids.add(pidOf(id));
+    for (const pid of pids) this.stdin.write(`K ${pid}\n`);
   }
 
   private serve(id: string, argv: string[]): void {
@@ -222,4 +264,10 @@ export class Relay {
 
 function fromLatin1(s: string): string {
   return Buffer.from(s, "latin1").toString("utf8");
+}
+
+/** Request ids are `PID.SEQ` of the calling troupe-ctl. */
+function pidOf(id: string): string {
+  const dot = id.indexOf(".");
+  return dot < 0 ? id : id.slice(0, dot);
 }

@@ -36,6 +36,10 @@ export interface SyncSessionOptions {
   readonly startTimeoutMs?: number;
   /** How many relays start at once. Default 32. */
   readonly startConcurrency?: number;
+  /** How often relays get a heartbeat, and dead lock holders and waiters (SIGKILLed troupe-ctl) are looked for. Default 1s. */
+  readonly heartbeatMs?: number;
+  /** A relay silent for this long means its host is lost (poison). Default 10s. */
+  readonly lostAfterMs?: number;
   /** How long close() waits for a relay to exit before killing it. Default 2s. */
   readonly closeGraceMs?: number;
   /** Count the orchestrator in barriers' default N. Default false: it only observes unless it joins. */
@@ -108,6 +112,8 @@ export async function openSyncSession(
     closed = true;
     signal.removeEventListener("abort", onAbort);
     service.close();
+    // Let the answers to the waits just failed reach the relays before they stop.
+    await new Promise((r) => setImmediate(r));
     await Promise.all([...relays.values()].map((r) => r.close(options.closeGraceMs)));
     for (const t of taken) registry.release(t.address, t.port);
     taken.length = 0;
@@ -131,6 +137,8 @@ export async function openSyncSession(
         probePorts: probe.has(a.name),
         ...(options.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
         ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
+        ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+        ...(options.lostAfterMs !== undefined ? { lostAfterMs: options.lostAfterMs } : {}),
         onLost: (reason) => service.poison(a.name, reason),
       });
       relays.set(a.name, relay);

@@ -1,0 +1,82 @@
+// Local "hosts" (processes on this machine, each with its own control dir)
+// and a job session over them, for the relay tests.
+
+import type { HostAssignment } from "../../../src/exec/job-session.js";
+import type { Host } from "../../../src/backends/backend.js";
+import type { Job } from "../../../src/model/job.js";
+import { LocalTransport } from "../../../src/transport/local.js";
+import { openSyncSession, type SyncSession, type SyncSessionOptions } from "../../../src/sync/session.js";
+
+export interface Fleet {
+  readonly session: SyncSession;
+  readonly hosts: readonly HostAssignment[];
+  /** Run a script on a host with the session's environment. */
+  run(name: string, script: string, options?: { signal?: AbortSignal; env?: Record<string, string> }): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A fake job: the session reads only its name and environment. */
+export function fakeJob(name = "local:debian:tests/sync", environment: { key: string; value: string }[] = []): Job {
+  return { name, environment } as unknown as Job;
+}
+
+/** roles: e.g. { server: 1, client: 2 } -> server, client-1, client-2. */
+export function assignments(roles: Readonly<Record<string, number>>, shell?: string): HostAssignment[] {
+  const out: HostAssignment[] = [];
+  let n = 0;
+  for (const [role, count] of Object.entries(roles)) {
+    for (let i = 1; i <= count; i++) {
+      n++;
+      const name = count === 1 ? role : `${role}-${i}`;
+      const transport = new LocalTransport({ label: name, ...(shell ? { shell } : {}) });
+      const host: Host = {
+        name: `local-${n}`,
+        address: `10.0.0.${n}`,
+        backend: "local",
+        system: "debian",
+        transport,
+        projectPath: "/tmp",
+      };
+      out.push({ host, role, index: i, name });
+    }
+  }
+  return out;
+}
+
+export async function fleet(
+  roles: Readonly<Record<string, number>>,
+  options: SyncSessionOptions & { shell?: string; job?: Job } = {},
+): Promise<Fleet> {
+  const hosts = assignments(roles, options.shell);
+  const ac = new AbortController();
+  const session = await openSyncSession(options.job ?? fakeJob(), hosts, ac.signal, options);
+  const byName = new Map(hosts.map((a) => [a.name, a]));
+  return {
+    session,
+    hosts,
+    async run(name, script, o = {}) {
+      const a = byName.get(name);
+      if (!a) throw new Error(`no host ${name}`);
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const r = await a.host.transport.exec({
+        script,
+        env: { ...session.env(a), ...o.env },
+        onStdout: (b) => out.push(b),
+        onStderr: (b) => err.push(b),
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      return { code: r.exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+    },
+    async close() {
+      await session.close();
+      for (const a of hosts) await a.host.transport.close();
+    },
+  };
+}
