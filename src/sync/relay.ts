@@ -65,6 +65,7 @@ export class Relay {
   private portsKnown = false;
   private stderr = "";
   private closing = false;
+  private ready = false;
   private ended = false;
   private exited: Promise<void> | undefined;
   private hello: ((h: RelayHello) => void) | undefined;
@@ -91,6 +92,7 @@ export class Relay {
       this.hello = (h) => {
         if (done) return;
         done = true;
+        this.ready = true;
         clearTimeout(timer);
         const every = o.heartbeatMs ?? 1000;
         if (every > 0) {
@@ -112,10 +114,13 @@ export class Relay {
           signal: this.abort.signal,
         })
         .then(
-          (r) => this.onEnd(`control session ended: ${r.exitCode === null ? `killed by ${r.signal ?? "a signal"}` : `exit status ${r.exitCode}`}`),
-          (e: unknown) => this.onEnd(`control session ended: ${e instanceof Error ? e.message : String(e)}`),
+          (r) => (r.exitCode === null ? `killed by ${r.signal ?? "a signal"}` : `exit status ${r.exitCode}`),
+          (e: unknown) => (e instanceof Error ? e.message : String(e)),
         )
-        .finally(() => fail("ended before it was ready"));
+        .then((how) => {
+          fail(`ended before it was ready (${how})`);
+          this.onEnd(`control session ended: ${how}`);
+        });
     });
   }
 
@@ -152,7 +157,8 @@ export class Relay {
     this.pending.clear();
     for (const g of this.grants.values()) g.release();
     this.grants.clear();
-    if (!this.closing) this.options.onLost(`lost its connection to the sync service (${how}${this.stderrTail()})`);
+    // Before it was ready, start() reports the failure instead.
+    if (this.ready && !this.closing) this.options.onLost(`lost its connection to the sync service (${how}${this.stderrTail()})`);
   }
 
   private onLine(raw: string): void {

@@ -1,6 +1,9 @@
 // Local "hosts" (processes on this machine, each with its own control dir)
 // and a job session over them, for the relay tests.
 
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { HostAssignment } from "../../../src/exec/job-session.js";
 import type { Host } from "../../../src/backends/backend.js";
 import type { Job } from "../../../src/model/job.js";
@@ -49,11 +52,27 @@ export function assignments(roles: Readonly<Record<string, number>>, shell?: str
   return out;
 }
 
+/**
+ * TROUPE_TEST_SHELL=/path/to/sh (e.g. a `sh` symlink to busybox) runs the
+ * relay, the scripts and troupe-ctl itself under that shell instead of /bin/sh.
+ */
+const testShell = process.env.TROUPE_TEST_SHELL || undefined;
+let wrapperDir: string | undefined;
+
+/** A dir with a `troupe-ctl` that runs the installed one under `shell`. */
+function ctlWrapper(shell: string): string {
+  if (wrapperDir) return wrapperDir;
+  wrapperDir = mkdtempSync(join(tmpdir(), "troupe-ctl-shell-"));
+  writeFileSync(join(wrapperDir, "troupe-ctl"), `#!/bin/sh\nexec ${shell} "$TROUPE_CTL" "$@"\n`, { mode: 0o755 });
+  return wrapperDir;
+}
+
 export async function fleet(
   roles: Readonly<Record<string, number>>,
   options: SyncSessionOptions & { shell?: string; job?: Job } = {},
 ): Promise<Fleet> {
-  const hosts = assignments(roles, options.shell);
+  const shell = options.shell ?? testShell;
+  const hosts = assignments(roles, shell);
   const ac = new AbortController();
   const session = await openSyncSession(options.job ?? fakeJob(), hosts, ac.signal, options);
   const byName = new Map(hosts.map((a) => [a.name, a]));
@@ -65,9 +84,11 @@ export async function fleet(
       if (!a) throw new Error(`no host ${name}`);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      const env: Record<string, string> = { ...session.env(a) };
+      if (shell && env.PATH) env.PATH = `${ctlWrapper(shell)}:${env.PATH}`;
       const r = await a.host.transport.exec({
         script,
-        env: { ...session.env(a), ...o.env },
+        env: { ...env, ...o.env },
         onStdout: (b) => out.push(b),
         onStderr: (b) => err.push(b),
         ...(o.signal ? { signal: o.signal } : {}),
