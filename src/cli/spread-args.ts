@@ -42,8 +42,6 @@ const TROUPE_OPTIONS: Readonly<Record<string, boolean>> = {
   project: true,
   "no-color": false,
   color: false,
-  html: true,
-  "results-dir": true,
 };
 
 export interface SpreadTranslation {

@@ -23,7 +23,7 @@ export async function findProjectFile(startDir: string): Promise<string> {
   throw new TroupeError("E_NOT_FOUND", {
     message:
       `no troupe.yaml, spread.yaml or .spread.yaml in ${start} or any directory above it; ` +
-      "run troupe inside a project, pass the project file with --file, or create a troupe.yaml (project: NAME and suites:)",
+      "run troupe inside a project, pass its directory with --project DIR, or create a troupe.yaml (project: NAME and suites:)",
   });
 }
 

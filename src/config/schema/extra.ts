@@ -6,6 +6,30 @@
 import * as z from "zod";
 import { size, text, textList } from "./common.js";
 
+/**
+ * troupe's own backends' keys. ssh: the driver checks their types and shapes
+ * itself, with positions (src/backends/ssh/config.ts); lab: `tmpfs-size`
+ * (e.g. 512M) and `boot-timeout` (a duration).
+ */
+function troupeBackendKeys() {
+  return {
+    inventory: z.unknown().optional(),
+    "ssh-options": z.unknown().optional(),
+    "tmpfs-size": text.optional(),
+    "boot-timeout": text.optional(),
+  };
+}
+
+function troupeSystemKeys() {
+  return {
+    ...troupeBackendKeys(),
+    hosts: z.unknown().optional(),
+    group: z.unknown().optional(),
+    sudo: z.unknown().optional(),
+    "identity-file": z.unknown().optional(),
+  };
+}
+
 /** Spread: memory (qemu), plan/location/storage (linode, google, openstack, humbox), account/endpoint/networks/groups (openstack). */
 export const backendExtraFields = {
   memory: size.optional(),
@@ -16,6 +40,7 @@ export const backendExtraFields = {
   endpoint: text.optional(),
   networks: textList.optional(),
   groups: textList.optional(),
+  ...troupeBackendKeys(),
 };
 
 /** Spread: kernel (linode), storage/plan (linode, google), networks/groups (openstack), secure-boot/cpu-family (google), bios (qemu). */
@@ -28,6 +53,7 @@ export const systemExtraFields = {
   "secure-boot": z.boolean().optional(),
   bios: text.optional(),
   "cpu-family": text.optional(),
+  ...troupeSystemKeys(),
 };
 
 /** A system without its own value takes the backend's (Spread cascades these four). */

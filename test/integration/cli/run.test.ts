@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { lines, project, REPO, troupe } from "./helpers.js";
+import { lines, project, REPO, troupe, troupeAsync } from "./helpers.js";
 
 /** Hooks at every level append their name to $TRACE. */
 function hookProject(trace: string): Record<string, string> {
@@ -224,3 +224,27 @@ function alive(pid: number): boolean {
     return false;
   }
 }
+
+test("a reader that goes away (troupe run | head -1) does not stop the run half-way", async () => {
+  const marks = join(project({}), "restored");
+  const p = project({
+    "troupe.yaml": "project: e\nsuites:\n  t/:\n    summary: s\n",
+    "t/a/task.yaml": `summary: a\nexecute: |\n  for i in 1 2 3 4 5; do echo line $i; done\n  sleep 0.3\nrestore: echo restored >> ${marks}\n`,
+  });
+  const child = troupeAsync(["run", "-vv"], { cwd: p });
+  await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
+  child.stdout?.destroy(); // the reader is gone: further writes get EPIPE
+  const status = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  assert.equal(status, 0);
+  assert.equal(readFileSync(marks, "utf8"), "restored\n");
+});
+
+test("keys of troupe's own backends (ssh hosts, lab tmpfs-size) are accepted in troupe.yaml", () => {
+  const p = project({
+    "troupe.yaml": "project: k\nbackends:\n  edge:\n    type: ssh\n    systems:\n      - debian-edge:\n          hosts: ['root@node[1-2]']\n          sudo: false\n  lab:\n    tmpfs-size: 512M\n    systems: [debian-lab]\nsuites:\n  t/:\n    summary: s\n",
+    "t/a/task.yaml": "summary: a\nexecute: true\n",
+  });
+  const r = troupe(["list"], { cwd: p });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split("\n"), ["edge:debian-edge:t/a", "lab:debian-lab:t/a"]);
+});

@@ -31,7 +31,7 @@ describe("findProjectFile", () => {
         assert.ok(isTroupeError(e));
         assert.equal(e.code, "E_NOT_FOUND");
         assert.match(e.message, /no troupe\.yaml, spread\.yaml or \.spread\.yaml in .*troupe-find-.* or any directory above it/);
-        assert.match(e.message, /--file/);
+        assert.match(e.message, /--project DIR/);
         return true;
       });
     } finally {
