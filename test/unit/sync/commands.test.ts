@@ -54,10 +54,10 @@ test("usage errors are clear and exit 64", async () => {
 test("kv through commands: set, get, get --wait, del, not found exits 1", async () => {
   const { run } = setup();
   assert.deepEqual(await run("server", ["kv", "set", "k", "--not-an-option"]), { code: 0, text: "" });
-  assert.deepEqual(await run("client-1", ["kv", "get", "k"]), { code: 0, text: "--not-an-option" });
+  assert.deepEqual(await run("client-1", ["kv", "get", "k"]), { code: 0, text: "--not-an-option\n" });
   const waiting = run("client-1", ["kv", "get", "later", "--wait", "--timeout=5s"]);
   await run("server", ["kv", "set", "later", "x y"]);
-  assert.deepEqual(await waiting, { code: 0, text: "x y" });
+  assert.deepEqual(await waiting, { code: 0, text: "x y\n" });
   await run("server", ["kv", "del", "k"]);
   assert.deepEqual(await run("client-1", ["kv", "get", "k"]), { code: SYNC_EXIT.NOT_FOUND, text: "kv get k: not set" });
   const t = await run("client-1", ["kv", "get", "k", "--wait", "--timeout", "10ms"]);
@@ -74,10 +74,10 @@ test("the default timeout applies to waits without --timeout", async () => {
 test("send/wait print LAVA-style data: KEY=VALUE, and HOST:KEY=VALUE for --all", async () => {
   const { run } = setup();
   await run("client-1", ["send", "up", "ip=10.0.0.2", "note=a=b c"]);
-  assert.deepEqual(await run("server", ["wait", "up"]), { code: 0, text: "ip=10.0.0.2\nnote=a=b c" });
+  assert.deepEqual(await run("server", ["wait", "up"]), { code: 0, text: "ip=10.0.0.2\nnote=a=b c\n" });
   const all = run("server", ["wait", "up", "--all", "client"]);
   await run("client-2", ["send", "up", "ip=10.0.0.3"]);
-  assert.deepEqual(await all, { code: 0, text: "client-1:ip=10.0.0.2\nclient-1:note=a=b c\nclient-2:ip=10.0.0.3" });
+  assert.deepEqual(await all, { code: 0, text: "client-1:ip=10.0.0.2\nclient-1:note=a=b c\nclient-2:ip=10.0.0.3\n" });
   // --all before MSG, role after it.
   assert.equal((await run("server", ["wait", "--all", "up", "client"])).code, 0);
   const missing = await run("client-1", ["wait", "up", "--all", "--timeout", "10ms"]);
@@ -93,20 +93,20 @@ test("lock hands out a token; unlock with it frees the lock", async () => {
   const waiting = run("client-2", ["lock", "L", "--timeout", "1s"]);
   await run("client-1", ["unlock", "L", "bogus-token"]);
   assert.equal(service.locks.holder("L"), "client-1", "a wrong token releases nothing");
-  await run("client-1", ["unlock", "L", a.text]);
+  await run("client-1", ["unlock", "L", a.text.trim()]);
   assert.equal((await waiting).code, 0);
   assert.equal(service.locks.holder("L"), "client-2");
 });
 
 test("discovery verbs", async () => {
   const { run } = setup();
-  assert.deepEqual(await run("client-2", ["self"]), { code: 0, text: "client-2" });
-  assert.deepEqual(await run("client-2", ["role"]), { code: 0, text: "client" });
-  assert.deepEqual(await run("client-2", ["hosts"]), { code: 0, text: "server\nclient-1\nclient-2" });
-  assert.deepEqual(await run("client-2", ["hosts", "client"]), { code: 0, text: "client-1\nclient-2" });
-  assert.deepEqual(await run("client-2", ["addr", "server"]), { code: 0, text: "10.0.0.1" });
-  assert.deepEqual(await run("client-2", ["addr"]), { code: 0, text: "10.0.0.3" });
-  assert.deepEqual(await run("client-2", ["addr", "client"]), { code: 0, text: "10.0.0.2\n10.0.0.3" });
+  assert.deepEqual(await run("client-2", ["self"]), { code: 0, text: "client-2\n" });
+  assert.deepEqual(await run("client-2", ["role"]), { code: 0, text: "client\n" });
+  assert.deepEqual(await run("client-2", ["hosts"]), { code: 0, text: "server\nclient-1\nclient-2\n" });
+  assert.deepEqual(await run("client-2", ["hosts", "client"]), { code: 0, text: "client-1\nclient-2\n" });
+  assert.deepEqual(await run("client-2", ["addr", "server"]), { code: 0, text: "10.0.0.1\n" });
+  assert.deepEqual(await run("client-2", ["addr"]), { code: 0, text: "10.0.0.3\n" });
+  assert.deepEqual(await run("client-2", ["addr", "client"]), { code: 0, text: "10.0.0.2\n10.0.0.3\n" });
   const nf = await run("client-2", ["addr", "db"]);
   assert.equal(nf.code, SYNC_EXIT.NOT_FOUND);
   assert.match(nf.text, /no host or role "db" in this job \(hosts: server, client-1, client-2; roles: server, client\)/);
