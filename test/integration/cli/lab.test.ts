@@ -2,18 +2,18 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { lines, REPO, troupe } from "./helpers.js";
+import { labLeftovers, lines, privateTmp, REPO, troupe } from "./helpers.js";
 
 test("the lab example runs its suite on 4 lab hosts with one command, and leaves nothing", () => {
-  const r = troupe(["run", "--project", join(REPO, "examples/lab")]);
+  const tmp = privateTmp();
+  const r = troupe(["run", "--project", join(REPO, "examples/lab")], { env: { TMPDIR: tmp } });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /Successful tasks: 4/);
   const hosts = new Set(lines(r.stdout).flatMap((l) => /^Allocated lab:debian-lab \((debian-lab-\d+)\)/.exec(l)?.[1] ?? []));
   assert.equal(hosts.size, 4);
   assert.match(r.stdout, /Rebooting on debian-lab-\d+/);
-  assert.doesNotMatch(execFileSync("ip", ["netns", "list"], { encoding: "utf8" }), /troupe-lab-/);
+  assert.deepEqual(labLeftovers(r.pid, tmp), []);
 });
 
 test("lab up, exec with prefixes, collated output and the worst exit status, lab down", () => {
