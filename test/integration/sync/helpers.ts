@@ -63,7 +63,7 @@ let wrapperDir: string | undefined;
 function ctlWrapper(shell: string): string {
   if (wrapperDir) return wrapperDir;
   wrapperDir = mkdtempSync(join(tmpdir(), "troupe-ctl-shell-"));
-  writeFileSync(join(wrapperDir, "troupe-ctl"), `#!/bin/sh\nexec ${shell} "$TROUPE_CTL" "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(wrapperDir, "troupe-ctl"), `#!/bin/sh\nTROUPE_CTL_SH=${shell} exec ${shell} "$TROUPE_CTL" "$@"\n`, { mode: 0o755 });
   return wrapperDir;
 }
 

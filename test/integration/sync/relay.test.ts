@@ -92,6 +92,10 @@ test("locks: mutual exclusion across hosts and several processes per host", asyn
   assert.equal(f.session.service.locks.holder("x"), undefined);
   const st = await f.run("server", "troupe-ctl lock x -- sh -c 'exit 7'");
   assert.equal(st.code, 7, "lock exits with CMD's status");
+  // A long command line makes troupe-ctl switch to the C locale; CMD still gets the caller's.
+  const long = "y".repeat(300);
+  const lc = await f.run("server", `unset LC_ALL; troupe-ctl lock "${long}" -- sh -c 'echo "\${LC_ALL-unset} \${#1}"' sh "${long}"`);
+  assert.deepEqual([lc.code, lc.stdout], [0, "unset 300\n"], lc.stderr);
 });
 
 test("a lock held by a SIGKILLed troupe-ctl is given back", async () => {
@@ -120,7 +124,8 @@ test("50 concurrent callers on one host each get their own answer", async () => 
 });
 
 test("arguments with spaces, quotes, newlines, backslashes, = and non-ASCII survive, also past one chunk", async () => {
-  const values = ["a  b", `"dq" 'sq'`, "line1\nline2\n", "back\\slash \\n", "k=v=w", "", "\t lead", "é中", "x".repeat(1000) + " y"];
+  const pem = Array.from({ length: 150 }, (_, i) => `line ${i} ${"é\\ ".repeat(20)}`).join("\n");
+  const values = ["a  b", `"dq" 'sq'`, "line1\nline2\n", "\n", "back\\slash \\n", "k=v=w", "", "\t lead\r", "é中", "x".repeat(1000) + " y", pem];
   for (const v of values) {
     const r = await f.run("server", 'troupe-ctl kv set "$V" "$V" && troupe-ctl kv get "$V"', { env: { V: v } });
     assert.equal(r.code, 0, r.stderr);
