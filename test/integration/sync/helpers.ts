@@ -84,8 +84,9 @@ export async function fleet(
       if (!a) throw new Error(`no host ${name}`);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      // As the engine's prelude does: the session's PATH goes in front of the host's.
       const env: Record<string, string> = { ...session.env(a) };
-      if (shell && env.PATH) env.PATH = `${ctlWrapper(shell)}:${env.PATH}`;
+      env.PATH = `${shell ? `${ctlWrapper(shell)}:` : ""}${env.PATH}:${process.env.PATH ?? "/usr/bin:/bin"}`;
       const r = await a.host.transport.exec({
         script,
         env: { ...env, ...o.env },
