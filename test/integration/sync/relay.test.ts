@@ -182,7 +182,8 @@ test("a relay that goes silent (its shell killed, the transport none the wiser) 
   const g = await fleet({ node: 2 }, { heartbeatMs: 50, lostAfterMs: 300 });
   try {
     const waiting = g.run("node-2", "troupe-ctl barrier ready --timeout 10s");
-    for (let i = 0; i < 200 && g.session.service.pendingWaits < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    const local = g.run("node-1", "troupe-ctl kv get never --wait --timeout 10s");
+    for (let i = 0; i < 200 && g.session.service.pendingWaits < 2; i++) await new Promise((r) => setTimeout(r, 10));
     const t0 = Date.now();
     // Only the relay's shell: its forwarder lives on and keeps the session open.
     await g.run("node-1", 'kill -9 "$(cat "$TROUPE_CTL_DIR/pid")"');
@@ -190,6 +191,10 @@ test("a relay that goes silent (its shell killed, the transport none the wiser) 
     assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
     assert.equal(r.code, SYNC_EXIT.POISONED);
     assert.match(r.stderr, /barrier ready: poisoned: host node-1 failed: lost its connection to the sync service \(no heartbeat from the control session for \d+ms\)/);
+    // The caller on the relay's own host is not left blocked: its watchdog answers.
+    const l = await local;
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.deepEqual([l.code, l.stderr], [SYNC_EXIT.UNAVAILABLE, "troupe-ctl: the sync relay on this host is gone\n"]);
   } finally {
     await g.close();
   }
