@@ -4,7 +4,7 @@
 # the orchestrator's answers and stdout going back to it. It makes a control
 # dir with a request FIFO; troupe-ctl callers write request lines into it
 # (each line one atomic write) and `cat` forwards them to stdout untouched.
-# Answers arrive on stdin as `ID CODE TEXT`; each goes to the caller's own
+# Answers arrive on stdin as `ID CODE N` and N lines of text; each goes to the caller's own
 # FIFO `a.ID`, which the caller created and opened read-write before asking,
 # so writing it (also opened read-write) never blocks, even if the caller has
 # died since. The orchestrator may also ask (`K PID`) whether a caller that
@@ -53,7 +53,7 @@ stop() {
 	[ -z "$STOPPED" ] || return 0
 	STOPPED=1
 	for f in "$D"/a.*; do
-		[ -p "$f" ] && printf '69 the\\ssync\\srelay\\son\\sthis\\shost\\sstopped\n' 1<>"$f" 2>/dev/null
+		[ -p "$f" ] && printf '69 1\nthe sync relay on this host stopped\n' 1<>"$f" 2>/dev/null
 	done
 	kill "$FWD" 2>/dev/null
 	rm -rf "$D"
@@ -77,20 +77,25 @@ while IFS= read -r line; do
 		continue
 		;;
 	esac
+	# An answer: `ID CODE N`, then N lines of text, all for the caller's FIFO.
 	id=${line%% *}
-	case $id in
+	n=${line##* }
+	case $id$n in
 	'' | *[!0-9.]*) continue ;;
 	esac
 	f=$D/a.$id
 	if [ -p "$f" ]; then
-		if [ ${#line} -gt 3000 ]; then
-			# Large answers are written aside, so that a dead caller's full
-			# FIFO can only ever block that writer, never the relay.
-			(printf '%s\n' "${line#* }" 1<>"$f") &
-		else
-			printf '%s\n' "${line#* }" 1<>"$f"
-		fi
+		# Read-write: never blocks on open. Answers are capped well below a
+		# pipe's capacity, so writing cannot block even if the caller died.
+		exec 6<>"$f"
+		printf '%s\n' "${line#* }" >&6
+		while [ "$n" -gt 0 ] && IFS= read -r l; do
+			printf '%s\n' "$l" >&6
+			n=$((n - 1))
+		done
+		exec 6>&-
 	else
+		while [ "$n" -gt 0 ] && IFS= read -r l; do n=$((n - 1)); done
 		printf 'G %s\n' "$id" >&3
 	fi
 done

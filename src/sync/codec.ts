@@ -19,7 +19,9 @@
 // escaped, separated by single spaces. IDs are `PID.SEQ` of the caller.
 //
 // Orchestrator -> host (the relay's stdin):
-//   ID CODE TEXT   the answer: troupe-ctl's exit status and escaped text
+//   ID CODE N      the answer: troupe-ctl's exit status, then its text as N
+//                  raw lines that follow (the text split at each newline; no
+//                  escaping, so the shell can print it as it reads it)
 //   K PID          is caller PID alive? (asked for lock holders and waiters)
 //   Y              heartbeat: echo it
 
@@ -30,11 +32,6 @@ export function escapeToken(s: string): string {
 
 const ESC: Readonly<Record<string, string>> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", " ": "\\s" };
 const UNESC: Readonly<Record<string, string>> = { "\\": "\\", n: "\n", r: "\r", t: "\t", s: " ", "-": "" };
-
-/** Escape an answer's text: only what would break the line (spaces may stay). */
-export function escapeText(s: string): string {
-  return s.replace(/[\\\n\r]/g, (c) => ESC[c] as string);
-}
 
 export function unescape(s: string): string {
   return s.replace(/\\(.?)/gs, (_, c: string) => (c === "" ? "\\" : (UNESC[c] ?? c)));
@@ -85,8 +82,11 @@ export function parseRelayLine(line: string): RelayLine {
   return { kind: "chunk", id, body: rest, more };
 }
 
+/** `ID CODE N` and the N lines of the text ("" is no line; "a\n" is "a" and ""). */
 export function formatAnswer(id: string, code: number, text: string): string {
-  return `${id} ${code} ${escapeText(text)}\n`;
+  if (text === "") return `${id} ${code} 0\n`;
+  const lines = text.split("\n");
+  return `${id} ${code} ${lines.length}\n${lines.join("\n")}\n`;
 }
 
 /** Splits a byte stream into lines (without `\n`), decoding each whole line (latin1 keeps bytes as they are). */

@@ -18,6 +18,20 @@ const MAX_REQUEST = 1 << 20;
 const MAX_ANSWER = 48 * 1024;
 /** How much of the relay's stderr to keep for messages. */
 const STDERR_KEEP = 2000;
+/** How long the sweep after a lost relay may take. */
+const SWEEP_TIMEOUT_MS = 10_000;
+
+/**
+ * Run on a host whose relay died without cleaning up (SIGKILL, or cut off):
+ * answer every caller still waiting there, so that none stays blocked, and
+ * remove the control dir. The relay does the same itself when it can.
+ */
+const SWEEP = `D=\${TROUPE_RELAY_DIR:?}
+for f in "$D"/a.*; do
+  [ -p "$f" ] && printf '69 1\\nthe sync relay on this host is gone\\n' 1<>"$f" 2>/dev/null
+done
+rm -rf "$D"
+`;
 
 export interface RelayOptions {
   /** The participant this relay speaks for (`client-2`). */
@@ -66,6 +80,8 @@ export class Relay {
   private stderr = "";
   private closing = false;
   private ready = false;
+  private sweeping: Promise<void> | undefined;
+  private killedOnClose = false;
   private ended = false;
   private exited: Promise<void> | undefined;
   private hello: ((h: RelayHello) => void) | undefined;
@@ -135,6 +151,7 @@ export class Relay {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((r) => {
       timer = setTimeout(() => {
+        this.killedOnClose = true;
         this.abort.abort();
         r();
       }, graceMs);
@@ -142,6 +159,20 @@ export class Relay {
     await Promise.race([this.exited, late]);
     if (timer) clearTimeout(timer);
     await this.exited;
+    await this.sweeping;
+  }
+
+  /** Answer the callers a dead relay left waiting (best effort: the host may be gone too). */
+  private async sweep(): Promise<void> {
+    try {
+      await this.options.transport.exec({
+        script: SWEEP,
+        env: { TROUPE_RELAY_DIR: this.options.dir },
+        signal: AbortSignal.timeout(SWEEP_TIMEOUT_MS),
+      });
+    } catch {
+      /* the host is unreachable: so are its callers */
+    }
   }
 
   private stderrTail(): string {
@@ -152,6 +183,8 @@ export class Relay {
   private onEnd(how: string): void {
     if (this.ended) return;
     this.ended = true;
+    // A relay that stopped by itself (close) has answered its callers already.
+    if (this.ready && (!this.closing || this.killedOnClose)) this.sweeping = this.sweep();
     clearInterval(this.liveness);
     for (const ac of this.pending.values()) ac.abort();
     this.pending.clear();

@@ -168,15 +168,11 @@ export async function openSyncSession(
       ports,
       client: (name) => new SyncClient(service, name),
       env(assignment) {
-        const hello = hellos.get(assignment.name);
-        if (!hello) return { ...portEnv };
+        if (!hellos.has(assignment.name)) return { ...portEnv };
         const dir = dirOf(assignment);
-        return {
-          ...portEnv,
-          TROUPE_CTL_DIR: dir,
-          TROUPE_CTL: `${dir}/bin/troupe-ctl`,
-          PATH: hello.path ? `${dir}/bin:${hello.path}` : `${dir}/bin:/usr/local/bin:/usr/bin:/bin`,
-        };
+        // PATH is a directory to put in front of the host's own PATH, as the
+        // engine's prelude does with it; TROUPE_CTL is the client's full path.
+        return { ...portEnv, TROUPE_CTL_DIR: dir, TROUPE_CTL: `${dir}/bin/troupe-ctl`, PATH: `${dir}/bin` };
       },
       hostFailed(assignment, reason) {
         service.poison(assignment.name, reason);

@@ -63,7 +63,7 @@ let wrapperDir: string | undefined;
 function ctlWrapper(shell: string): string {
   if (wrapperDir) return wrapperDir;
   wrapperDir = mkdtempSync(join(tmpdir(), "troupe-ctl-shell-"));
-  writeFileSync(join(wrapperDir, "troupe-ctl"), `#!/bin/sh\nexec ${shell} "$TROUPE_CTL" "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(wrapperDir, "troupe-ctl"), `#!/bin/sh\nTROUPE_CTL_SH=${shell} exec ${shell} "$TROUPE_CTL" "$@"\n`, { mode: 0o755 });
   return wrapperDir;
 }
 
@@ -84,8 +84,9 @@ export async function fleet(
       if (!a) throw new Error(`no host ${name}`);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
+      // As the engine's prelude does: the session's PATH goes in front of the host's.
       const env: Record<string, string> = { ...session.env(a) };
-      if (shell && env.PATH) env.PATH = `${ctlWrapper(shell)}:${env.PATH}`;
+      env.PATH = `${shell ? `${ctlWrapper(shell)}:` : ""}${env.PATH}:${process.env.PATH ?? "/usr/bin:/bin"}`;
       const r = await a.host.transport.exec({
         script,
         env: { ...env, ...o.env },

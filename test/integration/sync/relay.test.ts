@@ -92,6 +92,10 @@ test("locks: mutual exclusion across hosts and several processes per host", asyn
   assert.equal(f.session.service.locks.holder("x"), undefined);
   const st = await f.run("server", "troupe-ctl lock x -- sh -c 'exit 7'");
   assert.equal(st.code, 7, "lock exits with CMD's status");
+  // A long command line makes troupe-ctl switch to the C locale; CMD still gets the caller's.
+  const long = "y".repeat(300);
+  const lc = await f.run("server", `unset LC_ALL; troupe-ctl lock "${long}" -- sh -c 'echo "\${LC_ALL-unset} \${#1}"' sh "${long}"`);
+  assert.deepEqual([lc.code, lc.stdout], [0, "unset 300\n"], lc.stderr);
 });
 
 test("a lock held by a SIGKILLed troupe-ctl is given back", async () => {
@@ -120,7 +124,8 @@ test("50 concurrent callers on one host each get their own answer", async () => 
 });
 
 test("arguments with spaces, quotes, newlines, backslashes, = and non-ASCII survive, also past one chunk", async () => {
-  const values = ["a  b", `"dq" 'sq'`, "line1\nline2\n", "back\\slash \\n", "k=v=w", "", "\t lead", "é中", "x".repeat(1000) + " y"];
+  const pem = Array.from({ length: 150 }, (_, i) => `line ${i} ${"é\\ ".repeat(20)}`).join("\n");
+  const values = ["a  b", `"dq" 'sq'`, "line1\nline2\n", "\n", "back\\slash \\n", "k=v=w", "", "\t lead\r", "é中", "x".repeat(1000) + " y", pem];
   for (const v of values) {
     const r = await f.run("server", 'troupe-ctl kv set "$V" "$V" && troupe-ctl kv get "$V"', { env: { V: v } });
     assert.equal(r.code, 0, r.stderr);
@@ -177,7 +182,8 @@ test("a relay that goes silent (its shell killed, the transport none the wiser) 
   const g = await fleet({ node: 2 }, { heartbeatMs: 50, lostAfterMs: 300 });
   try {
     const waiting = g.run("node-2", "troupe-ctl barrier ready --timeout 10s");
-    for (let i = 0; i < 200 && g.session.service.pendingWaits < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    const local = g.run("node-1", "troupe-ctl kv get never --wait --timeout 10s");
+    for (let i = 0; i < 200 && g.session.service.pendingWaits < 2; i++) await new Promise((r) => setTimeout(r, 10));
     const t0 = Date.now();
     // Only the relay's shell: its forwarder lives on and keeps the session open.
     await g.run("node-1", 'kill -9 "$(cat "$TROUPE_CTL_DIR/pid")"');
@@ -185,6 +191,10 @@ test("a relay that goes silent (its shell killed, the transport none the wiser) 
     assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
     assert.equal(r.code, SYNC_EXIT.POISONED);
     assert.match(r.stderr, /barrier ready: poisoned: host node-1 failed: lost its connection to the sync service \(no heartbeat from the control session for \d+ms\)/);
+    // The caller on the relay's own host is not left blocked: its watchdog answers.
+    const l = await local;
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.deepEqual([l.code, l.stderr], [SYNC_EXIT.UNAVAILABLE, "troupe-ctl: the sync relay on this host is gone\n"]);
   } finally {
     await g.close();
   }

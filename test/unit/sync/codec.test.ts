@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import {
   decodeArgs,
   encodeArgs,
-  escapeText,
   escapeToken,
   formatAnswer,
   LineSplitter,
@@ -24,10 +23,10 @@ test("argument encoding round-trips every byte that matters, and never contains 
   assert.deepEqual(decodeArgs(""), []);
 });
 
-test("answer text keeps spaces and escapes only what breaks a line", () => {
-  assert.equal(escapeText("a b\nc\\d"), "a b\\nc\\\\d");
-  assert.equal(unescape(escapeText("x\r\n\\ y")), "x\r\n\\ y");
-  assert.equal(formatAnswer("12.3", 0, "two\nlines"), "12.3 0 two\\nlines\n");
+test("an answer is a header and its text's lines, raw", () => {
+  assert.equal(formatAnswer("12.3", 0, ""), "12.3 0 0\n");
+  assert.equal(formatAnswer("12.3", 0, "one\n"), "12.3 0 2\none\n\n");
+  assert.equal(formatAnswer("12.3", 125, "a \\n b\nc"), "12.3 125 2\na \\n b\nc\n");
   assert.equal(unescape("trailing\\"), "trailing\\");
 });
 
