@@ -55,6 +55,12 @@ class Run {
   private readonly events;
   private readonly tally;
   private readonly pending: (Pending | null)[] = [];
+  /** How many pending jobs there are at each priority. */
+  private readonly priorities = new Map<number, number>();
+  /** Taken entries (null) in `pending` since it was last compacted. */
+  private taken = 0;
+  /** Alive hosts per `backend:system` when impossible jobs were last looked for. */
+  private aliveSignature: string | undefined;
   private readonly workers: Worker[] = [];
   private readonly suiteWorkers = new Map<string, number>();
   private readonly drivers = new Map<string, BackendDriver>();
@@ -98,6 +104,7 @@ class Run {
         needs: needsOf(slots),
         multi: slots.length > 1,
       });
+      this.priorities.set(job.priority, (this.priorities.get(job.priority) ?? 0) + 1);
     }
     this.createWorkers();
 
@@ -277,10 +284,9 @@ class Run {
       for (const w of this.workers) {
         if (w.state !== "idle") continue;
         const idle = this.workers.filter((x) => x.state === "idle");
-        const pick = pickJob(w, this.pending, idle, this.suiteWorkers);
+        const pick = pickJob(w, this.pending, idle, this.suiteWorkers, this.maxPriority());
         if (!pick) continue;
-        const p = this.pending[pick.index]!;
-        this.pending[pick.index] = null;
+        const p = this.takePending(pick.index);
         for (const m of pick.members) {
           m.state = "busy";
           const k = suiteKey(p.job);
@@ -301,20 +307,58 @@ class Run {
     return this.pending.some((p) => p !== null && p.needs.has(w.key));
   }
 
-  /** Abort pending jobs that need more hosts of a system than are left alive. */
+  /**
+   * Abort pending jobs that need more hosts of a system than are left alive.
+   * Pending jobs are only ever taken away, so the answer can change only when
+   * a host dies: the scan runs again only then.
+   */
   private abortImpossible(): void {
+    const alive = new Map<string, number>();
+    for (const w of this.workers) if (w.alive) alive.set(w.key, (alive.get(w.key) ?? 0) + 1);
+    const signature = [...alive].map(([k, n]) => `${k}=${n}`).join(" ");
+    if (signature === this.aliveSignature) return;
+    this.aliveSignature = signature;
     this.pending.forEach((p, i) => {
       if (!p) return;
       for (const [key, n] of p.needs) {
-        const alive = this.workers.filter((w) => w.key === key && w.alive).length;
-        if (alive < n) {
-          this.pending[i] = null;
-          const why = n === 1 ? `no host of ${key} left to run it` : `needs ${n} hosts of ${key}, only ${alive} left`;
+        const left = alive.get(key) ?? 0;
+        if (left < n) {
+          this.takePending(i, false);
+          const why = n === 1 ? `no host of ${key} left to run it` : `needs ${n} hosts of ${key}, only ${left} left`;
           this.tally.finish(p.job, "aborted", undefined, why);
           return;
         }
       }
     });
+  }
+
+  /** The highest priority of a pending job. */
+  private maxPriority(): number | undefined {
+    let max: number | undefined;
+    for (const [priority, n] of this.priorities) if (n > 0 && (max === undefined || priority > max)) max = priority;
+    return max;
+  }
+
+  /** Take a pending job out of the list; `compact: false` while iterating over it. */
+  private takePending(i: number, compact = true): Pending {
+    const p = this.pending[i]!;
+    this.pending[i] = null;
+    this.priorities.set(p.job.priority, (this.priorities.get(p.job.priority) ?? 1) - 1);
+    this.taken += 1;
+    if (compact) this.compactPending();
+    return p;
+  }
+
+  /**
+   * Drop taken entries once they are most of the list, so that picking stays
+   * linear in what is left. Indexes change: callers must not hold one across.
+   */
+  private compactPending(): void {
+    if (this.taken < 64 || this.taken * 2 < this.pending.length) return;
+    const left = this.pending.filter((p) => p !== null);
+    this.pending.length = 0;
+    this.pending.push(...left);
+    this.taken = 0;
   }
 
   private interrupt(hard: boolean): void {

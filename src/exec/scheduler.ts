@@ -47,13 +47,16 @@ export function suiteKey(job: Job): string {
 /**
  * Pick a job for `worker` among `pending` (null entries are taken). `idle`
  * are the idle workers, `worker` among them; `suiteWorkers` counts workers
- * inside each `backend:system:suite`.
+ * inside each `backend:system:suite`. `maxPriority`, the highest priority of
+ * any pending job, lets the usual case end early: the first runnable job of
+ * the worker's suite at that priority is the answer, without looking further.
  */
 export function pickJob<W extends SchedWorker>(
   worker: W,
   pending: readonly (PendingJob | null)[],
   idle: readonly W[],
   suiteWorkers: ReadonlyMap<string, number>,
+  maxPriority?: number,
 ): Pick<W> | undefined {
   const gangs = new Map<number, W[]>();
   const runnable = (p: PendingJob | null, i: number): p is PendingJob => {
@@ -64,17 +67,30 @@ export function pickJob<W extends SchedWorker>(
     gangs.set(i, members);
     return true;
   };
+  const last = worker.last;
+  const sampling = !!last && (last.task.samples ?? 1) > 1;
   const candidates: number[] = [];
-  pending.forEach((p, i) => {
-    if (runnable(p, i)) candidates.push(i);
-  });
+  for (let i = 0; i < pending.length; i++) {
+    const p = pending[i]!;
+    if (!runnable(p, i)) continue;
+    if (
+      !sampling &&
+      maxPriority !== undefined &&
+      p.job.priority === maxPriority &&
+      worker.suite !== undefined &&
+      p.job.suite.name === worker.suite &&
+      (p.multi || (p.job.task.samples ?? 1) <= 1)
+    ) {
+      return { index: i, members: gangs.get(i) ?? [worker] };
+    }
+    candidates.push(i);
+  }
   if (candidates.length === 0) return undefined;
   const at = (i: number): PendingJob => pending[i] as PendingJob;
   const pickAt = (i: number): Pick<W> => ({ index: i, members: gangs.get(i) ?? [worker] });
 
-  const last = worker.last;
-  if (last && (last.task.samples ?? 1) > 1) {
-    const next = minSample(last, candidates, at);
+  if (sampling) {
+    const next = minSample(last!, candidates, at);
     if (next !== undefined) return pickAt(next);
   }
 
