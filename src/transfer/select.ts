@@ -15,7 +15,7 @@
 // Order is deterministic: include entries in the order given (the default
 // list sorted), each directory followed by its contents sorted by name.
 
-import type { Stats } from "node:fs";
+import { lstatSync, readdirSync, type Dirent, type Stats } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import picomatch from "picomatch";
@@ -48,6 +48,15 @@ function kindOf(st: Stats): EntryKind | undefined {
   if (st.isDirectory()) return "dir";
   if (st.isFile()) return "file";
   return undefined; // sockets, fifos, devices: not sent
+}
+
+/** The kind a directory entry reports; undefined when the file system does not say; null for what is never sent. */
+function direntKind(d: Dirent): EntryKind | undefined | null {
+  if (d.isSymbolicLink()) return "symlink";
+  if (d.isDirectory()) return "dir";
+  if (d.isFile()) return "file";
+  if (d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()) return null;
+  return undefined;
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -161,28 +170,38 @@ export async function selectEntries(options: SelectOptions): Promise<SelectedEnt
     return neverTop.has(top) || isExcluded(name) || skip.has(path.resolve(projectDir, name));
   };
 
-  const visit = async (name: string): Promise<void> => {
+  // The walk is synchronous on purpose: one readdir per directory, with the
+  // kinds it reports (no lstat per file), runs in a few milliseconds for
+  // thousands of files, where an awaited call per entry took half a second.
+  const visit = (name: string, known?: EntryKind): void => {
     if (seen.has(name) || blocked(name)) return;
     seen.add(name);
-    let st: Stats;
-    try {
-      st = await lstat(path.join(projectDir, name));
-    } catch (e) {
-      throw new TroupeError("E_PROJECT", `cannot read ${path.join(projectDir, name)}: ${(e as Error).message}`);
+    const full = path.join(projectDir, name);
+    let kind = known;
+    if (!kind) {
+      try {
+        kind = kindOf(lstatSync(full));
+      } catch (e) {
+        throw new TroupeError("E_PROJECT", `cannot read ${full}: ${(e as Error).message}`);
+      }
     }
-    const kind = kindOf(st);
     if (!kind) return;
     out.push({ name, kind });
     if (kind !== "dir") return;
-    let children: string[];
+    let children: Dirent[];
     try {
-      children = await readdir(path.join(projectDir, name));
+      children = readdirSync(full, { withFileTypes: true });
     } catch (e) {
-      throw new TroupeError("E_PROJECT", `cannot list ${path.join(projectDir, name)}: ${(e as Error).message}`);
+      throw new TroupeError("E_PROJECT", `cannot list ${full}: ${(e as Error).message}`);
     }
-    for (const child of children.sort(byName)) await visit(`${name}/${child}`);
+    children.sort((a, b) => byName(a.name, b.name));
+    for (const child of children) {
+      const childKind = direntKind(child);
+      // Sockets, fifos and devices are not sent; an unknown kind is looked up.
+      if (childKind !== null) visit(`${name}/${child.name}`, childKind);
+    }
   };
 
-  for (const root of roots) await visit(root);
+  for (const root of roots) visit(root);
   return out;
 }
