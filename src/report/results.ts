@@ -18,11 +18,12 @@
 // `execute.2.log`. Logs hold the script's lines as it printed them, streamed
 // to disk as they arrive; a killed script's log ends with `<kill-timeout reached>`.
 
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join, posix } from "node:path";
 import type { HookFinished, HookStarted, JobStatus, Level, Phase, TroupeEvent } from "./events.js";
 import { writeFileAtomic } from "./atomic.js";
 import { failureOutput } from "./format.js";
+import { HookLog } from "./hook-log.js";
 import { parseJobName, safeName, UniqueNames, type JobNameParts } from "./names.js";
 import {
   RUN_JSON_FORMAT,
@@ -81,9 +82,11 @@ interface JobState {
 
 interface OpenHook {
   readonly state: HookState;
-  readonly stream?: WriteStream;
-  lines: number;
+  readonly log?: HookLog;
 }
+
+/** A hook still running after this long streams its log to disk. */
+const STREAM_AFTER_MS = 1000;
 
 interface HostState {
   name: string;
@@ -151,6 +154,7 @@ export class ResultsWriter {
   private wake: (() => void) | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private finished: Promise<RunJson> | undefined;
+  private streamTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: ResultsOptions) {
     this.runDir = opts.runDir;
@@ -209,11 +213,7 @@ export class ResultsWriter {
         this.hookStarted(e);
         break;
       case "output": {
-        const o = this.open.get(hookKey(e));
-        if (o?.stream) {
-          o.stream.write(e.line + "\n");
-          o.lines++;
-        }
+        this.open.get(hookKey(e))?.log?.writeLine(e.line);
         break;
       }
       case "timeout-warning":
@@ -385,20 +385,29 @@ export class ResultsWriter {
       done: false,
     };
     (job ? job.hooks : this.runHooks).push(state);
-    let stream: WriteStream | undefined;
+    let log: HookLog | undefined;
     if (logPath !== undefined) {
       try {
         this.ensureDir();
         const abs = join(this.runDir, logPath);
         this.mkdirOnce(join(abs, ".."));
-        const s = createWriteStream(abs, { flags: "w" });
-        s.on("error", (err) => this.fail(err));
-        stream = s;
+        log = new HookLog(abs, (err) => this.fail(err));
+        this.watchLongHooks();
       } catch (err) {
         this.fail(err);
       }
     }
-    return { state, ...(stream ? { stream } : {}), lines: 0 };
+    return { state, ...(log ? { log } : {}) };
+  }
+
+  /** Once a second, hooks running for a while switch their logs to streaming, so they can be followed. */
+  private watchLongHooks(): void {
+    if (this.streamTimer || this.finishing) return;
+    this.streamTimer = setInterval(() => {
+      const before = this.now() - STREAM_AFTER_MS;
+      for (const o of this.open.values()) if (o.state.startMs <= before) o.log?.startStreaming();
+    }, STREAM_AFTER_MS);
+    this.streamTimer.unref();
   }
 
   private hookStarted(e: HookStarted): void {
@@ -419,10 +428,10 @@ export class ResultsWriter {
     st.durationMs = e.durationMs;
     st.done = true;
     if (hookFailed(st)) st.output = lastBytes(failureOutput(e.output, e.killedBy), MAX_FAILURE_OUTPUT);
-    if (o.stream) {
-      if (o.lines === 0 && e.output.trim() !== "") o.stream.write(e.output.endsWith("\n") ? e.output : e.output + "\n");
+    if (o.log) {
+      if (o.log.lines === 0 && e.output.trim() !== "") o.log.write(e.output.endsWith("\n") ? e.output : e.output + "\n");
       if (e.killedBy === "timeout" && !e.output.trimEnd().endsWith("<kill-timeout reached>")) {
-        o.stream.write("<kill-timeout reached>\n");
+        o.log.write("<kill-timeout reached>\n");
       }
     }
     this.closeHook(o);
@@ -430,14 +439,8 @@ export class ResultsWriter {
   }
 
   private closeHook(o: OpenHook): void {
-    const s = o.stream;
-    if (!s) return;
-    if (s.closed) return;
-    // An errored stream still emits close (autoDestroy), so close is enough to wait for.
-    const p = new Promise<void>((resolve) => {
-      s.once("close", () => resolve());
-      s.end();
-    });
+    if (!o.log) return;
+    const p = o.log.end();
     this.closing.add(p);
     void p.then(() => this.closing.delete(p));
   }
@@ -507,6 +510,7 @@ export class ResultsWriter {
 
   private async doFinish(): Promise<RunJson> {
     this.finishing = true;
+    if (this.streamTimer) clearInterval(this.streamTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wake?.();
     for (const o of this.open.values()) this.closeHook(o);
