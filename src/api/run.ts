@@ -121,7 +121,7 @@ export async function run(request: RunRequest): Promise<RunResult> {
       driverFor: driverOf,
       pushProject: (host: Host) =>
         typeOf(host.backend) === "local"
-          ? unpackLocal(bundle, host.projectPath)
+          ? unpackLocal(bundle, host.projectPath, { inMemory: true })
           : pushBundle(bundle, host.transport, host.projectPath),
       ...(request.artifactsDir ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir)) } : {}),
       jobSession: createSyncSessionFactory({ events }),

@@ -1,11 +1,12 @@
 // The local backend: hosts are processes on this machine, run as the current
 // user. Each worker gets its own copy of the project inside the run's
 // directory, `<runDir>/hosts/<host>/project`, which is what Spread's `path`
-// (SPREAD_PATH, TROUPE_PATH) means on this backend. No reboot.
+// (SPREAD_PATH, TROUPE_PATH) means on this backend; for a small project it
+// is a link to a copy in memory (transfer/memory-copy.ts). No reboot.
 
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { mkdir, rm } from "node:fs/promises";
+import { lstat, mkdir, readlink, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import { LocalTransport } from "../../transport/local.js";
@@ -83,15 +84,18 @@ export function createLocalDriver(backend: Backend, ctx: BackendContext, options
 }
 
 /**
- * Remove a working copy. The system's `rm -rf` is several times faster than
- * fs.rm on trees of many small files and runs off the event loop; fs.rm is
- * the fallback.
+ * Remove a working copy: the tree, and the link to it when the copy was made
+ * in memory (see transfer/memory-copy.ts). The system's `rm -rf` is several
+ * times faster than fs.rm on trees of many small files and runs off the
+ * event loop; fs.rm is the fallback.
  */
 async function removeTree(path: string): Promise<void> {
+  const target = (await lstat(path).catch(() => undefined))?.isSymbolicLink() ? await readlink(path) : undefined;
+  const paths = target ? [target, path] : [path];
   try {
-    await execFileAsync("rm", ["-rf", "--", path]);
+    await execFileAsync("rm", ["-rf", "--", ...paths]);
   } catch {
-    await rm(path, { recursive: true, force: true });
+    for (const p of paths) await rm(p, { recursive: true, force: true });
   }
 }
 
