@@ -101,3 +101,29 @@ test("worker counts: the system's workers, never more than the hosts its jobs ne
   assert.deepEqual(workerCounts(pending(gang), () => 1).get("local:sys"), { count: 3, raised: true });
   assert.deepEqual(workerCounts(pending([...gang, ...jobs]), () => 4).get("local:sys"), { count: 4, raised: false });
 });
+
+test("the maxPriority hint never changes the pick: random queues, suites and priorities", () => {
+  let state = 12345;
+  const rand = (n: number): number => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state % n;
+  };
+  const { jobs } = world({
+    suites: ["a/", "b/", "c/"].map((s) => ({
+      name: s,
+      tasks: Array.from({ length: 12 }, (_, i) => ({ name: `t${i}`, priority: [0, 0, 0, 5, -1][i % 5]!, samples: i === 7 ? 3 : 1 })),
+    })),
+  });
+  for (let round = 0; round < 200; round++) {
+    const p: (PendingJob | null)[] = pending(jobs).map((x) => (rand(3) === 0 ? null : x));
+    const live = p.filter((x): x is PendingJob => x !== null);
+    if (live.length === 0) continue;
+    const max = Math.max(...live.map((x) => x.job.priority));
+    const suite = ["a/", "b/", "c/", undefined][rand(4)];
+    const me = w(1, suite ? { suite } : {});
+    const counts = new Map([["local:sys:a/", rand(3)], ["local:sys:b/", rand(3)]]);
+    const plain = pickJob(me, p, [me], counts);
+    const hinted = pickJob(me, p, [me], counts, max);
+    assert.equal(hinted?.index, plain?.index, `round ${round}`);
+  }
+});
