@@ -2,7 +2,7 @@
 // does: every direct subdirectory of the suite directory (symlinks followed)
 // that holds a task.yaml is a task; a subdirectory without one is skipped.
 
-import { readdir, stat } from "node:fs/promises";
+import { readdirSync, readFileSync, statSync, type Dirent } from "node:fs";
 import { join, relative } from "node:path";
 import type { Suite, Task } from "../model/project.js";
 import { checkSystemList } from "./build-backends.js";
@@ -65,7 +65,7 @@ async function buildSuite(sc: SuiteContext, name: string, value: unknown): Promi
   const cascading = cascadingOf(ctx, path, data);
   const suiteName = name.replace(/^\/+|\/+$/g, "") + "/";
   const dir = join(sc.projectDir, suiteName.slice(0, -1));
-  const tasks = ok ? await loadTasks(sc, suiteName, dir, pos, path) : [];
+  const tasks = ok ? loadTasks(sc, suiteName, dir, pos, path) : [];
   return {
     name: suiteName,
     dir,
@@ -80,51 +80,58 @@ async function buildSuite(sc: SuiteContext, name: string, value: unknown): Promi
   };
 }
 
-async function loadTasks(
+function loadTasks(
   sc: SuiteContext,
   suite: string,
   dir: string,
   pos: Suite["pos"],
   path: readonly string[],
-): Promise<Task[]> {
+): Task[] {
   const { ctx } = sc;
-  let names: string[];
+  let entries: Dirent[];
   try {
-    const info = await stat(dir);
+    const info = statSync(dir);
     if (!info.isDirectory()) throw Object.assign(new Error("not a directory"), { code: "ENOTDIR" });
-    names = await readdir(dir);
+    entries = readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "does not exist" : code === "ENOTDIR" ? "is not a directory" : `cannot be read (${code ?? "error"})`;
     ctx.problems.add("E_PROJECT", pos, path, `suite directory ${sc.show(dir)} ${why}; create it or fix the suite's name`);
     return [];
   }
-  names.sort();
-  const tasks = await mapLimited(names, 32, async (dirName) => {
-      const taskDir = join(dir, dirName);
-      const file = join(taskDir, "task.yaml");
-      const [dirInfo, fileInfo] = await Promise.all([stat(taskDir).catch(() => undefined), stat(file).catch(() => undefined)]);
-      if (!dirInfo?.isDirectory() || !fileInfo) return undefined;
-      return loadTask({ suite, dirName, dir: taskDir, file, shownFile: sc.show(file) }, ctx.flavour, ctx.problems);
-  });
-  return tasks.filter((t): t is Task => t !== undefined);
+  // Synchronous on purpose: a suite of a thousand tasks is read in a few
+  // milliseconds this way, where three awaited calls per task took a third of
+  // a second. A directory entry's kind comes with it; symlinks are followed.
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const tasks: Task[] = [];
+  for (const entry of entries) {
+    const taskDir = join(dir, entry.name);
+    if (!entry.isDirectory() && !(entry.isSymbolicLink() && isDirectory(taskDir))) continue;
+    const file = join(taskDir, "task.yaml");
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") continue; // a directory without task.yaml is not a task
+      ctx.problems.add("E_PROJECT", { file: sc.show(file), line: 1, col: 1 }, undefined, `cannot read task.yaml: ${(e as Error).message}`);
+      continue;
+    }
+    const task = loadTask({ suite, dirName: entry.name, dir: taskDir, file, shownFile: sc.show(file) }, text, ctx.flavour, ctx.problems);
+    if (task) tasks.push(task);
+  }
+  return tasks;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export function showPath(cwd: string, absolute: string): string {
   const rel = relative(cwd, absolute);
   return rel === "" || rel.startsWith("..") || rel.startsWith("/") ? absolute : rel;
-}
-
-/** `Promise.all(items.map(fn))` with at most `limit` calls in flight (a suite may hold thousands of tasks). */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

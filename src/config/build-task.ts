@@ -1,7 +1,6 @@
 // One task.yaml into a Task: Spread's fields plus troupe's multi-host `hosts:`
 // and per-role scripts (`execute/server`, `prepare/client`, ...).
 
-import { readFile } from "node:fs/promises";
 import type { HostRole, Task } from "../model/project.js";
 import { checkSystemList } from "./build-backends.js";
 import {
@@ -35,14 +34,8 @@ export interface TaskSource {
   readonly file: string;
 }
 
-export async function loadTask(src: TaskSource, flavour: Flavour, problems: Problems): Promise<Task | undefined> {
-  let text: string;
-  try {
-    text = await readFile(src.file, "utf8");
-  } catch (e) {
-    problems.add("E_PROJECT", { file: src.shownFile, line: 1, col: 1 }, undefined, `cannot read task.yaml: ${(e as Error).message}`);
-    return undefined;
-  }
+/** A task from its task.yaml's text. */
+export function loadTask(src: TaskSource, text: string, flavour: Flavour, problems: Problems): Task | undefined {
   const parsed = parseYaml(text, src.shownFile);
   if (parsed.problems.length > 0 && parsed.root === undefined) {
     problems.addAll("E_YAML", parsed.problems);
