@@ -7,6 +7,7 @@ import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { driverFor } from "../backends/registry.js";
+import { discardRecorded, ReuseSession, type ReuseOptions } from "../backends/reuse/index.js";
 import type { BackendDriver, Host } from "../backends/backend.js";
 import { runJobs, type RunModes } from "../exec/index.js";
 import type { Job } from "../model/job.js";
@@ -41,6 +42,8 @@ export interface RunRequest {
   readonly out?: Writable & { isTTY?: boolean };
   /** Cancels the run as a first Ctrl-C does. */
   readonly signal?: AbortSignal;
+  /** Spread's -reuse, -reuse-pid, -resend and -discard: hosts kept between runs (docs/running.md#reusing-hosts). */
+  readonly reuse?: ReuseOptions;
 }
 
 export interface RunResult {
@@ -61,7 +64,8 @@ export async function runProject(request: RunRequest): Promise<number> {
 export async function run(request: RunRequest): Promise<RunResult> {
   const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
   const { jobs, settings } = planFully(project, { filters: request.filters ?? [] });
-  if (jobs.length === 0) {
+  const discardOnly = request.reuse?.discard === true;
+  if (jobs.length === 0 && !(discardOnly && !request.filters?.length)) {
     throw new TroupeError(
       "E_FILTER",
       request.filters?.length ? `nothing matches the filters: ${request.filters.join(" ")}` : "the project has no jobs",
@@ -87,18 +91,29 @@ export async function run(request: RunRequest): Promise<RunResult> {
   });
 
   const interrupt = onInterrupt(request.signal);
+  let reuse: ReuseSession | undefined;
   try {
+    reuse = await ReuseSession.open({ ...request.reuse, projectDir: project.dir, runDir, events, signal: interrupt.soft });
+    const session = reuse;
     // Fail fast on backends troupe cannot run, before any machine comes up.
     const drivers = new Map<string, BackendDriver>();
     const ctx = { runDir, projectDir: project.dir, remotePath: project.remotePath, events, signal: interrupt.hard };
     const driverOf = (backend: Backend): BackendDriver => {
       let d = drivers.get(backend.name);
       if (!d) {
-        d = driverFor(backend, ctx, { backendAs });
+        d = session.wrap(driverFor(backend, ctx, { backendAs }), backend);
         drivers.set(backend.name, d);
       }
       return d;
     };
+    if (discardOnly) {
+      const systems = request.filters?.length ? new Set(jobs.map((j) => `${j.backend.name}:${j.system.name}`)) : undefined;
+      const exitCode = await discardRecorded({ session, project, driverOf, events, runId, runDir, ...(systems ? { systems } : {}) });
+      await Promise.all([...drivers.values()].map((d) => d.close?.()));
+      await session.close();
+      await writers.finish();
+      return { exitCode, runId, runDir, seed, passed: [], failed: [], aborted: [] };
+    }
     for (const job of jobs) driverOf(job.backend);
 
     const bundle = await buildProjectBundle({
@@ -121,7 +136,7 @@ export async function run(request: RunRequest): Promise<RunResult> {
       driverFor: driverOf,
       pushProject: (host: Host) =>
         typeOf(host.backend) === "local"
-          ? unpackLocal(bundle, host.projectPath, { inMemory: true })
+          ? unpackLocal(bundle, host.projectPath, { inMemory: !session.keeping })
           : pushBundle(bundle, host.transport, host.projectPath),
       ...(request.artifactsDir ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir)) } : {}),
       jobSession: createSyncSessionFactory({ events }),
@@ -139,6 +154,7 @@ export async function run(request: RunRequest): Promise<RunResult> {
       hardSignal: interrupt.hard,
     });
     await Promise.all([...drivers.values()].map((d) => d.close?.()));
+    await session.close();
     await writers.finish();
     const exitCode = outcome.interrupted
       ? EXIT.INTERRUPTED
@@ -155,6 +171,7 @@ export async function run(request: RunRequest): Promise<RunResult> {
       aborted: outcome.aborted,
     };
   } catch (err) {
+    await reuse?.close().catch(() => undefined);
     await writers.finish().catch(() => undefined);
     throw err;
   } finally {

@@ -17,6 +17,28 @@ export interface Host {
   readonly projectPath: string;
   /** Backend-specific data to discard or reuse the host. */
   readonly data?: Readonly<Record<string, unknown>>;
+  /**
+   * Set on a host an earlier run kept (-reuse) instead of a new one. With
+   * `project`, its copy of the project is used as it is and nothing is sent.
+   */
+  readonly reused?: { readonly project: boolean };
+}
+
+/**
+ * A host as a reuse file records it (`.troupe-reuse.yaml`, and Spread's
+ * `.spread-reuse.yaml`, whose entries have the same fields but no `name`).
+ */
+export interface RecordedHost {
+  readonly backend: string;
+  readonly system: string;
+  /** The host's name in troupe's runs. */
+  readonly name: string;
+  readonly address: string;
+  /** Spread's `username` and `password` fields, when the file has them. */
+  readonly username?: string;
+  readonly password?: string;
+  /** Host.data when the host was recorded (Spread's `data`). */
+  readonly data?: Readonly<Record<string, unknown>>;
 }
 
 export interface BackendContext {
@@ -47,6 +69,25 @@ export interface BackendDriver {
   reboot?(host: Host): Promise<void>;
   /** Release everything this driver may have left behind; for crashes. */
   close?(): Promise<void>;
+
+  // Reuse (-reuse, -reuse-pid, -discard; see backends/reuse/). A backend
+  // whose driver has `reuse` and `release` can keep hosts between runs.
+
+  /**
+   * Take back a host an earlier run recorded. Undefined when it is gone (the
+   * record is then dropped); throws when it exists but cannot be had now.
+   * For `discard`, the host is only going to be discarded: no need to connect.
+   */
+  reuse?(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined>;
+  /** Let go of a host without destroying it: it stays up for a later run. */
+  release?(host: Host): Promise<void>;
+  /**
+   * -reuse: `host` is to outlive this run and is recorded in `reuseFile`;
+   * make sure nothing (an exit hook, a garbage collector) removes it.
+   */
+  keep?(host: Host, reuseFile: string): Promise<void>;
+  /** The host is kept, not destroyed: discard() only lets go of it (the engine says "Keeping"). */
+  keeps?(host: Host): boolean;
 }
 
 export type BackendFactory = (backend: Backend, ctx: BackendContext) => BackendDriver;

@@ -12,7 +12,7 @@ export interface RunCliOptions {
   readonly seed?: number;
   readonly repeat?: number;
   readonly reuse?: boolean;
-  readonly reusePid?: string;
+  readonly reusePid?: number;
   readonly resend?: boolean;
   readonly discard?: boolean;
   readonly debug?: boolean;
@@ -56,12 +56,16 @@ export function addRunOptions(cmd: Command): Command {
     .option("--shell-after", "open a shell after each task's execute script")
     .option("--abend", "stop at the first failure without running restore scripts")
     .option("--restore", "run only the restore scripts")
-    // Spread's reuse flags are recognised so that they fail clearly rather
-    // than being taken for filters or silently ignored.
-    .addOption(new Option("--reuse").hideHelp())
-    .addOption(new Option("--reuse-pid <pid>").hideHelp())
-    .addOption(new Option("--resend").hideHelp())
-    .addOption(new Option("--discard").hideHelp())
+    .option("--reuse", "keep the hosts for the next runs, recorded in .troupe-reuse.yaml, and take the ones recorded there")
+    .option(
+      "--reuse-pid <pid>",
+      "take the hosts a killed run PID left (.troupe-reuse.PID.yaml, or Spread's .spread-reuse.PID.yaml)",
+      positiveInt("--reuse-pid"),
+    )
+    .option("--resend", "with --reuse or --reuse-pid: send the project again to reused hosts")
+    .option("--discard", "discard the recorded hosts (those the filters select) and run nothing")
+    // Spread's -gc is recognised so that it fails clearly rather than being
+    // taken for a filter or silently ignored.
     .addOption(new Option("--gc").hideHelp())
     // Spread's -pass sets the password of new cloud servers; no backend troupe runs uses it.
     .addOption(new Option("--pass <password>").hideHelp());
@@ -83,7 +87,13 @@ Examples:
   troupe run -v checks/greet         one task, showing all output
   troupe run --seed 42 --repeat 3    reproduce an order, three more times
   troupe run --backend-as lxd=local  run a Spread project's lxd jobs on this machine
-  troupe run --junit results.xml     JUnit XML for CI`,
+  troupe run --junit results.xml     JUnit XML for CI
+  troupe run --reuse                 keep the hosts up for the next --reuse run
+  troupe run --reuse --resend        reuse them, sending the project again
+  troupe run --discard               discard the hosts --reuse kept
+
+Hosts kept with --reuse run the prepare and restore scripts again on each run;
+their copy of the project is kept unless --resend. See docs/running.md#reusing-hosts.`,
     );
   addRunOptions(cmd).action(async (filters: string[], opts: RunCliOptions) => {
     process.exitCode = await runProject(toRunRequest(filters, opts));
@@ -91,14 +101,12 @@ Examples:
 }
 
 export function toRunRequest(filters: readonly string[], opts: RunCliOptions): RunRequest {
-  for (const flag of ["reuse", "reusePid", "resend", "discard", "gc"] as const) {
-    if (opts[flag] !== undefined && opts[flag] !== false) {
-      const name = flag === "reusePid" ? "reuse-pid" : flag;
-      throw new TroupeError(
-        "E_UNSUPPORTED",
-        `-${name} is not supported yet: troupe does not keep hosts between runs; lab hosts left by a crash go with \`troupe lab gc\``,
-      );
-    }
+  if (opts.gc) {
+    throw new TroupeError("E_UNSUPPORTED", "-gc is not supported: lab hosts left by a crash go with `troupe lab gc`, hosts of a killed run with `troupe run --reuse-pid=PID --discard`");
+  }
+  if (opts.reusePid === 0) throw new TroupeError("E_USAGE", "--reuse-pid takes the pid of a troupe run, not 0");
+  if (opts.resend && !opts.reuse && opts.reusePid === undefined) {
+    throw new TroupeError("E_USAGE", "--resend sends the project again to reused hosts: use it with --reuse or --reuse-pid");
   }
   const exclusive = [opts.debug, opts.shell, opts.shellBefore || opts.shellAfter, opts.abend, opts.restore];
   if (exclusive.filter(Boolean).length > 1) {
@@ -115,6 +123,16 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
     ...(opts.junit ? { junit: opts.junit } : {}),
     ...(opts.json ? { json: opts.json } : {}),
     color: opts.color !== false,
+    ...(opts.reuse || opts.reusePid !== undefined || opts.discard
+      ? {
+          reuse: {
+            keep: !!opts.reuse,
+            ...(opts.reusePid !== undefined ? { pid: opts.reusePid } : {}),
+            resend: !!opts.resend,
+            discard: !!opts.discard,
+          },
+        }
+      : {}),
     modes: {
       debug: !!opts.debug,
       shell: !!opts.shell,

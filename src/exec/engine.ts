@@ -210,9 +210,15 @@ class Run {
         return;
       }
       const host = w.host;
-      events.emit({ type: "host-allocated", host: host.name, backend: host.backend, system: host.system, address: host.address });
+      const where = { backend: host.backend, system: host.system, host: host.name, address: host.address };
+      events.emit({ type: "host-allocated", ...where, ...(host.reused ? { reused: true } : {}) });
       if (this.stopping) return;
-      events.emit({ type: "host-step", step: "sending", backend: host.backend, system: host.system, host: host.name, address: host.address });
+      if (host.reused?.project) {
+        // A host kept by an earlier run (-reuse) still has the project.
+        events.emit({ type: "host-step", step: "reusing", ...where });
+        return;
+      }
+      events.emit({ type: "host-step", step: "sending", ...where });
       try {
         await this.options.pushProject(host);
       } catch (err) {
@@ -413,14 +419,16 @@ class Run {
 
   private async discard(w: Worker, host: Host): Promise<void> {
     const { events } = this;
-    events.emit({ type: "host-step", step: "discarding", backend: host.backend, system: host.system, host: host.name, address: host.address });
+    // -reuse: the driver keeps the host for later runs; discard() only lets go of it.
+    const kept = w.driver.keeps?.(host) ?? false;
+    events.emit({ type: "host-step", step: kept ? "keeping" : "discarding", backend: host.backend, system: host.system, host: host.name, address: host.address });
     try {
       await w.driver.discard(host);
     } catch (err) {
-      events.message("error", `Error discarding ${host.name}: ${errorText(err)}`);
+      events.message("error", `Error ${kept ? "releasing" : "discarding"} ${host.name}: ${errorText(err)}`);
     }
     const reason = w.broken ? `broken: ${w.broken}` : w.abend ? "abend" : this.stopping ? "interrupted" : undefined;
-    events.emit({ type: "host-discarded", host: host.name, ...(reason ? { reason } : {}) });
+    events.emit({ type: "host-discarded", host: host.name, ...(reason ? { reason } : {}), ...(kept ? { kept: true } : {}) });
   }
 
   // ---- hooks ---------------------------------------------------------------

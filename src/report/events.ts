@@ -29,17 +29,21 @@ export interface HostAllocated extends Base {
   readonly backend: string;
   readonly system: string;
   readonly address: string;
+  /** A host an earlier run kept (-reuse), not a new one. */
+  readonly reused?: boolean;
 }
 
 /**
  * A step in bringing a host up or down, before it is done, so that writers can
  * print Spread's progress lines (`Allocating backend:system...`, `Connecting
- * to ...`, `Sending project content to ...`, `Discarding ...`). Optional:
- * writers also cope when only host-allocated / host-discarded are emitted.
+ * to ...`, `Sending project content to ...`, `Reusing project data on ...`
+ * (a reused host keeps its copy), `Discarding ...`, `Keeping ...` (-reuse:
+ * the host outlives the run)). Optional: writers also cope when only
+ * host-allocated / host-discarded are emitted.
  */
 export interface HostStep extends Base {
   readonly type: "host-step";
-  readonly step: "allocating" | "connecting" | "sending" | "reusing" | "discarding";
+  readonly step: "allocating" | "connecting" | "sending" | "reusing" | "discarding" | "keeping";
   readonly backend: string;
   readonly system: string;
   /** The host's name; absent while allocating (it has none yet). */
@@ -51,6 +55,8 @@ export interface HostDiscarded extends Base {
   readonly type: "host-discarded";
   readonly host: string;
   readonly reason?: string;
+  /** Let go of but kept for later runs (-reuse), not destroyed. */
+  readonly kept?: boolean;
 }
 
 export interface JobStarted extends Base {

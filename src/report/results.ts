@@ -98,6 +98,8 @@ interface HostState {
   discardedMs?: number;
   discardReason?: string;
   broken?: string;
+  reused?: boolean;
+  kept?: boolean;
 }
 
 function iso(ms: number | undefined): string | undefined {
@@ -192,6 +194,7 @@ export class ResultsWriter {
           system: e.system,
           address: e.address,
           allocatedMs: e.time,
+          ...(e.reused ? { reused: true } : {}),
         });
         break;
       case "host-discarded": {
@@ -199,6 +202,7 @@ export class ResultsWriter {
         if (h) {
           h.discardedMs = e.time;
           if (e.reason) h.discardReason = e.reason;
+          if (e.kept) h.kept = true;
         }
         break;
       }
@@ -263,6 +267,8 @@ export class ResultsWriter {
       ...(h.discardedMs !== undefined ? { discardedTime: new Date(h.discardedMs).toISOString() } : {}),
       ...(h.discardReason ? { discardReason: h.discardReason } : {}),
       ...(h.broken ? { broken: h.broken } : {}),
+      ...(h.reused ? { reused: true } : {}),
+      ...(h.kept ? { kept: true } : {}),
     }));
     return {
       format: RUN_JSON_FORMAT,

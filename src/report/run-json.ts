@@ -76,6 +76,10 @@ export interface HostJson {
   readonly discardReason?: string;
   /** Set when the host's worker broke (lost connection, ...). */
   readonly broken?: string;
+  /** A host an earlier run kept (-reuse), taken again. */
+  readonly reused?: boolean;
+  /** Kept at the end for later runs (-reuse): `discardedTime` is when it was let go of. */
+  readonly kept?: boolean;
 }
 
 export interface RunJson {

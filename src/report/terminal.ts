@@ -112,6 +112,7 @@ export class TerminalWriter {
   private readonly hookFailureKeys = new Set<string>();
   private readonly busy = new Map<string, BusyHost>();
   private total = 0;
+  private noJobs = false;
   private started = 0;
   private done = 0;
   private failedJobs = 0;
@@ -148,6 +149,7 @@ export class TerminalWriter {
     switch (e.type) {
       case "run-started":
         this.total = e.jobs;
+        this.noJobs = e.jobs === 0;
         if (e.jobs > e.workers) this.log(e.time, `Sequence of jobs produced with -seed=${e.seed}`);
         if (this.verbosity >= 1) this.log(e.time, `Run ${e.runId}: results in ${e.dir}`);
         break;
@@ -156,10 +158,12 @@ export class TerminalWriter {
         break;
       case "host-allocated":
         this.hosts.set(e.host, { backend: e.backend, system: e.system, address: e.address });
-        this.log(e.time, `Allocated ${this.server(e.host)} at ${e.address}.`);
+        this.log(e.time, `${e.reused ? "Reusing" : "Allocated"} ${this.server(e.host)} at ${e.address}.`);
         break;
       case "host-discarded":
-        if (!this.discardPrinted.has(e.host)) {
+        if (e.kept) {
+          if (!this.discardPrinted.has(e.host)) this.log(e.time, `Keeping ${this.server(e.host)}${this.at(e.host)}.`);
+        } else if (!this.discardPrinted.has(e.host)) {
           this.log(e.time, e.reason ? `Discarding ${this.server(e.host)}, ${e.reason}` : `Discarding ${this.server(e.host)}...`);
         } else if (e.reason) {
           this.log(e.time, `Discarded ${this.server(e.host)}: ${e.reason}`);
@@ -212,6 +216,11 @@ export class TerminalWriter {
         break;
       case "run-finished":
         this.busy.clear();
+        // A run of no job (-discard) has nothing to sum up, as in Spread.
+        if (this.noJobs) {
+          this.flush();
+          break;
+        }
         for (const entry of formatSummary({
           passed: e.passed,
           failed: e.failed,
@@ -276,14 +285,18 @@ export class TerminalWriter {
         this.log(e.time, `Sending project content to ${server}...`);
         break;
       case "reusing":
-        this.log(e.time, `Reusing ${server}...`);
+        this.log(e.time, `Reusing project data on ${server}...`);
         break;
       case "discarding":
         this.log(e.time, `Discarding ${server}...`);
         if (e.host) this.discardPrinted.add(e.host);
         break;
+      case "keeping":
+        this.log(e.time, `Keeping ${server}${e.host ? this.at(e.host) : ""}.`);
+        if (e.host) this.discardPrinted.add(e.host);
+        break;
     }
-    if (e.host && e.step !== "discarding") {
+    if (e.host && e.step !== "discarding" && e.step !== "keeping") {
       this.busy.set(e.host, { host: e.host, job: "", phase: e.step, since: e.time });
       this.schedule();
     }
@@ -381,6 +394,12 @@ export class TerminalWriter {
   // --- output ---
 
   /** `backend:system (host)`, Spread's way of naming a server. */
+  /** ` at ADDRESS` when the host's address is known. */
+  private at(host: string): string {
+    const a = this.hosts.get(host)?.address;
+    return a ? ` at ${a}` : "";
+  }
+
   private server(host: string): string {
     const h = this.hosts.get(host);
     return h ? `${h.backend}:${h.system} (${host})` : host;

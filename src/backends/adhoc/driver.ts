@@ -17,7 +17,8 @@ import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import type { Phase } from "../../report/events.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
-import type { BackendContext, BackendDriver, Host } from "../backend.js";
+import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
+import { offlineTransport } from "../reuse/offline.js";
 import { sshSystemConfig } from "../ssh/config.js";
 import { connect, type ConnectOptions, type Connected, type SshTransportFactory } from "../ssh/connect.js";
 import { sshTransportFactory } from "../ssh/driver.js";
@@ -223,7 +224,8 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
           system: system.name,
           transport: switcher,
           projectPath: ctx.remotePath,
-          data: { address: reported, user: conn.user, sudo: conn.sudo },
+          // The session password is recorded for -reuse: a later run has another.
+          data: { address: reported, user: conn.user, sudo: conn.sudo, ...(system.password ? {} : { password: sessionPassword }) },
         };
         open.set(name, { host, system, reported, switcher, conn, target });
         return host;
@@ -243,6 +245,52 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
       open.delete(host.name);
       await entry.conn?.close().catch(() => undefined);
       await discardScript(entry.system, entry.reported);
+    },
+
+    // -reuse: the machine at the recorded ADDRESS, connected again (for a
+    // discard, not even that: the discard script only needs the address).
+    async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
+      const text = (k: string): string | undefined => (typeof recorded.data?.[k] === "string" ? (recorded.data[k] as string) : undefined);
+      const reported = text("address") ?? recorded.address;
+      const { host: address, port } = splitAddress(reported);
+      const name = recorded.name;
+      if (open.has(name)) throw new TroupeError("E_BACKEND", `${name} is already a host of this run`);
+      const opts = await connectOptions(system);
+      const target: SshTarget = {
+        name,
+        address,
+        port,
+        user: text("user") ?? recorded.username ?? (system.username || "root"),
+        password: system.password || text("password") || recorded.password || sessionPassword,
+        ...(opts.identityFile !== undefined ? { identityFile: opts.identityFile } : {}),
+      };
+      const data = { address: reported, ...(system.password ? {} : { password: target.password }) };
+      if (purpose === "discard") {
+        const host: Host = { name, address, backend: backend.name, system: system.name, transport: offlineTransport(name), projectPath: ctx.remotePath, data };
+        open.set(name, { host, system, reported, target });
+        return host;
+      }
+      ctx.events.emit({ type: "host-step", step: "connecting", backend: backend.name, system: system.name, host: name, address: reported });
+      const conn = await connect(target, opts);
+      const switcher = new SwitchableTransport(conn.transport);
+      const host: Host = {
+        name,
+        address,
+        backend: backend.name,
+        system: system.name,
+        transport: switcher,
+        projectPath: ctx.remotePath,
+        data: { ...data, user: conn.user, sudo: conn.sudo },
+      };
+      open.set(name, { host, system, reported, switcher, conn, target });
+      return host;
+    },
+
+    async release(host: Host): Promise<void> {
+      const entry = open.get(host.name);
+      if (!entry) return;
+      open.delete(host.name);
+      await entry.conn?.close().catch(() => undefined);
     },
 
     async reboot(host: Host): Promise<void> {

@@ -14,11 +14,11 @@ import type { Backend, System } from "../../model/project.js";
 import { SshTransport } from "../../transport/ssh/index.js";
 import type { Semaphore } from "../../transport/ssh/limiter.js";
 import { TroupeError } from "../../util/errors.js";
-import type { BackendContext, BackendDriver, Host } from "../backend.js";
+import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 import { checkLabSupport, createHost, destroyHost, rebootHost, slotNames } from "./host.js";
 import { DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths } from "./layout.js";
-import { killId } from "./procs.js";
-import { readRecord, type LabHostRecord } from "./records.js";
+import { isRunning, killId, selfId } from "./procs.js";
+import { listRecords, readRecord, writeRecord, type LabHostRecord } from "./records.js";
 import { teardownScript } from "./scripts.js";
 
 export interface LabDriverOptions {
@@ -86,6 +86,8 @@ function extraString(system: System, backend: Backend, key: string): string | un
 export function createLabDriver(backend: Backend, ctx: BackendContext, options: LabDriverOptions = {}): BackendDriver {
   const stateDir = options.stateDir ?? DEFAULT_STATE_DIR;
   const open = new Map<string, Live>();
+  /** Hosts kept for later runs (-reuse): released at the end, never destroyed by this process. */
+  const kept = new Set<string>();
   const hostsDir = resolve(ctx.runDir, "hosts");
 
   /** A name unique in the run (the run directory is shared by every backend). */
@@ -107,13 +109,34 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
 
   function track(live: Live): void {
     open.set(live.host.name, live);
+    if (live.rec.keep) return; // outlives this process: no exit hook
     liveEverywhere.set(`${stateDir}#${live.rec.slot}`, { stateDir, live });
     installExitHook();
   }
 
   function untrack(live: Live): void {
     open.delete(live.host.name);
+    kept.delete(live.host.name);
     liveEverywhere.delete(`${stateDir}#${live.rec.slot}`);
+  }
+
+  /** Close the connection and forget the host; it stays up. */
+  async function letGo(live: Live): Promise<void> {
+    untrack(live);
+    await live.transport.close().catch(() => undefined);
+    await copyFile(hostPaths(stateDir, live.rec.slot).log, join(hostsDir, live.host.name, "lab.log")).catch(() => undefined);
+  }
+
+  function hostOf(rec: LabHostRecord, system: System, transport: SshTransport): Host {
+    return {
+      name: rec.name,
+      address: rec.address,
+      backend: backend.name,
+      system: system.name,
+      transport,
+      projectPath: ctx.remotePath,
+      data: { slot: rec.slot, netns: rec.netns, dir: rec.dir, stateDir },
+    };
   }
 
   return {
@@ -138,15 +161,7 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       const transport = labTransport(stateDir, rec, options.handshakes);
-      const host: Host = {
-        name,
-        address: rec.address,
-        backend: backend.name,
-        system: system.name,
-        transport,
-        projectPath: ctx.remotePath,
-        data: { slot: rec.slot, netns: rec.netns, dir: rec.dir, stateDir },
-      };
+      const host = hostOf(rec, system, transport);
       const live: Live = { rec, host, transport };
       track(live);
       try {
@@ -182,6 +197,56 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
       if (rec && rec.name === host.name && rec.address === host.address) await destroyHost(stateDir, rec);
     },
 
+    async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
+      checkLabSupport();
+      const slot = recorded.data?.["slot"];
+      const found =
+        typeof slot === "number"
+          ? await readRecord(stateDir, slot)
+          : (await listRecords(stateDir)).find((r) => r.address === recorded.address && r.name === recorded.name);
+      // Gone: the slot is free, or holds another host now.
+      if (!found || found.address !== recorded.address || found.name !== recorded.name) return undefined;
+      if (open.has(found.name)) throw new TroupeError("E_BACKEND", `lab: ${found.name} is already a host of this run`);
+      if (isRunning(found.owner) && found.owner.pid !== process.pid) {
+        throw new TroupeError("E_BACKEND", `lab: ${found.name} is in use by troupe process ${found.owner.pid}`);
+      }
+      // Ours now: \`lab gc\` leaves hosts of running processes alone.
+      let rec: LabHostRecord = { ...found, owner: selfId() };
+      await writeRecord(stateDir, rec);
+      await mkdir(join(hostsDir, rec.name), { recursive: true });
+      if (purpose === "run" && !isRunning(rec.init)) {
+        ctx.events.message("info", `lab: ${rec.name} is down; booting it again`);
+        rec = await rebootHost(stateDir, rec, 30_000, ctx.signal);
+      }
+      const transport = labTransport(stateDir, rec, options.handshakes);
+      const live: Live = { rec, host: hostOf(rec, system, transport), transport };
+      track(live);
+      if (rec.keep) kept.add(rec.name);
+      if (purpose === "run") {
+        try {
+          await transport.connect(ctx.signal);
+        } catch (err) {
+          await letGo(live);
+          throw err;
+        }
+      }
+      return live.host;
+    },
+
+    async keep(host: Host, reuseFile: string): Promise<void> {
+      const live = open.get(host.name);
+      if (!live) throw new TroupeError("E_BACKEND", `lab: cannot keep ${host.name}: not a host of this run`);
+      live.rec = { ...live.rec, keep: true, reuse: reuseFile };
+      await writeRecord(stateDir, live.rec);
+      liveEverywhere.delete(`${stateDir}#${live.rec.slot}`);
+      kept.add(host.name);
+    },
+
+    async release(host: Host): Promise<void> {
+      const live = open.get(host.name);
+      if (live) await letGo(live);
+    },
+
     async reboot(host: Host): Promise<void> {
       const live = open.get(host.name);
       if (!live) throw new TroupeError("E_BACKEND", `lab: cannot reboot ${host.name}: not a host of this run`);
@@ -194,6 +259,7 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
       const all = [...open.values()];
       await Promise.all(
         all.map(async (live) => {
+          if (kept.has(live.host.name)) return letGo(live);
           untrack(live);
           await live.transport.close().catch(() => undefined);
           await destroyHost(stateDir, live.rec).catch(() => undefined);

@@ -3,6 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { Semaphore } from "../../transport/ssh/limiter.js";
+import { isRecorded } from "../reuse/recorded.js";
 import { TroupeError } from "../../util/errors.js";
 import { checkLabSupport, createHost, destroyHost, slotNames } from "./host.js";
 import { BRIDGE, DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths, netnsName, slotOfName, vethName } from "./layout.js";
@@ -23,6 +24,8 @@ export interface LabHostInfo {
   /** The lab it belongs to (`lab up --name`); absent for hosts of a run. */
   readonly lab?: string;
   readonly kept: boolean;
+  /** Kept by `troupe run --reuse`: the reuse file that records it. */
+  readonly reuse?: string;
   /** Its processes (sshd and all) are up. */
   readonly running: boolean;
   /** The troupe process that made it still runs. */
@@ -89,6 +92,7 @@ function info(stateDir: string, rec: LabHostRecord): LabHostInfo {
     slot: rec.slot,
     ...(rec.lab !== undefined ? { lab: rec.lab } : {}),
     kept: rec.keep,
+    ...(rec.reuse !== undefined ? { reuse: rec.reuse } : {}),
     running: isRunning(rec.init),
     ownerAlive: isRunning(rec.owner),
     ownerPid: rec.owner.pid,
@@ -209,8 +213,9 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabRemoval> {
 
 /**
  * Remove what crashed troupe processes left: hosts whose maker is gone (but
- * not `lab up` hosts), and namespaces, veths, mounts and directories of the
- * lab that no record names.
+ * not `lab up` hosts, nor hosts kept by `troupe run --reuse` while their
+ * reuse file lists them), and namespaces, veths, mounts and directories of
+ * the lab that no record names.
  */
 export async function labGc(opts: LabGcOptions = {}): Promise<LabRemoval> {
   checkLabSupport();
@@ -218,9 +223,15 @@ export async function labGc(opts: LabGcOptions = {}): Promise<LabRemoval> {
   // Kernel objects first, records second: anything made after this look has a record already.
   const orphans = await removeOrphans(stateDir);
   const records = await listRecords(stateDir);
-  const doomed = records.filter((r) => opts.all || (!r.keep && !isRunning(r.owner)));
+  const doomed = records.filter((r) => opts.all || (!isRunning(r.owner) && (!r.keep || forgottenByReuse(r))));
   const removed = await removeAll(stateDir, doomed);
   return { removed, orphans, bridgeRemoved: await finish(stateDir) };
+}
+
+/** A host kept for reuse whose reuse file no longer lists it (removed, or edited). */
+function forgottenByReuse(r: LabHostRecord): boolean {
+  if (r.reuse === undefined || r.lab !== undefined) return false;
+  return !isRecorded(r.reuse, { backend: r.backend ?? "", address: r.address, name: r.name });
 }
 
 async function removeAll(stateDir: string, records: readonly LabHostRecord[]): Promise<string[]> {

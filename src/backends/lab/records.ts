@@ -23,6 +23,8 @@ export interface LabHostRecord {
   readonly keep: boolean;
   /** The lab's name (`lab up --name`), for kept hosts. */
   readonly lab?: string;
+  /** Kept by `troupe run --reuse`: the reuse file that records it (`lab gc` leaves it while that file lists it). */
+  readonly reuse?: string;
   readonly backend?: string;
   readonly system?: string;
   /** The `unshare` process holding the host's namespaces, while it runs. */

@@ -5,13 +5,14 @@
 // is a link to a copy in memory (transfer/memory-copy.ts). No reboot.
 
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { promisify } from "node:util";
 import { lstat, mkdir, readlink, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import { LocalTransport } from "../../transport/local.js";
 import { TroupeError } from "../../util/errors.js";
-import type { BackendContext, BackendDriver, Host } from "../backend.js";
+import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 
 export interface LocalDriverOptions {
   /** The shell scripts run with (default /bin/sh). */
@@ -73,6 +74,33 @@ export function createLocalDriver(backend: Backend, ctx: BackendContext, options
       open.delete(host.name);
       await host.transport.close();
       if (!options.keepCopies) await removeTree(host.projectPath);
+    },
+
+    // -reuse: a kept host is its working copy, where the run that made it
+    // left it (`<runDir>/hosts/<host>/project` of that run).
+    async reuse(system: System, recorded: RecordedHost): Promise<Host | undefined> {
+      const dir = recorded.data?.["dir"];
+      if (typeof dir !== "string") return undefined;
+      const projectPath = join(dir, "project");
+      if (!existsSync(projectPath)) return undefined;
+      if (open.has(recorded.name)) throw new TroupeError("E_BACKEND", `${backend.name}: ${recorded.name} is already a host of this run`);
+      const transport = new LocalTransport({ label: recorded.name, ...(options.shell ? { shell: options.shell } : {}) });
+      const host: Host = {
+        name: recorded.name,
+        address: recorded.address,
+        backend: backend.name,
+        system: system.name,
+        transport,
+        projectPath,
+        data: { dir },
+      };
+      open.set(host.name, host);
+      return host;
+    },
+
+    async release(host: Host): Promise<void> {
+      open.delete(host.name);
+      await host.transport.close();
     },
 
     async close(): Promise<void> {

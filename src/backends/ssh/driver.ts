@@ -7,7 +7,7 @@
 
 import type { Backend, System } from "../../model/project.js";
 import { TroupeError, type Problem } from "../../util/errors.js";
-import type { BackendContext, BackendDriver, Host } from "../backend.js";
+import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 import type { Inventory } from "../inventory/index.js";
 import { shQuote } from "../../transport/ssh/index.js";
 import { sshSystemConfig, type SshSystemConfig } from "./config.js";
@@ -142,6 +142,7 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
             ...(target.port !== undefined ? { port: target.port } : {}),
             user: conn.user,
             sudo: conn.sudo,
+            ...(ownsProjectDir ? { ownsProjectDir: true } : {}),
           },
         };
         open.set(name, { host, pool, target, switcher, conn, ownsProjectDir });
@@ -165,6 +166,47 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
         await entry.conn.close().catch(() => undefined);
         entry.pool.busy.delete(entry.target.name);
       }
+    },
+
+    // -reuse: the same machine of the system's list, connected again; whether
+    // troupe made its project directory (removed at discard) is remembered.
+    async reuse(system: System, recorded: RecordedHost): Promise<Host | undefined> {
+      const pool = pools.get(system.name);
+      const want = recorded.data?.["target"];
+      const target = pool?.targets.find((t) => t.name === want) ?? pool?.targets.find((t) => t.address === recorded.address);
+      if (!pool || !target) return undefined; // no longer one of the system's machines
+      if (pool.busy.has(target.name)) throw new TroupeError("E_BACKEND", `${target.name} is already a host of this run`);
+      pool.busy.add(target.name);
+      let conn: Connected | undefined;
+      try {
+        conn = await connect(target, await connectOptions(pool));
+        await prepareProjectDir(conn, recorded.name, ctx.remotePath);
+        const ownsProjectDir = recorded.data?.["ownsProjectDir"] === true;
+        const switcher = new SwitchableTransport(conn.transport);
+        const host: Host = {
+          name: recorded.name,
+          address: target.address,
+          backend: backend.name,
+          system: system.name,
+          transport: switcher,
+          projectPath: ctx.remotePath,
+          data: { target: target.name, ...(target.port !== undefined ? { port: target.port } : {}), user: conn.user, sudo: conn.sudo, ...(ownsProjectDir ? { ownsProjectDir } : {}) },
+        };
+        open.set(host.name, { host, pool, target, switcher, conn, ownsProjectDir });
+        return host;
+      } catch (e) {
+        pool.busy.delete(target.name);
+        await conn?.close().catch(() => undefined);
+        throw e;
+      }
+    },
+
+    async release(host: Host): Promise<void> {
+      const entry = open.get(host.name);
+      if (!entry) return;
+      open.delete(host.name);
+      await entry.conn.close().catch(() => undefined);
+      entry.pool.busy.delete(entry.target.name);
     },
 
     async reboot(host: Host): Promise<void> {
