@@ -377,9 +377,11 @@ class Run {
     }
     this.stopping = true;
     this.scriptAbort.abort();
+    // -reuse: hosts are kept rather than discarded.
+    const fate = this.workers.some((w) => w.host && w.driver.keeps?.(w.host)) ? "keeping" : "discarding";
     this.events.message(
       "warn",
-      hard ? "Interrupted again: skipping restore scripts, discarding hosts" : "Interrupted: stopping, running restore scripts, discarding hosts",
+      hard ? `Interrupted again: skipping restore scripts, ${fate} hosts` : `Interrupted: stopping, running restore scripts, ${fate} hosts`,
     );
     this.dispatch();
   }

@@ -179,7 +179,7 @@ describe("ssh driver: hosts", () => {
     const s = system("edge", { hosts: "h1" });
     const ok = make([s], { rec: recorder({ probe: "1000\ntester\nSUDO_OK\n" }) });
     const host = await ok.driver.allocate(s, 1);
-    assert.deepEqual(host.data, { target: "h1", user: "tester", sudo: true });
+    assert.deepEqual(host.data, { target: "h1", user: "tester", sudo: true, ownsProjectDir: true });
     await ok.driver.discard(host);
 
     const no = make([s], { rec: recorder({ probe: "1000\ntester\nsudo: a password is required\nSUDO_NO\n" }) });
