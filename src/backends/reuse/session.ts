@@ -20,6 +20,7 @@
 // The session wraps each backend's driver, so the engine only sees hosts
 // that come and go; it learns from `keeps` that a host is kept.
 
+import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Backend, System } from "../../model/project.js";
@@ -29,7 +30,6 @@ import { TroupeError } from "../../util/errors.js";
 import type { BackendDriver, Host, RecordedHost } from "../backend.js";
 import { reuseFileName, spreadReuseFileName } from "./file.js";
 import { ReuseStore } from "./store.js";
-import { existsSync } from "node:fs";
 
 /** Spread's -reuse, -reuse-pid, -resend and -discard. */
 export interface ReuseOptions {
@@ -97,7 +97,12 @@ export class ReuseSession {
         list.push(rec);
         s.untried.set(key, list);
       }
-      await s.claimNames(store.list());
+      try {
+        await s.claimNames(store.list());
+      } catch (err) {
+        await s.close();
+        throw err;
+      }
     }
     return s;
   }
@@ -107,7 +112,7 @@ export class ReuseSession {
     return !!this.o.keep;
   }
 
-  /** The file hosts are recorded in (relative to the project in messages). */
+  /** The file hosts are recorded in. */
   get file(): string {
     return join(this.o.projectDir, reuseFileName(this.o.pid ?? (this.keeping || this.o.discard ? undefined : process.pid)));
   }
@@ -308,7 +313,16 @@ export class ReuseSession {
       ...(host.data && Object.keys(host.data).length > 0 ? { data: host.data } : {}),
     };
     if (this.keeping && inner.keep) await inner.keep(host, this.file);
-    const store = await this.openStore();
+    let store: ReuseStore;
+    try {
+      store = await this.openStore();
+    } catch (err) {
+      // Without -reuse the record is a safety net: the run goes on without it.
+      if (!this.journal) throw err;
+      if (!this.hinted) this.o.events.message("warn", `Cannot record the run's hosts in ${this.fileLabel}: ${errorText(err)}`);
+      this.hinted = true;
+      return;
+    }
     try {
       await store.add(rec);
     } catch (err) {
