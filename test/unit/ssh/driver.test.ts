@@ -193,7 +193,7 @@ describe("ssh driver: hosts", () => {
     // The host went back to the pool.
     const off = make([system("edge", { hosts: "h1", sudo: false })], { rec: recorder({ probe: "1000\ntester\n" }) });
     const plain = await off.driver.allocate(system("edge", { hosts: "h1", sudo: false }), 1);
-    assert.deepEqual(plain.data, { target: "h1", user: "tester", sudo: false });
+    assert.deepEqual(plain.data, { target: "h1", user: "tester", sudo: false, ownsProjectDir: true });
   });
 
   it("reports a dead connection as an infrastructure error and frees the host", async () => {
