@@ -223,9 +223,17 @@ export async function labGc(opts: LabGcOptions = {}): Promise<LabRemoval> {
   // Kernel objects first, records second: anything made after this look has a record already.
   const orphans = await removeOrphans(stateDir);
   const records = await listRecords(stateDir);
-  const doomed = records.filter((r) => opts.all || (!isRunning(r.owner) && (!r.keep || forgottenByReuse(r))));
+  const doomed = records.filter((r) => opts.all || collectable(r));
   const removed = await removeAll(stateDir, doomed);
   return { removed, orphans, bridgeRemoved: await finish(stateDir) };
+}
+
+/**
+ * Whether `lab gc` removes a host: its maker is gone, and it is not kept
+ * (by `lab up`, or by `troupe run --reuse` while the reuse file lists it).
+ */
+export function collectable(r: LabHostRecord): boolean {
+  return !isRunning(r.owner) && (!r.keep || forgottenByReuse(r));
 }
 
 /** A host kept for reuse whose reuse file no longer lists it (removed, or edited). */
