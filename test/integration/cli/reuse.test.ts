@@ -196,6 +196,13 @@ test("a killed run's lab hosts are discarded with --reuse-pid=PID --discard", as
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     if (labRecordsOf(hosts).length > 0) troupe(["run", `--reuse-pid=${pid}`, "--discard"], { cwd: dir });
+    for (const l of sshLeft(pid, tmp)) {
+      try {
+        process.kill(Number(/^ssh process (\d+)/.exec(l)?.[1]));
+      } catch {
+        /* gone meanwhile */
+      }
+    }
   }
 });
 
