@@ -3,11 +3,27 @@
 // project again, Ctrl-C keeps them, --discard throws them away, and a killed
 // run's hosts go with --reuse-pid=PID --discard.
 
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { labLeftovers, lines, privateTmp, project, troupe, troupeAsync, type Result } from "./helpers.js";
+import { labLeftovers, lines, privateTmp as newTmp, project as newProject, troupe, troupeAsync, type Result } from "./helpers.js";
+
+/** Projects and TMPDIRs of these tests, removed at the end. */
+const made: string[] = [];
+const project = (files: Readonly<Record<string, string>>): string => {
+  const d = newProject(files);
+  made.push(d);
+  return d;
+};
+const privateTmp = (): string => {
+  const d = newTmp();
+  made.push(d);
+  return d;
+};
+after(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 interface Entry {
   readonly name: string;

@@ -1,7 +1,7 @@
 // The reuse session's rules (Spread's runner.go) with a small driver that
 // records what it is asked; hosts are real local processes and directories.
 
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
@@ -72,8 +72,12 @@ class FakeDriver implements BackendDriver {
   }
 }
 
+const made: string[] = [];
+after(() => Promise.all(made.map((d) => rm(d, { recursive: true, force: true }))));
+
 async function setup(options: ReuseOptions, type = "fake", prepare?: (project: string) => Promise<void>) {
   const project = await mkdtemp(join(tmpdir(), "troupe-session-"));
+  made.push(project);
   const runDir = join(project, ".troupe", "runs", "r1");
   await mkdir(runDir, { recursive: true });
   await prepare?.(project);
@@ -234,6 +238,7 @@ describe("reuse session", () => {
   it("refuses -reuse-pid of a process that recorded nothing, and -reuse on a backend that cannot keep hosts", async () => {
     await assert.rejects(setup({ pid: 99999 }), (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE" && /no hosts are recorded for process 99999: neither \.troupe-reuse\.99999\.yaml nor \.spread-reuse\.99999\.yaml/.test(e.message));
     const project = await mkdtemp(join(tmpdir(), "troupe-session-"));
+    made.push(project);
     const session = await ReuseSession.open({ keep: true, projectDir: project, runDir: join(project, "run"), events: new EventStream() });
     const plain: BackendDriver = { type: "plain", allocate: () => Promise.reject(new Error("no")), discard: () => Promise.resolve() };
     assert.throws(() => session.wrap(plain, backend), /-reuse: the plain backend cannot keep hosts between runs/);

@@ -1,8 +1,8 @@
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RecordedHost } from "../../../src/backends/backend.js";
@@ -10,7 +10,13 @@ import { parseReuseFile } from "../../../src/backends/reuse/file.js";
 import { isRecorded } from "../../../src/backends/reuse/recorded.js";
 import { ReuseStore } from "../../../src/backends/reuse/store.js";
 
-const dir = (): Promise<string> => mkdtemp(join(tmpdir(), "troupe-reuse-"));
+const made: string[] = [];
+const dir = async (): Promise<string> => {
+  const d = await mkdtemp(join(tmpdir(), "troupe-reuse-"));
+  made.push(d);
+  return d;
+};
+after(() => Promise.all(made.map((d) => rm(d, { recursive: true, force: true }))));
 const host = (n: number, extra: Partial<RecordedHost> = {}): RecordedHost => ({
   backend: "lab",
   system: "deb",
