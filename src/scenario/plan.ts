@@ -302,7 +302,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
         continue;
       }
       if (root === "vars" && typeof field === "string" && keysKnown && !updatable.has(field)) {
-        bad(`undefined variable ${shown}: declare it under vars: (null if it has no value yet) or set it with vars_updates`);
+        bad(`undefined variable ${shown}; declare it under vars: (null if it has no value yet) or set it with vars_updates`);
       } else if (root === "hosts" && typeof field === "string" && !hostNames.has(field)) {
         bad(`no host '${field}' (${shown})`);
       } else if (root === "hosts" && typeof sub === "string" && !SCOPE_FIELDS["host"]!.includes(sub)) {

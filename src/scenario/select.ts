@@ -28,7 +28,7 @@ export function compilePattern(pattern: string): RegExp {
   try {
     return new RegExp(`^(?:${pattern})$`, "u");
   } catch (e) {
-    throw new PatternError(pattern, (e as Error).message.replace(/^Invalid regular expression: /, ""));
+    throw new PatternError(pattern, (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ""));
   }
 }
 

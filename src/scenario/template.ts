@@ -176,11 +176,8 @@ export function templateProblem(tpl: Template, message: string, where: RenderWhe
   const lines = tpl.text.split("\n");
   const line = (row !== undefined ? lines[row - 1] : lines[0]) ?? "";
   const snippet = line.trim().length > 80 ? `${line.trim().slice(0, 77)}...` : line.trim();
-  return {
-    ...(pos ? { pos } : {}),
-    path: formatPath(tpl.path),
-    message: `${who.length ? `${who.join(", ")}: ` : ""}${message} in template ${JSON.stringify(snippet)}`,
-  };
+  who.push(`template ${JSON.stringify(snippet)}`);
+  return { ...(pos ? { pos } : {}), path: formatPath(tpl.path), message: `${who.join(", ")}: ${message}` };
 }
 
 /** A Liquid error as a TroupeError (E_SCENARIO) pointing at the spot. */
