@@ -184,7 +184,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     switch (kind) {
       case "run":
         body = { kind, script: tpl(j.run ?? "", [...path, "run"]) };
-        defaultName = firstLine(j.run ?? "");
+        defaultName = (j.run ?? "").trim().split("\n")[0] || "run";
         break;
       case "copy":
         body = { kind, from: tpl(j.copy!.from, [...path, "copy", "from"]), to: tpl(j.copy!.to, [...path, "copy", "to"]) };
@@ -211,7 +211,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
         break;
     }
     const name = tpl(j.name ?? defaultName, j.name !== undefined ? [...path, "name"] : path);
-    const jobName = j.name ?? defaultName;
+    const jobName = j.name ?? (defaultName.length > 40 ? `${defaultName.slice(0, 37)}...` : defaultName);
     const items = j.with_items === undefined ? undefined : planItems(j.with_items, [...path, "with_items"]);
     const varsUpdates = Object.entries(j.vars_updates ?? {}).map(([key, u]) => planUpdate(key, u, [...path, "vars_updates", key]));
     const env = Object.entries(j.env ?? {}).flatMap(([k, v]) => {
@@ -236,6 +236,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     return {
       index,
       name,
+      autoName: j.name === undefined,
       body,
       ...(items ? { items } : {}),
       runItems: j.run_items ?? "sequential",
@@ -357,11 +358,6 @@ function bodyTemplates(body: JobBody): Template[] {
     case "call":
       return [];
   }
-}
-
-function firstLine(script: string): string {
-  const line = script.trim().split("\n")[0] ?? "";
-  return line.length > 40 ? `${line.slice(0, 37)}...` : line || "run";
 }
 
 function showRef(segments: readonly (string | number)[]): string {

@@ -234,7 +234,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     };
     let items: Value[];
     try {
-      items = expandItems(job.items, base, { stage: stage.name, job: job.name.text, host: host.name });
+      items = expandItems(job.items, base, { stage: stage.name, job: shorten(job.name.text), host: host.name });
     } catch (e) {
       stepFailedEarly(stage, job, host, e);
       return;
@@ -249,7 +249,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     const kind: StepKind = job.body.kind;
     let name: string;
     try {
-      name = renderTemplate(job.name, scope, { stage: stage.name, job: job.name.text, host: host.name });
+      name = renderTemplate(job.name, scope, { stage: stage.name, job: shorten(job.name.text), host: host.name });
+      if (job.autoName) name = shorten(name);
     } catch (e) {
       stepFailedEarly(stage, job, host, e, itemShown);
       return;
@@ -298,7 +299,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
   /** A job that could not even start a step (its items or name did not render). */
   function stepFailedEarly(stage: PlannedStage, job: PlannedJob, host: LiveHost, e: unknown, item?: string): void {
     const reason = e instanceof Error ? e.message : String(e);
-    const ids = { stage: stage.name, stageIndex: stage.index + 1, job: job.name.text, kind: job.body.kind, host: host.name, ...(item !== undefined ? { item } : {}) };
+    const ids = { stage: stage.name, stageIndex: stage.index + 1, job: shorten(job.name.text), kind: job.body.kind, host: host.name, ...(item !== undefined ? { item } : {}) };
     events.emit({ type: "step-started", ...ids });
     const status = job.ignoreFailure ? "ignored" : "failed";
     events.emit({ type: "step-finished", ...ids, status, exitCode: null, error: reason, durationMs: 0, output: "" });
@@ -401,6 +402,11 @@ async function allocateAll(
   };
   await Promise.all(Array.from({ length: Math.min(ALLOCATE_CONCURRENCY, hosts.length) }, worker));
   if (failure !== undefined) throw failure;
+}
+
+/** A name made from a script's first line, cut for reports. */
+function shorten(name: string): string {
+  return name.length > 40 ? `${name.slice(0, 37)}...` : name;
 }
 
 function hostScope(l: LiveHost): Record<string, unknown> {

@@ -172,6 +172,8 @@ export interface PlannedJob {
   readonly index: number;
   /** A template; for jobs without a name, a name made from the body (`run: echo hi` -> `echo hi`). */
   readonly name: Template;
+  /** The name was made from the body (shortened once rendered). */
+  readonly autoName: boolean;
   readonly body: JobBody;
   readonly items?: ItemsPlan;
   readonly runItems: Mode;
