@@ -25,7 +25,7 @@ import { declaredServices } from "./plan.js";
 import { ScenarioMetrics } from "./prometheus.js";
 import { selectHosts, type Captures } from "./select.js";
 import { ServiceSet } from "./services.js";
-import { runStep, type LiveHost, type StepEnv } from "./steps.js";
+import { resolveServiceUris, runStep, type LiveHost, type StepEnv } from "./steps.js";
 import { renderTemplate } from "./template.js";
 import type { PlannedHost, PlannedJob, PlannedStage, ScenarioPlan, Value } from "./types.js";
 import { uriPattern } from "./uris.js";
@@ -273,7 +273,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     let reason = outcome.error;
     if ((status === "passed" || status === "ignored") && job.varsUpdates.length > 0) {
       try {
-        const changes = applyUpdates(vars, job.varsUpdates, { ...scope, job: { name }, res: stepResult(outcome.result) }, { stage: stage.name, job: name, host: host.name });
+        const where = { stage: stage.name, job: name, host: host.name };
+        const changes = applyUpdates(vars, job.varsUpdates, { ...scope, job: { name }, res: stepResult(outcome.result) }, where, (text) =>
+          resolveServiceUris(env!, host.name, text, where),
+        );
         events.emit({ type: "vars-updated", stage: stage.name, job: name, host: host.name, changes });
       } catch (e) {
         status = "failed";

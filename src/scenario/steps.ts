@@ -12,7 +12,7 @@ import { parseMarker } from "../exec/prelude.js";
 import type { EventStream } from "../report/events.js";
 import type { SyncSession } from "../sync/session.js";
 import { TroupeError } from "../util/errors.js";
-import { classifyUri, findUris, joinEndpoint, replaceUris, UriError, type ServiceLookup } from "./uris.js";
+import { classifyUri, findUris, joinEndpoint, replaceUris, replaceUrisSync, UriError, type ServiceLookup } from "./uris.js";
 import { buildStepScript, endpointPort } from "./script.js";
 import type { ServiceSet } from "./services.js";
 import { renderTemplate, type RenderWhere } from "./template.js";
@@ -266,6 +266,19 @@ export async function resolveUris(input: StepInput, text: string, where: RenderW
     const from = placeOf(input, target.host, target.path, where);
     const dest = hostPath(host.dir, `${stepDir}/${fetched++}`) + "/";
     return copyPlace(from, { where: "host", host: host.name, transport: host.host.transport, path: dest }, input.signal);
+  });
+}
+
+/** Service URIs in a value that goes nowhere near a host (vars_updates): endpoints; file URIs stay. */
+export function resolveServiceUris(env: StepEnv, self: string, text: string, where: RenderWhere): string {
+  return replaceUrisSync(text, env.uriPattern, (ref) => {
+    try {
+      const target = classifyUri(ref, self, env.serviceLookup);
+      return target.kind === "service" ? target.value : `${ref.host}://${ref.rest}`;
+    } catch (e) {
+      if (e instanceof UriError) throw new TroupeError("E_SCENARIO", `${describe(where)}${e.message}`);
+      throw e;
+    }
   });
 }
 

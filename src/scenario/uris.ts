@@ -113,3 +113,15 @@ export async function replaceUris(text: string, pattern: RegExp, resolve: (ref: 
   }
   return out + text.slice(last);
 }
+
+/** The same, for a resolver that answers at once. */
+export function replaceUrisSync(text: string, pattern: RegExp, resolve: (ref: UriRef) => string): string {
+  const refs = findUris(text, pattern);
+  let out = "";
+  let last = 0;
+  for (const ref of refs) {
+    out += text.slice(last, ref.start) + resolve(ref);
+    last = ref.end;
+  }
+  return out + text.slice(last);
+}

@@ -101,6 +101,8 @@ export function applyUpdates(
   updates: readonly VarUpdatePlan[],
   scope: Readonly<Record<string, unknown>>,
   where: RenderWhere,
+  /** Applied to rendered text values before they are read (HOST://SERVICE -> endpoint). */
+  resolve: (text: string) => string = (t) => t,
 ): Record<string, Value> {
   const changes: Record<string, Value> = {};
   for (const u of updates) {
@@ -112,11 +114,13 @@ export function applyUpdates(
       changes[key] = null;
       continue;
     }
-    const raw = u.as === "string" ? renderTemplate(u.value, full, where) : evalTemplate(u.value, full, where);
     let value: Value;
     try {
+      const rendered = u.as === "string" ? renderTemplate(u.value, full, where) : evalTemplate(u.value, full, where);
+      const raw = typeof rendered === "string" ? resolve(rendered) : rendered;
       value = castValue(raw, u.as);
     } catch (e) {
+      if (e instanceof TroupeError) throw e;
       throw new TroupeError("E_SCENARIO", templateProblem(u.value, `vars_updates.${key} (as ${u.as}): ${(e as Error).message}`, where));
     }
     vars[key] = value;
