@@ -344,6 +344,46 @@ stages:
   assert.deepEqual(labLeftovers(r.pid, tmp), []);
 });
 
+test("ssh hosts: a scenario's hosts come from an ssh backend as well (machines of a kept lab)", () => {
+  const name = `pssh${randomInt(1000, 9999)}`;
+  const up = troupe(["lab", "up", "2", "--name", name]);
+  assert.equal(up.status, 0, up.stderr);
+  try {
+    const addrs = troupe(["exec", `lab:${name}`, "--", "hostname -I"]).stdout.trim().split("\n").map((l) => l.split(": ")[1]!.trim().split(" ")[0]!);
+    const tmp = privateTmp();
+    const dir = project({
+      "s.yaml": `backends:
+  fleet:
+    type: ssh
+    ssh-options: [UserKnownHostsFile=/run/troupe-lab/known_hosts]
+    systems:
+      - machines:
+          hosts: [${addrs.map((a) => `root@${a}`).join(", ")}]
+          identity-file: /run/troupe-lab/id_ed25519
+hosts:
+  - names: m-[1..2]
+    backend: fleet
+stages:
+  - name: where
+    with_hosts: 'm-(\\d)'
+    jobs:
+      - run: echo "m-{{ re[1] }} is $(hostname)"
+      - copy: {from: s.yaml, to: in/}
+      - run: test -s in/s.yaml && head -1 m-1://in/s.yaml
+`,
+    });
+    const r = troupe(["play", "s.yaml"], { cwd: dir, env: { TMPDIR: tmp } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`m-1: m-1 is ${name}-1\\n`));
+    assert.match(r.stdout, new RegExp(`m-2: m-2 is ${name}-2\\n`));
+    assert.match(r.stdout, /m-2: backends:/);
+    assert.deepEqual(labLeftovers(r.pid, tmp), []);
+  } finally {
+    const down = troupe(["lab", "down", "--name", name]);
+    assert.equal(down.status, 0, down.stderr);
+  }
+});
+
 test("Ctrl-C on lab hosts: steps killed, services stopped, hosts discarded, nothing left", async () => {
   const r = await interrupt("lab");
   assert.equal(r.status, 130, r.stdout);
