@@ -165,7 +165,8 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
   }
 
   const status = interrupted ? "interrupted" : error ? "error" : failure ? "failed" : "passed";
-  const exitCode = interrupted ? EXIT.INTERRUPTED : error ? exitCodeFor(error) === EXIT.USAGE ? EXIT.FAILED : exitCodeFor(error) : failure ? EXIT.FAILED : EXIT.OK;
+  // Errors outside steps: hosts not had (3), a backend troupe cannot run or misconfigured (2, before any host).
+  const exitCode = interrupted ? EXIT.INTERRUPTED : error ? exitCodeFor(error) : failure ? EXIT.FAILED : EXIT.OK;
   const durationMs = Date.now() - started;
   events.emit({
     type: "scenario-finished",

@@ -94,3 +94,19 @@ export type StageData = ScenarioData["stages"][number];
 export type JobData = StageData["jobs"][number] & { readonly call?: (...args: never[]) => unknown };
 export type HostsData = ScenarioData["hosts"][number];
 export type VarUpdateData = z.output<typeof varUpdate>;
+
+/** The JSON Schema of scenario files, for editors (for `troupe schema scenario`). */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  const json = z.toJSONSchema(scenarioSchema(), {
+    io: "input",
+    unrepresentable: "any",
+    override: (ctx) => {
+      // Text fields take numbers and booleans too, but editors should suggest text.
+      if (ctx.zodSchema === textInput) {
+        delete ctx.jsonSchema.anyOf;
+        ctx.jsonSchema.type = "string";
+      }
+    },
+  }) as Record<string, unknown>;
+  return { ...json, title: "troupe scenario (troupe play)" };
+}

@@ -121,3 +121,14 @@ stages:
     assert.match(problems("hosts: [a\nstages: []\n")[0]!, /^s\.yaml:\d+:\d+: invalid YAML/);
   });
 });
+
+describe("the scenario JSON Schema", () => {
+  it("describes the top-level keys and a job's kinds, for editors", async () => {
+    const { scenarioJsonSchema } = await import("../../../src/scenario/schema.js");
+    const s = scenarioJsonSchema() as { properties: Record<string, unknown>; required: string[] };
+    assert.deepEqual(Object.keys(s.properties).sort(), ["backends", "hosts", "name", "prometheus", "stages", "summary", "vars"]);
+    assert.deepEqual(s.required.sort(), ["hosts", "stages"]);
+    const text = JSON.stringify(s);
+    for (const key of ["with_hosts", "run_hosts", "run_jobs", "with_items", "run_items", "vars_updates", "ignore_failure", "endpoint", "metrics"]) assert.ok(text.includes(`"${key}"`), key);
+  });
+});
