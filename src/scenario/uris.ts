@@ -97,7 +97,6 @@ export function classifyUri(ref: UriRef, self: string | undefined, services: Ser
     }
   }
   const path = ref.rest.replace(/\/+$/, "") || "/";
-  if (path.split("/").includes("..") && host === "orchestrator") throw new UriError(`${written}: orchestrator paths must not climb out with ".."`);
   return { kind: "file", host, path };
 }
 
