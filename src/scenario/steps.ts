@@ -17,7 +17,7 @@ import { buildStepScript, endpointPort } from "./script.js";
 import type { ServiceSet } from "./services.js";
 import { renderTemplate, type RenderWhere } from "./template.js";
 import { copyPlace, hostPath, type Place } from "./transfer.js";
-import type { PlannedHost, PlannedJob, PlannedStage, Value } from "./types.js";
+import type { CallContext, PlannedHost, PlannedJob, PlannedStage, Value } from "./types.js";
 import type { StepOutput } from "./vars.js";
 
 /** A host of the running scenario. */
@@ -220,7 +220,7 @@ async function execScript(input: StepInput, script: string, capture: Capture, ti
   }
 }
 
-function callContext(input: StepInput, capture: Capture, where: RenderWhere): import("./types.js").CallContext {
+function callContext(input: StepInput, capture: Capture, where: RenderWhere): CallContext {
   const { env, host } = input;
   const session = env.session;
   return {

@@ -10,6 +10,7 @@
 import type { Backend, System } from "../model/project.js";
 import type { SourcePos } from "../model/position.js";
 import type { YamlPath } from "../config/yaml-positions.js";
+import type { SyncClient } from "../sync/client.js";
 
 /** How the members of a group run: one after the other, or all at once. */
 export type Mode = "sequential" | "concurrent";
@@ -46,7 +47,7 @@ export interface CallContext {
   /** Resolve `HOST://SERVICE` and `HOST://path` in a value, as in scripts. */
   resolve(text: string): Promise<string>;
   /** The sync service, as this host: `await ctx.sync.barrier("ready")`. */
-  readonly sync: import("../sync/client.js").SyncClient;
+  readonly sync: SyncClient;
   readonly signal: AbortSignal;
 }
 
