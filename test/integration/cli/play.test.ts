@@ -391,3 +391,13 @@ test("Ctrl-C on lab hosts: steps killed, services stopped, hosts discarded, noth
   await waitFor(() => processesWith(`sleep ${r.m}`).length === 0, "the hosts' processes to go", 10_000);
   assert.deepEqual(labLeftovers(r.pid, r.tmp), []);
 });
+
+test("troupe schema scenario prints the scenario file's JSON Schema; an unknown kind is a usage error", () => {
+  const r = troupe(["schema", "scenario"]);
+  assert.equal(r.status, 0, r.stderr);
+  const schema = JSON.parse(r.stdout) as { properties?: Record<string, unknown> };
+  assert.ok(schema.properties && "stages" in schema.properties && "hosts" in schema.properties);
+  const bad = troupe(["schema", "scenarios"]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /"project", "task" or "scenario"/);
+});
