@@ -10,3 +10,19 @@ export { run, runProject, type RunRequest, type RunResult } from "./api/run.js";
 export type { ReuseOptions } from "./backends/reuse/index.js";
 export { openProject, plan, planFully, type OpenOptions, type PlanRequest, type FullPlan } from "./api/project.js";
 export { resolveTargets, fanout, collate, type FanoutTarget, type HostOutcome } from "./api/fanout.js";
+export { play, playScenario, checkScenario, defineScenario, type PlayRequest, type PlayResult } from "./api/scenario.js";
+export type {
+  ScenarioDefinition,
+  StageDefinition,
+  JobDefinition,
+  HostsDefinition,
+  ItemsDefinition,
+  VarUpdateDefinition,
+  PrometheusDefinition,
+  CallContext,
+  CallFunction,
+  Mode as ScenarioMode,
+  Value as ScenarioValue,
+  ScenarioPlan,
+} from "./scenario/types.js";
+export type { ScenarioJson, StageJson, StepJson } from "./scenario/results.js";

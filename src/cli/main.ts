@@ -11,6 +11,7 @@ import { translateSpreadArgs } from "./spread-args.js";
 import { addSchemaCommand } from "./schema.js";
 import { addLabCommand } from "./lab.js";
 import { addExecCommand } from "./exec.js";
+import { addPlayCommand } from "./play.js";
 import { VERSION } from "./version.js";
 
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ Examples:
   addRunCommand(program);
   addSpreadCommand(program);
   addExecCommand(program);
+  addPlayCommand(program);
   addLabCommand(program);
   addSchemaCommand(program);
   return program;

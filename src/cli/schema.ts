@@ -1,14 +1,21 @@
-// `troupe schema [project|task]`: the JSON Schema of troupe's files, for editors.
+// `troupe schema [project|task|scenario]`: the JSON Schema of troupe's files, for editors.
 
 import type { Command } from "commander";
 import { projectJsonSchema, taskJsonSchema } from "../config/index.js";
+import { scenarioJsonSchema } from "../scenario/schema.js";
 import { TroupeError } from "../util/errors.js";
+
+const KINDS = {
+  project: projectJsonSchema,
+  task: taskJsonSchema,
+  scenario: scenarioJsonSchema,
+} as const;
 
 export function addSchemaCommand(program: Command): void {
   program
     .command("schema")
-    .description("print the JSON Schema of troupe.yaml (project) or task.yaml (task), for editors")
-    .argument("[kind]", "project or task", "project")
+    .description("print the JSON Schema of troupe.yaml (project), task.yaml (task) or a scenario file (scenario), for editors")
+    .argument("[kind]", "project, task or scenario", "project")
     .addHelpText(
       "after",
       `
@@ -18,10 +25,10 @@ Example (VS Code with the YAML extension):
   # yaml-language-server: $schema=./.troupe.schema.json`,
     )
     .action((kind: string) => {
-      if (kind !== "project" && kind !== "task") {
-        throw new TroupeError("E_USAGE", `schema kind must be "project" or "task", not "${kind}"`);
+      if (!Object.hasOwn(KINDS, kind)) {
+        throw new TroupeError("E_USAGE", `schema kind must be "project", "task" or "scenario", not "${kind}"`);
       }
-      const schema = kind === "project" ? projectJsonSchema() : taskJsonSchema();
+      const schema = KINDS[kind as keyof typeof KINDS]();
       process.stdout.write(JSON.stringify(schema, null, 2) + "\n");
     });
 }

@@ -150,6 +150,118 @@ export interface Message extends Base {
   readonly text: string;
 }
 
+// Scenarios (`troupe play`): stages of steps, a step being one job on one
+// host for one item. Their script output comes as `output` events (job:
+// `STAGE / JOB`, context: the stage, phase: execute).
+
+export interface ScenarioStarted extends Base {
+  readonly type: "scenario-started";
+  readonly runId: string;
+  readonly dir: string;
+  readonly scenario: string;
+  /** The scenario file as shown in messages; absent for a scenario defined in code. */
+  readonly file?: string;
+  readonly hosts: readonly string[];
+  readonly stages: number;
+}
+
+export interface StageStarted extends Base {
+  readonly type: "stage-started";
+  readonly stage: string;
+  /** 1-based, and the number of stages. */
+  readonly index: number;
+  readonly total: number;
+  readonly hosts: readonly string[];
+}
+
+export type StepKind = "run" | "copy" | "service" | "call";
+
+export interface StepStarted extends Base {
+  readonly type: "step-started";
+  readonly stage: string;
+  readonly stageIndex: number;
+  readonly job: string;
+  readonly kind: StepKind;
+  readonly host: string;
+  /** The item, as shown (absent when the job has no with_items). */
+  readonly item?: string;
+}
+
+export interface StepFinished extends Base {
+  readonly type: "step-finished";
+  readonly stage: string;
+  readonly stageIndex: number;
+  readonly job: string;
+  readonly kind: StepKind;
+  readonly host: string;
+  readonly item?: string;
+  /** ignored: failed, with ignore_failure; stopped: killed because the scenario stopped. */
+  readonly status: "passed" | "failed" | "ignored" | "stopped";
+  readonly exitCode: number | null;
+  readonly error?: string;
+  readonly durationMs: number;
+  /** stdout and stderr, for failure reports. */
+  readonly output: string;
+}
+
+export interface ServiceStarted extends Base {
+  readonly type: "service-started";
+  readonly host: string;
+  readonly service: string;
+  readonly endpoint?: string;
+  /** The metrics URL (endpoint + metrics path), when the service declares one. */
+  readonly metrics?: string;
+}
+
+export interface ServiceStopped extends Base {
+  readonly type: "service-stopped";
+  readonly host: string;
+  readonly service: string;
+  /** True when troupe stopped it (end of scenario); false when it exited by itself. */
+  readonly expected: boolean;
+  readonly exitCode: number | null;
+  readonly reason?: string;
+}
+
+export interface VarsUpdated extends Base {
+  readonly type: "vars-updated";
+  readonly stage: string;
+  readonly job: string;
+  readonly host: string;
+  /** New values; null for a removed variable. */
+  readonly changes: Readonly<Record<string, unknown>>;
+}
+
+export interface StageFinished extends Base {
+  readonly type: "stage-finished";
+  readonly stage: string;
+  readonly index: number;
+  readonly status: "passed" | "failed" | "stopped";
+  readonly durationMs: number;
+}
+
+export interface ScenarioFailure {
+  readonly stage: string;
+  readonly stageIndex: number;
+  readonly job: string;
+  readonly host: string;
+  readonly item?: string;
+  readonly reason: string;
+  readonly output?: string;
+}
+
+export interface ScenarioFinished extends Base {
+  readonly type: "scenario-finished";
+  readonly status: "passed" | "failed" | "interrupted" | "error";
+  readonly exitCode: number;
+  readonly durationMs: number;
+  /** The first failure that stopped the scenario (and later ones that were ignored are in step-finished events). */
+  readonly failure?: ScenarioFailure;
+  /** For status "error": what went wrong outside any step (a host could not be allocated, ...). */
+  readonly error?: string;
+  readonly vars: Readonly<Record<string, unknown>>;
+}
+
 export type TroupeEvent =
   | RunStarted
   | HostStep
@@ -163,7 +275,16 @@ export type TroupeEvent =
   | JobFinished
   | WorkerBroken
   | RunFinished
-  | Message;
+  | Message
+  | ScenarioStarted
+  | StageStarted
+  | StepStarted
+  | StepFinished
+  | ServiceStarted
+  | ServiceStopped
+  | VarsUpdated
+  | StageFinished
+  | ScenarioFinished;
 
 /** Distributive Omit, so that `emit({type: ..., ...})` type-checks per variant. */
 export type EventInput = TroupeEvent extends infer E ? (E extends TroupeEvent ? Omit<E, "time"> : never) : never;

@@ -4,7 +4,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,12 +38,31 @@ function firstLine(child: ReturnType<typeof runChild>): Promise<string> {
   });
 }
 
+/**
+ * Everything of `rec` is gone. A lab test running beside this one may claim
+ * the freed slot at once; then its names belong to that other host.
+ */
 function gone(rec: LabHostRecord): void {
+  if (rec.init) assert.equal(pidAlive(rec.init.pid), false, `pid ${rec.init.pid}`);
+  if (slotReused(rec.slot, rec)) return;
   assert.equal(netnsList().includes(rec.netns), false, rec.netns);
   assert.equal(linkNames().includes(rec.veth), false, rec.veth);
   assert.equal(mounts().includes(`${rec.dir}/`), false, rec.dir);
   assert.equal(existsSync(rec.dir), false, rec.dir);
-  if (rec.init) assert.equal(pidAlive(rec.init.pid), false, `pid ${rec.init.pid}`);
+}
+
+/** Whether another host holds `slot` now (never `ours`: that is a leftover). */
+function slotReused(slot: number, ours?: LabHostRecord): boolean {
+  const path = hostPaths(LAB_STATE_DIR, slot).record;
+  if (!existsSync(path)) return false;
+  let now: LabHostRecord;
+  try {
+    now = JSON.parse(readFileSync(path, "utf8")) as LabHostRecord;
+  } catch {
+    return false;
+  }
+  if (ours) assert.notEqual(`${now.createdAt} ${now.owner.pid}`, `${ours.createdAt} ${ours.owner.pid}`, `slot ${slot} still has its record`);
+  return true;
 }
 
 describe("lab management", () => {
@@ -133,7 +152,10 @@ describe("lab management", () => {
     const made = JSON.parse(await firstLine(child)) as { slot: number; name: string };
     const exited = await new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
     assert.equal(exited, 0);
-    assert.equal(existsSync(hostPaths(LAB_STATE_DIR, made.slot).record), false);
+    const record = hostPaths(LAB_STATE_DIR, made.slot).record;
+    const reused = existsSync(record) && (JSON.parse(readFileSync(record, "utf8")) as LabHostRecord).owner.pid !== child.pid;
+    if (reused) return; // another lab test took the freed slot at once
+    assert.equal(existsSync(record), false);
     assert.equal(netnsList().includes(`troupe-lab-${made.slot}`), false);
     assert.equal(linkNames().includes(`tlab${made.slot}`), false);
     assert.equal(mounts().includes(`${hostPaths(LAB_STATE_DIR, made.slot).dir}/`), false);

@@ -1,0 +1,205 @@
+// Scenarios from code: everything `troupe play` does, as an API.
+//
+//   import { play, defineScenario } from "troupe";
+//
+//   const scenario = defineScenario({
+//     hosts: [{ names: "node-[1..3]", backend: "lab" }],
+//     vars: { port: 8000 },
+//     stages: [
+//       { name: "serve", jobs: [{ name: "http", service: "python3 -m http.server {{ vars.port }}",
+//                                 endpoint: "http://{{ host.addr }}:{{ vars.port }}" }] },
+//       { name: "check", with_hosts: "node-(\\d+)", jobs: [
+//           { name: "probe", call: async (ctx) => (await ctx.exec("echo hi")).stdout },
+//       ] },
+//     ],
+//   });
+//   const result = await play({ scenario });   // result.exitCode, result.vars, result.results
+//
+// A scenario from code may have `call` jobs: TypeScript functions run on the
+// orchestrator once per host and item, with the step's host, vars, item and
+// captures, a way to run scripts there, and the sync service as that host.
+
+import { mkdir } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
+import { validate } from "../config/issues.js";
+import { shouldColor } from "../report/colors.js";
+import { EventStream } from "../report/events.js";
+import { TroupeError, type Problem } from "../util/errors.js";
+import { loadScenarioFile, type ScenarioSource } from "../scenario/load.js";
+import { planScenario } from "../scenario/plan.js";
+import { ScenarioResults, type ScenarioJson } from "../scenario/results.js";
+import { runScenario } from "../scenario/runner.js";
+import { scenarioSchema, type ScenarioData } from "../scenario/schema.js";
+import type { ScenarioDefinition, ScenarioPlan, Value } from "../scenario/types.js";
+import { ScenarioTerminal } from "../scenario/writer.js";
+import { onInterrupt } from "./interrupt.js";
+import { newRunId } from "./run-id.js";
+
+export interface PlayRequest {
+  /** A scenario file, YAML or JSON (relative to `cwd`). */
+  readonly file?: string;
+  /** Or a scenario defined in code (may use `call` jobs). */
+  readonly scenario?: ScenarioDefinition;
+  /** Where `file` is looked for; for a scenario from code, where relative paths start and results go. Default: the current directory. */
+  readonly cwd?: string;
+  /** Initial values that replace the scenario's own vars (`--var key=value`). */
+  readonly vars?: Readonly<Record<string, Value>>;
+  /** Do not pause at ask_confirmation stages. */
+  readonly yes?: boolean;
+  /** How to ask at ask_confirmation stages; default: wait for Enter on the terminal (an error when stdin is not one). */
+  readonly confirm?: (stage: string) => Promise<void>;
+  /** 0: stages, failures and the result; 1 (default): also hosts, steps and live output; 2: also debug messages. */
+  readonly verbosity?: 0 | 1 | 2;
+  readonly color?: boolean;
+  /** Also copy scenario.json here. */
+  readonly json?: string;
+  /** Run backend NAME with another type: `{ lab: "local" }`. */
+  readonly backendAs?: Readonly<Record<string, string>>;
+  /** Subscribe to the event stream. */
+  readonly events?: EventStream;
+  /** Where the terminal writer prints (default process.stdout); `null` for nowhere. */
+  readonly out?: (Writable & { isTTY?: boolean }) | null;
+  /** Stops the scenario as Ctrl-C does (steps killed, services stopped, hosts discarded). */
+  readonly signal?: AbortSignal;
+}
+
+export interface PlayResult {
+  readonly exitCode: number;
+  readonly status: "passed" | "failed" | "interrupted" | "error";
+  readonly runId: string;
+  readonly runDir: string;
+  /** The variables at the end. */
+  readonly vars: Readonly<Record<string, Value>>;
+  /** What scenario.json holds. */
+  readonly results: ScenarioJson | undefined;
+}
+
+/** Type-checks a scenario written in code (it returns it unchanged). */
+export function defineScenario<T extends ScenarioDefinition>(scenario: T): T {
+  return scenario;
+}
+
+/** Load and check a scenario (file or code) into the plan `play` would follow; nothing runs. */
+export async function checkScenario(request: Pick<PlayRequest, "file" | "scenario" | "cwd" | "vars">): Promise<ScenarioPlan> {
+  const cwd = resolve(request.cwd ?? process.cwd());
+  let data: ScenarioData;
+  let source: ScenarioSource | undefined;
+  if (request.file !== undefined && request.scenario !== undefined) throw new TroupeError("E_USAGE", "give a scenario file or a scenario from code, not both");
+  if (request.file !== undefined) {
+    ({ data, source } = await loadScenarioFile(request.file, cwd));
+  } else if (request.scenario !== undefined) {
+    data = checkDefinition(request.scenario);
+  } else {
+    throw new TroupeError("E_USAGE", "no scenario: give a file (troupe play scenario.yaml) or a scenario from code");
+  }
+  if (request.vars) data = { ...data, vars: { ...(data.vars ?? {}), ...request.vars } };
+  return planScenario(data, source, { baseDir: cwd });
+}
+
+/** Run a scenario; resolves when it is over and cleaned up (never rejects for a failing step: see exitCode). */
+export async function play(request: PlayRequest): Promise<PlayResult> {
+  const plan = await checkScenario(request);
+  const asks = plan.stages.filter((s) => s.askConfirmation);
+  let confirm = request.confirm;
+  if (asks.length > 0 && !request.yes && !confirm) {
+    if (!process.stdin.isTTY) {
+      throw new TroupeError(
+        "E_USAGE",
+        `stage "${asks[0]!.name}" asks for confirmation (ask_confirmation: true) but standard input is not a terminal: pass --yes to go on without asking`,
+      );
+    }
+  }
+
+  const runId = newRunId();
+  const runDir = join(plan.baseDir, ".troupe", "runs", runId);
+  await mkdir(runDir, { recursive: true });
+  const events = request.events ?? new EventStream();
+  const out = request.out === undefined ? process.stdout : request.out;
+  const terminal = out
+    ? new ScenarioTerminal({ out, verbosity: request.verbosity ?? 1, color: shouldColor({ tty: !!out.isTTY, noColorFlag: request.color === false }) })
+    : undefined;
+  const complain = (what: string, err: unknown): void => {
+    process.stderr.write(`troupe: cannot write ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
+  };
+  const results = new ScenarioResults(runDir, (e) => complain("results", e));
+  // A writer's bug must not stop the scenario: report it and go on.
+  const off = events.on((e) => {
+    try {
+      results.handle(e);
+    } catch (err) {
+      complain("results", err);
+    }
+    try {
+      terminal?.handle(e);
+    } catch (err) {
+      complain("to the terminal", err);
+    }
+  });
+
+  const interrupt = onInterrupt(request.signal);
+  if (asks.length > 0 && !request.yes && !confirm) confirm = terminalConfirm(events, interrupt.soft);
+  try {
+    const outcome = await runScenario({
+      plan,
+      runId,
+      runDir,
+      events,
+      signal: interrupt.soft,
+      ...(request.backendAs ? { backendAs: request.backendAs } : {}),
+      ...(!request.yes && confirm ? { confirm } : {}),
+    });
+    off();
+    const json = await results.finish(request.json ? resolve(request.json) : undefined);
+    return { exitCode: outcome.exitCode, status: outcome.status, runId, runDir, vars: outcome.vars, results: json };
+  } catch (e) {
+    off();
+    await results.finish(request.json ? resolve(request.json) : undefined).catch(() => undefined);
+    throw e;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** For the CLI: run, and give the exit status. */
+export async function playScenario(request: PlayRequest): Promise<number> {
+  return (await play(request)).exitCode;
+}
+
+/** Check a scenario object from code against the schema (problems carry paths, not positions). */
+function checkDefinition(scenario: ScenarioDefinition): ScenarioData {
+  const problems: Problem[] = [];
+  // validate() trims what it complains about: give it a copy, not the caller's object.
+  const data = validate(scenarioSchema({ api: true }), copyPlain(scenario), { file: "scenario", root: undefined, path: [] }, problems);
+  if (problems.length > 0 || !data) {
+    throw new TroupeError("E_SCHEMA", problems.map((p) => ({ ...(p.path ? { path: p.path } : {}), message: p.message })));
+  }
+  return data;
+}
+
+/** A copy of plain objects and arrays; functions and other values are shared. */
+function copyPlain(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(copyPlain);
+  if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copyPlain(x)]));
+  }
+  return v;
+}
+
+/** Wait for Enter on the terminal, saying so through the event stream. */
+function terminalConfirm(events: EventStream, signal: AbortSignal): (stage: string) => Promise<void> {
+  return (stage) =>
+    new Promise<void>((done) => {
+      events.message("info", `Stage "${stage}" asks for confirmation: press Enter to go on (Ctrl-C to stop)`);
+      const rl = createInterface({ input: process.stdin });
+      const finish = (): void => {
+        signal.removeEventListener("abort", finish);
+        rl.close();
+        done();
+      };
+      rl.once("line", finish);
+      rl.once("close", finish);
+      signal.addEventListener("abort", finish, { once: true });
+    });
+}

@@ -1,0 +1,102 @@
+// `troupe play SCENARIO`: run a scenario (YAML or JSON) across a fleet.
+
+import type { Command } from "commander";
+import { checkScenario, playScenario } from "../api/scenario.js";
+import { describePlan } from "../scenario/describe.js";
+import type { Value } from "../scenario/types.js";
+import { TroupeError } from "../util/errors.js";
+import { collect, colorOption, parseBackendAs } from "./common.js";
+
+interface PlayCliOptions {
+  readonly yes?: boolean;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+  readonly var?: string[];
+  readonly json?: string;
+  readonly backendAs?: string[];
+  readonly color?: boolean;
+  readonly check?: boolean;
+}
+
+export function addPlayCommand(program: Command): void {
+  program
+    .command("play")
+    .description("run a scenario: stages of jobs on hosts from any backend (Octogram style)")
+    .argument("<scenario>", "the scenario file, YAML or JSON")
+    .option("-y, --yes", "go on at ask_confirmation stages without asking (needed when stdin is not a terminal)")
+    .option("-q, --quiet", "show only stages, failures and the result (no live output); everything is still in the logs")
+    .option("-v, --verbose", "also show debug messages")
+    .option("--var <key=value>", "set a variable before the first stage, over the scenario's vars: (repeatable); the value is read as JSON when it is JSON", collect)
+    .option("--json <file>", "also copy the results (scenario.json) to FILE")
+    .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lab=local (repeatable)", collect)
+    .option("--check", "check the scenario and show its hosts and stages; allocate nothing, run nothing")
+    .addOption(colorOption())
+    .addHelpText(
+      "after",
+      `
+A scenario names hosts (from any backend: local, lab, ssh, adhoc), global
+variables, and stages run in order. A stage picks hosts by regular expressions
+over their names (captures are {{ re[1] }}, ...), runs them at once (or one
+after the other with run_hosts: sequential); each host runs the stage's jobs
+one after the other (or at once with run_jobs: concurrent). A job is one of:
+
+  run: SCRIPT           a shell script on the host (set -eu; troupe-ctl on PATH)
+  copy: {from, to}      files: orchestrator -> host, host -> orchestrator, host -> host
+  service: COMMAND      a long-running process with an endpoint:, stopped at the end
+
+with with_items (lists, ranges "5..9", {product: [...]}) and run_items,
+vars_updates (from res.stdout, res.status, res.json), ignore_failure, env,
+timeout. Templates are Liquid: {{ vars.x }}, {{ host.name }}, {{ host.addr }},
+{{ item }}, {{ re[1] | next }}. In any value, HOST://SERVICE is that service's
+endpoint and HOST://path a file on that host.
+
+Results go to .troupe/runs/<run-id>/ next to the scenario file: scenario.json
+and a log per host in logs/. Hosts are discarded at the end, also on failure
+and Ctrl-C. See docs/scenarios.md for the whole schema.
+
+Exit status: 0 every step passed; 1 a step failed (the result names the stage,
+job, host and item); 2 the scenario is wrong (nothing ran); 3 hosts could not
+be had; 130 interrupted.
+
+Examples:
+  troupe play examples/scenarios/chain.yaml
+  troupe play --check scenario.yaml
+  troupe play -q --var rounds=10 --json out.json scenario.yaml
+  troupe play --backend-as lab=local scenario.yaml   run a lab scenario as local processes`,
+    )
+    .action(async (file: string, opts: PlayCliOptions) => {
+      if (opts.quiet && opts.verbose) throw new TroupeError("E_USAGE", "--quiet and --verbose cannot go together");
+      const vars = parseVars(opts.var);
+      if (opts.check) {
+        const plan = await checkScenario({ file, vars });
+        process.stdout.write(describePlan(plan));
+        return;
+      }
+      process.exitCode = await playScenario({
+        file,
+        vars,
+        yes: !!opts.yes,
+        verbosity: opts.quiet ? 0 : opts.verbose ? 2 : 1,
+        color: opts.color !== false,
+        ...(opts.json ? { json: opts.json } : {}),
+        backendAs: parseBackendAs(opts.backendAs),
+      });
+    });
+}
+
+/** `--var key=value`: JSON when it parses (`3`, `true`, `[1,2]`), text otherwise. */
+export function parseVars(values: readonly string[] | undefined): Record<string, Value> {
+  const out: Record<string, Value> = {};
+  for (const v of values ?? []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=([\s\S]*)$/.exec(v);
+    if (!m) throw new TroupeError("E_USAGE", `--var takes KEY=VALUE (for example port=8000), not "${v}"`);
+    let value: Value;
+    try {
+      value = JSON.parse(m[2]!) as Value;
+    } catch {
+      value = m[2]!;
+    }
+    out[m[1]!] = value;
+  }
+  return out;
+}

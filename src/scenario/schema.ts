@@ -1,0 +1,112 @@
+// The schema of a scenario file (scenario.yaml or scenario.json), and of the
+// object the TypeScript API takes (the same, plus `call` jobs). Validation
+// goes through config/issues.ts, so every problem reads
+// `file:line:col: stages[1].jobs[0].run_items: must be one of ...`.
+//
+// What the schema cannot say (exactly one of run/copy/service per job, host
+// names, regular expressions, templates) plan.ts checks, with positions too.
+
+import * as z from "zod";
+import { duration, strict, text, textInput } from "../config/schema/common.js";
+
+export const MODE_VALUES = ["sequential", "concurrent"] as const;
+const mode = z.enum(MODE_VALUES);
+
+/** One item or variable value: anything JSON can hold. */
+const value: z.ZodType<unknown> = z.unknown();
+
+const textOrList = z.union([text, z.array(text)]);
+
+const hostsEntry = z.union([
+  text,
+  strict({
+    names: textOrList.describe("host names or ranges: node-[1..20], web,db[1..2]"),
+    backend: text.optional().describe("a backend declared under backends:, or local / lab; default local"),
+    system: text.optional().describe("a system of that backend (default: its first)"),
+    groups: textOrList.optional().describe("groups these hosts belong to"),
+  }),
+]);
+
+const withItems = z
+  .union([strict({ product: z.array(value) }).describe("the product of several item lists: item is a list"), value])
+  .describe("items: one, a list, ranges like \"5..9\", or {product: [list, list]}");
+
+const varUpdate = z.union([
+  textInput,
+  strict({
+    value: textInput.describe("a template; res holds the job's result"),
+    as: z.enum(["string", "int", "bool", "json"]).optional(),
+  }),
+]);
+
+function jobFields(api: boolean) {
+  return {
+    name: text.optional().describe("the job's name; for a service, the service's name"),
+    run: text.optional().describe("a shell script, run with set -eu"),
+    copy: strict({ from: text, to: text }).optional().describe("copy files: from/to are paths or HOST://path"),
+    service: text.optional().describe("a long-running command, stopped at the end"),
+    endpoint: text.optional().describe("where the service answers; what HOST://NAME resolves to"),
+    ready: text.optional().describe("a script run until it succeeds before the service counts as started"),
+    ready_timeout: duration.optional(),
+    metrics: text.optional().describe("the service's metrics path under its endpoint, e.g. /metrics"),
+    with_items: withItems.optional(),
+    run_items: mode.optional().describe("items run one after the other (default) or at once"),
+    // A `key:` with nothing after it (null) removes the variable.
+    vars_updates: z.record(z.string(), varUpdate.optional()).optional(),
+    ignore_failure: z.boolean().optional(),
+    env: z.record(z.string(), textInput.optional()).optional(),
+    timeout: duration.optional(),
+    ...(api ? { call: z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", { message: "must be a function" }).optional() } : {}),
+  };
+}
+
+function stageSchema(api: boolean) {
+  return strict({
+    name: text.describe("the stage's name"),
+    with_hosts: textOrList.optional().describe("regular expressions over host names; captures are re[1], re[2], ..."),
+    run_hosts: mode.optional().describe("hosts run the stage at once (default) or one after the other"),
+    run_jobs: mode.optional().describe("a host runs the jobs one after the other (default) or at once"),
+    ask_confirmation: z.boolean().optional(),
+    jobs: z.array(strict(jobFields(api))),
+  });
+}
+
+export function scenarioSchema(options: { api?: boolean } = {}) {
+  const api = options.api ?? false;
+  return strict({
+    name: text.optional(),
+    summary: text.optional(),
+    backends: z.record(z.string(), z.unknown()).optional().describe("backends, as in troupe.yaml"),
+    hosts: z.array(hostsEntry),
+    vars: z.record(z.string(), value).optional(),
+    prometheus: strict({
+      scrape_interval: text.optional().describe("how often Prometheus scrapes, e.g. 5s"),
+      on: z.literal("orchestrator").optional().describe("where the Prometheus server runs"),
+    })
+      .optional()
+      .describe("start Prometheus, scraping every service with metrics:"),
+    stages: z.array(stageSchema(api)),
+  });
+}
+
+export type ScenarioData = z.output<ReturnType<typeof scenarioSchema>>;
+export type StageData = ScenarioData["stages"][number];
+export type JobData = StageData["jobs"][number] & { readonly call?: (...args: never[]) => unknown };
+export type HostsData = ScenarioData["hosts"][number];
+export type VarUpdateData = z.output<typeof varUpdate>;
+
+/** The JSON Schema of scenario files, for editors (for `troupe schema scenario`). */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  const json = z.toJSONSchema(scenarioSchema(), {
+    io: "input",
+    unrepresentable: "any",
+    override: (ctx) => {
+      // Text fields take numbers and booleans too, but editors should suggest text.
+      if (ctx.zodSchema === textInput) {
+        delete ctx.jsonSchema.anyOf;
+        ctx.jsonSchema.type = "string";
+      }
+    },
+  }) as Record<string, unknown>;
+  return { ...json, title: "troupe scenario (troupe play)" };
+}
