@@ -10,15 +10,26 @@ export interface Interrupt {
   dispose(): void;
 }
 
-export function onInterrupt(external?: AbortSignal): Interrupt {
+/** What the first and the second Ctrl-C say on stderr, right away. */
+export interface InterruptWords {
+  readonly first: string;
+  readonly second: string;
+}
+
+export const RUN_WORDS: InterruptWords = {
+  first: "stopping, restoring and discarding hosts (Ctrl-C again to skip restores)",
+  second: "skipping restores, discarding hosts",
+};
+
+export function onInterrupt(external?: AbortSignal, words: InterruptWords = RUN_WORDS): Interrupt {
   const soft = new AbortController();
   const hard = new AbortController();
   const onSigint = (): void => {
     if (!soft.signal.aborted) {
-      process.stderr.write("\ntroupe: interrupted: stopping, restoring and discarding hosts (Ctrl-C again to skip restores)\n");
+      process.stderr.write(`\ntroupe: interrupted: ${words.first}\n`);
       soft.abort(new Error("interrupted"));
     } else if (!hard.signal.aborted) {
-      process.stderr.write("\ntroupe: interrupted again: skipping restores, discarding hosts\n");
+      process.stderr.write(`\ntroupe: interrupted again: ${words.second}\n`);
       hard.abort(new Error("interrupted twice"));
     }
   };

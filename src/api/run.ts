@@ -20,7 +20,7 @@ import { buildProjectBundle, fetchArtifacts, pushBundle, unpackLocal } from "../
 import { EXIT, TroupeError } from "../util/errors.js";
 import { openProject, planFully } from "./project.js";
 import { newRunId } from "./run-id.js";
-import { onInterrupt } from "./interrupt.js";
+import { onInterrupt, RUN_WORDS } from "./interrupt.js";
 
 export interface RunRequest {
   readonly filters?: readonly string[];
@@ -90,7 +90,12 @@ export async function run(request: RunRequest): Promise<RunResult> {
     err: process.stderr,
   });
 
-  const interrupt = onInterrupt(request.signal);
+  const interrupt = onInterrupt(
+    request.signal,
+    request.reuse?.keep
+      ? { first: "stopping and restoring; hosts are kept for --reuse (Ctrl-C again to skip restores)", second: "skipping restores; hosts are kept" }
+      : RUN_WORDS,
+  );
   let reuse: ReuseSession | undefined;
   try {
     reuse = await ReuseSession.open({ ...request.reuse, projectDir: project.dir, runDir, events, signal: interrupt.soft });

@@ -138,7 +138,10 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
     }
   });
 
-  const interrupt = onInterrupt(request.signal);
+  const interrupt = onInterrupt(request.signal, {
+    first: "stopping the scenario: steps killed, services stopped, hosts discarded",
+    second: "still stopping: services stopped and hosts discarded before troupe exits",
+  });
   if (asks.length > 0 && !request.yes && !confirm) confirm = terminalConfirm(events, interrupt.soft);
   try {
     const outcome = await runScenario({
