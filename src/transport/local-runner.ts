@@ -21,6 +21,9 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { ExecResult } from "./transport.js";
 
+/** After the runner exits, how long its output may take to be read. */
+const EXIT_DRAIN_MS = 500;
+
 /** Marks the end of one script's output; control characters no text output contains by chance. */
 const MARK = "\u001e\u001fTROUPE-END";
 
@@ -112,7 +115,7 @@ export class LocalRunner {
       stdio: ["pipe", "pipe", "pipe", "pipe"],
     });
     this.child.on("error", (e) => this.fail(e));
-    this.child.on("exit", () => this.fail(new Error("the local runner exited")));
+    this.child.on("exit", () => this.exited());
     this.child.stdin?.on("error", () => undefined);
     this.out.attach(this.child.stdout!, (text) => this.current?.job.onStdout?.(text), (id, status, left) => {
       if (left) this.retired = true;
@@ -133,6 +136,26 @@ export class LocalRunner {
       }
     });
     this.ref(false);
+  }
+
+  /**
+   * The runner exits on purpose after a script that left processes behind,
+   * right after printing that script's end markers. The exit can be noticed
+   * before the markers are read, so the current script fails only if they
+   * have not come once both pipes are drained (or, when left-behind
+   * processes hold them open, after a short wait).
+   */
+  private exited(): void {
+    this.retired = true;
+    const ended = (s: Readable | null): Promise<void> =>
+      !s || s.readableEnded || s.destroyed ? Promise.resolve() : new Promise((resolve) => s.once("close", () => resolve()));
+    const drained = Promise.all([ended(this.child.stdout), ended(this.child.stderr)]);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, EXIT_DRAIN_MS)));
+    void Promise.race([drained, waited]).then(() => {
+      clearTimeout(timer);
+      this.fail(new Error("the local runner exited"));
+    });
   }
 
   /** Whether a script can start now (one at a time). */
