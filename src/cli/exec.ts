@@ -1,7 +1,6 @@
 // `troupe exec HOSTS -- CMD...`: one command on many hosts, pdsh/clush style.
 
 import type { Command } from "commander";
-import { collate, fanout, resolveTargets } from "../api/fanout.js";
 import { foldHostlist } from "../util/hostlist.js";
 import { TroupeError } from "../util/errors.js";
 import { collect, positiveInt } from "./common.js";
@@ -44,6 +43,7 @@ Examples:
         if (!m) throw new TroupeError("E_USAGE", `--ssh-option takes Key=Value, e.g. ProxyJump=bastion, not "${o}"`);
         sshOptions[m[1]!] = m[2]!;
       }
+      const { collate, fanout, resolveTargets } = await import("../api/fanout.js");
       const targets = await resolveTargets(hosts, {
         ...(opts.inventory ? { inventory: opts.inventory } : {}),
         ...(opts.user ? { user: opts.user } : {}),

@@ -2,7 +2,10 @@
 // around for manual work or cleaned up after a crash.
 
 import type { Command } from "commander";
-import { labDown, labGc, labStatus, labUp, type LabHostInfo, type LabStatus } from "../backends/lab/index.js";
+import type { LabHostInfo, LabStatus } from "../backends/lab/index.js";
+
+/** The lab, loaded when a lab command runs (see main.ts). */
+const labApi = (): Promise<typeof import("../backends/lab/index.js")> => import("../backends/lab/index.js");
 import { positiveInt } from "./common.js";
 
 export function addLabCommand(program: Command): void {
@@ -30,7 +33,7 @@ Examples:
     .option("--name <name>", "the lab's name; hosts are NAME-1, NAME-2, ...", "lab")
     .option("--concurrency <n>", "hosts brought up at once", positiveInt("--concurrency"))
     .action(async (n: number, opts: { name: string; concurrency?: number }) => {
-      const r = await labUp(n, { name: opts.name, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
+      const r = await (await labApi()).labUp(n, { name: opts.name, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) });
       process.stdout.write(`Lab ${r.lab}: ${r.labHosts.length} host(s) up (${r.created.length} new).\n`);
       printHosts(r.labHosts);
       process.stdout.write(`\nLog in with:\n  ssh -F ${r.sshConfig} ${r.labHosts[0]?.name ?? `${r.lab}-1`}\n`);
@@ -43,7 +46,7 @@ Examples:
     .option("--name <name>", "which lab", "lab")
     .option("--all", "every lab host of this machine, whoever made it")
     .action(async (opts: { name: string; all?: boolean }) => {
-      const r = await labDown({ name: opts.name, ...(opts.all ? { all: true } : {}) });
+      const r = await (await labApi()).labDown({ name: opts.name, ...(opts.all ? { all: true } : {}) });
       process.stdout.write(r.removed.length ? `Removed ${byName(r.removed).join(", ")}.\n` : "No lab hosts to remove.\n");
     });
 
@@ -52,7 +55,7 @@ Examples:
     .description("remove lab hosts whose troupe process is gone, and leftovers with no record")
     .option("--all", "also hosts of `lab up` and of troupe processes still running")
     .action(async (opts: { all?: boolean }) => {
-      const r = await labGc(opts.all ? { all: true } : {});
+      const r = await (await labApi()).labGc(opts.all ? { all: true } : {});
       const parts = [
         r.removed.length ? `removed ${byName(r.removed).join(", ")}` : "no hosts to remove",
         ...(r.orphans.length ? [`cleaned leftovers of slots ${r.orphans.join(", ")}`] : []),
@@ -66,7 +69,7 @@ Examples:
     .description("list every lab host of this machine")
     .option("--json", "as JSON")
     .action(async (opts: { json?: boolean }) => {
-      const s: LabStatus = await labStatus();
+      const s: LabStatus = await (await labApi()).labStatus();
       if (opts.json) {
         process.stdout.write(JSON.stringify(s, null, 2) + "\n");
         return;

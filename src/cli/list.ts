@@ -1,8 +1,6 @@
 // `troupe list [FILTER...]`: the jobs that `troupe run` would run.
 
 import type { Command } from "commander";
-import { openProject, plan } from "../api/project.js";
-import { jobToJSON } from "../plan/index.js";
 import { addProjectOption } from "./common.js";
 
 interface ListOptions {
@@ -31,6 +29,7 @@ Examples:
     );
   addProjectOption(cmd);
   cmd.action(async (filters: string[], opts: ListOptions) => {
+    const [{ openProject, plan }, { jobToJSON }] = await Promise.all([import("../api/project.js"), import("../plan/index.js")]);
     const project = await openProject(opts.project ? { cwd: opts.project } : {});
     const jobs = plan(project, { filters });
     if (opts.json) {

@@ -1,6 +1,9 @@
 // The `troupe` command: a thin dispatcher. Each command lives in its own file,
 // parses its arguments and calls the library API; errors a user can cause are
-// printed without a stack trace and map to documented exit statuses.
+// printed without a stack trace and map to documented exit statuses. Command
+// files load the API only in their action, so that `troupe --help` or
+// `troupe lab status` do not pay for the loader, the engine and the scenario
+// templates they never use.
 
 import { Command, CommanderError } from "commander";
 import { EXIT, exitCodeFor, formatProblem, isTroupeError } from "../util/errors.js";

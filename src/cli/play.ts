@@ -1,8 +1,6 @@
 // `troupe play SCENARIO`: run a scenario (YAML or JSON) across a fleet.
 
 import type { Command } from "commander";
-import { checkScenario, playScenario } from "../api/scenario.js";
-import { describePlan } from "../scenario/describe.js";
 import type { Value } from "../scenario/types.js";
 import { TroupeError } from "../util/errors.js";
 import { collect, colorOption, parseBackendAs } from "./common.js";
@@ -67,6 +65,11 @@ Examples:
     .action(async (file: string, opts: PlayCliOptions) => {
       if (opts.quiet && opts.verbose) throw new TroupeError("E_USAGE", "--quiet and --verbose cannot go together");
       const vars = parseVars(opts.var);
+      // Loaded here: the scenario engine (and its template library) only when a scenario runs.
+      const [{ checkScenario, playScenario }, { describePlan }] = await Promise.all([
+        import("../api/scenario.js"),
+        import("../scenario/describe.js"),
+      ]);
       if (opts.check) {
         const plan = await checkScenario({ file, vars });
         process.stdout.write(describePlan(plan));

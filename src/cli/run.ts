@@ -1,7 +1,7 @@
 // `troupe run [FILTER...]`: run the matrix and report.
 
 import { Option, type Command } from "commander";
-import { runProject, type RunRequest } from "../api/run.js";
+import type { RunRequest } from "../api/run.js";
 import { TroupeError } from "../util/errors.js";
 import { addProjectOption, collect, colorOption, integer, parseBackendAs, positiveInt } from "./common.js";
 
@@ -96,6 +96,7 @@ Hosts kept with --reuse run the prepare and restore scripts again on each run;
 their copy of the project is kept unless --resend. See docs/running.md#reusing-hosts.`,
     );
   addRunOptions(cmd).action(async (filters: string[], opts: RunCliOptions) => {
+    const { runProject } = await import("../api/run.js");
     process.exitCode = await runProject(toRunRequest(filters, opts));
   });
 }

@@ -1,14 +1,12 @@
 // `troupe schema [project|task|scenario]`: the JSON Schema of troupe's files, for editors.
 
 import type { Command } from "commander";
-import { projectJsonSchema, taskJsonSchema } from "../config/index.js";
-import { scenarioJsonSchema } from "../scenario/schema.js";
 import { TroupeError } from "../util/errors.js";
 
 const KINDS = {
-  project: projectJsonSchema,
-  task: taskJsonSchema,
-  scenario: scenarioJsonSchema,
+  project: async () => (await import("../config/index.js")).projectJsonSchema(),
+  task: async () => (await import("../config/index.js")).taskJsonSchema(),
+  scenario: async () => (await import("../scenario/schema.js")).scenarioJsonSchema(),
 } as const;
 
 export function addSchemaCommand(program: Command): void {
@@ -24,11 +22,11 @@ Example (VS Code with the YAML extension):
   # then, first line of troupe.yaml:
   # yaml-language-server: $schema=./.troupe.schema.json`,
     )
-    .action((kind: string) => {
+    .action(async (kind: string) => {
       if (!Object.hasOwn(KINDS, kind)) {
         throw new TroupeError("E_USAGE", `schema kind must be "project", "task" or "scenario", not "${kind}"`);
       }
-      const schema = KINDS[kind as keyof typeof KINDS]();
+      const schema = await KINDS[kind as keyof typeof KINDS]();
       process.stdout.write(JSON.stringify(schema, null, 2) + "\n");
     });
 }
