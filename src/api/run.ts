@@ -140,11 +140,17 @@ export async function run(request: RunRequest): Promise<RunResult> {
     });
     await Promise.all([...drivers.values()].map((d) => d.close?.()));
     await writers.finish();
+    // A failing test wins; jobs left undone because a machine could not be had
+    // or reached are exit 3 (infrastructure), not a test failure.
     const exitCode = outcome.interrupted
       ? EXIT.INTERRUPTED
-      : outcome.failed.length + outcome.aborted.length > 0 || outcome.failedHooks.length > 0
+      : outcome.failed.length > 0 || outcome.failedHooks.length > 0
         ? EXIT.FAILED
-        : EXIT.OK;
+        : outcome.aborted.length > 0
+          ? (outcome.unallocated?.length ?? 0) > 0
+            ? EXIT.INFRA
+            : EXIT.FAILED
+          : EXIT.OK;
     return {
       exitCode,
       runId,
