@@ -15,7 +15,7 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 const PART = /^(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
 
 export const DURATION_HELP =
-  "write a number with a unit (ns, us, ms, s, m, h) such as 30s, 10m, 1.5h or 1h30m; 0 for the default, -1 for no timeout";
+  "write a number with a unit (ns, us, ms, s, m, h) such as 30s, 10m, 1.5h or 1h30m; 0 for the default, -1 (Spread: -1ns) for no timeout";
 
 /** Milliseconds; -1 means no timeout. Undefined when `input` is not a duration. */
 export function parseDuration(input: string | number): number | undefined {
@@ -41,7 +41,10 @@ export function parseDuration(input: string | number): number | undefined {
     s = s.slice(m[0].length);
   }
   if (!Number.isFinite(total)) return undefined;
-  // Only -1 may be negative: a negative timeout means nothing else.
+  // Spread's "no timeout" is the Go duration -1 (one nanosecond below zero,
+  // written -1ns); troupe's is -1. Any other negative timeout would fire at
+  // once (Spread) or mean nothing, so it is refused.
+  if (sign < 0 && Math.round(total * 1e6) === 1) return -1;
   if (sign < 0 && total !== 0) return undefined;
   return total;
 }
