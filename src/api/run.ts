@@ -20,6 +20,7 @@ import { EXIT, TroupeError } from "../util/errors.js";
 import { openProject, planFully } from "./project.js";
 import { newRunId } from "./run-id.js";
 import { onInterrupt } from "./interrupt.js";
+import { driverWithEvaluatedLogins, withEvaluatedLogins } from "./logins.js";
 
 export interface RunRequest {
   readonly filters?: readonly string[];
@@ -94,7 +95,7 @@ export async function run(request: RunRequest): Promise<RunResult> {
     const driverOf = (backend: Backend): BackendDriver => {
       let d = drivers.get(backend.name);
       if (!d) {
-        d = driverFor(backend, ctx, { backendAs });
+        d = driverWithEvaluatedLogins(driverFor(withEvaluatedLogins(backend, settings.systems), ctx, { backendAs }), backend, settings.systems);
         drivers.set(backend.name, d);
       }
       return d;
