@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { labLeftovers, lines, privateTmp, project, TROUPE, troupe } from "../cli/helpers.js";
+import { labLeftovers, lines, privateTmp, project, REPO, TROUPE, troupe } from "../cli/helpers.js";
 
 const LAB_KEY = "/run/troupe-lab/id_ed25519";
 
@@ -287,6 +287,19 @@ test("the adhoc backend allocates lab hosts through a script and discards them",
   } finally {
     for (const s of ["one", "two"]) troupe(["lab", "down", "--name", `${prefix}-${s}`]);
     rmSync(dir, { recursive: true, force: true });
+    rmSync(sshTmp, { recursive: true, force: true });
+  }
+});
+
+test("examples/adhoc-lab runs with one command and leaves no lab behind", () => {
+  const sshTmp = privateTmp();
+  try {
+    const r = troupe(["run", "--project", join(REPO, "examples/adhoc-lab")], { env: { TROUPE_BIN: TROUPE, TMPDIR: sshTmp } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Successful tasks: 2/);
+    assert.doesNotMatch(troupe(["lab", "status"]).stdout, /adhoc-lab-(alpha|beta)-1/);
+    assert.deepEqual(labLeftovers(r.pid, sshTmp), []);
+  } finally {
     rmSync(sshTmp, { recursive: true, force: true });
   }
 });
