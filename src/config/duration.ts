@@ -15,7 +15,7 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 const PART = /^(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
 
 export const DURATION_HELP =
-  "write a number with a unit (ns, us, ms, s, m, h) such as 30s, 10m, 1.5h or 1h30m; 0 for the default, -1 (Spread: -1ns) for no timeout";
+  "write a number with a unit (ns, us, ms, s, m, h) such as 30s, 10m, 1.5h or 1h30m; 0 for the default, -1 for no timeout";
 
 /** Milliseconds; -1 means no timeout. Undefined when `input` is not a duration. */
 export function parseDuration(input: string | number): number | undefined {
