@@ -21,6 +21,7 @@ import { EXIT, TroupeError } from "../util/errors.js";
 import { openProject, planFully } from "./project.js";
 import { newRunId } from "./run-id.js";
 import { onInterrupt, RUN_WORDS } from "./interrupt.js";
+import { driverWithEvaluatedLogins, withEvaluatedLogins } from "./logins.js";
 
 export interface RunRequest {
   readonly filters?: readonly string[];
@@ -106,7 +107,8 @@ export async function run(request: RunRequest): Promise<RunResult> {
     const driverOf = (backend: Backend): BackendDriver => {
       let d = drivers.get(backend.name);
       if (!d) {
-        d = session.wrap(driverFor(backend, ctx, { backendAs }), backend);
+        const driver = driverWithEvaluatedLogins(driverFor(withEvaluatedLogins(backend, settings.systems), ctx, { backendAs }), backend, settings.systems);
+        d = session.wrap(driver, backend);
         drivers.set(backend.name, d);
       }
       return d;
@@ -161,11 +163,17 @@ export async function run(request: RunRequest): Promise<RunResult> {
     await Promise.all([...drivers.values()].map((d) => d.close?.()));
     await session.close();
     await writers.finish();
+    // A failing test wins; jobs left undone because a machine could not be had
+    // or reached are exit 3 (infrastructure), not a test failure.
     const exitCode = outcome.interrupted
       ? EXIT.INTERRUPTED
-      : outcome.failed.length + outcome.aborted.length > 0 || outcome.failedHooks.length > 0
+      : outcome.failed.length > 0 || outcome.failedHooks.length > 0
         ? EXIT.FAILED
-        : EXIT.OK;
+        : outcome.aborted.length > 0
+          ? (outcome.unallocated?.length ?? 0) > 0
+            ? EXIT.INFRA
+            : EXIT.FAILED
+          : EXIT.OK;
     return {
       exitCode,
       runId,

@@ -41,7 +41,10 @@ export function parseDuration(input: string | number): number | undefined {
     s = s.slice(m[0].length);
   }
   if (!Number.isFinite(total)) return undefined;
-  // Only -1 may be negative: a negative timeout means nothing else.
+  // Spread's "no timeout" is the Go duration -1 (one nanosecond below zero,
+  // written -1ns); troupe's is -1. Any other negative timeout would fire at
+  // once (Spread) or mean nothing, so it is refused.
+  if (sign < 0 && Math.round(total * 1e6) === 1) return -1;
   if (sign < 0 && total !== 0) return undefined;
   return total;
 }

@@ -62,6 +62,8 @@ class Run {
   /** Alive hosts per `backend:system` when impossible jobs were last looked for. */
   private aliveSignature: string | undefined;
   private readonly workers: Worker[] = [];
+  /** Keys of workers whose host could not be allocated. */
+  private readonly unallocated: string[] = [];
   private readonly suiteWorkers = new Map<string, number>();
   private readonly drivers = new Map<string, BackendDriver>();
   private readonly terminal = new Mutex();
@@ -147,6 +149,7 @@ class Run {
       aborted: this.tally.names("aborted"),
       failedHooks: [...this.tally.failedHooks],
       interrupted: this.stopping,
+      unallocated: [...this.unallocated],
       success: false,
       durationMs: Date.now() - this.started,
     };
@@ -184,7 +187,12 @@ class Run {
     for (const { backend } of systems.values()) this.driverOf(backend);
     const counts = workerCounts(
       this.pending as Pending[],
-      (key) => systems.get(key)?.system.workers ?? 1,
+      (key) => {
+        const s = systems.get(key);
+        if (!s) return 1;
+        // A backend may know better (an ssh system: one worker per listed host).
+        return this.driverOf(s.backend).workersFor?.(s.system) ?? s.system.workers;
+      },
     );
     for (const [key, { backend, system }] of systems) {
       const c = counts.get(key);
@@ -207,6 +215,7 @@ class Run {
         w.host = await w.driver.allocate(w.system, w.index);
       } catch (err) {
         events.message("error", `Cannot allocate ${w.key}: ${errorText(err)}`);
+        this.unallocated.push(w.key);
         return;
       }
       const host = w.host;

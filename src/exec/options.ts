@@ -59,6 +59,8 @@ export interface RunOutcome {
   /** Hook-level failures: `prepare project (local:debian)`, `restore task (local:debian:tests/a)`. */
   readonly failedHooks: readonly string[];
   readonly interrupted: boolean;
+  /** `backend:system` of each host that could not be allocated or reached (infrastructure, not a test failure). */
+  readonly unallocated?: readonly string[];
   /** Nothing failed and nothing was aborted (Spread's "successful run"). */
   readonly success: boolean;
   readonly durationMs: number;

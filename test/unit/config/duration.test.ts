@@ -30,6 +30,13 @@ describe("parseDuration (Go's time.ParseDuration, in ms)", () => {
     assert.equal(parseDuration("+0"), 0);
   });
 
+  it("reads Spread's no-timeout, the Go duration -1 (-1ns), as -1", () => {
+    assert.equal(parseDuration("-1ns"), -1);
+    assert.equal(parseDuration(" -1ns "), -1);
+    assert.equal(parseDuration("-0.001us"), -1);
+    assert.equal(parseDuration("-2ns"), undefined);
+  });
+
   it("refuses what is not a duration", () => {
     for (const bad of ["", "30", "10 minutes", "1h30", "s", ".s", "1d", "-5s", "1.5.2h", "forever", "1H"]) {
       assert.equal(parseDuration(bad), undefined, bad);
