@@ -4,9 +4,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { randomInt } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { labLeftovers, privateTmp, project, REPO, troupe } from "./helpers.js";
+import { labLeftovers, privateTmp, project, REPO, troupe, troupeAsync } from "./helpers.js";
 
 interface ScenarioJson {
   runId: string;
@@ -77,6 +78,60 @@ stages:
     assert.match(r.stdout + r.stderr, /apt-get install prometheus/);
     assert.doesNotMatch(r.stdout + r.stderr, /never|Allocating|\n\s+at /);
     assert.ok(existsSync(join(dir, ".troupe", "runs")));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function waitFor(check: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("Ctrl-C while Prometheus runs: it is stopped with the scenario and its data kept", async () => {
+  const port = randomInt(20_000, 30_000);
+  const m = randomInt(100_000, 999_999);
+  const dir = project({
+    "s.yaml": `hosts:
+  - names: node-1
+prometheus:
+  scrape_interval: 1s
+stages:
+  - name: start
+    jobs:
+      - copy: {from: ${join(REPO, "share/metrics/serve-metrics.sh")}, to: serve-metrics.sh}
+      - run: sh serve-metrics.sh inc m it_total 3
+      - name: metrics
+        service: exec sh serve-metrics.sh serve m ${port} 127.0.0.1
+        endpoint: http://127.0.0.1:${port}
+        metrics: /metrics
+  - name: long
+    jobs:
+      - run: echo "asking {{ prometheus.url }}"; sleep ${m}
+`,
+  });
+  try {
+    const child = troupeAsync(["play", "s.yaml"], { cwd: dir });
+    let out = "";
+    child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await waitFor(() => /asking http:\/\/127\.0\.0\.1:\d+\n/.test(out), "the long stage to start");
+    child.kill("SIGINT"); // troupe only: Prometheus must be stopped by troupe, not by the terminal's signal
+    assert.equal(await exited, 130, out);
+    const runs = join(dir, ".troupe", "runs");
+    const [id] = readdirSync(runs);
+    const j = JSON.parse(readFileSync(join(runs, id!, "scenario.json"), "utf8")) as ScenarioJson;
+    assert.equal(j.status, "interrupted");
+    assert.ok(j.prometheus);
+    assert.deepEqual(j.prometheus.targets, [`http://127.0.0.1:${port}/metrics`]);
+    assert.deepEqual(processesWith(j.prometheus.dir), []);
+    await waitFor(() => processesWith(`sleep ${m}`).length === 0, "the scenario's step to go", 10_000);
+    assert.match(readFileSync(join(j.prometheus.dir, "prometheus.log"), "utf8"), /See you next time/);
+    assert.ok(readdirSync(join(j.prometheus.dir, "data", "wal")).length > 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
