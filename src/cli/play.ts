@@ -48,6 +48,11 @@ timeout. Templates are Liquid: {{ vars.x }}, {{ host.name }}, {{ host.addr }},
 {{ item }}, {{ re[1] | next }}. In any value, HOST://SERVICE is that service's
 endpoint and HOST://path a file on that host.
 
+With a prometheus: section, troupe runs its own Prometheus on this machine
+(apt-get install prometheus) scraping every service with metrics: PATH; later
+stages query it at {{ prometheus.url }}; its data stays in the run's
+prometheus/ folder. See docs/prometheus.md.
+
 Results go to .troupe/runs/<run-id>/ next to the scenario file: scenario.json
 and a log per host in logs/. Hosts are discarded at the end, also on failure
 and Ctrl-C. See docs/scenarios.md for the whole schema.

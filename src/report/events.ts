@@ -165,6 +165,16 @@ export interface ScenarioStarted extends Base {
   readonly stages: number;
 }
 
+/** The scenario's Prometheus server (the `prometheus:` section): started, or its targets changed. */
+export interface PrometheusUpdated extends Base {
+  readonly type: "prometheus-updated";
+  readonly url: string;
+  /** Its config, data (data/) and log, in the run's results folder. */
+  readonly dir: string;
+  /** The metrics URLs it scrapes now. */
+  readonly targets: readonly string[];
+}
+
 export interface StageStarted extends Base {
   readonly type: "stage-started";
   readonly stage: string;
@@ -277,6 +287,7 @@ export type TroupeEvent =
   | RunFinished
   | Message
   | ScenarioStarted
+  | PrometheusUpdated
   | StageStarted
   | StepStarted
   | StepFinished

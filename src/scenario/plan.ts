@@ -39,8 +39,8 @@ export const DEFAULT_READY_TIMEOUT_MS = 30_000;
 type Use = "hosts" | "items" | "body" | "updates";
 const ROOTS: Readonly<Record<Use, readonly string[]>> = {
   hosts: ["vars", "hosts", "run", "scenario", "stage"],
-  items: ["vars", "host", "hosts", "re", "run", "stage", "job", "scenario"],
-  body: ["vars", "host", "hosts", "re", "item", "run", "stage", "job", "scenario"],
+  items: ["vars", "host", "hosts", "re", "run", "stage", "job", "scenario", "prometheus"],
+  body: ["vars", "host", "hosts", "re", "item", "run", "stage", "job", "scenario", "prometheus"],
   updates: [...TEMPLATE_ROOTS],
 };
 
@@ -51,6 +51,7 @@ export const SCOPE_FIELDS: Readonly<Record<string, readonly string[]>> = {
   stage: ["name", "index", "hosts"],
   job: ["name"],
   scenario: ["name", "file", "dir"],
+  prometheus: ["url", "dir"],
   res: ["status", "stdout", "stderr", "lines", "json", "value", "endpoint"],
 };
 
@@ -302,7 +303,9 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
         else bad(`undefined variable ${shown} (templates see ${ROOTS[use.use].join(", ")}; scenario variables are vars.NAME)`);
         continue;
       }
-      if (root === "vars" && typeof field === "string" && keysKnown && !updatable.has(field)) {
+      if (root === "prometheus" && !data.prometheus) {
+        bad(`${shown} needs a prometheus: section (the server it names)`);
+      } else if (root === "vars" && typeof field === "string" && keysKnown && !updatable.has(field)) {
         bad(`undefined variable ${shown}; declare it under vars: (null if it has no value yet) or set it with vars_updates`);
       } else if (root === "hosts" && typeof field === "string" && !hostNames.has(field)) {
         bad(`no host '${field}' (${shown})`);

@@ -1,17 +1,21 @@
 // The `prometheus:` section: a Prometheus server on the orchestrator that
-// scrapes every service declaring `metrics:`, keeping its data in the run's
-// results folder (`.troupe/runs/<id>/prometheus/`).
+// scrapes every service declaring `metrics:`, keeping its config, data and
+// log in the run's results folder (`.troupe/runs/<id>/prometheus/`).
 //
-// The server itself lives in src/metrics/prometheus.ts (another branch):
-//   startPrometheus(opts: { dir; targets: {job; url; labels?}[]; scrapeInterval?; listen? })
-//     -> Promise<{ url: string; stop(): Promise<void> }>
-// Its target list is fixed when it starts, so the scenario (re)starts it at
-// the end of a stage whose services changed the list of targets; the data
-// directory stays the same, so nothing scraped is lost.
+// The server (src/metrics/) starts after the first stage that leaves a
+// service with metrics running; later changes only rewrite its targets file
+// (file_sd), so nothing restarts and nothing scraped is lost. After each
+// change troupe waits until the targets have been scraped once, so the next
+// stage can query them (templates see `prometheus.url` and `prometheus.dir`).
 
 import { join } from "node:path";
+import { startPrometheus, type PrometheusServer } from "../metrics/prometheus.js";
+import { findBinary } from "../metrics/process.js";
 import type { EventStream } from "../report/events.js";
 import type { PrometheusPlan } from "./types.js";
+
+/** How long troupe waits for new targets to be scraped once before going on (with a warning). */
+const TARGETS_WAIT_MS = 30_000;
 
 export interface MetricsTarget {
   readonly job: string;
@@ -19,56 +23,57 @@ export interface MetricsTarget {
   readonly labels?: Record<string, string>;
 }
 
-interface Server {
-  readonly url: string;
-  stop(): Promise<void>;
-}
-
-// ====================================================================== WIRING
-// The one call site of src/metrics/prometheus.ts. After merging both branches,
-// replace the body with:
-//
-//   import { startPrometheus } from "../metrics/prometheus.js";
-//   ...
-//   return startPrometheus({ dir, targets: [...targets], ...(scrapeInterval ? { scrapeInterval } : {}) });
-//
-// and remove the warning below (and the `launched` flag's message).
-async function launch(dir: string, targets: readonly MetricsTarget[], scrapeInterval: string | undefined, events: EventStream): Promise<Server | undefined> {
-  void dir;
-  void targets;
-  void scrapeInterval;
-  events.message("warn", "prometheus: this build of troupe has no Prometheus support yet; the prometheus: section is ignored");
-  return undefined;
-}
-// ================================================================== END WIRING
-
 export class ScenarioMetrics {
-  private server: Server | undefined;
+  private server: PrometheusServer | undefined;
   private key = "";
-  private warned = false;
 
   constructor(
     private readonly plan: PrometheusPlan | undefined,
     private readonly runDir: string,
     private readonly events: EventStream,
+    private readonly signal: AbortSignal,
+    /** The prometheus binary (a path or a name in PATH); for tests and odd installs. */
+    private readonly binary?: string,
   ) {}
 
-  /** Make the server scrape exactly `targets` (no-op without a prometheus: section, or when nothing changed). */
+  /** Fail early (before any host comes up) when the section asks for a Prometheus this machine does not have. */
+  check(): void {
+    if (this.plan) findBinary(this.binary ?? "prometheus");
+  }
+
+  /** What templates see as `prometheus` (nothing before the server runs). */
+  scope(): { url: string; dir: string } | undefined {
+    return this.server ? { url: this.server.url, dir: this.server.dir } : undefined;
+  }
+
+  /** Make the server scrape exactly `targets` (no-op without a prometheus: section, or when nothing changed). Throws TroupeError when it cannot start. */
   async sync(targets: readonly MetricsTarget[]): Promise<void> {
-    if (!this.plan || targets.length === 0) return;
-    const key = JSON.stringify([...targets].map((t) => t.url).sort());
+    if (!this.plan) return;
+    const key = JSON.stringify([...targets].map((t) => `${t.job}\0${t.url}`).sort());
     if (key === this.key) return;
+    if (!this.server && targets.length === 0) return;
     this.key = key;
-    await this.server?.stop();
-    this.server = undefined;
-    if (this.warned) return;
-    this.server = await launch(join(this.runDir, "prometheus"), targets, this.plan.scrapeInterval, this.events);
-    if (!this.server) this.warned = true;
-    else this.events.message("info", `Prometheus at ${this.server.url} scrapes ${targets.length} target(s)`);
+    if (!this.server) {
+      this.server = await startPrometheus({
+        dir: join(this.runDir, "prometheus"),
+        targets,
+        signal: this.signal,
+        ...(this.plan.scrapeInterval ? { scrapeInterval: this.plan.scrapeInterval } : {}),
+        ...(this.binary ? { binary: this.binary } : {}),
+      });
+    } else {
+      await this.server.setTargets(targets);
+    }
+    this.events.emit({ type: "prometheus-updated", url: this.server.url, dir: this.server.dir, targets: targets.map((t) => t.url) });
+    if (targets.length === 0) return;
+    try {
+      await this.server.waitForTargets(TARGETS_WAIT_MS);
+    } catch (e) {
+      if (!this.signal.aborted) this.events.message("warn", e instanceof Error ? e.message : String(e));
+    }
   }
 
   async stop(): Promise<void> {
     await this.server?.stop();
-    this.server = undefined;
   }
 }

@@ -47,6 +47,8 @@ export interface ScenarioJson {
   readonly stages: StageJson[];
   readonly services: { host: string; service: string; endpoint?: string; metrics?: string; stopped?: "by troupe" | "by itself"; exitCode?: number | null }[];
   vars: Record<string, unknown>;
+  /** The Prometheus server of the `prometheus:` section, when it ran. */
+  prometheus?: { url: string; dir: string; targets: string[] };
   failure?: ScenarioFailure;
   error?: string;
 }
@@ -121,6 +123,9 @@ export class ScenarioResults {
       }
       case "service-started":
         j.services.push({ host: e.host, service: e.service, ...(e.endpoint ? { endpoint: e.endpoint } : {}), ...(e.metrics ? { metrics: e.metrics } : {}) });
+        break;
+      case "prometheus-updated":
+        j.prometheus = { url: e.url, dir: e.dir, targets: [...e.targets] };
         break;
       case "service-stopped": {
         const s = [...j.services].reverse().find((x) => x.host === e.host && x.service === e.service);

@@ -50,6 +50,8 @@ export interface RunScenarioOptions {
   readonly signal: AbortSignal;
   /** troupe's share/ dir (troupe-ctl), when not next to the package. */
   readonly shareDir?: string;
+  /** The prometheus binary for the prometheus: section (default: prometheus in PATH). */
+  readonly prometheusBinary?: string;
 }
 
 export interface ScenarioOutcome {
@@ -99,7 +101,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       output,
     });
   });
-  const metrics = new ScenarioMetrics(plan.prometheus, o.runDir, events);
+  const metrics = new ScenarioMetrics(plan.prometheus, o.runDir, events, stop.signal, o.prometheusBinary);
   const drivers = new Map<string, BackendDriver>();
   const live = new Map<string, LiveHost>();
   let session: SyncSession | undefined;
@@ -133,6 +135,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       return d;
     };
     for (const h of plan.hosts) driverOf(h);
+    metrics.check();
 
     await allocateAll(plan.hosts, driverOf, live, events, stop.signal);
     if (stop.signal.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted while allocating hosts");
@@ -181,10 +184,15 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
 
   // ------------------------------------------------------------------ stages
 
+  function prometheusScope(): { prometheus?: { url: string; dir: string } } {
+    const p = metrics.scope();
+    return p ? { prometheus: p } : {};
+  }
+
   async function runStage(stage: PlannedStage): Promise<void> {
     const t0 = Date.now();
     const total = plan.stages.length;
-    const scope = { vars, hosts: hostsScope(live), run: { id: o.runId, dir: o.runDir }, scenario: scenarioScope(plan), stage: { name: stage.name, index: stage.index + 1, hosts: [] } };
+    const scope = { vars, hosts: hostsScope(live), run: { id: o.runId, dir: o.runDir }, scenario: scenarioScope(plan), ...prometheusScope(), stage: { name: stage.name, index: stage.index + 1, hosts: [] } };
     let patterns: string[];
     let selected: { host: LiveHost; re: Captures }[];
     try {
@@ -231,6 +239,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       run: { id: o.runId, dir: o.runDir },
       stage: { name: stage.name, index: stage.index + 1, hosts: [...names] },
       scenario: scenarioScope(plan),
+      ...prometheusScope(),
       job: { name: job.name.text },
     };
     let items: Value[];

@@ -18,7 +18,7 @@ import { TroupeError, type Problem } from "../util/errors.js";
 import type { Template, TextPlace, Value } from "./types.js";
 
 /** The names a template may start with. */
-export const TEMPLATE_ROOTS = ["vars", "host", "hosts", "item", "re", "res", "run", "stage", "job", "scenario"] as const;
+export const TEMPLATE_ROOTS = ["vars", "host", "hosts", "item", "re", "res", "run", "stage", "job", "scenario", "prometheus"] as const;
 
 function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;

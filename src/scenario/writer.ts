@@ -84,6 +84,9 @@ export class ScenarioTerminal {
         if (!e.expected) this.line(c.yellow(`${e.host}: service ${e.service} exited by itself (${e.reason ?? (e.exitCode === null ? "killed" : `exit status ${e.exitCode}`)})`), e.time);
         else if (v >= 1) this.line(`${e.host}: service ${e.service} stopped`, e.time);
         break;
+      case "prometheus-updated":
+        this.line(`Prometheus at ${e.url} scrapes ${e.targets.length} target${e.targets.length === 1 ? "" : "s"} (data in ${e.dir})`, e.time);
+        break;
       case "vars-updated":
         if (v >= 1) {
           const parts = Object.entries(e.changes).map(([k, x]) => (x === null ? `removed vars.${k}` : `vars.${k} = ${short(JSON.stringify(x))}`));

@@ -112,6 +112,22 @@ stages:
     );
   });
 
+  it("prometheus.url and prometheus.dir need a prometheus: section; other fields are unknown", () => {
+    const stages = `stages:
+  - name: s
+    jobs:
+      - run: wget -qO- {{ prometheus.url }}/api/v1/query?query=up {{ prometheus.port }}
+`;
+    const errs = problems(`hosts: [a]\n${stages}`);
+    assert.equal(errs.length, 2, errs.join("\n"));
+    assert.ok(errs.every((e) => e.includes("needs a prometheus: section")), errs.join("\n"));
+    assert.deepEqual(problems(`hosts: [a]\nprometheus: {}\n${stages}`), [
+      's.yaml:6:70: stages[0].jobs[0].run: stage "s", job "wget -qO- {{ prometheus.url }}/api/v1...", template "wget -qO- {{ prometheus.url }}/api/v1/query?query=up {{ prometheus.port }}": undefined variable prometheus.port (prometheus has url, dir)',
+    ]);
+    const p = plan(`hosts: [a]\nprometheus: {scrape_interval: 2s}\n${stages.replace(" {{ prometheus.port }}", "")}`);
+    assert.deepEqual(p.prometheus, { scrapeInterval: "2s", on: "orchestrator" });
+  });
+
   it("read JSON scenarios too", () => {
     const p = plan(`{"hosts": ["a", {"names": "b[1..2]", "groups": "g"}], "stages": [{"name": "s", "jobs": [{"run": "true"}]}]}`);
     assert.deepEqual(p.hosts.map((h) => [h.name, h.groups]), [["a", []], ["b1", ["g"]], ["b2", ["g"]]]);

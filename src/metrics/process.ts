@@ -1,0 +1,51 @@
+// Finding the prometheus binary and making sure no server outlives troupe:
+// every server started is registered here; if troupe's process exits without
+// stopping one, the exit hook sends it SIGTERM (Prometheus then flushes its
+// data and exits by itself).
+
+import type { ChildProcess } from "node:child_process";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { TroupeError } from "../util/errors.js";
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+export function track(child: ChildProcess): void {
+  live.add(child);
+  child.once("exit", () => live.delete(child));
+  if (!hooked) {
+    hooked = true;
+    process.on("exit", () => {
+      for (const c of live) c.kill("SIGTERM");
+    });
+  }
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The path of `binary` (a path, or a name looked up in PATH); a clear error when there is none. */
+export function findBinary(binary: string): string {
+  const found = binary.includes("/") ? (executable(binary) ? binary : undefined) : (process.env["PATH"] ?? "").split(delimiter).filter(Boolean).map((d) => join(d, binary)).find(executable);
+  if (found) return found;
+  throw new TroupeError(
+    "E_UNSUPPORTED",
+    `prometheus: ${binary} not found${binary.includes("/") ? "" : " in PATH"}: install Prometheus (Debian: apt-get install prometheus) or give the path of its binary`,
+  );
+}
+
+/** The last `lines` lines of a log file ("" when it cannot be read). */
+export function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
