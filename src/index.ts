@@ -7,6 +7,7 @@ export * from "./report/events.js";
 export type * from "./transport/transport.js";
 export type * from "./backends/backend.js";
 export { run, runProject, type RunRequest, type RunResult } from "./api/run.js";
+export type { SyncSession, SyncClient } from "./sync/index.js";
 export type { ReuseOptions } from "./backends/reuse/index.js";
 export { openProject, plan, planFully, type OpenOptions, type PlanRequest, type FullPlan } from "./api/project.js";
 export { resolveTargets, fanout, collate, type FanoutTarget, type HostOutcome } from "./api/fanout.js";

@@ -15,7 +15,7 @@ import type { Backend } from "../model/project.js";
 import { orderForRun } from "../plan/index.js";
 import { attachWriters, shouldColor } from "../report/index.js";
 import { EventStream } from "../report/events.js";
-import { createSyncSessionFactory } from "../sync/index.js";
+import { createSyncSessionFactory, type SyncSession } from "../sync/index.js";
 import { buildProjectBundle, fetchArtifacts, pushBundle, unpackLocal } from "../transfer/index.js";
 import { EXIT, TroupeError } from "../util/errors.js";
 import { openProject, planFully } from "./project.js";
@@ -45,6 +45,12 @@ export interface RunRequest {
   readonly signal?: AbortSignal;
   /** Spread's -reuse, -reuse-pid, -resend and -discard: hosts kept between runs (docs/running.md#reusing-hosts). */
   readonly reuse?: ReuseOptions;
+  /**
+   * Each multi-host job's sync session, once open and before its scripts
+   * start: await `session.sync.barrier(...)`, `session.sync.kv.wait(...)` or
+   * `session.sync.send(...)` from the orchestrator's side (docs/multihost.md).
+   */
+  readonly onJobSession?: (job: Job, session: SyncSession) => void;
 }
 
 export interface RunResult {
@@ -146,7 +152,7 @@ export async function run(request: RunRequest): Promise<RunResult> {
           ? unpackLocal(bundle, host.projectPath, { inMemory: !session.keeping })
           : pushBundle(bundle, host.transport, host.projectPath),
       ...(request.artifactsDir ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir)) } : {}),
-      jobSession: createSyncSessionFactory({ events }),
+      jobSession: createSyncSessionFactory({ events, ...(request.onJobSession ? { onSession: request.onJobSession } : {}) }),
       repeat: request.repeat ?? 0,
       modes: {
         debug: false,

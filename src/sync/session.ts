@@ -50,6 +50,12 @@ export interface SyncSessionOptions {
   readonly portRegistry?: PortRegistry;
   /** Where poison is reported (a `message` event). */
   readonly events?: EventStream;
+  /**
+   * Told about each session once it is open, before the job's scripts start:
+   * the API's way to take part in a job from the orchestrator's side (await a
+   * barrier or a key, send a message). Not awaited: the job does not wait.
+   */
+  readonly onSession?: (job: Job, session: SyncSession) => void;
 }
 
 export interface SyncSession extends JobSession {
@@ -65,7 +71,11 @@ export interface SyncSession extends JobSession {
 
 /** The factory the scheduler takes (see src/exec/job-session.ts). */
 export function createSyncSessionFactory(options: SyncSessionOptions = {}): JobSessionFactory {
-  return (job, hosts, signal) => openSyncSession(job, hosts, signal, options);
+  return async (job, hosts, signal) => {
+    const session = await openSyncSession(job, hosts, signal, options);
+    options.onSession?.(job, session);
+    return session;
+  };
 }
 
 /** Ports asked for by the job's `TROUPE_PORTS` environment variable (its last definition). */
