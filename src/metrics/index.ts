@@ -5,7 +5,7 @@
 //   query.ts          the HTTP API's answers, typed
 //   client.ts         readiness, queries, waiting for targets
 //   prometheus.ts     startPrometheus(): on the orchestrator
-//   remote-script.ts  the shell text that runs it on a host (pure)
+//   run-script.ts     the shell text that runs it, here or on a host, with its watchdog (pure)
 //   remote.ts         startPrometheusOn(transport): on a host
 export { startPrometheus, type PrometheusServer, type StartPrometheusOptions } from "./prometheus.js";
 export { startPrometheusOn, type StartPrometheusOnOptions } from "./remote.js";

@@ -3,18 +3,20 @@
 // caller's (a run's results folder), listening on loopback on a free port.
 // Targets live in a file Prometheus re-reads (file_sd), so setTargets() needs
 // no restart. stop() sends SIGTERM and waits, so the data written so far
-// stays in dir.
+// stays in dir. It runs under the same watchdog as on a host
+// (remote-script.ts): it ends when troupe's process does, however that ends.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TroupeError } from "../util/errors.js";
 import { isReady, query, waitForTargets } from "./client.js";
 import { prometheusYaml, TARGETS_FILE, targetsJson } from "./config.js";
 import { findBinary, tail, track } from "./process.js";
+import { configFile, parsePid, runScript } from "./run-script.js";
 import { POLL_MS, READY_TIMEOUT_MS, STOP_TIMEOUT_MS, type PrometheusServer, type StartPrometheusOptions } from "./server.js";
 
 export type { PrometheusServer, StartPrometheusOptions } from "./server.js";
@@ -26,6 +28,8 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
   const binary = findBinary(opts.binary ?? "prometheus");
   if (opts.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted before Prometheus started");
   const dir = opts.dir;
+  // The script runs Prometheus from inside dir, with absolute paths (which it reports, and troupe checks).
+  const home = resolve(dir);
   mkdirSync(join(dir, "data"), { recursive: true });
   const targetsFile = join(dir, TARGETS_FILE);
   let current = [...opts.targets];
@@ -40,7 +44,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
   for (let attempt = 1; ; attempt++) {
     const listen = opts.listen ?? `127.0.0.1:${await freePort()}`;
     const url = `http://${listen}`;
-    const server = launch(binary, dir, logFile, listen);
+    const server = launch(binary, home, logFile, listen);
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> =>
@@ -60,7 +64,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
         await stop();
         throw new TroupeError("E_INTERRUPTED", "interrupted while Prometheus was starting");
       }
-      ready = await isReady(url, join(dir, "prometheus.yml"));
+      ready = server.pid !== undefined && (await isReady(url, configFile(home)));
       if (ready) break;
       if (Date.now() > deadline) {
         await stop();
@@ -79,7 +83,7 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
     return {
       url,
       dir,
-      pid: server.child.pid ?? 0,
+      pid: server.pid ?? 0,
       async setTargets(targets) {
         current = [...targets];
         // Written aside and renamed: Prometheus never reads half a file.
@@ -95,33 +99,48 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
 
 interface Launched {
   readonly child: ChildProcess;
+  /** Prometheus' own pid, once the script has printed it. */
+  pid: number | undefined;
   exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   spawnError: Error | undefined;
-  /** SIGTERM, wait, SIGKILL after a timeout. */
+  /** Close its input (the watchdog sends SIGTERM), wait, SIGKILL after a timeout. */
   halt(): Promise<void>;
 }
 
+/**
+ * Prometheus under the same small sh script as on a host (remote-script.ts):
+ * its input is a pipe from this process, and when that pipe closes (stop(),
+ * or troupe's process ending in any way, even SIGKILL) a watchdog sends
+ * Prometheus SIGTERM, so it writes its data out and exits.
+ */
 function launch(binary: string, dir: string, logFile: string, listen: string): Launched {
   const log = openSync(logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(
-      binary,
-      [`--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "data")}`, `--web.listen-address=${listen}`, "--web.enable-lifecycle"],
-      { cwd: dir, stdio: ["ignore", log, log] },
-    );
+    child = spawn("/bin/sh", ["-c", runScript(dir, binary, listen)], { cwd: dir, stdio: ["pipe", "pipe", log] });
   } finally {
     closeSync(log);
   }
   track(child);
+  child.stdin?.on("error", () => undefined);
+  let out = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    if (l.pid !== undefined) return;
+    out += chunk.toString("utf8");
+    l.pid = parsePid(out);
+  });
   const l: Launched = {
     child,
+    pid: undefined,
     exited: undefined,
     spawnError: undefined,
     async halt() {
       if (l.exited) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      child.stdin?.end();
+      const timer = setTimeout(() => {
+        if (l.pid !== undefined) killQuietly(l.pid);
+        child.kill("SIGKILL");
+      }, STOP_TIMEOUT_MS);
       await done;
       clearTimeout(timer);
     },
@@ -138,6 +157,14 @@ function launch(binary: string, dir: string, logFile: string, listen: string): L
     });
   });
   return l;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // gone already
+  }
 }
 
 /** A port nobody listens on now, on loopback (the OS picks it). */

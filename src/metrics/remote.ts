@@ -16,7 +16,7 @@ import type { ExecResult, Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
 import { isReady, query, waitForTargets } from "./client.js";
 import { prometheusYaml, TARGETS_FILE, targetsJson } from "./config.js";
-import { configFile, findBinaryScript, killScript, listenAddress, PID_LINE, removeScript, runScript, tailScript, writeFileScript } from "./remote-script.js";
+import { configFile, findBinaryScript, killScript, listenAddress, parsePid, removeScript, runScript, tailScript, writeFileScript } from "./run-script.js";
 import { POLL_MS, READY_TIMEOUT_MS, STOP_TIMEOUT_MS, type PrometheusServer, type StartPrometheusOptions } from "./server.js";
 
 /** Ports tried in turn when no `listen` is given and the one before is taken. */
@@ -149,8 +149,7 @@ function launch(transport: Transport, script: string): Launched {
   const onStdout = (chunk: Buffer): void => {
     if (l.pid !== undefined) return;
     out += chunk.toString("utf8");
-    const m = new RegExp(`^${PID_LINE}(\\d+)$`, "m").exec(out);
-    if (m) l.pid = Number(m[1]);
+    l.pid = parsePid(out);
   };
   l.done = transport.exec({ script, stdin: input, signal: session.signal, onStdout }).then(
     (result) => {

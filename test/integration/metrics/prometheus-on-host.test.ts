@@ -136,7 +136,7 @@ describe("Prometheus on a lab host", () => {
   it("stops by itself, writing its data out, when troupe's process ends without stop()", async () => {
     const remoteDir = "/var/tmp/prom-orphan";
     const child = spawn(process.execPath, [...process.execArgv, childScript], {
-      env: { ...process.env, TROUPE_PROM_TEST_SLOT: String(host.data?.["slot"]), TROUPE_PROM_TEST_DIR: join(local, "orphan"), TROUPE_PROM_TEST_REMOTE_DIR: remoteDir },
+      env: { ...process.env, TROUPE_PROM_TEST_MODE: "host", TROUPE_PROM_TEST_SLOT: String(host.data?.["slot"]), TROUPE_PROM_TEST_DIR: join(local, "orphan"), TROUPE_PROM_TEST_REMOTE_DIR: remoteDir },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

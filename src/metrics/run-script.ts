@@ -1,10 +1,11 @@
-// The shell text that runs Prometheus on a host through a Transport (pure).
-// The host needs a POSIX sh, tar (for the data at the end) and Prometheus.
+// The shell text that runs Prometheus (pure): on a host through its
+// Transport (remote.ts), and on the orchestrator (prometheus.ts). A host
+// needs a POSIX sh, tar (for the data at the end) and Prometheus.
 //
-// The server is tied to the session that started it: troupe keeps that
-// session's standard input open for as long as it wants the server, and a
-// watchdog on the host sends Prometheus SIGTERM when the input ends. The
-// input ends when stop() closes it, and also when troupe's process dies or
+// The server is tied to the script that started it: troupe keeps that
+// script's standard input open for as long as it wants the server, and a
+// watchdog sends Prometheus SIGTERM when the input ends. The input ends when
+// stop() closes it, and also when troupe's process dies (however it dies) or
 // its connection to the host goes: so a server troupe forgot, or could not
 // stop, still writes its data out and exits by itself.
 
@@ -13,6 +14,12 @@ import { TroupeError } from "../util/errors.js";
 
 /** The line the run script prints first, with the server's pid. */
 export const PID_LINE = "troupe-prometheus-pid ";
+
+/** The server's pid from the run script's output so far. */
+export function parsePid(output: string): number | undefined {
+  const m = new RegExp(`^${PID_LINE}(\\d+)$`, "m").exec(output);
+  return m ? Number(m[1]) : undefined;
+}
 
 /** Prints the binary's path, or exits 127 when the host has none. */
 export function findBinaryScript(binary: string): string {

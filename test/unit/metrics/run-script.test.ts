@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findBinaryScript, listenAddress, runScript, writeFileScript } from "../../../src/metrics/remote-script.js";
+import { findBinaryScript, listenAddress, parsePid, runScript, writeFileScript } from "../../../src/metrics/run-script.js";
 import { isTroupeError } from "../../../src/util/errors.js";
 
 test("listenAddress: a wildcard listen is reached at the host's address, a specific one at itself", () => {
@@ -56,4 +56,12 @@ test("runScript: valid sh; the server is started with absolute paths and its pid
   assert.equal(spawnSync("/bin/sh", ["-n", "-c", s]).status, 0);
   assert.match(s, /--config\.file='\/var\/tmp\/p q\/prometheus\.yml' --storage\.tsdb\.path='\/var\/tmp\/p q\/data'/);
   assert.ok(s.indexOf("troupe-prometheus-pid") < s.indexOf("wait"));
+});
+
+test("parsePid: the pid line, once it is whole", () => {
+  assert.equal(parsePid(""), undefined);
+  assert.equal(parsePid("troupe-prometheus-pid 12"), 12);
+  assert.equal(parsePid("troupe-prometheus-pid 12\n"), 12);
+  assert.equal(parsePid("noise\ntroupe-prometheus-pid 345\n"), 345);
+  assert.equal(parsePid("troupe-prometheus-pid \n"), undefined);
 });
