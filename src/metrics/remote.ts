@@ -101,8 +101,12 @@ export async function startPrometheusOn(transport: Transport, opts: StartPrometh
     }
     if (started === "interrupted") {
       await run.halt(transport, remoteDir);
-      await fetchBack(["prometheus.log", "data"]).catch(() => undefined);
-      await textOf(transport, removeScript(remoteDir));
+      // What it wrote comes home; the host keeps it only if it cannot.
+      const fetched = await fetchBack(["prometheus.log", "data"]).then(
+        () => true,
+        () => false,
+      );
+      if (fetched) await textOf(transport, removeScript(remoteDir));
       throw new TroupeError("E_INTERRUPTED", `interrupted while Prometheus was starting on ${host}`);
     }
     if (started === "timeout") {
@@ -167,7 +171,8 @@ async function waitReady(run: Launched, url: string, config: string, signal: Abo
   for (;;) {
     if (run.ended) return "exited";
     if (signal?.aborted) return "interrupted";
-    if (await isReady(url, config)) return "ready";
+    // The pid line comes first; without it stop() could not SIGKILL the server.
+    if (run.pid !== undefined && (await isReady(url, config))) return "ready";
     if (Date.now() > deadline) return "timeout";
     await sleep(POLL_MS);
   }
