@@ -16,7 +16,11 @@ export interface ScrapeTarget {
 
 export const TARGETS_FILE = "targets.json";
 
-/** prometheus.yml: everything scraped every `scrapeInterval`, targets from `targets.json` next to it. */
+/**
+ * prometheus.yml: everything scraped every `scrapeInterval`, targets from
+ * `targetsFile` (a relative path is read from the config's own directory, so
+ * the directory may move, or be written on another host).
+ */
 export function prometheusYaml(targetsFile: string, scrapeInterval: string): string {
   return [
     "# Written by troupe; targets are in the file below, which troupe rewrites.",

@@ -1,7 +1,9 @@
 // Finding the prometheus binary and making sure no server outlives troupe:
 // every server started is registered here; if troupe's process exits without
-// stopping one, the exit hook sends it SIGTERM (Prometheus then flushes its
-// data and exits by itself).
+// stopping one, the exit hook closes its input, as stop() does, and its
+// watchdog sends Prometheus SIGTERM (it then writes its data out and exits by
+// itself). Should troupe die without running the hook, the pipe closes all
+// the same.
 
 import type { ChildProcess } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
@@ -17,7 +19,7 @@ export function track(child: ChildProcess): void {
   if (!hooked) {
     hooked = true;
     process.on("exit", () => {
-      for (const c of live) c.kill("SIGTERM");
+      for (const c of live) c.stdin?.destroy();
     });
   }
 }

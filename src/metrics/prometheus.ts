@@ -1,179 +1,169 @@
-// A Prometheus server run by troupe: its own process (never the system
-// service), its config and data in a directory of the caller's (a run's
-// results folder), listening on loopback on a free port. Targets live in a
-// file Prometheus re-reads (file_sd), so setTargets() needs no restart.
-// stop() sends SIGTERM and waits, so the data written so far stays in dir.
+// A Prometheus server run by troupe on the orchestrator: its own process
+// (never the system service), its config and data in a directory of the
+// caller's (a run's results folder), listening on loopback on a free port.
+// Targets live in a file Prometheus re-reads (file_sd), so setTargets() needs
+// no restart. stop() sends SIGTERM and waits, so the data written so far
+// stays in dir. It runs under the same watchdog as on a host
+// (remote-script.ts): it ends when troupe's process does, however that ends.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TroupeError } from "../util/errors.js";
-import { prometheusYaml, TARGETS_FILE, targetsJson, type ScrapeTarget } from "./config.js";
+import { isReady, query, waitForTargets } from "./client.js";
+import { prometheusYaml, TARGETS_FILE, targetsJson } from "./config.js";
 import { findBinary, tail, track } from "./process.js";
-import { apiGet, queryPath, type ActiveTarget, type QueryResult } from "./query.js";
+import { configFile, parsePid, runScript } from "./run-script.js";
+import { POLL_MS, READY_TIMEOUT_MS, STOP_TIMEOUT_MS, type PrometheusServer, type StartPrometheusOptions } from "./server.js";
 
-/** How long Prometheus may take to answer /-/ready. */
-const READY_TIMEOUT_MS = 60_000;
-/** How long stop() waits after SIGTERM before SIGKILL. */
-const STOP_TIMEOUT_MS = 20_000;
-const POLL_MS = 200;
+export type { PrometheusServer, StartPrometheusOptions } from "./server.js";
 
-export interface StartPrometheusOptions {
-  /** Config (prometheus.yml, targets.json), data (data/) and log (prometheus.log) go here. */
-  readonly dir: string;
-  readonly targets: readonly ScrapeTarget[];
-  /** Prometheus duration, e.g. "5s" (default "5s"). */
-  readonly scrapeInterval?: string;
-  /** host:port to listen on (default 127.0.0.1 and a free port). */
-  readonly listen?: string;
-  /** The prometheus binary: a path, or a name looked up in PATH (default "prometheus"). */
-  readonly binary?: string;
-  /** Aborting stops the server. */
-  readonly signal?: AbortSignal;
-}
-
-export interface PrometheusServer {
-  /** e.g. http://127.0.0.1:40123 */
-  readonly url: string;
-  readonly dir: string;
-  readonly pid: number;
-  /** Replace the scrape targets (Prometheus picks the file up within a second or two). */
-  setTargets(targets: readonly ScrapeTarget[]): Promise<void>;
-  /** An instant query. */
-  query(promql: string): Promise<QueryResult>;
-  /** Wait until every current target has been scraped successfully; throws E_SCENARIO with the targets' errors at the timeout. */
-  waitForTargets(timeoutMs: number): Promise<void>;
-  /** SIGTERM, wait (SIGKILL after a timeout). Safe to call more than once. */
-  stop(): Promise<void>;
-}
+/** Free ports tried when none is given: another process may take the one chosen before Prometheus binds it. */
+const PORT_ATTEMPTS = 5;
 
 export async function startPrometheus(opts: StartPrometheusOptions): Promise<PrometheusServer> {
   const binary = findBinary(opts.binary ?? "prometheus");
   if (opts.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted before Prometheus started");
   const dir = opts.dir;
+  // The script runs Prometheus from inside dir, with absolute paths (which it reports, and troupe checks).
+  const home = resolve(dir);
   mkdirSync(join(dir, "data"), { recursive: true });
   const targetsFile = join(dir, TARGETS_FILE);
-  await writeFile(targetsFile, targetsJson(opts.targets));
-  await writeFile(join(dir, "prometheus.yml"), prometheusYaml(targetsFile, opts.scrapeInterval ?? "5s"));
-  const listen = opts.listen ?? `127.0.0.1:${await freePort()}`;
-  const url = `http://${listen}`;
+  let current = [...opts.targets];
+  await writeFile(targetsFile, targetsJson(current));
+  await writeFile(join(dir, "prometheus.yml"), prometheusYaml(TARGETS_FILE, opts.scrapeInterval ?? "5s"));
   const logFile = join(dir, "prometheus.log");
-  const log = openSync(logFile, "a");
-  let child: ChildProcess;
-  try {
-    child = spawn(
-      binary,
-      [
-        `--config.file=${join(dir, "prometheus.yml")}`,
-        `--storage.tsdb.path=${join(dir, "data")}`,
-        `--web.listen-address=${listen}`,
-        "--web.enable-lifecycle",
-      ],
-      { cwd: dir, stdio: ["ignore", log, log] },
-    );
-  } finally {
-    closeSync(log);
-  }
-  track(child);
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  let spawnError: Error | undefined;
-  const done = new Promise<void>((resolve) => {
-    child.once("exit", (code, signal) => {
-      exited = { code, signal };
-      resolve();
-    });
-    child.once("error", (e) => {
-      spawnError = e;
-      exited ??= { code: null, signal: null };
-      resolve();
-    });
-  });
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      opts.signal?.removeEventListener("abort", onAbort);
-      if (exited) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
-      await done;
-      clearTimeout(timer);
-    })());
-  const onAbort = (): void => void stop();
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
-
   const failed = (why: string): TroupeError => {
     const t = tail(logFile);
     return new TroupeError("E_BACKEND", `prometheus (${binary}) ${why}; see ${logFile}${t ? `:\n${t}` : ""}`);
   };
 
-  // Ready, or exited, or timed out.
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (spawnError) throw failed(`could not start: ${spawnError.message}`);
-    if (exited) throw failed(`exited while starting (${exited.signal ?? `status ${exited.code}`})`);
-    if (opts.signal?.aborted) {
-      await stop();
-      throw new TroupeError("E_INTERRUPTED", "interrupted while Prometheus was starting");
-    }
-    if (await isReady(url)) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw failed(`was not ready at ${url}/-/ready within ${READY_TIMEOUT_MS / 1000}s`);
-    }
-    await sleep(POLL_MS);
-  }
+  for (let attempt = 1; ; attempt++) {
+    const listen = opts.listen ?? `127.0.0.1:${await freePort()}`;
+    const url = `http://${listen}`;
+    const server = launch(binary, home, logFile, listen);
 
-  let current = [...opts.targets];
-  return {
-    url,
-    dir,
-    pid: child.pid ?? 0,
-    async setTargets(targets) {
-      current = [...targets];
-      // Written aside and renamed: Prometheus never reads half a file.
-      await writeFile(`${targetsFile}.tmp`, targetsJson(targets));
-      await rename(`${targetsFile}.tmp`, targetsFile);
-    },
-    async query(promql) {
-      try {
-        return await apiGet<QueryResult>(url, queryPath(promql));
-      } catch (e) {
-        throw new TroupeError("E_SCENARIO", `prometheus query ${promql}: ${e instanceof Error ? e.message : String(e)}`);
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        opts.signal?.removeEventListener("abort", onAbort);
+        await server.halt();
+      })());
+    const onAbort = (): void => void stop();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+    // Ready, or exited, or timed out.
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let ready = false;
+    while (!ready) {
+      if (server.exited) break;
+      if (opts.signal?.aborted) {
+        await stop();
+        throw new TroupeError("E_INTERRUPTED", "interrupted while Prometheus was starting");
       }
-    },
-    async waitForTargets(timeoutMs) {
-      const end = Date.now() + timeoutMs;
-      let last = "";
-      for (;;) {
-        const want = new Set(current.map((t) => t.url)).size;
-        try {
-          // Every active target is one of ours: this server scrapes nothing else.
-          const { activeTargets } = await apiGet<{ activeTargets: ActiveTarget[] }>(url, "/api/v1/targets?state=active");
-          const down = activeTargets.filter((t) => t.health !== "up");
-          if (activeTargets.length >= want && down.length === 0) return;
-          last = down.map((t) => `${t.scrapeUrl}: ${t.health}${t.lastError ? ` (${t.lastError})` : ""}`).join("; ") || `${activeTargets.length}/${want} targets known`;
-        } catch (e) {
-          last = e instanceof Error ? e.message : String(e);
-        }
-        if (Date.now() > end) throw new TroupeError("E_SCENARIO", `prometheus: targets not up within ${timeoutMs / 1000}s: ${last}`);
-        await sleep(POLL_MS);
+      ready = server.pid !== undefined && (await isReady(url, configFile(home)));
+      if (ready) break;
+      if (Date.now() > deadline) {
+        await stop();
+        throw failed(`was not ready at ${url}/-/ready within ${READY_TIMEOUT_MS / 1000}s`);
       }
-    },
-    stop,
-  };
+      await sleep(POLL_MS);
+    }
+    if (!ready) {
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (server.spawnError) throw failed(`could not start: ${server.spawnError.message}`);
+      const e = server.exited;
+      if (!opts.listen && attempt < PORT_ATTEMPTS && /address already in use/.test(tail(logFile, 5))) continue;
+      throw failed(`exited while starting (${e?.signal ?? `status ${e?.code}`})`);
+    }
+
+    return {
+      url,
+      dir,
+      pid: server.pid ?? 0,
+      async setTargets(targets) {
+        current = [...targets];
+        // Written aside and renamed: Prometheus never reads half a file.
+        await writeFile(`${targetsFile}.tmp`, targetsJson(targets));
+        await rename(`${targetsFile}.tmp`, targetsFile);
+      },
+      query: (promql) => query(url, promql),
+      waitForTargets: (timeoutMs) => waitForTargets(url, () => current, timeoutMs),
+      stop,
+    };
+  }
 }
 
-async function isReady(url: string): Promise<boolean> {
+interface Launched {
+  readonly child: ChildProcess;
+  /** Prometheus' own pid, once the script has printed it. */
+  pid: number | undefined;
+  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  spawnError: Error | undefined;
+  /** Close its input (the watchdog sends SIGTERM), wait, SIGKILL after a timeout. */
+  halt(): Promise<void>;
+}
+
+/**
+ * Prometheus under the same small sh script as on a host (remote-script.ts):
+ * its input is a pipe from this process, and when that pipe closes (stop(),
+ * or troupe's process ending in any way, even SIGKILL) a watchdog sends
+ * Prometheus SIGTERM, so it writes its data out and exits.
+ */
+function launch(binary: string, dir: string, logFile: string, listen: string): Launched {
+  const log = openSync(logFile, "a");
+  let child: ChildProcess;
   try {
-    const res = await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return res.ok;
+    child = spawn("/bin/sh", ["-c", runScript(dir, binary, listen)], { cwd: dir, stdio: ["pipe", "pipe", log] });
+  } finally {
+    closeSync(log);
+  }
+  track(child);
+  child.stdin?.on("error", () => undefined);
+  let out = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    if (l.pid !== undefined) return;
+    out += chunk.toString("utf8");
+    l.pid = parsePid(out);
+  });
+  const l: Launched = {
+    child,
+    pid: undefined,
+    exited: undefined,
+    spawnError: undefined,
+    async halt() {
+      if (l.exited) return;
+      child.stdin?.end();
+      const timer = setTimeout(() => {
+        if (l.pid !== undefined) killQuietly(l.pid);
+        child.kill("SIGKILL");
+      }, STOP_TIMEOUT_MS);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+  const done = new Promise<void>((resolve) => {
+    child.once("exit", (code, signal) => {
+      l.exited = { code, signal };
+      resolve();
+    });
+    child.once("error", (e) => {
+      l.spawnError = e;
+      l.exited ??= { code: null, signal: null };
+      resolve();
+    });
+  });
+  return l;
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
   } catch {
-    return false;
+    // gone already
   }
 }
 

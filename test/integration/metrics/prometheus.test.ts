@@ -5,9 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { queryValues, startPrometheus } from "../../../src/index.js";
 import { isTroupeError } from "../../../src/util/errors.js";
 
@@ -121,6 +123,38 @@ test("an abort signal stops the server", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Run child.js in `mode`; the pid of the Prometheus it left behind. */
+async function orphan(mode: "exit" | "kill", dir: string): Promise<number> {
+  const child = spawn(process.execPath, [...process.execArgv, join(dirname(fileURLToPath(import.meta.url)), "child.js")], {
+    env: { ...process.env, TROUPE_PROM_TEST_MODE: mode, TROUPE_PROM_TEST_DIR: dir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once("close", (c, s) => resolve([c, s])));
+  assert.deepEqual([code, signal], mode === "kill" ? [null, "SIGKILL"] : [0, null], err);
+  const pid = Number(out.trim());
+  assert.ok(pid > 1, `child printed ${out}`);
+  return pid;
+}
+
+for (const mode of ["exit", "kill"] as const) {
+  test(`a server troupe never stopped ends with troupe's process (${mode === "exit" ? "exit hook" : "SIGKILL: the closed pipe"}), writing its data out`, async () => {
+    const dir = tmp();
+    try {
+      const pid = await orphan(mode, dir);
+      for (let i = 0; i < 300 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(!alive(pid), "prometheus still runs 30s after troupe's process ended");
+      // SIGTERM from the watchdog, not a kill: Prometheus said goodbye.
+      assert.match(readFileSync(join(dir, "prometheus.log"), "utf8"), /See you next time/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test("a missing binary says how to install Prometheus", async () => {
   const dir = tmp();
