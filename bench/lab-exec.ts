@@ -30,7 +30,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fanout, resolveTargets, type FanoutTarget, type HostOutcome } from "../src/api/fanout.js";
 import { labDown, labStatus, labUp } from "../src/backends/lab/index.js";
-import { arg, median, troupeBin } from "./common.js";
+import { arg, ensureBuilt, median, troupeBin } from "./common.js";
 import {
   checkHostnames,
   ensureTool,
@@ -283,6 +283,7 @@ async function troupeCli(names: readonly string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  ensureBuilt();
   // Install what is missing before the lab is up.
   const missing = new Map<string, string>();
   for (const [program, pkg] of [
