@@ -409,6 +409,7 @@ function report(r: {
       `goal cold: troupe ${s(troupeCold)} <= fastest peer (${fastest.tool}) ${s(fastest.ms)}: ` +
         `${(troupeCold / fastest.ms).toFixed(2)}x ${troupeCold <= fastest.ms ? "MET" : "NOT MET"}`,
     );
+    if (troupeCold > fastest.ms) process.exitCode = 1;
   } else console.log("goal cold: NOT EVALUATED (no peer could be run)");
   if (r.measured.includes("pdsh -R ssh")) {
     const pdsh = med("pdsh -R ssh", "warm");
@@ -417,6 +418,7 @@ function report(r: {
       `goal warm: troupe ${s(warm)} at least 2x faster than pdsh over ControlMaster ${s(pdsh)}: ` +
         `${(pdsh / warm).toFixed(2)}x faster ${pdsh >= 2 * warm ? "MET" : "NOT MET"}`,
     );
+    if (pdsh < 2 * warm) process.exitCode = 1;
   } else console.log("goal warm: NOT EVALUATED (pdsh could not be run)");
 }
 
