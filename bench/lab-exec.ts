@@ -30,7 +30,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fanout, resolveTargets, type FanoutTarget, type HostOutcome } from "../src/api/fanout.js";
 import { labDown, labStatus, labUp } from "../src/backends/lab/index.js";
-import { arg, median, troupeBin } from "./common.js";
+import { arg, ensureBuilt, median, troupeBin } from "./common.js";
 import {
   checkHostnames,
   ensureTool,
@@ -283,6 +283,7 @@ async function troupeCli(names: readonly string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  ensureBuilt();
   // Install what is missing before the lab is up.
   const missing = new Map<string, string>();
   for (const [program, pkg] of [
@@ -408,6 +409,7 @@ function report(r: {
       `goal cold: troupe ${s(troupeCold)} <= fastest peer (${fastest.tool}) ${s(fastest.ms)}: ` +
         `${(troupeCold / fastest.ms).toFixed(2)}x ${troupeCold <= fastest.ms ? "MET" : "NOT MET"}`,
     );
+    if (troupeCold > fastest.ms) process.exitCode = 1;
   } else console.log("goal cold: NOT EVALUATED (no peer could be run)");
   if (r.measured.includes("pdsh -R ssh")) {
     const pdsh = med("pdsh -R ssh", "warm");
@@ -416,6 +418,7 @@ function report(r: {
       `goal warm: troupe ${s(warm)} at least 2x faster than pdsh over ControlMaster ${s(pdsh)}: ` +
         `${(pdsh / warm).toFixed(2)}x faster ${pdsh >= 2 * warm ? "MET" : "NOT MET"}`,
     );
+    if (pdsh < 2 * warm) process.exitCode = 1;
   } else console.log("goal warm: NOT EVALUATED (pdsh could not be run)");
 }
 

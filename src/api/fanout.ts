@@ -2,11 +2,9 @@
 // are used. Targets come from a hostlist (`root@node[01-64]:22`), an Ansible
 // inventory group, or a running lab (`lab`, `lab:NAME`).
 
-import { labTransport, LAB_STATE_DIR } from "../backends/lab/index.js";
-import { listRecords } from "../backends/lab/records.js";
-import { targetsFromInventory, targetsFromSpecs, readInventorySync, type SshTarget } from "../backends/ssh/targets.js";
+import { setMaxListeners } from "node:events";
 import { LineSplitter } from "../exec/line-splitter.js";
-import { SshTransport } from "../transport/ssh/index.js";
+import { SshTransport, type SshTransportOptions } from "../transport/ssh/index.js";
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
 
@@ -22,27 +20,44 @@ export interface TargetOptions {
   readonly user?: string;
   /** ssh options (`-o` style, `Key=Value`), e.g. from `--ssh-option`. */
   readonly sshOptions?: Readonly<Record<string, string>>;
+  /**
+   * Each host will get one command (what `troupe exec` does): every command
+   * opens a connection of its own and none is kept, as pdsh does. By default
+   * a connection is kept per host (ControlMaster), with a long-lived session
+   * on it that runs plain commands one after another, so that later
+   * commands cost neither a handshake nor a new `ssh` process.
+   */
+  readonly oneShot?: boolean;
 }
 
 /** The hosts HOSTS names, each with a transport (connections open lazily). */
 export async function resolveTargets(hosts: string, options: TargetOptions = {}): Promise<FanoutTarget[]> {
+  const how: Pick<SshTransportOptions, "shareConnection" | "commandSession"> = options.oneShot ? { shareConnection: false } : { commandSession: true };
   const lab = /^lab(?::(.+))?$/.exec(hosts);
   if (lab && !options.inventory) {
+    // Loaded here: the ssh backend's inventory parsing is not needed for a lab, nor the lab's code for ssh hosts.
+    const [{ labTransport }, { DEFAULT_STATE_DIR: LAB_STATE_DIR }, { listRecords }] = await Promise.all([
+      import("../backends/lab/driver.js"),
+      import("../backends/lab/layout.js"),
+      import("../backends/lab/records.js"),
+    ]);
     const name = lab[1] ?? "lab";
     const records = (await listRecords(LAB_STATE_DIR)).filter((r) => name === "*" || r.lab === name);
     if (records.length === 0) {
       throw new TroupeError("E_USAGE", `no lab named ${name} is up; start one with \`troupe lab up N${name === "lab" ? "" : ` --name ${name}`}\``);
     }
-    return records.sort((a, b) => byName(a.name, b.name)).map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r) }));
+    return records.sort((a, b) => byName(a.name, b.name)).map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r, undefined, how) }));
   }
+  const { targetsFromInventory, targetsFromSpecs, readInventorySync } = await import("../backends/ssh/targets.js");
   const defaults = options.user ? { user: options.user } : {};
-  const targets: SshTarget[] = options.inventory
+  const targets = options.inventory
     ? targetsFromInventory(readInventorySync(options.inventory), hosts, defaults)
     : targetsFromSpecs([hosts], defaults);
   if (targets.length === 0) throw new TroupeError("E_USAGE", `no hosts in '${hosts}'`);
   return targets.map((t) => ({
     name: t.name,
     transport: new SshTransport({
+      ...how,
       label: t.name,
       host: t.address,
       ...(t.port !== undefined ? { port: t.port } : {}),
@@ -75,15 +90,26 @@ export interface FanoutOptions {
 export async function fanout(targets: readonly FanoutTarget[], command: string, options: FanoutOptions = {}): Promise<HostOutcome[]> {
   const width = Math.max(1, options.fanout ?? 256);
   const results: HostOutcome[] = new Array(targets.length);
+  // One signal for every host's command (each listens): the caller's, relayed.
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  const relay = (): void => ac.abort();
+  if (options.signal?.aborted) ac.abort();
+  else options.signal?.addEventListener("abort", relay, { once: true });
+  const each: FanoutOptions = { ...options, signal: ac.signal };
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
       if (i >= targets.length) return;
-      results[i] = await runOne(targets[i]!, command, options);
+      results[i] = await runOne(targets[i]!, command, each);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(width, targets.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(width, targets.length) }, worker));
+  } finally {
+    options.signal?.removeEventListener("abort", relay);
+  }
   return results;
 }
 
@@ -128,7 +154,9 @@ export function collate(results: readonly HostOutcome[]): { hosts: string[]; out
     .sort((a, b) => b.hosts.length - a.hosts.length);
 }
 
+const naturalOrder = new Intl.Collator("en", { numeric: true });
+
 /** Natural order of host names: node2 before node10. */
 function byName(a: string, b: string): number {
-  return a.localeCompare(b, "en", { numeric: true });
+  return naturalOrder.compare(a, b);
 }

@@ -28,7 +28,12 @@ export function addExecCommand(program: Command): void {
       "after",
       `
 Exit status: the highest exit status of any host (255 when a host could not
-be reached), so a script can tell that something failed anywhere.
+be reached), so a script can tell that something failed anywhere. Ctrl-C
+kills the command on every host.
+
+Each host gets a connection of its own for the command, as with pdsh (no
+ControlMaster to open and close): TROUPE_SSH_HANDSHAKES (default 16) bounds
+how many are being set up at once, --fanout how many commands run at once.
 
 Examples:
   troupe exec 'root@node[01-04]' -- uptime
@@ -45,6 +50,8 @@ Examples:
       }
       const { collate, fanout, resolveTargets } = await import("../api/fanout.js");
       const targets = await resolveTargets(hosts, {
+        // One command per host: a connection each, no master to open and close.
+        oneShot: true,
         ...(opts.inventory ? { inventory: opts.inventory } : {}),
         ...(opts.user ? { user: opts.user } : {}),
         ...(Object.keys(sshOptions).length ? { sshOptions } : {}),

@@ -11,7 +11,7 @@ import { copyFile, mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 import type { Backend, System } from "../../model/project.js";
-import { SshTransport } from "../../transport/ssh/index.js";
+import { SshTransport, type SshTransportOptions } from "../../transport/ssh/index.js";
 import type { Semaphore } from "../../transport/ssh/limiter.js";
 import { TroupeError } from "../../util/errors.js";
 import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
@@ -28,9 +28,19 @@ export interface LabDriverOptions {
   readonly handshakes?: Semaphore;
 }
 
-/** A transport to a lab host: the lab's key, the host's own known_hosts, nothing from the user's ssh config. */
-export function labTransport(stateDir: string, rec: LabHostRecord, handshakes?: Semaphore): SshTransport {
+/**
+ * A transport to a lab host: the lab's key, the host's own known_hosts,
+ * nothing from the user's ssh config. `how` picks the connection's use
+ * (see SshTransportOptions), for `troupe exec` and the fan-out API.
+ */
+export function labTransport(
+  stateDir: string,
+  rec: LabHostRecord,
+  handshakes?: Semaphore,
+  how: Pick<SshTransportOptions, "shareConnection" | "commandSession"> = {},
+): SshTransport {
   return new SshTransport({
+    ...how,
     label: rec.name,
     host: rec.address,
     port: 22,

@@ -131,6 +131,33 @@ export function sessionArgs(t: SshTarget, controlPath: string, command: string, 
   ];
 }
 
+/**
+ * A connection of its own that runs one command and ends: authenticates like
+ * the master, shares nothing (no ControlMaster, whatever ssh_config says).
+ * For a host that gets one command, as pdsh does: one `ssh` process, where a
+ * master costs three (master, session, `-O exit`).
+ */
+export function directArgs(t: SshTarget, command: string, mode: { tty?: boolean; noStdin?: boolean } = {}): string[] {
+  return [
+    ...extraArgs(t),
+    ...commonArgs(t),
+    ...authArgs(t),
+    ...opt("ControlMaster", "no"),
+    ...opt("ControlPath", "none"),
+    ...opt("ConnectTimeout", String(t.connectTimeout ?? 15)),
+    ...opt("ServerAliveInterval", String(t.aliveInterval ?? 15)),
+    ...opt("ServerAliveCountMax", "4"),
+    ...opt("ForwardAgent", "no"),
+    ...opt("ForwardX11", "no"),
+    ...opt("ClearAllForwardings", "yes"),
+    mode.tty ? "-t" : "-T",
+    ...(mode.noStdin ? ["-n"] : []),
+    "--",
+    t.host,
+    command,
+  ];
+}
+
 /** `ssh -O check|exit` for the master behind `controlPath`. */
 export function controlArgs(t: SshTarget, controlPath: string, op: "check" | "exit"): string[] {
   return [...commonArgs(t), "-S", controlPath, "-O", op, "--", t.host];

@@ -1,10 +1,11 @@
 // Take the session wrapper's marker lines (`<<troupe:TOKEN:pgid:N>>` and
-// `<<troupe:TOKEN:exit:N>>`, see remote.ts) out of a session's stderr and pass
+// `<<troupe:TOKEN:exit:N>>`, see remote.ts) out of a session's stderr, and
+// the command loop's `<<troupe:TOKEN:done:N>>` (and `busy:N`) out of both streams, and pass
 // everything else through unchanged, whatever the chunk boundaries are.
 
 import { markerPrefix } from "./remote.js";
 
-export type MarkerKind = "pgid" | "exit";
+export type MarkerKind = "pgid" | "exit" | "done" | "busy";
 
 /** Longest marker body after the prefix: `exit:255>>\n`, `pgid:4194304>>\n`, with room. */
 const MAX_BODY = 32;
@@ -36,13 +37,13 @@ export class MarkerFilter {
       }
       out += text.slice(0, at);
       const rest = text.slice(at + this.prefix.length);
-      const m = /^(pgid|exit):(\d{1,10})>>\n/.exec(rest);
+      const m = /^(pgid|exit|done|busy):(\d{1,10})>>\n/.exec(rest);
       if (m) {
         this.onMarker(m[1] as MarkerKind, Number(m[2]));
         text = rest.slice(m[0].length);
         continue;
       }
-      if (rest.length < MAX_BODY && /^(?:p(?:g(?:i(?:d(?::\d{0,10}(?:>(?:>)?)?)?)?)?)?|e(?:x(?:i(?:t(?::\d{0,10}(?:>(?:>)?)?)?)?)?)?)?$/.test(rest)) {
+      if (rest.length < MAX_BODY && couldBecomeMarker(rest)) {
         // Could still become a marker: wait for more.
         this.held = text.slice(at);
         break;
@@ -60,6 +61,17 @@ export class MarkerFilter {
     this.held = "";
     return Buffer.from(rest, "latin1");
   }
+}
+
+const KINDS: readonly MarkerKind[] = ["pgid", "exit", "done", "busy"];
+
+/** Whether `rest` (what follows a prefix) is the start of a marker body: `exi`, `done:1`, `pgid:42>`. */
+function couldBecomeMarker(rest: string): boolean {
+  return KINDS.some((kind) => {
+    const head = `${kind}:`;
+    if (rest.length <= head.length) return head.startsWith(rest);
+    return rest.startsWith(head) && /^\d{0,10}(?:>>?)?$/.test(rest.slice(head.length));
+  });
 }
 
 /** How many characters at the end of `text` are a proper start of `prefix`. */

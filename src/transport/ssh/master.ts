@@ -29,7 +29,7 @@ export interface MasterOptions {
 }
 
 /** Failures no retry can fix. */
-const PERMANENT =
+export const PERMANENT =
   /Permission denied|Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known|Bad configuration option|no argument after keyword|Too many authentication failures|Name or service not known|Bad owner or permissions|command-line line|Unsupported option|keyword .* extra arguments/i;
 
 const STDERR_TAIL = 4096;
@@ -115,13 +115,7 @@ export class Master {
       rmSync(this.controlPath, { force: true });
       this.stderrTail = "";
       this.ready = false;
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      if (this.o.password !== undefined) {
-        env["SSH_ASKPASS"] = askpassHelper();
-        env["SSH_ASKPASS_REQUIRE"] = "force";
-        env["TROUPE_SSH_PASSWORD"] = this.o.password;
-        env["DISPLAY"] ??= "troupe:0";
-      }
+      const env = sshEnv(this.o.password);
       const child = spawn(this.o.ssh ?? "ssh", masterArgs(this.o.target, this.controlPath), {
         // Its own process group: the user's Ctrl-C reaches troupe, which then
         // still has the connection to run restore scripts and kills.
@@ -239,6 +233,18 @@ export class Master {
   get lastError(): string {
     return lastLines(this.stderrTail);
   }
+}
+
+/** The environment of an `ssh` that authenticates: with a password, the askpass helper answers for it. */
+export function sshEnv(password: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (password !== undefined) {
+    env["SSH_ASKPASS"] = askpassHelper();
+    env["SSH_ASKPASS_REQUIRE"] = "force";
+    env["TROUPE_SSH_PASSWORD"] = password;
+    env["DISPLAY"] ??= "troupe:0";
+  }
+  return env;
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, error: () => Error): Promise<T> {

@@ -80,6 +80,49 @@ export function sessionWrapper(s: SessionScript): string {
   return lines.join("\n");
 }
 
+/**
+ * The command loop of a long-lived session (command-session.ts). It reads
+ * requests from stdin: a line `TOKEN PGID N` and the N lines of a session
+ * wrapper. Before running one, it checks that nothing of the previous
+ * command's group PGID is left (else `busy:PGID`, and it ends: what is left
+ * may hold the session's output), and that setsid exists (else `busy:0`).
+ * Each wrapper runs under setsid, with stdin from /dev/null, thus as the
+ * leader of its own session and group, as on a session of its own; then the
+ * loop writes `done:STATUS` on stdout and on stderr, after everything the
+ * command wrote there. The loop's variables are not exported.
+ */
+export function commandLoop(): string {
+  const mark = (kind: string, value: string, toErr: boolean): string =>
+    `printf '<<troupe:%s:${kind}:%s>>\\n' "$t" "${value}"${toErr ? " >&3" : ""}`;
+  return [
+    // The loop's own messages (a shell reports a command killed by a signal:
+    // "Terminated") must not land in the command's stderr: fd 3 is the session's.
+    "exec 3>&2 2>/dev/null",
+    "s=; command -v setsid >/dev/null && s=1",
+    "while IFS= read -r h; do",
+    "  t=${h%% *}; h=${h#* }; p=${h%% *}; n=${h#* }",
+    "  w=",
+    '  while [ "$n" -gt 0 ] && IFS= read -r l; do',
+    "    w=$w$l'",
+    "'",
+    "    n=$((n - 1))",
+    "  done",
+    `  [ -n "$s" ] || { ${mark("busy", "0", true)}; exit 0; }`,
+    `  if [ "$p" != 0 ] && kill -0 -"$p" 2>/dev/null; then ${mark("busy", "$p", true)}; exit 0; fi`,
+    '  setsid /bin/sh -c "$w" </dev/null 2>&3 3>&-',
+    "  c=$?",
+    `  ${mark("done", "$c", false)}`,
+    `  ${mark("done", "$c", true)}`,
+    "done",
+  ].join("\n");
+}
+
+/** One request of the command loop: header, then the wrapper's lines. */
+export function loopRequest(token: string, prevPgid: number, wrapper: string): string {
+  const lines = wrapper.endsWith("\n") ? wrapper.slice(0, -1) : wrapper;
+  return `${token} ${prevPgid} ${lines.split("\n").length}\n${lines}\n`;
+}
+
 /** An interactive session: no markers (the user sees the terminal), just env, cwd and the script. */
 export function interactiveWrapper(s: Omit<SessionScript, "token" | "scriptFile">): string {
   const lines: string[] = [];

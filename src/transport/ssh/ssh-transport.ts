@@ -1,19 +1,23 @@
 // The OpenSSH transport: one ControlMaster connection per host, every script,
 // upload and download a session multiplexed over it. See remote.ts for what
-// runs on the host and master.ts for the connection itself.
+// runs on the host and master.ts for the connection itself. Two variants:
+// `commandSession` runs plain commands in one long-lived session on the
+// master (command-session.ts), and `shareConnection: false` opens a
+// connection per command with no master at all (one command per host).
 
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { PassThrough, Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TroupeError } from "../../util/errors.js";
 import type { ExecOptions, ExecResult, Transport } from "../transport.js";
-import { sessionArgs, type SshTarget } from "./args.js";
+import { directArgs, sessionArgs, type SshTarget } from "./args.js";
+import { CommandSession } from "./command-session.js";
 import { handshakeLimiter, Semaphore } from "./limiter.js";
 import { MarkerFilter } from "./markers.js";
-import { killQuietly, Master } from "./master.js";
-import { getScript, interactiveWrapper, killGroupScript, putScript, remoteCommand, sessionWrapper, uploadScript } from "./remote.js";
+import { killQuietly, Master, PERMANENT, sshEnv } from "./master.js";
+import { commandLoop, getScript, interactiveWrapper, killGroupScript, putScript, remoteCommand, sessionWrapper, uploadScript } from "./remote.js";
 
 export interface SshTransportOptions extends SshTarget {
   /** For messages; the host by default. */
@@ -32,6 +36,24 @@ export interface SshTransportOptions extends SshTarget {
   readonly backoffMs?: number;
   /** The `ssh` program (default `ssh` from PATH). */
   readonly ssh?: string;
+  /**
+   * Share one ControlMaster connection between all sessions to this host
+   * (default). false: every command, upload and download opens a connection
+   * of its own, and none is kept open: for a host that gets one command (as
+   * `troupe exec` does), one `ssh` process instead of three (master,
+   * session, `-O exit`). Connection setups are bounded by `handshakes` all
+   * the same.
+   */
+  readonly shareConnection?: boolean;
+  /**
+   * Run plain commands (no stdin, not interactive, a few KiB at most) one
+   * after another in one long-lived session on the master, instead of a new
+   * session each: no `ssh` process to start per command. Each command still
+   * runs in a process group and session of its own on the host (the host
+   * needs setsid; without it, commands get sessions of their own). A command
+   * that arrives while another runs there gets a session of its own. Off by default.
+   */
+  readonly commandSession?: boolean;
 }
 
 /** Commands longer than this are not sent inline (a single argument may not exceed 128 KiB on Linux). */
@@ -42,11 +64,21 @@ const STDIO_GRACE_MS = 2000;
 const KILL_FALLBACK_MS = 5000;
 /** Stderr kept back until the session is known to have started. */
 const MAX_EARLY_STDERR = 64 * 1024;
+/** Wrappers longer than this get a session of their own (the loop reads them a byte at a time). */
+const MAX_LOOP_COMMAND = 8 * 1024;
+/** A command session nobody used for this long is closed (the master stays). */
+const LOOP_IDLE_MS = 60_000;
+/** In direct mode, how long an upload or download may hold a handshake slot at most. */
+const DIRECT_SLOT_MS = 10_000;
+/** In direct mode, how long a command may hold a handshake slot before its wrapper reports in. */
+const COMMAND_SLOT_MS = 60_000;
+/** What `ssh` prints when the connection itself went (direct mode has no master to ask). */
+const CONNECTION_LOST = /closed by remote host|Connection reset|Broken pipe|not responding|Connection timed out|client_loop|packet_write/i;
 
 type Outcome =
   | { readonly kind: "done"; readonly result: ExecResult }
-  /** The wrapper never reported in: nothing ran, so trying again is safe. */
-  | { readonly kind: "not-started"; readonly message: string }
+  /** The wrapper never reported in: nothing ran, so trying again is safe (unless it cannot help). */
+  | { readonly kind: "not-started"; readonly message: string; readonly permanent?: boolean }
   | { readonly kind: "lost"; readonly message: string };
 
 interface Running {
@@ -62,6 +94,10 @@ export class SshTransport implements Transport {
   private readonly sessions: Semaphore;
   private readonly running = new Set<Running>();
   private closed = false;
+  private readonly shared: boolean;
+  private loop: CommandSession | undefined;
+  /** The host cannot run the command loop (no setsid): every command gets a session. */
+  private noLoop = false;
 
   constructor(private readonly o: SshTransportOptions) {
     this.label = o.label ?? o.host;
@@ -76,6 +112,7 @@ export class SshTransport implements Transport {
       ...(o.ssh !== undefined ? { ssh: o.ssh } : {}),
     });
     this.sessions = new Semaphore(o.maxSessions ?? 8);
+    this.shared = o.shareConnection ?? true;
   }
 
   /** The master's pid while connected. */
@@ -87,10 +124,49 @@ export class SshTransport implements Transport {
     return this.master.alive;
   }
 
-  /** Open the master connection now rather than on first use. */
+  /** Open the master connection now rather than on first use (nothing to open without a shared connection). */
   async connect(signal?: AbortSignal): Promise<void> {
     this.checkOpen();
-    await this.master.ensure(signal);
+    if (this.shared) await this.master.ensure(signal);
+  }
+
+  /** Connected, when sessions share the master; nothing to wait for otherwise. */
+  private ensure(signal?: AbortSignal): Promise<void> {
+    return this.shared ? this.master.ensure(signal) : Promise.resolve();
+  }
+
+  /** `ssh` running `command` on the host: a session over the master, or a connection of its own. */
+  private spawnSsh(command: string, mode: { tty?: boolean; noStdin?: boolean }, stdio: "inherit" | ("ignore" | "pipe")[]): ChildProcess {
+    if (this.shared) {
+      return spawn(this.o.ssh ?? "ssh", sessionArgs(this.target, this.master.controlPath, command, mode), {
+        detached: stdio !== "inherit", // a Ctrl-C on the terminal must not cut sessions; troupe kills them itself
+        stdio,
+      });
+    }
+    return spawn(this.o.ssh ?? "ssh", directArgs(this.target, command, mode), {
+      detached: stdio !== "inherit",
+      stdio,
+      ...(this.o.password !== undefined ? { env: sshEnv(this.o.password) } : {}),
+    });
+  }
+
+  /**
+   * Without a shared connection, each session sets one up: hold a handshake
+   * slot until `started` is called (or the process ends, or `maxMs`).
+   */
+  private async directSlot(child: () => ChildProcess, maxMs: number, signal?: AbortSignal): Promise<{ child: ChildProcess; started: () => void }> {
+    if (this.shared) return { child: child(), started: () => undefined };
+    const release = await (this.o.handshakes ?? handshakeLimiter).acquire(signal);
+    const c = child();
+    const timer = setTimeout(release, maxMs);
+    timer.unref();
+    const started = (): void => {
+      clearTimeout(timer);
+      release();
+    };
+    c.once("exit", started);
+    c.once("error", started);
+    return { child: c, started };
   }
 
   async exec(options: ExecOptions): Promise<ExecResult> {
@@ -107,19 +183,33 @@ export class SshTransport implements Transport {
       const replayable = options.stdin === undefined || typeof options.stdin === "string" || Buffer.isBuffer(options.stdin);
       let pause = this.o.backoffMs ?? 500;
       const attempts = Math.max(1, this.o.connectAttempts ?? 3);
+      let viaLoop = this.o.commandSession === true && this.shared && options.stdin === undefined;
       for (let n = 1; ; n++) {
         if (options.signal?.aborted) return { exitCode: null, signal: "SIGTERM" };
         try {
-          await this.master.ensure(options.signal);
+          await this.ensure(options.signal);
         } catch (err) {
           // Aborted before anything ran: the script was killed, in effect.
           if (options.signal?.aborted) return { exitCode: null, signal: "SIGTERM" };
           throw err;
         }
-        const outcome = await this.runSession(options);
+        let outcome: Outcome | undefined;
+        if (viaLoop) {
+          outcome = await this.runInLoop(options);
+          // Not taken, or the loop broke before the command started: a session of its own, now.
+          if (outcome === undefined || outcome.kind === "not-started") {
+            viaLoop = false;
+            outcome = undefined;
+          }
+        }
+        outcome ??= await this.runSession(options);
         if (outcome.kind === "done") return outcome.result;
-        if (outcome.kind === "lost" || !replayable || n >= attempts) {
-          throw new TroupeError("E_TRANSPORT", `${this.label}: ${outcome.message}`);
+        if (outcome.kind === "lost" || !replayable || n >= attempts || outcome.permanent) {
+          const message =
+            !this.shared && outcome.kind === "not-started"
+              ? `cannot connect to ${this.label} (${this.where()}): ${outcome.message}`
+              : `${this.label}: ${outcome.message}`;
+          throw new TroupeError("E_TRANSPORT", message);
         }
         await sleep(pause);
         pause *= 2;
@@ -142,10 +232,18 @@ export class SshTransport implements Transport {
       command = remoteCommand(sessionWrapper({ script: "", env: options.env, cwd: options.cwd, token, scriptFile }));
     }
 
-    const child = spawn(this.o.ssh ?? "ssh", sessionArgs(this.target, this.master.controlPath, command, { noStdin: options.stdin === undefined }), {
-      detached: true, // a Ctrl-C on the terminal must not cut sessions; troupe kills them itself
-      stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-    });
+    let slot: { child: ChildProcess; started: () => void };
+    try {
+      slot = await this.directSlot(
+        () => this.spawnSsh(command, { noStdin: options.stdin === undefined }, [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]),
+        COMMAND_SLOT_MS,
+        options.signal,
+      );
+    } catch (err) {
+      if (options.signal?.aborted) return { kind: "done", result: { exitCode: null, signal: "SIGTERM" } };
+      throw err;
+    }
+    const child = slot.child;
 
     let pgid: number | undefined;
     let exitStatus: number | undefined;
@@ -156,8 +254,10 @@ export class SshTransport implements Transport {
     let fallbackTimer: NodeJS.Timeout | undefined;
     let killSent = false;
 
+    let errTail = "";
     const forwardErr = (buf: Buffer): void => {
       if (buf.length === 0) return;
+      if (!this.shared) errTail = (errTail + buf.toString("utf8")).slice(-1000);
       if (early) {
         early.push(buf);
         earlySize += buf.length;
@@ -181,9 +281,10 @@ export class SshTransport implements Transport {
     const filter = new MarkerFilter(token, (kind, value) => {
       if (kind === "pgid") {
         pgid = value;
+        slot.started();
         flushEarly();
         if (aborted) sendKill();
-      } else {
+      } else if (kind === "exit") {
         exitStatus = value;
         // Background children may keep the channel open; don't wait on them forever.
         graceTimer = setTimeout(() => killQuietly(child, "SIGTERM"), STDIO_GRACE_MS);
@@ -210,7 +311,7 @@ export class SshTransport implements Transport {
       child.once("close", (code, signal) => {
         forwardErr(filter.end());
         const earlyText = early ? Buffer.concat(early).toString("utf8") : "";
-        void this.judge({ code, signal, pgid, exitStatus, aborted, earlyText }).then((o) => {
+        void this.judge({ code, signal, pgid, exitStatus, aborted, earlyText, errTail }).then((o) => {
           // What came before a session that did run is the script's (or the login shell's) output.
           if (o.kind === "done") flushEarly();
           settle(o);
@@ -250,6 +351,7 @@ export class SshTransport implements Transport {
     exitStatus: number | undefined;
     aborted: boolean;
     earlyText: string;
+    errTail: string;
   }): Promise<Outcome> {
     if (s.exitStatus !== undefined) return { kind: "done", result: { exitCode: s.exitStatus, signal: null } };
     if (s.aborted) return { kind: "done", result: { exitCode: null, signal: "SIGTERM" } };
@@ -258,11 +360,21 @@ export class SshTransport implements Transport {
         // The command ran but not our wrapper (no /bin/sh?): its status is all there is.
         return { kind: "done", result: { exitCode: s.code, signal: null } };
       }
-      return { kind: "not-started", message: firstLines(s.earlyText) || `ssh failed (status ${s.code ?? s.signal})` };
+      const said = this.shared ? firstLines(s.earlyText) : lastLines(s.earlyText);
+      return {
+        kind: "not-started",
+        message: said || `ssh failed (status ${s.code ?? s.signal})`,
+        ...(this.shared ? {} : { permanent: PERMANENT.test(s.earlyText) }),
+      };
     }
     if (s.code !== 255 && s.code !== null) return { kind: "done", result: { exitCode: s.code, signal: null } };
     // The wrapper started and never reported a status: either the connection
     // went, or the group was killed on the host (the script ran `kill 0`...).
+    if (!this.shared) {
+      // No master to ask: ssh says so when it lost the connection.
+      if (CONNECTION_LOST.test(s.errTail)) return { kind: "lost", message: `connection lost while a script was running (${lastLines(s.errTail)})` };
+      return { kind: "done", result: { exitCode: null, signal: "SIGKILL" } };
+    }
     const masterGone = await this.master.waitExit(300);
     if (masterGone) return { kind: "lost", message: `connection lost while a script was running${this.masterReason()}` };
     return { kind: "done", result: { exitCode: null, signal: "SIGKILL" } };
@@ -282,12 +394,13 @@ export class SshTransport implements Transport {
   }
 
   /** A plain session: collects output, no markers, no session slot (used for kills and uploads). */
-  private simpleSession(command: string, stdin: string | undefined, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+  private async simpleSession(command: string, stdin: string | undefined, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+    const { child, started } = await this.directSlot(
+      () => this.spawnSsh(command, { noStdin: stdin === undefined }, [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]),
+      DIRECT_SLOT_MS,
+    );
     return new Promise((resolve) => {
-      const child = spawn(this.o.ssh ?? "ssh", sessionArgs(this.target, this.master.controlPath, command, { noStdin: stdin === undefined }), {
-        detached: true,
-        stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-      });
+      child.stdout?.once("data", started);
       let output = "";
       const take = (b: Buffer): void => {
         if (output.length < 8192) output += b.toString("utf8");
@@ -311,9 +424,9 @@ export class SshTransport implements Transport {
   }
 
   private async execInteractive(options: ExecOptions): Promise<ExecResult> {
-    await this.master.ensure(options.signal);
+    await this.ensure(options.signal);
     const command = remoteCommand(interactiveWrapper({ script: options.script, env: options.env, cwd: options.cwd }));
-    const child = spawn(this.o.ssh ?? "ssh", sessionArgs(this.target, this.master.controlPath, command, { tty: true }), { stdio: "inherit" });
+    const child = this.spawnSsh(command, { tty: true }, "inherit");
     const onAbort = (): void => killQuietly(child, "SIGTERM");
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -323,7 +436,7 @@ export class SshTransport implements Transport {
         child.once("exit", (c, s) => resolve([c, s]));
       });
       if (options.signal?.aborted) return { exitCode: null, signal: "SIGTERM" };
-      if (code === 255 && (await this.master.waitExit(300))) {
+      if (code === 255 && this.shared && (await this.master.waitExit(300))) {
         throw new TroupeError("E_TRANSPORT", `${this.label}: connection lost during an interactive session${this.masterReason()}`);
       }
       return { exitCode: code, signal };
@@ -336,13 +449,10 @@ export class SshTransport implements Transport {
     this.checkOpen();
     const release = await this.sessions.acquire();
     try {
-      await this.master.ensure();
+      await this.ensure();
       const { head, rest } = await peek(tar, 2);
       const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-      const child = spawn(this.o.ssh ?? "ssh", sessionArgs(this.target, this.master.controlPath, remoteCommand(putScript(dir, gzip))), {
-        detached: true,
-        stdio: ["pipe", "pipe", "pipe"],
-      });
+      const { child } = await this.directSlot(() => this.spawnSsh(remoteCommand(putScript(dir, gzip)), {}, ["pipe", "pipe", "pipe"]), DIRECT_SLOT_MS);
       let output = "";
       const take = (b: Buffer): void => {
         if (output.length < 8192) output += b.toString("utf8");
@@ -367,16 +477,16 @@ export class SshTransport implements Transport {
     this.checkOpen();
     const command = remoteCommand(getScript(dir, paths));
     const release = await this.sessions.acquire();
+    let child: ChildProcess;
     try {
-      await this.master.ensure();
+      await this.ensure();
+      const slot = await this.directSlot(() => this.spawnSsh(command, { noStdin: true }, ["ignore", "pipe", "pipe"]), DIRECT_SLOT_MS);
+      child = slot.child;
+      child.stdout?.once("data", slot.started);
     } catch (err) {
       release();
       throw err;
     }
-    const child = spawn(this.o.ssh ?? "ssh", sessionArgs(this.target, this.master.controlPath, command, { noStdin: true }), {
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
     const out = new PassThrough();
     let errText = "";
     child.stderr?.on("data", (b: Buffer) => {
@@ -410,7 +520,9 @@ export class SshTransport implements Transport {
       await Promise.race([Promise.allSettled(running.map((r) => r.done)), cap]);
       clearTimeout(timer);
     }
-    await this.master.exit();
+    this.loop?.close();
+    this.loop = undefined;
+    if (this.shared) await this.master.exit();
   }
 
   /** Kill running scripts and drop the connection for good. */
@@ -418,6 +530,83 @@ export class SshTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     await this.reset();
+  }
+
+  /** Run a plain command in the command session; undefined when it cannot take it (then a session of its own). */
+  private async runInLoop(options: ExecOptions): Promise<Outcome | undefined> {
+    if (this.noLoop) return undefined;
+    const token = randomBytes(6).toString("hex");
+    const text = sessionWrapper({ script: options.script, env: options.env, cwd: options.cwd, token });
+    if (text.length > MAX_LOOP_COMMAND) return undefined;
+    if (!this.loop?.ready) {
+      // Busy with another command: that one keeps it. Ended (or none yet): start one.
+      if (this.loop?.alive) return undefined;
+      this.loop = new CommandSession(this.spawnSsh(remoteCommand(commandLoop()), {}, ["pipe", "pipe", "pipe"]), LOOP_IDLE_MS);
+    }
+    const loop = this.loop;
+    let aborted = false;
+    let killSent = false;
+    let fallback: NodeJS.Timeout | undefined;
+    const sendKill = (): void => {
+      const pgid = loop.pgid;
+      if (killSent || pgid === undefined) return;
+      killSent = true;
+      void this.killRemote(pgid);
+    };
+    const abort = (): void => {
+      if (aborted) return;
+      aborted = true;
+      sendKill();
+      // Not killed in time (or not started yet): drop the whole loop, and the session with it.
+      fallback = setTimeout(() => loop.close(), KILL_FALLBACK_MS);
+    };
+    let resolveDone: (v: unknown) => void = () => undefined;
+    const entry: Running = { kill: abort, done: new Promise((r) => (resolveDone = r)) };
+    this.running.add(entry);
+    const onAbort = (): void => abort();
+    if (options.signal?.aborted) abort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const o = await loop.run({
+        token,
+        text,
+        ...(options.onStdout ? { onStdout: options.onStdout } : {}),
+        ...(options.onStderr ? { onStderr: options.onStderr } : {}),
+        // An abort that came before the group was known can kill it now.
+        onStart: () => {
+          if (aborted) sendKill();
+        },
+      });
+      if (aborted) sendKill();
+      switch (o.kind) {
+        case "refused":
+          if (!o.setsid) this.noLoop = true;
+          if (this.loop === loop) this.loop = undefined;
+          return aborted ? { kind: "done", result: { exitCode: null, signal: "SIGTERM" } } : undefined;
+        case "done":
+          if (o.exitStatus !== undefined) return { kind: "done", result: { exitCode: o.exitStatus, signal: null } };
+          return { kind: "done", result: { exitCode: null, signal: aborted ? "SIGTERM" : "SIGKILL" } };
+        case "broken": {
+          if (this.loop === loop) this.loop = undefined;
+          if (aborted) return { kind: "done", result: { exitCode: null, signal: "SIGTERM" } };
+          if (!o.started) return { kind: "not-started", message: o.message };
+          const masterGone = await this.master.waitExit(300);
+          if (masterGone) return { kind: "lost", message: `connection lost while a script was running${this.masterReason()}` };
+          return { kind: "done", result: { exitCode: null, signal: "SIGKILL" } };
+        }
+      }
+    } finally {
+      if (fallback) clearTimeout(fallback);
+      options.signal?.removeEventListener("abort", onAbort);
+      this.running.delete(entry);
+      resolveDone(undefined);
+    }
+  }
+
+  /** user@host:port, for messages. */
+  private where(): string {
+    const t = this.target;
+    return `${t.user ? `${t.user}@` : ""}${t.host}${t.port ? `:${t.port}` : ""}`;
   }
 
   private checkOpen(): void {
@@ -452,6 +641,15 @@ async function peek(src: Readable, n: number): Promise<{ head: Buffer; rest: Rea
     }
   }
   return { head, rest: Readable.from(all(), { objectMode: false }) };
+}
+
+function lastLines(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .slice(-3)
+    .join("; ");
 }
 
 function firstLines(text: string): string {

@@ -50,3 +50,17 @@ test("binary bytes survive unchanged", () => {
   assert.deepEqual([...out], [0, 255, 128, 10, 60, 60, 200, 201]);
   assert.deepEqual(markers, [0]);
 });
+
+test("the command loop's done and busy markers are taken out of either stream, however cut", () => {
+  const text = "out<<troupe:abc:done:0>>\nmore<<troupe:abc:busy:1234>>\n";
+  for (let i = 0; i <= text.length; i++) {
+    const r = run([text.slice(0, i), text.slice(i)]);
+    assert.equal(r.out, "outmore", `cut at ${i}`);
+    assert.deepEqual(r.markers, [
+      ["done", 0],
+      ["busy", 1234],
+    ]);
+  }
+  // Not a marker: unknown kind, or no number.
+  assert.equal(run(["<<troupe:abc:gone:1>>\n<<troupe:abc:done:>>\n"]).out, "<<troupe:abc:gone:1>>\n<<troupe:abc:done:>>\n");
+});

@@ -1,0 +1,76 @@
+// `troupe exec` gives each host a connection of its own (no ControlMaster):
+// Ctrl-C must still kill the command on every host, and no ssh process may
+// outlive the command.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { troupe, troupeAsync } from "./helpers.js";
+
+/** Pids of processes on this machine (lab hosts' included) whose command line is exactly `words`. */
+function processes(words: readonly string[]): number[] {
+  const want = words.join("\0") + "\0";
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8") === want;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** ssh processes whose command line names one of `addresses`. */
+function sshTo(addresses: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0");
+    } catch {
+      continue;
+    }
+    if (args[0] === "ssh" && args.some((a) => addresses.includes(a))) out.push(`${p}: ${args.join(" ")}`);
+  }
+  return out;
+}
+
+async function until(what: string, fn: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test("Ctrl-C on troupe exec kills the command on every host and leaves no ssh process", async () => {
+  const up = troupe(["lab", "up", "2", "--name", "exint"]);
+  assert.equal(up.status, 0, up.stderr);
+  try {
+    const addresses = [...up.stdout.matchAll(/10\.213\.\d+\.\d+/g)].map((m) => m[0]);
+    assert.ok(addresses.length >= 2, up.stdout);
+    // A plain run first: done, and nothing of ssh is left.
+    const plain = troupe(["exec", "lab:exint", "--", "hostname"]);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.deepEqual(plain.stdout.trim().split("\n").sort(), ["exint-1: exint-1", "exint-2: exint-2"]);
+    assert.deepEqual(sshTo(addresses), []);
+
+    const child = troupeAsync(["exec", "lab:exint", "--", "sleep 769"]);
+    let output = "";
+    child.stdout?.on("data", (b: Buffer) => (output += b.toString()));
+    child.stderr?.on("data", (b: Buffer) => (output += b.toString()));
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    await until("the command on both hosts", () => processes(["sleep", "769"]).length === 2);
+    child.kill("SIGINT");
+    await exited;
+    await until("no sleep 769 left on the hosts", () => processes(["sleep", "769"]).length === 0, 15_000);
+    await until("no ssh to the hosts", () => sshTo(addresses).length === 0, 15_000);
+    assert.doesNotMatch(output, /internal error/);
+  } finally {
+    const down = troupe(["lab", "down", "--name", "exint"]);
+    assert.equal(down.status, 0, down.stderr);
+  }
+});
