@@ -6,7 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { labLeftovers, privateTmp, project, REPO, troupe } from "./helpers.js";
@@ -128,6 +128,14 @@ function checkExample(run: ExampleRun): void {
     assert.match(r.stdout, /Executing local:debian:cluster\/http \(debian-\d as client-2\) \(\d\/3\)\.\.\./);
   } finally {
     rmSync(runDir, { recursive: true, force: true });
+    // The example's .troupe/runs, unless someone else's runs are in it.
+    for (const d of [join(EXAMPLE, ".troupe", "runs"), join(EXAMPLE, ".troupe")]) {
+      try {
+        rmdirSync(d);
+      } catch {
+        break; // not empty, or already gone
+      }
+    }
   }
 }
 
