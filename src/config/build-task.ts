@@ -1,7 +1,7 @@
 // One task.yaml into a Task: Spread's fields plus troupe's multi-host `hosts:`
 // and per-role scripts (`execute/server`, `prepare/client`, ...).
 
-import type { HostRole, Task } from "../model/project.js";
+import type { HostRole, PortSpec, Task } from "../model/project.js";
 import { checkSystemList } from "./build-backends.js";
 import {
   cascadingOf,
@@ -16,7 +16,8 @@ import {
 } from "./entity.js";
 import { checkDuplicateKeys } from "./duplicates.js";
 import { checkDeltaList } from "./lists.js";
-import { NAME_HELP, ROLE_SCRIPT_KEY, VALID_ROLE, VALID_TASK } from "./names.js";
+import { NAME_HELP, ROLE_SCRIPT_KEY, VALID_PORT, VALID_ROLE, VALID_TASK } from "./names.js";
+import { closestWord } from "./suggest.js";
 import type { Problems } from "./problems.js";
 import { hostRoleSchema, roleScriptSchema, taskTopSchema, type TaskData } from "./schema/task.js";
 import { parseYaml, toPlain } from "./yaml-positions.js";
@@ -66,6 +67,7 @@ function buildTask(ctx: FileCtx, src: TaskSource): Task | undefined {
   checkDeltaList("backends", data.backends, { file: ctx.file, root: ctx.root, path: ["backends"] }, ctx.problems);
   const hosts = buildHosts(ctx, data);
   checkRoleScripts(ctx, scripts, hosts);
+  const ports = buildPorts(ctx, data.ports, hosts);
   return {
     name,
     suite: src.suite,
@@ -83,6 +85,7 @@ function buildTask(ctx: FileCtx, src: TaskSource): Task | undefined {
     roleScripts: groupRoleScripts(scripts),
     artifacts: data.artifacts ?? [],
     ...(hosts ? { hosts } : {}),
+    ...(ports ? { ports } : {}),
     ...cascadingOf(ctx, [], data),
     pos: filePos,
     where: fieldPositions(ctx, []),
@@ -171,6 +174,90 @@ function checkRoleScripts(ctx: FileCtx, scripts: readonly RoleScript[], hosts: r
       `'${s.key}' is a script for role '${s.role}', but ${known}; add ${s.role} to hosts: or fix the key`,
     );
   }
+}
+
+const PORTS_SHAPE =
+  "write a list of port names (ports: [http], free on every host of the job) " +
+  "or a map of role or host to port names (ports: {server: [http, admin]})";
+
+/**
+ * `ports:`: a list of names, or role-or-host -> name or list of names. Each
+ * name once; a map's keys must be roles or hosts (`client-2`) of `hosts:`.
+ */
+function buildPorts(ctx: FileCtx, value: unknown, hosts: readonly HostRole[] | undefined): PortSpec[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const out: PortSpec[] = [];
+  const seen = new Map<string, string>();
+  const add = (name: unknown, path: (string | number)[], on?: string): void => {
+    const pos = posAt(ctx, path);
+    if (typeof name !== "string" && typeof name !== "number") {
+      ctx.problems.add("E_SCHEMA", pos, path, `expected a port name such as http here; ${PORTS_SHAPE}`);
+      return;
+    }
+    const n = String(name);
+    if (!VALID_PORT.test(n)) {
+      ctx.problems.add("E_SCHEMA", pos, path, `invalid port name '${n}'; port names are lowercase words such as http, admin or db-primary`);
+      return;
+    }
+    // http-api and http_api would both be TROUPE_PORT_HTTP_API.
+    const key = n.replace(/-/g, "_");
+    const before = seen.get(key);
+    if (before !== undefined) {
+      const why = before === n ? `port '${n}' is listed twice` : `ports '${before}' and '${n}' would both be TROUPE_PORT_${key.toUpperCase()}`;
+      ctx.problems.add("E_PROJECT", pos, path, `${why}; give each port of the job its own name`);
+      return;
+    }
+    seen.set(key, n);
+    out.push({ name: n, ...(on !== undefined ? { on } : {}), pos });
+  };
+
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => add(v, ["ports", i]));
+    return out;
+  }
+  if (typeof value !== "object") {
+    ctx.problems.add("E_SCHEMA", posAt(ctx, ["ports"]), ["ports"], `expected a list or a map; ${PORTS_SHAPE}`);
+    return undefined;
+  }
+  const entries = entriesOf(value);
+  if (entries.length > 0 && (!hosts || hosts.length === 0)) {
+    ctx.problems.add(
+      "E_PROJECT",
+      keyPosAt(ctx, ["ports"]),
+      ["ports"],
+      "a map of roles to port names, but this task has no hosts: section; list the names instead, e.g. ports: [http]",
+    );
+    return undefined;
+  }
+  const targets = hostNames(hosts ?? []);
+  for (const [on, v] of entries) {
+    if (!targets.includes(on)) {
+      const guess = closestWord(on, targets);
+      const roles = (hosts ?? []).map((r) => r.name);
+      const names = (hosts ?? []).flatMap((r) => (r.count > 1 ? Array.from({ length: r.count }, (_, i) => `${r.name}-${i + 1}`) : [r.name]));
+      ctx.problems.add(
+        "E_PROJECT",
+        keyPosAt(ctx, ["ports", on]),
+        ["ports", on],
+        `'${on}' is not a role or host of this task (roles: ${roles.join(", ")}; hosts: ${names.join(", ")})` +
+          (guess ? `; did you mean '${guess}'?` : ""),
+      );
+      continue;
+    }
+    if (Array.isArray(v)) v.forEach((name, i) => add(name, ["ports", on, i], on));
+    else add(v, ["ports", on], on);
+  }
+  return out;
+}
+
+/** Roles and the names of their hosts: `server`, `client`, `client-1`, `client-2`. */
+function hostNames(roles: readonly HostRole[]): string[] {
+  const out: string[] = [];
+  for (const r of roles) {
+    out.push(r.name);
+    if (r.count > 1) for (let i = 1; i <= r.count; i++) out.push(`${r.name}-${i}`);
+  }
+  return out;
 }
 
 function groupRoleScripts(scripts: readonly RoleScript[]): Record<string, Record<string, string>> {

@@ -14,6 +14,8 @@ export const VALID_TASK = /^(?:[a-z0-9]+(?:[-._][a-z0-9]+)*\/)+[a-z0-9]+(?:[-._]
 export const VALID_VARNAME = /^[a-zA-Z_][a-zA-Z0-9_]*(?:\/[a-zA-Z0-9_]+(?:,[a-zA-Z0-9_]+)*)?$/;
 /** Roles of a multi-host task (troupe): `server`, `client`, `db-primary`. */
 export const VALID_ROLE = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/;
+/** Names of reserved ports (troupe's `ports:`): `http`, `admin`, `db-primary`. */
+export const VALID_PORT = /^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$/;
 /** Per-role script keys in task.yaml: `execute/server`. */
 export const ROLE_SCRIPT_KEY = /^(prepare|execute|restore|debug)\/(.*)$/;
 

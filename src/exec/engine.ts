@@ -44,6 +44,8 @@ interface HookResult {
   /** Killed by an interrupt: not a failure of the script. */
   readonly interrupted: boolean;
   readonly error?: string;
+  /** For a failure: its rank in the run (1 = first), so that a gang's first failure is known. */
+  readonly failed?: number;
 }
 
 export async function runJobs(options: RunOptions): Promise<RunOutcome> {
@@ -75,6 +77,8 @@ class Run {
   private stopping = false;
   private hard = false;
   private seq = 0;
+  /** Scripts failed so far (HookResult.failed). */
+  private failures = 0;
   private dispatching = false;
   private redispatch = false;
   private readonly started = Date.now();
@@ -495,6 +499,7 @@ class Run {
     }
     const interrupted = r.killedBy === "interrupt";
     const error = r.error ?? "failed";
+    const failed = ++this.failures;
     if (seat?.session) {
       try {
         seat.session.hostFailed(seat.assignment, `${phase} ${level} failed on ${seat.assignment.name}: ${error}`);
@@ -502,7 +507,7 @@ class Run {
         this.events.message("error", `sync session: ${errorText(err)}`);
       }
     }
-    if (interrupted) return { ok: false, interrupted, error };
+    if (interrupted) return { ok: false, interrupted, error, failed };
     if (r.fatal) this.markBroken(w, `FATAL in ${phase} ${level} (${context}): ${error}`);
     if (r.transportError) this.markBroken(w, error);
     if (debug.trim() !== "" && !this.stopping && !r.transportError) {
@@ -512,7 +517,7 @@ class Run {
       await shellHere(`to debug ${phase} ${context}`);
     }
     if (this.modes.abend) w.abend = true;
-    return { ok: false, interrupted, error };
+    return { ok: false, interrupted, error, failed };
   }
 
   private async shell(host: Host, job: Job, dir: string, vars: VarList, what: string): Promise<void> {
@@ -610,13 +615,17 @@ class Run {
         type: "job-started",
         job: job.name,
         hosts: seats.map((s) => s.host.name),
+        ...(job.hosts?.length
+          ? { roles: seats.map((s) => ({ host: s.host.name, name: s.assignment.name, role: s.assignment.role })) }
+          : {}),
         seq: ++this.seq,
         total: this.options.jobs.length,
       });
 
-      // Only multi-host jobs (tasks with `hosts:`) get a sync session: a
-      // single host has no one to wait for, and a relay per job would cost.
-      if (this.options.jobSession && job.hosts?.length) {
+      // Only multi-host jobs (tasks with `hosts:`) and jobs that reserve
+      // ports get a sync session: a single host has no one to wait for, and
+      // a relay per job would cost.
+      if (this.options.jobSession && (job.hosts?.length || job.ports?.length)) {
         try {
           session = await this.options.jobSession(job, seats.map((s) => s.assignment), jobAbort.signal);
         } catch (err) {
@@ -692,7 +701,12 @@ class Run {
     let status: JobStatus = restoreOnly ? "skipped" : "passed";
     let reason: string | undefined = restoreOnly ? "restore only" : undefined;
     const where = (s: Seat): string => (s.multi ? ` on ${s.assignment.name}` : "");
-    const all = <T>(f: (s: Seat) => Promise<T>): Promise<T[]> => Promise.all(seats.map(f));
+    // Each host's result; failures first to last: when several hosts fail,
+    // the first to fail is the cause (the others' waits were poisoned by it).
+    const all = async (f: (s: Seat) => Promise<HookResult>): Promise<[HookResult, Seat][]> => {
+      const results = await Promise.all(seats.map(async (s) => [await f(s), s] as [HookResult, Seat]));
+      return results.sort(([a], [b]) => (a.failed ?? 0) - (b.failed ?? 0));
+    };
 
     for (let repeat = this.options.repeat ?? 0; repeat >= 0; repeat--) {
       if (restoreOnly) {
@@ -702,8 +716,8 @@ class Run {
         break;
       } else {
         const prep = await all((s) => this.hook(s.worker, job, "task", "prepare", s.scripts.prepare, s.debug, s));
-        if (prep.some((r) => !r.ok)) {
-          const failed = prep.map((r, i) => [r, seats[i]!] as const).filter(([r]) => !r.ok);
+        if (prep.some(([r]) => !r.ok)) {
+          const failed = prep.filter(([r]) => !r.ok);
           if (failed.every(([r]) => r.interrupted)) [status, reason] = ["aborted", "interrupted"];
           else {
             for (const [r, s] of failed) if (!r.interrupted) this.tally.hookFailed(`prepare task (${job.name})${where(s)}`);
@@ -717,8 +731,8 @@ class Run {
           repeat = -1;
         } else {
           const exec = await all((s) => this.hook(s.worker, job, "task", "execute", s.scripts.execute, s.debug, s));
-          if (exec.some((r) => !r.ok)) {
-            const failed = exec.map((r, i) => [r, seats[i]!] as const).filter(([r]) => !r.ok);
+          if (exec.some(([r]) => !r.ok)) {
+            const failed = exec.filter(([r]) => !r.ok);
             const real = failed.find(([r]) => !r.interrupted);
             if (real) [status, reason] = ["failed", `execute failed${where(real[1])}: ${real[0].error ?? ""}`];
             else [status, reason] = ["aborted", "interrupted"];
@@ -746,14 +760,13 @@ class Run {
       }
       if (this.hard) break;
       const restored = await all((s) => this.hook(s.worker, job, "task", "restore", s.scripts.restore, s.debug, s));
-      restored.forEach((r, i) => {
+      restored.forEach(([r, s]) => {
         if (r.ok || r.interrupted) return;
-        const s = seats[i]!;
         this.tally.hookFailed(`restore task (${job.name})${where(s)}`);
         this.markBroken(s.worker, `restore of ${job.name} failed`);
         repeat = -1;
       });
-      if (restored.some((r) => r.interrupted)) break;
+      if (restored.some(([r]) => r.interrupted)) break;
     }
     return [status, reason];
   }

@@ -20,6 +20,14 @@ export interface Timeouts {
   readonly kill: DurationMs;
 }
 
+/** A port reserved before the job starts: from the task's `ports:` or its TROUPE_PORTS variable. */
+export interface JobPort {
+  /** `http`: TROUPE_PORT_HTTP, `troupe-ctl port http`. */
+  readonly name: string;
+  /** The host or role that listens on it (`server`, `client-1`); every host of the job when absent. */
+  readonly on?: string;
+}
+
 export interface Job {
   /** `backend:system:suite/task:variant` (no `:variant` when there is none; `#N` suffix for samples > 1). */
   readonly name: string;
@@ -48,4 +56,6 @@ export interface Job {
   };
   /** Roles of a multi-host job; absent for a single-host job. */
   readonly hosts?: readonly HostRole[];
+  /** Ports to reserve on the job's hosts before it starts; absent when none are asked for. */
+  readonly ports?: readonly JobPort[];
 }

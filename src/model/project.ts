@@ -60,6 +60,19 @@ export interface HostRole {
   readonly pos: SourcePos;
 }
 
+/**
+ * A port troupe reserves before a job starts (troupe's own `ports:` key on a
+ * task): a TCP port free on the hosts that will listen on it, known to every
+ * host of the job as TROUPE_PORT_<NAME> and `troupe-ctl port NAME`.
+ */
+export interface PortSpec {
+  /** `http`, `admin`: TROUPE_PORT_HTTP. */
+  readonly name: string;
+  /** The role or host (`server`, `client-1`) that listens on it; every host of the job when absent. */
+  readonly on?: string;
+  readonly pos: SourcePos;
+}
+
 export interface Task extends Located, Cascading {
   /** `suite/dir/task`, e.g. `tests/main/hello`. */
   readonly name: string;
@@ -79,6 +92,8 @@ export interface Task extends Located, Cascading {
   readonly roleScripts: Readonly<Record<string, Readonly<Record<string, string>>>>;
   readonly artifacts: readonly string[];
   readonly hosts?: readonly HostRole[];
+  /** Ports to reserve before each of the task's jobs starts; absent when the task has no `ports:`. */
+  readonly ports?: readonly PortSpec[];
 }
 
 export interface Suite extends Located, Cascading, Hooks {

@@ -14,3 +14,4 @@ export { HostCommandCache, type HostCommand } from "./host-commands.js";
 export { globMatch } from "./glob.js";
 export { mulberry32, permutation } from "./prng.js";
 export { resolveSettings, type ResolvedSettings } from "./settings.js";
+export { jobPorts, parsePortSpec, portEnvName, hostNames, type PortSources } from "./ports.js";

@@ -3,6 +3,7 @@
 // with which environment and timeouts.
 
 import type { HookLevel, Job, Timeouts } from "../model/job.js";
+import { portEnvName } from "./ports.js";
 
 export interface JobJSON {
   readonly name: string;
@@ -26,6 +27,8 @@ export interface JobJSON {
   /** Milliseconds; -1 means no timeout. */
   readonly timeouts: Readonly<Record<HookLevel, Timeouts>>;
   readonly hosts?: readonly { readonly role: string; readonly count: number; readonly system?: string }[];
+  /** Ports reserved before the job starts: name, the role or host listening (absent: every host), its variable. */
+  readonly ports?: readonly { readonly name: string; readonly on?: string; readonly env: string }[];
 }
 
 export function jobToJSON(job: Job): JobJSON {
@@ -66,6 +69,9 @@ export function jobToJSON(job: Job): JobJSON {
     },
     ...(job.hosts
       ? { hosts: job.hosts.map((h) => ({ role: h.name, count: h.count, ...(h.system ? { system: h.system } : {}) })) }
+      : {}),
+    ...(job.ports
+      ? { ports: job.ports.map((p) => ({ name: p.name, ...(p.on !== undefined ? { on: p.on } : {}), env: portEnvName(p.name) })) }
       : {}),
   };
 }

@@ -18,6 +18,7 @@ import { TroupeError } from "../util/errors.js";
 import { envVariants, OrderedEnv } from "./environment.js";
 import { parseFilters, type Filter } from "./filter.js";
 import { checkHostCounts } from "./hosts.js";
+import { jobPorts } from "./ports.js";
 import { HostCommandCache, type HostCommand } from "./host-commands.js";
 import { evalLists, type NameList } from "./lists.js";
 import { jobScripts } from "./scripts.js";
@@ -79,6 +80,14 @@ export function planJobs(project: Project, options: PlanOptions = {}): Job[] {
     for (const [k, v] of envs.of(c.suite, describe.suite(c.suite), c.suite.environment)) env.set(k, v);
     for (const [k, v] of envs.of(c.task, describe.task(c.task), c.task.environment)) env.set(k, v);
     const environment: EnvVar[] = env.variant(c.variant).entries();
+    const ports = jobPorts({
+      taskName: c.task.name,
+      ports: c.task.ports,
+      hosts: c.task.hosts,
+      environment,
+      envLevels: [c.task.environment, c.suite.environment, c.system.environment, c.backend.environment, project.environment],
+      fallbackPos: c.task.pos,
+    });
     const job: Job = {
       name: c.name,
       project,
@@ -93,6 +102,7 @@ export function planJobs(project: Project, options: PlanOptions = {}): Job[] {
       timeouts: resolveTimeouts(project, c.backend, c.system, c.suite, c.task),
       scripts: jobScripts(project, c.backend, c.suite, c.task),
       ...(c.task.hosts && c.task.hosts.length > 0 ? { hosts: c.task.hosts } : {}),
+      ...(ports ? { ports } : {}),
     };
     return job;
   });

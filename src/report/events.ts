@@ -59,11 +59,22 @@ export interface HostDiscarded extends Base {
   readonly kept?: boolean;
 }
 
+/** A host in a multi-host job: the machine `debian-3` plays `client-1`, of role `client`. */
+export interface JobHostRole {
+  /** The host's own name, as in every other event. */
+  readonly host: string;
+  /** Its name in the job (TROUPE_HOST): `server`, `client-1`. */
+  readonly name: string;
+  readonly role: string;
+}
+
 export interface JobStarted extends Base {
   readonly type: "job-started";
   readonly job: string;
   /** Hosts running the job (one for a single-host job). */
   readonly hosts: readonly string[];
+  /** For a task with `hosts:`, who plays what, in the order of `hosts`; absent for a single-host job. */
+  readonly roles?: readonly JobHostRole[];
   /** 1-based position among executed jobs, and the total. */
   readonly seq: number;
   readonly total: number;

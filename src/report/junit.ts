@@ -7,7 +7,9 @@
 //   its suite plus `:variant` and `#sample` (`hello:v1`);
 // - a failed job has <failure message=REASON type=PHASE> holding the failing
 //   scripts' output; a multi-host job has one testcase whose message names
-//   the failing hosts, with each host's details in <system-out>;
+//   the failing hosts, the first to fail first (by their names in the job:
+//   `failed on lead, peer-1: execute failed on lead: exit status 1`), with
+//   each host's status, exit status, duration and log in <system-out>;
 // - an aborted or skipped job has <skipped message=REASON/>;
 // - a failed suite, backend or project hook (which aborts jobs without being
 //   one) is a testcase of its own, `suite prepare on HOST`, so it is seen;
@@ -61,13 +63,23 @@ function hookLine(h: HookJson): string {
           ? `killed (${h.killedBy})`
           : `exit status ${h.exitCode}`;
   const log = h.logPath ? `, log ${h.logPath}` : "";
-  return `${h.level === "task" ? "" : h.level + " "}${h.phase} on ${h.host || "-"}: ${result} in ${formatElapsed(h.durationMs)}${log}`;
+  return `${h.level === "task" ? "" : h.level + " "}${h.phase} on ${who(h.host, h.as)}: ${result} in ${formatElapsed(h.durationMs)}${log}`;
+}
+
+/** `client-1 (debian-3)` for a host of a multi-host job, else the host's name. */
+function who(host: string, as: string | undefined): string {
+  return as !== undefined && as !== host ? `${as} (${host})` : host || "-";
+}
+
+/** Failed scripts, the first to end first: in a multi-host job, the cause before what it poisoned. */
+function failedInOrder(hooks: readonly HookJson[]): HookJson[] {
+  return hooks.filter(failed).sort((a, b) => ((a.endTime ?? "") < (b.endTime ?? "") ? -1 : (a.endTime ?? "") > (b.endTime ?? "") ? 1 : 0));
 }
 
 function failureBody(hooks: readonly HookJson[]): string {
-  const bad = hooks.filter(failed);
+  const bad = failedInOrder(hooks);
   if (bad.length === 1) return bad[0]!.output ?? "";
-  return bad.map((h) => `----- ${h.phase} on ${h.host} -----\n${h.output ?? ""}`).join("\n");
+  return bad.map((h) => `----- ${h.phase} on ${who(h.host, h.as)} -----\n${h.output ?? ""}`).join("\n");
 }
 
 function jobCase(job: JobJson): Case {
@@ -80,7 +92,9 @@ function jobCase(job: JobJson): Case {
     for (const h of job.hosts) {
       const exit = h.exitCode === null ? "" : `, exit status ${h.exitCode}`;
       const log = h.logPath ? `, log ${h.logPath}` : "";
-      lines.push(`  ${h.name}: ${h.status}${exit}, ${formatElapsed(h.durationMs)}${log}`);
+      // Said only when the exit status does not say it all (killed, ERROR's message, a restore that failed).
+      const error = h.error && h.error !== `execute: exit status ${h.exitCode}` ? ` (${h.error})` : "";
+      lines.push(`  ${who(h.name, h.as)}: ${h.status}${error}${exit}, ${formatElapsed(h.durationMs)}${log}`);
     }
   }
   if (job.hooks.length > 0) {
@@ -95,10 +109,10 @@ function jobCase(job: JobJson): Case {
     out: lines.join("\n"),
   };
   if (job.status === "failed") {
-    const bad = job.hooks.filter(failed);
-    const hosts = [...new Set(bad.map((h) => h.host))];
+    const bad = failedInOrder(job.hooks);
+    const hosts = [...new Set(bad.map((h) => h.as ?? h.host))];
     if (multi && hosts.length === 0) {
-      for (const h of job.hosts) if (h.status === "failed") hosts.push(h.name);
+      for (const h of job.hosts) if (h.status === "failed") hosts.push(h.as ?? h.name);
     }
     const reason = job.reason ?? "failed";
     const message = multi && hosts.length > 0 ? `failed on ${hosts.join(", ")}: ${reason}` : reason;

@@ -5,7 +5,9 @@
 //   <job-folder>/prepare.log        one log per hook of a job: prepare,
 //   <job-folder>/execute.log        execute, restore, debug (artifacts, ...)
 //   <job-folder>/restore.log
-//   <job-folder>/execute.HOST.log   multi-host jobs: one log per host
+//   <job-folder>/execute.NAME.log   multi-host jobs: one log per host per
+//                                   hook, NAME its name in the job
+//                                   (`execute.server.log`, `prepare.client-2.log`)
 //   <job-folder>/suite-prepare.log  a suite/backend/project hook reported
 //                                   under a job's name gets its level prefixed
 //   hooks/<context>/suite-prepare.HOST.log
@@ -21,7 +23,7 @@
 import { mkdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, posix } from "node:path";
-import type { HookFinished, HookStarted, JobStatus, Level, Phase, TroupeEvent } from "./events.js";
+import type { HookFinished, HookStarted, JobHostRole, JobStatus, Level, Phase, TroupeEvent } from "./events.js";
 import { writeFileAtomic } from "./atomic.js";
 import { failureOutput } from "./format.js";
 import { HookLog } from "./hook-log.js";
@@ -56,10 +58,13 @@ interface HookState {
   readonly level: Level;
   readonly context: string;
   readonly host: string;
+  /** The host's name in its multi-host job. */
+  readonly as?: string;
   readonly startMs: number;
   endMs?: number;
   exitCode: number | null;
   killedBy?: "timeout" | "interrupt" | "signal";
+  error?: string;
   durationMs: number;
   logPath?: string;
   output?: string;
@@ -77,6 +82,8 @@ interface JobState {
   endMs?: number;
   durationMs: number;
   hosts: readonly string[];
+  /** Multi-host job: each host's name and role in the job, by host. */
+  roles: ReadonlyMap<string, JobHostRole>;
   readonly hooks: HookState[];
   reason?: string;
 }
@@ -212,7 +219,7 @@ export class ResultsWriter {
         break;
       }
       case "job-started":
-        this.jobStarted(e.job, e.hosts, e.seq, e.time);
+        this.jobStarted(e.job, e.hosts, e.seq, e.time, e.roles);
         break;
       case "hook-started":
         this.hookStarted(e);
@@ -352,13 +359,14 @@ export class ResultsWriter {
       seq: 0,
       durationMs: 0,
       hosts: [],
+      roles: new Map(),
       hooks: [],
     };
     this.jobs.set(name, j);
     return j;
   }
 
-  private jobStarted(name: string, hosts: readonly string[], seq: number, time: number): void {
+  private jobStarted(name: string, hosts: readonly string[], seq: number, time: number, roles?: readonly JobHostRole[]): void {
     const existing = this.jobs.get(name);
     const j = existing && existing.dir !== undefined ? existing : this.addJob(name, true);
     if (existing && existing !== j) {
@@ -366,6 +374,7 @@ export class ResultsWriter {
       j.hooks.push(...existing.hooks);
     }
     j.hosts = [...hosts];
+    j.roles = new Map((roles ?? []).map((r) => [r.host, r]));
     j.seq = seq;
     j.startMs = time;
     j.status = "running";
@@ -376,8 +385,11 @@ export class ResultsWriter {
     const hostPart = host ? `.${safeName(host)}` : "";
     if (job) {
       if (job.dir === undefined) return undefined;
-      const multi = job.hosts.length > 1;
-      const stem = (level === "task" ? phase : `${level}-${phase}`) + (multi ? hostPart : "");
+      // A multi-host job's logs are named after the hosts' names in the job,
+      // which stay the same from run to run: execute.server.log.
+      const multi = job.roles.size > 0 || job.hosts.length > 1;
+      const as = job.roles.get(host)?.name;
+      const stem = (level === "task" ? phase : `${level}-${phase}`) + (multi ? (as ? `.${safeName(as)}` : hostPart) : "");
       return posix.join(job.dir, `${job.logNames.take(stem)}.log`);
     }
     const stem = posix.join("hooks", safeName(context), `${level}-${phase}${hostPart}`);
@@ -387,11 +399,13 @@ export class ResultsWriter {
   private openHook(e: HookStarted | HookFinished, startMs: number): OpenHook {
     const job = this.jobs.get(e.job);
     const logPath = this.logFor(job, e.level, e.phase, e.context, e.host);
+    const as = job?.roles.get(e.host)?.name;
     const state: HookState = {
       phase: e.phase,
       level: e.level,
       context: e.context,
       host: e.host,
+      ...(as !== undefined ? { as } : {}),
       startMs,
       exitCode: null,
       durationMs: 0,
@@ -440,7 +454,10 @@ export class ResultsWriter {
     if (e.killedBy) st.killedBy = e.killedBy;
     st.durationMs = e.durationMs;
     st.done = true;
-    if (hookFailed(st)) st.output = lastBytes(failureOutput(e.output, e.killedBy), MAX_FAILURE_OUTPUT);
+    if (hookFailed(st)) {
+      st.output = lastBytes(failureOutput(e.output, e.killedBy), MAX_FAILURE_OUTPUT);
+      st.error = e.error ?? failureDetail(st);
+    }
     if (o.log) {
       if (o.log.lines === 0 && e.output.trim() !== "") o.log.write(e.output.endsWith("\n") ? e.output : e.output + "\n");
       if (e.killedBy === "timeout" && !e.output.trimEnd().endsWith("<kill-timeout reached>")) {
@@ -559,6 +576,7 @@ function hookJson(h: HookState): HookJson {
     level: h.level,
     context: h.context,
     host: h.host,
+    ...(h.as !== undefined ? { as: h.as } : {}),
     exitCode: h.exitCode,
     ...(h.killedBy ? { killedBy: h.killedBy } : {}),
     status,
@@ -566,6 +584,7 @@ function hookJson(h: HookState): HookJson {
     startTime: new Date(h.startMs).toISOString(),
     ...(h.endMs !== undefined ? { endTime: new Date(h.endMs).toISOString() } : {}),
     ...(h.logPath !== undefined ? { logPath: h.logPath } : {}),
+    ...(h.error !== undefined ? { error: h.error } : {}),
     ...(h.output !== undefined ? { output: h.output } : {}),
   };
 }
@@ -575,20 +594,31 @@ function hostJson(j: JobState, name: string): JobHostJson {
   const mine = j.hooks.filter((h) => h.host === name);
   const executes = mine.filter((h) => h.phase === "execute");
   const last = executes[executes.length - 1];
+  const firstFailed = mine.filter((h) => hookFailed(h)).sort((a, b) => (a.endMs ?? 0) - (b.endMs ?? 0))[0];
   let status: JobHostJson["status"];
-  if (mine.some((h) => hookFailed(h))) status = "failed";
+  if (firstFailed) status = "failed";
   else if (last?.done) status = "passed";
   else if (j.status === "running") status = "running";
   else if (j.status === "passed") status = "passed";
   else if (j.status === "skipped") status = "skipped";
   else status = "aborted";
+  const role = j.roles.get(name);
+  const logs = mine.map((h) => h.logPath).filter((p): p is string => p !== undefined);
   return {
     name,
+    ...(role ? { as: role.name, role: role.role } : {}),
     status,
     exitCode: last?.done ? last.exitCode : null,
     durationMs: executes.reduce((sum, h) => sum + h.durationMs, 0),
     ...(executes[0]?.logPath !== undefined ? { logPath: executes[0].logPath } : {}),
+    ...(logs.length > 0 ? { logs } : {}),
+    ...(firstFailed ? { error: `${firstFailed.level === "task" ? "" : firstFailed.level + " "}${firstFailed.phase}: ${firstFailed.error ?? failureDetail(firstFailed)}` } : {}),
   };
+}
+
+/** `exit status 1`, `kill-timeout reached`, `killed (interrupt)`. */
+function failureDetail(h: HookState): string {
+  return h.killedBy === "timeout" ? "kill-timeout reached" : h.killedBy ? `killed (${h.killedBy})` : `exit status ${h.exitCode}`;
 }
 
 /** `execute failed on client-2: exit status 1`, naming every failing host of a multi-host job. */
@@ -596,14 +626,8 @@ function deriveReason(j: JobState): string | undefined {
   const failing = j.hooks.filter((h) => hookFailed(h)).sort((a, b) => (a.endMs ?? 0) - (b.endMs ?? 0));
   const first = failing[0];
   if (!first) return undefined;
-  const detail =
-    first.killedBy === "timeout"
-      ? "kill-timeout reached"
-      : first.killedBy
-        ? `killed (${first.killedBy})`
-        : `exit status ${first.exitCode}`;
-  let reason = `${first.phase} failed on ${first.host}: ${detail}`;
-  const hosts = [...new Set(failing.map((h) => h.host))];
+  let reason = `${first.phase} failed on ${first.as ?? first.host}: ${failureDetail(first)}`;
+  const hosts = [...new Set(failing.map((h) => h.as ?? h.host))];
   if (hosts.length > 1) reason += ` (failed hosts: ${hosts.join(", ")})`;
   return reason;
 }

@@ -15,6 +15,8 @@ export interface HookJson {
   /** Spread's context string: the job name, or `backend:system[:suite/]`. */
   readonly context: string;
   readonly host: string;
+  /** In a multi-host job: the host's name in the job (TROUPE_HOST), `server`, `client-1`. */
+  readonly as?: string;
   /** Exit status; null when killed, or while still running. */
   readonly exitCode: number | null;
   readonly killedBy?: "timeout" | "interrupt" | "signal";
@@ -24,13 +26,24 @@ export interface HookJson {
   readonly endTime?: string;
   /** The log file, relative to the run directory. */
   readonly logPath?: string;
+  /** For a failed script: why, in one line (`exit status 1`, ERROR's message, `kill-timeout reached`). */
+  readonly error?: string;
   /** For a failed script: what it printed (its last 64 KiB), for reports. */
   readonly output?: string;
 }
 
-/** One host of a job (one entry for a single-host job). */
+/**
+ * One host of a job (one entry for a single-host job). A multi-host job
+ * passes only if every one of its hosts passed.
+ */
 export interface JobHostJson {
+  /** The host's own name, as in the run's `hosts` list: `debian-3`. */
   readonly name: string;
+  /** In a multi-host job: its name in the job (TROUPE_HOST), `client-1`. */
+  readonly as?: string;
+  /** In a multi-host job: its role, `client`. */
+  readonly role?: string;
+  /** failed if any of its scripts failed; else passed once its execute script passed. */
   readonly status: JobStatus | "running";
   /** The execute script's exit status on this host; null if it did not end by itself or did not run. */
   readonly exitCode: number | null;
@@ -38,6 +51,10 @@ export interface JobHostJson {
   readonly durationMs: number;
   /** The host's execute log, relative to the run directory. */
   readonly logPath?: string;
+  /** Every log of this host's scripts in the job (prepare, execute, restore, ...), in the order they ran. */
+  readonly logs?: readonly string[];
+  /** Why this host failed: its first failed script, `execute: exit status 1`. */
+  readonly error?: string;
 }
 
 export interface JobJson {

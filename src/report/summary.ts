@@ -7,6 +7,10 @@
 //   Failed suite prepare: 1
 //       - local:debian-12:tests/other/
 //
+// A failed multi-host job's line says why, naming the host (troupe's own:
+// Spread has no such jobs): `- local:debian:cluster/http (execute failed on
+// lead: exit status 1)`.
+//
 // The first two lines always appear; each failure category only when it is
 // not empty, in Spread's order, names sorted. Names are Spread's: the job name
 // without its `#sample` for tasks, `backend:system:suite/` for suites,
@@ -30,6 +34,8 @@ export interface SummaryInput {
   readonly failed: readonly string[];
   readonly aborted: readonly string[];
   readonly hookFailures: readonly HookFailure[];
+  /** Said after a failed job's name, in parentheses: why a multi-host job failed. */
+  readonly notes?: ReadonlyMap<string, string>;
 }
 
 const CATEGORIES: readonly { level: Level; phase: Phase; title: string }[] = [
@@ -78,7 +84,13 @@ function names(title: string, list: readonly string[]): string | undefined {
  */
 export function formatSummary(s: SummaryInput): string[] {
   const out: string[] = [`Successful tasks: ${s.passed.length}`, `Aborted tasks: ${s.aborted.length}`];
-  const failed = names("Failed tasks", s.failed.map(summaryName));
+  const failed = names(
+    "Failed tasks",
+    s.failed.map((job) => {
+      const note = s.notes?.get(job);
+      return note ? `${summaryName(job)} (${note})` : summaryName(job);
+    }),
+  );
   if (failed) out.push(failed);
   for (const c of CATEGORIES) {
     const list = s.hookFailures.filter((f) => f.level === c.level && f.phase === c.phase).map(hookSummaryName);

@@ -11,8 +11,14 @@
 //   0   script output only when a script fails (and when one runs late);
 //   1   (-v) also the output of successful scripts, once each finishes;
 //   2   (-vv) every script's output live as it is printed, without time
-//       prefix; lines of multi-host jobs are prefixed with `HOST: `; and
-//       debug messages. (Spread's -vv prints every script's output too, after
+//       prefix; lines of multi-host jobs are prefixed with the host's name in
+//       the job (`client-1: `); and debug messages.
+//
+// In a multi-host job a host is shown as `debian-3 as client-1` (the machine,
+// and its name in the job), and a failed job's summary line says why it
+// failed and on which host: `- local:debian:cluster/http (execute failed on
+// client-1: exit status 1)`. (Spread has no multi-host jobs: its lines are
+// unchanged.) (Spread's -vv prints every script's output too, after
 //       the script ends, among its debug messages.)
 //
 // Two modes:
@@ -23,7 +29,7 @@
 //     are queued and written together with the block in one write.
 
 import type { Writable } from "node:stream";
-import type { HookFinished, HookStarted, Level, Phase, TroupeEvent } from "./events.js";
+import type { HookFinished, HookStarted, JobHostRole, Level, Phase, TroupeEvent } from "./events.js";
 import { makeColors, type Colors } from "./colors.js";
 import {
   capitalize,
@@ -69,6 +75,8 @@ interface JobInfo {
   readonly seq: number;
   readonly total: number;
   readonly hosts: readonly string[];
+  /** Multi-host job: each host's name in the job, by host. */
+  readonly roles?: ReadonlyMap<string, JobHostRole>;
 }
 
 interface HookState {
@@ -109,6 +117,8 @@ export class TerminalWriter {
   private readonly hooks = new Map<string, HookState>();
   private readonly discardPrinted = new Set<string>();
   private readonly hookFailures: HookFailure[] = [];
+  /** Why each failed multi-host job failed, for its summary line. */
+  private readonly failedWhy = new Map<string, string>();
   private readonly hookFailureKeys = new Set<string>();
   private readonly busy = new Map<string, BusyHost>();
   private total = 0;
@@ -173,7 +183,12 @@ export class TerminalWriter {
         this.schedule();
         break;
       case "job-started":
-        this.jobs.set(e.job, { seq: e.seq, total: e.total, hosts: e.hosts });
+        this.jobs.set(e.job, {
+          seq: e.seq,
+          total: e.total,
+          hosts: e.hosts,
+          ...(e.roles ? { roles: new Map(e.roles.map((r) => [r.host, r])) } : {}),
+        });
         if (e.total > this.total) this.total = e.total;
         this.started++;
         for (const h of e.hosts) this.busy.set(h, { host: h, job: e.job, phase: "", since: e.time });
@@ -188,7 +203,7 @@ export class TerminalWriter {
       case "timeout-warning": {
         const st = this.hooks.get(hookKey(e));
         const text = e.output.trim();
-        let msg = `WARNING: ${e.host} (${e.context}) running late. `;
+        let msg = `WARNING: ${this.who(e.job, e.host)} (${e.context}) running late. `;
         if (text) msg += `Current output:\n-----\n${tail(text)}\n-----`;
         else msg += st?.sawOutput ? "Output unchanged." : "Output still empty.";
         if (st && text) st.sawOutput = true;
@@ -201,6 +216,7 @@ export class TerminalWriter {
       case "job-finished": {
         this.done++;
         if (e.status === "failed") this.failedJobs++;
+        if (e.status === "failed" && e.reason && this.jobs.get(e.job)?.roles) this.failedWhy.set(e.job, e.reason);
         if (e.status === "aborted") this.abortedJobs++;
         const info = this.jobs.get(e.job);
         for (const h of info?.hosts ?? []) {
@@ -226,6 +242,7 @@ export class TerminalWriter {
           failed: e.failed,
           aborted: e.aborted,
           hookFailures: this.hookFailures,
+          notes: this.failedWhy,
         })) {
           const style: Style = entry.startsWith("Failed") ? "error" : entry.startsWith("Successful") ? "good" : "plain";
           this.log(e.time, entry, style);
@@ -308,12 +325,12 @@ export class TerminalWriter {
     switch (e.phase) {
       case "prepare":
       case "restore":
-        this.log(e.time, `${capitalize(verbFor(e.phase))} ${e.context} (${e.host})...`);
+        this.log(e.time, `${capitalize(verbFor(e.phase))} ${e.context} (${this.who(e.job, e.host)})...`);
         break;
       case "execute": {
         const info = this.jobs.get(e.job);
         const seq = info ? ` (${info.seq}/${info.total})` : "";
-        this.log(e.time, `Executing ${e.context} (${e.host})${seq}...`);
+        this.log(e.time, `Executing ${e.context} (${this.who(e.job, e.host)})${seq}...`);
         break;
       }
       case "allocate":
@@ -337,8 +354,8 @@ export class TerminalWriter {
     if (st) st.sawOutput = true;
     if (this.verbosity < 2) return;
     const info = this.jobs.get(job);
-    const multi = info !== undefined && info.hosts.length > 1;
-    this.raw(multi ? `${host}: ${line}` : line);
+    if (info?.roles) this.raw(`${info.roles.get(host)?.name ?? host}: ${line}`);
+    else this.raw(info !== undefined && info.hosts.length > 1 ? `${host}: ${line}` : line);
   }
 
   private hookFinished(e: HookFinished): void {
@@ -350,7 +367,7 @@ export class TerminalWriter {
       this.busy.set(e.host, { host: e.host, job: stillJob, phase: "", since: e.time });
     }
     this.schedule();
-    const where = `${e.context} (${e.host})`;
+    const where = `${e.context} (${this.who(e.job, e.host)})`;
     if (!failed(e)) {
       const text = e.output.trim();
       if (e.phase === "debug" && text) {
@@ -392,6 +409,12 @@ export class TerminalWriter {
   }
 
   // --- output ---
+
+  /** `debian-3 as client-1` for a host of a multi-host job; else the host's name. */
+  private who(job: string, host: string): string {
+    const as = this.jobs.get(job)?.roles?.get(host)?.name;
+    return as !== undefined && as !== host ? `${host} as ${as}` : host;
+  }
 
   /** `backend:system (host)`, Spread's way of naming a server. */
   /** ` at ADDRESS` when the host's address is known. */

@@ -43,6 +43,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   self: "self",
   role: "role",
   addr: "addr [HOST-or-ROLE]",
+  port: "port NAME",
   fail: "fail REASON",
 };
 
@@ -236,6 +237,19 @@ async function dispatch(argv: readonly string[], ctx: CommandContext): Promise<s
       if (p.positionals.length > 1) throw usage(verb, `addr: unexpected argument "${p.positionals[1]}"`);
       const target = p.positionals[0];
       return lines(target === undefined ? [s.roster.get(me)?.address ?? ""] : s.roster.addresses(target));
+    }
+    case "port": {
+      // Reserved ports are in the store as port/NAME (sync/session.ts).
+      const [name] = exactly(verb, parseArgs(verb, args, [], []), ["NAME"]);
+      const port = s.kv.get(`port/${name}`);
+      if (port !== undefined) return lines([port]);
+      const reserved = s.kv
+        .keys()
+        .filter((k) => k.startsWith("port/"))
+        .map((k) => k.slice("port/".length))
+        .sort();
+      const known = reserved.length > 0 ? `reserved: ${reserved.join(", ")}` : "the job reserves none (see ports: in task.yaml)";
+      throw new SyncError("not-found", `port ${name}: no port of that name; ${known}`);
     }
     case "fail": {
       const reason = args.join(" ").trim();

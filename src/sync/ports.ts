@@ -15,17 +15,17 @@
 // before the server does; the window is small and the range is quiet.
 //
 // Every host of the job then sees it as TROUPE_PORT_<NAME> in its scripts'
-// environment and as `troupe-ctl kv get port/<name>`.
+// environment, as `troupe-ctl port <name>` and as `troupe-ctl kv get port/<name>`.
+// Which ports a job asks for (the task's `ports:`, TROUPE_PORTS) is decided
+// at plan time: plan/ports.ts.
 
 import { createHash } from "node:crypto";
+import type { JobPort } from "../model/job.js";
+import { parsePortSpec, portEnvName } from "../plan/ports.js";
 import { TroupeError } from "../util/errors.js";
 
-export interface PortRequest {
-  /** `http`, `db`: env TROUPE_PORT_HTTP, key port/http. */
-  readonly name: string;
-  /** The host or role that will listen on it; every host of the job when absent. */
-  readonly on?: string;
-}
+/** `http` (env TROUPE_PORT_HTTP, `troupe-ctl port http`), listened on by `on` (a host or role; every host when absent). */
+export type PortRequest = JobPort;
 
 export interface PortRange {
   readonly from: number;
@@ -34,28 +34,8 @@ export interface PortRange {
 
 export const DEFAULT_PORT_RANGE: PortRange = { from: 20000, to: 29999 };
 
-/** `TROUPE_PORT_HTTP_API` for `http-api`. */
-export function portEnvName(name: string): string {
-  return `TROUPE_PORT_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-}
-
-/**
- * Read a `TROUPE_PORTS` value: names separated by spaces or commas, each
- * `NAME` or `NAME:HOST-or-ROLE`, e.g. `http:server db:server metrics`.
- * Surrounding quotes (as a Spread environment value may carry) are dropped.
- */
-export function parsePortSpec(text: string): PortRequest[] {
-  const t = text.trim().replace(/^(["'])(.*)\1$/s, "$2");
-  const out: PortRequest[] = [];
-  for (const word of t.split(/[\s,]+/).filter(Boolean)) {
-    const [name, on] = word.split(":", 2) as [string, string | undefined];
-    if (!/^[A-Za-z0-9_.-]+$/.test(name) || (on !== undefined && on === "")) {
-      throw new TroupeError("E_USAGE", `TROUPE_PORTS: bad entry "${word}" (want NAME or NAME:HOST-or-ROLE)`);
-    }
-    out.push(on === undefined ? { name } : { name, on });
-  }
-  return out;
-}
+// What a job asks for is planned in plan/ports.ts; these stay here for callers of sync/.
+export { parsePortSpec, portEnvName };
 
 /** Ports handed out to open sessions, per host address: one per process. */
 export class PortRegistry {

@@ -44,7 +44,7 @@ export interface SyncSessionOptions {
   readonly closeGraceMs?: number;
   /** Count the orchestrator in barriers' default N. Default false: it only observes unless it joins. */
   readonly orchestratorJoinsBarriers?: boolean;
-  /** Named ports to reserve; by default read from the job's `TROUPE_PORTS` environment value. */
+  /** Named ports to reserve; by default the job's (`job.ports`, planned from `ports:` and TROUPE_PORTS). */
   readonly ports?: readonly PortRequest[] | ((job: Job, hosts: readonly HostAssignment[]) => readonly PortRequest[]);
   readonly portRange?: PortRange;
   readonly portRegistry?: PortRegistry;
@@ -98,7 +98,8 @@ export async function openSyncSession(
     onPoison: (p) => events?.message("warn", `${job.name}: ${describePoison(p)}`),
   });
 
-  const requests = typeof options.ports === "function" ? options.ports(job, hosts) : (options.ports ?? portsFromJob(job));
+  const requests =
+    typeof options.ports === "function" ? options.ports(job, hosts) : (options.ports ?? job.ports ?? portsFromJob(job));
   const targetsOf = (r: PortRequest): HostAssignment[] => {
     if (r.on === undefined) return [...hosts];
     const list = hosts.filter((a) => a.name === r.on || a.role === r.on);
@@ -167,6 +168,10 @@ export async function openSyncSession(
         taken.push({ address: t.address, port });
       }
       service.kv.set(`port/${r.name}`, String(port));
+    }
+    if (ports.size > 0) {
+      const list = requests.map((r) => `${r.name}=${ports.get(r.name)}${r.on !== undefined ? ` on ${r.on}` : ""}`);
+      events?.message("debug", `${job.name}: reserved ports ${list.join(", ")}`);
     }
     const portEnv: Record<string, string> = {};
     for (const [name, port] of ports) portEnv[portEnvName(name)] = String(port);

@@ -33,18 +33,32 @@ const taskFields = {
   manual: manual.optional(),
 };
 
+const portName = text.describe("a port name: lowercase letters and digits, words joined by - or _ (http, db-admin)");
+
+const portsDescription =
+  "ports reserved before the job starts, free on the hosts that listen on them; every host sees TROUPE_PORT_<NAME> " +
+  "and `troupe-ctl port NAME`. A list of names (free on every host of the job), or role-or-host -> name or list of names";
+
+/** `ports: [http]` or `ports: {server: [http, admin], client-1: debug}`. */
+export const portsSchema = z
+  .union([z.array(portName), z.record(z.string(), z.union([portName, z.array(portName)]))])
+  .describe(portsDescription);
+
 const hostsDescription = "multi-host task: role -> {count, system}; each host runs execute/ROLE (or execute)";
 
 /** The whole file in one schema (for JSON Schema). */
 export const taskSchema = strict({
   ...taskFields,
   hosts: z.record(z.string(), hostRoleSchema.optional()).optional().describe(hostsDescription),
+  ports: portsSchema.optional(),
 });
 
 /** What the loader validates first; each role of `hosts:` is then validated on its own. */
 export const taskTopSchema = strict({
   ...taskFields,
   hosts: z.record(z.string(), z.unknown()).optional().describe(hostsDescription),
+  // Checked piece by piece by the loader (build-task.ts), for messages that say what to write.
+  ports: z.unknown().optional().describe(portsDescription),
 });
 
 export type TaskData = z.output<typeof taskTopSchema>;

@@ -210,6 +210,19 @@ describe("loadProject: a complete troupe.yaml", async () => {
     assert.equal(netperf.samples, 1);
     assert.deepEqual(netperf.artifacts, []);
   });
+
+  it("reads the ports a multi-host task reserves, by role or host", () => {
+    const netperf = task(suite(p, "tests/"), "tests/netperf");
+    assert.deepEqual(
+      netperf.ports?.map((x) => [x.name, x.on, formatPos(x.pos)]),
+      [
+        ["netperf", "server", "tests/netperf/task.yaml:13:12"],
+        ["control", "server", "tests/netperf/task.yaml:13:21"],
+        ["debug", "client-2", "tests/netperf/task.yaml:14:13"],
+      ],
+    );
+    assert.equal(task(suite(p, "tests/"), "tests/hello").ports, undefined);
+  });
 });
 
 describe("loadProject: defaults troupe adds", async () => {

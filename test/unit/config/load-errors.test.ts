@@ -148,6 +148,27 @@ describe("loadProject: positioned problems", () => {
     ]);
   });
 
+  it("ports: names, duplicates, roles and hosts that do not exist, shapes, and a misspelt key", async () => {
+    const f = await failure("errors", "ports");
+    assert.equal(f.code, "E_SCHEMA");
+    const shape =
+      "write a list of port names (ports: [http], free on every host of the job) " +
+      "or a map of role or host to port names (ports: {server: [http, admin]})";
+    assert.deepEqual(f.lines, [
+      "tests/list/task.yaml:2:15: ports[1]: invalid port name 'Admin'; port names are lowercase words such as http, admin or db-primary",
+      "tests/list/task.yaml:2:22: ports[2]: port 'http' is listed twice; give each port of the job its own name",
+      "tests/list/task.yaml:2:37: ports[4]: ports 'db-main' and 'db_main' would both be TROUPE_PORT_DB_MAIN; give each port of the job its own name",
+      "tests/list/task.yaml:3:1: port: unknown key 'port'; did you mean 'ports'?",
+      "tests/roles/task.yaml:6:3: ports.sever: 'sever' is not a role or host of this task " +
+        "(roles: server, client; hosts: server, client-1, client-2); did you mean 'server'?",
+      "tests/roles/task.yaml:7:3: ports.client-3: 'client-3' is not a role or host of this task " +
+        "(roles: server, client; hosts: server, client-1, client-2); did you mean 'client-1'?",
+      `tests/roles/task.yaml:8:18: ports.client-2[1]: expected a port name such as http here; ${shape}`,
+      `tests/shape/task.yaml:2:8: ports: expected a list or a map; ${shape}`,
+      "tests/single/task.yaml:2:1: ports: a map of roles to port names, but this task has no hosts: section; list the names instead, e.g. ports: [http]",
+    ]);
+  });
+
   it("several mistakes of different kinds, across files, in one error", async () => {
     const f = await failure("errors", "several");
     // A YAML error is the most specific kind, so it gives the error its code.

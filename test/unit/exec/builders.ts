@@ -25,6 +25,8 @@ export interface TaskSpec {
   readonly restore?: string;
   readonly debug?: string;
   readonly hosts?: readonly { name: string; count?: number; system?: string }[];
+  /** Ports the job reserves (what plan/ makes of `ports:`). */
+  readonly ports?: readonly { name: string; on?: string }[];
   readonly roleScripts?: Record<string, Record<string, string>>;
   readonly samples?: number;
   readonly priority?: number;
@@ -147,6 +149,7 @@ export function world(spec: WorldSpec): { project: Project; jobs: Job[] } {
                 debug: joinScripts(task.debug, suite.debugEach, backend.debugEach, project.debugEach),
               },
               ...(task.hosts ? { hosts: task.hosts } : {}),
+              ...(tspec.ports ? { ports: tspec.ports } : {}),
             });
           }
         }

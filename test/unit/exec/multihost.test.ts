@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { HostAssignment, JobSessionFactory } from "../../../src/exec/index.js";
-import { runLocal, world } from "./builders.js";
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { runLocal, tempDir, world } from "./builders.js";
 
 test("gang allocation: two jobs needing two hosts each share three workers without deadlock", async () => {
   const busy = 'sleep 0.2; echo "$TROUPE_HOST on $SPREAD_PATH"';
@@ -162,6 +164,63 @@ test("single-host jobs get no sync session (no one to wait for), but TROUPE_HOST
   });
   assert.equal(opened, 0);
   assert.ok(h.of("output").some((e) => e.line === "sys-1||sys-1|127.0.0.1"));
+});
+
+test("a single-host job that reserves ports gets a session for them", async () => {
+  const opened: string[] = [];
+  const { jobs } = world({ suites: [{ name: "s/", tasks: [{ name: "t", ports: [{ name: "http" }], execute: 'echo "port $TROUPE_PORT_HTTP"' }] }] });
+  const h = await runLocal(jobs, {
+    jobSession: async (job, hosts) => {
+      opened.push(`${job.name} ${hosts.map((a) => a.name).join(",")} ${job.ports?.map((p) => p.name).join(",")}`);
+      return { env: () => ({ TROUPE_PORT_HTTP: "20001" }), hostFailed: () => undefined, close: async () => undefined };
+    },
+  });
+  assert.deepEqual(opened, ["local:sys:s/t sys-1 http"]);
+  assert.ok(h.of("output").some((e) => e.line === "port 20001"));
+  assert.equal(h.of("job-started")[0]!.roles, undefined, "a single-host job has no roles");
+});
+
+test("job-started says who plays what; when several hosts fail, the first to fail is named as the cause", async () => {
+  // A stand-in for the sync service's poison: once a host fails, the others' "waits" fail.
+  const dir = await tempDir();
+  const poison = join(dir, "poisoned");
+  const factory: JobSessionFactory = async () => ({
+    env: () => ({ POISON: poison }),
+    hostFailed: (a) => void writeFile(poison, a.name, { flag: "a" }),
+    close: async () => undefined,
+  });
+  const { jobs } = world({
+    systems: [{ name: "sys", workers: 3 }],
+    suites: [
+      {
+        name: "s/",
+        tasks: [
+          {
+            name: "trio",
+            hosts: [{ name: "peer", count: 2 }, { name: "lead" }],
+            execute: 'if [ "$TROUPE_ROLE" = lead ]; then exit 3; fi\nuntil [ -s "$POISON" ]; do sleep 0.01; done\nexit 125',
+          },
+        ],
+      },
+    ],
+  });
+  try {
+    const h = await runLocal(jobs, { jobSession: factory });
+    const started = h.of("job-started")[0]!;
+    assert.deepEqual(
+      started.roles?.map((r) => [r.name, r.role]),
+      [
+        ["peer-1", "peer"],
+        ["peer-2", "peer"],
+        ["lead", "lead"],
+      ],
+    );
+    assert.deepEqual(started.roles?.map((r) => r.host), started.hosts);
+    // lead comes last in the job's order, but failed first.
+    assert.equal(h.of("job-finished")[0]!.reason, "execute failed on lead: exit status 3");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test("a job that needs more hosts than can ever be alive is aborted, not waited for forever", async () => {

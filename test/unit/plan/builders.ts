@@ -3,7 +3,7 @@
 // positions are synthetic but distinct, so tests can check which one an error
 // points at.
 
-import type { Backend, EnvEntry, HostRole, Project, Suite, System, Task } from "../../../src/model/project.js";
+import type { Backend, EnvEntry, HostRole, PortSpec, Project, Suite, System, Task } from "../../../src/model/project.js";
 import type { SourcePos } from "../../../src/model/position.js";
 
 let line = 0;
@@ -34,6 +34,7 @@ type TaskSpec = Common & {
   execute?: string;
   debug?: string;
   hosts?: { name: string; count?: number; system?: string }[];
+  ports?: { name: string; on?: string }[];
 };
 
 type SuiteSpec = Common & {
@@ -145,6 +146,7 @@ export function buildProject(spec: ProjectSpec): Project {
         ...(h.system ? { system: h.system } : {}),
         pos: pos(tfile),
       }));
+      const ports: PortSpec[] | undefined = t.ports?.map((p) => ({ ...p, pos: pos(tfile) }));
       return {
         name: sname + tname,
         suite: sname,
@@ -157,6 +159,7 @@ export function buildProject(spec: ProjectSpec): Project {
         ...common(t, tfile),
         ...pick(t, ["systems", "backends", "samples", "prepare", "restore", "execute", "debug"] as const),
         ...(hosts ? { hosts } : {}),
+        ...(ports ? { ports } : {}),
       };
     });
     return {

@@ -83,3 +83,45 @@ export function multiHostRun(): TroupeEvent[] {
   ev.push(at(9500, { type: "run-finished", passed: [], failed: [MJOB], aborted: [], failedHooks: [], durationMs: 9500, interrupted: false }));
   return ev;
 }
+
+export const RJOB = "local:debian:s/poison";
+
+/**
+ * A multi-host job as the engine reports it: machines play roles (debian-2 is
+ * lead, debian-3 peer-1, debian-1 peer-2); lead fails its execute script and
+ * the peers' waits are poisoned a moment later (troupe-ctl's 125).
+ */
+export function rolesRun(): TroupeEvent[] {
+  const roles = [
+    { host: "debian-2", name: "lead", role: "lead" },
+    { host: "debian-3", name: "peer-1", role: "peer" },
+    { host: "debian-1", name: "peer-2", role: "peer" },
+  ];
+  const hosts = roles.map((r) => r.host);
+  const ev: TroupeEvent[] = [at(0, { type: "run-started", runId: "r3", dir: "/tmp/z", seed: 3, jobs: 1, workers: 3 })];
+  for (const h of ["debian-1", "debian-2", "debian-3"]) {
+    ev.push(at(100, { type: "host-allocated", host: h, backend: "local", system: "debian", address: "127.0.0.1" }));
+  }
+  ev.push(at(1000, { type: "job-started", job: RJOB, hosts, roles, seq: 1, total: 1 }));
+  const hook = (t: number, host: string, phase: "prepare" | "execute" | "restore", exitCode?: number | null, output = ""): void => {
+    if (exitCode === undefined) {
+      ev.push(at(t, { type: "hook-started", job: RJOB, context: RJOB, level: "task", phase, host }));
+    } else {
+      const error = exitCode === 0 ? {} : { error: `exit status ${exitCode}` };
+      ev.push(at(t, { type: "hook-finished", job: RJOB, context: RJOB, level: "task", phase, host, exitCode, ...error, durationMs: 500, output }));
+    }
+  };
+  for (const h of hosts) hook(1000, h, "prepare");
+  for (const h of hosts) hook(1500, h, "prepare", 0, `prepared ${h}`);
+  for (const h of hosts) hook(1500, h, "execute");
+  ev.push(at(1600, { type: "output", job: RJOB, context: RJOB, phase: "execute", host: "debian-2", stream: "stdout", line: "lead gives up" }));
+  ev.push(at(1600, { type: "output", job: RJOB, context: RJOB, phase: "execute", host: "debian-3", stream: "stderr", line: "troupe-ctl: barrier middle: poisoned" }));
+  hook(2000, "debian-2", "execute", 1, "lead gives up");
+  hook(2010, "debian-3", "execute", 125, "troupe-ctl: barrier middle: poisoned");
+  hook(2020, "debian-1", "execute", 125, "troupe-ctl: barrier middle: poisoned");
+  for (const h of hosts) hook(2100, h, "restore");
+  for (const h of hosts) hook(2200, h, "restore", 0);
+  ev.push(at(2200, { type: "job-finished", job: RJOB, status: "failed", durationMs: 1200, reason: "execute failed on lead: exit status 1" }));
+  ev.push(at(2300, { type: "run-finished", passed: [], failed: [RJOB], aborted: [], failedHooks: [], durationMs: 2300, interrupted: false }));
+  return ev;
+}

@@ -7,7 +7,7 @@ import { toJUnit, writeJUnit } from "../../../src/report/junit.js";
 import { ResultsWriter, type RunJson } from "../../../src/report/results.js";
 import { escapeAttr, escapeText, xmlSafe } from "../../../src/report/xml.js";
 import type { TroupeEvent } from "../../../src/report/events.js";
-import { at, JOB_A, JOB_B, multiHostRun, singleHostRun } from "./helpers.js";
+import { at, JOB_A, JOB_B, multiHostRun, rolesRun, singleHostRun } from "./helpers.js";
 
 interface Element {
   name: string;
@@ -147,8 +147,23 @@ test("multi-host job: one testcase, failure naming the failing hosts, host detai
   assert.match(failure.text, /----- execute on client-1 -----\nconnect failed\n----- execute on client-2 -----\nwaiting\n<kill-timeout reached>/);
   const out = all(cases[0]!, "system-out")[0]!.text;
   assert.match(out, /^ {2}server-1: passed, exit status 0, 2s, log .*execute\.server-1\.log$/m);
-  assert.match(out, /^ {2}client-2: failed, 8s, log .*execute\.client-2\.log$/m);
+  assert.match(out, /^ {2}client-1: failed, exit status 2, 1s, log .*execute\.client-1\.log$/m);
+  assert.match(out, /^ {2}client-2: failed \(execute: kill-timeout reached\), 8s, log .*execute\.client-2\.log$/m);
   assert.match(out, /execute on client-2: kill-timeout reached in 8s/);
+});
+
+test("multi-host job with roles: the failure names the first host to fail first; each host's status, exit status, duration and log", async () => {
+  const run = await runOf(rolesRun());
+  const cases = all(parseXml(toJUnit(run)), "testcase");
+  assert.equal(cases.length, 1);
+  const failure = all(cases[0]!, "failure")[0]!;
+  assert.equal(failure.attrs["message"], "failed on lead, peer-1, peer-2: execute failed on lead: exit status 1");
+  assert.match(failure.text, /^----- execute on lead \(debian-2\) -----\nlead gives up\n----- execute on peer-1 \(debian-3\) -----\n/);
+  const out = all(cases[0]!, "system-out")[0]!.text;
+  assert.match(out, /^ {2}lead \(debian-2\): failed, exit status 1, 0s, log .*\/execute\.lead\.log$/m);
+  assert.match(out, /^ {2}peer-1 \(debian-3\): failed, exit status 125, 0s, log .*\/execute\.peer-1\.log$/m);
+  assert.match(out, /^ {2}peer-2 \(debian-1\): failed, exit status 125, 0s, log .*\/execute\.peer-2\.log$/m);
+  assert.match(out, /^ {2}prepare on peer-2 \(debian-1\): exit status 0 in 0s, log .*\/prepare\.peer-2\.log$/m);
 });
 
 test("aborted jobs are skipped; failed suite hooks become testcases of their suite", async () => {

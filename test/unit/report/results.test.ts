@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ResultsWriter, type RunJson } from "../../../src/report/results.js";
 import { readRunJson } from "../../../src/report/json.js";
 import type { TroupeEvent } from "../../../src/report/events.js";
-import { at, JOB_A, JOB_B, MJOB, multiHostRun, SERVER, singleHostRun } from "./helpers.js";
+import { at, JOB_A, JOB_B, MJOB, multiHostRun, RJOB, rolesRun, SERVER, singleHostRun } from "./helpers.js";
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "troupe-report-"));
@@ -49,7 +49,15 @@ test("single-host run: one folder per job, a log per hook, run.json with every f
     assert.equal(b.durationMs, 1500);
     assert.equal(b.reason, "execute failed on local-1: exit status 1");
     assert.deepEqual(b.hosts, [
-      { name: "local-1", status: "failed", exitCode: 1, durationMs: 1000, logPath: "local_debian-12_tests-main-fail_v1/execute.log" },
+      {
+        name: "local-1",
+        status: "failed",
+        exitCode: 1,
+        durationMs: 1000,
+        logPath: "local_debian-12_tests-main-fail_v1/execute.log",
+        logs: ["local_debian-12_tests-main-fail_v1/execute.log", "local_debian-12_tests-main-fail_v1/restore.log"],
+        error: "execute: exit status 1",
+      },
     ]);
     const exec = b.hooks.find((h) => h.phase === "execute");
     assert.deepEqual(exec, {
@@ -63,6 +71,7 @@ test("single-host run: one folder per job, a log per hook, run.json with every f
       startTime: "2016-06-02T12:35:00.000Z",
       endTime: "2016-06-02T12:35:01.000Z",
       logPath: "local_debian-12_tests-main-fail_v1/execute.log",
+      error: "exit status 1",
       output: "+ echo 'a <b> & c'\na <b> & c\n+ exit 1",
     });
     // Passing scripts keep no output in run.json; their log has it.
@@ -103,10 +112,11 @@ test("multi-host job: a log per host, per-host status, a reason naming every fai
     const result = await run(multiHostRun(), dir);
     const job = result.jobs[0]!;
     assert.equal(job.name, MJOB);
+    const log = (h: string): string => `local_debian-12_tests-net-perf/execute.${h}.log`;
     assert.deepEqual(job.hosts, [
-      { name: "server-1", status: "passed", exitCode: 0, durationMs: 2000, logPath: "local_debian-12_tests-net-perf/execute.server-1.log" },
-      { name: "client-1", status: "failed", exitCode: 2, durationMs: 1000, logPath: "local_debian-12_tests-net-perf/execute.client-1.log" },
-      { name: "client-2", status: "failed", exitCode: null, durationMs: 8000, logPath: "local_debian-12_tests-net-perf/execute.client-2.log" },
+      { name: "server-1", status: "passed", exitCode: 0, durationMs: 2000, logPath: log("server-1"), logs: [log("server-1")] },
+      { name: "client-1", status: "failed", exitCode: 2, durationMs: 1000, logPath: log("client-1"), logs: [log("client-1")], error: "execute: exit status 2" },
+      { name: "client-2", status: "failed", exitCode: null, durationMs: 8000, logPath: log("client-2"), logs: [log("client-2")], error: "execute: kill-timeout reached" },
     ]);
     assert.equal(job.reason, "execute failed on client-1: exit status 2 (failed hosts: client-1, client-2)");
     const killed = job.hooks.find((h) => h.host === "client-2")!;
@@ -114,6 +124,49 @@ test("multi-host job: a log per host, per-host status, a reason naming every fai
     assert.equal(killed.output, "waiting\n<kill-timeout reached>");
     assert.equal(await readFile(join(dir, "local_debian-12_tests-net-perf/execute.client-2.log"), "utf8"), "waiting\n<kill-timeout reached>\n");
     assert.equal(await readFile(join(dir, "local_debian-12_tests-net-perf/execute.server-1.log"), "utf8"), "listening\n");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("multi-host job with roles: hosts named as in the job, one log per host per hook, the cause of the failure first", async () => {
+  const dir = await tempDir();
+  try {
+    const result = await run(rolesRun(), dir);
+    const job = result.jobs[0]!;
+    assert.equal(job.name, RJOB);
+    assert.equal(job.status, "failed");
+    assert.equal(job.reason, "execute failed on lead: exit status 1");
+    const d = job.dir!;
+    const logs = (as: string): string[] => ["prepare", "execute", "restore"].map((p) => `${d}/${p}.${as}.log`);
+    // Hosts in the order the job lists them; logs named after the hosts' names
+    // in the job, which stay the same whichever machine plays them.
+    assert.deepEqual(job.hosts, [
+      { name: "debian-2", as: "lead", role: "lead", status: "failed", exitCode: 1, durationMs: 500, logPath: `${d}/execute.lead.log`, logs: logs("lead"), error: "execute: exit status 1" },
+      { name: "debian-3", as: "peer-1", role: "peer", status: "failed", exitCode: 125, durationMs: 500, logPath: `${d}/execute.peer-1.log`, logs: logs("peer-1"), error: "execute: exit status 125" },
+      { name: "debian-1", as: "peer-2", role: "peer", status: "failed", exitCode: 125, durationMs: 500, logPath: `${d}/execute.peer-2.log`, logs: logs("peer-2"), error: "execute: exit status 125" },
+    ]);
+    assert.deepEqual((await readdir(join(dir, d))).sort(), [...logs("lead"), ...logs("peer-1"), ...logs("peer-2")].map((p) => p.slice(d.length + 1)).sort());
+    assert.equal(await readFile(join(dir, d, "execute.lead.log"), "utf8"), "lead gives up\n");
+    assert.equal(await readFile(join(dir, d, "execute.peer-1.log"), "utf8"), "troupe-ctl: barrier middle: poisoned\n");
+    assert.equal(await readFile(join(dir, d, "prepare.peer-2.log"), "utf8"), "prepared debian-1\n");
+    const exec = job.hooks.filter((h) => h.phase === "execute");
+    assert.deepEqual(exec.map((h) => [h.host, h.as, h.error]), [
+      ["debian-2", "lead", "exit status 1"],
+      ["debian-3", "peer-1", "exit status 125"],
+      ["debian-1", "peer-2", "exit status 125"],
+    ]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a failed multi-host job without the engine's reason gets one naming the first host to fail", async () => {
+  const dir = await tempDir();
+  try {
+    const events = rolesRun().map((e) => (e.type === "job-finished" ? { ...e, reason: undefined } : e));
+    const result = await run(events, dir);
+    assert.equal(result.jobs[0]!.reason, "execute failed on lead: exit status 1 (failed hosts: lead, peer-1, peer-2)");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

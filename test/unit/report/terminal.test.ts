@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TerminalWriter, type Verbosity } from "../../../src/report/terminal.js";
 import type { TroupeEvent } from "../../../src/report/events.js";
-import { at, JOB_A, JOB_B, Memory, MJOB, multiHostRun, SERVER, singleHostRun } from "./helpers.js";
+import { at, JOB_A, JOB_B, Memory, MJOB, multiHostRun, RJOB, rolesRun, SERVER, singleHostRun } from "./helpers.js";
 
 function plain(events: readonly TroupeEvent[], verbosity: Verbosity = 0): string {
   const out = new Memory();
@@ -72,6 +72,18 @@ test("multi-host failures: one error block per failing host, kill-timeout marked
   assert.match(text, /12:35:05 Error executing local:debian-12:tests\/net\/perf \(client-2\) :\n-----\nwaiting\n<kill-timeout reached>\n-----\n/);
   assert.doesNotMatch(text, /Error executing .*server-1/);
   assert.match(text, /Failed tasks: 1\n {4}- local:debian-12:tests\/net\/perf\n$/);
+});
+
+test("multi-host job with roles: live lines prefixed with the host's name in the job; the summary says why and where", () => {
+  const live = plain(rolesRun(), 2);
+  assert.match(live, /^lead: lead gives up$/m);
+  assert.match(live, /^peer-1: troupe-ctl: barrier middle: poisoned$/m);
+  const text = plain(rolesRun());
+  assert.match(text, /Preparing local:debian:s\/poison \(debian-3 as peer-1\)\.\.\./);
+  assert.match(text, /Executing local:debian:s\/poison \(debian-2 as lead\) \(1\/1\)\.\.\./);
+  assert.match(text, /Error executing local:debian:s\/poison \(debian-2 as lead\) : lead gives up\n/);
+  assert.match(text, /Error executing local:debian:s\/poison \(debian-1 as peer-2\) : troupe-ctl: barrier middle: poisoned\n/);
+  assert.match(text, new RegExp(`Failed tasks: 1\n {4}- ${RJOB} \\(execute failed on lead: exit status 1\\)\n$`));
 });
 
 test("a failed script that printed nothing shows its exit status as Spread does", () => {

@@ -113,6 +113,22 @@ test("discovery verbs", async () => {
   assert.equal((await run("client-2", ["hosts", "db"])).code, SYNC_EXIT.NOT_FOUND);
 });
 
+test("port NAME prints a reserved port; an unknown name exits 1 listing those reserved", async () => {
+  const { service, run } = setup();
+  assert.deepEqual(await run("client-1", ["port", "http"]), {
+    code: SYNC_EXIT.NOT_FOUND,
+    text: "port http: no port of that name; the job reserves none (see ports: in task.yaml)",
+  });
+  // The session stores reserved ports as port/NAME.
+  service.kv.set("port/http", "20123");
+  service.kv.set("port/admin", "20456");
+  assert.deepEqual(await run("client-1", ["port", "http"]), { code: 0, text: "20123\n" });
+  assert.deepEqual(await run("client-1", ["port", "db"]), { code: SYNC_EXIT.NOT_FOUND, text: "port db: no port of that name; reserved: admin, http" });
+  const u = await run("server", ["port"]);
+  assert.equal(u.code, SYNC_EXIT.USAGE);
+  assert.match(u.text, /port: missing NAME\nusage: troupe-ctl port NAME/);
+});
+
 test("fail poisons the job and exits with the poison status itself", async () => {
   const { run, service } = setup();
   const waiting = run("server", ["barrier", "ready"]);
