@@ -7,6 +7,7 @@ import { LineSplitter } from "../exec/line-splitter.js";
 import { SshTransport, type SshTransportOptions } from "../transport/ssh/index.js";
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
+import { naturalCompare } from "../util/natural-order.js";
 
 export interface FanoutTarget {
   readonly name: string;
@@ -154,9 +155,5 @@ export function collate(results: readonly HostOutcome[]): { hosts: string[]; out
     .sort((a, b) => b.hosts.length - a.hosts.length);
 }
 
-const naturalOrder = new Intl.Collator("en", { numeric: true });
-
 /** Natural order of host names: node2 before node10. */
-function byName(a: string, b: string): number {
-  return naturalOrder.compare(a, b);
-}
+const byName = naturalCompare;

@@ -7,6 +7,7 @@ import type { LabHostInfo, LabStatus } from "../backends/lab/index.js";
 /** The lab, loaded when a lab command runs (see main.ts). */
 const labApi = (): Promise<typeof import("../backends/lab/index.js")> => import("../backends/lab/index.js");
 import { positiveInt } from "./common.js";
+import { naturalCompare } from "../util/natural-order.js";
 
 export function addLabCommand(program: Command): void {
   const lab = program
@@ -84,7 +85,7 @@ Examples:
 
 /** Names in natural order: lab-2 before lab-10. */
 function byName(names: readonly string[]): string[] {
-  return [...names].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  return [...names].sort(naturalCompare);
 }
 
 function printHosts(hosts: readonly LabHostInfo[]): void {

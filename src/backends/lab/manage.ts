@@ -5,6 +5,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { Semaphore } from "../../transport/ssh/limiter.js";
 import { isRecorded } from "../reuse/recorded.js";
 import { TroupeError } from "../../util/errors.js";
+import { naturalCompare } from "../../util/natural-order.js";
 import { checkLabSupport, createHost, destroyHost, slotNames } from "./host.js";
 import { BRIDGE, DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths, netnsName, slotOfName, vethName } from "./layout.js";
 import { isRunning } from "./procs.js";
@@ -191,7 +192,7 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
     const why = first instanceof Error ? first.message : String(first);
     throw new TroupeError("E_BACKEND", `lab: ${failed.length} of ${wanted.length} hosts could not be made (${created.length} were): ${why}`);
   }
-  const byNumber = (a: string, b: string): number => a.localeCompare(b, "en", { numeric: true });
+  const byNumber = naturalCompare;
   return {
     ...st,
     lab,
