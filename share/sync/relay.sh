@@ -4,10 +4,19 @@
 # the orchestrator's answers and stdout going back to it. It makes a control
 # dir with a request FIFO; troupe-ctl callers write request lines into it
 # (each line one atomic write) and `cat` forwards them to stdout untouched.
-# Answers arrive on stdin as `ID CODE N` and N lines of text; each goes to the caller's own
-# FIFO `a.ID`, which the caller created and opened read-write before asking,
-# so writing it (also opened read-write) never blocks, even if the caller has
-# died since. The orchestrator may also ask (`K PID`) whether a caller that
+# Answers arrive on stdin as `ID CODE N` and N lines of text; each goes to
+# the caller's answer FIFO, `a.` and the part of ID after its first dot. The
+# caller opened it read-write before asking, so writing it (also opened
+# read-write) never blocks, even if the caller has died since.
+#
+# Answer FIFOs come from a pool the relay keeps: `a.1`, `a.2`, ... made
+# ahead, a caller claiming one by creating `c.K` with noclobber (O_EXCL),
+# looking from the number in `next` (one past the last answered) upward.
+# Once an answer is written, its slot is done: the relay removes it and makes
+# a new one, in batches, so that a call costs no mkfifo or rm of its own
+# (each would cost more than the rest of the call). Slot numbers are never
+# reused, so a caller still reading an answer never shares its FIFO. A caller
+# that finds no free slot makes a FIFO of its own (`a.xPID-SEQ`) and removes it. The orchestrator may also ask (`K PID`) whether a caller that
 # holds a lock or waits is still alive; a dead one is reported (`D PID`); and
 # it sends heartbeats (`Y`), echoed back, to notice a relay that is gone or
 # cut off even when the transport does not say so. When stdin ends or a signal comes, every caller still waiting
@@ -31,6 +40,41 @@ mkfifo "$D/req" || {
 	exit 71
 }
 exec 3<>"$D/req"
+
+# The pool of answer FIFOs (see above): POOL free ones made at start; DONE
+# slots answered since the last batch, removed (FIFOs before claims: a slot
+# without its FIFO is never used) and replaced once there are BATCH of them.
+# Batches are large (two execs each) and their size differs from host to
+# host, so that hosts passing barriers in step do not all pause in the same round.
+POOL=256
+BATCH=$((128 + $$ % 64))
+HI=0
+DONE=
+CLAIMS=
+NDONE=0
+grow() {
+	_names=
+	_n=$1
+	while [ "$_n" -gt 0 ]; do
+		HI=$((HI + 1))
+		_names="$_names a.$HI"
+		_n=$((_n - 1))
+	done
+	# Names without spaces, relative to $D. Should it fail, callers make their own.
+	(cd "$D" && exec mkfifo $_names) 2>/dev/null
+}
+recycle() {
+	[ "$NDONE" -gt 0 ] || return 0
+	(cd "$D" && exec rm -f $DONE $CLAIMS) 2>/dev/null
+	grow "$NDONE"
+	DONE=
+	CLAIMS=
+	NDONE=0
+}
+grow "$POOL"
+# Where callers start looking for a free slot: one past the last answered.
+NEXT=1
+printf '1\n' >"$D/next"
 printf '%s\n' "$$" >"$D/pid"
 
 if [ -n "${TROUPE_RELAY_PROBE_PORTS:-}" ]; then
@@ -80,10 +124,18 @@ while IFS= read -r line; do
 	# An answer: `ID CODE N`, then N lines of text, all for the caller's FIFO.
 	id=${line%% *}
 	n=${line##* }
-	case $id$n in
-	'' | *[!0-9.]*) continue ;;
+	k=${id#*.}
+	case $id in
+	[0-9]*.?*) ;;
+	*) continue ;;
 	esac
-	f=$D/a.$id
+	case $k in
+	*[!0-9a-z-]*) continue ;;
+	esac
+	case $n in
+	'' | *[!0-9]*) continue ;;
+	esac
+	f=$D/a.$k
 	if [ -p "$f" ]; then
 		# Read-write: never blocks on open. Answers are capped well below a
 		# pipe's capacity, so writing cannot block even if the caller died.
@@ -94,6 +146,19 @@ while IFS= read -r line; do
 			n=$((n - 1))
 		done
 		exec 6>&-
+		case $k in
+		*[!0-9]*) ;;
+		*)
+			[ "$k" -lt "$NEXT" ] || {
+				NEXT=$((k + 1))
+				printf '%s\n' "$NEXT" >"$D/next"
+			}
+			DONE="$DONE a.$k"
+			CLAIMS="$CLAIMS c.$k"
+			NDONE=$((NDONE + 1))
+			[ "$NDONE" -lt "$BATCH" ] || recycle
+			;;
+		esac
 	else
 		while [ "$n" -gt 0 ] && IFS= read -r l; do n=$((n - 1)); done
 		printf 'G %s\n' "$id" >&3

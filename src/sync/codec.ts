@@ -16,7 +16,9 @@
 //   H PATH         the relay is ready; PATH is the host's $PATH
 //   Y              heartbeat echo
 // A request, once its chunks are joined, is the caller's arguments, each
-// escaped, separated by single spaces. IDs are `PID.SEQ` of the caller.
+// escaped, separated by single spaces. IDs are `PID.ANSWER`: the caller's
+// process id, then the name of its answer FIFO after `a.` (a slot number of the
+// relay's pool, or `xPID-SEQ` for a FIFO of its own).
 //
 // Orchestrator -> host (the relay's stdin):
 //   ID CODE N      the answer: troupe-ctl's exit status, then its text as N
@@ -55,7 +57,7 @@ export type RelayLine =
   | { readonly kind: "heartbeat" }
   | { readonly kind: "junk"; readonly line: string };
 
-const ID = /^\d+(\.\d+)*$/;
+const ID = /^\d+\.[0-9a-z-]+$/;
 
 export function parseRelayLine(line: string): RelayLine {
   const sp = line.indexOf(" ");

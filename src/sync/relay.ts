@@ -305,7 +305,7 @@ function fromLatin1(s: string): string {
   return Buffer.from(s, "latin1").toString("utf8");
 }
 
-/** Request ids are `PID.SEQ` of the calling troupe-ctl. */
+/** Request ids are `PID.ANSWER` of the calling troupe-ctl (see codec.ts). */
 function pidOf(id: string): string {
   const dot = id.indexOf(".");
   return dot < 0 ? id : id.slice(0, dot);

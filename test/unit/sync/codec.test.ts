@@ -35,7 +35,10 @@ test("relay lines are told apart", () => {
   assert.deepEqual(parseRelayLine("123.4 barrier\\sx ready"), { kind: "chunk", id: "123.4", body: "barrier\\sx ready", more: false });
   assert.deepEqual(parseRelayLine("123.4 "), { kind: "chunk", id: "123.4", body: "", more: false });
   assert.deepEqual(parseRelayLine("C 99.0"), { kind: "cancel", id: "99.0" });
-  assert.deepEqual(parseRelayLine("G 99.0.0"), { kind: "gone", id: "99.0.0" });
+  assert.deepEqual(parseRelayLine("G 99.x99-0"), { kind: "gone", id: "99.x99-0" });
+  assert.deepEqual(parseRelayLine("77.x77-fire unlock L t"), { kind: "chunk", id: "77.x77-fire", body: "unlock L t", more: false });
+  assert.equal(parseRelayLine("G 99.0.0").kind, "junk");
+  assert.equal(parseRelayLine("G 99.A").kind, "junk");
   assert.deepEqual(parseRelayLine("P 1F90"), { kind: "port", port: 8080 });
   assert.deepEqual(parseRelayLine("H /usr/bin:/bin"), { kind: "hello", path: "/usr/bin:/bin" });
   assert.equal(parseRelayLine("hello there").kind, "junk");
