@@ -15,6 +15,7 @@ import { createLabDriver } from "../src/backends/lab/index.js";
 import type { HostAssignment } from "../src/exec/job-session.js";
 import type { Job } from "../src/model/job.js";
 import type { Backend, System } from "../src/model/project.js";
+import { buildScript } from "../src/exec/prelude.js";
 import { EventStream } from "../src/report/events.js";
 import { openSyncSession } from "../src/sync/index.js";
 import { LocalTransport } from "../src/transport/local.js";
@@ -57,11 +58,10 @@ const job = { name: "lab:bench:sync/barrier", environment: [] } as unknown as Jo
 const session = await openSyncSession(job, assignments, new AbortController().signal);
 let failed = false;
 
+/** Runs `script` as a task's hook runs: the engine's prelude, with the session's variables. */
 function run(a: HostAssignment, script: string): Promise<number | null> {
-  const env = session.env(a);
-  return a.host.transport
-    .exec({ script, env: { ...env, PATH: `${env.PATH}:${process.env.PATH ?? "/usr/bin:/bin"}` }, onStderr: (b) => process.stderr.write(b) })
-    .then((r) => r.exitCode);
+  const text = buildScript({ script, vars: Object.entries(session.env(a)), trace: false });
+  return a.host.transport.exec({ script: text, onStderr: (b) => process.stderr.write(b), onStdout: (b) => process.stderr.write(b) }).then((r) => r.exitCode);
 }
 
 try {
@@ -83,6 +83,11 @@ try {
   // The first round includes starting the shells: leave it out.
   const steady = rounds_.slice(1);
   console.log(`${hosts} hosts x ${rounds} barriers: median ${median(steady).toFixed(2)} ms, p99 ${percentile(steady, 99).toFixed(2)} ms per round`);
+  const slowest = steady
+    .map((t, i) => ({ t, round: i + 2 }))
+    .sort((a, b) => b.t - a.t)
+    .slice(0, 5);
+  console.log(`slowest rounds: ${slowest.map((s) => `#${s.round} ${s.t.toFixed(1)} ms`).join(", ")}`);
 
   const t0 = performance.now();
   const code = await run(assignments[0]!, `i=0; while [ $i -lt ${kvOps} ]; do troupe-ctl kv set "key $i" "value $i" || exit $?; i=$((i+1)); done`);

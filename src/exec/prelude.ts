@@ -5,10 +5,12 @@
 //   engine variables (SPREAD_*, TROUPE_*, sync env) as literals;
 //   the job's environment, in order, as shell text evaluated on the host
 //   (so values may use earlier ones and `$(...)`);
+//   in a sync session, the troupe-ctl function (sync/ctl-function.ts);
 //   set -x (after the variables, so secrets are not traced);
 //   ( SCRIPT ) < /dev/null
 
 import type { EnvVar } from "../model/job.js";
+import { ctlFunctionLines } from "../sync/ctl-function.js";
 import { isVarName, shQuote } from "./shell-quote.js";
 
 /** The exit status REBOOT, ERROR and FATAL leave with; the last stdout line says which. */
@@ -92,6 +94,8 @@ function header(spec: Omit<ScriptSpec, "script" | "trace">, functions: boolean):
     if (owned.has(key)) continue;
     out += exportLine(key, value);
   }
+  // In a multi-host job, `troupe-ctl` runs as a function of the script's shell.
+  if (owned.has("TROUPE_CTL_DIR")) out += ctlFunctionLines();
   return out;
 }
 

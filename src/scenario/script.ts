@@ -6,6 +6,7 @@
 
 import { HELPER_FUNCTIONS } from "../exec/prelude.js";
 import { isVarName, shQuote } from "../exec/shell-quote.js";
+import { ctlFunctionLines } from "../sync/ctl-function.js";
 
 const STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin";
 
@@ -32,6 +33,7 @@ export function buildStepScript(spec: StepScript): string {
     }
     out += `export ${key}=${shQuote(value)}\n`;
   }
+  if (spec.vars.some(([key]) => key === "TROUPE_CTL_DIR")) out += ctlFunctionLines();
   out += "\n" + spec.script.replace(/\s+$/, "") + "\n";
   return out;
 }

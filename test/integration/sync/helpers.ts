@@ -9,12 +9,21 @@ import type { Host } from "../../../src/backends/backend.js";
 import type { Job } from "../../../src/model/job.js";
 import { LocalTransport } from "../../../src/transport/local.js";
 import { openSyncSession, type SyncSession, type SyncSessionOptions } from "../../../src/sync/session.js";
+import { buildScript } from "../../../src/exec/prelude.js";
 
 export interface Fleet {
   readonly session: SyncSession;
   readonly hosts: readonly HostAssignment[];
   /** Run a script on a host with the session's environment. */
   run(name: string, script: string, options?: { signal?: AbortSignal; env?: Record<string, string> }): Promise<RunResult>;
+  /**
+   * Run a script as a task's hook runs (the engine's prelude: set -eu, -x
+   * unless `trace` is false, troupe-ctl as a function of the script's shell).
+   * Its stdout holds its stderr too, as in a hook.
+   */
+  task(name: string, script: string, options?: { env?: Record<string, string>; trace?: boolean }): Promise<RunResult>;
+  /** The control dir of a host's relay. */
+  ctlDir(name: string): string;
   close(): Promise<void>;
 }
 
@@ -76,7 +85,7 @@ export async function fleet(
   const ac = new AbortController();
   const session = await openSyncSession(options.job ?? fakeJob(), hosts, ac.signal, options);
   const byName = new Map(hosts.map((a) => [a.name, a]));
-  return {
+  const fleet: Fleet = {
     session,
     hosts,
     async run(name, script, o = {}) {
@@ -96,9 +105,21 @@ export async function fleet(
       });
       return { code: r.exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
     },
+    async task(name, script, o = {}) {
+      const a = byName.get(name);
+      if (!a) throw new Error(`no host ${name}`);
+      const text = buildScript({ script, vars: Object.entries(session.env(a)), trace: o.trace ?? true });
+      return fleet.run(name, text, o.env ? { env: o.env } : {});
+    },
+    ctlDir(name) {
+      const a = byName.get(name);
+      if (!a) throw new Error(`no host ${name}`);
+      return session.env(a).TROUPE_CTL_DIR as string;
+    },
     async close() {
       await session.close();
       for (const a of hosts) await a.host.transport.close();
     },
   };
+  return fleet;
 }

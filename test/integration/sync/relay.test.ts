@@ -132,7 +132,72 @@ test("arguments with spaces, quotes, newlines, backslashes, = and non-ASCII surv
     // The shell's $(...) aside, what comes out is exactly what went in, plus troupe-ctl's newline.
     assert.equal(r.stdout, `${v}\n`);
     assert.equal(f.session.sync.kv.get(v), v);
+    // The same from a task script, where troupe-ctl is a function (long values take the subshell).
+    const t = await f.task("server", 'troupe-ctl kv set "$V" "x$V" && troupe-ctl kv get "$V"', { env: { V: v }, trace: false });
+    assert.equal(t.code, 0, t.stdout);
+    assert.equal(t.stdout, `x${v}\n`);
   }
+});
+
+test("in a task script troupe-ctl is a function of the script's shell, which keeps its options, variables and traces", async () => {
+  const r = await f.task(
+    "server",
+    [
+      "R=keep; _s=keep2; IFS=:; set -C",
+      "troupe-ctl kv set 'fn key' 'a b'",
+      'v=$(troupe-ctl kv get "fn key")',
+      "troupe-ctl kv get missing || echo \"missing: $?\"",
+      "troupe-ctl barrier --count 1 solo",
+      'echo "v=$v R=$R _s=$_s IFS=$IFS flags=$-"',
+      "type troupe-ctl",
+    ].join("\n"),
+  );
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^v=a b R=keep _s=keep2 IFS=: flags=\w*$/m);
+  const flags = /flags=(\w*)/.exec(r.stdout)?.[1] ?? "";
+  for (const c of "euxC") assert.ok(flags.includes(c), `-${c} still set: ${flags}`);
+  assert.match(r.stdout, /troupe-ctl: kv get missing: not set\n(\+ .*\n)?missing: 1\n/);
+  assert.match(r.stdout, /troupe-ctl is (an alias for |aliased to `)troupe_ctl/);
+  // The trace shows the calls, not troupe-ctl's insides.
+  assert.match(r.stdout, /^\+ troupe_ctl kv set '?fn key'? '?a b'?$/m);
+  assert.doesNotMatch(r.stdout, /^\++ (troupe_ctl_|printf|read|case|\[)/m);
+  assert.equal(f.session.sync.kv.get("fn key"), "a b");
+});
+
+test("in a task script, a failing troupe-ctl stops the script under set -e, and lock runs shell functions", async () => {
+  const r = await f.task("client-1", 'hold() { echo "held by $(troupe-ctl self)"; }\ntroupe-ctl lock L -- hold\ntroupe-ctl kv get nothing\necho not reached', { trace: false });
+  assert.equal(r.code, 1, r.stdout);
+  assert.equal(r.stdout, "held by client-1\ntroupe-ctl: kv get nothing: not set\n");
+});
+
+test("300 callers at once in one task script, more than the relay's pool of FIFOs, each get their own answer", async () => {
+  const out = join(scratch, "crowd");
+  const n = 300;
+  const pending = f.task(
+    "client-2",
+    `mkdir -p ${out}; i=0; while [ $i -lt ${n} ]; do troupe-ctl kv get "crowd $i" --wait --timeout 60s > ${out}/$i & i=$((i+1)); done; wait`,
+    { trace: false },
+  );
+  for (let i = 0; i < 600 && f.session.service.pendingWaits < n; i++) await new Promise((r) => setTimeout(r, 25));
+  assert.equal(f.session.service.pendingWaits, n);
+  for (let i = n - 1; i >= 0; i--) f.session.sync.kv.set(`crowd ${i}`, `v${i}`);
+  const r = await pending;
+  assert.equal(r.code, 0, r.stdout);
+  for (let i = 0; i < n; i++) assert.equal(await readFile(join(out, String(i)), "utf8"), `v${i}\n`);
+  // The callers past the pool made FIFOs of their own, and removed them.
+  const left = (await readdir(f.ctlDir("client-2"))).filter((e) => e.startsWith("a.x"));
+  assert.deepEqual(left, []);
+});
+
+test("the relay's pool of answer FIFOs keeps its size however many calls pass", async () => {
+  const r = await f.task("server", "i=0; while [ $i -lt 600 ]; do troupe-ctl kv set pool $i; i=$((i+1)); done", { trace: false });
+  assert.equal(r.code, 0, r.stdout);
+  assert.equal(f.session.sync.kv.get("pool"), "599");
+  const entries = await readdir(f.ctlDir("server"));
+  const fifos = entries.filter((e) => /^a\.\d+$/.test(e)).length;
+  const claims = entries.filter((e) => /^c\.\d+$/.test(e)).length;
+  assert.equal(fifos, 256, "answered FIFOs are replaced, not piled up");
+  assert.ok(claims < 192, `claims of answered slots are removed in batches (${claims} left)`);
 });
 
 test("usage, help, and no relay", async () => {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LocalTransport } from "../../../src/transport/local.js";
 import { buildScript, buildShellScript, parseMarker, type ScriptSpec } from "../../../src/exec/prelude.js";
@@ -158,4 +158,16 @@ test("timeouts: 0 and -1 disable; a kill that is a multiple of warn comes a litt
   assert.deepEqual(effectiveTimeouts({ warn: 300, kill: 600 }), { warnMs: 300, killMs: 450 });
   assert.deepEqual(effectiveTimeouts({ warn: 300_000, kill: 900_000 }), { warnMs: 300_000, killMs: 899_000 });
   assert.deepEqual(effectiveTimeouts({ warn: -1, kill: 900_000 }), { killMs: 900_000 });
+});
+
+test("in a sync session the prelude makes troupe-ctl a function; a control dir without troupe-ctl is left alone", async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, "bin"));
+  // A stand-in for the relay's copy: defines troupe_ctl when sourced with troupe_ctl_lib set.
+  await writeFile(join(dir, "bin", "troupe-ctl"), 'troupe_ctl() { echo "fn:$*"; }\n[ -n "${troupe_ctl_lib-}" ] || echo program\n');
+  const withCtl = await sh({ script: "troupe-ctl a b; echo lib=${troupe_ctl_lib-unset}", vars: { TROUPE_CTL_DIR: dir } });
+  assert.deepEqual([withCtl.code, withCtl.out], [0, "fn:a b\nlib=unset\n"]);
+  const missing = await sh({ script: "type troupe-ctl >/dev/null 2>&1 || echo none", vars: { TROUPE_CTL_DIR: join(dir, "nope") } });
+  assert.deepEqual([missing.code, missing.out], [0, "none\n"]);
+  assert.doesNotMatch(buildScript({ script: "true" }), /troupe_ctl/, "no sync session: no function");
 });
