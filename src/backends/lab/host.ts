@@ -10,12 +10,12 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { TroupeError } from "../../util/errors.js";
 import { generateEd25519, keyWithoutComment, publicKeyOf } from "./keys.js";
-import { hostPaths, labPaths, slotAddress, slotMac, BRIDGE, BRIDGE_MAC } from "./layout.js";
+import { hostPaths, labPaths, slotAddress, slotMac } from "./layout.js";
 import { extraLayers } from "./machine-mounts.js";
 import { childrenOf, isRunning, killId, procId, selfId, waitGone, type ProcId } from "./procs.js";
 import { claimSlot, removeRecord, writeRecord, type LabHostRecord } from "./records.js";
 import { SYSTEM_PATH, sh } from "./run.js";
-import { bootScript, bridgeScript, HOST_SSH_DIR, hostsFile, prepareScript, sshdConfig, teardownScript, type SlotNames } from "./scripts.js";
+import { bootScript, HOST_SSH_DIR, hostsFile, prepareScript, sshdConfig, teardownScript, type SlotNames } from "./scripts.js";
 
 export interface CreateHostOptions {
   readonly stateDir: string;
@@ -81,18 +81,6 @@ export async function ensureLabKey(stateDir: string): Promise<string> {
   return pub;
 }
 
-async function ensureBridge(): Promise<void> {
-  try {
-    const mac = readFileSync(`/sys/class/net/${BRIDGE}/address`, "utf8").trim();
-    const state = readFileSync(`/sys/class/net/${BRIDGE}/flags`, "utf8").trim();
-    // Set up already: our MAC, and IFF_UP.
-    if (mac === BRIDGE_MAC && (Number(state) & 1) === 1) return;
-  } catch {
-    /* no bridge yet */
-  }
-  await sh(bridgeScript(), `set up the bridge ${BRIDGE}`);
-}
-
 export function slotNames(stateDir: string, rec: Pick<LabHostRecord, "slot" | "netns" | "veth">): SlotNames {
   return { netns: rec.netns, veth: rec.veth, paths: hostPaths(stateDir, rec.slot) };
 }
@@ -114,9 +102,9 @@ export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
     slotAddress,
   );
   try {
-    await ensureBridge();
     const names = slotNames(o.stateDir, rec);
-    await sh(prepareScript({ ...names, mac: slotMac(rec.slot), address: rec.address }, o.tmpfsSize ?? "50%"), `create host ${o.name}`);
+    const prepare = prepareScript({ ...names, mac: slotMac(rec.slot), address: rec.address }, o.tmpfsSize ?? "50%", labPaths(o.stateDir).bridgeLock);
+    await sh(prepare, `create host ${o.name}`);
     const hostKey = await writeHostFiles(names, rec, labKey, o.password !== undefined);
     rec = { ...rec, hostKey };
     rec = await bootHost(o.stateDir, rec);

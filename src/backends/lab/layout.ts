@@ -66,6 +66,11 @@ export interface LabPaths {
   readonly knownHosts: string;
   /** `Host` entries of the kept labs, for `ssh -F ... NAME`. */
   readonly sshConfig: string;
+  /**
+   * flock(1)ed by whoever sets up the bridge and plugs a host into it, and by
+   * whoever removes the bridge once no host is left: troupe processes share it.
+   */
+  readonly bridgeLock: string;
 }
 
 export function labPaths(stateDir: string = DEFAULT_STATE_DIR): LabPaths {
@@ -76,6 +81,7 @@ export function labPaths(stateDir: string = DEFAULT_STATE_DIR): LabPaths {
     pubFile: join(stateDir, "id_ed25519.pub"),
     knownHosts: join(stateDir, "known_hosts"),
     sshConfig: join(stateDir, "ssh_config"),
+    bridgeLock: join(stateDir, "bridge.lock"),
   };
 }
 

@@ -10,8 +10,8 @@ import { checkLabSupport, createHost, destroyHost, slotNames } from "./host.js";
 import { BRIDGE, DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths, netnsName, slotOfName, vethName } from "./layout.js";
 import { isRunning } from "./procs.js";
 import { listRecords, type LabHostRecord } from "./records.js";
-import { sh } from "./run.js";
-import { teardownScript } from "./scripts.js";
+import { run, sh } from "./run.js";
+import { removeBridgeScript, teardownScript } from "./scripts.js";
 
 export interface LabOptions {
   /** The lab's state directory (default /run/troupe-lab). */
@@ -293,7 +293,10 @@ async function finish(stateDir: string): Promise<boolean> {
   const records = await listRecords(stateDir);
   await writeSshFiles(stateDir, records);
   if (records.length > 0 || !existsSync(`/sys/class/net/${BRIDGE}`)) return false;
-  await sh(`ip link del ${BRIDGE} 2>/dev/null || [ ! -e /sys/class/net/${BRIDGE} ]`, `remove the bridge ${BRIDGE}`);
+  // Checked again under the bridge lock: another process may be adding a host.
+  const r = await run("/bin/sh", ["-c", removeBridgeScript(labPaths(stateDir).hostsDir, labPaths(stateDir).bridgeLock)]);
+  if (r.code === 3) return false;
+  if (r.code !== 0) throw new TroupeError("E_BACKEND", `lab: cannot remove the bridge ${BRIDGE}: ${r.stderr.trim() || `exit status ${r.code}`}`);
   return true;
 }
 

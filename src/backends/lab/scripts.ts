@@ -44,11 +44,44 @@ export function bridgeScript(): string {
   ].join("\n");
 }
 
-/** Make the host's namespace, veth and tmpfs (root namespace side). */
-export function prepareScript(s: PrepareParams, tmpfsSize: string): string {
+/**
+ * The first lines of a script that must not run beside another troupe
+ * process's bridge set-up or removal: it holds the lab's bridge lock until it
+ * ends. Without it, a process that saw no host left could remove the bridge
+ * between another's check that the bridge is up and its veth plugged in.
+ */
+export function bridgeLockLines(lockFile: string): string[] {
+  return [`exec 9>>${shQuote(lockFile)}`, "flock 9"];
+}
+
+/** Set the bridge up unless it is already: our MAC, and up (IFF_UP). */
+export function ensureBridgeScript(): string {
+  const b = BRIDGE;
+  return [
+    "m=; f=",
+    `{ read -r m </sys/class/net/${b}/address; read -r f </sys/class/net/${b}/flags; } 2>/dev/null || true`,
+    `if [ "$m" != ${BRIDGE_MAC} ] || [ $(( \${f:-0} & 1 )) -ne 1 ]; then`,
+    bridgeScript(),
+    "fi",
+  ].join("\n");
+}
+
+/** Remove the bridge if no host record is left (exit 3 if one is). */
+export function removeBridgeScript(hostsDir: string, lockFile: string): string {
+  return [
+    ...bridgeLockLines(lockFile),
+    `for f in ${shQuote(hostsDir)}/*.json; do [ ! -e "$f" ] || exit 3; done`,
+    `ip link del ${BRIDGE} 2>/dev/null || [ ! -e /sys/class/net/${BRIDGE} ]`,
+  ].join("\n");
+}
+
+/** Make the host's namespace, veth and tmpfs (root namespace side), the bridge too if need be. */
+export function prepareScript(s: PrepareParams, tmpfsSize: string, lockFile: string): string {
   const p = s.paths;
   return [
     "set -eu",
+    ...bridgeLockLines(lockFile),
+    ensureBridgeScript(),
     `ip netns add ${s.netns}`,
     `ip link add ${s.veth} type veth peer name eth0 address ${s.mac} netns ${s.netns}`,
     `ip link set ${s.veth} master ${BRIDGE} up`,
