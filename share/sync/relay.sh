@@ -16,7 +16,9 @@
 # a new one, in batches, so that a call costs no mkfifo or rm of its own
 # (each would cost more than the rest of the call). Slot numbers are never
 # reused, so a caller still reading an answer never shares its FIFO. A caller
-# that finds no free slot makes a FIFO of its own (`a.xPID-SEQ`) and removes it. The orchestrator may also ask (`K PID`) whether a caller that
+# that finds no free slot makes a FIFO of its own (`a.xPID-SEQ`) and removes it.
+#
+# The orchestrator may also ask (`K PID`) whether a caller that
 # holds a lock or waits is still alive; a dead one is reported (`D PID`); and
 # it sends heartbeats (`Y`), echoed back, to notice a relay that is gone or
 # cut off even when the transport does not say so. When stdin ends or a signal comes, every caller still waiting

@@ -47,7 +47,7 @@ export async function resolveTargets(hosts: string, options: TargetOptions = {})
     if (records.length === 0) {
       throw new TroupeError("E_USAGE", `no lab named ${name} is up; start one with \`troupe lab up N${name === "lab" ? "" : ` --name ${name}`}\``);
     }
-    return records.sort((a, b) => byName(a.name, b.name)).map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r, undefined, how) }));
+    return records.sort((a, b) => naturalCompare(a.name, b.name)).map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r, undefined, how) }));
   }
   const { targetsFromInventory, targetsFromSpecs, readInventorySync } = await import("../backends/ssh/targets.js");
   const defaults = options.user ? { user: options.user } : {};
@@ -151,9 +151,6 @@ export function collate(results: readonly HostOutcome[]): { hosts: string[]; out
     groups.set(r.output, list);
   }
   return [...groups]
-    .map(([output, hosts]) => ({ hosts: hosts.sort(byName), output }))
+    .map(([output, hosts]) => ({ hosts: hosts.sort(naturalCompare), output }))
     .sort((a, b) => b.hosts.length - a.hosts.length);
 }
-
-/** Natural order of host names: node2 before node10. */
-const byName = naturalCompare;

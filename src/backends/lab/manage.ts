@@ -192,12 +192,11 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
     const why = first instanceof Error ? first.message : String(first);
     throw new TroupeError("E_BACKEND", `lab: ${failed.length} of ${wanted.length} hosts could not be made (${created.length} were): ${why}`);
   }
-  const byNumber = naturalCompare;
   return {
     ...st,
     lab,
-    created: created.sort(byNumber),
-    labHosts: st.hosts.filter((h) => h.kept && h.lab === lab).sort((a, b) => byNumber(a.name, b.name)),
+    created: created.sort(naturalCompare),
+    labHosts: st.hosts.filter((h) => h.kept && h.lab === lab).sort((a, b) => naturalCompare(a.name, b.name)),
   };
 }
 
@@ -294,7 +293,8 @@ async function finish(stateDir: string): Promise<boolean> {
   await writeSshFiles(stateDir, records);
   if (records.length > 0 || !existsSync(`/sys/class/net/${BRIDGE}`)) return false;
   // Checked again under the bridge lock: another process may be adding a host.
-  const r = await run("/bin/sh", ["-c", removeBridgeScript(labPaths(stateDir).hostsDir, labPaths(stateDir).bridgeLock)]);
+  const { hostsDir, bridgeLock } = labPaths(stateDir);
+  const r = await run("/bin/sh", ["-c", removeBridgeScript(hostsDir, bridgeLock)]);
   if (r.code === 3) return false;
   if (r.code !== 0) throw new TroupeError("E_BACKEND", `lab: cannot remove the bridge ${BRIDGE}: ${r.stderr.trim() || `exit status ${r.code}`}`);
   return true;

@@ -45,10 +45,6 @@ export function recordPath(stateDir: string, slot: number): string {
  * on the path of `troupe exec lab` before its first connection.
  */
 export async function listRecords(stateDir: string): Promise<LabHostRecord[]> {
-  return listRecordsSync(stateDir);
-}
-
-export function listRecordsSync(stateDir: string): LabHostRecord[] {
   const dir = labPaths(stateDir).hostsDir;
   let names: string[];
   try {

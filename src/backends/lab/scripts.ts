@@ -55,7 +55,7 @@ export function bridgeLockLines(lockFile: string): string[] {
 }
 
 /** Set the bridge up unless it is already: our MAC, and up (IFF_UP). */
-export function ensureBridgeScript(): string {
+function ensureBridgeScript(): string {
   const b = BRIDGE;
   return [
     "m=; f=",
