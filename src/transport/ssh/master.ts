@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { TroupeError } from "../../util/errors.js";
 import { controlArgs, masterArgs, type SshTarget } from "./args.js";
 import { askpassHelper, nextControlPath, trackMaster } from "./control-dir.js";
+import { lastLines } from "../messages.js";
 import type { Semaphore } from "./limiter.js";
 
 export interface MasterOptions {
@@ -272,13 +273,4 @@ export function killQuietly(child: ChildProcess, sig: NodeJS.Signals): void {
   } catch {
     /* already gone */
   }
-}
-
-function lastLines(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .slice(-3)
-    .join("; ");
 }

@@ -14,6 +14,8 @@ import { TroupeError } from "../../util/errors.js";
 import type { ExecOptions, ExecResult, Transport } from "../transport.js";
 import { directArgs, sessionArgs, type SshTarget } from "./args.js";
 import { CommandSession } from "./command-session.js";
+import { firstLines, lastLines } from "../messages.js";
+import { peek } from "../peek.js";
 import { handshakeLimiter, Semaphore } from "./limiter.js";
 import { MarkerFilter } from "./markers.js";
 import { killQuietly, Master, PERMANENT, sshEnv } from "./master.js";
@@ -613,51 +615,3 @@ export class SshTransport implements Transport {
     if (this.closed) throw new TroupeError("E_TRANSPORT", `${this.label}: the connection was closed`);
   }
 }
-
-/** Read at least `n` bytes (or all there is) and give back a stream that still starts with them. */
-async function peek(src: Readable, n: number): Promise<{ head: Buffer; rest: Readable }> {
-  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let ended = false;
-  while (size < n) {
-    const r = await it.next();
-    if (r.done) {
-      ended = true;
-      break;
-    }
-    const b = typeof r.value === "string" ? Buffer.from(r.value) : r.value;
-    chunks.push(b);
-    size += b.length;
-  }
-  const head = Buffer.concat(chunks);
-  async function* all(): AsyncGenerator<Buffer> {
-    if (head.length > 0) yield head;
-    if (ended) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield typeof r.value === "string" ? Buffer.from(r.value) : r.value;
-    }
-  }
-  return { head, rest: Readable.from(all(), { objectMode: false }) };
-}
-
-function lastLines(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .slice(-3)
-    .join("; ");
-}
-
-function firstLines(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .slice(0, 3)
-    .join("; ");
-}
-
