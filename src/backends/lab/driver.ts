@@ -10,8 +10,11 @@
 import { copyFile, mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { Backend, System } from "../../model/project.js";
+import { InProcessSshTransport } from "../../transport/inprocess-ssh/index.js";
 import { SshTransport, type SshTransportOptions } from "../../transport/ssh/index.js";
+import type { Transport } from "../../transport/transport.js";
 import type { Semaphore } from "../../transport/ssh/limiter.js";
 import { TroupeError } from "../../util/errors.js";
 import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
@@ -28,16 +31,73 @@ export interface LabDriverOptions {
   readonly handshakes?: Semaphore;
 }
 
+/** What the lab driver needs of a host's transport. */
+export type LabTransport = Transport & {
+  connect(signal?: AbortSignal): Promise<void>;
+  /** Kill running scripts and drop the connection; the next call connects again. */
+  reset(): Promise<void>;
+};
+
 /**
- * A transport to a lab host: the lab's key, the host's own known_hosts,
- * nothing from the user's ssh config. `how` picks the connection's use
- * (see SshTransportOptions), for `troupe exec` and the fan-out API.
+ * A transport to a lab host: the lab's key, the host's own key, nothing from
+ * the user's ssh config. By default an in-process SSH client: lab hosts are
+ * many and on this machine, where an `ssh` process per host (about 10 ms of
+ * CPU each) is what a fleet spends most on. TROUPE_LAB_SSH=openssh uses the
+ * OpenSSH client instead, with `how` picking the connection's use (see
+ * SshTransportOptions), for `troupe exec` and the fan-out API.
  */
 export function labTransport(
   stateDir: string,
   rec: LabHostRecord,
   handshakes?: Semaphore,
   how: Pick<SshTransportOptions, "shareConnection" | "commandSession"> = {},
+): LabTransport {
+  const client = labSshClient();
+  if (client === "openssh") return openSshLabTransport(stateDir, rec, handshakes, how);
+  return new InProcessSshTransport({
+    label: rec.name,
+    host: rec.address,
+    user: "root",
+    privateKey: readFileSync(labPaths(stateDir).keyFile),
+    hostKeys: rec.hostKey ? [rec.hostKey] : knownHostLines(hostPaths(stateDir, rec.slot).knownHosts),
+    // The lab's sshd allows 128 sessions per connection.
+    maxSessions: 100,
+    // Hosts are local: be quick to notice a dead one.
+    connectTimeout: 5,
+    aliveInterval: 5,
+    // A throwaway host on this machine: the classic key exchange costs a fraction
+    // of the post-quantum hybrid, which counts when 200 hosts connect at once.
+    kex: ["curve25519-sha256", "curve25519-sha256@libssh.org"],
+    // A terminal needs a real ssh.
+    interactive: () => openSshLabTransport(stateDir, rec, handshakes, { shareConnection: false }),
+    ...(handshakes ? { handshakes } : {}),
+  });
+}
+
+/** Which SSH client reaches lab hosts: TROUPE_LAB_SSH (`inprocess`, the default, or `openssh`). */
+export function labSshClient(): "inprocess" | "openssh" {
+  const v = process.env["TROUPE_LAB_SSH"];
+  if (v === undefined || v === "" || v === "inprocess") return "inprocess";
+  if (v === "openssh") return "openssh";
+  throw new TroupeError("E_USAGE", `TROUPE_LAB_SSH must be inprocess or openssh, not ${JSON.stringify(v)}`);
+}
+
+function knownHostLines(file: string): string[] {
+  try {
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !l.startsWith("#"));
+  } catch (err) {
+    throw new TroupeError("E_BACKEND", `lab: cannot read the host key in ${file}: ${(err as Error).message}; \`troupe lab gc\` removes hosts left broken`);
+  }
+}
+
+/** The OpenSSH transport to a lab host. */
+export function openSshLabTransport(
+  stateDir: string,
+  rec: LabHostRecord,
+  handshakes: Semaphore | undefined,
+  how: Pick<SshTransportOptions, "shareConnection" | "commandSession">,
 ): SshTransport {
   return new SshTransport({
     ...how,
@@ -50,13 +110,9 @@ export function labTransport(
     identitiesOnly: true,
     knownHostsFile: hostPaths(stateDir, rec.slot).knownHosts,
     strictHostKeyChecking: "yes",
-    // The lab's sshd allows 128 sessions per connection.
     maxSessions: 100,
-    // Hosts are local: be quick to notice a dead one.
     connectTimeout: 5,
     aliveInterval: 5,
-    // A throwaway host on this machine: the classic key exchange costs a fraction
-    // of the post-quantum hybrid, which counts when 200 hosts connect at once.
     options: { KexAlgorithms: "curve25519-sha256" },
     ...(handshakes ? { handshakes } : {}),
   });
@@ -65,7 +121,7 @@ export function labTransport(
 interface Live {
   rec: LabHostRecord;
   readonly host: Host;
-  readonly transport: SshTransport;
+  readonly transport: LabTransport;
 }
 
 /** Hosts of every lab driver of this process, removed synchronously should the process exit with them still up. */
@@ -137,7 +193,7 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
     await copyFile(hostPaths(stateDir, live.rec.slot).log, join(hostsDir, live.host.name, "lab.log")).catch(() => undefined);
   }
 
-  function hostOf(rec: LabHostRecord, system: System, transport: SshTransport): Host {
+  function hostOf(rec: LabHostRecord, system: System, transport: LabTransport): Host {
     return {
       name: rec.name,
       address: rec.address,

@@ -1,6 +1,6 @@
 // The lab backend: throwaway hosts on this Linux machine (see driver.ts).
 
-export { createLabDriver, labTransport, type LabDriverOptions } from "./driver.js";
+export { createLabDriver, labSshClient, labTransport, openSshLabTransport, type LabDriverOptions, type LabTransport } from "./driver.js";
 export {
   labUp,
   labDown,

@@ -12,6 +12,7 @@ import { controlArgs, masterArgs, type SshTarget } from "./args.js";
 import { askpassHelper, nextControlPath, trackMaster } from "./control-dir.js";
 import { lastLines } from "../messages.js";
 import type { Semaphore } from "./limiter.js";
+import { AttemptFailed } from "./session-parts.js";
 
 export interface MasterOptions {
   readonly target: SshTarget;
@@ -34,15 +35,6 @@ export const PERMANENT =
   /Permission denied|Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known|Bad configuration option|no argument after keyword|Too many authentication failures|Name or service not known|Bad owner or permissions|command-line line|Unsupported option|keyword .* extra arguments/i;
 
 const STDERR_TAIL = 4096;
-
-class AttemptFailed extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-  ) {
-    super(message);
-  }
-}
 
 export class Master {
   readonly controlPath: string;

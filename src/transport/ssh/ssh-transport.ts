@@ -18,6 +18,7 @@ import { firstLines, lastLines } from "../messages.js";
 import { peek } from "../peek.js";
 import { handshakeLimiter, Semaphore } from "./limiter.js";
 import { MarkerFilter } from "./markers.js";
+import { EarlyStderr, feedStdin, killAll, outputCollector, whileRunning, type Running } from "./session-parts.js";
 import { killQuietly, Master, PERMANENT, sshEnv } from "./master.js";
 import { commandLoop, getScript, interactiveWrapper, killGroupScript, putScript, remoteCommand, sessionWrapper, uploadScript } from "./remote.js";
 
@@ -64,8 +65,6 @@ const MAX_INLINE = 100_000;
 const STDIO_GRACE_MS = 2000;
 /** After asking the host to kill a group, how long before the local ssh is killed regardless. */
 const KILL_FALLBACK_MS = 5000;
-/** Stderr kept back until the session is known to have started. */
-const MAX_EARLY_STDERR = 64 * 1024;
 /** Wrappers longer than this get a session of their own (the loop reads them a byte at a time). */
 const MAX_LOOP_COMMAND = 8 * 1024;
 /** A command session nobody used for this long is closed (the master stays). */
@@ -82,12 +81,6 @@ type Outcome =
   /** The wrapper never reported in: nothing ran, so trying again is safe (unless it cannot help). */
   | { readonly kind: "not-started"; readonly message: string; readonly permanent?: boolean }
   | { readonly kind: "lost"; readonly message: string };
-
-interface Running {
-  /** Kill the remote process group (as an abort does). */
-  kill(): void;
-  readonly done: Promise<unknown>;
-}
 
 export class SshTransport implements Transport {
   readonly label: string;
@@ -250,28 +243,15 @@ export class SshTransport implements Transport {
     let pgid: number | undefined;
     let exitStatus: number | undefined;
     let aborted = false;
-    let early: Buffer[] | undefined = [];
-    let earlySize = 0;
+    const early = new EarlyStderr(options.onStderr);
     let graceTimer: NodeJS.Timeout | undefined;
     let fallbackTimer: NodeJS.Timeout | undefined;
     let killSent = false;
 
     let errTail = "";
     const forwardErr = (buf: Buffer): void => {
-      if (buf.length === 0) return;
-      if (!this.shared) errTail = (errTail + buf.toString("utf8")).slice(-1000);
-      if (early) {
-        early.push(buf);
-        earlySize += buf.length;
-        if (earlySize > MAX_EARLY_STDERR) flushEarly();
-        return;
-      }
-      options.onStderr?.(buf);
-    };
-    const flushEarly = (): void => {
-      const held = early;
-      early = undefined;
-      for (const b of held ?? []) options.onStderr?.(b);
+      if (buf.length > 0 && !this.shared) errTail = (errTail + buf.toString("utf8")).slice(-1000);
+      early.push(buf);
     };
     const sendKill = (): void => {
       if (killSent || pgid === undefined) return;
@@ -284,7 +264,7 @@ export class SshTransport implements Transport {
       if (kind === "pgid") {
         pgid = value;
         slot.started();
-        flushEarly();
+        early.flush();
         if (aborted) sendKill();
       } else if (kind === "exit") {
         exitStatus = value;
@@ -312,37 +292,21 @@ export class SshTransport implements Transport {
       child.stderr?.on("data", (chunk: Buffer) => forwardErr(filter.push(chunk)));
       child.once("close", (code, signal) => {
         forwardErr(filter.end());
-        const earlyText = early ? Buffer.concat(early).toString("utf8") : "";
+        const earlyText = early.text();
         void this.judge({ code, signal, pgid, exitStatus, aborted, earlyText, errTail }).then((o) => {
           // What came before a session that did run is the script's (or the login shell's) output.
-          if (o.kind === "done") flushEarly();
+          if (o.kind === "done") early.flush();
           settle(o);
         });
       });
     });
 
-    if (options.stdin !== undefined && child.stdin) {
-      const sink = child.stdin;
-      sink.on("error", () => {
-        /* the script may exit without reading its input */
-      });
-      if (typeof options.stdin === "string" || Buffer.isBuffer(options.stdin)) sink.end(options.stdin);
-      else options.stdin.pipe(sink);
-    }
+    if (options.stdin !== undefined && child.stdin) feedStdin(child.stdin, options.stdin);
 
-    const entry: Running = { kill: abort, done };
-    this.running.add(entry);
-    const onAbort = (): void => abort();
-    if (options.signal?.aborted) abort();
-    else options.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await done;
-    } finally {
-      this.running.delete(entry);
-      options.signal?.removeEventListener("abort", onAbort);
+    return whileRunning(this.running, done, abort, options.signal, () => {
       if (graceTimer) clearTimeout(graceTimer);
       if (fallbackTimer) clearTimeout(fallbackTimer);
-    }
+    });
   }
 
   /** Turn how a session ended into a result or a transport failure. */
@@ -403,20 +367,17 @@ export class SshTransport implements Transport {
     );
     return new Promise((resolve) => {
       child.stdout?.once("data", started);
-      let output = "";
-      const take = (b: Buffer): void => {
-        if (output.length < 8192) output += b.toString("utf8");
-      };
+      const { take, text: output } = outputCollector();
       child.stdout?.on("data", take);
       child.stderr?.on("data", take);
       const timer = setTimeout(() => killQuietly(child, "SIGKILL"), timeoutMs);
       child.once("error", (err) => {
         clearTimeout(timer);
-        resolve({ code: null, output: err.message });
+        resolve({ code: null, output: output() + err.message });
       });
       child.once("close", (code) => {
         clearTimeout(timer);
-        resolve({ code, output });
+        resolve({ code, output: output() });
       });
       if (stdin !== undefined && child.stdin) {
         child.stdin.on("error", () => undefined);
@@ -455,10 +416,7 @@ export class SshTransport implements Transport {
       const { head, rest } = await peek(tar, 2);
       const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
       const { child } = await this.directSlot(() => this.spawnSsh(remoteCommand(putScript(dir, gzip)), {}, ["pipe", "pipe", "pipe"]), DIRECT_SLOT_MS);
-      let output = "";
-      const take = (b: Buffer): void => {
-        if (output.length < 8192) output += b.toString("utf8");
-      };
+      const { take, text } = outputCollector();
       child.stdout?.on("data", take);
       child.stderr?.on("data", take);
       const exited = new Promise<number | null>((resolve, reject) => {
@@ -467,8 +425,8 @@ export class SshTransport implements Transport {
       });
       const sent = pipeline(rest, child.stdin!).catch((err: unknown) => err);
       const [code, sendError] = await Promise.all([exited, sent]);
-      if (code === 255) throw new TroupeError("E_TRANSPORT", `${this.label}: cannot send files to ${dir}: ${firstLines(output) || "ssh failed"}`);
-      if (code !== 0) throw new Error(`${this.label}: cannot unpack files into ${dir}: ${firstLines(output) || `tar exited with status ${code}`}`);
+      if (code === 255) throw new TroupeError("E_TRANSPORT", `${this.label}: cannot send files to ${dir}: ${firstLines(text()) || "ssh failed"}`);
+      if (code !== 0) throw new Error(`${this.label}: cannot unpack files into ${dir}: ${firstLines(text()) || `tar exited with status ${code}`}`);
       if (sendError instanceof Error) throw new Error(`${this.label}: cannot send files to ${dir}: ${sendError.message}`);
     } finally {
       release();
@@ -514,14 +472,7 @@ export class SshTransport implements Transport {
    * call connects again (after a reboot, say).
    */
   async reset(): Promise<void> {
-    const running = [...this.running];
-    for (const r of running) r.kill();
-    if (running.length > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      const cap = new Promise<void>((r) => (timer = setTimeout(r, KILL_FALLBACK_MS + 1000)));
-      await Promise.race([Promise.allSettled(running.map((r) => r.done)), cap]);
-      clearTimeout(timer);
-    }
+    await killAll(this.running, KILL_FALLBACK_MS + 1000);
     this.loop?.close();
     this.loop = undefined;
     if (this.shared) await this.master.exit();

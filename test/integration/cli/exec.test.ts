@@ -1,6 +1,8 @@
 // `troupe exec` gives each host a connection of its own (no ControlMaster):
 // Ctrl-C must still kill the command on every host, and no ssh process may
-// outlive the command.
+// outlive the command. Both clients a lab host can be reached with: troupe's
+// own (in-process, the default) and OpenSSH's (TROUPE_LAB_SSH=openssh, the
+// one ssh hosts get).
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -46,31 +48,36 @@ async function until(what: string, fn: () => boolean, ms = 30_000): Promise<void
   }
 }
 
-test("Ctrl-C on troupe exec kills the command on every host and leaves no ssh process", async () => {
-  const up = troupe(["lab", "up", "2", "--name", "exint"]);
-  assert.equal(up.status, 0, up.stderr);
-  try {
-    const addresses = [...up.stdout.matchAll(/10\.213\.\d+\.\d+/g)].map((m) => m[0]);
-    assert.ok(addresses.length >= 2, up.stdout);
-    // A plain run first: done, and nothing of ssh is left.
-    const plain = troupe(["exec", "lab:exint", "--", "hostname"]);
-    assert.equal(plain.status, 0, plain.stderr);
-    assert.deepEqual(plain.stdout.trim().split("\n").sort(), ["exint-1: exint-1", "exint-2: exint-2"]);
-    assert.deepEqual(sshTo(addresses), []);
+for (const client of ["inprocess", "openssh"] as const) {
+  test(`Ctrl-C on troupe exec kills the command on every host and leaves no ssh process (${client} client)`, async () => {
+    const env = { TROUPE_LAB_SSH: client };
+    const name = `exint-${client === "inprocess" ? "i" : "o"}`;
+    const sleep = client === "inprocess" ? "767" : "769";
+    const up = troupe(["lab", "up", "2", "--name", name]);
+    assert.equal(up.status, 0, up.stderr);
+    try {
+      const addresses = [...up.stdout.matchAll(/10\.213\.\d+\.\d+/g)].map((m) => m[0]);
+      assert.ok(addresses.length >= 2, up.stdout);
+      // A plain run first: done, and nothing of ssh is left.
+      const plain = troupe(["exec", `lab:${name}`, "--", "hostname"], { env });
+      assert.equal(plain.status, 0, plain.stderr);
+      assert.deepEqual(plain.stdout.trim().split("\n").sort(), [`${name}-1: ${name}-1`, `${name}-2: ${name}-2`]);
+      assert.deepEqual(sshTo(addresses), []);
 
-    const child = troupeAsync(["exec", "lab:exint", "--", "sleep 769"]);
-    let output = "";
-    child.stdout?.on("data", (b: Buffer) => (output += b.toString()));
-    child.stderr?.on("data", (b: Buffer) => (output += b.toString()));
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    await until("the command on both hosts", () => processes(["sleep", "769"]).length === 2);
-    child.kill("SIGINT");
-    await exited;
-    await until("no sleep 769 left on the hosts", () => processes(["sleep", "769"]).length === 0, 15_000);
-    await until("no ssh to the hosts", () => sshTo(addresses).length === 0, 15_000);
-    assert.doesNotMatch(output, /internal error/);
-  } finally {
-    const down = troupe(["lab", "down", "--name", "exint"]);
-    assert.equal(down.status, 0, down.stderr);
-  }
-});
+      const child = troupeAsync(["exec", `lab:${name}`, "--", `sleep ${sleep}`], { env });
+      let output = "";
+      child.stdout?.on("data", (b: Buffer) => (output += b.toString()));
+      child.stderr?.on("data", (b: Buffer) => (output += b.toString()));
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      await until("the command on both hosts", () => processes(["sleep", sleep]).length === 2);
+      child.kill("SIGINT");
+      await exited;
+      await until(`no sleep ${sleep} left on the hosts`, () => processes(["sleep", sleep]).length === 0, 15_000);
+      await until("no ssh to the hosts", () => sshTo(addresses).length === 0, 15_000);
+      assert.doesNotMatch(output, /internal error/);
+    } finally {
+      const down = troupe(["lab", "down", "--name", name]);
+      assert.equal(down.status, 0, down.stderr);
+    }
+  });
+}

@@ -1,15 +1,17 @@
-// The SSH transport's two other ways to use a connection, on a real lab host:
-// a connection per command with no master (`shareConnection: false`, what
-// `troupe exec` uses), and a long-lived command session on the master
-// (`commandSession`, what the fan-out API uses). Each must behave like a
-// session of its own: env, cwd, streams, statuses, kills, nothing left.
+// The ways to run a command on a real lab host besides a ControlMaster
+// session: the in-process client (what lab hosts use by default), and the
+// OpenSSH transport's connection per command with no master
+// (`shareConnection: false`, what `troupe exec` uses on ssh hosts) and
+// long-lived command session on the master (`commandSession`, what the
+// fan-out API uses there). Each must behave like a session of its own: env,
+// cwd, streams, statuses, kills, nothing left.
 // Needs root, Linux and openssh-server (.ci/lab-deps.sh).
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import type { BackendDriver, Host } from "../../../src/backends/backend.js";
-import { createLabDriver, labTransport, LAB_STATE_DIR } from "../../../src/backends/lab/index.js";
+import { createLabDriver, labTransport, LAB_STATE_DIR, openSshLabTransport, type LabTransport } from "../../../src/backends/lab/index.js";
 import { readRecord, type LabHostRecord } from "../../../src/backends/lab/records.js";
 import { SshTransport } from "../../../src/transport/ssh/index.js";
 import { TroupeError } from "../../../src/util/errors.js";
@@ -37,8 +39,11 @@ describe("ssh connection modes on a lab host", () => {
     rmSync(ctx.runDir, { recursive: true, force: true });
   });
 
-  for (const mode of ["one connection per command", "command session"] as const) {
-    const make = (): SshTransport => labTransport(LAB_STATE_DIR, rec, undefined, mode === "command session" ? { commandSession: true } : { shareConnection: false });
+  for (const mode of ["in-process client", "one connection per command", "command session"] as const) {
+    const make = (): LabTransport =>
+      mode === "in-process client"
+        ? labTransport(LAB_STATE_DIR, rec)
+        : openSshLabTransport(LAB_STATE_DIR, rec, undefined, mode === "command session" ? { commandSession: true } : { shareConnection: false });
 
     it(`${mode}: env, cwd, both streams, exit statuses (255 too), stdin, output with no final newline`, async () => {
       const t = make();
@@ -60,7 +65,7 @@ describe("ssh connection modes on a lab host", () => {
 
     it(`${mode}: an aborted command's whole process group is killed on the host`, async () => {
       const t = make();
-      const tag = mode === "command session" ? 1021 : 1022;
+      const tag = { "in-process client": 1020, "command session": 1021, "one connection per command": 1022 }[mode];
       try {
         const ac = new AbortController();
         const running = sh(t, `sleep ${tag} & sleep ${tag}`, { signal: ac.signal });
@@ -77,7 +82,7 @@ describe("ssh connection modes on a lab host", () => {
   }
 
   it("one connection per command: no master, and nothing of ssh left when it is done", async () => {
-    const t = labTransport(LAB_STATE_DIR, rec, undefined, { shareConnection: false });
+    const t = openSshLabTransport(LAB_STATE_DIR, rec, undefined, { shareConnection: false });
     await t.connect();
     assert.equal(t.masterPid, undefined);
     assert.equal((await sh(t, "hostname")).out, `${host.name}\n`);
@@ -112,7 +117,7 @@ describe("ssh connection modes on a lab host", () => {
   });
 
   it("command session: later commands reuse one loop, each in a group and session of its own", async () => {
-    const t = labTransport(LAB_STATE_DIR, rec, undefined, { commandSession: true });
+    const t = openSshLabTransport(LAB_STATE_DIR, rec, undefined, { commandSession: true });
     try {
       // The script's parent is the wrapper (leader of its own group and
       // session); the wrapper's parent is the loop, the same for every command.
@@ -133,7 +138,7 @@ describe("ssh connection modes on a lab host", () => {
   });
 
   it("command session: what a command leaves running never writes into a later command's output", async () => {
-    const t = labTransport(LAB_STATE_DIR, rec, undefined, { commandSession: true });
+    const t = openSshLabTransport(LAB_STATE_DIR, rec, undefined, { commandSession: true });
     try {
       assert.equal((await sh(t, "(sleep 1; echo late; echo late-err >&2) & echo first")).out, "first\n");
       // The leftover still runs, and writes while this one runs: this one gets a session of its own.

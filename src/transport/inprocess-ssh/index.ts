@@ -1,0 +1,2 @@
+export { InProcessSshTransport, type InProcessSshOptions } from "./transport.js";
+export type { InProcessTarget } from "./connection.js";
