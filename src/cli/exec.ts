@@ -32,8 +32,10 @@ be reached), so a script can tell that something failed anywhere. Ctrl-C
 kills the command on every host.
 
 Each host gets a connection of its own for the command, as with pdsh (no
-ControlMaster to open and close): TROUPE_SSH_HANDSHAKES (default 16) bounds
-how many are being set up at once, --fanout how many commands run at once.
+ControlMaster to open and close): an ssh process per host, or for lab hosts
+a connection held by troupe itself (TROUPE_LAB_SSH=openssh: ssh there too).
+TROUPE_SSH_HANDSHAKES (default 32) bounds how many are being set up at once,
+--fanout how many commands run at once.
 
 Examples:
   troupe exec 'root@node[01-04]' -- uptime

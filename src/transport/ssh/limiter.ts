@@ -101,8 +101,12 @@ function interrupted(): TroupeError {
   return new TroupeError("E_INTERRUPTED", "interrupted while waiting for a connection slot");
 }
 
-/** Default number of SSH connections being set up at once, over every host. */
-export const DEFAULT_HANDSHAKES = 16;
+/**
+ * Default number of SSH connections being set up at once, over every host:
+ * pdsh's and parallel-ssh's default fan-out. Fewer leave a 2-core machine
+ * waiting on round trips (100 lab hosts: 16 took 1.47 s, 32 took 1.25 s).
+ */
+export const DEFAULT_HANDSHAKES = 32;
 
 function initialHandshakes(): number {
   const fromEnv = Number(process.env["TROUPE_SSH_HANDSHAKES"]);
