@@ -29,7 +29,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fanout, resolveTargets, type FanoutTarget, type HostOutcome } from "../src/api/fanout.js";
-import { labDown, labStatus, labUp } from "../src/backends/lab/index.js";
+import { labDown, labSshClient, labStatus, labUp } from "../src/backends/lab/index.js";
 import { arg, ensureBuilt, median, troupeBin } from "./common.js";
 import {
   checkHostnames,
@@ -334,9 +334,8 @@ async function main(): Promise<void> {
   // fanout opens the connections (timed apart, not counted as warm).
   //
   // The CLI has no warm case: each `troupe exec` process opens its own
-  // ControlMaster connections and closes them before it exits, and the
-  // transport's Control* options cannot be pointed elsewhere, so a second
-  // CLI run is another cold run (measured above). Warm is what a
+  // connections and closes them before it exits, so a second CLI run is
+  // another cold run (measured above). Warm is what a
   // long-lived troupe process (a run, a scenario, a library user) gets.
   troupeTargets = await resolveTargets(`lab:${LAB}`);
   const targetNames = troupeTargets.map((t) => t.name);
@@ -382,7 +381,7 @@ function report(r: {
   const s = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
   const med = (tool: string, kind: "cold" | "warm"): number => median(times.get(tool)?.[kind] ?? []);
   const kex = peerKex === "same" ? `peers' KexAlgorithms ${TROUPE_LAB_KEX} like troupe's` : "peers with ssh's default key exchange";
-  console.log(`\n\`hostname\` on ${n} lab hosts, median of ${rounds} rounds (${kex}; peer fanout ${peerFanout}; TROUPE_SSH_HANDSHAKES=${process.env["TROUPE_SSH_HANDSHAKES"] ?? "default"})`);
+  console.log(`\n\`hostname\` on ${n} lab hosts, median of ${rounds} rounds (${kex}; peer fanout ${peerFanout}; TROUPE_SSH_HANDSHAKES=${process.env["TROUPE_SSH_HANDSHAKES"] ?? "default"}; troupe's lab client: ${labSshClient()})`);
 
   const table = (kind: "cold" | "warm", troupe: string, rows: readonly string[]): void => {
     const t = med(troupe, kind);
