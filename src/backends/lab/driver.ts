@@ -43,8 +43,9 @@ export type LabTransport = Transport & {
  * the user's ssh config. By default an in-process SSH client: lab hosts are
  * many and on this machine, where an `ssh` process per host (about 10 ms of
  * CPU each) is what a fleet spends most on. TROUPE_LAB_SSH=openssh uses the
- * OpenSSH client instead, with `how` picking the connection's use (see
- * SshTransportOptions), for `troupe exec` and the fan-out API.
+ * OpenSSH client instead. `how` picks the connection's use (see
+ * SshTransportOptions), for `troupe exec` and the fan-out API; the
+ * in-process client heeds `commandSession` (it has no master to share or not).
  */
 export function labTransport(
   stateDir: string,
@@ -55,6 +56,7 @@ export function labTransport(
   const client = labSshClient();
   if (client === "openssh") return openSshLabTransport(stateDir, rec, handshakes, how);
   return new InProcessSshTransport({
+    ...(how.commandSession ? { commandSession: true } : {}),
     label: rec.name,
     host: rec.address,
     user: "root",

@@ -22,7 +22,9 @@ import { peek } from "../peek.js";
 import { handshakeLimiter, Semaphore } from "../ssh/limiter.js";
 import { MarkerFilter } from "../ssh/markers.js";
 import { EarlyStderr, feedStdin, killAll, outputCollector, whileRunning, type Running } from "../ssh/session-parts.js";
-import { getScript, killGroupScript, putScript, remoteCommand, sessionWrapper, uploadScript } from "../ssh/remote.js";
+import type { LoopPipe } from "../ssh/command-session.js";
+import { LoopRunner, type LoopResult } from "../ssh/loop-runner.js";
+import { commandLoop, getScript, killGroupScript, putScript, remoteCommand, sessionWrapper, uploadScript } from "../ssh/remote.js";
 import type { ExecOptions, ExecResult, Transport } from "../transport.js";
 import { Connection, type InProcessTarget, type Session } from "./connection.js";
 
@@ -38,20 +40,25 @@ export interface InProcessSshOptions extends InProcessTarget {
   readonly backoffMs?: number;
   /** Runs interactive sessions (they need a terminal); without it they are refused. */
   readonly interactive?: () => Transport;
+  /**
+   * Run plain commands (no stdin, a few KiB at most) one after another in
+   * one long-lived session, as the OpenSSH transport's option of that name
+   * does: a command is then a write to a pipe and a fork on the host, not a
+   * new session and login shell. Off by default.
+   */
+  readonly commandSession?: boolean;
 }
 
 /** Commands longer than this are uploaded first (sshd hands the command to a shell as one argument). */
 const MAX_INLINE = 100_000;
+/** A command session nobody used for this long is closed (the connection stays). */
+const LOOP_IDLE_MS = 60_000;
 /** After the script exited, how long background children may hold the output open. */
 const STDIO_GRACE_MS = 2000;
 /** After asking the host to kill a group, how long before the channel is closed regardless. */
 const KILL_FALLBACK_MS = 5000;
 
-type Outcome =
-  | { readonly kind: "done"; readonly result: ExecResult }
-  /** Nothing ran: trying again is safe. */
-  | { readonly kind: "not-started"; readonly message: string }
-  | { readonly kind: "lost"; readonly message: string };
+type Outcome = LoopResult;
 
 const KILLED: ExecResult = { exitCode: null, signal: "SIGTERM" };
 
@@ -62,6 +69,7 @@ export class InProcessSshTransport implements Transport {
   private readonly running = new Set<Running>();
   private closed = false;
   private terminal: Transport | undefined;
+  private readonly loop: LoopRunner;
 
   constructor(private readonly o: InProcessSshOptions) {
     this.label = o.label ?? o.host;
@@ -73,6 +81,18 @@ export class InProcessSshTransport implements Transport {
       ...(o.backoffMs !== undefined ? { backoffMs: o.backoffMs } : {}),
     });
     this.sessions = new Semaphore(o.maxSessions ?? 8);
+    this.loop = new LoopRunner(
+      {
+        openLoop: async () => {
+          const session = await this.channel(remoteCommand(commandLoop()));
+          return "failed" in session ? undefined : channelPipe(session);
+        },
+        killRemote: (pgid) => this.killGroup(pgid),
+        connectionGone: async (ms) => ({ gone: await this.conn.waitGone(ms), why: this.lostReason() }),
+        running: this.running,
+      },
+      LOOP_IDLE_MS,
+    );
   }
 
   get connected(): boolean {
@@ -99,6 +119,7 @@ export class InProcessSshTransport implements Transport {
       const replayable = options.stdin === undefined || typeof options.stdin === "string" || Buffer.isBuffer(options.stdin);
       const attempts = Math.max(1, this.o.connectAttempts ?? 3);
       let pause = this.o.backoffMs ?? 500;
+      const route = { viaLoop: this.o.commandSession === true && options.stdin === undefined };
       for (let n = 1; ; n++) {
         if (options.signal?.aborted) return KILLED;
         try {
@@ -107,7 +128,7 @@ export class InProcessSshTransport implements Transport {
           if (options.signal?.aborted) return KILLED;
           throw err;
         }
-        const outcome = await this.runSession(options);
+        const outcome: Outcome = await this.loop.runOr(options, route, () => this.runSession(options));
         if (outcome.kind === "done") return outcome.result;
         if (outcome.kind === "lost" || !replayable || n >= attempts) throw new TroupeError("E_TRANSPORT", `${this.label}: ${outcome.message}`);
         await sleep(pause);
@@ -306,6 +327,7 @@ export class InProcessSshTransport implements Transport {
    */
   async reset(): Promise<void> {
     await killAll(this.running, KILL_FALLBACK_MS + 1000);
+    this.loop.close();
     this.conn.end();
     await this.terminal?.close();
     this.terminal = undefined;
@@ -321,4 +343,21 @@ export class InProcessSshTransport implements Transport {
   private checkOpen(): void {
     if (this.closed) throw new TroupeError("E_TRANSPORT", `${this.label}: the connection was closed`);
   }
+}
+
+/** The command loop on a channel: its input, output and error streams, ended by closing it. */
+function channelPipe(session: Session): LoopPipe {
+  const ch = session.channel;
+  return {
+    stdin: ch,
+    stdout: ch,
+    stderr: ch.stderr,
+    onEnd: (cb) => void session.closed.then((status) => cb(`the command session ended (${status?.exitCode ?? status?.signal ?? "closed"})`)),
+    stop: () => {
+      ch.end();
+      ch.close();
+    },
+    // The connection, not the session, decides whether the process stays up.
+    ref: () => undefined,
+  };
 }

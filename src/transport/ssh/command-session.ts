@@ -14,6 +14,7 @@
 // which then runs on a session of its own, and a new loop starts later.
 
 import type { ChildProcess } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { MarkerFilter } from "./markers.js";
 import { loopRequest } from "./remote.js";
 
@@ -52,6 +53,45 @@ interface Current {
   readonly settle: (o: LoopOutcome) => void;
 }
 
+/** Where the loop runs: an `ssh` process, or a channel of the in-process client. */
+export interface LoopPipe {
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** Call `cb` once, when the session has ended, with why. */
+  onEnd(cb: (why: string) => void): void;
+  /** End the session without waiting: a command's leftovers may hold it open. */
+  stop(): void;
+  /** Whether it keeps the orchestrator's process alive. */
+  ref(on: boolean): void;
+}
+
+/** The loop in an `ssh` process running commandLoop(), its stdio piped. */
+export function childPipe(child: ChildProcess): LoopPipe {
+  return {
+    stdin: child.stdin,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    onEnd: (cb) => {
+      child.once("error", (err) => cb(`cannot run ssh: ${err.message}`));
+      child.once("close", (code, signal) => cb(`the command session ended (${code ?? signal})`));
+    },
+    stop: () => {
+      child.stdin?.end();
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        /* gone already */
+      }
+    },
+    ref: (on) => {
+      const all = [child, child.stdin, child.stdout, child.stderr] as ({ ref?: () => void; unref?: () => void } | null | undefined)[];
+      for (const h of all) (on ? h?.ref : h?.unref)?.call(h);
+    },
+  };
+}
+
 export class CommandSession {
   private current: Current | undefined;
   private ended = false;
@@ -61,18 +101,17 @@ export class CommandSession {
   private lastPgid = 0;
 
   /**
-   * `child`: `ssh` running commandLoop() on the host, stdin, stdout and stderr
-   * piped. `idleMs`: close after this long without a command.
+   * `pipe`: commandLoop() running on the host. `idleMs`: close after this
+   * long without a command.
    */
   constructor(
-    private readonly child: ChildProcess,
+    private readonly pipe: LoopPipe,
     private readonly idleMs: number,
   ) {
-    child.stdout?.on("data", (b: Buffer) => this.onData(b, "out"));
-    child.stderr?.on("data", (b: Buffer) => this.onData(b, "err"));
-    child.stdin?.on("error", () => undefined);
-    child.once("error", (err) => this.onEnd(`cannot run ssh: ${err.message}`));
-    child.once("close", (code, signal) => this.onEnd(`the command session ended (${code ?? signal})`));
+    pipe.stdout?.on("data", (b: Buffer) => this.onData(b, "out"));
+    pipe.stderr?.on("data", (b: Buffer) => this.onData(b, "err"));
+    pipe.stdin?.on("error", () => undefined);
+    pipe.onEnd((why) => this.onEnd(why));
     this.idle();
   }
 
@@ -145,24 +184,16 @@ export class CommandSession {
         earlySize: 0,
         settle,
       };
-      const ok = this.child.stdin?.write(loopRequest(cmd.token, this.lastPgid, cmd.text));
+      const ok = this.pipe.stdin?.write(loopRequest(cmd.token, this.lastPgid, cmd.text));
       if (ok === undefined) this.onEnd("the command session has no input");
     });
   }
 
-  /** End the loop (its input closes) and the local `ssh` with it. Idempotent. */
+  /** End the loop (its input closes) and its session with it. Idempotent. */
   close(): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     if (!this.ended) this.ended = true;
-    this.child.stdin?.end();
-    // A command's leftovers may hold the session open: do not wait for them.
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      try {
-        this.child.kill("SIGTERM");
-      } catch {
-        /* gone already */
-      }
-    }
+    this.pipe.stop();
     this.ref(false);
   }
 
@@ -223,7 +254,6 @@ export class CommandSession {
 
   /** A waiting loop must not keep the orchestrator's process alive; a running command does. */
   private ref(on: boolean): void {
-    const all = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as ({ ref?: () => void; unref?: () => void } | null | undefined)[];
-    for (const h of all) (on ? h?.ref : h?.unref)?.call(h);
+    this.pipe.ref(on);
   }
 }

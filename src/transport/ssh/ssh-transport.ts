@@ -13,10 +13,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { TroupeError } from "../../util/errors.js";
 import type { ExecOptions, ExecResult, Transport } from "../transport.js";
 import { directArgs, sessionArgs, type SshTarget } from "./args.js";
-import { CommandSession } from "./command-session.js";
+import { childPipe } from "./command-session.js";
 import { firstLines, lastLines } from "../messages.js";
 import { peek } from "../peek.js";
 import { handshakeLimiter, Semaphore } from "./limiter.js";
+import { LoopRunner } from "./loop-runner.js";
 import { MarkerFilter } from "./markers.js";
 import { EarlyStderr, feedStdin, killAll, outputCollector, whileRunning, type Running } from "./session-parts.js";
 import { killQuietly, Master, PERMANENT, sshEnv } from "./master.js";
@@ -65,8 +66,6 @@ const MAX_INLINE = 100_000;
 const STDIO_GRACE_MS = 2000;
 /** After asking the host to kill a group, how long before the local ssh is killed regardless. */
 const KILL_FALLBACK_MS = 5000;
-/** Wrappers longer than this get a session of their own (the loop reads them a byte at a time). */
-const MAX_LOOP_COMMAND = 8 * 1024;
 /** A command session nobody used for this long is closed (the master stays). */
 const LOOP_IDLE_MS = 60_000;
 /** In direct mode, how long an upload or download may hold a handshake slot at most. */
@@ -90,9 +89,7 @@ export class SshTransport implements Transport {
   private readonly running = new Set<Running>();
   private closed = false;
   private readonly shared: boolean;
-  private loop: CommandSession | undefined;
-  /** The host cannot run the command loop (no setsid): every command gets a session. */
-  private noLoop = false;
+  private readonly loop: LoopRunner;
 
   constructor(private readonly o: SshTransportOptions) {
     this.label = o.label ?? o.host;
@@ -108,6 +105,15 @@ export class SshTransport implements Transport {
     });
     this.sessions = new Semaphore(o.maxSessions ?? 8);
     this.shared = o.shareConnection ?? true;
+    this.loop = new LoopRunner(
+      {
+        openLoop: () => childPipe(this.spawnSsh(remoteCommand(commandLoop()), {}, ["pipe", "pipe", "pipe"])),
+        killRemote: (pgid) => this.killRemote(pgid),
+        connectionGone: async (ms) => ({ gone: await this.master.waitExit(ms), why: this.masterReason() }),
+        running: this.running,
+      },
+      LOOP_IDLE_MS,
+    );
   }
 
   /** The master's pid while connected. */
@@ -178,7 +184,7 @@ export class SshTransport implements Transport {
       const replayable = options.stdin === undefined || typeof options.stdin === "string" || Buffer.isBuffer(options.stdin);
       let pause = this.o.backoffMs ?? 500;
       const attempts = Math.max(1, this.o.connectAttempts ?? 3);
-      let viaLoop = this.o.commandSession === true && this.shared && options.stdin === undefined;
+      const route = { viaLoop: this.o.commandSession === true && this.shared && options.stdin === undefined };
       for (let n = 1; ; n++) {
         if (options.signal?.aborted) return { exitCode: null, signal: "SIGTERM" };
         try {
@@ -188,16 +194,7 @@ export class SshTransport implements Transport {
           if (options.signal?.aborted) return { exitCode: null, signal: "SIGTERM" };
           throw err;
         }
-        let outcome: Outcome | undefined;
-        if (viaLoop) {
-          outcome = await this.runInLoop(options);
-          // Not taken, or the loop broke before the command started: a session of its own, now.
-          if (outcome === undefined || outcome.kind === "not-started") {
-            viaLoop = false;
-            outcome = undefined;
-          }
-        }
-        outcome ??= await this.runSession(options);
+        const outcome: Outcome = await this.loop.runOr(options, route, () => this.runSession(options));
         if (outcome.kind === "done") return outcome.result;
         if (outcome.kind === "lost" || !replayable || n >= attempts || outcome.permanent) {
           const message =
@@ -473,8 +470,7 @@ export class SshTransport implements Transport {
    */
   async reset(): Promise<void> {
     await killAll(this.running, KILL_FALLBACK_MS + 1000);
-    this.loop?.close();
-    this.loop = undefined;
+    this.loop.close();
     if (this.shared) await this.master.exit();
   }
 
@@ -483,77 +479,6 @@ export class SshTransport implements Transport {
     if (this.closed) return;
     this.closed = true;
     await this.reset();
-  }
-
-  /** Run a plain command in the command session; undefined when it cannot take it (then a session of its own). */
-  private async runInLoop(options: ExecOptions): Promise<Outcome | undefined> {
-    if (this.noLoop) return undefined;
-    const token = randomBytes(6).toString("hex");
-    const text = sessionWrapper({ script: options.script, env: options.env, cwd: options.cwd, token });
-    if (text.length > MAX_LOOP_COMMAND) return undefined;
-    if (!this.loop?.ready) {
-      // Busy with another command: that one keeps it. Ended (or none yet): start one.
-      if (this.loop?.alive) return undefined;
-      this.loop = new CommandSession(this.spawnSsh(remoteCommand(commandLoop()), {}, ["pipe", "pipe", "pipe"]), LOOP_IDLE_MS);
-    }
-    const loop = this.loop;
-    let aborted = false;
-    let killSent = false;
-    let fallback: NodeJS.Timeout | undefined;
-    const sendKill = (): void => {
-      const pgid = loop.pgid;
-      if (killSent || pgid === undefined) return;
-      killSent = true;
-      void this.killRemote(pgid);
-    };
-    const abort = (): void => {
-      if (aborted) return;
-      aborted = true;
-      sendKill();
-      // Not killed in time (or not started yet): drop the whole loop, and the session with it.
-      fallback = setTimeout(() => loop.close(), KILL_FALLBACK_MS);
-    };
-    let resolveDone: (v: unknown) => void = () => undefined;
-    const entry: Running = { kill: abort, done: new Promise((r) => (resolveDone = r)) };
-    this.running.add(entry);
-    const onAbort = (): void => abort();
-    if (options.signal?.aborted) abort();
-    else options.signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      const o = await loop.run({
-        token,
-        text,
-        ...(options.onStdout ? { onStdout: options.onStdout } : {}),
-        ...(options.onStderr ? { onStderr: options.onStderr } : {}),
-        // An abort that came before the group was known can kill it now.
-        onStart: () => {
-          if (aborted) sendKill();
-        },
-      });
-      if (aborted) sendKill();
-      switch (o.kind) {
-        case "refused":
-          if (!o.setsid) this.noLoop = true;
-          if (this.loop === loop) this.loop = undefined;
-          return aborted ? { kind: "done", result: { exitCode: null, signal: "SIGTERM" } } : undefined;
-        case "done":
-          if (o.exitStatus !== undefined) return { kind: "done", result: { exitCode: o.exitStatus, signal: null } };
-          return { kind: "done", result: { exitCode: null, signal: aborted ? "SIGTERM" : "SIGKILL" } };
-        case "broken": {
-          if (this.loop === loop) this.loop = undefined;
-          if (aborted) return { kind: "done", result: { exitCode: null, signal: "SIGTERM" } };
-          if (!o.started) return { kind: "not-started", message: o.message };
-          const masterGone = await this.master.waitExit(300);
-          if (masterGone) return { kind: "lost", message: `connection lost while a script was running${this.masterReason()}` };
-          return { kind: "done", result: { exitCode: null, signal: "SIGKILL" } };
-        }
-      }
-    } finally {
-      if (fallback) clearTimeout(fallback);
-      options.signal?.removeEventListener("abort", onAbort);
-      this.running.delete(entry);
-      resolveDone(undefined);
-    }
   }
 
   /** user@host:port, for messages. */

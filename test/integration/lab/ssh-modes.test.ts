@@ -39,11 +39,14 @@ describe("ssh connection modes on a lab host", () => {
     rmSync(ctx.runDir, { recursive: true, force: true });
   });
 
-  for (const mode of ["in-process client", "one connection per command", "command session"] as const) {
-    const make = (): LabTransport =>
-      mode === "in-process client"
-        ? labTransport(LAB_STATE_DIR, rec)
-        : openSshLabTransport(LAB_STATE_DIR, rec, undefined, mode === "command session" ? { commandSession: true } : { shareConnection: false });
+  const modes = {
+    "in-process client": () => labTransport(LAB_STATE_DIR, rec),
+    "in-process command session": () => labTransport(LAB_STATE_DIR, rec, undefined, { commandSession: true }),
+    "one connection per command": () => openSshLabTransport(LAB_STATE_DIR, rec, undefined, { shareConnection: false }),
+    "command session": () => openSshLabTransport(LAB_STATE_DIR, rec, undefined, { commandSession: true }),
+  } satisfies Record<string, () => LabTransport>;
+
+  for (const [mode, make] of Object.entries(modes)) {
 
     it(`${mode}: env, cwd, both streams, exit statuses (255 too), stdin, output with no final newline`, async () => {
       const t = make();
@@ -65,7 +68,7 @@ describe("ssh connection modes on a lab host", () => {
 
     it(`${mode}: an aborted command's whole process group is killed on the host`, async () => {
       const t = make();
-      const tag = { "in-process client": 1020, "command session": 1021, "one connection per command": 1022 }[mode];
+      const tag = 1020 + Object.keys(modes).indexOf(mode);
       try {
         const ac = new AbortController();
         const running = sh(t, `sleep ${tag} & sleep ${tag}`, { signal: ac.signal });
@@ -116,38 +119,41 @@ describe("ssh connection modes on a lab host", () => {
     await noKey.close();
   });
 
-  it("command session: later commands reuse one loop, each in a group and session of its own", async () => {
-    const t = openSshLabTransport(LAB_STATE_DIR, rec, undefined, { commandSession: true });
-    try {
-      // The script's parent is the wrapper (leader of its own group and
-      // session); the wrapper's parent is the loop, the same for every command.
-      const probe = "set -- $(ps -o pid= -o pgid= -o sid= -o ppid= -p $PPID); echo $1 $2 $3 $4";
-      const a = (await sh(t, probe)).out.trim().split(" ");
-      const b = (await sh(t, probe)).out.trim().split(" ");
-      assert.equal(a.length, 4);
-      assert.equal(a[0], a[1]);
-      assert.equal(a[0], a[2]);
-      assert.equal(b[0], b[1]);
-      assert.notEqual(a[0], b[0]);
-      assert.equal(a[3], b[3], "both commands came from the same loop");
-    } finally {
-      await t.close();
-    }
-    // Closed: the loop is gone from the host.
-    await until("the loop ended", async () => (await look("pgrep -fc 'IFS[=] read -r h' || true")).trim() === "0");
-  });
+  for (const mode of ["command session", "in-process command session"] as const) {
+    const make = modes[mode];
+    it(`${mode}: later commands reuse one loop, each in a group and session of its own`, async () => {
+      const t = make();
+      try {
+        // The script's parent is the wrapper (leader of its own group and
+        // session); the wrapper's parent is the loop, the same for every command.
+        const probe = "set -- $(ps -o pid= -o pgid= -o sid= -o ppid= -p $PPID); echo $1 $2 $3 $4";
+        const a = (await sh(t, probe)).out.trim().split(" ");
+        const b = (await sh(t, probe)).out.trim().split(" ");
+        assert.equal(a.length, 4);
+        assert.equal(a[0], a[1]);
+        assert.equal(a[0], a[2]);
+        assert.equal(b[0], b[1]);
+        assert.notEqual(a[0], b[0]);
+        assert.equal(a[3], b[3], "both commands came from the same loop");
+      } finally {
+        await t.close();
+      }
+      // Closed: the loop is gone from the host.
+      await until("the loop ended", async () => (await look("pgrep -fc 'IFS[=] read -r h' || true")).trim() === "0");
+    });
 
-  it("command session: what a command leaves running never writes into a later command's output", async () => {
-    const t = openSshLabTransport(LAB_STATE_DIR, rec, undefined, { commandSession: true });
-    try {
-      assert.equal((await sh(t, "(sleep 1; echo late; echo late-err >&2) & echo first")).out, "first\n");
-      // The leftover still runs, and writes while this one runs: this one gets a session of its own.
-      const second = await sh(t, "sleep 2; echo second");
-      assert.deepEqual([second.out, second.err], ["second\n", ""]);
-      const third = await sh(t, "echo third");
-      assert.deepEqual([third.out, third.err], ["third\n", ""]);
-    } finally {
-      await t.close();
-    }
-  });
+    it(`${mode}: what a command leaves running never writes into a later command's output`, async () => {
+      const t = make();
+      try {
+        assert.equal((await sh(t, "(sleep 1; echo late; echo late-err >&2) & echo first")).out, "first\n");
+        // The leftover still runs, and writes while this one runs: this one gets a session of its own.
+        const second = await sh(t, "sleep 2; echo second");
+        assert.deepEqual([second.out, second.err], ["second\n", ""]);
+        const third = await sh(t, "echo third");
+        assert.deepEqual([third.out, third.err], ["third\n", ""]);
+      } finally {
+        await t.close();
+      }
+    });
+  }
 });
