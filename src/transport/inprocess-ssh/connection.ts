@@ -143,16 +143,19 @@ export class Connection {
   private async open(signal?: AbortSignal): Promise<Client> {
     const attempts = Math.max(1, this.o.attempts ?? 3);
     let pause = this.o.backoffMs ?? 500;
+    // What no retry can mend is read once, before the first attempt.
     let login: Credentials;
+    let accepted: Buffer[];
     try {
       login = credentials(this.o.target.privateKey);
+      accepted = keyBlobs(this.o.target.hostKeys);
     } catch (err) {
       throw new TroupeError("E_TRANSPORT", `cannot connect to ${this.o.label} (${this.where()}): ${(err as Error).message}`);
     }
     for (let n = 1; ; n++) {
       const release = await this.o.limiter.acquire(signal);
       try {
-        const client = await this.attempt(login, signal);
+        const client = await this.attempt(login, accepted, signal);
         this.client = client;
         this.lastError = undefined;
         return client;
@@ -172,9 +175,8 @@ export class Connection {
     }
   }
 
-  private attempt(login: Credentials, signal?: AbortSignal): Promise<Client> {
+  private attempt(login: Credentials, accepted: readonly Buffer[], signal?: AbortSignal): Promise<Client> {
     const t = this.o.target;
-    const accepted = keyBlobs(t.hostKeys);
     let keyRefused = false;
     const config: ConnectConfig = {
       host: t.host,

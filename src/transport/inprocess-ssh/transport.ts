@@ -58,8 +58,6 @@ const STDIO_GRACE_MS = 2000;
 /** After asking the host to kill a group, how long before the channel is closed regardless. */
 const KILL_FALLBACK_MS = 5000;
 
-type Outcome = LoopResult;
-
 const KILLED: ExecResult = { exitCode: null, signal: "SIGTERM" };
 
 export class InProcessSshTransport implements Transport {
@@ -128,7 +126,7 @@ export class InProcessSshTransport implements Transport {
           if (options.signal?.aborted) return KILLED;
           throw err;
         }
-        const outcome: Outcome = await this.loop.runOr(options, route, () => this.runSession(options));
+        const outcome = await this.loop.runOr(options, route, () => this.runSession(options));
         if (outcome.kind === "done") return outcome.result;
         if (outcome.kind === "lost" || !replayable || n >= attempts) throw new TroupeError("E_TRANSPORT", `${this.label}: ${outcome.message}`);
         await sleep(pause);
@@ -148,7 +146,7 @@ export class InProcessSshTransport implements Transport {
     }
   }
 
-  private async runSession(options: ExecOptions): Promise<Outcome> {
+  private async runSession(options: ExecOptions): Promise<LoopResult> {
     const token = randomBytes(6).toString("hex");
     const wrapper = { env: options.env, cwd: options.cwd, token };
     let command = remoteCommand(sessionWrapper({ ...wrapper, script: options.script }));
@@ -193,7 +191,7 @@ export class InProcessSshTransport implements Transport {
       else fallbackTimer ??= closeSoon(KILL_FALLBACK_MS);
     };
 
-    const done = new Promise<Outcome>((resolve) => {
+    const done = new Promise<LoopResult>((resolve) => {
       ch.on("data", (chunk: Buffer) => options.onStdout?.(chunk));
       ch.stderr.on("data", (chunk: Buffer) => early.push(filter.push(chunk)));
       void session.exited.then((status) => {
@@ -219,7 +217,7 @@ export class InProcessSshTransport implements Transport {
   }
 
   /** Turn how a session ended into a result or a transport failure. */
-  private async judge(exit: ExecResult | undefined, pgid: number | undefined, aborted: boolean): Promise<Outcome> {
+  private async judge(exit: ExecResult | undefined, pgid: number | undefined, aborted: boolean): Promise<LoopResult> {
     if (exit) return { kind: "done", result: aborted && exit.exitCode === null ? KILLED : exit };
     if (aborted) return { kind: "done", result: KILLED };
     // No status: the channel was closed under the script, by the host or by the connection going.
@@ -302,17 +300,15 @@ export class InProcessSshTransport implements Transport {
     const ch = session.channel;
     ch.end();
     const out = new PassThrough();
-    let errText = "";
-    ch.stderr.on("data", (b: Buffer) => {
-      if (errText.length < 8192) errText += b.toString("utf8");
-    });
+    const err = outputCollector();
+    ch.stderr.on("data", err.take);
     ch.pipe(out, { end: false });
     void session.closed.then((status) => {
       const code = status?.exitCode ?? null;
       release();
       if (code === 0) out.end();
       else if (code === null) out.destroy(new TroupeError("E_TRANSPORT", `${this.label}: cannot fetch files from ${dir}: the session ended early${this.lostReason()}`));
-      else out.destroy(new Error(`${this.label}: cannot pack ${paths.join(", ")} in ${dir}: ${firstLines(errText) || `tar exited with status ${code}`}`));
+      else out.destroy(new Error(`${this.label}: cannot pack ${paths.join(", ")} in ${dir}: ${firstLines(err.text()) || `tar exited with status ${code}`}`));
     });
     return out;
   }

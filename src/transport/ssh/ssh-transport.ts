@@ -445,10 +445,8 @@ export class SshTransport implements Transport {
       throw err;
     }
     const out = new PassThrough();
-    let errText = "";
-    child.stderr?.on("data", (b: Buffer) => {
-      if (errText.length < 8192) errText += b.toString("utf8");
-    });
+    const err = outputCollector();
+    child.stderr?.on("data", err.take);
     child.stdout?.pipe(out, { end: false });
     const finish = (err?: Error): void => {
       release();
@@ -458,8 +456,8 @@ export class SshTransport implements Transport {
     child.once("error", (err) => finish(err));
     child.once("close", (code) => {
       if (code === 0) finish();
-      else if (code === 255) finish(new TroupeError("E_TRANSPORT", `${this.label}: cannot fetch files from ${dir}: ${firstLines(errText) || "ssh failed"}`));
-      else finish(new Error(`${this.label}: cannot pack ${paths.join(", ")} in ${dir}: ${firstLines(errText) || `tar exited with status ${code}`}`));
+      else if (code === 255) finish(new TroupeError("E_TRANSPORT", `${this.label}: cannot fetch files from ${dir}: ${firstLines(err.text()) || "ssh failed"}`));
+      else finish(new Error(`${this.label}: cannot pack ${paths.join(", ")} in ${dir}: ${firstLines(err.text()) || `tar exited with status ${code}`}`));
     });
     return out;
   }

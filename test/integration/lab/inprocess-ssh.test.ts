@@ -63,6 +63,12 @@ describe("in-process ssh client on a lab host", () => {
     // Permanent: no backoff of 5 s, let alone two.
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     await t.close();
+    // A record that holds no key at all is as final.
+    const garbled = new InProcessSshTransport({ ...target, hostKeys: ["10.213.0.2 garbage"], connectAttempts: 3, backoffMs: 5000 });
+    const again = Date.now();
+    await assert.rejects(garbled.exec({ script: "true" }), isTransportError(/cannot connect to .*not a public key line/));
+    assert.ok(Date.now() - again < 5000, `took ${Date.now() - again} ms`);
+    await garbled.close();
   });
 
   it("refuses a key the host does not accept, at once", async () => {
