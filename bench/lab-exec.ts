@@ -49,7 +49,11 @@ const n = Number(arg("--hosts", "100"));
 const rounds = Number(arg("--rounds", "3"));
 const peerFanout = Number(arg("--peer-fanout", "32"));
 const peerKex = arg("--peer-kex", "same");
-for (const [name, v] of [["--hosts", n], ["--rounds", rounds], ["--peer-fanout", peerFanout]] as const) {
+for (const [name, v] of [
+  ["--hosts", n],
+  ["--rounds", rounds],
+  ["--peer-fanout", peerFanout],
+] as const) {
   if (!Number.isInteger(v) || v < 1) usage(`${name} takes a whole number >= 1`);
 }
 if (n > 250) usage("--hosts: the lab has room for at most 250 hosts");
@@ -134,7 +138,9 @@ function peers(names: readonly string[], coldCfg: string, warmCfg: string): Peer
     // later ones warm: no persistence, sockets only where the config says.
     writeFileSync(
       file,
-      [`[${LAB}]`, ...names, "", `[${LAB}:vars]`, `ansible_ssh_common_args=-F ${cfg}`, "ansible_ssh_args=-o ControlMaster=no", ""].join("\n"),
+      [`[${LAB}]`, ...names, "", `[${LAB}:vars]`, `ansible_ssh_common_args=-F ${cfg}`, "ansible_ssh_args=-o ControlMaster=no", ""].join(
+        "\n",
+      ),
     );
     return file;
   };
@@ -163,7 +169,8 @@ function peers(names: readonly string[], coldCfg: string, warmCfg: string): Peer
     {
       name: "parallel-ssh",
       program: "parallel-ssh",
-      invoke: (warm) => run("parallel-ssh", ["-h", hostsFile, "-p", String(peerFanout), "-t", "60", "-x", `-F ${cfg(warm)}`, "-i", "hostname"], opts),
+      invoke: (warm) =>
+        run("parallel-ssh", ["-h", hostsFile, "-p", String(peerFanout), "-t", "60", "-x", `-F ${cfg(warm)}`, "-i", "hostname"], opts),
       parse: parsePssh,
     },
     {
@@ -176,10 +183,27 @@ function peers(names: readonly string[], coldCfg: string, warmCfg: string): Peer
       name: "ansible -m raw",
       program: "ansible",
       invoke: (warm) =>
-        run("ansible", [LAB, "-i", warm ? inventories.warm : inventories.cold, "-m", "raw", "-a", "hostname", "-f", String(peerFanout), "-o", "-T", "30"], {
-          ...opts,
-          env: ansibleEnv,
-        }),
+        run(
+          "ansible",
+          [
+            LAB,
+            "-i",
+            warm ? inventories.warm : inventories.cold,
+            "-m",
+            "raw",
+            "-a",
+            "hostname",
+            "-f",
+            String(peerFanout),
+            "-o",
+            "-T",
+            "30",
+          ],
+          {
+            ...opts,
+            env: ansibleEnv,
+          },
+        ),
       parse: parseAnsibleOneline,
     },
   ];
@@ -264,7 +288,9 @@ function verify(tool: string, kind: string, r: Ran, lines: HostLine[], names: re
   const problem = checkHostnames(lines, names);
   if (r.code === 0 && problem === undefined) return;
   const status = r.code === 0 ? "" : `exit status ${r.code ?? r.signal}; `;
-  throw new Error(`${tool} (${kind}) did not print the ${names.length} hostnames: ${status}${problem ?? "output ok"}\n  stderr: ${lastLines(r.stderr, 4)}`);
+  throw new Error(
+    `${tool} (${kind}) did not print the ${names.length} hostnames: ${status}${problem ?? "output ok"}\n  stderr: ${lastLines(r.stderr, 4)}`,
+  );
 }
 
 function verifyOutcomes(tool: string, results: readonly HostOutcome[], names: readonly string[]): void {
@@ -272,7 +298,9 @@ function verifyOutcomes(tool: string, results: readonly HostOutcome[], names: re
   const failed = results.filter((r) => r.exitCode !== 0);
   const problem = checkHostnames(lines, names);
   if (failed.length === 0 && problem === undefined) return;
-  const why = failed.length ? `${failed.length} hosts failed, e.g. ${failed[0]!.name}: ${failed[0]!.error ?? failed[0]!.output.trim()}; ` : "";
+  const why = failed.length
+    ? `${failed.length} hosts failed, e.g. ${failed[0]!.name}: ${failed[0]!.error ?? failed[0]!.output.trim()}; `
+    : "";
   throw new Error(`${tool} did not print the ${names.length} hostnames: ${why}${problem ?? "output ok"}`);
 }
 
@@ -366,7 +394,15 @@ async function main(): Promise<void> {
   const closeMs = performance.now() - t0;
   troupeTargets = [];
 
-  report({ names, measured: measured.map((p) => p.name), skipped: all.filter((p) => p.skipped), startupMs: startup.ms, inProcessCold, closeMs, mastersMs });
+  report({
+    names,
+    measured: measured.map((p) => p.name),
+    skipped: all.filter((p) => p.skipped),
+    startupMs: startup.ms,
+    inProcessCold,
+    closeMs,
+    mastersMs,
+  });
 }
 
 function report(r: {
@@ -381,7 +417,9 @@ function report(r: {
   const s = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
   const med = (tool: string, kind: "cold" | "warm"): number => median(times.get(tool)?.[kind] ?? []);
   const kex = peerKex === "same" ? `peers' KexAlgorithms ${TROUPE_LAB_KEX} like troupe's` : "peers with ssh's default key exchange";
-  console.log(`\n\`hostname\` on ${n} lab hosts, median of ${rounds} rounds (${kex}; peer fanout ${peerFanout}; TROUPE_SSH_HANDSHAKES=${process.env["TROUPE_SSH_HANDSHAKES"] ?? "default"}; troupe's lab client: ${labSshClient()})`);
+  console.log(
+    `\n\`hostname\` on ${n} lab hosts, median of ${rounds} rounds (${kex}; peer fanout ${peerFanout}; TROUPE_SSH_HANDSHAKES=${process.env["TROUPE_SSH_HANDSHAKES"] ?? "default"}; troupe's lab client: ${labSshClient()})`,
+  );
 
   const table = (kind: "cold" | "warm", troupe: string, rows: readonly string[]): void => {
     const t = med(troupe, kind);

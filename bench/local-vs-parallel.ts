@@ -20,7 +20,18 @@ const dir = mkdtempSync(join(tmpdir(), "troupe-bench-"));
 try {
   writeFileSync(
     join(dir, "troupe.yaml"),
-    ["project: bench", "backends:", "  local:", "    systems:", "      - localhost:", "          workers: 2", "suites:", "  tasks/:", "    summary: trivial tasks", ""].join("\n"),
+    [
+      "project: bench",
+      "backends:",
+      "  local:",
+      "    systems:",
+      "      - localhost:",
+      "          workers: 2",
+      "suites:",
+      "  tasks/:",
+      "    summary: trivial tasks",
+      "",
+    ].join("\n"),
   );
   for (let i = 0; i < tasks; i++) {
     const t = join(dir, "tasks", `t${String(i).padStart(4, "0")}`);

@@ -28,10 +28,29 @@ const kvOps = Number(arg("--kv", "200"));
 const onLab = !process.argv.includes("--local");
 
 const POS = { file: "bench", line: 1, col: 1 };
-const system: System = { name: "bench", backend: "lab", image: "host", workers: hosts, pos: POS, where: {}, environment: [], extra: {} } as System;
-const backend: Backend = { name: "lab", type: "lab", pos: POS, where: {}, environment: [], systems: [system], extra: {} } as unknown as Backend;
+const system: System = {
+  name: "bench",
+  backend: "lab",
+  image: "host",
+  workers: hosts,
+  pos: POS,
+  where: {},
+  environment: [],
+  extra: {},
+} as System;
+const backend: Backend = {
+  name: "lab",
+  type: "lab",
+  pos: POS,
+  where: {},
+  environment: [],
+  systems: [system],
+  extra: {},
+} as unknown as Backend;
 const runDir = mkdtempSync(join(tmpdir(), "troupe-bench-sync-"));
-const driver: BackendDriver | undefined = onLab ? createLabDriver(backend, { runDir, projectDir: runDir, remotePath: "/tmp", events: new EventStream() }) : undefined;
+const driver: BackendDriver | undefined = onLab
+  ? createLabDriver(backend, { runDir, projectDir: runDir, remotePath: "/tmp", events: new EventStream() })
+  : undefined;
 const machines: Host[] = [];
 
 async function cleanUp(): Promise<void> {
@@ -46,10 +65,21 @@ process.once("SIGINT", () => {
 
 const t0 = performance.now();
 if (driver) {
-  await pool(Array.from({ length: hosts }, (_, i) => i + 1), 16, async (i) => machines.push(await driver.allocate(system, i)));
+  await pool(
+    Array.from({ length: hosts }, (_, i) => i + 1),
+    16,
+    async (i) => machines.push(await driver.allocate(system, i)),
+  );
 } else {
   for (let i = 1; i <= hosts; i++) {
-    machines.push({ name: `local-${i}`, address: "127.0.0.1", backend: "local", system: "bench", transport: new LocalTransport({ label: `local-${i}` }), projectPath: "/tmp" });
+    machines.push({
+      name: `local-${i}`,
+      address: "127.0.0.1",
+      backend: "local",
+      system: "bench",
+      transport: new LocalTransport({ label: `local-${i}` }),
+      projectPath: "/tmp",
+    });
   }
 }
 console.log(`${hosts} ${onLab ? "lab hosts" : "local processes"} up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -61,7 +91,9 @@ let failed = false;
 /** Runs `script` as a task's hook runs: the engine's prelude, with the session's variables. */
 function run(a: HostAssignment, script: string): Promise<number | null> {
   const text = buildScript({ script, vars: Object.entries(session.env(a)), trace: false });
-  return a.host.transport.exec({ script: text, onStderr: (b) => process.stderr.write(b), onStdout: (b) => process.stderr.write(b) }).then((r) => r.exitCode);
+  return a.host.transport
+    .exec({ script: text, onStderr: (b) => process.stderr.write(b), onStdout: (b) => process.stderr.write(b) })
+    .then((r) => r.exitCode);
 }
 
 try {
@@ -82,7 +114,9 @@ try {
   const rounds_ = releases.map((t, i) => t - (i === 0 ? start : (releases[i - 1] as number)));
   // The first round includes starting the shells: leave it out.
   const steady = rounds_.slice(1);
-  console.log(`${hosts} hosts x ${rounds} barriers: median ${median(steady).toFixed(2)} ms, p99 ${percentile(steady, 99).toFixed(2)} ms per round`);
+  console.log(
+    `${hosts} hosts x ${rounds} barriers: median ${median(steady).toFixed(2)} ms, p99 ${percentile(steady, 99).toFixed(2)} ms per round`,
+  );
   const slowest = steady
     .map((t, i) => ({ t, round: i + 2 }))
     .sort((a, b) => b.t - a.t)
@@ -90,7 +124,10 @@ try {
   console.log(`slowest rounds: ${slowest.map((s) => `#${s.round} ${s.t.toFixed(1)} ms`).join(", ")}`);
 
   const t0 = performance.now();
-  const code = await run(assignments[0]!, `i=0; while [ $i -lt ${kvOps} ]; do troupe-ctl kv set "key $i" "value $i" || exit $?; i=$((i+1)); done`);
+  const code = await run(
+    assignments[0]!,
+    `i=0; while [ $i -lt ${kvOps} ]; do troupe-ctl kv set "key $i" "value $i" || exit $?; i=$((i+1)); done`,
+  );
   const secs = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`kv loop failed: ${code}`);
   if (session.sync.kv.get(`key ${kvOps - 1}`) !== `value ${kvOps - 1}`) throw new Error("kv: last value missing");

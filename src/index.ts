@@ -27,4 +27,13 @@ export type {
   ScenarioPlan,
 } from "./scenario/types.js";
 export type { ScenarioJson, StageJson, StepJson } from "./scenario/results.js";
-export { startPrometheus, startPrometheusOn, queryValues, type StartPrometheusOnOptions, type PrometheusServer, type StartPrometheusOptions, type ScrapeTarget, type QueryResult } from "./metrics/index.js";
+export {
+  startPrometheus,
+  startPrometheusOn,
+  queryValues,
+  type StartPrometheusOnOptions,
+  type PrometheusServer,
+  type StartPrometheusOptions,
+  type ScrapeTarget,
+  type QueryResult,
+} from "./metrics/index.js";

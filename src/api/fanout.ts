@@ -33,7 +33,9 @@ export interface TargetOptions {
 
 /** The hosts HOSTS names, each with a transport (connections open lazily). */
 export async function resolveTargets(hosts: string, options: TargetOptions = {}): Promise<FanoutTarget[]> {
-  const how: Pick<SshTransportOptions, "shareConnection" | "commandSession"> = options.oneShot ? { shareConnection: false } : { commandSession: true };
+  const how: Pick<SshTransportOptions, "shareConnection" | "commandSession"> = options.oneShot
+    ? { shareConnection: false }
+    : { commandSession: true };
   const lab = /^lab(?::(.+))?$/.exec(hosts);
   if (lab && !options.inventory) {
     // Loaded here: the ssh backend's inventory parsing is not needed for a lab, nor the lab's code for ssh hosts.
@@ -45,9 +47,14 @@ export async function resolveTargets(hosts: string, options: TargetOptions = {})
     const name = lab[1] ?? "lab";
     const records = (await listRecords(LAB_STATE_DIR)).filter((r) => name === "*" || r.lab === name);
     if (records.length === 0) {
-      throw new TroupeError("E_USAGE", `no lab named ${name} is up; start one with \`troupe lab up N${name === "lab" ? "" : ` --name ${name}`}\``);
+      throw new TroupeError(
+        "E_USAGE",
+        `no lab named ${name} is up; start one with \`troupe lab up N${name === "lab" ? "" : ` --name ${name}`}\``,
+      );
     }
-    return records.sort((a, b) => naturalCompare(a.name, b.name)).map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r, undefined, how) }));
+    return records
+      .sort((a, b) => naturalCompare(a.name, b.name))
+      .map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r, undefined, how) }));
   }
   const { targetsFromInventory, targetsFromSpecs, readInventorySync } = await import("../backends/ssh/targets.js");
   const defaults = options.user ? { user: options.user } : {};

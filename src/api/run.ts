@@ -100,7 +100,10 @@ export async function run(request: RunRequest): Promise<RunResult> {
   const interrupt = onInterrupt(
     request.signal,
     request.reuse?.keep
-      ? { first: "stopping and restoring; hosts are kept for --reuse (Ctrl-C again to skip restores)", second: "skipping restores; hosts are kept" }
+      ? {
+          first: "stopping and restoring; hosts are kept for --reuse (Ctrl-C again to skip restores)",
+          second: "skipping restores; hosts are kept",
+        }
       : RUN_WORDS,
   );
   let reuse: ReuseSession | undefined;
@@ -113,7 +116,11 @@ export async function run(request: RunRequest): Promise<RunResult> {
     const driverOf = (backend: Backend): BackendDriver => {
       let d = drivers.get(backend.name);
       if (!d) {
-        const driver = driverWithEvaluatedLogins(driverFor(withEvaluatedLogins(backend, settings.systems), ctx, { backendAs }), backend, settings.systems);
+        const driver = driverWithEvaluatedLogins(
+          driverFor(withEvaluatedLogins(backend, settings.systems), ctx, { backendAs }),
+          backend,
+          settings.systems,
+        );
         d = session.wrap(driver, backend);
         drivers.set(backend.name, d);
       }

@@ -86,7 +86,8 @@ export async function checkScenario(request: Pick<PlayRequest, "file" | "scenari
   const cwd = resolve(request.cwd ?? process.cwd());
   let data: ScenarioData;
   let source: ScenarioSource | undefined;
-  if (request.file !== undefined && request.scenario !== undefined) throw new TroupeError("E_USAGE", "give a scenario file or a scenario from code, not both");
+  if (request.file !== undefined && request.scenario !== undefined)
+    throw new TroupeError("E_USAGE", "give a scenario file or a scenario from code, not both");
   if (request.file !== undefined) {
     ({ data, source } = await loadScenarioFile(request.file, cwd));
   } else if (request.scenario !== undefined) {
@@ -118,7 +119,11 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   const events = request.events ?? new EventStream();
   const out = request.out === undefined ? process.stdout : request.out;
   const terminal = out
-    ? new ScenarioTerminal({ out, verbosity: request.verbosity ?? 1, color: shouldColor({ tty: !!out.isTTY, noColorFlag: request.color === false }) })
+    ? new ScenarioTerminal({
+        out,
+        verbosity: request.verbosity ?? 1,
+        color: shouldColor({ tty: !!out.isTTY, noColorFlag: request.color === false }),
+      })
     : undefined;
   const complain = (what: string, err: unknown): void => {
     process.stderr.write(`troupe: cannot write ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -176,7 +181,10 @@ function checkDefinition(scenario: ScenarioDefinition): ScenarioData {
   // validate() trims what it complains about: give it a copy, not the caller's object.
   const data = validate(scenarioSchema({ api: true }), copyPlain(scenario), { file: "scenario", root: undefined, path: [] }, problems);
   if (problems.length > 0 || !data) {
-    throw new TroupeError("E_SCHEMA", problems.map((p) => ({ ...(p.path ? { path: p.path } : {}), message: p.message })));
+    throw new TroupeError(
+      "E_SCHEMA",
+      problems.map((p) => ({ ...(p.path ? { path: p.path } : {}), message: p.message })),
+    );
   }
   return data;
 }

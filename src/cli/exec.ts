@@ -81,7 +81,9 @@ Examples:
         }
         const failed = results.filter((r) => r.exitCode !== 0);
         if (failed.length) {
-          process.stderr.write(`troupe exec: ${failed.length} of ${results.length} host(s) failed: ${foldHostlist(failed.map((r) => r.name))}\n`);
+          process.stderr.write(
+            `troupe exec: ${failed.length} of ${results.length} host(s) failed: ${foldHostlist(failed.map((r) => r.name))}\n`,
+          );
         }
         process.exitCode = Math.max(0, ...results.map((r) => r.exitCode));
       } finally {

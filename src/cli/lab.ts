@@ -93,13 +93,14 @@ function printHosts(hosts: readonly LabHostInfo[]): void {
   process.stdout.write(`  ${"NAME".padEnd(w)}  ${"ADDRESS".padEnd(15)}  STATE\n`);
   for (const h of hosts) {
     const reuse = h.reuse !== undefined ? ` for --reuse (${h.reuse})` : "";
-    const state = h.ownerAlive && !h.lab && h.running
-      ? `in use by pid ${h.ownerPid}`
-      : !h.running
-        ? `down${reuse}`
-        : h.kept
-          ? `kept${reuse}`
-          : "orphaned (troupe lab gc)";
+    const state =
+      h.ownerAlive && !h.lab && h.running
+        ? `in use by pid ${h.ownerPid}`
+        : !h.running
+          ? `down${reuse}`
+          : h.kept
+            ? `kept${reuse}`
+            : "orphaned (troupe lab gc)";
     process.stdout.write(`  ${h.name.padEnd(w)}  ${h.address.padEnd(15)}  ${state}\n`);
   }
 }

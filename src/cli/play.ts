@@ -24,7 +24,11 @@ export function addPlayCommand(program: Command): void {
     .option("-y, --yes", "go on at ask_confirmation stages without asking (needed when stdin is not a terminal)")
     .option("-q, --quiet", "show only stages, failures and the result (no live output); everything is still in the logs")
     .option("-v, --verbose", "also show debug messages")
-    .option("--var <key=value>", "set a variable before the first stage, over the scenario's vars: (repeatable); the value is read as JSON when it is JSON", collect)
+    .option(
+      "--var <key=value>",
+      "set a variable before the first stage, over the scenario's vars: (repeatable); the value is read as JSON when it is JSON",
+      collect,
+    )
     .option("--json <file>", "also copy the results (scenario.json) to FILE")
     .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lab=local (repeatable)", collect)
     .option("--check", "check the scenario and show its hosts and stages; allocate nothing, run nothing")

@@ -32,43 +32,41 @@ export interface RunCliOptions {
 
 export function addRunOptions(cmd: Command): Command {
   addProjectOption(cmd);
-  return cmd
-    .option(
-      "-v, --verbose",
-      "-v: also show the output of scripts that pass; -vv: every script's output, live (as Spread)",
-      (_: string, previous: number) => previous + 1,
-      0,
-    )
-    .option("--seed <n>", "order jobs with this seed (every run prints its seed)", integer("--seed"))
-    .option("--repeat <n>", "run each job N more times", positiveInt("--repeat"))
-    .option("--artifacts <dir>", "fetch each task's artifacts into DIR/<job name>/")
-    .option(
-      "--backend-as <name=type>",
-      "run backend NAME with another backend type, e.g. lxd=local (repeatable)",
-      collect,
-    )
-    .option("--junit <file>", "write JUnit XML results to FILE")
-    .option("--json <file>", "copy the run's results (run.json) to FILE")
-    .addOption(colorOption())
-    .option("--debug", "open a shell on the host where a script fails, in its environment")
-    .option("--shell", "open a shell instead of running each task's execute script")
-    .option("--shell-before", "open a shell before each task's execute script")
-    .option("--shell-after", "open a shell after each task's execute script")
-    .option("--abend", "stop at the first failure without running restore scripts")
-    .option("--restore", "run only the restore scripts")
-    .option("--reuse", "keep the hosts for the next runs, recorded in .troupe-reuse.yaml, and take the ones recorded there")
-    .option(
-      "--reuse-pid <pid>",
-      "take the hosts a killed run PID left (.troupe-reuse.PID.yaml, or Spread's .spread-reuse.PID.yaml)",
-      positiveInt("--reuse-pid"),
-    )
-    .option("--resend", "with --reuse or --reuse-pid: send the project again to reused hosts")
-    .option("--discard", "discard the recorded hosts (those the filters select) and run nothing")
-    // Spread's -gc is recognised so that it fails clearly rather than being
-    // taken for a filter or silently ignored.
-    .addOption(new Option("--gc").hideHelp())
-    // Spread's -pass sets the password of new cloud servers; no backend troupe runs uses it.
-    .addOption(new Option("--pass <password>").hideHelp());
+  return (
+    cmd
+      .option(
+        "-v, --verbose",
+        "-v: also show the output of scripts that pass; -vv: every script's output, live (as Spread)",
+        (_: string, previous: number) => previous + 1,
+        0,
+      )
+      .option("--seed <n>", "order jobs with this seed (every run prints its seed)", integer("--seed"))
+      .option("--repeat <n>", "run each job N more times", positiveInt("--repeat"))
+      .option("--artifacts <dir>", "fetch each task's artifacts into DIR/<job name>/")
+      .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lxd=local (repeatable)", collect)
+      .option("--junit <file>", "write JUnit XML results to FILE")
+      .option("--json <file>", "copy the run's results (run.json) to FILE")
+      .addOption(colorOption())
+      .option("--debug", "open a shell on the host where a script fails, in its environment")
+      .option("--shell", "open a shell instead of running each task's execute script")
+      .option("--shell-before", "open a shell before each task's execute script")
+      .option("--shell-after", "open a shell after each task's execute script")
+      .option("--abend", "stop at the first failure without running restore scripts")
+      .option("--restore", "run only the restore scripts")
+      .option("--reuse", "keep the hosts for the next runs, recorded in .troupe-reuse.yaml, and take the ones recorded there")
+      .option(
+        "--reuse-pid <pid>",
+        "take the hosts a killed run PID left (.troupe-reuse.PID.yaml, or Spread's .spread-reuse.PID.yaml)",
+        positiveInt("--reuse-pid"),
+      )
+      .option("--resend", "with --reuse or --reuse-pid: send the project again to reused hosts")
+      .option("--discard", "discard the recorded hosts (those the filters select) and run nothing")
+      // Spread's -gc is recognised so that it fails clearly rather than being
+      // taken for a filter or silently ignored.
+      .addOption(new Option("--gc").hideHelp())
+      // Spread's -pass sets the password of new cloud servers; no backend troupe runs uses it.
+      .addOption(new Option("--pass <password>").hideHelp())
+  );
 }
 
 export function addRunCommand(program: Command): void {
@@ -103,7 +101,10 @@ their copy of the project is kept unless --resend. See docs/running.md#reusing-h
 
 export function toRunRequest(filters: readonly string[], opts: RunCliOptions): RunRequest {
   if (opts.gc) {
-    throw new TroupeError("E_UNSUPPORTED", "-gc is not supported: lab hosts left by a crash go with `troupe lab gc`, hosts of a killed run with `troupe run --reuse-pid=PID --discard`");
+    throw new TroupeError(
+      "E_UNSUPPORTED",
+      "-gc is not supported: lab hosts left by a crash go with `troupe lab gc`, hosts of a killed run with `troupe run --reuse-pid=PID --discard`",
+    );
   }
   if (opts.reusePid === 0) throw new TroupeError("E_USAGE", "--reuse-pid takes the pid of a troupe run, not 0");
   if (opts.resend && !opts.reuse && opts.reusePid === undefined) {

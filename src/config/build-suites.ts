@@ -80,13 +80,7 @@ async function buildSuite(sc: SuiteContext, name: string, value: unknown): Promi
   };
 }
 
-function loadTasks(
-  sc: SuiteContext,
-  suite: string,
-  dir: string,
-  pos: Suite["pos"],
-  path: readonly string[],
-): Task[] {
+function loadTasks(sc: SuiteContext, suite: string, dir: string, pos: Suite["pos"], path: readonly string[]): Task[] {
   const { ctx } = sc;
   let entries: Dirent[];
   try {

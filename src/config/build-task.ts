@@ -203,7 +203,8 @@ function buildPorts(ctx: FileCtx, value: unknown, hosts: readonly HostRole[] | u
     const key = n.replace(/-/g, "_");
     const before = seen.get(key);
     if (before !== undefined) {
-      const why = before === n ? `port '${n}' is listed twice` : `ports '${before}' and '${n}' would both be TROUPE_PORT_${key.toUpperCase()}`;
+      const why =
+        before === n ? `port '${n}' is listed twice` : `ports '${before}' and '${n}' would both be TROUPE_PORT_${key.toUpperCase()}`;
       ctx.problems.add("E_PROJECT", pos, path, `${why}; give each port of the job its own name`);
       return;
     }
@@ -234,7 +235,9 @@ function buildPorts(ctx: FileCtx, value: unknown, hosts: readonly HostRole[] | u
     if (!targets.includes(on)) {
       const guess = closestWord(on, targets);
       const roles = (hosts ?? []).map((r) => r.name);
-      const names = (hosts ?? []).flatMap((r) => (r.count > 1 ? Array.from({ length: r.count }, (_, i) => `${r.name}-${i + 1}`) : [r.name]));
+      const names = (hosts ?? []).flatMap((r) =>
+        r.count > 1 ? Array.from({ length: r.count }, (_, i) => `${r.name}-${i + 1}`) : [r.name],
+      );
       ctx.problems.add(
         "E_PROJECT",
         keyPosAt(ctx, ["ports", on]),

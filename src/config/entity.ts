@@ -81,9 +81,7 @@ interface CascadingData {
 
 export function cascadingOf(ctx: FileCtx, path: YamlPath, data: CascadingData): Cascading {
   const envPath = [...path, "environment"];
-  const environment = readEnvironment(nodeAt(ctx.root, envPath, ctx.file), envPath, (p) =>
-    ctx.problems.addAll("E_SCHEMA", [p]),
-  );
+  const environment = readEnvironment(nodeAt(ctx.root, envPath, ctx.file), envPath, (p) => ctx.problems.addAll("E_SCHEMA", [p]));
   checkDeltaList("variants", data.variants, { file: ctx.file, root: ctx.root, path: [...path, "variants"] }, ctx.problems);
   return {
     environment,

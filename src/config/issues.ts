@@ -104,9 +104,7 @@ function issueProblems(issue: Issue, place: Place, prefix: readonly PathKey[]): 
   const here = (message: string): Problem[] => [{ pos: at.pos, path: formatPath(path), message }];
   switch (issue.code) {
     case "unrecognized_keys": {
-      const known = issue.message.startsWith(KNOWN_KEYS_MARKER)
-        ? issue.message.slice(KNOWN_KEYS_MARKER.length).split("\u0000")
-        : [];
+      const known = issue.message.startsWith(KNOWN_KEYS_MARKER) ? issue.message.slice(KNOWN_KEYS_MARKER.length).split("\u0000") : [];
       return issue.keys.map((key) => {
         const keyAt = locate(place.root, [...path, key], place.file);
         return {
@@ -148,7 +146,8 @@ function unionProblems(
     .flatMap((b) => (b[0]?.code === "invalid_type" ? [expectedText(b[0].expected)] : []))
     .filter((v, i, all) => all.indexOf(v) === i);
   // Text fields also take numbers and booleans (as yaml.v2 does); "text" says it.
-  if (expected.includes("text")) expected.splice(0, expected.length, "text", ...expected.filter((e) => e.startsWith("a list") || e.startsWith("a map")));
+  if (expected.includes("text"))
+    expected.splice(0, expected.length, "text", ...expected.filter((e) => e.startsWith("a list") || e.startsWith("a map")));
   const shapes = expected.length > 0 ? expected.join(" or ") : "something else";
   return here(`must be ${shapes}, not ${describeNode(node, present)}`);
 }

@@ -85,7 +85,12 @@ async function buildProject(ctx: FileCtx, file: string, show: (p: string) => str
   const name = project?.trim() ?? "";
   // Missing: absent, empty or blank (a list or map there is a type error, already reported).
   if (project === undefined ? scalarOrAbsent(ctx, ["project"]) : name === "") {
-    ctx.problems.add("E_SCHEMA", posAt(ctx, ["project"]), ["project"], "missing project name; add one at the top, e.g. project: my-project");
+    ctx.problems.add(
+      "E_SCHEMA",
+      posAt(ctx, ["project"]),
+      ["project"],
+      "missing project name; add one at the top, e.g. project: my-project",
+    );
   } else if (project !== undefined && !VALID_NAME.test(name)) {
     ctx.problems.add("E_SCHEMA", posAt(ctx, ["project"]), ["project"], `invalid project name '${name}'; ${NAME_HELP}`);
   }

@@ -157,8 +157,7 @@ class Run {
       success: false,
       durationMs: Date.now() - this.started,
     };
-    const success =
-      !outcome.interrupted && outcome.failed.length === 0 && outcome.aborted.length === 0 && outcome.failedHooks.length === 0;
+    const success = !outcome.interrupted && outcome.failed.length === 0 && outcome.aborted.length === 0 && outcome.failedHooks.length === 0;
     events.emit({
       type: "run-finished",
       passed: outcome.passed,
@@ -189,20 +188,20 @@ class Run {
     }
     // Ask for every driver first: an unsupported backend fails before any host comes up.
     for (const { backend } of systems.values()) this.driverOf(backend);
-    const counts = workerCounts(
-      this.pending as Pending[],
-      (key) => {
-        const s = systems.get(key);
-        if (!s) return 1;
-        // A backend may know better (an ssh system: one worker per listed host).
-        return this.driverOf(s.backend).workersFor?.(s.system) ?? s.system.workers;
-      },
-    );
+    const counts = workerCounts(this.pending as Pending[], (key) => {
+      const s = systems.get(key);
+      if (!s) return 1;
+      // A backend may know better (an ssh system: one worker per listed host).
+      return this.driverOf(s.backend).workersFor?.(s.system) ?? s.system.workers;
+    });
     for (const [key, { backend, system }] of systems) {
       const c = counts.get(key);
       if (!c) continue;
       if (c.raised) {
-        this.events.message("warn", `${key} has workers: ${system.workers}, but a multi-host job needs ${c.count} of its hosts at once; using ${c.count}`);
+        this.events.message(
+          "warn",
+          `${key} has workers: ${system.workers}, but a multi-host job needs ${c.count} of its hosts at once; using ${c.count}`,
+        );
       }
       for (let i = 1; i <= c.count; i++) {
         this.workers.push(new Worker(this.workers.length + 1, backend, system, i, this.driverOf(backend)));
@@ -436,7 +435,14 @@ class Run {
     const { events } = this;
     // -reuse: the driver keeps the host for later runs; discard() only lets go of it.
     const kept = w.driver.keeps?.(host) ?? false;
-    events.emit({ type: "host-step", step: kept ? "keeping" : "discarding", backend: host.backend, system: host.system, host: host.name, address: host.address });
+    events.emit({
+      type: "host-step",
+      step: kept ? "keeping" : "discarding",
+      backend: host.backend,
+      system: host.system,
+      host: host.name,
+      address: host.address,
+    });
     try {
       await w.driver.discard(host);
     } catch (err) {
@@ -627,7 +633,11 @@ class Run {
       // a relay per job would cost.
       if (this.options.jobSession && (job.hosts?.length || job.ports?.length)) {
         try {
-          session = await this.options.jobSession(job, seats.map((s) => s.assignment), jobAbort.signal);
+          session = await this.options.jobSession(
+            job,
+            seats.map((s) => s.assignment),
+            jobAbort.signal,
+          );
         } catch (err) {
           this.tally.finish(job, "aborted", startedAt, `cannot open the job's sync session: ${errorText(err)}`);
           return;

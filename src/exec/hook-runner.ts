@@ -64,11 +64,23 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
       break;
     }
     if (!h.reboot) {
-      outcome = { ok: false, exitCode: MARKER_EXIT, error: `REBOOT is not supported on the ${h.backendType} backend`, fatal: false, transportError: false };
+      outcome = {
+        ok: false,
+        exitCode: MARKER_EXIT,
+        error: `REBOOT is not supported on the ${h.backendType} backend`,
+        fatal: false,
+        transportError: false,
+      };
       break;
     }
     if (reboot >= MAX_REBOOTS) {
-      outcome = { ok: false, exitCode: MARKER_EXIT, error: `rebooted on ${host.name} more than ${MAX_REBOOTS} times`, fatal: false, transportError: false };
+      outcome = {
+        ok: false,
+        exitCode: MARKER_EXIT,
+        error: `rebooted on ${host.name} more than ${MAX_REBOOTS} times`,
+        fatal: false,
+        transportError: false,
+      };
       break;
     }
     events.message("info", `Rebooting on ${host.name} (${h.context}) as requested...`);
@@ -174,22 +186,38 @@ async function runOnce(h: HookRun, rebootKey: string, base: Base, started: numbe
     }
     if (result.exitCode === null) {
       return {
-        outcome: { ok: false, exitCode: null, killedBy: "signal", error: `killed by ${result.signal ?? "a signal"}`, fatal: false, transportError: false },
+        outcome: {
+          ok: false,
+          exitCode: null,
+          killedBy: "signal",
+          error: `killed by ${result.signal ?? "a signal"}`,
+          fatal: false,
+          transportError: false,
+        },
       };
     }
     if (result.exitCode === 0) return { outcome: { ok: true, exitCode: 0, fatal: false, transportError: false } };
     const marker = result.exitCode === MARKER_EXIT ? parseMarker(control) : undefined;
-    if (marker?.kind === "REBOOT") return { outcome: { ok: false, exitCode: result.exitCode, fatal: false, transportError: false }, marker };
+    if (marker?.kind === "REBOOT")
+      return { outcome: { ok: false, exitCode: result.exitCode, fatal: false, transportError: false }, marker };
     if (marker) {
       const error = marker.arg !== "" ? marker.arg : `${marker.kind} called`;
       return { outcome: { ok: false, exitCode: result.exitCode, error, fatal: marker.kind === "FATAL", transportError: false }, marker };
     }
-    return { outcome: { ok: false, exitCode: result.exitCode, error: `exit status ${result.exitCode}`, fatal: false, transportError: false } };
+    return {
+      outcome: { ok: false, exitCode: result.exitCode, error: `exit status ${result.exitCode}`, fatal: false, transportError: false },
+    };
   } catch (err) {
     take(outLines.end(), true);
     take(errLines.end(), false);
     return {
-      outcome: { ok: false, exitCode: null, error: `cannot run script on ${h.host.name}: ${errorText(err)}`, fatal: false, transportError: true },
+      outcome: {
+        ok: false,
+        exitCode: null,
+        error: `cannot run script on ${h.host.name}: ${errorText(err)}`,
+        fatal: false,
+        transportError: true,
+      },
     };
   } finally {
     if (warnTimer) clearInterval(warnTimer);

@@ -127,7 +127,8 @@ function minSample(other: Job, candidates: readonly number[], at: (i: number) =>
   for (const i of candidates) {
     const p = at(i);
     const j = p.job;
-    if (p.multi || j.task.name !== other.task.name || j.backend.name !== other.backend.name || j.system.name !== other.system.name) continue;
+    if (p.multi || j.task.name !== other.task.name || j.backend.name !== other.backend.name || j.system.name !== other.system.name)
+      continue;
     if (j.sample < bestSample) {
       best = i;
       bestSample = j.sample;
@@ -144,9 +145,7 @@ function minSample(other: Job, candidates: readonly number[], at: (i: number) =>
 export function staff<W extends SchedWorker>(p: PendingJob, worker: W, idle: readonly W[]): W[] | undefined {
   const members: W[] = [];
   for (const [key, n] of p.needs) {
-    const pool = idle
-      .filter((w) => w.key === key)
-      .sort((a, b) => rank(a) - rank(b) || a.id - b.id);
+    const pool = idle.filter((w) => w.key === key).sort((a, b) => rank(a) - rank(b) || a.id - b.id);
     if (pool.length < n) return undefined;
     members.push(...pool.slice(0, n));
   }

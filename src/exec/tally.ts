@@ -33,6 +33,9 @@ export class Tally {
   }
 
   names(status: JobStatus): string[] {
-    return [...this.status].filter(([, s]) => s === status).map(([n]) => n).sort();
+    return [...this.status]
+      .filter(([, s]) => s === status)
+      .map(([n]) => n)
+      .sort();
   }
 }

@@ -50,7 +50,9 @@ export async function waitForTargets(url: string, targets: () => readonly Scrape
       const { activeTargets } = await apiGet<{ activeTargets: ActiveTarget[] }>(url, "/api/v1/targets?state=active");
       const down = activeTargets.filter((t) => t.health !== "up");
       if (activeTargets.length >= want && down.length === 0) return;
-      last = down.map((t) => `${t.scrapeUrl}: ${t.health}${t.lastError ? ` (${t.lastError})` : ""}`).join("; ") || `${activeTargets.length}/${want} targets known`;
+      last =
+        down.map((t) => `${t.scrapeUrl}: ${t.health}${t.lastError ? ` (${t.lastError})` : ""}`).join("; ") ||
+        `${activeTargets.length}/${want} targets known`;
     } catch (e) {
       last = e instanceof Error ? e.message : String(e);
     }

@@ -50,7 +50,8 @@ export function targetsJson(targets: readonly ScrapeTarget[]): string {
     } catch {
       throw new TroupeError("E_SCENARIO", `metrics target ${t.job}: ${t.url} is not a URL (write http://host:port/path)`);
     }
-    if (u.protocol !== "http:" && u.protocol !== "https:") throw new TroupeError("E_SCENARIO", `metrics target ${t.job}: ${t.url}: Prometheus scrapes http:// or https:// only`);
+    if (u.protocol !== "http:" && u.protocol !== "https:")
+      throw new TroupeError("E_SCENARIO", `metrics target ${t.job}: ${t.url}: Prometheus scrapes http:// or https:// only`);
     const port = u.port || (u.protocol === "https:" ? "443" : "80");
     const labels: Record<string, string> = {
       ...(t.labels ?? {}),

@@ -35,7 +35,15 @@ function executable(path: string): boolean {
 
 /** The path of `binary` (a path, or a name looked up in PATH); a clear error when there is none. */
 export function findBinary(binary: string): string {
-  const found = binary.includes("/") ? (executable(binary) ? binary : undefined) : (process.env["PATH"] ?? "").split(delimiter).filter(Boolean).map((d) => join(d, binary)).find(executable);
+  const found = binary.includes("/")
+    ? executable(binary)
+      ? binary
+      : undefined
+    : (process.env["PATH"] ?? "")
+        .split(delimiter)
+        .filter(Boolean)
+        .map((d) => join(d, binary))
+        .find(executable);
   if (found) return found;
   throw new TroupeError(
     "E_UNSUPPORTED",

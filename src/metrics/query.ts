@@ -35,7 +35,8 @@ export async function apiGet<T>(base: string, path: string, signal?: AbortSignal
   } catch {
     throw new Error(`${path}: HTTP ${res.status}: ${text.slice(0, 200)}`);
   }
-  if (body.status !== "success" || body.data === undefined) throw new Error(`${path}: ${body.errorType ?? "error"}: ${body.error ?? `HTTP ${res.status}`}`);
+  if (body.status !== "success" || body.data === undefined)
+    throw new Error(`${path}: ${body.errorType ?? "error"}: ${body.error ?? `HTTP ${res.status}`}`);
   return body.data;
 }
 

@@ -16,7 +16,17 @@ import type { ExecResult, Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
 import { isReady, query, waitForTargets } from "./client.js";
 import { prometheusYaml, TARGETS_FILE, targetsJson } from "./config.js";
-import { configFile, findBinaryScript, killScript, listenAddress, parsePid, removeScript, runScript, tailScript, writeFileScript } from "./run-script.js";
+import {
+  configFile,
+  findBinaryScript,
+  killScript,
+  listenAddress,
+  parsePid,
+  removeScript,
+  runScript,
+  tailScript,
+  writeFileScript,
+} from "./run-script.js";
 import { POLL_MS, READY_TIMEOUT_MS, STOP_TIMEOUT_MS, type PrometheusServer, type StartPrometheusOptions } from "./server.js";
 
 /** Ports tried in turn when no `listen` is given and the one before is taken. */
@@ -61,7 +71,10 @@ export async function startPrometheusOn(transport: Transport, opts: StartPrometh
     );
     if (kept) await textOf(transport, removeScript(remoteDir));
     const where = kept ? join(opts.dir, "prometheus.log") : `${host}:${remoteDir}/prometheus.log`;
-    return new TroupeError("E_BACKEND", `prometheus on ${host} (${binary}) ${why}; see ${where}${tail.trim() ? `:\n${tail.trimEnd()}` : ""}`);
+    return new TroupeError(
+      "E_BACKEND",
+      `prometheus on ${host} (${binary}) ${why}; see ${where}${tail.trim() ? `:\n${tail.trimEnd()}` : ""}`,
+    );
   };
 
   for (const [i, listen] of listens.entries()) {
@@ -77,7 +90,10 @@ export async function startPrometheusOn(transport: Transport, opts: StartPrometh
           try {
             await fetchBack(["prometheus.log", "data"]);
           } catch (e) {
-            throw new TroupeError("E_TRANSPORT", `prometheus on ${host} stopped, but its data could not be fetched (it is still in ${host}:${remoteDir}): ${e instanceof Error ? e.message : String(e)}`);
+            throw new TroupeError(
+              "E_TRANSPORT",
+              `prometheus on ${host} stopped, but its data could not be fetched (it is still in ${host}:${remoteDir}): ${e instanceof Error ? e.message : String(e)}`,
+            );
           }
           await textOf(transport, removeScript(remoteDir));
         })());
@@ -111,7 +127,9 @@ export async function startPrometheusOn(transport: Transport, opts: StartPrometh
     }
     if (started === "timeout") {
       await run.halt(transport, remoteDir);
-      throw await failed(`was not ready within ${READY_TIMEOUT_MS / 1000}s at ${url}/-/ready (troupe asks from the orchestrator: is that port reachable from here?)`);
+      throw await failed(
+        `was not ready within ${READY_TIMEOUT_MS / 1000}s at ${url}/-/ready (troupe asks from the orchestrator: is that port reachable from here?)`,
+      );
     }
     // It exited: a port taken by someone else is worth another try.
     await run.halt(transport, remoteDir);
@@ -166,7 +184,12 @@ function launch(transport: Transport, script: string): Launched {
   return l;
 }
 
-async function waitReady(run: Launched, url: string, config: string, signal: AbortSignal | undefined): Promise<"ready" | "exited" | "timeout" | "interrupted"> {
+async function waitReady(
+  run: Launched,
+  url: string,
+  config: string,
+  signal: AbortSignal | undefined,
+): Promise<"ready" | "exited" | "timeout" | "interrupted"> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     if (run.ended) return "exited";
@@ -192,7 +215,11 @@ async function findBinaryOn(transport: Transport, binary: string): Promise<strin
 async function writeOn(transport: Transport, dir: string, name: string, text: string): Promise<void> {
   let err = "";
   const r = await transport.exec({ script: writeFileScript(dir, name), stdin: text, onStderr: (c) => (err += c.toString("utf8")) });
-  if (r.exitCode !== 0) throw new TroupeError("E_BACKEND", `prometheus: cannot write ${dir}/${name} on ${transport.label}: ${err.trim() || `status ${r.exitCode ?? r.signal}`}`);
+  if (r.exitCode !== 0)
+    throw new TroupeError(
+      "E_BACKEND",
+      `prometheus: cannot write ${dir}/${name} on ${transport.label}: ${err.trim() || `status ${r.exitCode ?? r.signal}`}`,
+    );
 }
 
 /** A script's standard output ("" when it fails or the host cannot be reached). */

@@ -49,7 +49,7 @@ export function runScript(dir: string, binary: string, listen: string): string {
     `printf '%s\\n' "$pid" > prometheus.pid`,
     `printf '${PID_LINE}%s\\n' "$pid"`,
     // The watchdog: a subshell (read is a builtin, so nothing else to kill) waiting for the end of our input.
-    "( while read -r _ <&3; do :; done; kill -TERM \"$pid\" ) >/dev/null 2>&1 &",
+    '( while read -r _ <&3; do :; done; kill -TERM "$pid" ) >/dev/null 2>&1 &',
     "watchdog=$!",
     "exec 3<&-",
     'wait "$pid"',

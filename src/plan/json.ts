@@ -67,9 +67,7 @@ export function jobToJSON(job: Job): JobJSON {
       suite: { ...job.timeouts.suite },
       task: { ...job.timeouts.task },
     },
-    ...(job.hosts
-      ? { hosts: job.hosts.map((h) => ({ role: h.name, count: h.count, ...(h.system ? { system: h.system } : {}) })) }
-      : {}),
+    ...(job.hosts ? { hosts: job.hosts.map((h) => ({ role: h.name, count: h.count, ...(h.system ? { system: h.system } : {}) })) } : {}),
     ...(job.ports
       ? { ports: job.ports.map((p) => ({ name: p.name, ...(p.on !== undefined ? { on: p.on } : {}), env: portEnvName(p.name) })) }
       : {}),

@@ -29,9 +29,7 @@ export function orderForRun<T extends Orderable>(jobs: readonly T[], seed: numbe
     if (g) g.push(i);
     else groups.set(key, [i]);
   }
-  const sequences = [...groups.entries()]
-    .sort(([a], [b]) => compareBytes(a, b))
-    .map(([, indices]) => workerSequence(jobs, indices));
+  const sequences = [...groups.entries()].sort(([a], [b]) => compareBytes(a, b)).map(([, indices]) => workerSequence(jobs, indices));
   const out: T[] = [];
   for (let round = 0; out.length < jobs.length; round++) {
     for (const seq of sequences) {

@@ -78,9 +78,7 @@ export function resolveSettings(
   const systems: Record<string, { username?: string; password?: string }> = {};
   for (const backend of project.backends) {
     const benv: Level = { context: describe.backend(backend), entries: backend.environment };
-    const key = backend.key
-      ? cache.expand(backend.key, `${backend.name} backend key`, backend.where["key"] ?? backend.pos)
-      : "";
+    const key = backend.key ? cache.expand(backend.key, `${backend.name} backend key`, backend.where["key"] ?? backend.pos) : "";
     backends[backend.name] = { key: key.trim() };
     for (const system of backend.systems) {
       const out: { username?: string; password?: string } = {};

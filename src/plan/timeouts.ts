@@ -24,13 +24,7 @@ function first(values: readonly (DurationMs | undefined)[], fallback: DurationMs
   return fallback;
 }
 
-export function resolveTimeouts(
-  project: Project,
-  backend: Backend,
-  system: System,
-  suite: Suite,
-  task: Task,
-): Record<HookLevel, Timeouts> {
+export function resolveTimeouts(project: Project, backend: Backend, system: System, suite: Suite, task: Task): Record<HookLevel, Timeouts> {
   const chain: Record<HookLevel, readonly { warnTimeout?: DurationMs; killTimeout?: DurationMs }[]> = {
     task: [task, suite, system, backend, project],
     suite: [suite, system, backend, project],

@@ -40,7 +40,10 @@ function classPart(s: string): string {
 }
 
 function classname(backend: string, system: string, suite: string): string {
-  return [backend, system, suite].filter((p) => p !== "").map(classPart).join(".");
+  return [backend, system, suite]
+    .filter((p) => p !== "")
+    .map(classPart)
+    .join(".");
 }
 
 /** `hello:v1#2` for `tests/main/hello:v1#2` in suite `tests/main/`. */
@@ -191,7 +194,10 @@ export function toJUnit(run: RunJson): string {
     const f = cases.filter((c) => c.failure).length;
     const s = cases.filter((c) => c.skipped !== undefined).length;
     const ms = cases.reduce((sum, c) => sum + c.timeMs, 0);
-    const starts = cases.map((c) => c.startTime).filter((t): t is string => t !== undefined).sort();
+    const starts = cases
+      .map((c) => c.startTime)
+      .filter((t): t is string => t !== undefined)
+      .sort();
     tests += cases.length;
     failures += f;
     skipped += s;

@@ -28,14 +28,7 @@ import { writeFileAtomic } from "./atomic.js";
 import { failureOutput } from "./format.js";
 import { HookLog } from "./hook-log.js";
 import { parseJobName, safeName, UniqueNames, type JobNameParts } from "./names.js";
-import {
-  RUN_JSON_FORMAT,
-  type HookJson,
-  type HostJson,
-  type JobHostJson,
-  type JobJson,
-  type RunJson,
-} from "./run-json.js";
+import { RUN_JSON_FORMAT, type HookJson, type HostJson, type JobHostJson, type JobJson, type RunJson } from "./run-json.js";
 
 export type { RunJson, JobJson, HookJson, HostJson, JobHostJson } from "./run-json.js";
 
@@ -612,7 +605,11 @@ function hostJson(j: JobState, name: string): JobHostJson {
     durationMs: executes.reduce((sum, h) => sum + h.durationMs, 0),
     ...(executes[0]?.logPath !== undefined ? { logPath: executes[0].logPath } : {}),
     ...(logs.length > 0 ? { logs } : {}),
-    ...(firstFailed ? { error: `${firstFailed.level === "task" ? "" : firstFailed.level + " "}${firstFailed.phase}: ${firstFailed.error ?? failureDetail(firstFailed)}` } : {}),
+    ...(firstFailed
+      ? {
+          error: `${firstFailed.level === "task" ? "" : firstFailed.level + " "}${firstFailed.phase}: ${firstFailed.error ?? failureDetail(firstFailed)}`,
+        }
+      : {}),
   };
 }
 

@@ -31,16 +31,7 @@
 import type { Writable } from "node:stream";
 import type { HookFinished, HookStarted, JobHostRole, Level, Phase, TroupeEvent } from "./events.js";
 import { makeColors, type Colors } from "./colors.js";
-import {
-  capitalize,
-  exitText,
-  failureOutput,
-  formatTimestamp,
-  outputOrError,
-  tail,
-  verbFor,
-  type TimeZone,
-} from "./format.js";
+import { capitalize, exitText, failureOutput, formatTimestamp, outputOrError, tail, verbFor, type TimeZone } from "./format.js";
 import { renderStatus, type BusyHost } from "./status-block.js";
 import { formatSummary, type HookFailure } from "./summary.js";
 
@@ -432,8 +423,7 @@ export class TerminalWriter {
   private log(time: number, text: string, style: Style = "plain"): void {
     const c = this.colors;
     const [first = "", ...rest] = text.split("\n");
-    const paint =
-      style === "error" ? c.red : style === "warn" ? c.yellow : style === "good" ? c.green : (s: string) => s;
+    const paint = style === "error" ? c.red : style === "warn" ? c.yellow : style === "good" ? c.green : (s: string) => s;
     const line = `${c.dim(formatTimestamp(time, this.tz))} ${paint(first)}`;
     this.emit([line, ...rest].join("\n") + "\n");
   }

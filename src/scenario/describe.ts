@@ -17,11 +17,14 @@ export function describePlan(plan: ScenarioPlan): string {
   for (const [key, names] of groups) lines.push(`  ${foldHostlist(names)} (${key})`);
   const vars = Object.keys(plan.vars);
   if (vars.length) lines.push(`vars: ${vars.join(", ")}`);
-  if (plan.prometheus) lines.push(`prometheus: on the orchestrator${plan.prometheus.scrapeInterval ? `, every ${plan.prometheus.scrapeInterval}` : ""}`);
+  if (plan.prometheus)
+    lines.push(`prometheus: on the orchestrator${plan.prometheus.scrapeInterval ? `, every ${plan.prometheus.scrapeInterval}` : ""}`);
   for (const s of plan.stages) {
     const patterns = s.withHosts.map((t) => t.text);
     const fixed = s.withHosts.every((t) => !isTemplated(t.text));
-    const on = fixed ? foldHostlist(selectHosts(plan.hosts, patterns).map((x) => x.host.name)) || "no host" : `hosts matching ${patterns.join(" or ")}`;
+    const on = fixed
+      ? foldHostlist(selectHosts(plan.hosts, patterns).map((x) => x.host.name)) || "no host"
+      : `hosts matching ${patterns.join(" or ")}`;
     const modes = `hosts ${s.runHosts === "concurrent" ? "at once" : "one after the other"}, jobs ${s.runJobs === "sequential" ? "one after the other" : "at once"}`;
     lines.push(`stage ${s.index + 1}: ${s.name}, on ${on} (${modes})${s.askConfirmation ? ", asks for confirmation" : ""}`);
     for (const j of s.jobs) lines.push(`  ${describeJob(j)}`);

@@ -79,7 +79,7 @@ export function planHosts(entries: readonly HostsEntry[], backends: readonly Bac
     if (!backend) {
       const declared = backends.map((b) => b.name);
       problems.push({
-        ...(entry.backendPos ?? entry.pos ? { pos: (entry.backendPos ?? entry.pos)! } : {}),
+        ...((entry.backendPos ?? entry.pos) ? { pos: (entry.backendPos ?? entry.pos)! } : {}),
         path: [...entry.path, "backend"],
         message:
           `no backend '${backendName}': declare it under backends: (as in troupe.yaml), or use local or lab` +
@@ -92,7 +92,7 @@ export function planHosts(entries: readonly HostsEntry[], backends: readonly Bac
       system = backend.systems.find((s) => s.name === entry.system);
       if (!system) {
         problems.push({
-          ...(entry.systemPos ?? entry.pos ? { pos: (entry.systemPos ?? entry.pos)! } : {}),
+          ...((entry.systemPos ?? entry.pos) ? { pos: (entry.systemPos ?? entry.pos)! } : {}),
           path: [...entry.path, "system"],
           message: `backend '${backend.name}' has no system '${entry.system}' (it has: ${backend.systems.map((s) => s.name).join(", ") || "none"})`,
         });
@@ -107,7 +107,11 @@ export function planHosts(entries: readonly HostsEntry[], backends: readonly Bac
     }
     for (const group of entry.groups) {
       if (!VALID_HOST_NAME.test(group)) {
-        problems.push({ ...(entry.pos ? { pos: entry.pos } : {}), path: [...entry.path, "groups"], message: `invalid group name '${group}'; use letters, digits, '.', '_' and '-'` });
+        problems.push({
+          ...(entry.pos ? { pos: entry.pos } : {}),
+          path: [...entry.path, "groups"],
+          message: `invalid group name '${group}'; use letters, digits, '.', '_' and '-'`,
+        });
       }
     }
     for (const expr of entry.names) {
@@ -115,7 +119,11 @@ export function planHosts(entries: readonly HostsEntry[], backends: readonly Bac
       try {
         names = expandHostNames(expr);
       } catch (e) {
-        problems.push({ ...(entry.namesPos ?? entry.pos ? { pos: (entry.namesPos ?? entry.pos)! } : {}), path: [...entry.path, "names"], message: (e as Error).message });
+        problems.push({
+          ...((entry.namesPos ?? entry.pos) ? { pos: (entry.namesPos ?? entry.pos)! } : {}),
+          path: [...entry.path, "names"],
+          message: (e as Error).message,
+        });
         continue;
       }
       for (const name of names) {

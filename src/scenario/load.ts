@@ -35,7 +35,10 @@ export async function loadScenarioFile(path: string, cwd: string = process.cwd()
     text = await readFile(absFile, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new TroupeError("E_NOT_FOUND", code === "ENOENT" ? `scenario file ${file} does not exist` : `cannot read scenario file ${file}: ${(e as Error).message}`);
+    throw new TroupeError(
+      "E_NOT_FOUND",
+      code === "ENOENT" ? `scenario file ${file} does not exist` : `cannot read scenario file ${file}: ${(e as Error).message}`,
+    );
   }
   return parseScenarioText(text, file, absFile);
 }

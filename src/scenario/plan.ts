@@ -97,7 +97,8 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
   // Hosts.
   const entries: HostsEntry[] = data.hosts.map((h, i) => {
     const path = ["hosts", i];
-    if (typeof h === "string") return { names: [h], groups: [], path, ...pos("pos", posOf(source, path)), ...pos("namesPos", posOf(source, path)) };
+    if (typeof h === "string")
+      return { names: [h], groups: [], path, ...pos("pos", posOf(source, path)), ...pos("namesPos", posOf(source, path)) };
     const names = typeof h.names === "string" ? [h.names] : h.names;
     const groups = h.groups === undefined ? [] : typeof h.groups === "string" ? [h.groups] : h.groups;
     return {
@@ -127,7 +128,16 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
   function planStage(s: StageData, si: number): PlannedStage {
     const path = ["stages", si];
     const patterns = s.with_hosts === undefined ? [".*"] : typeof s.with_hosts === "string" ? [s.with_hosts] : s.with_hosts;
-    const withHosts = patterns.map((p, i) => tpl(p, s.with_hosts === undefined ? [...path, "with_hosts"] : typeof s.with_hosts === "string" ? [...path, "with_hosts"] : [...path, "with_hosts", i]));
+    const withHosts = patterns.map((p, i) =>
+      tpl(
+        p,
+        s.with_hosts === undefined
+          ? [...path, "with_hosts"]
+          : typeof s.with_hosts === "string"
+            ? [...path, "with_hosts"]
+            : [...path, "with_hosts", i],
+      ),
+    );
     const stageRef = { name: s.name, withHosts };
     for (const t of withHosts) uses.push({ tpl: t, use: "hosts", stage: stageRef });
     // Patterns without templates are checked now: valid, and selecting some host.
@@ -143,7 +153,10 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     if (fixed.length === withHosts.length && hosts.length > 0 && s.with_hosts !== undefined) {
       try {
         if (selectHosts(hosts, patterns).length === 0) {
-          add([...path, "with_hosts"], `stage "${s.name}" selects no host: no host name matches ${patterns.map((p) => `'${p}'`).join(" or ")} (the whole name must match)`);
+          add(
+            [...path, "with_hosts"],
+            `stage "${s.name}" selects no host: no host name matches ${patterns.map((p) => `'${p}'`).join(" or ")} (the whole name must match)`,
+          );
         }
       } catch {
         // reported above
@@ -180,7 +193,8 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     let defaultName: string;
     const serviceOnly = ["endpoint", "ready", "ready_timeout", "metrics"] as const;
     if (kind !== "service") {
-      for (const k of serviceOnly) if (j[k] !== undefined) add([...path, k], `${k}: only means something for a service: job`, keyPosOf(source, [...path, k]));
+      for (const k of serviceOnly)
+        if (j[k] !== undefined) add([...path, k], `${k}: only means something for a service: job`, keyPosOf(source, [...path, k]));
     }
     switch (kind) {
       case "run":
@@ -194,7 +208,10 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       case "service":
         if (j.name === undefined) add(path, "a service needs a name: (other hosts reach it as HOST://NAME)");
         else if (!isTemplated(j.name) && !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(j.name)) {
-          add([...path, "name"], `service name '${j.name}' must be letters, digits, '.', '_' and '-' (it is used in HOST://${j.name} URIs)`);
+          add(
+            [...path, "name"],
+            `service name '${j.name}' must be letters, digits, '.', '_' and '-' (it is used in HOST://${j.name} URIs)`,
+          );
         }
         body = {
           kind,
@@ -217,7 +234,11 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     const varsUpdates = Object.entries(j.vars_updates ?? {}).map(([key, u]) => planUpdate(key, u, [...path, "vars_updates", key]));
     const env = Object.entries(j.env ?? {}).flatMap(([k, v]) => {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-        add([...path, "env", k], `'${k}' is not a variable name (letters, digits and _, not starting with a digit)`, keyPosOf(source, [...path, "env", k]));
+        add(
+          [...path, "env", k],
+          `'${k}' is not a variable name (letters, digits and _, not starting with a digit)`,
+          keyPosOf(source, [...path, "env", k]),
+        );
         return [];
       }
       return [[k, tpl(String(v ?? ""), [...path, "env", k])] as const];
@@ -232,7 +253,8 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     }
     if (items) {
       const lists = items.kind === "list" ? [items.items] : items.lists;
-      for (const l of lists) for (const it of l) if (it.kind === "template") uses.push({ tpl: it.template, use: "items", stage, job: jobName });
+      for (const l of lists)
+        for (const it of l) if (it.kind === "template") uses.push({ tpl: it.template, use: "items", stage, job: jobName });
     }
     return {
       index,
@@ -251,7 +273,8 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
   }
 
   function planItems(w: unknown, path: YamlPath): ItemsPlan {
-    const one = (v: unknown, p: YamlPath): ItemPlan => (typeof v === "string" ? { kind: "template", template: tpl(v, p) } : { kind: "value", value: (v ?? null) as Value });
+    const one = (v: unknown, p: YamlPath): ItemPlan =>
+      typeof v === "string" ? { kind: "template", template: tpl(v, p) } : { kind: "value", value: (v ?? null) as Value };
     const list = (v: unknown, p: YamlPath): ItemPlan[] => (Array.isArray(v) ? v.map((x, i) => one(x, [...p, i])) : [one(v, p)]);
     if (w !== null && typeof w === "object" && !Array.isArray(w) && "product" in w) {
       const lists = (w as { product: unknown[] }).product.map((l, i) => list(l, [...path, "product", i]));
@@ -299,7 +322,8 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       const shown = showRef(ref.segments);
       if (typeof root !== "string" || !ROOTS[use.use].includes(root)) {
         if (root === "res") bad(`res is only set in vars_updates (it is the result of the step that just ended)`);
-        else if (typeof root === "string" && (TEMPLATE_ROOTS as readonly string[]).includes(root)) bad(`${root} is not known here (here: ${ROOTS[use.use].join(", ")})`);
+        else if (typeof root === "string" && (TEMPLATE_ROOTS as readonly string[]).includes(root))
+          bad(`${root} is not known here (here: ${ROOTS[use.use].join(", ")})`);
         else bad(`undefined variable ${shown} (templates see ${ROOTS[use.use].join(", ")}; scenario variables are vars.NAME)`);
         continue;
       }
@@ -311,7 +335,12 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
         bad(`no host '${field}' (${shown})`);
       } else if (root === "hosts" && typeof sub === "string" && !SCOPE_FIELDS["host"]!.includes(sub)) {
         bad(`undefined variable ${shown} (a host has ${SCOPE_FIELDS["host"]!.join(", ")})`);
-      } else if (SCOPE_FIELDS[root] && field !== undefined && !SCOPE_FIELDS[root]!.includes(String(field)) && !(root === "res" && field === "json")) {
+      } else if (
+        SCOPE_FIELDS[root] &&
+        field !== undefined &&
+        !SCOPE_FIELDS[root]!.includes(String(field)) &&
+        !(root === "res" && field === "json")
+      ) {
         bad(`undefined variable ${shown} (${root} has ${SCOPE_FIELDS[root]!.join(", ")})`);
       } else if (root === "re" && typeof field === "number" && use.stage) {
         const patterns = use.stage.withHosts;
@@ -322,7 +351,10 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
           } catch {
             continue;
           }
-          if (field > most) bad(`${shown}: the stage's with_hosts ${most === 0 ? "has no capture group" : `has ${most} capture group${most > 1 ? "s" : ""}`}`);
+          if (field > most)
+            bad(
+              `${shown}: the stage's with_hosts ${most === 0 ? "has no capture group" : `has ${most} capture group${most > 1 ? "s" : ""}`}`,
+            );
         }
       }
     }
@@ -339,7 +371,14 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     hosts,
     vars,
     stages,
-    ...(data.prometheus ? { prometheus: { ...(data.prometheus.scrape_interval ? { scrapeInterval: data.prometheus.scrape_interval } : {}), on: "orchestrator" as const } } : {}),
+    ...(data.prometheus
+      ? {
+          prometheus: {
+            ...(data.prometheus.scrape_interval ? { scrapeInterval: data.prometheus.scrape_interval } : {}),
+            on: "orchestrator" as const,
+          },
+        }
+      : {}),
   };
 }
 
@@ -357,14 +396,21 @@ function bodyTemplates(body: JobBody): Template[] {
     case "copy":
       return [body.from, body.to];
     case "service":
-      return [body.command, ...(body.endpoint ? [body.endpoint] : []), ...(body.ready ? [body.ready] : []), ...(body.metrics ? [body.metrics] : [])];
+      return [
+        body.command,
+        ...(body.endpoint ? [body.endpoint] : []),
+        ...(body.ready ? [body.ready] : []),
+        ...(body.metrics ? [body.metrics] : []),
+      ];
     case "call":
       return [];
   }
 }
 
 function showRef(segments: readonly (string | number)[]): string {
-  return segments.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `.${s}` : `['${s}']`)).join("");
+  return segments
+    .map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `.${s}` : `['${s}']`))
+    .join("");
 }
 
 function pos<K extends string>(key: K, p: SourcePos | undefined): { [k in K]?: SourcePos } {

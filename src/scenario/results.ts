@@ -45,7 +45,14 @@ export interface ScenarioJson {
   durationMs: number;
   readonly hosts: { name: string; backend: string; system: string; address?: string; discarded?: boolean; discardError?: string }[];
   readonly stages: StageJson[];
-  readonly services: { host: string; service: string; endpoint?: string; metrics?: string; stopped?: "by troupe" | "by itself"; exitCode?: number | null }[];
+  readonly services: {
+    host: string;
+    service: string;
+    endpoint?: string;
+    metrics?: string;
+    stopped?: "by troupe" | "by itself";
+    exitCode?: number | null;
+  }[];
   vars: Record<string, unknown>;
   /** The Prometheus server of the `prometheus:` section, when it ran. */
   prometheus?: { url: string; dir: string; targets: string[] };
@@ -122,7 +129,12 @@ export class ScenarioResults {
         break;
       }
       case "service-started":
-        j.services.push({ host: e.host, service: e.service, ...(e.endpoint ? { endpoint: e.endpoint } : {}), ...(e.metrics ? { metrics: e.metrics } : {}) });
+        j.services.push({
+          host: e.host,
+          service: e.service,
+          ...(e.endpoint ? { endpoint: e.endpoint } : {}),
+          ...(e.metrics ? { metrics: e.metrics } : {}),
+        });
         break;
       case "prometheus-updated":
         j.prometheus = { url: e.url, dir: e.dir, targets: [...e.targets] };

@@ -192,7 +192,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
   async function runStage(stage: PlannedStage): Promise<void> {
     const t0 = Date.now();
     const total = plan.stages.length;
-    const scope = { vars, hosts: hostsScope(live), run: { id: o.runId, dir: o.runDir }, scenario: scenarioScope(plan), ...prometheusScope(), stage: { name: stage.name, index: stage.index + 1, hosts: [] } };
+    const scope = {
+      vars,
+      hosts: hostsScope(live),
+      run: { id: o.runId, dir: o.runDir },
+      scenario: scenarioScope(plan),
+      ...prometheusScope(),
+      stage: { name: stage.name, index: stage.index + 1, hosts: [] },
+    };
     let patterns: string[];
     let selected: { host: LiveHost; re: Captures }[];
     try {
@@ -203,7 +210,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       return;
     }
     if (selected.length === 0) {
-      events.message("warn", `stage ${stage.index + 1}/${total} "${stage.name}" selects no host (with_hosts: ${patterns.join(", ")}); skipped`);
+      events.message(
+        "warn",
+        `stage ${stage.index + 1}/${total} "${stage.name}" selects no host (with_hosts: ${patterns.join(", ")}); skipped`,
+      );
       return;
     }
     if (stage.askConfirmation) {
@@ -265,7 +275,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       stepFailedEarly(stage, job, host, e, itemShown);
       return;
     }
-    const ids = { stage: stage.name, stageIndex: stage.index + 1, job: name, kind, host: host.name, ...(itemShown !== undefined ? { item: itemShown } : {}) };
+    const ids = {
+      stage: stage.name,
+      stageIndex: stage.index + 1,
+      job: name,
+      kind,
+      host: host.name,
+      ...(itemShown !== undefined ? { item: itemShown } : {}),
+    };
     events.emit({ type: "step-started", ...ids });
     const t0 = Date.now();
     const outcome = await runStep({
@@ -279,7 +296,13 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       scope: { ...scope, job: { name } },
       signal: stop.signal,
     });
-    let status: "passed" | "failed" | "ignored" | "stopped" = outcome.ok ? "passed" : outcome.stopped ? "stopped" : job.ignoreFailure ? "ignored" : "failed";
+    let status: "passed" | "failed" | "ignored" | "stopped" = outcome.ok
+      ? "passed"
+      : outcome.stopped
+        ? "stopped"
+        : job.ignoreFailure
+          ? "ignored"
+          : "failed";
     let reason = outcome.error;
     if ((status === "passed" || status === "ignored") && job.varsUpdates.length > 0) {
       try {
@@ -305,14 +328,33 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     if (status === "failed") fail({ ...idsFailure(ids), reason: reason ?? "failed", output: outcome.output });
   }
 
-  function idsFailure(ids: { stage: string; stageIndex: number; job: string; host: string; item?: string }): Omit<ScenarioFailure, "reason"> {
-    return { stage: ids.stage, stageIndex: ids.stageIndex, job: ids.job, host: ids.host, ...(ids.item !== undefined ? { item: ids.item } : {}) };
+  function idsFailure(ids: {
+    stage: string;
+    stageIndex: number;
+    job: string;
+    host: string;
+    item?: string;
+  }): Omit<ScenarioFailure, "reason"> {
+    return {
+      stage: ids.stage,
+      stageIndex: ids.stageIndex,
+      job: ids.job,
+      host: ids.host,
+      ...(ids.item !== undefined ? { item: ids.item } : {}),
+    };
   }
 
   /** A job that could not even start a step (its items or name did not render). */
   function stepFailedEarly(stage: PlannedStage, job: PlannedJob, host: LiveHost, e: unknown, item?: string): void {
     const reason = e instanceof Error ? e.message : String(e);
-    const ids = { stage: stage.name, stageIndex: stage.index + 1, job: shorten(job.name.text), kind: job.body.kind, host: host.name, ...(item !== undefined ? { item } : {}) };
+    const ids = {
+      stage: stage.name,
+      stageIndex: stage.index + 1,
+      job: shorten(job.name.text),
+      kind: job.body.kind,
+      host: host.name,
+      ...(item !== undefined ? { item } : {}),
+    };
     events.emit({ type: "step-started", ...ids });
     const status = job.ignoreFailure ? "ignored" : "failed";
     events.emit({ type: "step-finished", ...ids, status, exitCode: null, error: reason, durationMs: 0, output: "" });
@@ -327,7 +369,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     await Promise.all(
       [...live.values()].map(async (l) => {
         const driver = drivers.get(l.plan.backend.name);
-        events.emit({ type: "host-step", step: "discarding", backend: l.plan.backend.name, system: l.plan.system.name, host: l.name, address: l.host.address });
+        events.emit({
+          type: "host-step",
+          step: "discarding",
+          backend: l.plan.backend.name,
+          system: l.plan.system.name,
+          host: l.name,
+          address: l.host.address,
+        });
         try {
           await driver?.discard(l.host);
           events.emit({ type: "host-discarded", host: l.name });
@@ -409,7 +458,10 @@ async function allocateAll(
       } catch (e) {
         if (signal.aborted) return;
         const why = e instanceof Error ? e.message : String(e);
-        failure ??= isTroupeError(e) && (e.code === "E_BACKEND" || e.code === "E_TRANSPORT" || e.code === "E_UNSUPPORTED") ? e : new TroupeError("E_BACKEND", `cannot allocate ${h.name} (${h.backend.name}:${h.system.name}): ${why}`);
+        failure ??=
+          isTroupeError(e) && (e.code === "E_BACKEND" || e.code === "E_TRANSPORT" || e.code === "E_UNSUPPORTED")
+            ? e
+            : new TroupeError("E_BACKEND", `cannot allocate ${h.name} (${h.backend.name}:${h.system.name}): ${why}`);
       }
     }
   };

@@ -29,7 +29,7 @@ const hostsEntry = z.union([
 
 const withItems = z
   .union([strict({ product: z.array(value) }).describe("the product of several item lists: item is a list"), value])
-  .describe("items: one, a list, ranges like \"5..9\", or {product: [list, list]}");
+  .describe('items: one, a list, ranges like "5..9", or {product: [list, list]}');
 
 const varUpdate = z.union([
   textInput,
@@ -56,7 +56,9 @@ function jobFields(api: boolean) {
     ignore_failure: z.boolean().optional(),
     env: z.record(z.string(), textInput.optional()).optional(),
     timeout: duration.optional(),
-    ...(api ? { call: z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", { message: "must be a function" }).optional() } : {}),
+    ...(api
+      ? { call: z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", { message: "must be a function" }).optional() }
+      : {}),
   };
 }
 

@@ -63,7 +63,8 @@ export class ServiceSet {
   metricsTargets(): { job: string; url: string; labels: Record<string, string> }[] {
     const out: { job: string; url: string; labels: Record<string, string> }[] = [];
     for (const [host, services] of this.byHost) {
-      for (const r of services.values()) if (r.spec.metrics && !r.exited) out.push({ job: r.spec.name, url: r.spec.metrics, labels: { host, service: r.spec.name } });
+      for (const r of services.values())
+        if (r.spec.metrics && !r.exited) out.push({ job: r.spec.name, url: r.spec.metrics, labels: { host, service: r.spec.name } });
     }
     return out;
   }
@@ -136,7 +137,10 @@ export class ServiceSet {
       const r = await spec.transport.exec({ script: check, signal }).catch(() => ({ exitCode: null }));
       if (r.exitCode === 0 || (!spec.ready && r.exitCode === 2)) return;
       if (Date.now() > deadline) {
-        throw new TroupeError("E_SCENARIO", `service ${spec.name} was not ready after ${Math.round(spec.readyTimeoutMs / 1000)}s (waited until ${what}; ready_timeout: sets how long)`);
+        throw new TroupeError(
+          "E_SCENARIO",
+          `service ${spec.name} was not ready after ${Math.round(spec.readyTimeoutMs / 1000)}s (waited until ${what}; ready_timeout: sets how long)`,
+        );
       }
       await sleep(READY_POLL_MS, signal);
     }

@@ -94,7 +94,15 @@ function cap(s: string): string {
 export async function runStep(input: StepInput): Promise<StepOutcome> {
   const { env, stage, host, name } = input;
   const capture = new Capture((stream, line) =>
-    env.events.emit({ type: "output", job: `${stage.name} / ${name}`, context: stage.name, phase: "execute", host: host.name, stream, line }),
+    env.events.emit({
+      type: "output",
+      job: `${stage.name} / ${name}`,
+      context: stage.name,
+      phase: "execute",
+      host: host.name,
+      stream,
+      line,
+    }),
   );
   const where: RenderWhere = { stage: stage.name, job: name, host: host.name };
   const body = input.job.body;
@@ -120,14 +128,31 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
       }
       case "service": {
         const command = renderTemplate(body.command, input.scope, where);
-        const endpoint = body.endpoint ? await resolveUris(input, renderTemplate(body.endpoint, input.scope, where).trim(), where, false) : undefined;
+        const endpoint = body.endpoint
+          ? await resolveUris(input, renderTemplate(body.endpoint, input.scope, where).trim(), where, false)
+          : undefined;
         const metricsPath = body.metrics ? renderTemplate(body.metrics, input.scope, where).trim() : undefined;
         const metrics =
-          metricsPath === undefined ? undefined : /^[a-z][a-z0-9+.-]*:\/\//i.test(metricsPath) ? metricsPath : endpoint ? joinEndpoint(endpoint, metricsPath.startsWith("/") ? metricsPath : `/${metricsPath}`) : undefined;
-        if (metricsPath !== undefined && metrics === undefined) throw new TroupeError("E_SCENARIO", `service ${name}: metrics: ${metricsPath} needs an endpoint: to be under (or write a full URL)`);
+          metricsPath === undefined
+            ? undefined
+            : /^[a-z][a-z0-9+.-]*:\/\//i.test(metricsPath)
+              ? metricsPath
+              : endpoint
+                ? joinEndpoint(endpoint, metricsPath.startsWith("/") ? metricsPath : `/${metricsPath}`)
+                : undefined;
+        if (metricsPath !== undefined && metrics === undefined)
+          throw new TroupeError(
+            "E_SCENARIO",
+            `service ${name}: metrics: ${metricsPath} needs an endpoint: to be under (or write a full URL)`,
+          );
         const ready = body.ready ? await scriptFor(input, renderTemplate(body.ready, input.scope, where), where) : undefined;
         const port = endpoint ? endpointPort(endpoint) : undefined;
-        env.serviceOrigin(host.name, name, { stage, job: name, ...(input.itemShown !== undefined ? { item: input.itemShown } : {}), ignore: input.job.ignoreFailure });
+        env.serviceOrigin(host.name, name, {
+          stage,
+          job: name,
+          ...(input.itemShown !== undefined ? { item: input.itemShown } : {}),
+          ignore: input.job.ignoreFailure,
+        });
         await env.services.start(
           {
             host: host.name,
@@ -140,20 +165,41 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
             ...(port !== undefined ? { port } : {}),
             readyTimeoutMs: body.readyTimeoutMs,
             onLine: (stream, line) =>
-              env.events.emit({ type: "output", job: `${stage.name} / ${name}`, context: stage.name, phase: "execute", host: host.name, stream, line }),
+              env.events.emit({
+                type: "output",
+                job: `${stage.name} / ${name}`,
+                context: stage.name,
+                phase: "execute",
+                host: host.name,
+                stream,
+                line,
+              }),
           },
           input.signal,
         );
-        return { ok: true, exitCode: 0, stopped: false, result: { status: 0, stdout: "", stderr: "", ...(endpoint ? { endpoint } : {}) }, output: "" };
+        return {
+          ok: true,
+          exitCode: 0,
+          stopped: false,
+          result: { status: 0, stdout: "", stderr: "", ...(endpoint ? { endpoint } : {}) },
+          output: "",
+        };
       }
       case "call": {
         const value = await body.fn(callContext(input, capture, where));
-        return { ok: true, exitCode: 0, stopped: false, result: { status: 0, stdout: "", stderr: "", value: value ?? null }, output: capture.output };
+        return {
+          ok: true,
+          exitCode: 0,
+          stopped: false,
+          result: { status: 0, stdout: "", stderr: "", value: value ?? null },
+          output: capture.output,
+        };
       }
     }
   } catch (e) {
     const stopped = input.signal.aborted;
-    const error = e instanceof TroupeError ? e.message : e instanceof UriError ? `${name}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    const error =
+      e instanceof TroupeError ? e.message : e instanceof UriError ? `${name}: ${e.message}` : e instanceof Error ? e.message : String(e);
     return {
       ok: false,
       exitCode: null,
@@ -207,13 +253,28 @@ async function execScript(input: StepInput, script: string, capture: Capture, ti
     capture.stderr = cap(capture.stderr + err.end());
     const result: StepOutput = { status: r.exitCode, stdout: capture.stdout, stderr: capture.stderr };
     if (r.exitCode === 0) return { ok: true, exitCode: 0, stopped: false, result, output: capture.output };
-    if (timer.timedOut()) return { ok: false, exitCode: null, error: `timeout reached after ${formatMs(timeoutMs ?? 0)}`, stopped: false, result, output: capture.output };
+    if (timer.timedOut())
+      return {
+        ok: false,
+        exitCode: null,
+        error: `timeout reached after ${formatMs(timeoutMs ?? 0)}`,
+        stopped: false,
+        result,
+        output: capture.output,
+      };
     if (r.exitCode === null) {
       const stopped = input.signal.aborted;
-      return { ok: false, exitCode: null, error: stopped ? "stopped" : `killed by ${r.signal ?? "a signal"}`, stopped, result, output: capture.output };
+      return {
+        ok: false,
+        exitCode: null,
+        error: stopped ? "stopped" : `killed by ${r.signal ?? "a signal"}`,
+        stopped,
+        result,
+        output: capture.output,
+      };
     }
     const marker = parseMarker(capture.stderr);
-    const error = marker && marker.kind !== "REBOOT" ? (marker.arg || `${marker.kind} called`) : `exit status ${r.exitCode}`;
+    const error = marker && marker.kind !== "REBOOT" ? marker.arg || `${marker.kind} called` : `exit status ${r.exitCode}`;
     return { ok: false, exitCode: r.exitCode, error, stopped: false, result, output: capture.output };
   } finally {
     timer.dispose();
@@ -311,7 +372,8 @@ function place(input: StepInput, text: string, side: "from" | "to", where: Rende
       if (e instanceof UriError) throw new TroupeError("E_SCENARIO", `${describe(where)}copy ${side}: ${e.message}`);
       throw e;
     }
-    if (target.kind === "service") throw new TroupeError("E_SCENARIO", `${describe(where)}copy ${side}: ${text} names a service; give a path`);
+    if (target.kind === "service")
+      throw new TroupeError("E_SCENARIO", `${describe(where)}copy ${side}: ${text} names a service; give a path`);
     return placeOf(input, target.host, target.path + (whole.rest.endsWith("/") ? "/" : ""), where);
   }
   if (side === "from") return placeOf(input, "orchestrator", text, where);

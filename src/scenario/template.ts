@@ -48,7 +48,9 @@ export function createEngine(): Liquid {
   });
   liquid.registerFilter("next", (v: unknown) => toNumber(v, "next") + 1);
   liquid.registerFilter("prev", (v: unknown) => toNumber(v, "prev") - 1);
-  liquid.registerFilter("sh", (v: unknown) => shQuote(v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v)));
+  liquid.registerFilter("sh", (v: unknown) =>
+    shQuote(v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v)),
+  );
   liquid.registerFilter("basename", (v: unknown) => String(v).replace(/\/+$/, "").split("/").pop() ?? "");
   liquid.registerFilter("dirname", (v: unknown) => {
     const s = String(v).replace(/\/+$/, "");
@@ -168,7 +170,12 @@ export function templatePos(at: TextPlace | undefined, row: number, col: number)
 
 /** The whole problem: file:line:col, path, who, what, and the template's line. */
 export function templateProblem(tpl: Template, message: string, where: RenderWhere, row?: number, col?: number): Problem {
-  const pos = row !== undefined && col !== undefined ? templatePos(tpl.at, row, col) : tpl.at ? { file: tpl.at.file, line: tpl.at.line, col: tpl.at.col } : undefined;
+  const pos =
+    row !== undefined && col !== undefined
+      ? templatePos(tpl.at, row, col)
+      : tpl.at
+        ? { file: tpl.at.file, line: tpl.at.line, col: tpl.at.col }
+        : undefined;
   const who: string[] = [];
   if (where.stage !== undefined) who.push(`stage "${where.stage}"`);
   if (where.job !== undefined) who.push(`job "${where.job}"`);
@@ -185,6 +192,8 @@ export function templateError(tpl: Template, err: unknown, where: RenderWhere): 
   const raw = err instanceof Error ? err.message : String(err);
   const first = raw.split("\n")[0] ?? raw;
   const m = /, line:(\d+), col:(\d+)\s*$/.exec(first);
-  const message = (m ? first.slice(0, m.index) : first).replace(/^undefined variable: /, "undefined variable ").replace(/^undefined filter: /, "undefined filter ");
+  const message = (m ? first.slice(0, m.index) : first)
+    .replace(/^undefined variable: /, "undefined variable ")
+    .replace(/^undefined filter: /, "undefined filter ");
   return new TroupeError("E_SCENARIO", templateProblem(tpl, message, where, m ? Number(m[1]) : undefined, m ? Number(m[2]) : undefined));
 }

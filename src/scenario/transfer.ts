@@ -47,7 +47,8 @@ async function source(from: Place, signal?: AbortSignal): Promise<{ stream: Read
   const trimmed = from.path.replace(/(.)\/+$/, "$1");
   const base = posix.basename(trimmed);
   const dir = posix.dirname(trimmed);
-  if (base === "" || base === "/" || base === "." || base === "..") throw new TroupeError("E_SCENARIO", `cannot copy ${showPlace(from)}: name a file or a directory`);
+  if (base === "" || base === "/" || base === "." || base === "..")
+    throw new TroupeError("E_SCENARIO", `cannot copy ${showPlace(from)}: name a file or a directory`);
   if (from.where === "orchestrator") {
     try {
       await stat(trimmed);
@@ -56,7 +57,12 @@ async function source(from: Place, signal?: AbortSignal): Promise<{ stream: Read
     }
     return { stream: tar.c({ cwd: dir, gzip: true, portable: true }, [base]) as unknown as Readable, base };
   }
-  await runChecked(from.transport, `[ -e ${shQuote(trimmed)} ] || [ -h ${shQuote(trimmed)} ] || { echo "no such file or directory" >&2; exit 1; }`, `cannot copy ${showPlace(from)}`, signal);
+  await runChecked(
+    from.transport,
+    `[ -e ${shQuote(trimmed)} ] || [ -h ${shQuote(trimmed)} ] || { echo "no such file or directory" >&2; exit 1; }`,
+    `cannot copy ${showPlace(from)}`,
+    signal,
+  );
   return { stream: await from.transport.get(dir, [base]), base };
 }
 
@@ -73,7 +79,11 @@ export async function copyPlace(from: Place, to: Place, signal?: AbortSignal): P
     try {
       await extractSafely(stream, tmp);
       let isDir = into;
-      if (!isDir) isDir = await stat(target).then((s) => s.isDirectory(), () => false);
+      if (!isDir)
+        isDir = await stat(target).then(
+          (s) => s.isDirectory(),
+          () => false,
+        );
       const final = isDir ? resolve(target, base) : target;
       await rm(final, { recursive: true, force: true });
       await rename(resolve(tmp, base), final);

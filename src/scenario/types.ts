@@ -33,7 +33,8 @@ export interface HostsDefinition {
 
 export type ItemsDefinition = Value | { readonly product: readonly Value[] };
 
-export type VarUpdateDefinition = string | number | boolean | null | { readonly value: string | number | boolean; readonly as?: "string" | "int" | "bool" | "json" };
+export type VarUpdateDefinition =
+  string | number | boolean | null | { readonly value: string | number | boolean; readonly as?: "string" | "int" | "bool" | "json" };
 
 /** What a `call` job (TypeScript API only) is given. */
 export interface CallContext {
@@ -143,7 +144,9 @@ export interface PlannedHost {
   readonly pos?: SourcePos;
 }
 
-export type ItemsPlan = { readonly kind: "list"; readonly items: readonly ItemPlan[] } | { readonly kind: "product"; readonly lists: readonly (readonly ItemPlan[])[] };
+export type ItemsPlan =
+  | { readonly kind: "list"; readonly items: readonly ItemPlan[] }
+  | { readonly kind: "product"; readonly lists: readonly (readonly ItemPlan[])[] };
 
 /** One item definition: text is rendered, then read as a range, number, boolean or text; anything else is kept. */
 export type ItemPlan = { readonly kind: "template"; readonly template: Template } | { readonly kind: "value"; readonly value: Value };

@@ -49,7 +49,10 @@ export class ScenarioTerminal {
       case "scenario-started":
         this.totalStages = e.stages;
         this.dir = e.dir;
-        this.line(`Playing ${e.scenario}${e.file ? ` (${e.file})` : ""}: ${e.hosts.length} host${e.hosts.length === 1 ? "" : "s"}, ${e.stages} stage${e.stages === 1 ? "" : "s"}`, e.time);
+        this.line(
+          `Playing ${e.scenario}${e.file ? ` (${e.file})` : ""}: ${e.hosts.length} host${e.hosts.length === 1 ? "" : "s"}, ${e.stages} stage${e.stages === 1 ? "" : "s"}`,
+          e.time,
+        );
         break;
       case "host-step":
         if (v >= 1 && e.step === "allocating") this.line(`Allocating ${e.host ?? ""} (${e.backend}:${e.system})...`, e.time);
@@ -81,15 +84,26 @@ export class ScenarioTerminal {
         if (v >= 1) this.line(`${e.host}: service ${e.service} started${e.endpoint ? ` at ${e.endpoint}` : ""}`, e.time);
         break;
       case "service-stopped":
-        if (!e.expected) this.line(c.yellow(`${e.host}: service ${e.service} exited by itself (${e.reason ?? (e.exitCode === null ? "killed" : `exit status ${e.exitCode}`)})`), e.time);
+        if (!e.expected)
+          this.line(
+            c.yellow(
+              `${e.host}: service ${e.service} exited by itself (${e.reason ?? (e.exitCode === null ? "killed" : `exit status ${e.exitCode}`)})`,
+            ),
+            e.time,
+          );
         else if (v >= 1) this.line(`${e.host}: service ${e.service} stopped`, e.time);
         break;
       case "prometheus-updated":
-        this.line(`Prometheus at ${e.url} scrapes ${e.targets.length} target${e.targets.length === 1 ? "" : "s"} (data in ${e.dir})`, e.time);
+        this.line(
+          `Prometheus at ${e.url} scrapes ${e.targets.length} target${e.targets.length === 1 ? "" : "s"} (data in ${e.dir})`,
+          e.time,
+        );
         break;
       case "vars-updated":
         if (v >= 1) {
-          const parts = Object.entries(e.changes).map(([k, x]) => (x === null ? `removed vars.${k}` : `vars.${k} = ${short(JSON.stringify(x))}`));
+          const parts = Object.entries(e.changes).map(([k, x]) =>
+            x === null ? `removed vars.${k}` : `vars.${k} = ${short(JSON.stringify(x))}`,
+          );
           if (parts.length) this.line(`${e.host}: ${e.job}: ${parts.join(", ")}`, e.time);
         }
         break;
@@ -107,8 +121,10 @@ export class ScenarioTerminal {
 
   private finish(status: string, durationMs: number, time: number, failure: ScenarioFailure | undefined, error: string | undefined): void {
     const c = this.c;
-    const counts = `${this.stagesRun} of ${this.totalStages} stage${this.totalStages === 1 ? "" : "s"}, ${this.steps} step${this.steps === 1 ? "" : "s"}` +
-      (this.failedSteps ? `, ${this.failedSteps} failed` : "") + (this.ignoredSteps ? `, ${this.ignoredSteps} failed and ignored` : "");
+    const counts =
+      `${this.stagesRun} of ${this.totalStages} stage${this.totalStages === 1 ? "" : "s"}, ${this.steps} step${this.steps === 1 ? "" : "s"}` +
+      (this.failedSteps ? `, ${this.failedSteps} failed` : "") +
+      (this.ignoredSteps ? `, ${this.ignoredSteps} failed and ignored` : "");
     if (status === "passed") this.line(c.green(`Scenario passed: ${counts} in ${formatElapsed(durationMs)}`), time);
     else if (status === "interrupted") this.line(c.yellow(`Scenario interrupted: ${counts}; hosts discarded`), time);
     else if (status === "error") this.line(c.red(`Scenario stopped: ${error ?? "error"}`), time);

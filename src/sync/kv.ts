@@ -27,6 +27,9 @@ export class KeyValues {
   }
 
   wait(key: string, options: WaitOptions = {}): Promise<string> {
-    return this.waits.wait({ topic: `kv:${key}`, label: `kv get ${key}`, check: () => this.map.get(key), describe: () => "not set" }, options);
+    return this.waits.wait(
+      { topic: `kv:${key}`, label: `kv get ${key}`, check: () => this.map.get(key), describe: () => "not set" },
+      options,
+    );
   }
 }

@@ -98,8 +98,7 @@ export async function openSyncSession(
     onPoison: (p) => events?.message("warn", `${job.name}: ${describePoison(p)}`),
   });
 
-  const requests =
-    typeof options.ports === "function" ? options.ports(job, hosts) : (options.ports ?? job.ports ?? portsFromJob(job));
+  const requests = typeof options.ports === "function" ? options.ports(job, hosts) : (options.ports ?? job.ports ?? portsFromJob(job));
   const targetsOf = (r: PortRequest): HostAssignment[] => {
     if (r.on === undefined) return [...hosts];
     const list = hosts.filter((a) => a.name === r.on || a.role === r.on);
@@ -161,7 +160,13 @@ export async function openSyncSession(
     for (const r of requests) {
       if (ports.has(r.name)) throw new TroupeError("E_USAGE", `${job.name}: port ${r.name} is asked for twice`);
       const targets = targetsOf(r).map((a) => ({ address: a.host.address, used: hellos.get(a.name)?.usedPorts ?? new Set<number>() }));
-      const port = choosePort(`${job.name}\0${r.name}`, targets, options.portRange ?? DEFAULT_PORT_RANGE, registry, new Set(ports.values()));
+      const port = choosePort(
+        `${job.name}\0${r.name}`,
+        targets,
+        options.portRange ?? DEFAULT_PORT_RANGE,
+        registry,
+        new Set(ports.values()),
+      );
       ports.set(r.name, port);
       for (const t of targets) {
         registry.take(t.address, port);

@@ -118,8 +118,7 @@ export async function extractSafely(stream: Readable, dir: string): Promise<void
     },
     onwarn: (code, message, data) => {
       if (code === "TAR_ENTRY_INFO") return; // e.g. a leading "/" stripped: still inside dir
-      const where =
-        data.entry instanceof tar.ReadEntry ? data.entry.path : typeof data.path === "string" ? data.path : undefined;
+      const where = data.entry instanceof tar.ReadEntry ? data.entry.path : typeof data.path === "string" ? data.path : undefined;
       problems.push(where ? `${where}: ${message}` : message);
     },
   });

@@ -57,12 +57,7 @@ export class RenameSyntaxError extends Error {
 }
 
 /** Read up to the next unescaped `delim`; `\delim` becomes `escaped(delim)`. */
-function readPart(
-  text: string,
-  start: number,
-  delim: string,
-  escaped: (d: string) => string,
-): { part: string; end: number } | null {
+function readPart(text: string, start: number, delim: string, escaped: (d: string) => string): { part: string; end: number } | null {
   let part = "";
   let i = start;
   while (i < text.length) {

@@ -40,7 +40,10 @@ class Tail {
   }
   text(): string {
     const all = Buffer.concat(this.chunks);
-    return all.subarray(Math.max(0, all.length - MAX_OUTPUT)).toString("utf8").trim();
+    return all
+      .subarray(Math.max(0, all.length - MAX_OUTPUT))
+      .toString("utf8")
+      .trim();
   }
 }
 

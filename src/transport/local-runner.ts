@@ -117,11 +117,19 @@ export class LocalRunner {
     this.child.on("error", (e) => this.fail(e));
     this.child.on("exit", () => this.exited());
     this.child.stdin?.on("error", () => undefined);
-    this.out.attach(this.child.stdout!, (text) => this.current?.job.onStdout?.(text), (id, status, left) => {
-      if (left) this.retired = true;
-      this.endOf("stdout", id, status);
-    });
-    this.err.attach(this.child.stderr!, (text) => this.current?.job.onStderr?.(text), (id) => this.endOf("stderr", id));
+    this.out.attach(
+      this.child.stdout!,
+      (text) => this.current?.job.onStdout?.(text),
+      (id, status, left) => {
+        if (left) this.retired = true;
+        this.endOf("stdout", id, status);
+      },
+    );
+    this.err.attach(
+      this.child.stderr!,
+      (text) => this.current?.job.onStderr?.(text),
+      (id) => this.endOf("stderr", id),
+    );
     let ctl = "";
     (this.child.stdio[3] as Readable).on("data", (chunk: Buffer) => {
       ctl += chunk.toString();
@@ -306,7 +314,11 @@ class MarkedStream {
         // The runner printed "\n" before the marker so that it starts a line: drop it.
         const before = this.buf.slice(0, at).replace(/\n$/, "");
         if (before) onText(Buffer.from(before, "latin1"));
-        const [id, status, left] = this.buf.slice(at + MARK.length, nl).trim().split(" ").map(Number);
+        const [id, status, left] = this.buf
+          .slice(at + MARK.length, nl)
+          .trim()
+          .split(" ")
+          .map(Number);
         this.buf = this.buf.slice(nl + 1);
         onEnd(id ?? -1, status, left === 1);
       }

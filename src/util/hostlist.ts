@@ -161,10 +161,7 @@ function expandBracket(expr: string, body: string): string[] {
     const part = raw.trim();
     const m = /^(\d+)(?:-(\d+)(?:\/(\d+))?)?$/.exec(part);
     if (!m) {
-      throw hostlistError(
-        expr,
-        `'[${body}]': '${part}' is not a number or a range like 1-10, 01-64 or 1-10/2`,
-      );
+      throw hostlistError(expr, `'[${body}]': '${part}' is not a number or a range like 1-10, 01-64 or 1-10/2`);
     }
     const lo = m[1] ?? "";
     const hiText = m[2];

@@ -154,7 +154,10 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
       if (out.kind === "ok") {
         const addr = out.results["ADDRESS"] ?? "";
         if (addr === "" || /\s/.test(addr)) {
-          throw new TroupeError("E_BACKEND", `${label}: allocate must report the machine with ADDRESS <address[:port]>, got ${JSON.stringify(addr)}`);
+          throw new TroupeError(
+            "E_BACKEND",
+            `${label}: allocate must report the machine with ADDRESS <address[:port]>, got ${JSON.stringify(addr)}`,
+          );
         }
         return addr;
       }
@@ -213,7 +216,14 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
         ...(opts.identityFile !== undefined ? { identityFile: opts.identityFile } : {}),
       };
       try {
-        ctx.events.emit({ type: "host-step", step: "connecting", backend: backend.name, system: system.name, host: name, address: reported });
+        ctx.events.emit({
+          type: "host-step",
+          step: "connecting",
+          backend: backend.name,
+          system: system.name,
+          host: name,
+          address: reported,
+        });
         await waitPortUp(address, port, options.portTimeoutMs ?? 5 * 60_000, pollMs, ctx.signal);
         const conn = await connectWithRetry(target, opts);
         const switcher = new SwitchableTransport(conn.transport);
@@ -231,9 +241,7 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
         return host;
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
-        await discardScript(system, reported).catch((d: unknown) =>
-          ctx.events.message("error", `${(d as Error).message} (after: ${why})`),
-        );
+        await discardScript(system, reported).catch((d: unknown) => ctx.events.message("error", `${(d as Error).message} (after: ${why})`));
         if (isTroupeError(e)) throw e;
         throw new TroupeError("E_BACKEND", `cannot reach ${backend.name}:${system.name} at ${reported}: ${why}`);
       }
@@ -266,7 +274,15 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
       };
       const data = { address: reported, ...(system.password ? {} : { password: target.password }) };
       if (purpose === "discard") {
-        const host: Host = { name, address, backend: backend.name, system: system.name, transport: offlineTransport(name), projectPath: ctx.remotePath, data };
+        const host: Host = {
+          name,
+          address,
+          backend: backend.name,
+          system: system.name,
+          transport: offlineTransport(name),
+          projectPath: ctx.remotePath,
+          data,
+        };
         open.set(name, { host, system, reported, target });
         return host;
       }

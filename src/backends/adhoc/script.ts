@@ -112,7 +112,10 @@ export async function runScript(run: ScriptRun): Promise<ScriptOutcome> {
   if (run.signal?.aborted) return { kind: "fatal", message: "interrupted", output: Buffer.concat(chunks).toString("utf8") };
   if (pending !== "" && run.onLine) run.onLine(pending);
   const output = Buffer.concat(chunks).toString("utf8");
-  const lines = output.trim().split("\n").map((l) => l.trim());
+  const lines = output
+    .trim()
+    .split("\n")
+    .map((l) => l.trim());
 
   if (result.exitCode === MARKER_EXIT) {
     const m = MARKER_LINE.exec(lines[lines.length - 1] ?? "");

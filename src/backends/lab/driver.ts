@@ -90,7 +90,10 @@ function knownHostLines(file: string): string[] {
       .split("\n")
       .filter((l) => l.trim() !== "" && !l.startsWith("#"));
   } catch (err) {
-    throw new TroupeError("E_BACKEND", `lab: cannot read the host key in ${file}: ${(err as Error).message}; \`troupe lab gc\` removes hosts left broken`);
+    throw new TroupeError(
+      "E_BACKEND",
+      `lab: cannot read the host key in ${file}: ${(err as Error).message}; \`troupe lab gc\` removes hosts left broken`,
+    );
   }
 }
 
@@ -148,7 +151,11 @@ function extraString(system: System, backend: Backend, key: string): string | un
   const v = system.extra[key] ?? backend.extra[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v === "string" || typeof v === "number") return String(v);
-  throw new TroupeError("E_PROJECT", { pos: system.pos, path: `backends.${backend.name}.systems.${system.name}.${key}`, message: "must be a string or a number" });
+  throw new TroupeError("E_PROJECT", {
+    pos: system.pos,
+    path: `backends.${backend.name}.systems.${system.name}.${key}`,
+    message: "must be a string or a number",
+  });
 }
 
 export function createLabDriver(backend: Backend, ctx: BackendContext, options: LabDriverOptions = {}): BackendDriver {

@@ -103,7 +103,11 @@ export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
   );
   try {
     const names = slotNames(o.stateDir, rec);
-    const prepare = prepareScript({ ...names, mac: slotMac(rec.slot), address: rec.address }, o.tmpfsSize ?? "50%", labPaths(o.stateDir).bridgeLock);
+    const prepare = prepareScript(
+      { ...names, mac: slotMac(rec.slot), address: rec.address },
+      o.tmpfsSize ?? "50%",
+      labPaths(o.stateDir).bridgeLock,
+    );
     await sh(prepare, `create host ${o.name}`);
     const hostKey = await writeHostFiles(names, rec, labKey, o.password !== undefined);
     rec = { ...rec, hostKey };
@@ -148,12 +152,16 @@ export async function bootHost(stateDir: string, rec: LabHostRecord): Promise<La
   await chmod(p.bootScript, 0o755);
   const log = openSync(p.log, "a");
   try {
-    const child = spawn("nsenter", [`--net=/run/netns/${rec.netns}`, "--", "unshare", "--pid", "--fork", "--mount", "--uts", "--kill-child", "/bin/sh", p.bootScript], {
-      // No tie to troupe: a kept lab outlives it, and the user's Ctrl-C must not reach the host.
-      detached: true,
-      stdio: ["ignore", log, log],
-      env: { PATH: SYSTEM_PATH, LC_ALL: "C", HOME: "/root" },
-    });
+    const child = spawn(
+      "nsenter",
+      [`--net=/run/netns/${rec.netns}`, "--", "unshare", "--pid", "--fork", "--mount", "--uts", "--kill-child", "/bin/sh", p.bootScript],
+      {
+        // No tie to troupe: a kept lab outlives it, and the user's Ctrl-C must not reach the host.
+        detached: true,
+        stdio: ["ignore", log, log],
+        env: { PATH: SYSTEM_PATH, LC_ALL: "C", HOME: "/root" },
+      },
+    );
     const spawned = await new Promise<number>((resolve, reject) => {
       child.once("error", (err) => reject(new TroupeError("E_BACKEND", `lab: cannot start host ${rec.name}: ${err.message}`)));
       child.once("spawn", () => resolve(child.pid!));
@@ -192,7 +200,10 @@ export async function waitForSsh(stateDir: string, rec: LabHostRecord, timeoutMs
     }
     if (listensOnSsh(rec.init!.pid) && (await sshBanner(rec.address, 2000))) return;
     if (Date.now() > deadline) {
-      throw new TroupeError("E_BACKEND", `lab: sshd of host ${rec.name} (${rec.address}) did not answer within ${Math.round(timeoutMs / 1000)} s`);
+      throw new TroupeError(
+        "E_BACKEND",
+        `lab: sshd of host ${rec.name} (${rec.address}) did not answer within ${Math.round(timeoutMs / 1000)} s`,
+      );
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 100);

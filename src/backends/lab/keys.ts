@@ -66,9 +66,7 @@ export function keyWithoutComment(publicKey: string): string {
 
 /** The public key line inside an unencrypted OpenSSH private key file (as made above or by ssh-keygen). */
 export function publicKeyOf(privateKeyText: string): string {
-  const body = privateKeyText
-    .replace(/-----(BEGIN|END) OPENSSH PRIVATE KEY-----/g, "")
-    .replace(/\s+/g, "");
+  const body = privateKeyText.replace(/-----(BEGIN|END) OPENSSH PRIVATE KEY-----/g, "").replace(/\s+/g, "");
   const buf = Buffer.from(body, "base64");
   const magic = "openssh-key-v1\0";
   if (buf.subarray(0, magic.length).toString("latin1") !== magic) throw new Error("not an OpenSSH private key");

@@ -6,7 +6,28 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 /** Filesystems that hold files of the machine (not kernel views, not memory). */
-const DISK_TYPES = new Set(["ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "zfs", "jfs", "reiserfs", "vfat", "exfat", "ntfs", "ntfs3", "overlay", "fuseblk", "nfs", "nfs4", "cifs", "9p", "virtiofs"]);
+const DISK_TYPES = new Set([
+  "ext2",
+  "ext3",
+  "ext4",
+  "xfs",
+  "btrfs",
+  "f2fs",
+  "zfs",
+  "jfs",
+  "reiserfs",
+  "vfat",
+  "exfat",
+  "ntfs",
+  "ntfs3",
+  "overlay",
+  "fuseblk",
+  "nfs",
+  "nfs4",
+  "cifs",
+  "9p",
+  "virtiofs",
+]);
 
 /** Trees a host gets fresh anyway, and where nothing of the machine should show. */
 const SKIP_UNDER = ["/proc", "/sys", "/dev", "/run", "/tmp", "/var/run", "/var/lock"];
@@ -42,7 +63,13 @@ export function extraLayersFrom(procMounts: string, stateDir: string): ExtraLaye
     if (seen.has(mountPoint)) continue;
     seen.add(mountPoint);
     const hash = createHash("sha1").update(mountPoint).digest("hex").slice(0, 8);
-    out.push({ mountPoint, key: `${mountPoint.slice(1).replace(/[^A-Za-z0-9]+/g, "_").slice(0, 40)}-${hash}` });
+    out.push({
+      mountPoint,
+      key: `${mountPoint
+        .slice(1)
+        .replace(/[^A-Za-z0-9]+/g, "_")
+        .slice(0, 40)}-${hash}`,
+    });
   }
   return out.sort((a, b) => a.mountPoint.split("/").length - b.mountPoint.split("/").length || a.mountPoint.localeCompare(b.mountPoint));
 }

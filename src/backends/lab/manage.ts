@@ -190,7 +190,10 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
   if (failed.length > 0) {
     const first = failed[0]!.reason as unknown;
     const why = first instanceof Error ? first.message : String(first);
-    throw new TroupeError("E_BACKEND", `lab: ${failed.length} of ${wanted.length} hosts could not be made (${created.length} were): ${why}`);
+    throw new TroupeError(
+      "E_BACKEND",
+      `lab: ${failed.length} of ${wanted.length} hosts could not be made (${created.length} were): ${why}`,
+    );
   }
   return {
     ...st,
@@ -248,7 +251,10 @@ async function removeAll(stateDir: string, records: readonly LabHostRecord[]): P
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed.length > 0) {
     const first = failed[0]!.reason as unknown;
-    throw new TroupeError("E_BACKEND", `lab: ${failed.length} hosts could not be removed: ${first instanceof Error ? first.message : String(first)}`);
+    throw new TroupeError(
+      "E_BACKEND",
+      `lab: ${failed.length} hosts could not be removed: ${first instanceof Error ? first.message : String(first)}`,
+    );
   }
   return results.map((r) => (r as PromiseFulfilledResult<string>).value);
 }
@@ -278,7 +284,10 @@ function orphanSlots(stateDir: string): number[] {
 async function removeOrphans(stateDir: string): Promise<number[]> {
   const slots = orphanSlots(stateDir);
   for (const slot of slots) {
-    await sh(teardownScript(slotNames(stateDir, { slot, netns: netnsName(slot), veth: vethName(slot) })), `remove the leftovers of lab slot ${slot}`);
+    await sh(
+      teardownScript(slotNames(stateDir, { slot, netns: netnsName(slot), veth: vethName(slot) })),
+      `remove the leftovers of lab slot ${slot}`,
+    );
   }
   // Half-written records of a crashed process.
   for (const name of safeReaddir(labPaths(stateDir).hostsDir)) {
@@ -296,7 +305,8 @@ async function finish(stateDir: string): Promise<boolean> {
   const { hostsDir, bridgeLock } = labPaths(stateDir);
   const r = await run("/bin/sh", ["-c", removeBridgeScript(hostsDir, bridgeLock)]);
   if (r.code === 3) return false;
-  if (r.code !== 0) throw new TroupeError("E_BACKEND", `lab: cannot remove the bridge ${BRIDGE}: ${r.stderr.trim() || `exit status ${r.code}`}`);
+  if (r.code !== 0)
+    throw new TroupeError("E_BACKEND", `lab: cannot remove the bridge ${BRIDGE}: ${r.stderr.trim() || `exit status ${r.code}`}`);
   return true;
 }
 

@@ -150,4 +150,3 @@ export async function claimSlot(stateDir: string, data: NewRecord, addressOf: (s
   }
   throw new TroupeError("E_BACKEND", `lab: no free host slot (at most ${MAX_SLOTS} lab hosts on one machine)`);
 }
-

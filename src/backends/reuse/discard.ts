@@ -32,7 +32,12 @@ export async function discardRecorded(o: DiscardOptions): Promise<number> {
   events.emit({ type: "run-started", runId: o.runId, dir: o.runDir, seed: 0, jobs: 0, workers: chosen.length });
   const started = Date.now();
   if (chosen.length === 0) {
-    events.message("info", all.length === 0 ? `No hosts are recorded in ${session.fileLabel}.` : `No hosts of the selected systems are recorded in ${session.fileLabel}.`);
+    events.message(
+      "info",
+      all.length === 0
+        ? `No hosts are recorded in ${session.fileLabel}.`
+        : `No hosts of the selected systems are recorded in ${session.fileLabel}.`,
+    );
   }
   let failed = 0;
   const queue = [...chosen];
@@ -42,7 +47,15 @@ export async function discardRecorded(o: DiscardOptions): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency ?? 8, queue.length)) }, worker));
-  events.emit({ type: "run-finished", passed: [], failed: [], aborted: [], failedHooks: [], durationMs: Date.now() - started, interrupted: false });
+  events.emit({
+    type: "run-finished",
+    passed: [],
+    failed: [],
+    aborted: [],
+    failedHooks: [],
+    durationMs: Date.now() - started,
+    interrupted: false,
+  });
   return failed > 0 ? EXIT.INFRA : EXIT.OK;
 }
 
@@ -50,14 +63,20 @@ async function discardOne(o: DiscardOptions, rec: RecordedHost): Promise<boolean
   const { events, session } = o;
   const backend = o.project.backends.find((b) => b.name === rec.backend);
   if (!backend) {
-    events.message("error", `Cannot discard ${rec.backend}:${rec.system} (${rec.name}) at ${rec.address}: the project has no backend ${rec.backend} any more; it stays in ${session.fileLabel}`);
+    events.message(
+      "error",
+      `Cannot discard ${rec.backend}:${rec.system} (${rec.name}) at ${rec.address}: the project has no backend ${rec.backend} any more; it stays in ${session.fileLabel}`,
+    );
     return false;
   }
   let inner: BackendDriver;
   try {
     inner = session.unwrap(o.driverOf(backend));
   } catch (err) {
-    events.message("error", `Cannot discard ${rec.backend}:${rec.system} (${rec.name}): ${err instanceof Error ? err.message : String(err)}`);
+    events.message(
+      "error",
+      `Cannot discard ${rec.backend}:${rec.system} (${rec.name}): ${err instanceof Error ? err.message : String(err)}`,
+    );
     return false;
   }
   const system = backend.systems.find((s) => s.name === rec.system) ?? removedSystem(backend, rec.system);

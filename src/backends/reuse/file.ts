@@ -39,7 +39,10 @@ const WHAT_TO_DO = "fix it, or remove the file to forget the hosts it records (t
 export function parseReuseFile(text: string, file: string): ReadHost[] {
   const parsed = parseYaml(text, file);
   if (parsed.problems.length > 0) {
-    throw new TroupeError("E_YAML", parsed.problems.map((p) => ({ ...p, message: `${p.message}; ${WHAT_TO_DO}` })));
+    throw new TroupeError(
+      "E_YAML",
+      parsed.problems.map((p) => ({ ...p, message: `${p.message}; ${WHAT_TO_DO}` })),
+    );
   }
   const problems: Problem[] = [];
   const out: ReadHost[] = [];

@@ -127,7 +127,9 @@ async function takeOver(lockPath: string, stale: LockOwner | "unreadable"): Prom
   try {
     const now = await readOwner(lockPath);
     const same =
-      stale === "unreadable" ? now === "unreadable" : now !== "absent" && now !== "unreadable" && now.pid === stale.pid && now.start === stale.start && now.host === stale.host;
+      stale === "unreadable"
+        ? now === "unreadable"
+        : now !== "absent" && now !== "unreadable" && now.pid === stale.pid && now.start === stale.start && now.host === stale.host;
     if (same) await rm(lockPath, { force: true });
   } finally {
     await rmdir(guard).catch(() => undefined);

@@ -20,7 +20,10 @@ export function isRecorded(file: string, host: Pick<RecordedHost, "backend" | "a
   }
   try {
     return parseReuseFile(text, file).some(
-      (h) => h.backend === host.backend && h.address === host.address && (h.name === undefined || host.name === undefined || h.name === host.name),
+      (h) =>
+        h.backend === host.backend &&
+        h.address === host.address &&
+        (h.name === undefined || host.name === undefined || h.name === host.name),
     );
   } catch {
     return true;

@@ -87,7 +87,10 @@ export class ReuseSession {
       if (o.pid !== undefined) {
         const names = [reuseFileName(o.pid), spreadReuseFileName(o.pid)];
         if (!names.some((n) => existsSync(join(o.projectDir, n)))) {
-          throw new TroupeError("E_USAGE", `no hosts are recorded for process ${o.pid}: neither ${names.join(" nor ")} is in ${o.projectDir}`);
+          throw new TroupeError(
+            "E_USAGE",
+            `no hosts are recorded for process ${o.pid}: neither ${names.join(" nor ")} is in ${o.projectDir}`,
+          );
         }
       }
       const store = await s.openStore();
@@ -221,7 +224,10 @@ export class ReuseSession {
     const { events } = this.o;
     const store = await this.openStore();
     if (!inner.reuse || !inner.release) {
-      events.message("warn", `Cannot reuse ${this.describe(rec)}: the ${inner.type} backend cannot take hosts back; it stays in ${this.fileLabel}`);
+      events.message(
+        "warn",
+        `Cannot reuse ${this.describe(rec)}: the ${inner.type} backend cannot take hosts back; it stays in ${this.fileLabel}`,
+      );
       return undefined;
     }
     let host: Host | undefined;
@@ -290,7 +296,10 @@ export class ReuseSession {
       if (host) await inner.discard(host);
       else if (inner.reuse) events.message("info", `${this.describe(rec)} is gone already`);
       else {
-        events.message("error", `Cannot discard ${this.describe(rec)}: the ${inner.type} backend cannot take hosts back; it stays in ${this.fileLabel}`);
+        events.message(
+          "error",
+          `Cannot discard ${this.describe(rec)}: the ${inner.type} backend cannot take hosts back; it stays in ${this.fileLabel}`,
+        );
         return false;
       }
     } catch (err) {
@@ -378,7 +387,10 @@ export class ReuseSession {
         if (this.o.pid !== undefined && store.source === "spread" && store.readFrom) await rm(store.readFrom, { force: true });
       } else if (removeAtEnd) {
         const how = this.o.pid !== undefined ? `--reuse-pid=${this.o.pid}` : `--reuse-pid=${process.pid}`;
-        events.message("warn", `${left.length} host(s) could not be discarded and stay in ${this.fileLabel}: try again with \`troupe run ${how} --discard\``);
+        events.message(
+          "warn",
+          `${left.length} host(s) could not be discarded and stay in ${this.fileLabel}: try again with \`troupe run ${how} --discard\``,
+        );
       } else {
         // Hosts taken over from Spread's file: from now on troupe's file is their record.
         if (store.source === "spread") await store.save();

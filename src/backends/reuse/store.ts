@@ -130,7 +130,10 @@ export class ReuseStore {
   }
 }
 
-export function sameHost(a: Pick<RecordedHost, "backend" | "system" | "name">, b: Pick<RecordedHost, "backend" | "system" | "name">): boolean {
+export function sameHost(
+  a: Pick<RecordedHost, "backend" | "system" | "name">,
+  b: Pick<RecordedHost, "backend" | "system" | "name">,
+): boolean {
   return a.backend === b.backend && a.system === b.system && a.name === b.name;
 }
 

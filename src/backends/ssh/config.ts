@@ -75,13 +75,28 @@ export function sshSystemConfig(backend: Backend, system: System, projectDir: st
   const opts = [...(attempt(() => back.stringList("ssh-options")) ?? []), ...(attempt(() => sys.stringList("ssh-options")) ?? [])];
   for (const o of opts) {
     if (!/^[A-Za-z][A-Za-z0-9]*\s*[= ]\s*\S/.test(o)) {
-      problems.push(new TroupeError("E_SCHEMA", { pos: system.where["ssh-options"] ?? backend.where["ssh-options"] ?? system.pos, message: `ssh-options: '${o}' is not an ssh option like ProxyJump=bastion` }));
+      problems.push(
+        new TroupeError("E_SCHEMA", {
+          pos: system.where["ssh-options"] ?? backend.where["ssh-options"] ?? system.pos,
+          message: `ssh-options: '${o}' is not an ssh option like ProxyJump=bastion`,
+        }),
+      );
     }
   }
   if (hosts !== undefined && hosts.length === 0) {
-    problems.push(new TroupeError("E_SCHEMA", { pos: system.where["hosts"] ?? system.pos, path: `${sys.path}.hosts`, message: "hosts: is empty; list at least one host, or remove it" }));
+    problems.push(
+      new TroupeError("E_SCHEMA", {
+        pos: system.where["hosts"] ?? system.pos,
+        path: `${sys.path}.hosts`,
+        message: "hosts: is empty; list at least one host, or remove it",
+      }),
+    );
   }
-  if (problems.length > 0) throw new TroupeError("E_SCHEMA", problems.flatMap((p) => p.problems));
+  if (problems.length > 0)
+    throw new TroupeError(
+      "E_SCHEMA",
+      problems.flatMap((p) => p.problems),
+    );
   const inventory = sysInv ?? backInv;
   const inventoryPos = sysInv !== undefined ? system.where["inventory"] : backend.where["inventory"];
   const out: {

@@ -161,7 +161,16 @@ export async function connect(target: SshTarget, opts: ConnectOptions): Promise<
     let sudo = false;
     if (uid !== 0 && opts.sudo !== false) {
       if (verdict !== "SUDO_OK") {
-        const why = verdict === "SUDO_MISSING" ? "sudo is not installed" : `sudo asks for a password (${lines.slice(2).filter((l) => !l.startsWith("SUDO_")).join(" ").trim() || "sudo -n true failed"})`;
+        const why =
+          verdict === "SUDO_MISSING"
+            ? "sudo is not installed"
+            : `sudo asks for a password (${
+                lines
+                  .slice(2)
+                  .filter((l) => !l.startsWith("SUDO_"))
+                  .join(" ")
+                  .trim() || "sudo -n true failed"
+              })`;
         throw new TroupeError(
           "E_BACKEND",
           `${target.name}: user ${user} is not root and ${why}; troupe runs scripts as root through password-less sudo, as Spread does ` +

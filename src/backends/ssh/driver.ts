@@ -108,7 +108,10 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
       if (system.where["workers"] === undefined) return hosts;
       if (system.workers > hosts && !warned.has(system.name)) {
         warned.add(system.name);
-        ctx.events.message("warn", `${backend.name}:${system.name} has workers: ${system.workers} but only ${hosts} host(s); using ${hosts}`);
+        ctx.events.message(
+          "warn",
+          `${backend.name}:${system.name} has workers: ${system.workers} but only ${hosts} host(s); using ${hosts}`,
+        );
       }
       return Math.min(system.workers, hosts);
     },
@@ -117,14 +120,20 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
       if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
       const pool = poolOf(system);
       const preferred = pool.targets[index - 1];
-      const target =
-        preferred && !pool.busy.has(preferred.name) ? preferred : pool.targets.find((t) => !pool.busy.has(t.name));
+      const target = preferred && !pool.busy.has(preferred.name) ? preferred : pool.targets.find((t) => !pool.busy.has(t.name));
       if (!target) {
         throw new TroupeError("E_BACKEND", `${backend.name}:${system.name}: all ${pool.targets.length} host(s) are in use`);
       }
       pool.busy.add(target.name);
       const name = open.has(target.name) ? `${target.name}-${system.name}` : target.name;
-      ctx.events.emit({ type: "host-step", step: "connecting", backend: backend.name, system: system.name, host: name, address: target.address });
+      ctx.events.emit({
+        type: "host-step",
+        step: "connecting",
+        backend: backend.name,
+        system: system.name,
+        host: name,
+        address: target.address,
+      });
       let conn: Connected | undefined;
       try {
         conn = await connect(target, await connectOptions(pool));
@@ -190,7 +199,13 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
           system: system.name,
           transport: switcher,
           projectPath: ctx.remotePath,
-          data: { target: target.name, ...(target.port !== undefined ? { port: target.port } : {}), user: conn.user, sudo: conn.sudo, ...(ownsProjectDir ? { ownsProjectDir } : {}) },
+          data: {
+            target: target.name,
+            ...(target.port !== undefined ? { port: target.port } : {}),
+            user: conn.user,
+            sudo: conn.sudo,
+            ...(ownsProjectDir ? { ownsProjectDir } : {}),
+          },
         };
         open.set(host.name, { host, pool, target, switcher, conn, ownsProjectDir });
         return host;
@@ -243,7 +258,11 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
  */
 async function prepareProjectDir(conn: Connected, name: string, path: string): Promise<boolean> {
   const normal = path.replace(/\/+$/, "");
-  if (!path.startsWith("/") || normal === "" || /^\/(bin|boot|dev|etc|home|lib\w*|opt|proc|root|run|sbin|srv|sys|tmp|usr|var)?$/.test(normal)) {
+  if (
+    !path.startsWith("/") ||
+    normal === "" ||
+    /^\/(bin|boot|dev|etc|home|lib\w*|opt|proc|root|run|sbin|srv|sys|tmp|usr|var)?$/.test(normal)
+  ) {
     throw new TroupeError("E_PROJECT", `${name}: the project path '${path}' must be an absolute path of its own, like /home/test/project`);
   }
   const out: Buffer[] = [];

@@ -33,11 +33,7 @@ export interface Destination {
 }
 
 /** Ask the OpenSSH client how it would connect (`ssh -G`), honouring the user's ssh_config. */
-export async function resolveSshConfig(
-  dest: Destination,
-  extraArgs: readonly string[] = [],
-  ssh = "ssh",
-): Promise<ResolvedConfig> {
+export async function resolveSshConfig(dest: Destination, extraArgs: readonly string[] = [], ssh = "ssh"): Promise<ResolvedConfig> {
   const args = ["-G", ...extraArgs];
   if (dest.port !== undefined) args.push("-p", String(dest.port));
   if (dest.user !== undefined) args.push("-l", dest.user);

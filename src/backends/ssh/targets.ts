@@ -62,7 +62,10 @@ function specError(spec: string, what: string): TroupeError {
 }
 
 /** Expand host specs (hostlists allowed) into targets. A bracketed IPv6 address is not a hostlist. */
-export function targetsFromSpecs(specs: readonly string[], defaults: { user?: string; password?: string; identityFile?: string }): SshTarget[] {
+export function targetsFromSpecs(
+  specs: readonly string[],
+  defaults: { user?: string; password?: string; identityFile?: string },
+): SshTarget[] {
   const out: SshTarget[] = [];
   const seen = new Set<string>();
   for (const spec of specs) {

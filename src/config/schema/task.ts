@@ -20,9 +20,7 @@ const taskFields = {
   backends: deltaList.optional(),
   variants: deltaList.optional(),
   environment: environment.optional(),
-  samples: integer
-    .min(0, { error: "samples must not be negative; write how many times to run the task (default 1)" })
-    .optional(),
+  samples: integer.min(0, { error: "samples must not be negative; write how many times to run the task (default 1)" }).optional(),
   prepare: script.optional(),
   restore: script.optional(),
   execute: script.optional(),

@@ -45,7 +45,8 @@ export function credentials(privateKey: string | Buffer): Credentials {
   if (known) return known;
   const parsed = utils.parseKey(text);
   if (parsed instanceof Error) throw new TroupeError("E_TRANSPORT", `cannot read the private key: ${parsed.message}`);
-  const made: Credentials = parsed.type === "ssh-ed25519" ? { agent: new KeyAgent(parsed, createPrivateKey(parsed.getPrivatePEM())) } : { privateKey };
+  const made: Credentials =
+    parsed.type === "ssh-ed25519" ? { agent: new KeyAgent(parsed, createPrivateKey(parsed.getPrivatePEM())) } : { privateKey };
   cache.set(text, made);
   return made;
 }

@@ -128,7 +128,8 @@ export class InProcessSshTransport implements Transport {
         }
         const outcome = await this.loop.runOr(options, route, () => this.runSession(options));
         if (outcome.kind === "done") return outcome.result;
-        if (outcome.kind === "lost" || !replayable || n >= attempts) throw new TroupeError("E_TRANSPORT", `${this.label}: ${outcome.message}`);
+        if (outcome.kind === "lost" || !replayable || n >= attempts)
+          throw new TroupeError("E_TRANSPORT", `${this.label}: ${outcome.message}`);
         await sleep(pause);
         pause *= 2;
       }
@@ -222,7 +223,11 @@ export class InProcessSshTransport implements Transport {
     if (aborted) return { kind: "done", result: KILLED };
     // No status: the channel was closed under the script, by the host or by the connection going.
     const gone = await this.conn.waitGone(300);
-    if (pgid === undefined) return { kind: "not-started", message: `the session ended before the script started${gone ? `: ${this.conn.lastError ?? "connection lost"}` : ""}` };
+    if (pgid === undefined)
+      return {
+        kind: "not-started",
+        message: `the session ended before the script started${gone ? `: ${this.conn.lastError ?? "connection lost"}` : ""}`,
+      };
     if (gone) return { kind: "lost", message: `connection lost while a script was running (${this.conn.lastError ?? "closed"})` };
     return { kind: "done", result: { exitCode: null, signal: "SIGKILL" } };
   }
@@ -276,8 +281,10 @@ export class InProcessSshTransport implements Transport {
       rest.pipe(ch);
       const code = (await session.closed)?.exitCode ?? null;
       if (sendError) throw new Error(`${this.label}: cannot send files to ${dir}: ${sendError.message}`);
-      if (code === null) throw new TroupeError("E_TRANSPORT", `${this.label}: cannot send files to ${dir}: the session ended early${this.lostReason()}`);
-      if (code !== 0) throw new Error(`${this.label}: cannot unpack files into ${dir}: ${firstLines(text()) || `tar exited with status ${code}`}`);
+      if (code === null)
+        throw new TroupeError("E_TRANSPORT", `${this.label}: cannot send files to ${dir}: the session ended early${this.lostReason()}`);
+      if (code !== 0)
+        throw new Error(`${this.label}: cannot unpack files into ${dir}: ${firstLines(text()) || `tar exited with status ${code}`}`);
     } finally {
       release();
     }
@@ -307,8 +314,16 @@ export class InProcessSshTransport implements Transport {
       const code = status?.exitCode ?? null;
       release();
       if (code === 0) out.end();
-      else if (code === null) out.destroy(new TroupeError("E_TRANSPORT", `${this.label}: cannot fetch files from ${dir}: the session ended early${this.lostReason()}`));
-      else out.destroy(new Error(`${this.label}: cannot pack ${paths.join(", ")} in ${dir}: ${firstLines(err.text()) || `tar exited with status ${code}`}`));
+      else if (code === null)
+        out.destroy(
+          new TroupeError("E_TRANSPORT", `${this.label}: cannot fetch files from ${dir}: the session ended early${this.lostReason()}`),
+        );
+      else
+        out.destroy(
+          new Error(
+            `${this.label}: cannot pack ${paths.join(", ")} in ${dir}: ${firstLines(err.text()) || `tar exited with status ${code}`}`,
+          ),
+        );
     });
     return out;
   }
@@ -348,7 +363,8 @@ function channelPipe(session: Session): LoopPipe {
     stdin: ch,
     stdout: ch,
     stderr: ch.stderr,
-    onEnd: (cb) => void session.closed.then((status) => cb(`the command session ended (${status?.exitCode ?? status?.signal ?? "closed"})`)),
+    onEnd: (cb) =>
+      void session.closed.then((status) => cb(`the command session ended (${status?.exitCode ?? status?.signal ?? "closed"})`)),
     stop: () => {
       ch.end();
       ch.close();

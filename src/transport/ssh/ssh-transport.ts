@@ -21,7 +21,16 @@ import { LoopRunner } from "./loop-runner.js";
 import { MarkerFilter } from "./markers.js";
 import { EarlyStderr, feedStdin, killAll, outputCollector, whileRunning, type Running } from "./session-parts.js";
 import { killQuietly, Master, PERMANENT, sshEnv } from "./master.js";
-import { commandLoop, getScript, interactiveWrapper, killGroupScript, putScript, remoteCommand, sessionWrapper, uploadScript } from "./remote.js";
+import {
+  commandLoop,
+  getScript,
+  interactiveWrapper,
+  killGroupScript,
+  putScript,
+  remoteCommand,
+  sessionWrapper,
+  uploadScript,
+} from "./remote.js";
 
 export interface SshTransportOptions extends SshTarget {
   /** For messages; the host by default. */
@@ -155,7 +164,11 @@ export class SshTransport implements Transport {
    * Without a shared connection, each session sets one up: hold a handshake
    * slot until `started` is called (or the process ends, or `maxMs`).
    */
-  private async directSlot(child: () => ChildProcess, maxMs: number, signal?: AbortSignal): Promise<{ child: ChildProcess; started: () => void }> {
+  private async directSlot(
+    child: () => ChildProcess,
+    maxMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ child: ChildProcess; started: () => void }> {
     if (this.shared) return { child: child(), started: () => undefined };
     const release = await (this.o.handshakes ?? handshakeLimiter).acquire(signal);
     const c = child();
@@ -227,7 +240,12 @@ export class SshTransport implements Transport {
     let slot: { child: ChildProcess; started: () => void };
     try {
       slot = await this.directSlot(
-        () => this.spawnSsh(command, { noStdin: options.stdin === undefined }, [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]),
+        () =>
+          this.spawnSsh(command, { noStdin: options.stdin === undefined }, [
+            options.stdin === undefined ? "ignore" : "pipe",
+            "pipe",
+            "pipe",
+          ]),
         COMMAND_SLOT_MS,
         options.signal,
       );
@@ -335,7 +353,8 @@ export class SshTransport implements Transport {
     // went, or the group was killed on the host (the script ran `kill 0`...).
     if (!this.shared) {
       // No master to ask: ssh says so when it lost the connection.
-      if (CONNECTION_LOST.test(s.errTail)) return { kind: "lost", message: `connection lost while a script was running (${lastLines(s.errTail)})` };
+      if (CONNECTION_LOST.test(s.errTail))
+        return { kind: "lost", message: `connection lost while a script was running (${lastLines(s.errTail)})` };
       return { kind: "done", result: { exitCode: null, signal: "SIGKILL" } };
     }
     const masterGone = await this.master.waitExit(300);
@@ -357,7 +376,11 @@ export class SshTransport implements Transport {
   }
 
   /** A plain session: collects output, no markers, no session slot (used for kills and uploads). */
-  private async simpleSession(command: string, stdin: string | undefined, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+  private async simpleSession(
+    command: string,
+    stdin: string | undefined,
+    timeoutMs = 60_000,
+  ): Promise<{ code: number | null; output: string }> {
     const { child, started } = await this.directSlot(
       () => this.spawnSsh(command, { noStdin: stdin === undefined }, [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]),
       DIRECT_SLOT_MS,
@@ -412,7 +435,10 @@ export class SshTransport implements Transport {
       await this.ensure();
       const { head, rest } = await peek(tar, 2);
       const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
-      const { child } = await this.directSlot(() => this.spawnSsh(remoteCommand(putScript(dir, gzip)), {}, ["pipe", "pipe", "pipe"]), DIRECT_SLOT_MS);
+      const { child } = await this.directSlot(
+        () => this.spawnSsh(remoteCommand(putScript(dir, gzip)), {}, ["pipe", "pipe", "pipe"]),
+        DIRECT_SLOT_MS,
+      );
       const { take, text } = outputCollector();
       child.stdout?.on("data", take);
       child.stderr?.on("data", take);
@@ -422,8 +448,10 @@ export class SshTransport implements Transport {
       });
       const sent = pipeline(rest, child.stdin!).catch((err: unknown) => err);
       const [code, sendError] = await Promise.all([exited, sent]);
-      if (code === 255) throw new TroupeError("E_TRANSPORT", `${this.label}: cannot send files to ${dir}: ${firstLines(text()) || "ssh failed"}`);
-      if (code !== 0) throw new Error(`${this.label}: cannot unpack files into ${dir}: ${firstLines(text()) || `tar exited with status ${code}`}`);
+      if (code === 255)
+        throw new TroupeError("E_TRANSPORT", `${this.label}: cannot send files to ${dir}: ${firstLines(text()) || "ssh failed"}`);
+      if (code !== 0)
+        throw new Error(`${this.label}: cannot unpack files into ${dir}: ${firstLines(text()) || `tar exited with status ${code}`}`);
       if (sendError instanceof Error) throw new Error(`${this.label}: cannot send files to ${dir}: ${sendError.message}`);
     } finally {
       release();
@@ -456,8 +484,14 @@ export class SshTransport implements Transport {
     child.once("error", (err) => finish(err));
     child.once("close", (code) => {
       if (code === 0) finish();
-      else if (code === 255) finish(new TroupeError("E_TRANSPORT", `${this.label}: cannot fetch files from ${dir}: ${firstLines(err.text()) || "ssh failed"}`));
-      else finish(new Error(`${this.label}: cannot pack ${paths.join(", ")} in ${dir}: ${firstLines(err.text()) || `tar exited with status ${code}`}`));
+      else if (code === 255)
+        finish(new TroupeError("E_TRANSPORT", `${this.label}: cannot fetch files from ${dir}: ${firstLines(err.text()) || "ssh failed"}`));
+      else
+        finish(
+          new Error(
+            `${this.label}: cannot pack ${paths.join(", ")} in ${dir}: ${firstLines(err.text()) || `tar exited with status ${code}`}`,
+          ),
+        );
     });
     return out;
   }

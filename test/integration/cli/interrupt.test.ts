@@ -9,7 +9,9 @@ import { labLeftovers, privateTmp, project, troupeAsync } from "./helpers.js";
 
 function slowProject(marks: string, backend: "local" | "lab"): string {
   const backends =
-    backend === "lab" ? "backends:\n  lab:\n    systems:\n      - debian-lab:\n          workers: 2\n" : "backends:\n  local:\n    systems:\n      - localhost:\n          workers: 2\n";
+    backend === "lab"
+      ? "backends:\n  lab:\n    systems:\n      - debian-lab:\n          workers: 2\n"
+      : "backends:\n  local:\n    systems:\n      - localhost:\n          workers: 2\n";
   // On lab hosts, marks are written on the host and read back over ssh by the
   // restore script into the host's stdout; locally they go straight to $marks.
   return project({
@@ -59,7 +61,10 @@ async function interruptRun(backend: "local" | "lab"): Promise<Interrupted> {
   child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (stdout += c.toString()));
   if (backend === "local") {
-    await waitFor(() => existsSync(marks + ".started") && readFileSync(marks + ".started", "utf8").split("\n").length > 2, "both jobs to start");
+    await waitFor(
+      () => existsSync(marks + ".started") && readFileSync(marks + ".started", "utf8").split("\n").length > 2,
+      "both jobs to start",
+    );
   } else {
     await waitFor(() => (stdout.match(/Executing /g) ?? []).length >= 2, "both jobs to start");
     await new Promise((r) => setTimeout(r, 500));

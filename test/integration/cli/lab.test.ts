@@ -29,7 +29,7 @@ test("lab up, exec with prefixes, collated output and the worst exit status, lab
     assert.equal(c.status, 0, c.stderr);
     assert.match(c.stdout, /cli-\[1-3\] \(3\)\n-+\nsame\n/);
 
-    const f = troupe(["exec", "lab:cli", "--", 'case $(hostname) in cli-2) exit 7;; cli-3) exit 3;; esac']);
+    const f = troupe(["exec", "lab:cli", "--", "case $(hostname) in cli-2) exit 7;; cli-3) exit 3;; esac"]);
     assert.equal(f.status, 7);
     assert.match(f.stderr, /2 of 3 host\(s\) failed: cli-\[2-3\]/);
 

@@ -70,11 +70,30 @@ test("a Spread project lists as Spread would: sorted, manual backend left out, s
 test("filters select as Spread's do, and spread -list prints the same", () => {
   const dir = project(spreadProject);
   const cases: [string[], string[]][] = [
-    [["/task-one"], ["lxd:ubuntu-16.04:mysuite/task-one:bar", "lxd:ubuntu-16.04:mysuite/task-one:baz", "lxd:ubuntu-16.04:mysuite/task-one:foo", "lxd:ubuntu-18.04:mysuite/task-one:bar", "lxd:ubuntu-18.04:mysuite/task-one:baz", "lxd:ubuntu-18.04:mysuite/task-one:foo"]],
+    [
+      ["/task-one"],
+      [
+        "lxd:ubuntu-16.04:mysuite/task-one:bar",
+        "lxd:ubuntu-16.04:mysuite/task-one:baz",
+        "lxd:ubuntu-16.04:mysuite/task-one:foo",
+        "lxd:ubuntu-18.04:mysuite/task-one:bar",
+        "lxd:ubuntu-18.04:mysuite/task-one:baz",
+        "lxd:ubuntu-18.04:mysuite/task-one:foo",
+      ],
+    ],
     [["ubuntu-18.04:mysu...two"], ["lxd:ubuntu-18.04:mysuite/task-two"]],
     [["lxd:ubuntu-16.04:foo"], ["lxd:ubuntu-16.04:mysuite/task-one:foo"]],
     [["other/"], ["lxd:ubuntu-16.04:other/thing"]],
-    [["qemu"], ["qemu:debian-12:mysuite/task-one:bar", "qemu:debian-12:mysuite/task-one:baz", "qemu:debian-12:mysuite/task-one:foo", "qemu:debian-12:mysuite/task-two", "qemu:debian-12:other/thing"]],
+    [
+      ["qemu"],
+      [
+        "qemu:debian-12:mysuite/task-one:bar",
+        "qemu:debian-12:mysuite/task-one:baz",
+        "qemu:debian-12:mysuite/task-one:foo",
+        "qemu:debian-12:mysuite/task-two",
+        "qemu:debian-12:other/thing",
+      ],
+    ],
   ];
   for (const [filters, expected] of cases) {
     const r = troupe(["list", ...filters], { cwd: dir });
@@ -109,7 +128,7 @@ test("nothing matching a filter is an error with status 2", () => {
 });
 
 test("no project file is a clear error", () => {
-  const dir = project({ "README": "nothing here" });
+  const dir = project({ README: "nothing here" });
   const r = troupe(["list"], { cwd: dir });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /troupe\.yaml/);

@@ -43,10 +43,17 @@ interface ExampleRun {
 function runExample(extra: readonly string[], env: Record<string, string> = {}): ExampleRun {
   const out = mkdtempSync(join(tmpdir(), "troupe-mh-"));
   try {
-    const r = troupe(["run", "--project", EXAMPLE, "-vv", "--json", join(out, "run.json"), "--junit", join(out, "junit.xml"), ...extra], { env });
+    const r = troupe(["run", "--project", EXAMPLE, "-vv", "--json", join(out, "run.json"), "--junit", join(out, "junit.xml"), ...extra], {
+      env,
+    });
     assert.ok(existsSync(join(out, "run.json")), r.stdout + r.stderr);
     const json = JSON.parse(readFileSync(join(out, "run.json"), "utf8")) as { runId: string; jobs: JobEntry[] };
-    return { r, jobs: json.jobs, junit: readFileSync(join(out, "junit.xml"), "utf8"), runDir: join(EXAMPLE, ".troupe", "runs", json.runId) };
+    return {
+      r,
+      jobs: json.jobs,
+      junit: readFileSync(join(out, "junit.xml"), "utf8"),
+      runDir: join(EXAMPLE, ".troupe", "runs", json.runId),
+    };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -92,7 +99,10 @@ function checkExample(run: ExampleRun): void {
         const text = readFileSync(join(runDir, h.logPath), "utf8");
         logText[`${task} ${h.as}`] = text;
         // The JUnit file lists every host of the job with its status, exit status, duration and log.
-        const line = new RegExp(`^ {2}${h.as} \\(${h.name}\\): passed, exit status 0, \\d+s, log ${h.logPath.replace(/[.]/g, "\\.")}$`, "m");
+        const line = new RegExp(
+          `^ {2}${h.as} \\(${h.name}\\): passed, exit status 0, \\d+s, log ${h.logPath.replace(/[.]/g, "\\.")}$`,
+          "m",
+        );
         assert.match(junit, line);
       }
     }
@@ -103,14 +113,20 @@ function checkExample(run: ExampleRun): void {
     assert.match(logText["cluster/http server"]!, /^server listening on port \d+$/m);
     for (let i = 1; i <= 4; i++) {
       const hops = logText[`cluster/ring node-${i}`]!.match(/^node-\d made hop \d+$/gm) ?? [];
-      assert.deepEqual(hops, [i, i + 4, i + 8].map((k) => `node-${i} made hop ${k}`));
+      assert.deepEqual(
+        hops,
+        [i, i + 4, i + 8].map((k) => `node-${i} made hop ${k}`),
+      );
     }
     assert.match(logText["cluster/migration old"]!, /^old: handed over 500 numbers$/m);
     assert.match(logText["cluster/migration new"]!, /^new: resumed at 501, now 510 numbers$/m);
     // One log per host per script: the server's prepare and restore have their own.
     const http = byTask.get("cluster/http")!;
     const server = http.hosts.find((h) => h.as === "server")!;
-    assert.deepEqual(server.logs, ["prepare", "execute", "restore"].map((p) => `${http.dir}/${p}.server.log`));
+    assert.deepEqual(
+      server.logs,
+      ["prepare", "execute", "restore"].map((p) => `${http.dir}/${p}.server.log`),
+    );
     assert.deepEqual(readdirSync(join(runDir, http.dir!)).sort(), [
       "execute.client-1.log",
       "execute.client-2.log",
@@ -158,7 +174,8 @@ test("the same example passes on four lab hosts, across real addresses, and leav
   }
 });
 
-const POISON_PROJECT = "project: poison\nbackends:\n  local:\n    systems:\n      - sys:\n          workers: 3\nsuites:\n  s/:\n    summary: s\n";
+const POISON_PROJECT =
+  "project: poison\nbackends:\n  local:\n    systems:\n      - sys:\n          workers: 3\nsuites:\n  s/:\n    summary: s\n";
 
 test("a host that fails in the middle of a barrier fails the job; the others' waits fail at once, naming it, in the summary and JUnit too", () => {
   const dir = project({
@@ -185,7 +202,10 @@ execute/peer: |
     assert.match(r.stdout, /Failed tasks: 1\n\s+- local:sys:s\/t \(execute failed on lead: exit status 1\)\n/);
     assert.match(r.stdout, /Error executing local:sys:s\/t \(sys-\d as lead\) :/);
     // Both peers' barrier failed because of lead, not a timeout; neither went on.
-    assert.equal((r.stdout.match(/troupe-ctl: barrier middle: poisoned: host lead failed: execute task failed on lead: exit status 1/g) ?? []).length, 2);
+    assert.equal(
+      (r.stdout.match(/troupe-ctl: barrier middle: poisoned: host lead failed: execute task failed on lead: exit status 1/g) ?? []).length,
+      2,
+    );
     assert.doesNotMatch(r.stdout, /never here\n/);
 
     const xml = readFileSync(junit, "utf8");
@@ -248,7 +268,9 @@ execute: |
 
     const r = troupe(["run", "-vv"], { cwd: dir });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    const seen = [...r.stdout.matchAll(/^(server|client): \1 sees http=(\d+) admin=(\d+) metrics=(\d+)$/gm)].map((m) => m.slice(2).join(" "));
+    const seen = [...r.stdout.matchAll(/^(server|client): \1 sees http=(\d+) admin=(\d+) metrics=(\d+)$/gm)].map((m) =>
+      m.slice(2).join(" "),
+    );
     assert.equal(seen.length, 2, r.stdout);
     assert.equal(seen[0], seen[1], "both hosts know the same ports");
     for (const p of seen[0]!.split(" ").map(Number)) assert.ok(p >= 20000 && p <= 29999, `${p} in troupe's range`);
@@ -270,7 +292,10 @@ test("a mistake in ports: is found before anything runs: exit 2, file:line:col a
   try {
     const r = troupe(["run"], { cwd: dir });
     assert.equal(r.status, 2, r.stdout + r.stderr);
-    assert.match(r.stderr, /s\/t\/task\.yaml:5:3: ports\.sever: 'sever' is not a role or host of this task \(roles: server; hosts: server\); did you mean 'server'\?/);
+    assert.match(
+      r.stderr,
+      /s\/t\/task\.yaml:5:3: ports\.sever: 'sever' is not a role or host of this task \(roles: server; hosts: server\); did you mean 'server'\?/,
+    );
     assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
     assert.equal(existsSync(join(dir, ".troupe")), false, "nothing ran");
   } finally {

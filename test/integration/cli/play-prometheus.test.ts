@@ -48,7 +48,10 @@ test("lab hosts: the prometheus example scrapes the nodes' counters and a last s
     assert.match(j.prometheus.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(j.prometheus.dir, join(runDir, "prometheus"));
     assert.deepEqual([...j.prometheus.targets].sort(), j.services.map((s) => s.metrics).sort());
-    assert.ok(j.prometheus.targets.every((t) => /^http:\/\/10\.213\.\d+\.\d+:1910[1-3]\/metrics$/.test(t)), j.prometheus.targets.join(" "));
+    assert.ok(
+      j.prometheus.targets.every((t) => /^http:\/\/10\.213\.\d+\.\d+:1910[1-3]\/metrics$/.test(t)),
+      j.prometheus.targets.join(" "),
+    );
     // Stopped cleanly, data kept in the run's folder.
     assert.ok(readdirSync(join(j.prometheus.dir, "data", "wal")).length > 0);
     assert.match(readFileSync(join(j.prometheus.dir, "prometheus.log"), "utf8"), /See you next time/);

@@ -110,10 +110,19 @@ stages:
   const j = result(dir);
   assert.equal(j.status, "passed");
   assert.deepEqual(j.vars, { ids: [10, 20, 30], sum: 60, "seen_node-1": "node-1", "seen_node-2": "node-2", "seen_node-3": "node-3" });
-  assert.deepEqual(j.stages[0]!.steps.map((s) => s.job), ["id-1", "id-2", "id-3"]);
-  assert.deepEqual(j.stages[1]!.steps.filter((s) => s.job === "add").map((s) => s.item), ["10", "20", "30"]);
+  assert.deepEqual(
+    j.stages[0]!.steps.map((s) => s.job),
+    ["id-1", "id-2", "id-3"],
+  );
+  assert.deepEqual(
+    j.stages[1]!.steps.filter((s) => s.job === "add").map((s) => s.item),
+    ["10", "20", "30"],
+  );
   assert.deepEqual(j.stages[2]!.hosts, ["node-1", "client"]);
-  assert.ok(j.hosts.every((h) => h.discarded), JSON.stringify(j.hosts));
+  assert.ok(
+    j.hosts.every((h) => h.discarded),
+    JSON.stringify(j.hosts),
+  );
 });
 
 test("a failing job stops the scenario; the result names its stage, job, host and item; exit 1", () => {
@@ -152,8 +161,22 @@ stages:
   const j = result(dir);
   assert.equal(j.status, "failed");
   assert.equal(j.exitCode, 1);
-  assert.deepEqual(j.failure && { ...j.failure, output: undefined }, { stage: "work", stageIndex: 2, job: "process", host: "node-2", item: "2", reason: "exit status 3", output: undefined });
-  assert.deepEqual(j.stages.map((s) => [s.name, s.status]), [["tolerated", "passed"], ["work", "failed"]]);
+  assert.deepEqual(j.failure && { ...j.failure, output: undefined }, {
+    stage: "work",
+    stageIndex: 2,
+    job: "process",
+    host: "node-2",
+    item: "2",
+    reason: "exit status 3",
+    output: undefined,
+  });
+  assert.deepEqual(
+    j.stages.map((s) => [s.name, s.status]),
+    [
+      ["tolerated", "passed"],
+      ["work", "failed"],
+    ],
+  );
   assert.ok(j.hosts.every((h) => h.discarded));
 });
 
@@ -187,7 +210,13 @@ stages:
   assert.match(r.stdout, /server: service web stopped/);
   const j = result(dir);
   assert.deepEqual(j.vars, { port, got: "hello", url: `http://127.0.0.1:${port}/x` });
-  assert.deepEqual(j.services.map((s) => [s.host, s.service, s.stopped]), [["server", "web", "by troupe"], ["server", "side", "by troupe"]]);
+  assert.deepEqual(
+    j.services.map((s) => [s.host, s.service, s.stopped]),
+    [
+      ["server", "web", "by troupe"],
+      ["server", "side", "by troupe"],
+    ],
+  );
   assert.deepEqual(processesWith(`sleep ${m}`), []);
   assert.deepEqual(processesWith(`-p ${port} -h www`), []);
 });
@@ -207,7 +236,10 @@ stages:
   });
   const r = troupe(["play", "s.yaml"], { cwd: dir });
   assert.equal(r.status, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /Scenario failed: stage 1 "start", job "short-lived", host a: service short-lived exited before the end of the scenario: exit status 7/);
+  assert.match(
+    r.stdout,
+    /Scenario failed: stage 1 "start", job "short-lived", host a: service short-lived exited before the end of the scenario: exit status 7/,
+  );
 });
 
 test("mistakes in the scenario are reported at file:line:col before anything runs; exit 2", () => {
@@ -236,16 +268,29 @@ test("a variable removed at run time fails the step that uses it, naming stage, 
     "s.json": JSON.stringify({
       hosts: ["h"],
       vars: { token: "x" },
-      stages: [{ name: "s", jobs: [{ run: "echo", vars_updates: { token: null } }, { name: "use", run: "echo {{ vars.token }}" }] }],
+      stages: [
+        {
+          name: "s",
+          jobs: [
+            { run: "echo", vars_updates: { token: null } },
+            { name: "use", run: "echo {{ vars.token }}" },
+          ],
+        },
+      ],
     }),
   });
   const r = troupe(["play", "s.json"], { cwd: dir });
   assert.equal(r.status, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /Scenario failed: stage 1 "s", job "use", host h: s\.json:1:\d+: stages\[0\]\.jobs\[1\]\.run: .*template "echo \{\{ vars\.token \}\}": undefined variable vars\.token/);
+  assert.match(
+    r.stdout,
+    /Scenario failed: stage 1 "s", job "use", host h: s\.json:1:\d+: stages\[0\]\.jobs\[1\]\.run: .*template "echo \{\{ vars\.token \}\}": undefined variable vars\.token/,
+  );
 });
 
 test("ask_confirmation needs a terminal or --yes", () => {
-  const dir = project({ "s.yaml": "hosts: [h]\nstages:\n  - name: careful\n    ask_confirmation: true\n    jobs:\n      - run: echo went on\n" });
+  const dir = project({
+    "s.yaml": "hosts: [h]\nstages:\n  - name: careful\n    ask_confirmation: true\n    jobs:\n      - run: echo went on\n",
+  });
   const r = troupe(["play", "s.yaml"], { cwd: dir });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /stage "careful" asks for confirmation .* pass --yes/);
@@ -261,7 +306,9 @@ test("--check shows hosts and stages without running anything", () => {
   assert.match(r.stdout, /stage 1: serve and pass along, on node-\[1-4\] \(hosts one after the other, jobs one after the other\)/);
 });
 
-async function interrupt(backend: "local" | "lab"): Promise<{ status: number | null; stdout: string; pid: number; tmp: string; m: string; dir: string }> {
+async function interrupt(
+  backend: "local" | "lab",
+): Promise<{ status: number | null; stdout: string; pid: number; tmp: string; m: string; dir: string }> {
   const m = marker();
   const tmp = privateTmp();
   const dir = project({
@@ -295,14 +342,20 @@ test("Ctrl-C on local hosts: steps killed, services stopped, hosts discarded, ex
   await waitFor(() => processesWith(`sleep ${r.m}`).length === 0, "the scenario's processes to go", 10_000);
   const j = result(r.dir);
   assert.equal(j.status, "interrupted");
-  assert.ok(j.hosts.every((h) => h.discarded), JSON.stringify(j.hosts));
+  assert.ok(
+    j.hosts.every((h) => h.discarded),
+    JSON.stringify(j.hosts),
+  );
 });
 
 test("lab hosts: the chain example runs with one command and leaves nothing", () => {
   const tmp = privateTmp();
   const r = troupe(["play", join(REPO, "examples/scenarios/chain.yaml"), "--json", join(tmp, "chain.json")], { env: { TMPDIR: tmp } });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /node-1: node-1 at 10\.213\.\d+\.\d+ was here\nnode-1: node-2 at 10\.213\.\d+\.\d+ was here\nnode-1: node-3 at [\d.]+ was here\nnode-1: node-4 at [\d.]+ was here\n/);
+  assert.match(
+    r.stdout,
+    /node-1: node-1 at 10\.213\.\d+\.\d+ was here\nnode-1: node-2 at 10\.213\.\d+\.\d+ was here\nnode-1: node-3 at [\d.]+ was here\nnode-1: node-4 at [\d.]+ was here\n/,
+  );
   const j = JSON.parse(readFileSync(join(tmp, "chain.json"), "utf8")) as ScenarioJson;
   assert.equal(j.vars["length"], 4);
   assert.equal(j.services.length, 4);

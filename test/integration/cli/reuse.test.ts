@@ -95,7 +95,8 @@ async function waitFor(check: () => boolean, what: string, ms = 60_000): Promise
 
 function labProject(): string {
   return project({
-    "troupe.yaml": "project: reuse-lab\npath: /srv/reuse-lab\nbackends:\n  lab:\n    systems:\n      - deb:\n          workers: 2\nsuites:\n  checks/:\n    summary: s\n",
+    "troupe.yaml":
+      "project: reuse-lab\npath: /srv/reuse-lab\nbackends:\n  lab:\n    systems:\n      - deb:\n          workers: 2\nsuites:\n  checks/:\n    summary: s\n",
     // One job on both hosts at once, so that each run uses each host.
     "checks/pair/task.yaml":
       "summary: both hosts\nhosts:\n  node: {count: 2}\nexecute: |\n" +
@@ -122,16 +123,24 @@ test("--reuse keeps lab hosts between runs, --resend sends the project again, Ct
     kept = hostsOf(first, "Allocated");
     assert.equal(kept.length, 2, first.stdout);
     assert.deepEqual(recorded(file), kept);
-    for (const h of kept) assert.match(first.stdout, new RegExp(`Keeping lab:deb \\(${h.name}\\) at ${h.address.replace(/\./g, "\\.")}\\.`));
+    for (const h of kept)
+      assert.match(first.stdout, new RegExp(`Keeping lab:deb \\(${h.name}\\) at ${h.address.replace(/\./g, "\\.")}\\.`));
     assert.match(first.stdout, /2 host\(s\) kept in \.troupe-reuse\.yaml: `troupe run --reuse` uses them again/);
-    assert.deepEqual([...reports(first).values()].map((x) => x.seen), ["none", "none"]);
+    assert.deepEqual(
+      [...reports(first).values()].map((x) => x.seen),
+      ["none", "none"],
+    );
 
     // Kept hosts outlive the run and show as such (what `lab gc` does with
     // them is tested in test/unit/reuse/lab-gc.test.ts: a gc here could take
     // hosts other tests are about to collect themselves).
     assert.deepEqual(labRecordsOf(kept), kept);
     const status = troupe(["lab", "status"]);
-    for (const h of kept) assert.match(status.stdout, new RegExp(`${h.name}\\s+${h.address.replace(/\./g, "\\.")}\\s+kept for --reuse \\(${file.replace(/\./g, "\\.")}\\)`));
+    for (const h of kept)
+      assert.match(
+        status.stdout,
+        new RegExp(`${h.name}\\s+${h.address.replace(/\./g, "\\.")}\\s+kept for --reuse \\(${file.replace(/\./g, "\\.")}\\)`),
+      );
 
     // The same hosts again, with what the first run left on them and its copy of the project.
     writeFileSync(join(dir, "data.txt"), "two\n");
@@ -142,7 +151,10 @@ test("--reuse keeps lab hosts between runs, --resend sends the project again, Ct
     assert.equal(lines(second.stdout).filter((l) => /^Reusing project data on lab:deb/.test(l)).length, 2);
     assert.doesNotMatch(second.stdout, /Sending project content/);
     const seen = reports(second);
-    assert.deepEqual([...seen.keys()].sort(), kept.map((h) => h.name));
+    assert.deepEqual(
+      [...seen.keys()].sort(),
+      kept.map((h) => h.name),
+    );
     for (const x of seen.values()) {
       assert.equal(x.data, "one", "without --resend the hosts keep the project as first sent");
       assert.match(x.seen, /^node-[12]$/, "the first run's file is still there");
@@ -152,7 +164,10 @@ test("--reuse keeps lab hosts between runs, --resend sends the project again, Ct
     assert.equal(third.status, 0, third.stdout + third.stderr);
     assert.deepEqual(hostsOf(third, "Reusing"), kept);
     assert.equal(lines(third.stdout).filter((l) => /^Sending project content to lab:deb/.test(l)).length, 2);
-    assert.deepEqual([...reports(third).values()].map((x) => x.data), ["two", "two"]);
+    assert.deepEqual(
+      [...reports(third).values()].map((x) => x.data),
+      ["two", "two"],
+    );
 
     // Ctrl-C in a --reuse run: the host is kept, not discarded (one job: one host).
     const tmp = privateTmp();
@@ -206,7 +221,10 @@ test("a killed run's lab hosts are discarded with --reuse-pid=PID --discard", as
     for (const h of hosts) assert.match(r.stdout, new RegExp(`Discarding lab:deb \\(${h.name}\\)`));
     assert.deepEqual(labRecordsOf(hosts), []);
     assert.equal(existsSync(journal), false, "the file of the killed run is removed");
-    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith(".troupe-reuse")), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.startsWith(".troupe-reuse")),
+      [],
+    );
     // The killed run's ssh masters lose their hosts and end.
     await waitFor(() => sshLeft(pid, tmp).length === 0, "the killed run's ssh masters to end", 30_000);
   } finally {
@@ -235,7 +253,7 @@ test("hosts recorded by Spread in .spread-reuse.yaml are reused and discarded, t
     const dir = project({
       "spread.yaml":
         "project: from-spread\npath: /srv/from-spread\nbackends:\n  cloud:\n    type: adhoc\n" +
-        "    allocate: |\n      FATAL \"no new machines: the recorded one is to be reused\"\n" +
+        '    allocate: |\n      FATAL "no new machines: the recorded one is to be reused"\n' +
         '    discard: |\n      echo "$SPREAD_SYSTEM $SPREAD_SYSTEM_ADDRESS" >> discarded.log\n' +
         `    systems:\n      - centos-9:\n          identity-file: ${st.identityFile}\nsuites:\n  checks/:\n    summary: s\n`,
       "checks/where/task.yaml": 'summary: where\nexecute: echo "on $(hostname)"\n',
@@ -263,7 +281,8 @@ test("hosts recorded by Spread in .spread-reuse.yaml are reused and discarded, t
 
 test("local hosts: --reuse keeps the worker's working copy, a gone one is replaced, --discard removes it", () => {
   const dir = project({
-    "troupe.yaml": "project: reuse-local\npath: /srv/unused\nbackends:\n  local:\n    systems:\n      - box:\nsuites:\n  checks/:\n    summary: s\n",
+    "troupe.yaml":
+      "project: reuse-local\npath: /srv/unused\nbackends:\n  local:\n    systems:\n      - box:\nsuites:\n  checks/:\n    summary: s\n",
     "checks/a/task.yaml":
       'summary: a\nexecute: |\n  echo "path=$SPREAD_PATH seen=$(cat "$SPREAD_PATH/seen" 2>/dev/null || echo none)"\n  echo "$SPREAD_JOB" > "$SPREAD_PATH/seen"\n',
   });
@@ -312,7 +331,10 @@ test("a reuse file troupe cannot read, and reuse flags that make no sense, stop 
   });
   const r = troupe(["run", "--reuse"], { cwd: dir });
   assert.equal(r.status, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, /\.troupe-reuse\.yaml:5:11: backends\.local\.systems\[0\]\.box: has no `address:`; fix it, or remove the file to forget the hosts it records/);
+  assert.match(
+    r.stderr,
+    /\.troupe-reuse\.yaml:5:11: backends\.local\.systems\[0\]\.box: has no `address:`; fix it, or remove the file to forget the hosts it records/,
+  );
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, "no stack trace");
 
   writeFileSync(join(dir, ".troupe-reuse.yaml"), "backends:\n  local: [\n");
@@ -322,7 +344,10 @@ test("a reuse file troupe cannot read, and reuse flags that make no sense, stop 
 
   const pid = troupe(["run", "--reuse-pid", "999999"], { cwd: dir });
   assert.equal(pid.status, 2);
-  assert.match(pid.stderr, /no hosts are recorded for process 999999: neither \.troupe-reuse\.999999\.yaml nor \.spread-reuse\.999999\.yaml/);
+  assert.match(
+    pid.stderr,
+    /no hosts are recorded for process 999999: neither \.troupe-reuse\.999999\.yaml nor \.spread-reuse\.999999\.yaml/,
+  );
 
   const resend = troupe(["run", "--resend"], { cwd: dir });
   assert.equal(resend.status, 2);

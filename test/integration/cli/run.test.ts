@@ -89,7 +89,10 @@ test("MATCH and NOMATCH fail with Spread's messages, and the failing output is s
   });
   const r = troupe(["run", "--seed", "1"], { cwd: p });
   assert.equal(r.status, 1);
-  assert.match(r.stdout, /Error executing local:localhost:t\/match \(localhost-1\) :\n-----\n[\s\S]*grep error: pattern not found, got:\nhello there\n[\s\S]*-----/);
+  assert.match(
+    r.stdout,
+    /Error executing local:localhost:t\/match \(localhost-1\) :\n-----\n[\s\S]*grep error: pattern not found, got:\nhello there\n[\s\S]*-----/,
+  );
   assert.match(r.stdout, /Error executing local:localhost:t\/nomatch [\s\S]*NOMATCH pattern='hel\+o' found in:\nhello there/);
   assert.deepEqual(lines(r.stdout).slice(-5), [
     "Successful tasks: 1",
@@ -141,7 +144,8 @@ test("a failing restore breaks the worker and aborts its remaining jobs", () => 
 test("artifacts are fetched into DIR/<job name>/, also from a failing task", () => {
   const p = project({
     "troupe.yaml": "project: a\nsuites:\n  t/:\n    summary: s\n",
-    "t/good/task.yaml": "summary: g\nartifacts: [out.txt, logs]\nexecute: |\n  echo result > out.txt\n  mkdir -p logs && echo l > logs/one.log\n",
+    "t/good/task.yaml":
+      "summary: g\nartifacts: [out.txt, logs]\nexecute: |\n  echo result > out.txt\n  mkdir -p logs && echo l > logs/one.log\n",
     "t/bad/task.yaml": "summary: b\nartifacts: [crash.txt]\nexecute: |\n  echo crashed > crash.txt\n  exit 1\n",
   });
   const art = join(p, "art");
@@ -162,19 +166,25 @@ test("the same seed gives the same order; the run prints its seed", () => {
     const r = troupe(["run", "--seed", seed], { cwd: p });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`-seed=${seed}`));
-    return lines(r.stdout).filter((l) => l.startsWith("Executing")).map((l) => l.split(" ")[1]!);
+    return lines(r.stdout)
+      .filter((l) => l.startsWith("Executing"))
+      .map((l) => l.split(" ")[1]!);
   };
   const first = order("42");
   assert.equal(first.length, 8);
   assert.deepEqual(order("42"), first);
   const others = ["1", "2", "3", "4"].map(order);
-  assert.ok(others.some((o) => JSON.stringify(o) !== JSON.stringify(first)), "every seed gave the same order");
+  assert.ok(
+    others.some((o) => JSON.stringify(o) !== JSON.stringify(first)),
+    "every seed gave the same order",
+  );
 });
 
 test("--backend-as runs a Spread lxd project on the local backend; -repeat reruns", () => {
   const p = project({
     "spread.yaml": "project: s\npath: /remote/s\nbackends:\n  lxd:\n    systems: [ubuntu-16.04]\nsuites:\n  t/:\n    summary: s\n",
-    "t/a/task.yaml": "summary: a\nexecute: |\n  test \"$SPREAD_BACKEND\" = lxd\n  test \"$SPREAD_SYSTEM\" = ubuntu-16.04\n  test \"$SPREAD_PATH\" = \"$(cd ../.. && pwd)\"\n  echo run >> \"$SPREAD_PATH/../../../runs-count\"\n",
+    "t/a/task.yaml":
+      'summary: a\nexecute: |\n  test "$SPREAD_BACKEND" = lxd\n  test "$SPREAD_SYSTEM" = ubuntu-16.04\n  test "$SPREAD_PATH" = "$(cd ../.. && pwd)"\n  echo run >> "$SPREAD_PATH/../../../runs-count"\n',
   });
   const r = troupe(["spread", "--backend-as", "lxd=local", "-repeat=2"], { cwd: p });
   assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -213,7 +223,10 @@ test("the example project runs on the local backend: variants, hooks and an arti
   const r = troupe(["run", "--project", join(REPO, "examples/basics"), "--artifacts", art]);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /Successful tasks: 5/);
-  assert.equal(readFileSync(join(art, "local:localhost:checks/report", "report.txt"), "utf8"), "Hello, troupe!\nBonjour, troupe !\nHallo, troupe!\n");
+  assert.equal(
+    readFileSync(join(art, "local:localhost:checks/report", "report.txt"), "utf8"),
+    "Hello, troupe!\nBonjour, troupe !\nHallo, troupe!\n",
+  );
 });
 
 function alive(pid: number): boolean {
@@ -241,7 +254,8 @@ test("a reader that goes away (troupe run | head -1) does not stop the run half-
 
 test("keys of troupe's own backends (ssh hosts, lab tmpfs-size) are accepted in troupe.yaml", () => {
   const p = project({
-    "troupe.yaml": "project: k\nbackends:\n  edge:\n    type: ssh\n    systems:\n      - debian-edge:\n          hosts: ['root@node[1-2]']\n          sudo: false\n  lab:\n    tmpfs-size: 512M\n    systems: [debian-lab]\nsuites:\n  t/:\n    summary: s\n",
+    "troupe.yaml":
+      "project: k\nbackends:\n  edge:\n    type: ssh\n    systems:\n      - debian-edge:\n          hosts: ['root@node[1-2]']\n          sudo: false\n  lab:\n    tmpfs-size: 512M\n    systems: [debian-lab]\nsuites:\n  t/:\n    summary: s\n",
     "t/a/task.yaml": "summary: a\nexecute: true\n",
   });
   const r = troupe(["list"], { cwd: p });

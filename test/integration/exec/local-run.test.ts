@@ -85,11 +85,24 @@ test("a project runs end to end on local hosts: copies, variants, artifacts, a m
     "local:fedora:tests/pair",
   ]);
   // fedora has one worker but its pair job needs two hosts at once.
-  const fedoraHosts = h.of("host-allocated").filter((e) => e.system === "fedora").map((e) => e.host).sort();
+  const fedoraHosts = h
+    .of("host-allocated")
+    .filter((e) => e.system === "fedora")
+    .map((e) => e.host)
+    .sort();
   assert.deepEqual(fedoraHosts, ["fedora-1", "fedora-2"]);
   const result = await readFile(join(artifactsDir, "local_fedora_tests_greet_fr", "result.txt"), "utf8");
   assert.equal(result, "fr on fedora\n");
-  const barrier = h.of("output").filter((e) => !e.line.startsWith("+ ") && e.line.endsWith("passed the barrier")).map((e) => e.line).sort();
-  assert.deepEqual(barrier, ["client passed the barrier", "client passed the barrier", "server passed the barrier", "server passed the barrier"]);
+  const barrier = h
+    .of("output")
+    .filter((e) => !e.line.startsWith("+ ") && e.line.endsWith("passed the barrier"))
+    .map((e) => e.line)
+    .sort();
+  assert.deepEqual(barrier, [
+    "client passed the barrier",
+    "client passed the barrier",
+    "server passed the barrier",
+    "server passed the barrier",
+  ]);
   assert.equal(h.of("host-discarded").length, h.of("host-allocated").length);
 });

@@ -16,7 +16,12 @@ const mode = process.env["TROUPE_LAB_TEST_CHILD"];
 
 async function main(): Promise<void> {
   const sys = system("crashy");
-  const ctx = { runDir: process.env["TROUPE_LAB_TEST_RUNDIR"] ?? "/tmp", projectDir: "/tmp", remotePath: "/srv", events: new EventStream() };
+  const ctx = {
+    runDir: process.env["TROUPE_LAB_TEST_RUNDIR"] ?? "/tmp",
+    projectDir: "/tmp",
+    remotePath: "/srv",
+    events: new EventStream(),
+  };
   if (mode === "crash") {
     const driver = createLabDriver(backend([sys]), ctx);
     const hosts = await Promise.all([1, 2].map((i) => driver.allocate(sys, i)));

@@ -57,7 +57,10 @@ test("a Spread project runs on lab hosts: push, prelude, REBOOT, hosts discarded
     for (const e of allocated) if (e.type === "host-allocated") assert.match(e.address, /^10\.213\./);
     // Nothing of the run is left on the machine.
     const names = new Set(allocated.map((e) => (e.type === "host-allocated" ? e.host : "")));
-    assert.equal((await labStatus()).hosts.some((h) => names.has(h.name) && h.ownerPid === process.pid), false);
+    assert.equal(
+      (await labStatus()).hosts.some((h) => names.has(h.name) && h.ownerPid === process.pid),
+      false,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

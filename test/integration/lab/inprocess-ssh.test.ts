@@ -18,7 +18,8 @@ import { InProcessSshTransport, type InProcessSshOptions } from "../../../src/tr
 import { TroupeError } from "../../../src/util/errors.js";
 import { backend, context, sh, system } from "./fixtures.js";
 
-const isTransportError = (pattern: RegExp) => (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && pattern.test(e.message);
+const isTransportError = (pattern: RegExp) => (e: unknown) =>
+  e instanceof TroupeError && e.code === "E_TRANSPORT" && pattern.test(e.message);
 
 describe("in-process ssh client on a lab host", () => {
   const sys = system("inproc");
@@ -34,7 +35,13 @@ describe("in-process ssh client on a lab host", () => {
     const r = await readRecord(LAB_STATE_DIR, host.data?.["slot"] as number);
     assert.ok(r?.hostKey);
     rec = r;
-    target = { label: rec.name, host: rec.address, user: "root", privateKey: readFileSync(labPaths(LAB_STATE_DIR).keyFile), hostKeys: [rec.hostKey!] };
+    target = {
+      label: rec.name,
+      host: rec.address,
+      user: "root",
+      privateKey: readFileSync(labPaths(LAB_STATE_DIR).keyFile),
+      hostKeys: [rec.hostKey!],
+    };
   });
 
   after(async () => {
@@ -85,7 +92,10 @@ describe("in-process ssh client on a lab host", () => {
 
   it("retries a refused port with backoff, then fails with E_TRANSPORT naming the attempts", async () => {
     const t = new InProcessSshTransport({ ...target, port: 2, connectAttempts: 2, backoffMs: 50 });
-    await assert.rejects(t.exec({ script: "true" }), isTransportError(/cannot connect to .*\(root@10\.213\.\d+\.\d+:2\) after 2 attempts: .*ECONNREFUSED/));
+    await assert.rejects(
+      t.exec({ script: "true" }),
+      isTransportError(/cannot connect to .*\(root@10\.213\.\d+\.\d+:2\) after 2 attempts: .*ECONNREFUSED/),
+    );
     await t.close();
   });
 

@@ -82,7 +82,10 @@ describe("lab hosts", () => {
   });
 
   it("shows the machine's other filesystems, copy-on-write too", async () => {
-    const r = await sh(b.transport, `cat ${bindTarget}/on-the-other-fs && echo changed > ${bindTarget}/on-the-other-fs && echo new > ${bindTarget}/new`);
+    const r = await sh(
+      b.transport,
+      `cat ${bindTarget}/on-the-other-fs && echo changed > ${bindTarget}/on-the-other-fs && echo new > ${bindTarget}/new`,
+    );
     assert.equal(r.out, "other fs\n", r.err);
     assert.equal(readFileSync(join(bindSource, "on-the-other-fs"), "utf8"), "other fs\n");
     assert.equal(existsSync(join(bindSource, "new")), false);
@@ -99,7 +102,7 @@ describe("lab hosts", () => {
 
   it("runs scripts with env and cwd, streams stdout and stderr, and reports the exit status", async () => {
     const r = await sh(a.transport, 'echo "$GREETING from $(pwd)"; echo "to stderr" >&2; exit 7', {
-      env: { GREETING: "it's \"quoted\" $HOME", EMPTY: "" },
+      env: { GREETING: 'it\'s "quoted" $HOME', EMPTY: "" },
       cwd: "/usr/share",
     });
     assert.equal(r.code, 7);
@@ -160,7 +163,10 @@ describe("lab hosts", () => {
     const r = await running;
     assert.equal(r.code, null);
     assert.equal(r.signal, "SIGTERM");
-    await until("no sleep left on the host", async () => (await sh(c.transport, "ps -eo comm | grep -cx sleep || true")).out.trim() === "0");
+    await until(
+      "no sleep left on the host",
+      async () => (await sh(c.transport, "ps -eo comm | grep -cx sleep || true")).out.trim() === "0",
+    );
     assert.equal((await sh(c.transport, `kill -0 ${bg} 2>/dev/null && echo alive || echo gone`)).out, "gone\n");
   });
 
@@ -189,7 +195,10 @@ describe("lab hosts", () => {
       strictHostKeyChecking: "yes",
       options: { PubkeyAuthentication: "no", PreferredAuthentications: "password" },
     });
-    await assert.rejects(wrong.exec({ script: "true" }), (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && /Permission denied/.test(e.message));
+    await assert.rejects(
+      wrong.exec({ script: "true" }),
+      (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && /Permission denied/.test(e.message),
+    );
     await wrong.close();
   });
 
@@ -209,18 +218,27 @@ describe("lab hosts", () => {
 
   it("fails with E_TRANSPORT when nothing listens, after retrying", async () => {
     const t = new SshTransport({ host: a.address, port: 2, configFile: "/dev/null", connectAttempts: 2, backoffMs: 50 });
-    await assert.rejects(t.exec({ script: "true" }), (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && /refused/i.test(e.message));
+    await assert.rejects(
+      t.exec({ script: "true" }),
+      (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && /refused/i.test(e.message),
+    );
     await t.close();
     await assert.rejects(t.exec({ script: "true" }), (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT");
   });
 
   it("reboots a host: files stay, processes start afresh", async () => {
-    const before = await sh(a.transport, "echo kept > /root/reboot-file; setsid sleep 2000 < /dev/null > /dev/null 2>&1 & echo $!; cat /proc/1/stat | cut -d' ' -f22");
+    const before = await sh(
+      a.transport,
+      "echo kept > /root/reboot-file; setsid sleep 2000 < /dev/null > /dev/null 2>&1 & echo $!; cat /proc/1/stat | cut -d' ' -f22",
+    );
     const [sleeper, oldBoot] = before.out.trim().split("\n");
     assert.ok(sleeper && oldBoot);
     assert.equal((await sh(a.transport, `kill -0 ${sleeper} && echo alive`)).out, "alive\n");
     await driver.reboot!(a);
-    const afterReboot = await sh(a.transport, `cat /root/reboot-file; pgrep -x sleep | wc -l; hostname; cat /proc/1/stat | cut -d' ' -f22; cat /etc/${marker}`);
+    const afterReboot = await sh(
+      a.transport,
+      `cat /root/reboot-file; pgrep -x sleep | wc -l; hostname; cat /proc/1/stat | cut -d' ' -f22; cat /etc/${marker}`,
+    );
     const [file, sleeps, hostname, newBoot, etc] = afterReboot.out.trim().split("\n");
     assert.equal(file, "kept");
     assert.equal(sleeps, "0");

@@ -61,7 +61,8 @@ function slotReused(slot: number, ours?: LabHostRecord): boolean {
   } catch {
     return false;
   }
-  if (ours) assert.notEqual(`${now.createdAt} ${now.owner.pid}`, `${ours.createdAt} ${ours.owner.pid}`, `slot ${slot} still has its record`);
+  if (ours)
+    assert.notEqual(`${now.createdAt} ${now.owner.pid}`, `${ours.createdAt} ${ours.owner.pid}`, `slot ${slot} still has its record`);
   return true;
 }
 
@@ -91,18 +92,27 @@ describe("lab management", () => {
       const st = await labStatus();
       assert.equal(st.bridge, true);
       assert.deepEqual(
-        st.hosts.filter((h) => h.lab === "itest").map((h) => h.name).sort(),
+        st.hosts
+          .filter((h) => h.lab === "itest")
+          .map((h) => h.name)
+          .sort(),
         ["itest-1", "itest-2", "itest-3"],
       );
       // gc leaves kept hosts alone.
       const gc = await labGc();
-      assert.equal(gc.removed.some((n) => n.startsWith("itest-")), false);
+      assert.equal(
+        gc.removed.some((n) => n.startsWith("itest-")),
+        false,
+      );
     } finally {
       const records = (await listRecords(LAB_STATE_DIR)).filter((r) => r.lab === "itest");
       const down = await labDown({ name: "itest" });
       assert.deepEqual([...down.removed].sort(), ["itest-1", "itest-2", "itest-3"]);
       for (const rec of records) gone(rec);
-      assert.equal((await labStatus()).hosts.some((h) => h.lab === "itest"), false);
+      assert.equal(
+        (await labStatus()).hosts.some((h) => h.lab === "itest"),
+        false,
+      );
     }
   });
 
@@ -128,7 +138,10 @@ describe("lab management", () => {
       assert.ok(gc.orphans.includes(999));
       for (const rec of records) gone(rec);
       assert.equal(netnsList().includes("troupe-lab-999"), false);
-      assert.equal(linkNames().some((l) => l === "tlab999" || l === "tlabpeer999"), false);
+      assert.equal(
+        linkNames().some((l) => l === "tlab999" || l === "tlabpeer999"),
+        false,
+      );
       // The dead process's ssh masters went with their hosts.
       await until("the crashed process's ssh masters to exit", () => {
         const ps = local("ps", ["-eo", "args"]);

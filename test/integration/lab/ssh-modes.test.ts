@@ -47,11 +47,13 @@ describe("ssh connection modes on a lab host", () => {
   } satisfies Record<string, () => LabTransport>;
 
   for (const [mode, make] of Object.entries(modes)) {
-
     it(`${mode}: env, cwd, both streams, exit statuses (255 too), stdin, output with no final newline`, async () => {
       const t = make();
       try {
-        const r = await sh(t, 'echo "$GREETING from $(pwd)"; echo "to stderr" >&2; exit 7', { env: { GREETING: "it's \"quoted\" $HOME" }, cwd: "/usr/share" });
+        const r = await sh(t, 'echo "$GREETING from $(pwd)"; echo "to stderr" >&2; exit 7', {
+          env: { GREETING: 'it\'s "quoted" $HOME' },
+          cwd: "/usr/share",
+        });
         assert.deepEqual([r.code, r.out, r.err], [7, `it's "quoted" $HOME from /usr/share\n`, "to stderr\n"]);
         assert.equal((await sh(t, "exit 255")).code, 255);
         assert.equal((await sh(t, "tr a-z A-Z", { stdin: "hello\n" })).out, "HELLO\n");
@@ -94,7 +96,14 @@ describe("ssh connection modes on a lab host", () => {
   });
 
   it("one connection per command: an unreachable host fails with E_TRANSPORT after retrying, a refused key at once", async () => {
-    const refused = new SshTransport({ host: host.address, port: 2, configFile: "/dev/null", shareConnection: false, connectAttempts: 2, backoffMs: 50 });
+    const refused = new SshTransport({
+      host: host.address,
+      port: 2,
+      configFile: "/dev/null",
+      shareConnection: false,
+      connectAttempts: 2,
+      backoffMs: 50,
+    });
     await assert.rejects(
       refused.exec({ script: "true" }),
       (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && /cannot connect to .*refused/i.test(e.message),
@@ -113,7 +122,10 @@ describe("ssh connection modes on a lab host", () => {
       connectAttempts: 3,
       backoffMs: 5000,
     });
-    await assert.rejects(noKey.exec({ script: "true" }), (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && /Permission denied/.test(e.message));
+    await assert.rejects(
+      noKey.exec({ script: "true" }),
+      (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && /Permission denied/.test(e.message),
+    );
     // Permanent: no backoff of 5 s, let alone two.
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     await noKey.close();

@@ -44,10 +44,14 @@ describe("Prometheus on a lab host", () => {
   /** Poll `promql` until it gives `want` (Prometheus scrapes every second here). */
   async function expectValue(p: PrometheusServer, promql: string, want: number): Promise<void> {
     let got: number[] = [];
-    await until(`${promql} = ${want} (last ${got.join(",")})`, async () => {
-      got = queryValues(await p.query(promql));
-      return got.length === 1 && got[0] === want;
-    }, 60_000);
+    await until(
+      `${promql} = ${want} (last ${got.join(",")})`,
+      async () => {
+        got = queryValues(await p.query(promql));
+        return got.length === 1 && got[0] === want;
+      },
+      60_000,
+    );
   }
 
   /** Whether process `pid` runs on the host. */
@@ -58,7 +62,10 @@ describe("Prometheus on a lab host", () => {
   before(async () => {
     driver = createLabDriver(backend([sys]), ctx);
     host = await driver.allocate(sys, 1);
-    await host.transport.put(tar.c({ cwd: join(REPO, "share", "metrics"), gzip: true }, ["serve-metrics.sh"]) as unknown as Readable, "/opt/metrics");
+    await host.transport.put(
+      tar.c({ cwd: join(REPO, "share", "metrics"), gzip: true }, ["serve-metrics.sh"]) as unknown as Readable,
+      "/opt/metrics",
+    );
   });
 
   after(async () => {
@@ -85,7 +92,10 @@ describe("Prometheus on a lab host", () => {
       await p.waitForTargets(60_000);
       const r = await p.query("demo_requests_total");
       assert.ok(r.resultType === "vector" && r.result.length === 1, JSON.stringify(r));
-      assert.deepEqual({ ...r.result[0]!.metric }, { __name__: "demo_requests_total", host: host.name, instance: "127.0.0.1:9100", job: "demo" });
+      assert.deepEqual(
+        { ...r.result[0]!.metric },
+        { __name__: "demo_requests_total", host: host.name, instance: "127.0.0.1:9100", job: "demo" },
+      );
       assert.deepEqual(queryValues(r), [7]);
       // The counter moves on the host; the server sees it.
       assert.equal((await sh(host.transport, "sh /opt/metrics/serve-metrics.sh inc /tmp/m1 demo_requests_total 3")).code, 0);
@@ -116,7 +126,12 @@ describe("Prometheus on a lab host", () => {
     const first = await startPrometheusOn(host.transport, { address: host.address, dir: join(local, "first"), targets: [] });
     const ac = new AbortController();
     try {
-      const second = await startPrometheusOn(host.transport, { address: host.address, dir: join(local, "second"), targets: [], signal: ac.signal });
+      const second = await startPrometheusOn(host.transport, {
+        address: host.address,
+        dir: join(local, "second"),
+        targets: [],
+        signal: ac.signal,
+      });
       assert.equal(first.url, `http://${host.address}:9090`);
       assert.equal(second.url, `http://${host.address}:9091`);
       assert.deepEqual(queryValues(await second.query("vector(1)")), [1]);
@@ -136,7 +151,13 @@ describe("Prometheus on a lab host", () => {
   it("stops by itself, writing its data out, when troupe's process ends without stop()", async () => {
     const remoteDir = "/var/tmp/prom-orphan";
     const child = spawn(process.execPath, [...process.execArgv, childScript], {
-      env: { ...process.env, TROUPE_PROM_TEST_MODE: "host", TROUPE_PROM_TEST_SLOT: String(host.data?.["slot"]), TROUPE_PROM_TEST_DIR: join(local, "orphan"), TROUPE_PROM_TEST_REMOTE_DIR: remoteDir },
+      env: {
+        ...process.env,
+        TROUPE_PROM_TEST_MODE: "host",
+        TROUPE_PROM_TEST_SLOT: String(host.data?.["slot"]),
+        TROUPE_PROM_TEST_DIR: join(local, "orphan"),
+        TROUPE_PROM_TEST_REMOTE_DIR: remoteDir,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -156,15 +177,31 @@ describe("Prometheus on a lab host", () => {
 
   it("a host without the binary, or whose binary fails, gives a clear error", async () => {
     await assert.rejects(
-      startPrometheusOn(host.transport, { address: host.address, dir: join(local, "none"), targets: [], binary: "troupe-no-such-prometheus" }),
-      (e: unknown) => isTroupeError(e) && e.code === "E_UNSUPPORTED" && e.message.includes(`not found on ${host.name}`) && e.message.includes("apt-get install prometheus"),
+      startPrometheusOn(host.transport, {
+        address: host.address,
+        dir: join(local, "none"),
+        targets: [],
+        binary: "troupe-no-such-prometheus",
+      }),
+      (e: unknown) =>
+        isTroupeError(e) &&
+        e.code === "E_UNSUPPORTED" &&
+        e.message.includes(`not found on ${host.name}`) &&
+        e.message.includes("apt-get install prometheus"),
     );
     const fake = "/opt/fake-prometheus";
-    await sh(host.transport, `printf '#!/bin/sh\\necho "err: parsing config: troupe-it-broken" >&2\\nexit 1\\n' > ${fake} && chmod +x ${fake}`);
+    await sh(
+      host.transport,
+      `printf '#!/bin/sh\\necho "err: parsing config: troupe-it-broken" >&2\\nexit 1\\n' > ${fake} && chmod +x ${fake}`,
+    );
     const dir = join(local, "broken");
     await assert.rejects(
       startPrometheusOn(host.transport, { address: host.address, dir, remoteDir: "/var/tmp/prom-broken", targets: [], binary: fake }),
-      (e: unknown) => isTroupeError(e) && e.code === "E_BACKEND" && /exited while starting \(status 1\)/.test(e.message) && e.message.includes("troupe-it-broken"),
+      (e: unknown) =>
+        isTroupeError(e) &&
+        e.code === "E_BACKEND" &&
+        /exited while starting \(status 1\)/.test(e.message) &&
+        e.message.includes("troupe-it-broken"),
     );
     // The log came home; the host keeps nothing.
     assert.match(readFileSync(join(dir, "prometheus.log"), "utf8"), /troupe-it-broken/);

@@ -57,7 +57,10 @@ test("startPrometheus scrapes a target, answers queries, keeps its data and leav
       assert.equal(r.resultType, "vector");
       assert.ok(r.resultType === "vector");
       assert.equal(r.result.length, 1);
-      assert.deepEqual({ ...r.result[0]!.metric }, { __name__: "troupe_it_requests_total", host: "h1", instance: ep.url.slice(7, -8), job: "svc", kind: "a" });
+      assert.deepEqual(
+        { ...r.result[0]!.metric },
+        { __name__: "troupe_it_requests_total", host: "h1", instance: ep.url.slice(7, -8), job: "svc", kind: "a" },
+      );
       const [v] = queryValues(r);
       assert.ok(v !== undefined && v >= 42, `value ${v}`);
       const s = await p.query("scalar(vector(7))");
@@ -162,7 +165,8 @@ test("a missing binary says how to install Prometheus", async () => {
     for (const binary of ["troupe-no-such-prometheus", join(dir, "prometheus")]) {
       await assert.rejects(
         startPrometheus({ dir, targets: [], binary }),
-        (e: unknown) => isTroupeError(e) && e.code === "E_UNSUPPORTED" && e.message.includes("apt-get install prometheus") && e.message.includes(binary),
+        (e: unknown) =>
+          isTroupeError(e) && e.code === "E_UNSUPPORTED" && e.message.includes("apt-get install prometheus") && e.message.includes(binary),
       );
     }
   } finally {
@@ -177,7 +181,11 @@ test("a server that fails to start: the error shows the end of its log", async (
     writeFileSync(fake, "#!/bin/sh\necho 'err: parsing config: troupe-it-broken' >&2\nexit 1\n", { mode: 0o755 });
     await assert.rejects(
       startPrometheus({ dir: join(dir, "p"), targets: [], binary: fake }),
-      (e: unknown) => isTroupeError(e) && e.code === "E_BACKEND" && /exited while starting \(status 1\)/.test(e.message) && e.message.includes("troupe-it-broken"),
+      (e: unknown) =>
+        isTroupeError(e) &&
+        e.code === "E_BACKEND" &&
+        /exited while starting \(status 1\)/.test(e.message) &&
+        e.message.includes("troupe-it-broken"),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -43,7 +43,7 @@ const TASKS = {
     "artifacts: [out.txt]",
     "execute: |",
     "  hostname > /root/troupe-ssh-mark-$MARK",
-    "  echo \"$(hostname) as $(id -un)\" > out.txt",
+    '  echo "$(hostname) as $(id -un)" > out.txt',
     "",
   ].join("\n"),
 };
@@ -112,7 +112,11 @@ describe("the ssh backend on lab hosts", () => {
     const projectKnown = join(dir, ".troupe", "known_hosts");
     for (const a of [one, two]) assert.ok(knownKeys(projectKnown, a).length > 0, `no key for ${a} in ${projectKnown}`);
     assert.equal(existsSync(join(home, ".ssh", "known_hosts")), false, "troupe wrote into $HOME/.ssh/known_hosts");
-    assert.deepEqual([one, two].map((a) => knownKeys(userKnown, a).length), before, `troupe wrote into ${userKnown}`);
+    assert.deepEqual(
+      [one, two].map((a) => knownKeys(userKnown, a).length),
+      before,
+      `troupe wrote into ${userKnown}`,
+    );
     assert.deepEqual(labLeftovers(r.pid, sshTmp), []);
     return { out: r.stdout, artifacts, home };
   }
@@ -171,7 +175,11 @@ describe("the ssh backend on lab hosts", () => {
     };
     const allocated = (out: string): Set<string> =>
       new Set(lines(out).flatMap((l) => /^Allocated fleet:pair \((\S+)\)/.exec(l)?.[1] ?? []));
-    const both = sshProject(["    systems:", "      - pair:", `          hosts: [${one}, ${two}]`, `          identity-file: ${LAB_KEY}`].join("\n"), extra, "pair");
+    const both = sshProject(
+      ["    systems:", "      - pair:", `          hosts: [${one}, ${two}]`, `          identity-file: ${LAB_KEY}`].join("\n"),
+      extra,
+      "pair",
+    );
     dirs.push(both);
     const r = troupe(["run"], { cwd: both });
     assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -179,7 +187,13 @@ describe("the ssh backend on lab hosts", () => {
     assert.deepEqual(allocated(r.stdout), new Set([one, two]));
 
     const limited = sshProject(
-      ["    systems:", "      - pair:", `          hosts: [${one}, ${two}]`, "          workers: 1", `          identity-file: ${LAB_KEY}`].join("\n"),
+      [
+        "    systems:",
+        "      - pair:",
+        `          hosts: [${one}, ${two}]`,
+        "          workers: 1",
+        `          identity-file: ${LAB_KEY}`,
+      ].join("\n"),
       extra,
       "pair1",
     );
@@ -191,7 +205,13 @@ describe("the ssh backend on lab hosts", () => {
 
   test("username given as $VAR is expanded from the project environment", () => {
     const dir = sshProject(
-      ["    systems:", "      - first:", `          hosts: [${one}]`, "          username: $LOGIN", `          identity-file: ${LAB_KEY}`].join("\n"),
+      [
+        "    systems:",
+        "      - first:",
+        `          hosts: [${one}]`,
+        "          username: $LOGIN",
+        `          identity-file: ${LAB_KEY}`,
+      ].join("\n"),
       {},
       "user",
     );
@@ -272,7 +292,7 @@ test("the adhoc backend allocates lab hosts through a script and discards them",
       "    summary: checks",
       "",
     ].join("\n"),
-    "checks/where/task.yaml": "summary: where am I\nexecute: |\n  test \"$(hostname)\" = \"" + prefix + "-$SPREAD_SYSTEM-1\"\n",
+    "checks/where/task.yaml": 'summary: where am I\nexecute: |\n  test "$(hostname)" = "' + prefix + '-$SPREAD_SYSTEM-1"\n',
   });
   const sshTmp = privateTmp();
   try {

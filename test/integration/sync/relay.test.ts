@@ -23,7 +23,8 @@ after(async () => {
 
 test("a barrier of 3 hosts holds everyone until the last arrives", async () => {
   const log = join(scratch, "barrier.log");
-  const script = (delay: string) => `sleep ${delay}; echo "$(troupe-ctl self) in" >> ${log}; troupe-ctl barrier ready && echo "$(troupe-ctl self) out" >> ${log}`;
+  const script = (delay: string) =>
+    `sleep ${delay}; echo "$(troupe-ctl self) in" >> ${log}; troupe-ctl barrier ready && echo "$(troupe-ctl self) out" >> ${log}`;
   const rs = await Promise.all([f.run("server", script("0")), f.run("client-1", script("0")), f.run("client-2", script("0.3"))]);
   for (const r of rs) assert.equal(r.code, 0, r.stderr);
   const lines = (await readFile(log, "utf8")).trim().split("\n");
@@ -45,11 +46,17 @@ test("a barrier reused in a loop: nobody leaves round i before everyone entered 
 });
 
 test("barrier --count and --timeout from the shell", async () => {
-  const rs = await Promise.all([f.run("client-1", "troupe-ctl barrier pair --count 2"), f.run("client-2", "troupe-ctl barrier pair --count 2")]);
+  const rs = await Promise.all([
+    f.run("client-1", "troupe-ctl barrier pair --count 2"),
+    f.run("client-2", "troupe-ctl barrier pair --count 2"),
+  ]);
   for (const r of rs) assert.equal(r.code, 0, r.stderr);
   const t = await f.run("server", "troupe-ctl barrier lonely --timeout 100ms");
   assert.equal(t.code, SYNC_EXIT.TIMEOUT);
-  assert.match(t.stderr, /^troupe-ctl: barrier lonely: timed out after 100ms \(1 of 3 arrived: server; not arrived: client-1, client-2\)\n$/);
+  assert.match(
+    t.stderr,
+    /^troupe-ctl: barrier lonely: timed out after 100ms \(1 of 3 arrived: server; not arrived: client-1, client-2\)\n$/,
+  );
 });
 
 test("kv set / get / get --wait / del / timeout", async () => {
@@ -78,7 +85,10 @@ test("LAVA send / wait / wait --all ROLE / sync, with message data", async () =>
     f.run(`client-${n}`, `troupe-ctl send ready ip=10.0.0.${n + 1} n=${n} && troupe-ctl wait go --timeout 10s && troupe-ctl sync done`);
   const [s, c1, c2] = await Promise.all([server, client(1), client(2)]);
   assert.equal(s.code, 0, s.stderr);
-  assert.equal((await readFile(join(scratch, "all.out"), "utf8")).trim(), "client-1:ip=10.0.0.2\nclient-1:n=1\nclient-2:ip=10.0.0.3\nclient-2:n=2");
+  assert.equal(
+    (await readFile(join(scratch, "all.out"), "utf8")).trim(),
+    "client-1:ip=10.0.0.2\nclient-1:n=1\nclient-2:ip=10.0.0.3\nclient-2:n=2",
+  );
   for (const c of [c1, c2]) assert.deepEqual([c.code, c.stdout, c.stderr], [0, "mode=fast lane\n", ""]);
 });
 
@@ -125,7 +135,19 @@ test("50 concurrent callers on one host each get their own answer", async () => 
 
 test("arguments with spaces, quotes, newlines, backslashes, = and non-ASCII survive, also past one chunk", async () => {
   const pem = Array.from({ length: 150 }, (_, i) => `line ${i} ${"é\\ ".repeat(20)}`).join("\n");
-  const values = ["a  b", `"dq" 'sq'`, "line1\nline2\n", "\n", "back\\slash \\n", "k=v=w", "", "\t lead\r", "é中", "x".repeat(1000) + " y", pem];
+  const values = [
+    "a  b",
+    `"dq" 'sq'`,
+    "line1\nline2\n",
+    "\n",
+    "back\\slash \\n",
+    "k=v=w",
+    "",
+    "\t lead\r",
+    "é中",
+    "x".repeat(1000) + " y",
+    pem,
+  ];
   for (const v of values) {
     const r = await f.run("server", 'troupe-ctl kv set "$V" "$V" && troupe-ctl kv get "$V"', { env: { V: v } });
     assert.equal(r.code, 0, r.stderr);
@@ -146,7 +168,7 @@ test("in a task script troupe-ctl is a function of the script's shell, which kee
       "R=keep; _s=keep2; IFS=:; set -C",
       "troupe-ctl kv set 'fn key' 'a b'",
       'v=$(troupe-ctl kv get "fn key")',
-      "troupe-ctl kv get missing || echo \"missing: $?\"",
+      'troupe-ctl kv get missing || echo "missing: $?"',
       "troupe-ctl barrier --count 1 solo",
       'echo "v=$v R=$R _s=$_s IFS=$IFS flags=$-"',
       "type troupe-ctl",
@@ -165,7 +187,11 @@ test("in a task script troupe-ctl is a function of the script's shell, which kee
 });
 
 test("in a task script, a failing troupe-ctl stops the script under set -e, and lock runs shell functions", async () => {
-  const r = await f.task("client-1", 'hold() { echo "held by $(troupe-ctl self)"; }\ntroupe-ctl lock L -- hold\ntroupe-ctl kv get nothing\necho not reached', { trace: false });
+  const r = await f.task(
+    "client-1",
+    'hold() { echo "held by $(troupe-ctl self)"; }\ntroupe-ctl lock L -- hold\ntroupe-ctl kv get nothing\necho not reached',
+    { trace: false },
+  );
   assert.equal(r.code, 1, r.stdout);
   assert.equal(r.stdout, "held by client-1\ntroupe-ctl: kv get nothing: not set\n");
 });
@@ -225,7 +251,10 @@ test("discovery from the shell", async () => {
 test("killing one host's relay in the middle of a barrier fails the others within a second, naming it", async () => {
   const g = await fleet({ server: 1, client: 2 });
   try {
-    const waiting = [g.run("server", "troupe-ctl barrier ready --timeout 10s"), g.run("client-2", "troupe-ctl barrier ready --timeout 10s")];
+    const waiting = [
+      g.run("server", "troupe-ctl barrier ready --timeout 10s"),
+      g.run("client-2", "troupe-ctl barrier ready --timeout 10s"),
+    ];
     for (let i = 0; i < 200 && g.session.service.pendingWaits < 2; i++) await new Promise((r) => setTimeout(r, 10));
     const t0 = Date.now();
     // The relay's whole process group, as when the host goes down.
@@ -234,7 +263,10 @@ test("killing one host's relay in the middle of a barrier fails the others withi
     assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
     for (const r of rs) {
       assert.equal(r.code, SYNC_EXIT.POISONED);
-      assert.match(r.stderr, /^troupe-ctl: barrier ready: poisoned: host client-1 failed: lost its connection to the sync service \(control session ended: killed by SIGKILL\)\n$/);
+      assert.match(
+        r.stderr,
+        /^troupe-ctl: barrier ready: poisoned: host client-1 failed: lost its connection to the sync service \(control session ended: killed by SIGKILL\)\n$/,
+      );
     }
     const later = await g.run("server", "troupe-ctl sync again");
     assert.equal(later.code, SYNC_EXIT.POISONED, "future waits fail too");
@@ -255,7 +287,10 @@ test("a relay that goes silent (its shell killed, the transport none the wiser) 
     const r = await waiting;
     assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
     assert.equal(r.code, SYNC_EXIT.POISONED);
-    assert.match(r.stderr, /barrier ready: poisoned: host node-1 failed: lost its connection to the sync service \(no heartbeat from the control session for \d+ms\)/);
+    assert.match(
+      r.stderr,
+      /barrier ready: poisoned: host node-1 failed: lost its connection to the sync service \(no heartbeat from the control session for \d+ms\)/,
+    );
     // The caller on the relay's own host is not left blocked: its watchdog answers.
     const l = await local;
     assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);

@@ -23,7 +23,10 @@ function listen(): Promise<{ server: Server; port: number }> {
 test("env gives each host its control dir, troupe-ctl on PATH, and the reserved ports", async () => {
   const f = await fleet(
     { server: 1, client: 1 },
-    { job: fakeJob("local:debian:tests/ports", [{ key: "TROUPE_PORTS", value: '"http:server metrics"' }]), portRegistry: new PortRegistry() },
+    {
+      job: fakeJob("local:debian:tests/ports", [{ key: "TROUPE_PORTS", value: '"http:server metrics"' }]),
+      portRegistry: new PortRegistry(),
+    },
   );
   try {
     const [server, client] = f.hosts as [never, never];
@@ -110,7 +113,12 @@ test("a relay that cannot start fails the session with the host's own words", as
       openSyncSession(fakeJob(), hosts, new AbortController().signal, {
         controlDir: (a) => (a.name === "client" ? "/proc/troupe-cannot-create" : `/tmp/troupe-sync-test-${process.pid}-${a.name}`),
       }),
-      (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT" && /^client: the sync relay ended before it was ready \(exit status 70\): .*troupe relay: cannot create \/proc\/troupe-cannot-create/.test(e.message),
+      (e: unknown) =>
+        e instanceof TroupeError &&
+        e.code === "E_TRANSPORT" &&
+        /^client: the sync relay ended before it was ready \(exit status 70\): .*troupe relay: cannot create \/proc\/troupe-cannot-create/.test(
+          e.message,
+        ),
     );
   } finally {
     for (const a of hosts) await a.host.transport.close();
@@ -124,7 +132,11 @@ test("the factory has the scheduler's signature, and aborting the run poisons an
   const session = await factory(fakeJob(), hosts, ac.signal);
   try {
     const env = session.env(hosts[0]!);
-    const waiting = hosts[0]!.host.transport.exec({ script: '"$TROUPE_CTL" barrier b --timeout 10s', env: { ...env, PATH: process.env.PATH ?? "" }, onStderr: () => undefined });
+    const waiting = hosts[0]!.host.transport.exec({
+      script: '"$TROUPE_CTL" barrier b --timeout 10s',
+      env: { ...env, PATH: process.env.PATH ?? "" },
+      onStderr: () => undefined,
+    });
     await new Promise((r) => setTimeout(r, 200));
     ac.abort();
     const r = await waiting;

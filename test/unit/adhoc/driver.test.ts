@@ -31,7 +31,16 @@ function make(allocate: string, discard: string, sys = system("ubuntu"), rec = r
   const driver = createAdhocDriver(
     backend("adhoc", [sys], { allocate, discard }),
     { runDir: join(project, "run"), projectDir: project, remotePath: "/tmp/troupe-adhoc-test/project", events: ev.stream },
-    { factory: rec.factory, resolveConfig, password: "session-pw", retryMs: 20, allocateTimeoutMs: 2000, portTimeoutMs: 300, connectTimeoutMs: 300, pollMs: 20 },
+    {
+      factory: rec.factory,
+      resolveConfig,
+      password: "session-pw",
+      retryMs: 20,
+      allocateTimeoutMs: 2000,
+      portTimeoutMs: 300,
+      connectTimeoutMs: 300,
+      pollMs: 20,
+    },
   );
   return { driver, ev, rec, sys };
 }
@@ -39,7 +48,7 @@ function make(allocate: string, discard: string, sys = system("ubuntu"), rec = r
 describe("adhoc driver", () => {
   it("runs allocate with Spread's variables, connects to ADDRESS, and runs discard with the address", async () => {
     const allocate = `env | grep -E '^(SPREAD|TROUPE)_' | sort > alloc.env\nADDRESS 127.0.0.1:${port}`;
-    const discard = "echo \"$SPREAD_SYSTEM_ADDRESS $SPREAD_SYSTEM\" > discard.txt";
+    const discard = 'echo "$SPREAD_SYSTEM_ADDRESS $SPREAD_SYSTEM" > discard.txt';
     const { driver, rec, sys } = make(allocate, discard, system("ubuntu", {}, { username: "admin" }));
     const host = await driver.allocate(sys, 1);
     assert.equal(host.address, "127.0.0.1");
@@ -66,7 +75,11 @@ describe("adhoc driver", () => {
   });
 
   it("connects as root with the system's own password and hides SPREAD_PASSWORD then", async () => {
-    const { driver, rec, sys } = make(`[ -z "\${SPREAD_PASSWORD+x}" ] || FATAL "SPREAD_PASSWORD is set"\nADDRESS 127.0.0.1:${port}`, "", system("deb", {}, { password: "pw1" }));
+    const { driver, rec, sys } = make(
+      `[ -z "\${SPREAD_PASSWORD+x}" ] || FATAL "SPREAD_PASSWORD is set"\nADDRESS 127.0.0.1:${port}`,
+      "",
+      system("deb", {}, { password: "pw1" }),
+    );
     const host = await driver.allocate(sys, 1);
     assert.equal(rec.connections[0]?.user, "root");
     assert.deepEqual(rec.passwords, ["pw1"]);

@@ -60,7 +60,10 @@ describe("adhoc scripts", () => {
     const out = await runScript({ script: "echo one\necho two >&2\nADDRESS h", cwd: dir, env: {}, onLine: (l) => lines.push(l) });
     assert.equal(out.kind, "ok");
     assert.ok(lines.includes("one") && lines.includes("two") && lines.includes("<ADDRESS h>"));
-    assert.ok(lines.some((l) => l.startsWith("+ echo one")), lines.join("|"));
+    assert.ok(
+      lines.some((l) => l.startsWith("+ echo one")),
+      lines.join("|"),
+    );
     assert.ok(!lines.some((l) => l.includes("DEBIAN_FRONTEND")));
   });
 

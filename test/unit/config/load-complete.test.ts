@@ -77,7 +77,10 @@ describe("loadProject: a complete troupe.yaml", async () => {
     assert.equal(lab.manual, false);
     assert.equal(lab.prepareEach, "echo backend-prepare-each");
     assert.equal(lab.debugEach, "echo backend-debug-each");
-    assert.deepEqual(lab.environment.map((e) => [e.key, e.value]), [["LAB", "1"]]);
+    assert.deepEqual(
+      lab.environment.map((e) => [e.key, e.value]),
+      [["LAB", "1"]],
+    );
     assert.deepEqual(lab.extra, {
       memory: "4G",
       plan: "big",
@@ -89,7 +92,10 @@ describe("loadProject: a complete troupe.yaml", async () => {
       groups: ["grp1"],
     });
     assert.equal(formatPos(lab.pos), "troupe.yaml:26:3");
-    assert.deepEqual(lab.systems.map((s) => s.name), ["ubuntu-24.04", "debian-12", "fedora-40"]);
+    assert.deepEqual(
+      lab.systems.map((s) => s.name),
+      ["ubuntu-24.04", "debian-12", "fedora-40"],
+    );
   });
 
   it("reads systems in plain form with Spread's defaults", () => {
@@ -108,7 +114,10 @@ describe("loadProject: a complete troupe.yaml", async () => {
     assert.equal(debian.workers, 3);
     assert.equal(debian.username, "root");
     assert.equal(debian.password, "secret");
-    assert.deepEqual(debian.environment.map((e) => [e.key, e.value, formatPos(e.pos)]), [["SYS", "debian", "troupe.yaml:64:13"]]);
+    assert.deepEqual(
+      debian.environment.map((e) => [e.key, e.value, formatPos(e.pos)]),
+      [["SYS", "debian", "troupe.yaml:64:13"]],
+    );
     assert.deepEqual(debian.variants, ["-beta"]);
     assert.equal(debian.priority, 5);
     assert.equal(debian.manual, true);
@@ -133,18 +142,27 @@ describe("loadProject: a complete troupe.yaml", async () => {
     assert.equal(cloud.type, "adhoc");
     assert.equal(cloud.allocate, "ADDRESS localhost");
     assert.equal(cloud.discard, "echo bye");
-    assert.deepEqual(cloud.systems.map((s) => [s.name, s.image, s.workers]), [["ubuntu-22.04", "ubuntu-22.04", 1]]);
+    assert.deepEqual(
+      cloud.systems.map((s) => [s.name, s.image, s.workers]),
+      [["ubuntu-22.04", "ubuntu-22.04", 1]],
+    );
   });
 
   it("reads suites, nested ones too, in name order", () => {
-    assert.deepEqual(p.suites.map((s) => s.name), ["more/nested/", "tests/"]);
+    assert.deepEqual(
+      p.suites.map((s) => s.name),
+      ["more/nested/", "tests/"],
+    );
     const tests = suite(p, "tests/");
     assert.equal(tests.dir, fixture("complete", "tests"));
     assert.equal(tests.summary, "the main suite");
     assert.deepEqual(tests.systems, ["-fedora-*"]);
     assert.deepEqual(tests.backends, ["lab"]);
     assert.deepEqual(tests.variants, ["alpha"]);
-    assert.deepEqual(tests.environment.map((e) => e.key), ["SUITE"]);
+    assert.deepEqual(
+      tests.environment.map((e) => e.key),
+      ["SUITE"],
+    );
     assert.equal(tests.prepare, "echo suite-prepare");
     assert.equal(tests.restoreEach, "echo suite-restore-each");
     assert.equal(tests.warnTimeout, 60_000);
@@ -156,8 +174,14 @@ describe("loadProject: a complete troupe.yaml", async () => {
   });
 
   it("takes each subdirectory with a task.yaml as a task, skipping files and directories without one", () => {
-    assert.deepEqual(suite(p, "tests/").tasks.map((t) => t.name), ["tests/hello", "tests/netperf"]);
-    assert.deepEqual(suite(p, "more/nested/").tasks.map((t) => t.name), ["more/nested/only"]);
+    assert.deepEqual(
+      suite(p, "tests/").tasks.map((t) => t.name),
+      ["tests/hello", "tests/netperf"],
+    );
+    assert.deepEqual(
+      suite(p, "more/nested/").tasks.map((t) => t.name),
+      ["more/nested/only"],
+    );
     assert.equal(task(suite(p, "more/nested/"), "more/nested/only").summary, "a task written in JSON");
   });
 
@@ -170,10 +194,13 @@ describe("loadProject: a complete troupe.yaml", async () => {
     assert.deepEqual(hello.systems, ["ubuntu-*"]);
     assert.deepEqual(hello.backends, ["-cloud"]);
     assert.deepEqual(hello.variants, ["-beta"]);
-    assert.deepEqual(hello.environment.map((e) => [e.key, e.value, formatPos(e.pos)]), [
-      ["NAME", "task", "tests/hello/task.yaml:8:3"],
-      ["COUNT", "3", "tests/hello/task.yaml:9:3"],
-    ]);
+    assert.deepEqual(
+      hello.environment.map((e) => [e.key, e.value, formatPos(e.pos)]),
+      [
+        ["NAME", "task", "tests/hello/task.yaml:8:3"],
+        ["COUNT", "3", "tests/hello/task.yaml:9:3"],
+      ],
+    );
     assert.equal(hello.samples, 2);
     assert.equal(hello.prepare, "echo task-prepare"); // trimmed
     assert.equal(hello.execute, 'echo "$GREETING $NAME"');

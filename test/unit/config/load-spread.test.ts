@@ -33,7 +33,10 @@ describe("loadProject: a real-world spread.yaml", async () => {
 
   it("keeps the last of two systems with the same name, as Spread does", () => {
     const qemu = p.backends.find((b) => b.name === "qemu");
-    assert.deepEqual(qemu?.systems.map((s) => s.name), ["ubuntu-18.04-64", "ubuntu-core-20-64", "debian-sid-64"]);
+    assert.deepEqual(
+      qemu?.systems.map((s) => s.name),
+      ["ubuntu-18.04-64", "ubuntu-core-20-64", "debian-sid-64"],
+    );
     assert.equal(qemu?.systems[2]?.password, "sid");
     assert.deepEqual(qemu?.extra, { memory: "4G" });
   });
@@ -67,20 +70,29 @@ describe("loadProject: a real-world spread.yaml", async () => {
     const external = p.backends.find((b) => b.name === "external");
     assert.equal(external?.type, "adhoc");
     assert.equal(external?.allocate, "ADDRESS $ADDR");
-    assert.deepEqual(external?.environment.map((e) => [e.key, formatPos(e.pos)]), [["ADDR", "spread.yaml:53:13"]]);
+    assert.deepEqual(
+      external?.environment.map((e) => [e.key, formatPos(e.pos)]),
+      [["ADDR", "spread.yaml:53:13"]],
+    );
   });
 
   it("keeps +/- list items as written and variant environment keys", () => {
     const main = p.suites.find((s) => s.name === "tests/main/");
     assert.deepEqual(main?.systems, ["-ubuntu-secboot-*", "-ubuntu-core-*"]);
-    assert.deepEqual(main?.environment.map((e) => e.key), ["_/plain", "_/funky"]);
+    assert.deepEqual(
+      main?.environment.map((e) => e.key),
+      ["_/plain", "_/funky"],
+    );
     const install = main?.tasks.find((t) => t.name === "tests/main/install");
     assert.deepEqual(install?.systems, ["-opensuse-*"]);
-    assert.deepEqual(install?.environment.map((e) => [e.key, e.value]), [
-      ["SNAP/regular", "test-snapd-tools"],
-      ["SNAP/classic", "test-snapd-classic"],
-      ["CHANNEL", "stable"],
-    ]);
+    assert.deepEqual(
+      install?.environment.map((e) => [e.key, e.value]),
+      [
+        ["SNAP/regular", "test-snapd-tools"],
+        ["SNAP/classic", "test-snapd-classic"],
+        ["CHANNEL", "stable"],
+      ],
+    );
     assert.equal(install?.priority, 100);
     assert.equal(install?.killTimeout, 300_000);
     const remove = main?.tasks.find((t) => t.name === "tests/main/remove");

@@ -8,7 +8,11 @@ import { EventStream } from "../../../src/report/events.js";
 import { TroupeError } from "../../../src/util/errors.js";
 import { runLocal, tempDir, world } from "./builders.js";
 
-const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 test("local hosts are named <system>-<n>, each with its own copy under <runDir>/hosts, unique across backends", async () => {
   const runDir = await tempDir();

@@ -79,25 +79,23 @@ export function world(spec: WorldSpec): { project: Project; jobs: Job[] } {
       ...hooks,
       dir,
       environment: [],
-      tasks: s.tasks.map(
-        (t): Task => ({
-          ...located,
-          name: `${s.name}${t.name}`,
-          suite: s.name,
-          dir: `${dir}${t.name}`,
-          environment: [],
-          roleScripts: t.roleScripts ?? {},
-          artifacts: [],
-          ...(t.prepare !== undefined ? { prepare: t.prepare } : {}),
-          ...(t.execute !== undefined ? { execute: t.execute } : {}),
-          ...(t.restore !== undefined ? { restore: t.restore } : {}),
-          ...(t.debug !== undefined ? { debug: t.debug } : {}),
-          ...(t.samples !== undefined ? { samples: t.samples } : {}),
-          ...(t.hosts
-            ? { hosts: t.hosts.map((h): HostRole => ({ name: h.name, count: h.count ?? 1, pos, ...(h.system ? { system: h.system } : {}) })) }
-            : {}),
-        }),
-      ),
+      tasks: s.tasks.map((t): Task => ({
+        ...located,
+        name: `${s.name}${t.name}`,
+        suite: s.name,
+        dir: `${dir}${t.name}`,
+        environment: [],
+        roleScripts: t.roleScripts ?? {},
+        artifacts: [],
+        ...(t.prepare !== undefined ? { prepare: t.prepare } : {}),
+        ...(t.execute !== undefined ? { execute: t.execute } : {}),
+        ...(t.restore !== undefined ? { restore: t.restore } : {}),
+        ...(t.debug !== undefined ? { debug: t.debug } : {}),
+        ...(t.samples !== undefined ? { samples: t.samples } : {}),
+        ...(t.hosts
+          ? { hosts: t.hosts.map((h): HostRole => ({ name: h.name, count: h.count ?? 1, pos, ...(h.system ? { system: h.system } : {}) })) }
+          : {}),
+      })),
     };
   });
   const project: Project = {

@@ -11,7 +11,12 @@ test("a failing execute still restores everything, runs the debug scripts and re
         restore: tr("suite restore"),
         restoreEach: tr("suite restore-each"),
         tasks: [
-          { name: "bad", execute: `${tr("bad execute")}\necho doing; false\necho never`, restore: tr("bad restore"), debug: "echo task debug here" },
+          {
+            name: "bad",
+            execute: `${tr("bad execute")}\necho doing; false\necho never`,
+            restore: tr("bad restore"),
+            debug: "echo task debug here",
+          },
           { name: "good", execute: tr("good execute") },
         ],
       },
@@ -61,7 +66,15 @@ test("a failing task prepare aborts the task (no execute), restores, and is list
 test("a failing suite prepare aborts that suite's jobs on the worker; other suites still run", async () => {
   const { jobs } = world({
     suites: [
-      { name: "s1/", prepare: "false", restore: tr("s1 restore"), tasks: [{ name: "a", execute: tr("a") }, { name: "b", execute: tr("b") }] },
+      {
+        name: "s1/",
+        prepare: "false",
+        restore: tr("s1 restore"),
+        tasks: [
+          { name: "a", execute: tr("a") },
+          { name: "b", execute: tr("b") },
+        ],
+      },
       { name: "s2/", tasks: [{ name: "c", execute: tr("c") }] },
     ],
   });
@@ -80,7 +93,10 @@ test("a failing restore breaks the worker: its remaining jobs go elsewhere or ar
       {
         name: "s/",
         restore: tr("suite restore"),
-        tasks: [{ name: "a", execute: tr("a"), restore: "echo cannot clean; exit 1" }, { name: "b", execute: tr("b") }],
+        tasks: [
+          { name: "a", execute: tr("a"), restore: "echo cannot clean; exit 1" },
+          { name: "b", execute: tr("b") },
+        ],
       },
     ],
   });
@@ -114,18 +130,33 @@ test("with two workers, the jobs of a broken worker go to the other one", async 
   const h = await runLocal(jobs);
   assert.deepEqual(h.outcome.passed, ["local:sys:s/a", "local:sys:s/b", "local:sys:s/c", "local:sys:s/d"]);
   const brokenHost = h.of("worker-broken")[0]!.host;
-  const onBroken = h.of("job-started").filter((e) => e.hosts[0] === brokenHost).map((e) => e.job);
+  const onBroken = h
+    .of("job-started")
+    .filter((e) => e.hosts[0] === brokenHost)
+    .map((e) => e.job);
   assert.deepEqual(onBroken, ["local:sys:s/a"]);
 });
 
 test("FATAL breaks the worker; ERROR fails the script with its message", async () => {
   const { jobs } = world({
-    suites: [{ name: "s/", tasks: [{ name: "a", execute: "ERROR the widget is missing" }, { name: "b", execute: "FATAL disk gone" }, { name: "c", execute: "true" }] }],
+    suites: [
+      {
+        name: "s/",
+        tasks: [
+          { name: "a", execute: "ERROR the widget is missing" },
+          { name: "b", execute: "FATAL disk gone" },
+          { name: "c", execute: "true" },
+        ],
+      },
+    ],
   });
   const h = await runLocal(jobs);
   assert.deepEqual(h.outcome.failed, ["local:sys:s/a", "local:sys:s/b"]);
   assert.deepEqual(h.outcome.aborted, ["local:sys:s/c"]);
-  const errs = h.of("hook-finished").filter((e) => e.phase === "execute").map((e) => e.error);
+  const errs = h
+    .of("hook-finished")
+    .filter((e) => e.phase === "execute")
+    .map((e) => e.error);
   assert.deepEqual(errs, ["the widget is missing", "disk gone"]);
   assert.match(h.of("job-finished")[0]!.reason ?? "", /the widget is missing/);
   assert.match(h.of("worker-broken")[0]!.reason, /FATAL.*disk gone/);
@@ -215,7 +246,17 @@ test("output events are per line, in the order the script printed them, stderr a
 });
 
 test("a writer that throws does not hang the run", async () => {
-  const { jobs } = world({ suites: [{ name: "s/", tasks: [{ name: "a", execute: "true" }, { name: "b", execute: "true" }] }] });
+  const { jobs } = world({
+    suites: [
+      {
+        name: "s/",
+        tasks: [
+          { name: "a", execute: "true" },
+          { name: "b", execute: "true" },
+        ],
+      },
+    ],
+  });
   let thrown = 0;
   const h = await runLocal(jobs, {
     onEvent: (e) => {

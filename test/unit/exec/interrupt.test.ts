@@ -13,7 +13,16 @@ const longExecute = 'sleep 30 &\necho $! > "$SPREAD_PATH/../pid"\necho ready\nwa
 test("first interrupt: running scripts are killed, restores run, hosts are discarded, nothing is left running", async () => {
   const { jobs } = world({
     project: { restore: tr("project restore") },
-    suites: [{ name: "s/", restore: tr("suite restore"), tasks: [{ name: "long", execute: longExecute, restore: tr("task restore") }, { name: "next", execute: tr("next") }] }],
+    suites: [
+      {
+        name: "s/",
+        restore: tr("suite restore"),
+        tasks: [
+          { name: "long", execute: longExecute, restore: tr("task restore") },
+          { name: "next", execute: tr("next") },
+        ],
+      },
+    ],
   });
   const soft = new AbortController();
   const h = await runLocal(jobs, {
@@ -30,7 +39,10 @@ test("first interrupt: running scripts are killed, restores run, hosts are disca
   const exec = h.of("hook-finished").find((e) => e.phase === "execute")!;
   assert.equal(exec.killedBy, "interrupt");
   assert.deepEqual(await traceOf(h.runDir, "sys-1"), ["task restore", "suite restore", "project restore"]);
-  assert.deepEqual(h.of("host-discarded").map((e) => [e.host, e.reason]), [["sys-1", "interrupted"]]);
+  assert.deepEqual(
+    h.of("host-discarded").map((e) => [e.host, e.reason]),
+    [["sys-1", "interrupted"]],
+  );
   assert.equal(h.of("run-finished")[0]!.interrupted, true);
   const pid = Number((await readFile(`${h.runDir}/hosts/sys-1/pid`, "utf8")).trim());
   assert.equal(await gone(pid), true, "the script's background child is gone");
@@ -61,12 +73,25 @@ test("second interrupt: restores are killed and skipped, hosts are still discard
   const restore = h.of("hook-finished").find((e) => e.phase === "restore")!;
   assert.equal(restore.killedBy, "interrupt");
   assert.deepEqual(await traceOf(h.runDir, "sys-1"), ["task restore started"], "project restore was skipped");
-  assert.deepEqual(h.of("host-discarded").map((e) => e.host), ["sys-1"]);
+  assert.deepEqual(
+    h.of("host-discarded").map((e) => e.host),
+    ["sys-1"],
+  );
   assert.deepEqual(h.of("worker-broken"), [], "an interrupted restore does not count as broken");
 });
 
 test("interrupted before anything started: no host is allocated and every job is aborted", async () => {
-  const { jobs } = world({ suites: [{ name: "s/", tasks: [{ name: "a", execute: "true" }, { name: "b", execute: "true" }] }] });
+  const { jobs } = world({
+    suites: [
+      {
+        name: "s/",
+        tasks: [
+          { name: "a", execute: "true" },
+          { name: "b", execute: "true" },
+        ],
+      },
+    ],
+  });
   const soft = new AbortController();
   soft.abort();
   const h = await runLocal(jobs, { signal: soft.signal });
@@ -82,7 +107,14 @@ test("an interrupt during a multi-host job kills every host's script and restore
     suites: [
       {
         name: "s/",
-        tasks: [{ name: "duo", hosts: [{ name: "n", count: 2 }], execute: 'echo "up $TROUPE_HOST"\nsleep 30', restore: tr("restore $TROUPE_HOST") }],
+        tasks: [
+          {
+            name: "duo",
+            hosts: [{ name: "n", count: 2 }],
+            execute: 'echo "up $TROUPE_HOST"\nsleep 30',
+            restore: tr("restore $TROUPE_HOST"),
+          },
+        ],
       },
     ],
   });
@@ -96,7 +128,10 @@ test("an interrupt during a multi-host job kills every host's script and restore
   });
   assert.deepEqual(h.outcome.aborted, ["local:sys:s/duo"]);
   assert.deepEqual(
-    h.of("hook-finished").filter((e) => e.phase === "execute").map((e) => e.killedBy),
+    h
+      .of("hook-finished")
+      .filter((e) => e.phase === "execute")
+      .map((e) => e.killedBy),
     ["interrupt", "interrupt"],
   );
   const traces = [...(await traceOf(h.runDir, "sys-1")), ...(await traceOf(h.runDir, "sys-2"))].sort();

@@ -8,7 +8,11 @@ import { runLocal, traceOf, tr, world, type Harness } from "./builders.js";
 
 /** Local hosts whose interactive shells are recorded (with their script) instead of attached to a terminal. */
 function recordingDriver(shells: string[]) {
-  return (backend: Parameters<typeof createLocalDriver>[0], runDir: string, events: Parameters<typeof createLocalDriver>[1]["events"]): BackendDriver => {
+  return (
+    backend: Parameters<typeof createLocalDriver>[0],
+    runDir: string,
+    events: Parameters<typeof createLocalDriver>[1]["events"],
+  ): BackendDriver => {
     const local = createLocalDriver(backend, { runDir, projectDir: "/nowhere", remotePath: "/remote/proj", events });
     return {
       type: local.type,
@@ -21,7 +25,11 @@ function recordingDriver(shells: string[]) {
             if (!o.interactive) return inner.exec(o);
             shells.push(o.script);
             // Run it for real with a scripted "user" who leaves a mark and exits.
-            return inner.exec({ ...o, interactive: false, stdin: 'echo "shell in $(pwd) for $SPREAD_JOB" >> "$SPREAD_PATH/../trace"\nexit\n' });
+            return inner.exec({
+              ...o,
+              interactive: false,
+              stdin: 'echo "shell in $(pwd) for $SPREAD_JOB" >> "$SPREAD_PATH/../trace"\nexit\n',
+            });
           },
           put: (s, d) => inner.put(s, d),
           get: (d, p) => inner.get(d, p),
@@ -38,7 +46,17 @@ function recordingDriver(shells: string[]) {
 function spec(execute: string) {
   return world({
     project: { prepare: tr("project prepare"), restore: tr("project restore") },
-    suites: [{ name: "s/", prepare: tr("suite prepare"), restore: tr("suite restore"), tasks: [{ name: "t", prepare: tr("prepare"), execute, restore: tr("restore") }, { name: "u", execute: tr("u execute") }] }],
+    suites: [
+      {
+        name: "s/",
+        prepare: tr("suite prepare"),
+        restore: tr("suite restore"),
+        tasks: [
+          { name: "t", prepare: tr("prepare"), execute, restore: tr("restore") },
+          { name: "u", execute: tr("u execute") },
+        ],
+      },
+    ],
   });
 }
 
@@ -74,7 +92,10 @@ test("shell-before and shell-after: a shell around each execute script", async (
 test("debug: a shell at the point of failure only", async () => {
   const failing = await runMode({ debug: true }, `${tr("execute")}\nfalse`);
   assert.equal(failing.shells.length, 1);
-  assert.deepEqual(failing.trace.slice(3, 6).map((l) => l.replace(/^shell in .*/, "shell")), ["execute", "shell", "restore"]);
+  assert.deepEqual(
+    failing.trace.slice(3, 6).map((l) => l.replace(/^shell in .*/, "shell")),
+    ["execute", "shell", "restore"],
+  );
   const passing = await runMode({ debug: true });
   assert.equal(passing.shells.length, 0);
 });
@@ -84,12 +105,18 @@ test("abend: stop at the first failure without any restore; the rest is aborted"
   assert.deepEqual(trace, ["project prepare", "suite prepare", "prepare", "execute"]);
   assert.deepEqual(h.outcome.failed, ["local:sys:s/t"]);
   assert.deepEqual(h.outcome.aborted, ["local:sys:s/u"]);
-  assert.deepEqual(h.of("host-discarded").map((e) => e.reason), ["abend"]);
+  assert.deepEqual(
+    h.of("host-discarded").map((e) => e.reason),
+    ["abend"],
+  );
 });
 
 test("restore: only restore scripts run, nothing is prepared or executed", async () => {
   const { h, trace } = await runMode({ restore: true });
   assert.deepEqual(trace, ["restore", "suite restore", "project restore"]);
   assert.deepEqual([h.outcome.passed, h.outcome.failed, h.outcome.aborted], [[], [], []]);
-  assert.deepEqual(h.of("job-finished").map((e) => e.status), ["skipped", "skipped"]);
+  assert.deepEqual(
+    h.of("job-finished").map((e) => e.status),
+    ["skipped", "skipped"],
+  );
 });

@@ -65,7 +65,10 @@ test("per-role scripts replace the task's; others run the common script with TRO
             hosts: [{ name: "server" }, { name: "client", count: 2 }],
             execute: 'echo "common $TROUPE_HOST $TROUPE_ROLE [$TROUPE_HOSTS] $TROUPE_HOST_ADDR_SERVER $TROUPE_HOST_ADDR_CLIENT_2"',
             prepare: 'echo "task prepare $TROUPE_HOST"',
-            roleScripts: { execute: { server: 'echo "server script as $TROUPE_HOST/$TROUPE_ROLE"' }, prepare: { server: 'echo "server prepare"' } },
+            roleScripts: {
+              execute: { server: 'echo "server script as $TROUPE_HOST/$TROUPE_ROLE"' },
+              prepare: { server: 'echo "server prepare"' },
+            },
           },
         ],
       },
@@ -93,7 +96,14 @@ test("per-role scripts replace the task's; others run the common script with TRO
   // The role's prepare replaces only the task part; the -each scripts still run before it.
   assert.deepEqual(
     lines("prepare"),
-    [`${serverHost}: each server`, `${serverHost}: server prepare`, `${c1}: each client-1`, `${c1}: task prepare client-1`, `${c2}: each client-2`, `${c2}: task prepare client-2`].sort(),
+    [
+      `${serverHost}: each server`,
+      `${serverHost}: server prepare`,
+      `${c1}: each client-1`,
+      `${c1}: task prepare client-1`,
+      `${c2}: each client-2`,
+      `${c2}: task prepare client-2`,
+    ].sort(),
   );
 });
 
@@ -101,14 +111,28 @@ test("roles can come from other systems; each host runs project and suite hooks 
   const { jobs } = world({
     project: { prepare: 'echo "project prepare on $SPREAD_SYSTEM"' },
     systems: [{ name: "alpha" }, { name: "beta" }],
-    suites: [{ name: "s/", tasks: [{ name: "x", hosts: [{ name: "a" }, { name: "b", system: "beta" }], execute: 'echo "$TROUPE_ROLE on $SPREAD_SYSTEM"' }] }],
+    suites: [
+      {
+        name: "s/",
+        tasks: [{ name: "x", hosts: [{ name: "a" }, { name: "b", system: "beta" }], execute: 'echo "$TROUPE_ROLE on $SPREAD_SYSTEM"' }],
+      },
+    ],
   });
   // world() makes the job on every system; keep the one planned on alpha.
   const job = jobs.find((j) => j.system.name === "alpha")!;
   const h = await runLocal([job]);
   assert.deepEqual(h.outcome.passed, [job.name]);
-  const out = h.of("output").filter((e) => !e.line.startsWith("+ ")).map((e) => `${e.host}: ${e.line}`).sort();
-  assert.deepEqual(out, ["alpha-1: a on alpha", "alpha-1: project prepare on alpha", "beta-1: b on beta", "beta-1: project prepare on beta"]);
+  const out = h
+    .of("output")
+    .filter((e) => !e.line.startsWith("+ "))
+    .map((e) => `${e.host}: ${e.line}`)
+    .sort();
+  assert.deepEqual(out, [
+    "alpha-1: a on alpha",
+    "alpha-1: project prepare on alpha",
+    "beta-1: b on beta",
+    "beta-1: project prepare on beta",
+  ]);
 });
 
 test("the job session adds its environment, hears about failed hosts, and is closed; one failing host fails the job", async () => {
@@ -144,18 +168,27 @@ test("the job session adds its environment, hears about failed hosts, and is clo
   assert.deepEqual(h.outcome.failed, ["local:sys:s/duo"]);
   assert.deepEqual(calls[0], "open local:sys:s/duo left=left#1,right=right#1 aborted=false");
   assert.equal(calls.filter((c) => c.startsWith("failed")).length, 1);
-  assert.match(calls.find((c) => c.startsWith("failed"))!, /^failed right: execute task failed on right: exit status 1/);
+  assert.match(
+    calls.find((c) => c.startsWith("failed"))!,
+    /^failed right: execute task failed on right: exit status 1/,
+  );
   assert.equal(calls.at(-1), "close");
   assert.equal(calls.filter((c) => c === "close").length, 1);
   assert.deepEqual(seen.map((a) => a.host.name).sort(), ["sys-1", "sys-2"]);
-  const lines = h.of("output").filter((e) => e.phase === "execute" && !e.line.startsWith("+ ")).map((e) => e.line).sort();
+  const lines = h
+    .of("output")
+    .filter((e) => e.phase === "execute" && !e.line.startsWith("+ "))
+    .map((e) => e.line)
+    .sort();
   assert.deepEqual(lines, ["ctl-for-left /opt/ctl/bin", "ctl-for-right /opt/ctl/bin"]);
   assert.match(h.of("job-finished")[0]!.reason ?? "", /execute failed on right/);
 });
 
 test("single-host jobs get no sync session (no one to wait for), but TROUPE_HOST is the host's name", async () => {
   let opened = 0;
-  const { jobs } = world({ suites: [{ name: "s/", tasks: [{ name: "t", execute: 'echo "$TROUPE_HOST|$TROUPE_ROLE|$TROUPE_HOSTS|$TROUPE_HOST_ADDR_SYS_1"' }] }] });
+  const { jobs } = world({
+    suites: [{ name: "s/", tasks: [{ name: "t", execute: 'echo "$TROUPE_HOST|$TROUPE_ROLE|$TROUPE_HOSTS|$TROUPE_HOST_ADDR_SYS_1"' }] }],
+  });
   const h = await runLocal(jobs, {
     jobSession: async () => {
       opened++;
@@ -168,7 +201,9 @@ test("single-host jobs get no sync session (no one to wait for), but TROUPE_HOST
 
 test("a single-host job that reserves ports gets a session for them", async () => {
   const opened: string[] = [];
-  const { jobs } = world({ suites: [{ name: "s/", tasks: [{ name: "t", ports: [{ name: "http" }], execute: 'echo "port $TROUPE_PORT_HTTP"' }] }] });
+  const { jobs } = world({
+    suites: [{ name: "s/", tasks: [{ name: "t", ports: [{ name: "http" }], execute: 'echo "port $TROUPE_PORT_HTTP"' }] }],
+  });
   const h = await runLocal(jobs, {
     jobSession: async (job, hosts) => {
       opened.push(`${job.name} ${hosts.map((a) => a.name).join(",")} ${job.ports?.map((p) => p.name).join(",")}`);
@@ -215,7 +250,10 @@ test("job-started says who plays what; when several hosts fail, the first to fai
         ["lead", "lead"],
       ],
     );
-    assert.deepEqual(started.roles?.map((r) => r.host), started.hosts);
+    assert.deepEqual(
+      started.roles?.map((r) => r.host),
+      started.hosts,
+    );
     // lead comes last in the job's order, but failed first.
     assert.equal(h.of("job-finished")[0]!.reason, "execute failed on lead: exit status 3");
   } finally {
@@ -245,7 +283,15 @@ test("a job that needs more hosts than can ever be alive is aborted, not waited 
 
 test("a role on a system the project does not have aborts that job only; an empty run just finishes", async () => {
   const { jobs } = world({
-    suites: [{ name: "s/", tasks: [{ name: "odd", hosts: [{ name: "x", system: "nosuch" }], execute: "true" }, { name: "fine", execute: "true" }] }],
+    suites: [
+      {
+        name: "s/",
+        tasks: [
+          { name: "odd", hosts: [{ name: "x", system: "nosuch" }], execute: "true" },
+          { name: "fine", execute: "true" },
+        ],
+      },
+    ],
   });
   const h = await runLocal(jobs);
   assert.deepEqual(h.outcome.aborted, ["local:sys:s/odd"]);
@@ -254,5 +300,8 @@ test("a role on a system the project does not have aborts that job only; an empt
 
   const empty = await runLocal([]);
   assert.equal(empty.outcome.success, true);
-  assert.deepEqual(empty.events.map((e) => e.type), ["run-started", "run-finished"]);
+  assert.deepEqual(
+    empty.events.map((e) => e.type),
+    ["run-started", "run-finished"],
+  );
 });

@@ -100,21 +100,38 @@ test("two workers: each host follows Spread's order for the jobs it took, and th
   // The second worker prefers the suite with fewer workers in it: the other one.
   const [first, second] = h.of("job-started");
   assert.notEqual(first!.job.split(":")[2]!.split("/")[0], second!.job.split(":")[2]!.split("/")[0]);
-  assert.deepEqual(
-    [...byHost.values()].flat().sort(),
-    ["s1/a", "s1/b", "s2/c", "s2/d"],
-  );
+  assert.deepEqual([...byHost.values()].flat().sort(), ["s1/a", "s1/b", "s2/c", "s2/d"]);
   for (const [host, tasks] of byHost) assert.deepEqual(await traceOf(h.runDir, host), expected(tasks), host);
-  assert.deepEqual(h.of("job-started").map((e) => e.seq), [1, 2, 3, 4]);
+  assert.deepEqual(
+    h.of("job-started").map((e) => e.seq),
+    [1, 2, 3, 4],
+  );
   // Two workers were started for four jobs, and both were discarded.
   assert.equal(h.of("run-started")[0]!.workers, 2);
-  assert.deepEqual(h.of("host-discarded").map((e) => e.host).sort(), ["sys-1", "sys-2"]);
+  assert.deepEqual(
+    h
+      .of("host-discarded")
+      .map((e) => e.host)
+      .sort(),
+    ["sys-1", "sys-2"],
+  );
   // Local discards remove each host's copy of the project, but keep its directory.
   assert.deepEqual((await readdir(join(h.runDir, "hosts"))).sort(), ["sys-1", "sys-2"]);
 });
 
 test("a system never gets more workers than it has jobs", async () => {
-  const { jobs } = world({ systems: [{ name: "sys", workers: 5 }], suites: [{ name: "s/", tasks: [{ name: "a", execute: "true" }, { name: "b", execute: "true" }] }] });
+  const { jobs } = world({
+    systems: [{ name: "sys", workers: 5 }],
+    suites: [
+      {
+        name: "s/",
+        tasks: [
+          { name: "a", execute: "true" },
+          { name: "b", execute: "true" },
+        ],
+      },
+    ],
+  });
   const h = await runLocal(jobs);
   assert.equal(h.of("run-started")[0]!.workers, 2);
   assert.equal(h.of("host-allocated").length, 2);

@@ -18,7 +18,12 @@ const name = (p: readonly (PendingJob | null)[], i: number | undefined): string 
 
 test("a worker takes jobs at the top priority first, then in run order", () => {
   const { jobs } = world({
-    suites: [{ name: "s/", tasks: [{ name: "low", priority: -5 }, { name: "mid" }, { name: "high", priority: 10 }, { name: "high2", priority: 10 }] }],
+    suites: [
+      {
+        name: "s/",
+        tasks: [{ name: "low", priority: -5 }, { name: "mid" }, { name: "high", priority: 10 }, { name: "high2", priority: 10 }],
+      },
+    ],
   });
   const p: (PendingJob | null)[] = pending(jobs);
   const me = w(1);
@@ -75,12 +80,18 @@ test("samples of a task run in sample order, one after the other on a worker", (
 });
 
 test("a multi-host job is taken only when all its hosts are idle at once, and takes them all", () => {
-  const { jobs } = world({ systems: [{ name: "sys", workers: 3 }], suites: [{ name: "s/", tasks: [{ name: "trio", hosts: [{ name: "n", count: 3 }] }] }] });
+  const { jobs } = world({
+    systems: [{ name: "sys", workers: 3 }],
+    suites: [{ name: "s/", tasks: [{ name: "trio", hosts: [{ name: "n", count: 3 }] }] }],
+  });
   const p = pending(jobs);
   const [a, b, c] = [w(1), w(2, { suite: "s/" }), w(3)];
   assert.equal(pickJob(a, p, [a, b], new Map()), undefined, "two idle workers are not enough; nothing is held");
   const pick = pickJob(a, p, [a, b, c], new Map())!;
-  assert.deepEqual(pick.members.map((m) => m.id), [1, 2, 3]);
+  assert.deepEqual(
+    pick.members.map((m) => m.id),
+    [1, 2, 3],
+  );
 });
 
 test("the gang prefers the picking worker, then workers already inside the job's suite", () => {
@@ -88,7 +99,10 @@ test("the gang prefers the picking worker, then workers already inside the job's
   const p = pending(jobs);
   const me = w(3);
   const pick = pickJob(me, p, [w(1), w(2, { suite: "s/" }), me], new Map())!;
-  assert.deepEqual(pick.members.map((m) => m.id), [3, 2]);
+  assert.deepEqual(
+    pick.members.map((m) => m.id),
+    [3, 2],
+  );
 });
 
 test("worker counts: the system's workers, never more than the hosts its jobs need, at least the largest gang", () => {
@@ -121,7 +135,10 @@ test("the maxPriority hint never changes the pick: random queues, suites and pri
     const max = Math.max(...live.map((x) => x.job.priority));
     const suite = ["a/", "b/", "c/", undefined][rand(4)];
     const me = w(1, suite ? { suite } : {});
-    const counts = new Map([["local:sys:a/", rand(3)], ["local:sys:b/", rand(3)]]);
+    const counts = new Map([
+      ["local:sys:a/", rand(3)],
+      ["local:sys:b/", rand(3)],
+    ]);
     const plain = pickJob(me, p, [me], counts);
     const hinted = pickJob(me, p, [me], counts, max);
     assert.equal(hinted?.index, plain?.index, `round ${round}`);

@@ -1,6 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BRIDGE_MAC, hostnameFor, MAX_SLOTS, slotMac, netnsName, slotAddress, slotOfName, vethName, hostPaths } from "../../../src/backends/lab/layout.js";
+import {
+  BRIDGE_MAC,
+  hostnameFor,
+  MAX_SLOTS,
+  slotMac,
+  netnsName,
+  slotAddress,
+  slotOfName,
+  vethName,
+  hostPaths,
+} from "../../../src/backends/lab/layout.js";
 import { extraLayersFrom } from "../../../src/backends/lab/machine-mounts.js";
 
 test("slot addresses are distinct, in 10.213.0.0/16, never .0, .255 or the gateway", () => {

@@ -28,7 +28,10 @@ test("a release is idempotent and a failing holder gives its slot back", async (
   release();
   release();
   assert.equal(s.active, 0);
-  await assert.rejects(s.run(async () => Promise.reject(new Error("boom"))), /boom/);
+  await assert.rejects(
+    s.run(async () => Promise.reject(new Error("boom"))),
+    /boom/,
+  );
   assert.equal(s.active, 0);
 });
 

@@ -46,11 +46,17 @@ test("explicit options: config file, key, known_hosts, port, user, extra options
   assert.equal(optValue(a, "IdentitiesOnly"), "yes");
   assert.equal(optValue(a, "Ciphers"), "aes128-ctr");
   // ssh keeps the first value it sees: the user's options come before troupe's defaults.
-  const mine = masterArgs({ host: "h", options: { BatchMode: "no", ConnectTimeout: "3", ControlPath: "/elsewhere", controlmaster: "auto" } }, "/c");
+  const mine = masterArgs(
+    { host: "h", options: { BatchMode: "no", ConnectTimeout: "3", ControlPath: "/elsewhere", controlmaster: "auto" } },
+    "/c",
+  );
   assert.ok(mine.indexOf("BatchMode=no") < mine.indexOf("BatchMode=yes"));
   assert.ok(mine.indexOf("ConnectTimeout=3") < mine.indexOf("ConnectTimeout=15"));
   // ...except the ones multiplexing depends on.
-  assert.equal(mine.some((x) => /^control(path|master)=/i.test(x)), false);
+  assert.equal(
+    mine.some((x) => /^control(path|master)=/i.test(x)),
+    false,
+  );
 });
 
 test("a password turns batch mode off so the askpass helper is asked", () => {
@@ -69,7 +75,18 @@ test("sessions go through the master, never prompt, and ask for a tty only when 
 });
 
 test("hosts, users, ports and option names that could inject options are refused", () => {
-  for (const t of [{ host: "-oProxyCommand=x" }, { host: "" }, { host: "a b" }, { host: "h", user: "-x" }, { host: "h", port: 0 }, { host: "h", options: { "A=B": "c" } }]) {
-    assert.throws(() => masterArgs(t, "/c"), (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE", JSON.stringify(t));
+  for (const t of [
+    { host: "-oProxyCommand=x" },
+    { host: "" },
+    { host: "a b" },
+    { host: "h", user: "-x" },
+    { host: "h", port: 0 },
+    { host: "h", options: { "A=B": "c" } },
+  ]) {
+    assert.throws(
+      () => masterArgs(t, "/c"),
+      (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE",
+      JSON.stringify(t),
+    );
   }
 });

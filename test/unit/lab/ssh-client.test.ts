@@ -13,7 +13,11 @@ describe("TROUPE_LAB_SSH", () => {
   it("picks the in-process client unless told openssh", () => {
     delete process.env["TROUPE_LAB_SSH"];
     assert.equal(labSshClient(), "inprocess");
-    for (const [value, client] of [["", "inprocess"], ["inprocess", "inprocess"], ["openssh", "openssh"]] as const) {
+    for (const [value, client] of [
+      ["", "inprocess"],
+      ["inprocess", "inprocess"],
+      ["openssh", "openssh"],
+    ] as const) {
       process.env["TROUPE_LAB_SSH"] = value;
       assert.equal(labSshClient(), client);
     }
@@ -21,6 +25,9 @@ describe("TROUPE_LAB_SSH", () => {
 
   it("refuses anything else, naming the values it takes", () => {
     process.env["TROUPE_LAB_SSH"] = "OpenSSH";
-    assert.throws(labSshClient, (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE" && /inprocess or openssh, not "OpenSSH"/.test(e.message));
+    assert.throws(
+      labSshClient,
+      (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE" && /inprocess or openssh, not "OpenSSH"/.test(e.message),
+    );
   });
 });

@@ -7,7 +7,16 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { getScript, killGroupScript, putScript, remoteCommand, sessionWrapper, shQuote, exportLines, interactiveWrapper } from "../../../src/transport/ssh/remote.js";
+import {
+  getScript,
+  killGroupScript,
+  putScript,
+  remoteCommand,
+  sessionWrapper,
+  shQuote,
+  exportLines,
+  interactiveWrapper,
+} from "../../../src/transport/ssh/remote.js";
 import { TroupeError } from "../../../src/util/errors.js";
 
 function runLikeSshd(command: string, input?: string): { status: number | null; stdout: string; stderr: string } {
@@ -19,7 +28,7 @@ test("shQuote keeps plain words and quotes everything else as one word", () => {
   assert.equal(shQuote("abc/def-1.2"), "abc/def-1.2");
   assert.equal(shQuote(""), "''");
   assert.equal(shQuote("it's"), `'it'\\''s'`);
-  for (const s of ["a b", "$HOME", "it's \"x\"\n\\n", "`id`", "*", "-n"]) {
+  for (const s of ["a b", "$HOME", 'it\'s "x"\n\\n', "`id`", "*", "-n"]) {
     const r = runLikeSshd(`printf '%s' ${shQuote(s)}`);
     assert.equal(r.stdout, s);
   }
@@ -27,7 +36,10 @@ test("shQuote keeps plain words and quotes everything else as one word", () => {
 
 test("exportLines refuses names a shell cannot set", () => {
   assert.equal(exportLines({ A: "1", B_2: "x y" }), "export A=1\nexport B_2='x y'\n");
-  assert.throws(() => exportLines({ "A-B": "1" }), (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE");
+  assert.throws(
+    () => exportLines({ "A-B": "1" }),
+    (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE",
+  );
   assert.throws(() => exportLines({ "1A": "1" }), TroupeError);
 });
 
@@ -74,7 +86,7 @@ test("a script uploaded to a file is run from it, gets stdin, and the file is re
   const dir = mkdtempSync(join(tmpdir(), "troupe-remote-"));
   try {
     const file = join(dir, "script");
-    writeFileSync(file, "read line; echo \"got $line\"; exit 3\n");
+    writeFileSync(file, 'read line; echo "got $line"; exit 3\n');
     const r = runLikeSshd(remoteCommand(sessionWrapper({ token: "t", script: "", scriptFile: file })), "input\n");
     assert.equal(r.status, 3);
     assert.equal(r.stdout, "got input\n");
@@ -96,7 +108,10 @@ test("killGroupScript kills a whole process group, children included", async () 
   try {
     const pidFile = join(dir, "pids");
     // A group leader with a background child and a foreground child.
-    const leader = spawnSync("sh", ["-c", `setsid sh -c 'sleep 1000 & echo $! > ${pidFile}.child; echo $$ > ${pidFile}; sleep 1000' >/dev/null 2>&1 & sleep 0.3`]);
+    const leader = spawnSync("sh", [
+      "-c",
+      `setsid sh -c 'sleep 1000 & echo $! > ${pidFile}.child; echo $$ > ${pidFile}; sleep 1000' >/dev/null 2>&1 & sleep 0.3`,
+    ]);
     assert.equal(leader.status, 0);
     const pgid = Number(readFileSync(pidFile, "utf8"));
     const child = Number(readFileSync(`${pidFile}.child`, "utf8"));

@@ -26,7 +26,10 @@ test("findBinaryScript: a name is looked up in PATH, a path must be an executabl
     const r = spawnSync("/bin/sh", ["-c", script], { encoding: "utf8" });
     return { code: r.status, out: r.stdout.trim() };
   };
-  assert.deepEqual(run(findBinaryScript("sh")), { code: 0, out: execFileSync("/bin/sh", ["-c", "command -v sh"], { encoding: "utf8" }).trim() });
+  assert.deepEqual(run(findBinaryScript("sh")), {
+    code: 0,
+    out: execFileSync("/bin/sh", ["-c", "command -v sh"], { encoding: "utf8" }).trim(),
+  });
   assert.equal(run(findBinaryScript("troupe-no-such-binary")).code, 127);
   assert.deepEqual(run(findBinaryScript("/bin/sh")), { code: 0, out: "/bin/sh" });
   const dir = mkdtempSync(join(tmpdir(), "troupe-prom-unit-"));

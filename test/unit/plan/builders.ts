@@ -112,9 +112,7 @@ const HOOKS = ["prepare", "restore", "debug", "prepareEach", "restoreEach", "deb
 export function buildProject(spec: ProjectSpec): Project {
   const file = "/proj/spread.yaml";
   const backends: Backend[] = Object.entries(spec.backends).map(([name, b]) => {
-    const sysSpecs: Record<string, SystemSpec> = Array.isArray(b.systems)
-      ? Object.fromEntries(b.systems.map((s) => [s, {}]))
-      : b.systems;
+    const sysSpecs: Record<string, SystemSpec> = Array.isArray(b.systems) ? Object.fromEntries(b.systems.map((s) => [s, {}])) : b.systems;
     const systems: System[] = Object.entries(sysSpecs).map(([sname, s]) => ({
       name: sname,
       backend: name,

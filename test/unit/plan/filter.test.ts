@@ -30,7 +30,20 @@ test("README filter forms each match one of the two README jobs", () => {
 
 test("Spread's TestFilter pass and block lists", () => {
   const name = "backend:image:suite/test:variant";
-  for (const f of ["backend", "backend:", "image", ":image:", "suite/test", "suit...est", "suite/", "/test", ":variant", "...", "im...", "...ge"]) {
+  for (const f of [
+    "backend",
+    "backend:",
+    "image",
+    ":image:",
+    "suite/test",
+    "suit...est",
+    "suite/",
+    "/test",
+    ":variant",
+    "...",
+    "im...",
+    "...ge",
+  ]) {
     assert.equal(pass(f, name), true, f);
   }
   for (const f of ["nothing", "noth...", "...hing", ":backend", "suite", "test"]) {

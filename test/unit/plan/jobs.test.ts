@@ -171,7 +171,9 @@ test("jobToJSON exposes the plan as plain JSON", () => {
     restoreEach: "pre",
     environment: { A: "1" },
     backends: { lxd: { prepare: "bp", systems: ["ubuntu-16.04"] } },
-    suites: { "s/": { restore: "sr", tasks: { t: { environment: { "V/x": "2" }, execute: "ex", priority: 3, hosts: [{ name: "server" }] } } } },
+    suites: {
+      "s/": { restore: "sr", tasks: { t: { environment: { "V/x": "2" }, execute: "ex", priority: 3, hosts: [{ name: "server" }] } } },
+    },
   });
   const [job] = planJobs(project);
   const json = JSON.parse(JSON.stringify(jobToJSON(job!)));

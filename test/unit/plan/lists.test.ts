@@ -34,7 +34,12 @@ test("a task without variant keys has no variant suffix", () => {
 });
 
 test("variants lists work at project, backend, system, suite and task level, in that order", () => {
-  const base = (over: Partial<ProjectSpec>, sys: Record<string, unknown> = {}, suite: Record<string, unknown> = {}, task: Record<string, unknown> = {}) =>
+  const base = (
+    over: Partial<ProjectSpec>,
+    sys: Record<string, unknown> = {},
+    suite: Record<string, unknown> = {},
+    task: Record<string, unknown> = {},
+  ) =>
     buildProject({
       environment: { "V/p1,p2": "x" },
       backends: { lxd: { environment: { "V/b1": "x" }, systems: { "ubuntu-16.04": { environment: { "V/y1": "x" }, ...sys } } } },
@@ -68,8 +73,15 @@ test("mixing plain and delta items in one variants list is E_PROJECT at that lis
   for (const level of ["project", "backend", "system", "suite", "task"] as const) {
     const mixed = ["foo", "-bar"];
     const spec: ProjectSpec = {
-      backends: { lxd: { systems: { "ubuntu-16.04": level === "system" ? { variants: mixed } : {} }, ...(level === "backend" ? { variants: mixed } : {}) } },
-      suites: { "tests/": { ...(level === "suite" ? { variants: mixed } : {}), tasks: { t: level === "task" ? { variants: mixed } : {} } } },
+      backends: {
+        lxd: {
+          systems: { "ubuntu-16.04": level === "system" ? { variants: mixed } : {} },
+          ...(level === "backend" ? { variants: mixed } : {}),
+        },
+      },
+      suites: {
+        "tests/": { ...(level === "suite" ? { variants: mixed } : {}), tasks: { t: level === "task" ? { variants: mixed } : {} } },
+      },
       ...(level === "project" ? { variants: mixed } : {}),
     };
     const project = buildProject(spec);
@@ -113,12 +125,7 @@ test("systems lists at suite and task: replace, +x, -x and globs", () => {
   const sys = (p: ReturnType<typeof project>) => planJobs(p).map((j) => `${j.backend.name}:${j.system.name}`);
   assert.deepEqual(sys(project()), ["lxd:debian-9", "lxd:ubuntu-14.04", "lxd:ubuntu-16.04", "qemu:fedora-30", "qemu:ubuntu-16.04"]);
   // README: systems: [-ubuntu-14.04]
-  assert.deepEqual(sys(project(undefined, ["-ubuntu-14.04"])), [
-    "lxd:debian-9",
-    "lxd:ubuntu-16.04",
-    "qemu:fedora-30",
-    "qemu:ubuntu-16.04",
-  ]);
+  assert.deepEqual(sys(project(undefined, ["-ubuntu-14.04"])), ["lxd:debian-9", "lxd:ubuntu-16.04", "qemu:fedora-30", "qemu:ubuntu-16.04"]);
   // Plain list replaces; names of other backends' systems are ignored per backend.
   assert.deepEqual(sys(project(["ubuntu-16.04", "fedora-30"])), ["lxd:ubuntu-16.04", "qemu:fedora-30", "qemu:ubuntu-16.04"]);
   // Globs, at suite (plain) then task (delta).

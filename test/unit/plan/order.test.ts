@@ -29,7 +29,10 @@ test("mulberry32 matches the reference C implementation (values computed with it
 
 test("permutation is a permutation", () => {
   const p = permutation(50, mulberry32(42));
-  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });
 
 test("same seed, same order; different seeds, different orders; nothing lost", () => {

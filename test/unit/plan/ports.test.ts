@@ -56,9 +56,18 @@ test("TROUPE_PORTS is taken per variant, from the most specific level", () => {
 
 test("a port asked for twice, names that make one variable, unknown hosts and bad entries are E_PROJECT at TROUPE_PORTS", () => {
   const cases: [Parameters<typeof project>[0], RegExp][] = [
-    [{ hosts: roles, ports: [{ name: "http", on: "server" }], environment: { TROUPE_PORTS: "http:server" } }, /asks for port http, which is already reserved/],
-    [{ hosts: roles, ports: [{ name: "db-main" }], environment: { TROUPE_PORTS: "db_main" } }, /ports db-main and db_main would both be TROUPE_PORT_DB_MAIN/],
-    [{ hosts: roles, environment: { TROUPE_PORTS: "http:sever" } }, /"sever" is not a role or host of this task \(server, client, client-1, client-2\)/],
+    [
+      { hosts: roles, ports: [{ name: "http", on: "server" }], environment: { TROUPE_PORTS: "http:server" } },
+      /asks for port http, which is already reserved/,
+    ],
+    [
+      { hosts: roles, ports: [{ name: "db-main" }], environment: { TROUPE_PORTS: "db_main" } },
+      /ports db-main and db_main would both be TROUPE_PORT_DB_MAIN/,
+    ],
+    [
+      { hosts: roles, environment: { TROUPE_PORTS: "http:sever" } },
+      /"sever" is not a role or host of this task \(server, client, client-1, client-2\)/,
+    ],
     [{ environment: { TROUPE_PORTS: "http:server" } }, /names a host, but this task has no hosts: section; write just "http"/],
     [{ hosts: roles, environment: { TROUPE_PORTS: "a/b" } }, /bad entry "a\/b"/],
   ];
@@ -83,7 +92,14 @@ test("jobPorts alone: nothing asked, nothing given", () => {
   const pos = { file: "t.yaml", line: 1, col: 1 };
   assert.equal(jobPorts({ taskName: "s/t", ports: [], hosts: undefined, environment: [], envLevels: [], fallbackPos: pos }), undefined);
   assert.deepEqual(
-    jobPorts({ taskName: "s/t", ports: undefined, hosts: undefined, environment: [{ key: "TROUPE_PORTS", value: "a, b" }], envLevels: [], fallbackPos: pos }),
+    jobPorts({
+      taskName: "s/t",
+      ports: undefined,
+      hosts: undefined,
+      environment: [{ key: "TROUPE_PORTS", value: "a, b" }],
+      envLevels: [],
+      fallbackPos: pos,
+    }),
     [{ name: "a" }, { name: "b" }],
   );
 });

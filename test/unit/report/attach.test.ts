@@ -31,7 +31,17 @@ test("attachWriters: terminal lines, run dir, JUnit and JSON copies; detached af
     events.emit({ type: "job-started", job: JOB_A, hosts: ["local-1"], seq: 1, total: 1 });
     events.emit({ type: "hook-started", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "local-1" });
     events.emit({ type: "output", job: JOB_A, context: JOB_A, phase: "execute", host: "local-1", stream: "stdout", line: "hi" });
-    events.emit({ type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "local-1", exitCode: 0, durationMs: 3, output: "hi" });
+    events.emit({
+      type: "hook-finished",
+      job: JOB_A,
+      context: JOB_A,
+      level: "task",
+      phase: "execute",
+      host: "local-1",
+      exitCode: 0,
+      durationMs: 3,
+      output: "hi",
+    });
     events.emit({ type: "job-finished", job: JOB_A, status: "passed", durationMs: 3 });
     events.emit({ type: "run-finished", passed: [JOB_A], failed: [], aborted: [], failedHooks: [], durationMs: 5, interrupted: false });
 

@@ -35,26 +35,92 @@ export function singleHostRun(): TroupeEvent[] {
     at(1000, { type: "host-step", step: "sending", backend: "local", system: "debian-12", host: "local-1" }),
     at(2000, { type: "hook-started", job: SERVER, context: SERVER, level: "project", phase: "prepare", host: "local-1" }),
     at(2000, { type: "output", job: SERVER, context: SERVER, phase: "prepare", host: "local-1", stream: "stdout", line: "+ apt update" }),
-    at(3000, { type: "hook-finished", job: SERVER, context: SERVER, level: "project", phase: "prepare", host: "local-1", exitCode: 0, durationMs: 1000, output: "+ apt update" }),
+    at(3000, {
+      type: "hook-finished",
+      job: SERVER,
+      context: SERVER,
+      level: "project",
+      phase: "prepare",
+      host: "local-1",
+      exitCode: 0,
+      durationMs: 1000,
+      output: "+ apt update",
+    }),
     at(3000, { type: "job-started", job: JOB_A, hosts: ["local-1"], seq: 1, total: 2 }),
     at(3000, { type: "hook-started", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "local-1" }),
     at(3100, { type: "output", job: JOB_A, context: JOB_A, phase: "execute", host: "local-1", stream: "stdout", line: "+ echo hello" }),
     at(3200, { type: "output", job: JOB_A, context: JOB_A, phase: "execute", host: "local-1", stream: "stdout", line: "hello" }),
-    at(4000, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "local-1", exitCode: 0, durationMs: 1000, output: "+ echo hello\nhello" }),
+    at(4000, {
+      type: "hook-finished",
+      job: JOB_A,
+      context: JOB_A,
+      level: "task",
+      phase: "execute",
+      host: "local-1",
+      exitCode: 0,
+      durationMs: 1000,
+      output: "+ echo hello\nhello",
+    }),
     at(4000, { type: "job-finished", job: JOB_A, status: "passed", durationMs: 1000 }),
     at(4000, { type: "job-started", job: JOB_B, hosts: ["local-1"], seq: 2, total: 2 }),
     at(4000, { type: "hook-started", job: JOB_B, context: JOB_B, level: "task", phase: "execute", host: "local-1" }),
-    at(4100, { type: "output", job: JOB_B, context: JOB_B, phase: "execute", host: "local-1", stream: "stdout", line: "+ echo 'a <b> & c'" }),
+    at(4100, {
+      type: "output",
+      job: JOB_B,
+      context: JOB_B,
+      phase: "execute",
+      host: "local-1",
+      stream: "stdout",
+      line: "+ echo 'a <b> & c'",
+    }),
     at(4200, { type: "output", job: JOB_B, context: JOB_B, phase: "execute", host: "local-1", stream: "stdout", line: "a <b> & c" }),
     at(4300, { type: "output", job: JOB_B, context: JOB_B, phase: "execute", host: "local-1", stream: "stderr", line: "+ exit 1" }),
-    at(5000, { type: "hook-finished", job: JOB_B, context: JOB_B, level: "task", phase: "execute", host: "local-1", exitCode: 1, durationMs: 1000, output: "+ echo 'a <b> & c'\na <b> & c\n+ exit 1\n" }),
+    at(5000, {
+      type: "hook-finished",
+      job: JOB_B,
+      context: JOB_B,
+      level: "task",
+      phase: "execute",
+      host: "local-1",
+      exitCode: 1,
+      durationMs: 1000,
+      output: "+ echo 'a <b> & c'\na <b> & c\n+ exit 1\n",
+    }),
     at(5000, { type: "hook-started", job: JOB_B, context: JOB_B, level: "task", phase: "restore", host: "local-1" }),
-    at(5500, { type: "hook-finished", job: JOB_B, context: JOB_B, level: "task", phase: "restore", host: "local-1", exitCode: 0, durationMs: 500, output: "" }),
+    at(5500, {
+      type: "hook-finished",
+      job: JOB_B,
+      context: JOB_B,
+      level: "task",
+      phase: "restore",
+      host: "local-1",
+      exitCode: 0,
+      durationMs: 500,
+      output: "",
+    }),
     at(5500, { type: "job-finished", job: JOB_B, status: "failed", durationMs: 1500 }),
     at(6000, { type: "hook-started", job: SERVER, context: SERVER, level: "project", phase: "restore", host: "local-1" }),
-    at(6500, { type: "hook-finished", job: SERVER, context: SERVER, level: "project", phase: "restore", host: "local-1", exitCode: 0, durationMs: 500, output: "" }),
+    at(6500, {
+      type: "hook-finished",
+      job: SERVER,
+      context: SERVER,
+      level: "project",
+      phase: "restore",
+      host: "local-1",
+      exitCode: 0,
+      durationMs: 500,
+      output: "",
+    }),
     at(7000, { type: "host-discarded", host: "local-1" }),
-    at(7000, { type: "run-finished", passed: [JOB_A], failed: [JOB_B], aborted: [], failedHooks: [], durationMs: 7000, interrupted: false }),
+    at(7000, {
+      type: "run-finished",
+      passed: [JOB_A],
+      failed: [JOB_B],
+      aborted: [],
+      failedHooks: [],
+      durationMs: 7000,
+      interrupted: false,
+    }),
   ];
 }
 
@@ -63,24 +129,65 @@ export const MJOB = "local:debian-12:tests/net/perf";
 /** A multi-host job: server passes, client-1 fails, client-2 is killed by the kill-timeout. */
 export function multiHostRun(): TroupeEvent[] {
   const hosts = ["server-1", "client-1", "client-2"];
-  const ev: TroupeEvent[] = [
-    at(0, { type: "run-started", runId: "r2", dir: "/tmp/y", seed: 7, jobs: 1, workers: 3 }),
-  ];
+  const ev: TroupeEvent[] = [at(0, { type: "run-started", runId: "r2", dir: "/tmp/y", seed: 7, jobs: 1, workers: 3 })];
   for (const h of hosts) {
-    ev.push(at(500, { type: "host-allocated", host: h, backend: "local", system: "debian-12", address: "10.0.0." + (hosts.indexOf(h) + 1) }));
+    ev.push(
+      at(500, { type: "host-allocated", host: h, backend: "local", system: "debian-12", address: "10.0.0." + (hosts.indexOf(h) + 1) }),
+    );
   }
   ev.push(at(1000, { type: "job-started", job: MJOB, hosts, seq: 1, total: 1 }));
   for (const h of hosts) {
     ev.push(at(1000, { type: "hook-started", job: MJOB, context: MJOB, level: "task", phase: "execute", host: h }));
   }
   ev.push(at(1100, { type: "output", job: MJOB, context: MJOB, phase: "execute", host: "server-1", stream: "stdout", line: "listening" }));
-  ev.push(at(1200, { type: "output", job: MJOB, context: MJOB, phase: "execute", host: "client-1", stream: "stdout", line: "connect failed" }));
+  ev.push(
+    at(1200, { type: "output", job: MJOB, context: MJOB, phase: "execute", host: "client-1", stream: "stdout", line: "connect failed" }),
+  );
   ev.push(at(1300, { type: "output", job: MJOB, context: MJOB, phase: "execute", host: "client-2", stream: "stdout", line: "waiting" }));
-  ev.push(at(2000, { type: "hook-finished", job: MJOB, context: MJOB, level: "task", phase: "execute", host: "client-1", exitCode: 2, durationMs: 1000, output: "connect failed" }));
-  ev.push(at(3000, { type: "hook-finished", job: MJOB, context: MJOB, level: "task", phase: "execute", host: "server-1", exitCode: 0, durationMs: 2000, output: "listening" }));
-  ev.push(at(9000, { type: "hook-finished", job: MJOB, context: MJOB, level: "task", phase: "execute", host: "client-2", exitCode: null, killedBy: "timeout", durationMs: 8000, output: "waiting" }));
+  ev.push(
+    at(2000, {
+      type: "hook-finished",
+      job: MJOB,
+      context: MJOB,
+      level: "task",
+      phase: "execute",
+      host: "client-1",
+      exitCode: 2,
+      durationMs: 1000,
+      output: "connect failed",
+    }),
+  );
+  ev.push(
+    at(3000, {
+      type: "hook-finished",
+      job: MJOB,
+      context: MJOB,
+      level: "task",
+      phase: "execute",
+      host: "server-1",
+      exitCode: 0,
+      durationMs: 2000,
+      output: "listening",
+    }),
+  );
+  ev.push(
+    at(9000, {
+      type: "hook-finished",
+      job: MJOB,
+      context: MJOB,
+      level: "task",
+      phase: "execute",
+      host: "client-2",
+      exitCode: null,
+      killedBy: "timeout",
+      durationMs: 8000,
+      output: "waiting",
+    }),
+  );
   ev.push(at(9000, { type: "job-finished", job: MJOB, status: "failed", durationMs: 8000 }));
-  ev.push(at(9500, { type: "run-finished", passed: [], failed: [MJOB], aborted: [], failedHooks: [], durationMs: 9500, interrupted: false }));
+  ev.push(
+    at(9500, { type: "run-finished", passed: [], failed: [MJOB], aborted: [], failedHooks: [], durationMs: 9500, interrupted: false }),
+  );
   return ev;
 }
 
@@ -108,20 +215,38 @@ export function rolesRun(): TroupeEvent[] {
       ev.push(at(t, { type: "hook-started", job: RJOB, context: RJOB, level: "task", phase, host }));
     } else {
       const error = exitCode === 0 ? {} : { error: `exit status ${exitCode}` };
-      ev.push(at(t, { type: "hook-finished", job: RJOB, context: RJOB, level: "task", phase, host, exitCode, ...error, durationMs: 500, output }));
+      ev.push(
+        at(t, { type: "hook-finished", job: RJOB, context: RJOB, level: "task", phase, host, exitCode, ...error, durationMs: 500, output }),
+      );
     }
   };
   for (const h of hosts) hook(1000, h, "prepare");
   for (const h of hosts) hook(1500, h, "prepare", 0, `prepared ${h}`);
   for (const h of hosts) hook(1500, h, "execute");
-  ev.push(at(1600, { type: "output", job: RJOB, context: RJOB, phase: "execute", host: "debian-2", stream: "stdout", line: "lead gives up" }));
-  ev.push(at(1600, { type: "output", job: RJOB, context: RJOB, phase: "execute", host: "debian-3", stream: "stderr", line: "troupe-ctl: barrier middle: poisoned" }));
+  ev.push(
+    at(1600, { type: "output", job: RJOB, context: RJOB, phase: "execute", host: "debian-2", stream: "stdout", line: "lead gives up" }),
+  );
+  ev.push(
+    at(1600, {
+      type: "output",
+      job: RJOB,
+      context: RJOB,
+      phase: "execute",
+      host: "debian-3",
+      stream: "stderr",
+      line: "troupe-ctl: barrier middle: poisoned",
+    }),
+  );
   hook(2000, "debian-2", "execute", 1, "lead gives up");
   hook(2010, "debian-3", "execute", 125, "troupe-ctl: barrier middle: poisoned");
   hook(2020, "debian-1", "execute", 125, "troupe-ctl: barrier middle: poisoned");
   for (const h of hosts) hook(2100, h, "restore");
   for (const h of hosts) hook(2200, h, "restore", 0);
-  ev.push(at(2200, { type: "job-finished", job: RJOB, status: "failed", durationMs: 1200, reason: "execute failed on lead: exit status 1" }));
-  ev.push(at(2300, { type: "run-finished", passed: [], failed: [RJOB], aborted: [], failedHooks: [], durationMs: 2300, interrupted: false }));
+  ev.push(
+    at(2200, { type: "job-finished", job: RJOB, status: "failed", durationMs: 1200, reason: "execute failed on lead: exit status 1" }),
+  );
+  ev.push(
+    at(2300, { type: "run-finished", passed: [], failed: [RJOB], aborted: [], failedHooks: [], durationMs: 2300, interrupted: false }),
+  );
   return ev;
 }

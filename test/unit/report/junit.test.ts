@@ -144,7 +144,10 @@ test("multi-host job: one testcase, failure naming the failing hosts, host detai
   assert.equal(cases.length, 1);
   const failure = all(cases[0]!, "failure")[0]!;
   assert.match(failure.attrs["message"]!, /^failed on client-1, client-2: /);
-  assert.match(failure.text, /----- execute on client-1 -----\nconnect failed\n----- execute on client-2 -----\nwaiting\n<kill-timeout reached>/);
+  assert.match(
+    failure.text,
+    /----- execute on client-1 -----\nconnect failed\n----- execute on client-2 -----\nwaiting\n<kill-timeout reached>/,
+  );
   const out = all(cases[0]!, "system-out")[0]!.text;
   assert.match(out, /^ {2}server-1: passed, exit status 0, 2s, log .*execute\.server-1\.log$/m);
   assert.match(out, /^ {2}client-1: failed, exit status 2, 1s, log .*execute\.client-1\.log$/m);
@@ -170,13 +173,26 @@ test("aborted jobs are skipped; failed suite hooks become testcases of their sui
   const suite = "local:debian-12:tests/main/";
   const run = await runOf([
     at(0, { type: "run-started", runId: "r", dir: "/x", seed: 1, jobs: 2, workers: 1 }),
-    at(0, { type: "hook-finished", job: suite, context: suite, level: "suite", phase: "prepare", host: "h", exitCode: 1, durationMs: 250, output: "no space left" }),
+    at(0, {
+      type: "hook-finished",
+      job: suite,
+      context: suite,
+      level: "suite",
+      phase: "prepare",
+      host: "h",
+      exitCode: 1,
+      durationMs: 250,
+      output: "no space left",
+    }),
     at(1, { type: "run-finished", passed: [], failed: [], aborted: [JOB_A, JOB_B], failedHooks: [], durationMs: 1, interrupted: false }),
   ]);
   const root = parseXml(toJUnit(run));
   assert.equal(all(root, "testsuite").length, 1);
   const cases = all(root, "testcase");
-  assert.deepEqual(cases.map((c) => c.attrs["name"]), ["fail:v1", "hello", "suite prepare on h"]);
+  assert.deepEqual(
+    cases.map((c) => c.attrs["name"]),
+    ["fail:v1", "hello", "suite prepare on h"],
+  );
   assert.equal(all(cases[0]!, "skipped").length, 1);
   assert.equal(all(cases[0]!, "skipped")[0]!.attrs["message"], "aborted");
   const hookFailure = all(cases[2]!, "failure")[0]!;
@@ -187,16 +203,26 @@ test("aborted jobs are skipped; failed suite hooks become testcases of their sui
 });
 
 test("escaping: markup, quotes, ANSI colors, control characters and lone surrogates", async () => {
-  const nasty = 'x < y && "q" \'s\' ]]> \x1b[31mred\x1b[0m bell\x07 nul\x00 vt\x0b ok\ttab \ud800 \ufffe end';
+  const nasty = "x < y && \"q\" 's' ]]> \x1b[31mred\x1b[0m bell\x07 nul\x00 vt\x0b ok\ttab \ud800 \ufffe end";
   const run = await runOf([
     at(0, { type: "job-started", job: JOB_A, hosts: ["h"], seq: 1, total: 1 }),
-    at(0, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "h", exitCode: 1, durationMs: 1, output: nasty }),
+    at(0, {
+      type: "hook-finished",
+      job: JOB_A,
+      context: JOB_A,
+      level: "task",
+      phase: "execute",
+      host: "h",
+      exitCode: 1,
+      durationMs: 1,
+      output: nasty,
+    }),
     at(1, { type: "job-finished", job: JOB_A, status: "failed", durationMs: 1, reason: `bad "thing" <here>\nsecond line\x01` }),
   ]);
   const xml = toJUnit(run);
   const root = parseXml(xml);
   const failure = all(root, "failure")[0]!;
-  assert.equal(failure.text, 'x < y && "q" \'s\' ]]> red bell\\x07 nul\\x00 vt\\x0b ok\ttab \ufffd \\ufffe end');
+  assert.equal(failure.text, "x < y && \"q\" 's' ]]> red bell\\x07 nul\\x00 vt\\x0b ok\ttab \ufffd \\ufffe end");
   assert.equal(failure.attrs["message"], 'bad "thing" <here>\nsecond line\\x01');
   // Every `<` that came from the output is escaped: the only raw ones open tags.
   for (const m of xml.matchAll(/</g)) assert.match(xml.slice(m.index!, m.index! + 2), /^<[?/a-z]/);

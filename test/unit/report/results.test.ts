@@ -41,8 +41,28 @@ test("single-host run: one folder per job, a log per hook, run.json with every f
     const [a, b] = result.jobs;
     assert.ok(a && b);
     assert.deepEqual(
-      { name: a.name, backend: a.backend, system: a.system, suite: a.suite, task: a.task, variant: a.variant, status: a.status, seq: a.seq, dir: a.dir },
-      { name: JOB_A, backend: "local", system: "debian-12", suite: "tests/main/", task: "tests/main/hello", variant: "", status: "passed", seq: 1, dir: "local_debian-12_tests-main-hello" },
+      {
+        name: a.name,
+        backend: a.backend,
+        system: a.system,
+        suite: a.suite,
+        task: a.task,
+        variant: a.variant,
+        status: a.status,
+        seq: a.seq,
+        dir: a.dir,
+      },
+      {
+        name: JOB_A,
+        backend: "local",
+        system: "debian-12",
+        suite: "tests/main/",
+        task: "tests/main/hello",
+        variant: "",
+        status: "passed",
+        seq: 1,
+        dir: "local_debian-12_tests-main-hello",
+      },
     );
     assert.equal(b.variant, "v1");
     assert.equal(b.status, "failed");
@@ -78,7 +98,10 @@ test("single-host run: one folder per job, a log per hook, run.json with every f
     assert.equal(a.hooks[0]!.output, undefined);
 
     assert.equal(await readFile(join(dir, a.hooks[0]!.logPath!), "utf8"), "+ echo hello\nhello\n");
-    assert.equal(await readFile(join(dir, "local_debian-12_tests-main-fail_v1/execute.log"), "utf8"), "+ echo 'a <b> & c'\na <b> & c\n+ exit 1\n");
+    assert.equal(
+      await readFile(join(dir, "local_debian-12_tests-main-fail_v1/execute.log"), "utf8"),
+      "+ echo 'a <b> & c'\na <b> & c\n+ exit 1\n",
+    );
     assert.equal(await readFile(join(dir, "local_debian-12_tests-main-fail_v1/restore.log"), "utf8"), "");
 
     // Project hooks live apart from jobs.
@@ -115,14 +138,33 @@ test("multi-host job: a log per host, per-host status, a reason naming every fai
     const log = (h: string): string => `local_debian-12_tests-net-perf/execute.${h}.log`;
     assert.deepEqual(job.hosts, [
       { name: "server-1", status: "passed", exitCode: 0, durationMs: 2000, logPath: log("server-1"), logs: [log("server-1")] },
-      { name: "client-1", status: "failed", exitCode: 2, durationMs: 1000, logPath: log("client-1"), logs: [log("client-1")], error: "execute: exit status 2" },
-      { name: "client-2", status: "failed", exitCode: null, durationMs: 8000, logPath: log("client-2"), logs: [log("client-2")], error: "execute: kill-timeout reached" },
+      {
+        name: "client-1",
+        status: "failed",
+        exitCode: 2,
+        durationMs: 1000,
+        logPath: log("client-1"),
+        logs: [log("client-1")],
+        error: "execute: exit status 2",
+      },
+      {
+        name: "client-2",
+        status: "failed",
+        exitCode: null,
+        durationMs: 8000,
+        logPath: log("client-2"),
+        logs: [log("client-2")],
+        error: "execute: kill-timeout reached",
+      },
     ]);
     assert.equal(job.reason, "execute failed on client-1: exit status 2 (failed hosts: client-1, client-2)");
     const killed = job.hooks.find((h) => h.host === "client-2")!;
     assert.equal(killed.killedBy, "timeout");
     assert.equal(killed.output, "waiting\n<kill-timeout reached>");
-    assert.equal(await readFile(join(dir, "local_debian-12_tests-net-perf/execute.client-2.log"), "utf8"), "waiting\n<kill-timeout reached>\n");
+    assert.equal(
+      await readFile(join(dir, "local_debian-12_tests-net-perf/execute.client-2.log"), "utf8"),
+      "waiting\n<kill-timeout reached>\n",
+    );
     assert.equal(await readFile(join(dir, "local_debian-12_tests-net-perf/execute.server-1.log"), "utf8"), "listening\n");
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -142,20 +184,56 @@ test("multi-host job with roles: hosts named as in the job, one log per host per
     // Hosts in the order the job lists them; logs named after the hosts' names
     // in the job, which stay the same whichever machine plays them.
     assert.deepEqual(job.hosts, [
-      { name: "debian-2", as: "lead", role: "lead", status: "failed", exitCode: 1, durationMs: 500, logPath: `${d}/execute.lead.log`, logs: logs("lead"), error: "execute: exit status 1" },
-      { name: "debian-3", as: "peer-1", role: "peer", status: "failed", exitCode: 125, durationMs: 500, logPath: `${d}/execute.peer-1.log`, logs: logs("peer-1"), error: "execute: exit status 125" },
-      { name: "debian-1", as: "peer-2", role: "peer", status: "failed", exitCode: 125, durationMs: 500, logPath: `${d}/execute.peer-2.log`, logs: logs("peer-2"), error: "execute: exit status 125" },
+      {
+        name: "debian-2",
+        as: "lead",
+        role: "lead",
+        status: "failed",
+        exitCode: 1,
+        durationMs: 500,
+        logPath: `${d}/execute.lead.log`,
+        logs: logs("lead"),
+        error: "execute: exit status 1",
+      },
+      {
+        name: "debian-3",
+        as: "peer-1",
+        role: "peer",
+        status: "failed",
+        exitCode: 125,
+        durationMs: 500,
+        logPath: `${d}/execute.peer-1.log`,
+        logs: logs("peer-1"),
+        error: "execute: exit status 125",
+      },
+      {
+        name: "debian-1",
+        as: "peer-2",
+        role: "peer",
+        status: "failed",
+        exitCode: 125,
+        durationMs: 500,
+        logPath: `${d}/execute.peer-2.log`,
+        logs: logs("peer-2"),
+        error: "execute: exit status 125",
+      },
     ]);
-    assert.deepEqual((await readdir(join(dir, d))).sort(), [...logs("lead"), ...logs("peer-1"), ...logs("peer-2")].map((p) => p.slice(d.length + 1)).sort());
+    assert.deepEqual(
+      (await readdir(join(dir, d))).sort(),
+      [...logs("lead"), ...logs("peer-1"), ...logs("peer-2")].map((p) => p.slice(d.length + 1)).sort(),
+    );
     assert.equal(await readFile(join(dir, d, "execute.lead.log"), "utf8"), "lead gives up\n");
     assert.equal(await readFile(join(dir, d, "execute.peer-1.log"), "utf8"), "troupe-ctl: barrier middle: poisoned\n");
     assert.equal(await readFile(join(dir, d, "prepare.peer-2.log"), "utf8"), "prepared debian-1\n");
     const exec = job.hooks.filter((h) => h.phase === "execute");
-    assert.deepEqual(exec.map((h) => [h.host, h.as, h.error]), [
-      ["debian-2", "lead", "exit status 1"],
-      ["debian-3", "peer-1", "exit status 125"],
-      ["debian-1", "peer-2", "exit status 125"],
-    ]);
+    assert.deepEqual(
+      exec.map((h) => [h.host, h.as, h.error]),
+      [
+        ["debian-2", "lead", "exit status 1"],
+        ["debian-3", "peer-1", "exit status 125"],
+        ["debian-1", "peer-2", "exit status 125"],
+      ],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -180,16 +258,64 @@ test("aborted and never-started jobs, repeated hooks, output only at the end, en
       [
         at(0, { type: "run-started", runId: "r3", dir, seed: 1, jobs: 3, workers: 1 }),
         at(0, { type: "hook-started", job: suite, context: suite, level: "suite", phase: "prepare", host: "h" }),
-        at(10, { type: "hook-finished", job: suite, context: suite, level: "suite", phase: "prepare", host: "h", exitCode: 0, durationMs: 10, output: "" }),
+        at(10, {
+          type: "hook-finished",
+          job: suite,
+          context: suite,
+          level: "suite",
+          phase: "prepare",
+          host: "h",
+          exitCode: 0,
+          durationMs: 10,
+          output: "",
+        }),
         at(10, { type: "job-started", job: JOB_A, hosts: ["h"], seq: 1, total: 3 }),
         // Two executes (Spread's -repeat), the engine giving output only at the end.
-        at(10, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "h", exitCode: 0, durationMs: 5, output: "first" }),
-        at(20, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "h", exitCode: 0, durationMs: 5, output: "second\n" }),
+        at(10, {
+          type: "hook-finished",
+          job: JOB_A,
+          context: JOB_A,
+          level: "task",
+          phase: "execute",
+          host: "h",
+          exitCode: 0,
+          durationMs: 5,
+          output: "first",
+        }),
+        at(20, {
+          type: "hook-finished",
+          job: JOB_A,
+          context: JOB_A,
+          level: "task",
+          phase: "execute",
+          host: "h",
+          exitCode: 0,
+          durationMs: 5,
+          output: "second\n",
+        }),
         at(30, { type: "job-finished", job: JOB_A, status: "passed", durationMs: 20 }),
         at(30, { type: "job-started", job: JOB_B, hosts: ["h"], seq: 2, total: 3 }),
-        at(30, { type: "hook-finished", job: JOB_B, context: JOB_B, level: "task", phase: "prepare", host: "h", exitCode: 1, durationMs: 5, output: "no disk" }),
+        at(30, {
+          type: "hook-finished",
+          job: JOB_B,
+          context: JOB_B,
+          level: "task",
+          phase: "prepare",
+          host: "h",
+          exitCode: 1,
+          durationMs: 5,
+          output: "no disk",
+        }),
         at(40, { type: "job-finished", job: JOB_B, status: "aborted", durationMs: 10, reason: "task prepare failed" }),
-        at(50, { type: "run-finished", passed: [JOB_A], failed: [], aborted: [JOB_B, MJOB], failedHooks: ["prepare task (local:debian-12)"], durationMs: 50, interrupted: true }),
+        at(50, {
+          type: "run-finished",
+          passed: [JOB_A],
+          failed: [],
+          aborted: [JOB_B, MJOB],
+          failedHooks: ["prepare task (local:debian-12)"],
+          durationMs: 50,
+          interrupted: true,
+        }),
       ],
       dir,
     );
@@ -197,7 +323,10 @@ test("aborted and never-started jobs, repeated hooks, output only at the end, en
     assert.deepEqual(result.failedHooks, ["prepare task (local:debian-12)"]);
     assert.deepEqual(result.totals, { jobs: 3, passed: 1, failed: 0, aborted: 2, skipped: 0 });
     const [a, b, never] = result.jobs;
-    assert.deepEqual(a!.hooks.map((h) => h.logPath), ["local_debian-12_tests-main-hello/execute.log", "local_debian-12_tests-main-hello/execute.2.log"]);
+    assert.deepEqual(
+      a!.hooks.map((h) => h.logPath),
+      ["local_debian-12_tests-main-hello/execute.log", "local_debian-12_tests-main-hello/execute.2.log"],
+    );
     assert.equal(await readFile(join(dir, "local_debian-12_tests-main-hello/execute.log"), "utf8"), "first\n");
     assert.equal(await readFile(join(dir, "local_debian-12_tests-main-hello/execute.2.log"), "utf8"), "second\n");
     assert.equal(b!.status, "aborted");
@@ -254,7 +383,19 @@ test("run.json is rewritten atomically as jobs finish: a reader never sees a par
       for (let i = 0; i < 300; i++) {
         const job = `local:debian-12:tests/main/t${i}`;
         w.handle(at(i, { type: "job-started", job, hosts: ["h"], seq: i + 1, total: 300 }));
-        w.handle(at(i, { type: "hook-finished", job, context: job, level: "task", phase: "execute", host: "h", exitCode: 0, durationMs: 1, output: "x".repeat(2000) }));
+        w.handle(
+          at(i, {
+            type: "hook-finished",
+            job,
+            context: job,
+            level: "task",
+            phase: "execute",
+            host: "h",
+            exitCode: 0,
+            durationMs: 1,
+            output: "x".repeat(2000),
+          }),
+        );
         w.handle(at(i, { type: "job-finished", job, status: "passed", durationMs: 1 }));
         if (i % 30 === 0) {
           await w.settled();
@@ -273,7 +414,10 @@ test("run.json is rewritten atomically as jobs finish: a reader never sees a par
     assert.equal(result.jobs.length, 300);
     assert.equal((JSON.parse(await readFile(join(dir, "run.json"), "utf8")) as RunJson).jobs.length, 300);
     // No temporary file is left behind.
-    assert.deepEqual((await readdir(dir)).filter((f) => f.includes(".tmp")), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.includes(".tmp")),
+      [],
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -332,7 +476,10 @@ test("a log file that fails to open late is reported and does not hang finish", 
     for (const e of events.slice(9)) w.handle(e);
     const result = await w.finish();
     assert.equal(result.status, "finished");
-    assert.ok(errors.some((e) => /EISDIR/.test(e.message)), errors.map((e) => e.message).join("; "));
+    assert.ok(
+      errors.some((e) => /EISDIR/.test(e.message)),
+      errors.map((e) => e.message).join("; "),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -31,7 +31,19 @@ test("TTY: log lines scroll above a status block redrawn in place, at most every
     // A burst of events within the 100 ms window is drawn once, when the window ends.
     now += 40;
     mock.timers.tick(40);
-    w.handle(at(40, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "local-1", exitCode: 1, durationMs: 40, output: "bad" }));
+    w.handle(
+      at(40, {
+        type: "hook-finished",
+        job: JOB_A,
+        context: JOB_A,
+        level: "task",
+        phase: "execute",
+        host: "local-1",
+        exitCode: 1,
+        durationMs: 40,
+        output: "bad",
+      }),
+    );
     w.handle(at(40, { type: "message", level: "info", text: "one" }));
     w.handle(at(40, { type: "message", level: "info", text: "two" }));
     mock.timers.tick(59);

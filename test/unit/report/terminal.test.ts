@@ -69,7 +69,10 @@ test("multi-host failures: one error block per failing host, kill-timeout marked
   assert.match(text, /Executing local:debian-12:tests\/net\/perf \(server-1\) \(1\/1\)\.\.\./);
   assert.match(text, /Executing local:debian-12:tests\/net\/perf \(client-2\) \(1\/1\)\.\.\./);
   assert.match(text, /12:34:58 Error executing local:debian-12:tests\/net\/perf \(client-1\) : connect failed\n/);
-  assert.match(text, /12:35:05 Error executing local:debian-12:tests\/net\/perf \(client-2\) :\n-----\nwaiting\n<kill-timeout reached>\n-----\n/);
+  assert.match(
+    text,
+    /12:35:05 Error executing local:debian-12:tests\/net\/perf \(client-2\) :\n-----\nwaiting\n<kill-timeout reached>\n-----\n/,
+  );
   assert.doesNotMatch(text, /Error executing .*server-1/);
   assert.match(text, /Failed tasks: 1\n {4}- local:debian-12:tests\/net\/perf\n$/);
 });
@@ -89,8 +92,29 @@ test("multi-host job with roles: live lines prefixed with the host's name in the
 test("a failed script that printed nothing shows its exit status as Spread does", () => {
   const text = plain([
     at(0, { type: "job-started", job: JOB_A, hosts: ["h"], seq: 1, total: 1 }),
-    at(0, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "prepare", host: "h", exitCode: 3, durationMs: 5, output: "" }),
-    at(0, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "h", exitCode: null, killedBy: "timeout", durationMs: 5, output: "" }),
+    at(0, {
+      type: "hook-finished",
+      job: JOB_A,
+      context: JOB_A,
+      level: "task",
+      phase: "prepare",
+      host: "h",
+      exitCode: 3,
+      durationMs: 5,
+      output: "",
+    }),
+    at(0, {
+      type: "hook-finished",
+      job: JOB_A,
+      context: JOB_A,
+      level: "task",
+      phase: "execute",
+      host: "h",
+      exitCode: null,
+      killedBy: "timeout",
+      durationMs: 5,
+      output: "",
+    }),
   ]);
   assert.match(text, /Error preparing local:debian-12:tests\/main\/hello \(h\) : Process exited with status 3\n/);
   assert.match(text, /Error executing local:debian-12:tests\/main\/hello \(h\) : <kill-timeout reached>\n/);
@@ -120,12 +144,70 @@ test("running-late warnings: empty, unchanged, and the tail of a long output", (
 test("the summary lists failed hooks in Spread's categories and order, names sorted", () => {
   const suiteCtx = "local:debian-12:tests/other/";
   const text = plain([
-    at(0, { type: "hook-finished", job: suiteCtx, context: suiteCtx, level: "suite", phase: "prepare", host: "h1", exitCode: 1, durationMs: 1, output: "boom" }),
-    at(0, { type: "hook-finished", job: SERVER, context: SERVER, level: "project", phase: "restore", host: "h1", exitCode: 1, durationMs: 1, output: "" }),
-    at(0, { type: "hook-finished", job: SERVER, context: SERVER, level: "backend", phase: "prepare", host: "h2", exitCode: 1, durationMs: 1, output: "" }),
-    at(0, { type: "hook-finished", job: `${JOB_B}#2`, context: `${JOB_B}#2`, level: "task", phase: "restore", host: "h1", exitCode: 1, durationMs: 1, output: "" }),
-    at(0, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "prepare", host: "h1", exitCode: 1, durationMs: 1, output: "" }),
-    at(0, { type: "run-finished", passed: [`${JOB_B}#2`], failed: [JOB_B, "local:alpine:tests/main/hello"], aborted: [JOB_A], failedHooks: [], durationMs: 1, interrupted: false }),
+    at(0, {
+      type: "hook-finished",
+      job: suiteCtx,
+      context: suiteCtx,
+      level: "suite",
+      phase: "prepare",
+      host: "h1",
+      exitCode: 1,
+      durationMs: 1,
+      output: "boom",
+    }),
+    at(0, {
+      type: "hook-finished",
+      job: SERVER,
+      context: SERVER,
+      level: "project",
+      phase: "restore",
+      host: "h1",
+      exitCode: 1,
+      durationMs: 1,
+      output: "",
+    }),
+    at(0, {
+      type: "hook-finished",
+      job: SERVER,
+      context: SERVER,
+      level: "backend",
+      phase: "prepare",
+      host: "h2",
+      exitCode: 1,
+      durationMs: 1,
+      output: "",
+    }),
+    at(0, {
+      type: "hook-finished",
+      job: `${JOB_B}#2`,
+      context: `${JOB_B}#2`,
+      level: "task",
+      phase: "restore",
+      host: "h1",
+      exitCode: 1,
+      durationMs: 1,
+      output: "",
+    }),
+    at(0, {
+      type: "hook-finished",
+      job: JOB_A,
+      context: JOB_A,
+      level: "task",
+      phase: "prepare",
+      host: "h1",
+      exitCode: 1,
+      durationMs: 1,
+      output: "",
+    }),
+    at(0, {
+      type: "run-finished",
+      passed: [`${JOB_B}#2`],
+      failed: [JOB_B, "local:alpine:tests/main/hello"],
+      aborted: [JOB_A],
+      failedHooks: [],
+      durationMs: 1,
+      interrupted: false,
+    }),
   ]);
   const summary = text.slice(text.indexOf("2016-06-02 12:34:56 Successful"));
   assert.equal(
@@ -157,7 +239,17 @@ test("messages: warnings prefixed, debug only at -vv; debug scripts print their 
     at(0, { type: "message", level: "info", text: "Project content is packed for delivery (1.00KB)." }),
     at(0, { type: "message", level: "warn", text: "something odd" }),
     at(0, { type: "message", level: "debug", text: "internal detail" }),
-    at(0, { type: "hook-finished", job: JOB_A, context: JOB_A, level: "task", phase: "debug", host: "h", exitCode: 0, durationMs: 1, output: "dmesg line" }),
+    at(0, {
+      type: "hook-finished",
+      job: JOB_A,
+      context: JOB_A,
+      level: "task",
+      phase: "debug",
+      host: "h",
+      exitCode: 0,
+      durationMs: 1,
+      output: "dmesg line",
+    }),
   ] as const;
   const quiet = plain(events);
   assert.match(quiet, /12:34:56 Project content is packed for delivery \(1\.00KB\)\.\n/);

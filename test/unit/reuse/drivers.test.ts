@@ -35,7 +35,13 @@ after(async () => {
 const resolveConfig = async () => parseSshG("userknownhostsfile ~/.ssh/known_hosts\n");
 
 /** What the reuse session writes down for a host. */
-const record = (h: Host): RecordedHost => ({ backend: h.backend, system: h.system, name: h.name, address: h.address, ...(h.data ? { data: h.data } : {}) });
+const record = (h: Host): RecordedHost => ({
+  backend: h.backend,
+  system: h.system,
+  name: h.name,
+  address: h.address,
+  ...(h.data ? { data: h.data } : {}),
+});
 
 describe("ssh driver reuse", () => {
   const remote = (): string => join(project, "ssh-remote");
@@ -83,7 +89,15 @@ describe("adhoc driver reuse", () => {
     const driver = createAdhocDriver(
       backend("adhoc", [sys], { allocate: `ADDRESS 127.0.0.1:${port}`, discard }),
       { runDir: join(project, "run"), projectDir: project, remotePath: "/tmp/troupe-adhoc-reuse/project", events: events().stream },
-      { factory: rec.factory, resolveConfig, password: `pw-${Math.random()}`, retryMs: 20, portTimeoutMs: 300, connectTimeoutMs: 300, pollMs: 20 },
+      {
+        factory: rec.factory,
+        resolveConfig,
+        password: `pw-${Math.random()}`,
+        retryMs: 20,
+        portTimeoutMs: 300,
+        connectTimeoutMs: 300,
+        pollMs: 20,
+      },
     );
     return { driver, sys, rec };
   };

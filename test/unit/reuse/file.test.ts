@@ -77,7 +77,15 @@ describe("reuse file", () => {
   it("writes what it reads back, text that YAML 1.1 would take for something else included", () => {
     const hosts: RecordedHost[] = [
       { backend: "lab", system: "debian", name: "debian-1", address: "10.213.0.5", data: { slot: 4, dir: "/run/troupe-lab/hosts/4" } },
-      { backend: "adhoc", system: "yes", name: "on", address: "0123", username: "no", password: "null", data: { address: "host:22", sudo: false } },
+      {
+        backend: "adhoc",
+        system: "yes",
+        name: "on",
+        address: "0123",
+        username: "no",
+        password: "null",
+        data: { address: "host:22", sudo: false },
+      },
       { backend: "local", system: "l", name: "l-1", address: "127.0.0.1", password: "#: {x} - [y]" },
     ];
     const text = formatReuseFile(hosts);
@@ -107,15 +115,24 @@ describe("reuse file", () => {
 
   it("says where a file is wrong and what to do, for each mistake", () => {
     assert.match(problems("backends: [\n"), /^\/p\/\.troupe-reuse\.yaml:\d+:\d+: invalid YAML: .*; fix it, or remove the file/);
-    assert.match(problems("just text\n"), /^\/p\/\.troupe-reuse\.yaml:1:1: a reuse file is a map with a `backends:` key; fix it, or remove the file to forget the hosts it records/);
+    assert.match(
+      problems("just text\n"),
+      /^\/p\/\.troupe-reuse\.yaml:1:1: a reuse file is a map with a `backends:` key; fix it, or remove the file to forget the hosts it records/,
+    );
     assert.match(problems("backends: 3\n"), /:1:11: backends: must be a map of backend names/);
     assert.match(problems("backends:\n  lab:\n    systems: {a: 1}\n"), /:3:14: backends\.lab\.systems: must be a list/);
     assert.match(
       problems("backends:\n  lab:\n    systems:\n      - a: {address: x}\n        b: {address: y}\n"),
       /:4:9: backends\.lab\.systems\[0\]: must name one system/,
     );
-    assert.match(problems("backends:\n  lab:\n    systems:\n      - deb:\n          name: deb-1\n"), /:5:11: backends\.lab\.systems\[0\]\.deb: has no `address:`/);
-    assert.match(problems("backends:\n  lab:\n    systems:\n      - deb:\n          address: [1, 2]\n"), /:5:20: backends\.lab\.systems\[0\]\.deb\.address: must be text/);
+    assert.match(
+      problems("backends:\n  lab:\n    systems:\n      - deb:\n          name: deb-1\n"),
+      /:5:11: backends\.lab\.systems\[0\]\.deb: has no `address:`/,
+    );
+    assert.match(
+      problems("backends:\n  lab:\n    systems:\n      - deb:\n          address: [1, 2]\n"),
+      /:5:20: backends\.lab\.systems\[0\]\.deb\.address: must be text/,
+    );
     // Every mistake at once, not only the first.
     const both = problems("backends:\n  a:\n    systems: 1\n  b:\n    systems:\n      - deb: {}\n");
     assert.match(both, /backends\.a\.systems: must be a list/);

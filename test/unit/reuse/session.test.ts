@@ -121,7 +121,10 @@ describe("reuse session", () => {
     await session.close();
     assert.equal(existsSync(file), false);
     assert.deepEqual(inner.calls, ["allocate new-1", "discard new-1"]);
-    assert.deepEqual((await readdir(project)).filter((f) => f.startsWith(".troupe-reuse")), []);
+    assert.deepEqual(
+      (await readdir(project)).filter((f) => f.startsWith(".troupe-reuse")),
+      [],
+    );
   });
 
   it("does not journal local hosts: nothing of them outlives the machine's processes", async () => {
@@ -129,7 +132,10 @@ describe("reuse session", () => {
     const host = await driver.allocate(system, 1);
     await driver.discard(host);
     await session.close();
-    assert.deepEqual((await readdir(project)).filter((f) => f.startsWith(".troupe-reuse")), []);
+    assert.deepEqual(
+      (await readdir(project)).filter((f) => f.startsWith(".troupe-reuse")),
+      [],
+    );
   });
 
   it("with -reuse, records new hosts, keeps them at the end instead of discarding them, and says how to go on", async () => {
@@ -142,7 +148,10 @@ describe("reuse session", () => {
     await session.close();
     assert.deepEqual(inner.calls, ["allocate new-1", "keep new-1 in .troupe-reuse.yaml", "release new-1"]);
     assert.deepEqual(names(join(project, ".troupe-reuse.yaml")), ["new-1"]);
-    assert.ok(messages.some((m) => /^1 host\(s\) kept in \.troupe-reuse\.yaml: `troupe run --reuse` uses them again/.test(m)), messages.join("\n"));
+    assert.ok(
+      messages.some((m) => /^1 host\(s\) kept in \.troupe-reuse\.yaml: `troupe run --reuse` uses them again/.test(m)),
+      messages.join("\n"),
+    );
   });
 
   it("with -reuse, takes recorded hosts first, with their copy of the project, then allocates", async () => {
@@ -203,8 +212,14 @@ describe("reuse session", () => {
   it("with -reuse, leaves a recorded host it cannot reach in the file and allocates none in its place (Spread)", async () => {
     const { project, session, inner, driver, messages } = await setup({ keep: true }, "fake", recorded("old-1"));
     inner.unreachable.add("old-1");
-    await assert.rejects(driver.allocate(system, 1), /not allocating a new host of fake:deb while a recorded one cannot be reached; it stays in \.troupe-reuse\.yaml/);
-    assert.ok(messages.some((m) => m === "Cannot reuse fake:deb (old-1) at addr-old-1: old-1: connection refused"), messages.join("\n"));
+    await assert.rejects(
+      driver.allocate(system, 1),
+      /not allocating a new host of fake:deb while a recorded one cannot be reached; it stays in \.troupe-reuse\.yaml/,
+    );
+    assert.ok(
+      messages.some((m) => m === "Cannot reuse fake:deb (old-1) at addr-old-1: old-1: connection refused"),
+      messages.join("\n"),
+    );
     await session.close();
     assert.deepEqual(names(join(project, ".troupe-reuse.yaml")), ["old-1"]);
     assert.ok(!inner.calls.some((c) => c.startsWith("allocate") || c.startsWith("discard")), inner.calls.join(", "));
@@ -236,7 +251,13 @@ describe("reuse session", () => {
   });
 
   it("refuses -reuse-pid of a process that recorded nothing, and -reuse on a backend that cannot keep hosts", async () => {
-    await assert.rejects(setup({ pid: 99999 }), (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE" && /no hosts are recorded for process 99999: neither \.troupe-reuse\.99999\.yaml nor \.spread-reuse\.99999\.yaml/.test(e.message));
+    await assert.rejects(
+      setup({ pid: 99999 }),
+      (e: unknown) =>
+        e instanceof TroupeError &&
+        e.code === "E_USAGE" &&
+        /no hosts are recorded for process 99999: neither \.troupe-reuse\.99999\.yaml nor \.spread-reuse\.99999\.yaml/.test(e.message),
+    );
     const project = await mkdtemp(join(tmpdir(), "troupe-session-"));
     made.push(project);
     const session = await ReuseSession.open({ keep: true, projectDir: project, runDir: join(project, "run"), events: new EventStream() });

@@ -100,7 +100,10 @@ describe("reuse store", () => {
     await writeFile(join(d, ".spread-reuse.777.yaml"), "backends:\n  lab:\n    systems:\n    - deb:\n        address: 1.2.3.4\n");
     const s = await ReuseStore.open({ dir: d, pid: 777 });
     assert.equal(s.path, join(d, ".troupe-reuse.777.yaml"));
-    assert.deepEqual(s.list().map((h) => h.address), ["1.2.3.4"]);
+    assert.deepEqual(
+      s.list().map((h) => h.address),
+      ["1.2.3.4"],
+    );
     await s.close();
     const main = await ReuseStore.open({ dir: d });
     assert.deepEqual(main.list(), []);

@@ -40,11 +40,14 @@ describe("scenarios from code", () => {
     assert.equal(r.exitCode, 0);
     assert.equal(r.status, "passed");
     assert.deepEqual(r.vars, { total: 6 });
-    assert.deepEqual(r.results?.stages.map((s) => s.steps.map((x) => `${x.host}:${x.status}`).sort()), [
-      ["n1:passed", "n2:passed"],
-      ["n1:passed", "n2:passed"],
-      ["n1:passed", "n2:passed"],
-    ]);
+    assert.deepEqual(
+      r.results?.stages.map((s) => s.steps.map((x) => `${x.host}:${x.status}`).sort()),
+      [
+        ["n1:passed", "n2:passed"],
+        ["n1:passed", "n2:passed"],
+        ["n1:passed", "n2:passed"],
+      ],
+    );
     const lines = seen.flatMap((e) => (e.type === "output" ? [`${e.host}: ${e.line}`] : []));
     assert.ok(lines.includes("n1: 2 from n1") && lines.includes("n2: total=6"), lines.join("\n"));
     assert.ok(r.runDir.startsWith(join(cwd, ".troupe", "runs")));

@@ -19,11 +19,14 @@ describe("scenario hosts", () => {
       [],
     );
     assert.deepEqual(problems, []);
-    assert.deepEqual(hosts.map((h) => [h.name, h.backend.name, h.backend.type, h.system.name, h.groups, h.index]), [
-      ["node-1", "lab", "lab", "lab", ["nodes"], 1],
-      ["node-2", "lab", "lab", "lab", ["nodes"], 2],
-      ["client", "local", "local", "localhost", [], 1],
-    ]);
+    assert.deepEqual(
+      hosts.map((h) => [h.name, h.backend.name, h.backend.type, h.system.name, h.groups, h.index]),
+      [
+        ["node-1", "lab", "lab", "lab", ["nodes"], 1],
+        ["node-2", "lab", "lab", "lab", ["nodes"], 2],
+        ["client", "local", "local", "localhost", [], 1],
+      ],
+    );
   });
 
   it("reports unknown backends, repeated and reserved names", () => {
@@ -35,16 +38,28 @@ describe("scenario hosts", () => {
       ],
       [],
     );
-    assert.deepEqual(problems.map((p) => p.message), [
-      "host 'a' is listed twice",
-      "'self' cannot be a host name: self:// means something in URIs",
-      "no backend 'cloud': declare it under backends: (as in troupe.yaml), or use local or lab",
-    ]);
+    assert.deepEqual(
+      problems.map((p) => p.message),
+      [
+        "host 'a' is listed twice",
+        "'self' cannot be a host name: self:// means something in URIs",
+        "no backend 'cloud': declare it under backends: (as in troupe.yaml), or use local or lab",
+      ],
+    );
   });
 
   it("asks local and lab drivers for the scenario's name, others by index", () => {
     const { hosts } = planHosts([{ names: ["node-3", "web"], backend: "lab", groups: [], path: [] }], []);
-    assert.deepEqual(hosts.map((h) => { const r = allocationRequest(h, "lab"); return [r.system.name, r.index]; }), [["node", 3], ["web", 1]]);
+    assert.deepEqual(
+      hosts.map((h) => {
+        const r = allocationRequest(h, "lab");
+        return [r.system.name, r.index];
+      }),
+      [
+        ["node", 3],
+        ["web", 1],
+      ],
+    );
     assert.deepEqual([allocationRequest(hosts[0]!, "ssh").system.name, allocationRequest(hosts[0]!, "ssh").index], ["lab", 1]);
   });
 });

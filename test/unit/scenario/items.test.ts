@@ -23,12 +23,22 @@ describe("with_items", () => {
   });
 
   it("refuses a range that goes backwards, saying how to write it", () => {
-    assert.throws(() => readItemText("9..5"), (e: unknown) => e instanceof ItemsError && /goes backwards; write 5\.\.9/.test(e.message));
+    assert.throws(
+      () => readItemText("9..5"),
+      (e: unknown) => e instanceof ItemsError && /goes backwards; write 5\.\.9/.test(e.message),
+    );
   });
 
   it("expands a list in order, rendering templates with the scope first", () => {
     const scope = { vars: { n: 3, first: "a" } };
-    assert.deepEqual(expandItems(list(t("{{ vars.first }}"), t("1..{{ vars.n }}"), v(42), v({ name: "x" })), scope), ["a", 1, 2, 3, 42, { name: "x" }]);
+    assert.deepEqual(expandItems(list(t("{{ vars.first }}"), t("1..{{ vars.n }}"), v(42), v({ name: "x" })), scope), [
+      "a",
+      1,
+      2,
+      3,
+      42,
+      { name: "x" },
+    ]);
   });
 
   it("gives the elements of a variable holding a list", () => {

@@ -40,7 +40,10 @@ stages:
 `);
     assert.equal(p.name, "demo");
     assert.equal(p.baseDir, "/tmp");
-    assert.deepEqual(p.hosts.map((h) => h.name), ["node-1", "node-2"]);
+    assert.deepEqual(
+      p.hosts.map((h) => h.name),
+      ["node-1", "node-2"],
+    );
     const s = p.stages[0]!;
     assert.equal(s.runHosts, "concurrent");
     assert.equal(s.runJobs, "sequential");
@@ -120,7 +123,10 @@ stages:
 `;
     const errs = problems(`hosts: [a]\n${stages}`);
     assert.equal(errs.length, 2, errs.join("\n"));
-    assert.ok(errs.every((e) => e.includes("needs a prometheus: section")), errs.join("\n"));
+    assert.ok(
+      errs.every((e) => e.includes("needs a prometheus: section")),
+      errs.join("\n"),
+    );
     assert.deepEqual(problems(`hosts: [a]\nprometheus: {}\n${stages}`), [
       's.yaml:6:70: stages[0].jobs[0].run: stage "s", job "wget -qO- {{ prometheus.url }}/api/v1...", template "wget -qO- {{ prometheus.url }}/api/v1/query?query=up {{ prometheus.port }}": undefined variable prometheus.port (prometheus has url, dir)',
     ]);
@@ -130,7 +136,14 @@ stages:
 
   it("read JSON scenarios too", () => {
     const p = plan(`{"hosts": ["a", {"names": "b[1..2]", "groups": "g"}], "stages": [{"name": "s", "jobs": [{"run": "true"}]}]}`);
-    assert.deepEqual(p.hosts.map((h) => [h.name, h.groups]), [["a", []], ["b1", ["g"]], ["b2", ["g"]]]);
+    assert.deepEqual(
+      p.hosts.map((h) => [h.name, h.groups]),
+      [
+        ["a", []],
+        ["b1", ["g"]],
+        ["b2", ["g"]],
+      ],
+    );
   });
 
   it("reports invalid YAML at its position", () => {
@@ -145,6 +158,17 @@ describe("the scenario JSON Schema", () => {
     assert.deepEqual(Object.keys(s.properties).sort(), ["backends", "hosts", "name", "prometheus", "stages", "summary", "vars"]);
     assert.deepEqual(s.required.sort(), ["hosts", "stages"]);
     const text = JSON.stringify(s);
-    for (const key of ["with_hosts", "run_hosts", "run_jobs", "with_items", "run_items", "vars_updates", "ignore_failure", "endpoint", "metrics"]) assert.ok(text.includes(`"${key}"`), key);
+    for (const key of [
+      "with_hosts",
+      "run_hosts",
+      "run_jobs",
+      "with_items",
+      "run_items",
+      "vars_updates",
+      "ignore_failure",
+      "endpoint",
+      "metrics",
+    ])
+      assert.ok(text.includes(`"${key}"`), key);
   });
 });

@@ -51,7 +51,10 @@ describe("templates", () => {
   });
 
   it("name an undefined filter", () => {
-    assert.throws(() => renderTemplate(tpl("{{ item | shout }}"), scope, { stage: "s", job: "j" }), /stage "s", job "j", template "\{\{ item \| shout \}\}": undefined filter shout/);
+    assert.throws(
+      () => renderTemplate(tpl("{{ item | shout }}"), scope, { stage: "s", job: "j" }),
+      /stage "s", job "j", template "\{\{ item \| shout \}\}": undefined filter shout/,
+    );
   });
 
   it("map positions in plain, quoted and block scalars to the file", () => {
@@ -63,6 +66,12 @@ describe("templates", () => {
 
   it("list the variables a template reads, not loop variables", () => {
     const refs = templateVariables(tpl("{% for p in vars.peers %}{{ p }}{% endfor %}{{ re[1] }}"));
-    assert.deepEqual(refs.map((r) => r.segments), [["vars", "peers"], ["re", 1]]);
+    assert.deepEqual(
+      refs.map((r) => r.segments),
+      [
+        ["vars", "peers"],
+        ["re", 1],
+      ],
+    );
   });
 });

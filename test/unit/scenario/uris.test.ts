@@ -4,7 +4,8 @@ import { classifyUri, findUris, joinEndpoint, replaceUris, UriError, uriPattern,
 
 const pattern = uriPattern(["node-1", "node-2", "node-10"]);
 const services: ServiceLookup = {
-  endpoint: (host, service) => (host === "node-2" && service === "serve" ? "http://10.213.0.7:8000" : host === "node-1" && service === "bare" ? "" : undefined),
+  endpoint: (host, service) =>
+    host === "node-2" && service === "serve" ? "http://10.213.0.7:8000" : host === "node-1" && service === "bare" ? "" : undefined,
   running: (host) => (host === "node-2" ? ["serve"] : []),
   declared: (service) => service === "serve" || service === "bare",
 };
@@ -18,7 +19,10 @@ const classify = (text: string, self = "node-1") => {
 describe("cross-host URIs", () => {
   it("find HOST:// for known hosts only, not glued to a longer word", () => {
     const refs = findUris("curl -fsS node-2://serve/x; cat node-10://out.txt http://example.org xnode-1://a self://p", pattern);
-    assert.deepEqual(refs.map((r) => `${r.host}|${r.rest}`), ["node-2|serve/x", "node-10|out.txt", "self|p"]);
+    assert.deepEqual(
+      refs.map((r) => `${r.host}|${r.rest}`),
+      ["node-2|serve/x", "node-10|out.txt", "self|p"],
+    );
   });
 
   it("resolve HOST://SERVICE to the service's endpoint, with what follows", () => {
@@ -34,7 +38,11 @@ describe("cross-host URIs", () => {
   });
 
   it("say when a declared service is not running on that host, or has no endpoint", () => {
-    assert.throws(() => classify("node-1://serve"), (e: unknown) => e instanceof UriError && /node-1:\/\/serve: service serve is not running on node-1 \(no service runs there yet\)/.test(e.message));
+    assert.throws(
+      () => classify("node-1://serve"),
+      (e: unknown) =>
+        e instanceof UriError && /node-1:\/\/serve: service serve is not running on node-1 \(no service runs there yet\)/.test(e.message),
+    );
     assert.throws(() => classify("node-1://bare"), /service bare on node-1 has no endpoint/);
     assert.throws(() => classify("node-1://"), /give a service name or a path/);
   });

@@ -4,7 +4,11 @@ import { applyUpdates, castValue, snapshot, stepResult } from "../../../src/scen
 import type { Template, VarUpdatePlan } from "../../../src/scenario/types.js";
 
 const t = (text: string): Template => ({ text, path: ["vars_updates"] });
-const upd = (key: string, value: string | undefined, as: VarUpdatePlan["as"] = "string"): VarUpdatePlan => ({ key: t(key), ...(value !== undefined ? { value: t(value) } : {}), as });
+const upd = (key: string, value: string | undefined, as: VarUpdatePlan["as"] = "string"): VarUpdatePlan => ({
+  key: t(key),
+  ...(value !== undefined ? { value: t(value) } : {}),
+  as,
+});
 
 describe("vars and vars_updates", () => {
   it("give each job a copy that later updates do not touch", () => {
@@ -20,7 +24,13 @@ describe("vars and vars_updates", () => {
     const res = stepResult({ status: 0, stdout: '{"addr": "10.0.0.1", "ports": [1, 2]}\n', stderr: "warn\n" });
     const changes = applyUpdates(
       vars,
-      [upd("out", "{{ res.stdout }}"), upd("status", "{{ res.status }}", "int"), upd("addr", "{{ res.json.addr }}"), upd("ports", "{{ res.json.ports }}", "json"), upd("err", "{{ res.stderr }}")],
+      [
+        upd("out", "{{ res.stdout }}"),
+        upd("status", "{{ res.status }}", "int"),
+        upd("addr", "{{ res.json.addr }}"),
+        upd("ports", "{{ res.json.ports }}", "json"),
+        upd("err", "{{ res.stderr }}"),
+      ],
       { res },
       {},
     );
@@ -30,7 +40,12 @@ describe("vars and vars_updates", () => {
 
   it("apply updates in order, each seeing the ones before, with templated keys", () => {
     const vars: Record<string, number | string> = { count: 1 };
-    applyUpdates(vars, [upd("count", "{{ vars.count | plus: 1 }}", "int"), upd("seen_{{ item }}", "{{ vars.count }}", "int")], { item: "x" }, {});
+    applyUpdates(
+      vars,
+      [upd("count", "{{ vars.count | plus: 1 }}", "int"), upd("seen_{{ item }}", "{{ vars.count }}", "int")],
+      { item: "x" },
+      {},
+    );
     assert.deepEqual(vars, { count: 2, seen_x: 2 });
   });
 
@@ -42,8 +57,14 @@ describe("vars and vars_updates", () => {
 
   it("say clearly when stdout is not JSON or a value is not a number", () => {
     const res = stepResult({ status: 0, stdout: "hello", stderr: "" });
-    assert.throws(() => applyUpdates({}, [upd("x", "{{ res.json.a }}")], { res }, { stage: "s", job: "j" }), /res\.json: the job's stdout is not JSON: "hello"/);
-    assert.throws(() => applyUpdates({}, [upd("x", "{{ res.stdout }}", "int")], { res }, { stage: "s", job: "j" }), /vars_updates\.x \(as int\): "hello" is not a whole number/);
+    assert.throws(
+      () => applyUpdates({}, [upd("x", "{{ res.json.a }}")], { res }, { stage: "s", job: "j" }),
+      /res\.json: the job's stdout is not JSON: "hello"/,
+    );
+    assert.throws(
+      () => applyUpdates({}, [upd("x", "{{ res.stdout }}", "int")], { res }, { stage: "s", job: "j" }),
+      /vars_updates\.x \(as int\): "hello" is not a whole number/,
+    );
   });
 
   it("cast values", () => {

@@ -67,7 +67,13 @@ describe("ssh driver: which hosts a system stands for", () => {
     const web = system("web");
     const db = system("db", { group: "databases" }, { password: "ignored-for-inventory-password" });
     const { driver } = make([web, db], { extra: { inventory: "hosts.ini" } });
-    assert.deepEqual(driver.targets(web).map((t) => [t.name, t.user]), [["web1.lan", "deploy"], ["web2.lan", "deploy"]]);
+    assert.deepEqual(
+      driver.targets(web).map((t) => [t.name, t.user]),
+      [
+        ["web1.lan", "deploy"],
+        ["web2.lan", "deploy"],
+      ],
+    );
     assert.deepEqual(driver.targets(db), [{ name: "db.lan", address: "10.0.0.5", port: 2222, password: "s3cret" }]);
   });
 
@@ -201,7 +207,9 @@ describe("ssh driver: hosts", () => {
     const { driver, rec } = make([s], { rec: recorder({ exitCode: 255 }) });
     await assert.rejects(driver.allocate(s, 1), (e: unknown) => e instanceof TroupeError && e.code === "E_TRANSPORT");
     assert.equal(rec.closed, 1);
-    const thrown = make([s], { rec: recorder({ throws: new TroupeError("E_TRANSPORT", "ssh: connect to host h1 port 22: Connection refused") }) });
+    const thrown = make([s], {
+      rec: recorder({ throws: new TroupeError("E_TRANSPORT", "ssh: connect to host h1 port 22: Connection refused") }),
+    });
     await assert.rejects(thrown.driver.allocate(s, 1), /Connection refused/);
     await assert.rejects(thrown.driver.allocate(s, 1), /Connection refused/); // not "in use"
   });

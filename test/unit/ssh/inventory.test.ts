@@ -106,10 +106,7 @@ describe("INI inventories", () => {
   });
 
   it("detects cycles through children", () => {
-    assert.throws(
-      () => parseInventory("[a:children]\nb\n[b:children]\na\n", "ini", "inv"),
-      /group 'a' is its own descendant: a -> b -> a/,
-    );
+    assert.throws(() => parseInventory("[a:children]\nb\n[b:children]\na\n", "ini", "inv"), /group 'a' is its own descendant: a -> b -> a/);
   });
 });
 
@@ -174,7 +171,10 @@ describe("YAML inventories", () => {
   });
 
   it("gives YAML syntax errors as E_YAML", () => {
-    assert.throws(() => parseInventory("all:\n  hosts: [\n", "yaml", "bad.yml"), (e: unknown) => e instanceof TroupeError && e.code === "E_YAML");
+    assert.throws(
+      () => parseInventory("all:\n  hosts: [\n", "yaml", "bad.yml"),
+      (e: unknown) => e instanceof TroupeError && e.code === "E_YAML",
+    );
   });
 
   it("accepts an empty file", () => {
@@ -197,8 +197,10 @@ describe("inventory files", () => {
       const inv = await loadInventory(join(dir, "hosts"));
       assert.deepEqual(names(inv, "web"), ["n01", "n02"]);
       await writeFile(join(dir, "bad.ini"), "[g]\nh x\n");
-      await assert.rejects(loadInventory(join(dir, "bad.ini")), (e: unknown) =>
-        e instanceof TroupeError && e.problems[0]?.pos?.file === join(dir, "bad.ini") && e.problems[0]?.pos?.line === 2);
+      await assert.rejects(
+        loadInventory(join(dir, "bad.ini")),
+        (e: unknown) => e instanceof TroupeError && e.problems[0]?.pos?.file === join(dir, "bad.ini") && e.problems[0]?.pos?.line === 2,
+      );
       await assert.rejects(loadInventory(join(dir, "missing")), /cannot read inventory .*: no such file/);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -52,7 +52,12 @@ describe("REBOOT", () => {
     const m = machine(1_000_000);
     await assert.rejects(
       rebootAndWait({ label: "m", transport: m.conn(), reconnect: m.reconnect, timeoutMs: 100, pollMs: 10 }),
-      (e: unknown) => e instanceof Error && "code" in e && e.code === "E_TRANSPORT" && /did not come back from REBOOT/.test(e.message) && /Connection refused/.test(e.message),
+      (e: unknown) =>
+        e instanceof Error &&
+        "code" in e &&
+        e.code === "E_TRANSPORT" &&
+        /did not come back from REBOOT/.test(e.message) &&
+        /Connection refused/.test(e.message),
     );
   });
 

@@ -29,7 +29,7 @@ describe("SudoTransport", () => {
   const t = new SudoTransport(new LocalTransport({ label: "sudo-test" }));
 
   it("runs a multi-line script as root with env and cwd set inside sudo", async () => {
-    const r = await capture(t, 'id -u\necho "$GREETING"\npwd\necho "${SUDO_USER:-none}"', { GREETING: "it's \"quoted\" $HOME" }, dir);
+    const r = await capture(t, 'id -u\necho "$GREETING"\npwd\necho "${SUDO_USER:-none}"', { GREETING: 'it\'s "quoted" $HOME' }, dir);
     assert.equal(r.code, 0);
     assert.equal(r.out, `0\nit's "quoted" $HOME\n${dir}\nnone\n`);
   });
@@ -78,7 +78,10 @@ describe("SudoTransport", () => {
     const got = join(dir, "back");
     await mkdir(got);
     await new Promise<void>((resolve, reject) => {
-      back.pipe(tar.x({ cwd: got })).on("finish", resolve).on("error", reject);
+      back
+        .pipe(tar.x({ cwd: got }))
+        .on("finish", resolve)
+        .on("error", reject);
       back.on("error", reject);
     });
     assert.equal(await readFile(join(got, "a.txt"), "utf8"), "alpha");

@@ -1,17 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  decodeArgs,
-  encodeArgs,
-  escapeToken,
-  formatAnswer,
-  LineSplitter,
-  parseRelayLine,
-  unescape,
-} from "../../../src/sync/codec.js";
+import { decodeArgs, encodeArgs, escapeToken, formatAnswer, LineSplitter, parseRelayLine, unescape } from "../../../src/sync/codec.js";
 import { formatDuration, parseDuration } from "../../../src/sync/duration.js";
 
-const NASTY = ["", " ", "a b", 'q"uo\'te', "back\\slash", "new\nline", "tab\there", "cr\r", "k=v=w", "\\n literal", "é ü 中", "--x", "-"];
+const NASTY = ["", " ", "a b", "q\"uo'te", "back\\slash", "new\nline", "tab\there", "cr\r", "k=v=w", "\\n literal", "é ü 中", "--x", "-"];
 
 test("argument encoding round-trips every byte that matters, and never contains a space or newline", () => {
   const body = encodeArgs(NASTY);

@@ -123,7 +123,10 @@ test("port NAME prints a reserved port; an unknown name exits 1 listing those re
   service.kv.set("port/http", "20123");
   service.kv.set("port/admin", "20456");
   assert.deepEqual(await run("client-1", ["port", "http"]), { code: 0, text: "20123\n" });
-  assert.deepEqual(await run("client-1", ["port", "db"]), { code: SYNC_EXIT.NOT_FOUND, text: "port db: no port of that name; reserved: admin, http" });
+  assert.deepEqual(await run("client-1", ["port", "db"]), {
+    code: SYNC_EXIT.NOT_FOUND,
+    text: "port db: no port of that name; reserved: admin, http",
+  });
   const u = await run("server", ["port"]);
   assert.equal(u.code, SYNC_EXIT.USAGE);
   assert.match(u.text, /port: missing NAME\nusage: troupe-ctl port NAME/);

@@ -3,7 +3,11 @@ import assert from "node:assert/strict";
 import { choosePort, parsePortSpec, portEnvName, PortRegistry } from "../../../src/sync/ports.js";
 
 test("TROUPE_PORTS is read as NAME or NAME:HOST-or-ROLE, quotes dropped", () => {
-  assert.deepEqual(parsePortSpec('"http:server db:server, metrics"'), [{ name: "http", on: "server" }, { name: "db", on: "server" }, { name: "metrics" }]);
+  assert.deepEqual(parsePortSpec('"http:server db:server, metrics"'), [
+    { name: "http", on: "server" },
+    { name: "db", on: "server" },
+    { name: "metrics" },
+  ]);
   assert.deepEqual(parsePortSpec(""), []);
   assert.throws(() => parsePortSpec("bad/name"), /bad entry "bad\/name"/);
   assert.throws(() => parsePortSpec("x:"), /bad entry "x:"/);
@@ -20,7 +24,15 @@ test("a chosen port is stable for a seed, in range, and avoids ports in use and 
   assert.equal(choosePort("job\0http", [{ address: "h1", used: new Set() }], range, reg), a, "same seed, same port");
   assert.ok(a >= 30000 && a <= 30009);
   // In use on the second target: skipped.
-  const b = choosePort("job\0http", [{ address: "h1", used: new Set() }, { address: "h2", used: new Set([a]) }], range, reg);
+  const b = choosePort(
+    "job\0http",
+    [
+      { address: "h1", used: new Set() },
+      { address: "h2", used: new Set([a]) },
+    ],
+    range,
+    reg,
+  );
   assert.notEqual(b, a);
   // Handed out to another session on the same address: skipped; on another address: fine.
   reg.take("h1", a);

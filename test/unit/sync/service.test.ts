@@ -285,7 +285,10 @@ test("discovery: hosts, roles and addresses", () => {
   assert.deepEqual(orch.addr("server"), ["10.0.0.1"]);
   assert.deepEqual(orch.addr("client"), ["10.0.0.2", "10.0.0.3"]);
   assert.deepEqual(orch.addr("client-2"), ["10.0.0.3"]);
-  assert.throws(() => orch.addr("db"), (e: unknown) => e instanceof SyncError && e.kind === "not-found" && /no host or role "db"/.test(e.message));
+  assert.throws(
+    () => orch.addr("db"),
+    (e: unknown) => e instanceof SyncError && e.kind === "not-found" && /no host or role "db"/.test(e.message),
+  );
   assert.throws(() => new SyncService({ hosts: [{ name: "orchestrator", role: "x", address: "" }] }), /may not be named/);
   assert.equal(service.roster.get("client-1")?.role, "client");
 });

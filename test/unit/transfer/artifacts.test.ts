@@ -24,7 +24,7 @@ before(async () => {
     "logs/b.log": "b\n",
     "logs/c.txt": "c\n",
     "it's here": "quoted\n",
-    "latest": { link: "logs/a.log" },
+    latest: { link: "logs/a.log" },
   });
 });
 after(async () => cleanup());

@@ -191,8 +191,8 @@ describe("buildProjectBundle", () => {
   it("repack reads the tarball on fd 3 and writes the new one on fd 4", async () => {
     const p = await project({ "spread.yaml": "x\n", "a.txt": "a\n" });
     const script = [
-      'work=$(mktemp -d)',
-      'trap \'rm -rf "$work"\' EXIT',
+      "work=$(mktemp -d)",
+      "trap 'rm -rf \"$work\"' EXIT",
       'cat <&3 > "$work/in.tar"',
       'printf "%s\\n" "$REPACK_NOTE" > "$work/added.txt"',
       'tar -rf "$work/in.tar" -C "$work" added.txt',
@@ -227,16 +227,8 @@ describe("buildProjectBundle", () => {
       /exited with status 3:\ncannot find delta-ref.tar/,
     );
     // set -eu, as Spread runs it: a failing command stops the script.
-    await rejectsWith(
-      buildProjectBundle(opts(p, { repack: "false\ncat <&3 >&4" })),
-      "E_PROJECT",
-      /exited with status 1/,
-    );
-    await rejectsWith(
-      buildProjectBundle(opts(p, { repack: "echo 'not a tarball' >&4" })),
-      "E_PROJECT",
-      /did not write a tar archive/,
-    );
+    await rejectsWith(buildProjectBundle(opts(p, { repack: "false\ncat <&3 >&4" })), "E_PROJECT", /exited with status 1/);
+    await rejectsWith(buildProjectBundle(opts(p, { repack: "echo 'not a tarball' >&4" })), "E_PROJECT", /did not write a tar archive/);
     await rejectsWith(buildProjectBundle(opts(p, { repack: "true" })), "E_PROJECT", /did not write a tar archive/);
   });
 });

@@ -80,12 +80,16 @@ test("copies left by a troupe process that died are swept by the next one", () =
   mkdirSync(orphan, { recursive: true });
   writeFileSync(path.join(orphan, "left"), "x");
   // A fresh process sweeps on its first copy.
-  const r = spawnSync(process.execPath, [
-    "--input-type=module",
-    "-e",
-    `import { memoryCopyDir } from ${JSON.stringify(new URL("../../../src/transfer/memory-copy.js", import.meta.url).href)};
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import { memoryCopyDir } from ${JSON.stringify(new URL("../../../src/transfer/memory-copy.js", import.meta.url).href)};
      const d = memoryCopyDir(1000); await new Promise((r) => setTimeout(r, 300)); console.log(d ?? "none");`,
-  ], { encoding: "utf8" });
+    ],
+    { encoding: "utf8" },
+  );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(existsSync(orphan), false, "the dead process's copy was swept");
 });

@@ -121,7 +121,10 @@ test("a killed script reports the signal, and the host runs the next one", async
 
 test("binary output and multi-byte text pass through unchanged", async () => {
   const out = collect();
-  await t.exec({ script: "printf 'h\\303\\251llo \\342\\202\\254\\n'; head -c 4096 /dev/urandom > /tmp/troupe-bin-test; cat /tmp/troupe-bin-test", onStdout: out.on });
+  await t.exec({
+    script: "printf 'h\\303\\251llo \\342\\202\\254\\n'; head -c 4096 /dev/urandom > /tmp/troupe-bin-test; cat /tmp/troupe-bin-test",
+    onStdout: out.on,
+  });
   const bytes = Buffer.concat(out.chunks);
   const expected = Buffer.concat([Buffer.from("héllo €\n"), readFileSync("/tmp/troupe-bin-test")]);
   assert.ok(bytes.equals(expected));

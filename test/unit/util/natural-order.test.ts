@@ -4,7 +4,19 @@ import { naturalCompare } from "../../../src/util/natural-order.js";
 
 test("digit runs compare by value, the rest by character", () => {
   const names = ["node10", "node2", "node1", "web-3", "node01", "node", "node2a", "node2b", "a10b2", "a10b10", "a9"];
-  assert.deepEqual([...names].sort(naturalCompare), ["a9", "a10b2", "a10b10", "node", "node1", "node01", "node2", "node2a", "node2b", "node10", "web-3"]);
+  assert.deepEqual([...names].sort(naturalCompare), [
+    "a9",
+    "a10b2",
+    "a10b10",
+    "node",
+    "node1",
+    "node01",
+    "node2",
+    "node2a",
+    "node2b",
+    "node10",
+    "web-3",
+  ]);
 });
 
 test("numbers longer than a double holds keep their order", () => {
@@ -16,6 +28,9 @@ test("agrees with ICU's numeric collation on host names", () => {
   const icu = new Intl.Collator("en", { numeric: true });
   const names: string[] = [];
   for (let i = 0; i < 300; i++) names.push(`lab-${i}`, `bench-${i % 17}`, `n${i}.example.com`);
-  assert.deepEqual([...names].sort(naturalCompare), [...names].sort((a, b) => icu.compare(a, b)));
+  assert.deepEqual(
+    [...names].sort(naturalCompare),
+    [...names].sort((a, b) => icu.compare(a, b)),
+  );
   assert.equal(naturalCompare("same", "same"), 0);
 });
