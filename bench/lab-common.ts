@@ -42,7 +42,7 @@ export function run(
     });
     // `untilExit`: for programs that leave a daemon holding their output
     // open (`ssh -f`), the program's own exit is the end.
-    child.once(opts.untilExit ? "exit" : "close", (code, signal) => {
+    child.once(opts.untilExit ? "exit" : "close", (code: number | null, signal: NodeJS.Signals | null) => {
       const ms = performance.now() - start;
       clearTimeout(timer);
       running.delete(child);
@@ -94,7 +94,7 @@ export async function ensureTool(tool: string, pkg: string): Promise<string | un
 
 /** Run `fn` on every item, at most `width` at once. */
 export async function pool<T, R>(items: readonly T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
+  const out = new Array<R>(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {

@@ -37,7 +37,7 @@ const system: System = {
   where: {},
   environment: [],
   extra: {},
-} as System;
+};
 const backend: Backend = {
   name: "lab",
   type: "lab",
@@ -46,7 +46,7 @@ const backend: Backend = {
   environment: [],
   systems: [system],
   extra: {},
-} as unknown as Backend;
+};
 const runDir = mkdtempSync(join(tmpdir(), "troupe-bench-sync-"));
 const driver: BackendDriver | undefined = onLab
   ? createLabDriver(backend, { runDir, projectDir: runDir, remotePath: "/tmp", events: new EventStream() })

@@ -8,6 +8,7 @@ import { SshTransport, type SshTransportOptions } from "../transport/ssh/index.j
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
 import { naturalCompare } from "../util/natural-order.js";
+import { errorText } from "../util/text.js";
 
 export interface FanoutTarget {
   readonly name: string;
@@ -97,7 +98,7 @@ export interface FanoutOptions {
 /** Run `command` on every target; resolves when all are done. */
 export async function fanout(targets: readonly FanoutTarget[], command: string, options: FanoutOptions = {}): Promise<HostOutcome[]> {
   const width = Math.max(1, options.fanout ?? 256);
-  const results: HostOutcome[] = new Array(targets.length);
+  const results = new Array<HostOutcome>(targets.length);
   // One signal for every host's command (each listens): the caller's, relayed.
   const ac = new AbortController();
   setMaxListeners(0, ac.signal);
@@ -143,7 +144,7 @@ async function runOne(target: FanoutTarget, command: string, options: FanoutOpti
   } catch (e) {
     out.end();
     err.end();
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorText(e);
     options.onLine?.(target.name, message, "stderr");
     return { name: target.name, exitCode: 255, output: output + message + "\n", error: message };
   }

@@ -129,7 +129,7 @@ export async function run(request: RunRequest): Promise<RunResult> {
     if (discardOnly) {
       const systems = request.filters?.length ? new Set(jobs.map((j) => `${j.backend.name}:${j.system.name}`)) : undefined;
       const exitCode = await discardRecorded({ session, project, driverOf, events, runId, runDir, ...(systems ? { systems } : {}) });
-      await Promise.all([...drivers.values()].map((d) => d.close?.()));
+      await Promise.all([...drivers.values()].map(async (d) => d.close?.()));
       await session.close();
       await writers.finish();
       return { exitCode, runId, runDir, seed, passed: [], failed: [], aborted: [] };
@@ -173,7 +173,7 @@ export async function run(request: RunRequest): Promise<RunResult> {
       signal: interrupt.soft,
       hardSignal: interrupt.hard,
     });
-    await Promise.all([...drivers.values()].map((d) => d.close?.()));
+    await Promise.all([...drivers.values()].map(async (d) => d.close?.()));
     await session.close();
     await writers.finish();
     // A failing test wins; jobs left undone because a machine could not be had

@@ -36,6 +36,7 @@ import type { ScenarioDefinition, ScenarioPlan, Value } from "../scenario/types.
 import { ScenarioTerminal } from "../scenario/writer.js";
 import { onInterrupt } from "./interrupt.js";
 import { newRunId } from "./run-id.js";
+import { errorText } from "../util/text.js";
 
 export interface PlayRequest {
   /** A scenario file, YAML or JSON (relative to `cwd`). */
@@ -126,7 +127,7 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
       })
     : undefined;
   const complain = (what: string, err: unknown): void => {
-    process.stderr.write(`troupe: cannot write ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`troupe: cannot write ${what}: ${errorText(err)}\n`);
   };
   const results = new ScenarioResults(runDir, (e) => complain("results", e));
   // A writer's bug must not stop the scenario: report it and go on.

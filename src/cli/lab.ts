@@ -3,9 +3,10 @@
 
 import type { Command } from "commander";
 import type { LabHostInfo, LabStatus } from "../backends/lab/index.js";
+import type * as LabApi from "../backends/lab/index.js";
 
 /** The lab, loaded when a lab command runs (see main.ts). */
-const labApi = (): Promise<typeof import("../backends/lab/index.js")> => import("../backends/lab/index.js");
+const labApi = (): Promise<typeof LabApi> => import("../backends/lab/index.js");
 import { positiveInt } from "./common.js";
 import { naturalCompare } from "../util/natural-order.js";
 

@@ -8,6 +8,7 @@
 // are kept (the last one wins in `toPlain`) so that the loader can report them
 // with both positions instead of the parser stopping at the first.
 
+import { plainText } from "../util/text.js";
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
 import type { SourcePos } from "../model/position.js";
 import type { Problem } from "../util/errors.js";
@@ -143,7 +144,7 @@ class TreeBuilder {
       const v = key.value;
       if (typeof v === "string") return v;
       if (v === null || v === undefined) return "";
-      return typeof key.source === "string" ? key.source : String(v);
+      return typeof key.source === "string" ? key.source : plainText(v);
     }
     if (report) {
       this.problems.push({ pos: this.posOf(key), message: "keys must be plain text, not a list or a map" });
@@ -161,7 +162,7 @@ function isMergeKey(key: unknown): boolean {
 function scalarNode(pos: SourcePos, value: unknown, source: string | undefined): LNode {
   if (value === null || value === undefined) return { kind: "scalar", pos, value: null, text: "" };
   if (typeof value === "string") return { kind: "scalar", pos, value, text: value };
-  const text = typeof source === "string" ? source : String(value);
+  const text = typeof source === "string" ? source : plainText(value);
   // `.` or `.nan` read as NaN by YAML 1.1: nobody means that, keep the text.
   if (typeof value === "number" && !Number.isFinite(value)) return { kind: "scalar", pos, value: text, text };
   if (typeof value === "number" || typeof value === "boolean") return { kind: "scalar", pos, value, text };

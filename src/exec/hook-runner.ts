@@ -9,6 +9,7 @@ import { LineSplitter } from "./line-splitter.js";
 import { buildScript, MARKER_EXIT, parseMarker, type VarList } from "./prelude.js";
 import { rebootVars } from "./host-vars.js";
 import { effectiveTimeouts } from "./timeouts.js";
+import { errorText } from "../util/text.js";
 
 /** Spread gives up after this many reboots of one script. */
 const MAX_REBOOTS = 10;
@@ -224,8 +225,4 @@ async function runOnce(h: HookRun, rebootKey: string, base: Base, started: numbe
     if (killTimer) clearTimeout(killTimer);
     h.signal?.removeEventListener("abort", onOuterAbort);
   }
-}
-
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

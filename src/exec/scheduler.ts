@@ -90,7 +90,7 @@ export function pickJob<W extends SchedWorker>(
   const pickAt = (i: number): Pick<W> => ({ index: i, members: gangs.get(i) ?? [worker] });
 
   if (sampling) {
-    const next = minSample(last!, candidates, at);
+    const next = minSample(last, candidates, at);
     if (next !== undefined) return pickAt(next);
   }
 

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { TroupeError } from "../util/errors.js";
 import type { ScrapeTarget } from "./config.js";
 import { apiGet, queryPath, type ActiveTarget, type QueryResult } from "./query.js";
+import { errorText } from "../util/text.js";
 
 const POLL_MS = 200;
 
@@ -31,7 +32,7 @@ export async function query(url: string, promql: string): Promise<QueryResult> {
   try {
     return await apiGet<QueryResult>(url, queryPath(promql));
   } catch (e) {
-    throw new TroupeError("E_SCENARIO", `prometheus query ${promql}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new TroupeError("E_SCENARIO", `prometheus query ${promql}: ${errorText(e)}`);
   }
 }
 
@@ -54,7 +55,7 @@ export async function waitForTargets(url: string, targets: () => readonly Scrape
         down.map((t) => `${t.scrapeUrl}: ${t.health}${t.lastError ? ` (${t.lastError})` : ""}`).join("; ") ||
         `${activeTargets.length}/${want} targets known`;
     } catch (e) {
-      last = e instanceof Error ? e.message : String(e);
+      last = errorText(e);
     }
     if (Date.now() > end) throw new TroupeError("E_SCENARIO", `prometheus: targets not up within ${timeoutMs / 1000}s: ${last}`);
     await sleep(POLL_MS);

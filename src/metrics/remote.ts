@@ -28,6 +28,7 @@ import {
   writeFileScript,
 } from "./run-script.js";
 import { POLL_MS, READY_TIMEOUT_MS, STOP_TIMEOUT_MS, type PrometheusServer, type StartPrometheusOptions } from "./server.js";
+import { errorText } from "../util/text.js";
 
 /** Ports tried in turn when no `listen` is given and the one before is taken. */
 const DEFAULT_PORTS = [9090, 9091, 9092, 9093, 9094, 9095, 9096, 9097, 9098, 9099];
@@ -92,7 +93,7 @@ export async function startPrometheusOn(transport: Transport, opts: StartPrometh
           } catch (e) {
             throw new TroupeError(
               "E_TRANSPORT",
-              `prometheus on ${host} stopped, but its data could not be fetched (it is still in ${host}:${remoteDir}): ${e instanceof Error ? e.message : String(e)}`,
+              `prometheus on ${host} stopped, but its data could not be fetched (it is still in ${host}:${remoteDir}): ${errorText(e)}`,
             );
           }
           await textOf(transport, removeScript(remoteDir));
@@ -242,7 +243,7 @@ async function within(p: Promise<void>, ms: number): Promise<boolean> {
 
 function describeExit(ended: Launched["ended"]): string {
   if (!ended) return "still running";
-  if (ended.error !== undefined) return ended.error instanceof Error ? ended.error.message : String(ended.error);
+  if (ended.error !== undefined) return errorText(ended.error);
   const r = ended.result;
   return r?.signal ? `killed by ${r.signal}` : `status ${r?.exitCode ?? "unknown"}`;
 }

@@ -6,6 +6,7 @@
 
 import type { SourcePos } from "../model/position.js";
 import { isTroupeError, TroupeError } from "../util/errors.js";
+import { errorText } from "../util/text.js";
 
 /** Runs `cmd` on the orchestrator and returns its stdout (the runner or this module trims trailing newlines). */
 export type HostCommand = (cmd: string) => string;
@@ -19,7 +20,7 @@ export class HostCommandCache {
     private readonly run: HostCommand | undefined,
     outputs?: Map<string, string>,
   ) {
-    this.outputs = outputs ?? new Map();
+    this.outputs = outputs ?? new Map<string, string>();
   }
 
   /** How many distinct commands have run so far. */
@@ -56,7 +57,7 @@ export class HostCommandCache {
           e.problems.map((p) => ({ ...p, ...(pos && !p.pos ? { pos } : {}), path: p.path ?? `${context}` })),
         );
       }
-      const why = e instanceof Error ? e.message : String(e);
+      const why = errorText(e);
       throw new TroupeError("E_PROJECT", { ...(pos ? { pos } : {}), message: `${ref} in ${context} returned error: ${why}` });
     }
     out = out.replace(/\n+$/, "");

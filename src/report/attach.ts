@@ -8,6 +8,7 @@ import { writeJUnit } from "./junit.js";
 import { ResultsWriter } from "./results.js";
 import type { RunJson } from "./run-json.js";
 import { TerminalWriter, type Verbosity } from "./terminal.js";
+import { errorText } from "../util/text.js";
 
 export interface AttachOptions {
   /** The run directory, `.troupe/runs/<run-id>`. */
@@ -45,7 +46,7 @@ export interface AttachedWriters {
 
 export function attachWriters(events: EventStream, options: AttachOptions): AttachedWriters {
   const complain = (what: string, err: unknown): void => {
-    options.err.write(`troupe: cannot write ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
+    options.err.write(`troupe: cannot write ${what}: ${errorText(err)}\n`);
   };
   const terminal = new TerminalWriter({
     out: options.out,

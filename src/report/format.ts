@@ -126,6 +126,5 @@ export function truncate(s: string, width: number): string {
 /** Strip ANSI escape sequences (colors, cursor moves) from script output. */
 export function stripAnsi(s: string): string {
   // CSI sequences, OSC sequences (terminated by BEL or ST), and lone two-byte escapes.
-  // eslint-disable-next-line no-control-regex
   return s.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g, "");
 }

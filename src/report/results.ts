@@ -248,6 +248,9 @@ export class ResultsWriter {
         break;
       case "message":
         break;
+      default:
+        // Scenario events: the scenario's own writer records them.
+        break;
     }
   }
 

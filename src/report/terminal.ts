@@ -248,6 +248,9 @@ export class TerminalWriter {
           this.log(e.time, e.text, e.level === "error" ? "error" : "plain");
         }
         break;
+      default:
+        // Scenario events: the scenario's terminal writer prints them.
+        break;
     }
   }
 

@@ -44,7 +44,8 @@ export function expandHostNames(expr: string): string[] {
   try {
     return expandHostlist(pdsh);
   } catch (e) {
-    if (isTroupeError(e)) throw new Error(e.message.replace(`'${pdsh}'`, `'${expr}'`).replace(/^bad hostlist/, "bad host names"));
+    if (isTroupeError(e))
+      throw new Error(e.message.replace(`'${pdsh}'`, `'${expr}'`).replace(/^bad hostlist/, "bad host names"), { cause: e });
     throw e;
   }
 }

@@ -74,6 +74,11 @@ export function expandItems(plan: ItemsPlan | undefined, scope: object, where: R
 export function showItem(item: Value): string | undefined {
   if (item === null) return undefined;
   if (typeof item === "string") return item;
-  if (Array.isArray(item)) return `[${item.map((x) => showItem(x) ?? "nil").join(", ")}]`;
+  if (isList(item)) return `[${item.map((x) => showItem(x) ?? "nil").join(", ")}]`;
   return JSON.stringify(item);
+}
+
+/** Array.isArray, keeping the element type of a readonly list. */
+function isList(v: Value): v is readonly Value[] {
+  return Array.isArray(v);
 }

@@ -338,10 +338,10 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       } else if (
         SCOPE_FIELDS[root] &&
         field !== undefined &&
-        !SCOPE_FIELDS[root]!.includes(String(field)) &&
+        !SCOPE_FIELDS[root].includes(String(field)) &&
         !(root === "res" && field === "json")
       ) {
-        bad(`undefined variable ${shown} (${root} has ${SCOPE_FIELDS[root]!.join(", ")})`);
+        bad(`undefined variable ${shown} (${root} has ${SCOPE_FIELDS[root].join(", ")})`);
       } else if (root === "re" && typeof field === "number" && use.stage) {
         const patterns = use.stage.withHosts;
         if (patterns.every((p) => !isTemplated(p.text))) {

@@ -13,6 +13,7 @@ import { startPrometheus, type PrometheusServer } from "../metrics/prometheus.js
 import { findBinary } from "../metrics/process.js";
 import type { EventStream } from "../report/events.js";
 import type { PrometheusPlan } from "./types.js";
+import { errorText } from "../util/text.js";
 
 /** How long troupe waits for new targets to be scraped once before going on (with a warning). */
 const TARGETS_WAIT_MS = 30_000;
@@ -69,7 +70,7 @@ export class ScenarioMetrics {
     try {
       await this.server.waitForTargets(TARGETS_WAIT_MS);
     } catch (e) {
-      if (!this.signal.aborted) this.events.message("warn", e instanceof Error ? e.message : String(e));
+      if (!this.signal.aborted) this.events.message("warn", errorText(e));
     }
   }
 

@@ -30,6 +30,7 @@ import { renderTemplate } from "./template.js";
 import type { PlannedHost, PlannedJob, PlannedStage, ScenarioPlan, Value } from "./types.js";
 import { uriPattern } from "./uris.js";
 import { applyUpdates, snapshot, stepResult, type Vars } from "./vars.js";
+import { errorText } from "../util/text.js";
 
 /** Hosts allocated at once. */
 const ALLOCATE_CONCURRENCY = 16;
@@ -206,7 +207,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       patterns = stage.withHosts.map((t) => renderTemplate(t, scope, { stage: stage.name }));
       selected = selectHosts([...plan.hosts.map((h) => live.get(h.name)!)], patterns);
     } catch (e) {
-      fail({ stage: stage.name, stageIndex: stage.index + 1, job: "", host: "", reason: e instanceof Error ? e.message : String(e) });
+      fail({ stage: stage.name, stageIndex: stage.index + 1, job: "", host: "", reason: errorText(e) });
       return;
     }
     if (selected.length === 0) {
@@ -313,7 +314,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
         events.emit({ type: "vars-updated", stage: stage.name, job: name, host: host.name, changes });
       } catch (e) {
         status = "failed";
-        reason = e instanceof Error ? e.message : String(e);
+        reason = errorText(e);
       }
     }
     events.emit({
@@ -346,7 +347,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
 
   /** A job that could not even start a step (its items or name did not render). */
   function stepFailedEarly(stage: PlannedStage, job: PlannedJob, host: LiveHost, e: unknown, item?: string): void {
-    const reason = e instanceof Error ? e.message : String(e);
+    const reason = errorText(e);
     const ids = {
       stage: stage.name,
       stageIndex: stage.index + 1,
@@ -381,11 +382,11 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
           await driver?.discard(l.host);
           events.emit({ type: "host-discarded", host: l.name });
         } catch (e) {
-          events.emit({ type: "host-discarded", host: l.name, reason: `discard failed: ${e instanceof Error ? e.message : String(e)}` });
+          events.emit({ type: "host-discarded", host: l.name, reason: `discard failed: ${errorText(e)}` });
         }
       }),
     );
-    await Promise.all([...drivers.values()].map((d) => d.close?.().catch(() => undefined)));
+    await Promise.all([...drivers.values()].map(async (d) => d.close?.().catch(() => undefined)));
   }
 }
 
@@ -443,7 +444,7 @@ async function allocateAll(
   signal: AbortSignal,
 ): Promise<void> {
   let next = 0;
-  let failure: unknown;
+  let failure: Error | undefined;
   const worker = async (): Promise<void> => {
     while (next < hosts.length && failure === undefined && !signal.aborted) {
       const h = hosts[next++]!;
@@ -457,7 +458,7 @@ async function allocateAll(
         events.emit({ type: "host-allocated", host: h.name, backend: h.backend.name, system: h.system.name, address: host.address });
       } catch (e) {
         if (signal.aborted) return;
-        const why = e instanceof Error ? e.message : String(e);
+        const why = errorText(e);
         failure ??=
           isTroupeError(e) && (e.code === "E_BACKEND" || e.code === "E_TRANSPORT" || e.code === "E_UNSUPPORTED")
             ? e
@@ -466,7 +467,7 @@ async function allocateAll(
     }
   };
   await Promise.all(Array.from({ length: Math.min(ALLOCATE_CONCURRENCY, hosts.length) }, worker));
-  if (failure !== undefined) throw failure;
+  if (failure) throw failure;
 }
 
 /** A name made from a script's first line, cut for reports. */

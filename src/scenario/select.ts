@@ -43,7 +43,7 @@ export function captures(m: RegExpExecArray): Captures {
   const list: string[] = Array.from(m, (g) => g ?? "");
   const named: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.groups ?? {})) named[k] = v ?? "";
-  return Object.assign(list, named) as Captures;
+  return Object.assign(list, named);
 }
 
 /** The hosts whose names match one of `patterns`, with their captures. */

@@ -9,6 +9,7 @@ import type { Transport } from "../transport/transport.js";
 import { LineSplitter } from "../exec/line-splitter.js";
 import { TroupeError } from "../util/errors.js";
 import { listeningScript } from "./script.js";
+import { errorText } from "../util/text.js";
 
 /** How often readiness is checked. */
 const READY_POLL_MS = 200;
@@ -96,7 +97,7 @@ export class ServiceSet {
             run.exited = { code: r.exitCode };
           },
           (e: unknown) => {
-            run.exited = { code: null, error: e instanceof Error ? e.message : String(e) };
+            run.exited = { code: null, error: errorText(e) };
           },
         )
         .then(() => {

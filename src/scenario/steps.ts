@@ -19,6 +19,7 @@ import { renderTemplate, type RenderWhere } from "./template.js";
 import { copyPlace, hostPath, type Place } from "./transfer.js";
 import type { CallContext, PlannedHost, PlannedJob, PlannedStage, Value } from "./types.js";
 import type { StepOutput } from "./vars.js";
+import { errorText } from "../util/text.js";
 
 /** A host of the running scenario. */
 export interface LiveHost {
@@ -198,8 +199,7 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
     }
   } catch (e) {
     const stopped = input.signal.aborted;
-    const error =
-      e instanceof TroupeError ? e.message : e instanceof UriError ? `${name}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    const error = e instanceof TroupeError ? e.message : e instanceof UriError ? `${name}: ${e.message}` : errorText(e);
     return {
       ok: false,
       exitCode: null,

@@ -14,8 +14,10 @@
 import { analyzeSync, Drop, Liquid, type Template as LiquidTemplate } from "liquidjs";
 import type { SourcePos } from "../model/position.js";
 import { formatPath } from "../config/yaml-positions.js";
+import { plainText } from "../util/text.js";
 import { TroupeError, type Problem } from "../util/errors.js";
 import type { Template, TextPlace, Value } from "./types.js";
+import { errorText } from "../util/text.js";
 
 /** The names a template may start with. */
 export const TEMPLATE_ROOTS = ["vars", "host", "hosts", "item", "re", "res", "run", "stage", "job", "scenario", "prometheus"] as const;
@@ -43,14 +45,12 @@ export function createEngine(): Liquid {
     outputEscape: (v: unknown) => {
       const p = plain(v);
       if (p === null || p === undefined) return "";
-      return typeof p === "object" ? JSON.stringify(p) : String(p);
+      return plainText(p);
     },
   });
   liquid.registerFilter("next", (v: unknown) => toNumber(v, "next") + 1);
   liquid.registerFilter("prev", (v: unknown) => toNumber(v, "prev") - 1);
-  liquid.registerFilter("sh", (v: unknown) =>
-    shQuote(v === null || v === undefined ? "" : typeof v === "object" ? JSON.stringify(v) : String(v)),
-  );
+  liquid.registerFilter("sh", (v: unknown) => shQuote(plainText(v)));
   liquid.registerFilter("basename", (v: unknown) => String(v).replace(/\/+$/, "").split("/").pop() ?? "");
   liquid.registerFilter("dirname", (v: unknown) => {
     const s = String(v).replace(/\/+$/, "");
@@ -129,7 +129,7 @@ function toValue(v: unknown): Value {
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = toValue(plain(x));
     return out;
   }
-  return String(v);
+  return plainText(v);
 }
 
 /** A variable a template reads: `vars.port` is ["vars", "port"]. */
@@ -189,7 +189,7 @@ export function templateProblem(tpl: Template, message: string, where: RenderWhe
 
 /** A Liquid error as a TroupeError (E_SCENARIO) pointing at the spot. */
 export function templateError(tpl: Template, err: unknown, where: RenderWhere): TroupeError {
-  const raw = err instanceof Error ? err.message : String(err);
+  const raw = errorText(err);
   const first = raw.split("\n")[0] ?? raw;
   const m = /, line:(\d+), col:(\d+)\s*$/.exec(first);
   const message = (m ? first.slice(0, m.index) : first)

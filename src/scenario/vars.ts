@@ -20,7 +20,7 @@ export type Vars = Record<string, Value>;
 
 /** The copy a job works with. */
 export function snapshot(vars: Readonly<Vars>): Vars {
-  return structuredClone(vars) as Vars;
+  return structuredClone(vars);
 }
 
 export interface StepOutput {

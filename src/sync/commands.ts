@@ -9,6 +9,7 @@ import { isSyncError, SyncError, SYNC_EXIT } from "./errors.js";
 import type { LockGrant } from "./locks.js";
 import type { MessageData } from "./messages.js";
 import type { SyncService } from "./service.js";
+import { errorText } from "../util/text.js";
 
 export interface Answer {
   /** troupe-ctl's exit status. */
@@ -123,7 +124,7 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
     return { code: SYNC_EXIT.OK, text: await dispatch(argv, ctx) };
   } catch (e) {
     if (isSyncError(e)) return { code: e.exitCode, text: e.message };
-    return { code: SYNC_EXIT.UNAVAILABLE, text: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+    return { code: SYNC_EXIT.UNAVAILABLE, text: `internal error: ${errorText(e)}` };
   }
 }
 

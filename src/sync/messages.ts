@@ -39,7 +39,7 @@ export class Messages {
 
   send(caller: string, msg: string, data: MessageData = []): void {
     let senders = this.byMessage.get(msg);
-    if (!senders) this.byMessage.set(msg, (senders = new Map()));
+    if (!senders) this.byMessage.set(msg, (senders = new Map<string, SenderState>()));
     const r = senders.get(caller);
     if (r) {
       r.count += 1;

@@ -11,6 +11,7 @@ import { formatDuration } from "./duration.js";
 import { SYNC_EXIT } from "./errors.js";
 import type { LockGrant } from "./locks.js";
 import type { SyncService } from "./service.js";
+import { errorText } from "../util/text.js";
 
 /** A request (all its chunks) may not be larger than this. */
 const MAX_REQUEST = 1 << 20;
@@ -131,7 +132,7 @@ export class Relay {
         })
         .then(
           (r) => (r.exitCode === null ? `killed by ${r.signal ?? "a signal"}` : `exit status ${r.exitCode}`),
-          (e: unknown) => (e instanceof Error ? e.message : String(e)),
+          (e: unknown) => errorText(e),
         )
         .then((how) => {
           fail(`ended before it was ready (${how})`);

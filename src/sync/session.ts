@@ -208,17 +208,17 @@ export async function openSyncSession(
 /** Run `fn` on every item, at most `limit` at once; the first failure wins (the rest still settle). */
 async function inPool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  let failure: unknown;
+  const failures: unknown[] = [];
   const worker = async (): Promise<void> => {
-    while (next < items.length && failure === undefined) {
+    while (next < items.length && failures.length === 0) {
       const item = items[next++] as T;
       try {
         await fn(item);
       } catch (e) {
-        failure ??= e;
+        failures.push(e);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure !== undefined) throw failure;
+  if (failures.length > 0) throw failures[0];
 }

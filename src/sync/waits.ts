@@ -64,7 +64,7 @@ export class Waits {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => pending.settle({ error: cancelled(spec.label) });
       const pending: Pending = {
-        spec: spec as WaitSpec<unknown>,
+        spec: spec,
         settle: (result) => {
           const set = this.byTopic.get(spec.topic);
           if (!set?.delete(pending)) return; // already settled

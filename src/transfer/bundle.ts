@@ -23,6 +23,7 @@ import { memoryCopyDir } from "./memory-copy.js";
 import { runRepack } from "./repack.js";
 import { selectEntries } from "./select.js";
 import { shellQuote } from "./shell-quote.js";
+import { errorText } from "../util/text.js";
 
 /** The file name of the bundle inside `outDir`. */
 export const BUNDLE_NAME = "project.tar.gz";
@@ -139,7 +140,7 @@ async function writeTarball(
     );
   }
   let files = 0;
-  let renameError: unknown;
+  const renameErrors: unknown[] = [];
   const pack = tar.c(
     {
       cwd: options.projectDir,
@@ -159,7 +160,7 @@ async function writeTarball(
             entry.linkpath = applyRenames(rules, entry.linkpath, target);
           }
         } catch (e) {
-          renameError ??= e;
+          renameErrors.push(e);
         }
       },
     },
@@ -173,7 +174,7 @@ async function writeTarball(
     if (options.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "packing the project was interrupted");
     throw new TroupeError("E_PROJECT", `cannot pack project ${options.projectDir}: ${(e as Error).message}`);
   }
-  if (renameError) throw renameError;
+  if (renameErrors.length > 0) throw renameErrors[0];
   return out.result(files);
 }
 
@@ -315,9 +316,7 @@ export interface PushOptions {
 export async function pushBundle(bundle: Bundle, transport: Transport, dir: string, options: PushOptions = {}): Promise<void> {
   await checkBundle(bundle);
   const fail = (what: string, e: unknown): TroupeError =>
-    e instanceof TroupeError
-      ? e
-      : new TroupeError("E_TRANSPORT", `${transport.label}: ${what}: ${e instanceof Error ? e.message : String(e)}`);
+    e instanceof TroupeError ? e : new TroupeError("E_TRANSPORT", `${transport.label}: ${what}: ${errorText(e)}`);
   let errOut = "";
   try {
     const made = await transport.exec({

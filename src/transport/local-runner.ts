@@ -193,7 +193,7 @@ export class LocalRunner {
       } catch (e) {
         this.current = undefined;
         this.ref(false);
-        reject(e as Error);
+        reject(e);
         return;
       }
       this.child.stdin!.write(`${id} ${file}\n`);

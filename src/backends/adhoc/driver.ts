@@ -26,6 +26,7 @@ import { ensureProjectKnownHosts } from "../ssh/known-hosts.js";
 import { rebootEntry, type RebootableEntry, SwitchableTransport } from "../ssh/reboot.js";
 import type { SshTarget } from "../ssh/targets.js";
 import { runScript, type ScriptOutcome } from "./script.js";
+import { errorText } from "../../util/text.js";
 
 /** Spread's defaults (client.go) when warn-timeout / kill-timeout are not set. */
 const DEFAULT_WARN_MS = 5 * 60_000;
@@ -240,7 +241,7 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
         open.set(name, { host, system, reported, switcher, conn, target });
         return host;
       } catch (e) {
-        const why = e instanceof Error ? e.message : String(e);
+        const why = errorText(e);
         await discardScript(system, reported).catch((d: unknown) => ctx.events.message("error", `${(d as Error).message} (after: ${why})`));
         if (isTroupeError(e)) throw e;
         throw new TroupeError("E_BACKEND", `cannot reach ${backend.name}:${system.name} at ${reported}: ${why}`);
@@ -258,7 +259,7 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
     // -reuse: the machine at the recorded ADDRESS, connected again (for a
     // discard, not even that: the discard script only needs the address).
     async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
-      const text = (k: string): string | undefined => (typeof recorded.data?.[k] === "string" ? (recorded.data[k] as string) : undefined);
+      const text = (k: string): string | undefined => (typeof recorded.data?.[k] === "string" ? recorded.data[k] : undefined);
       const reported = text("address") ?? recorded.address;
       const { host: address, port } = splitAddress(reported);
       const name = recorded.name;

@@ -62,7 +62,7 @@ export function connectionOf(host: InventoryHost): HostConnection {
   const str = (...keys: string[]): string | undefined => {
     for (const k of keys) {
       const x = v[k];
-      if (x !== undefined && x !== null && x !== "") return String(x);
+      if (typeof x === "string" || typeof x === "number" || typeof x === "boolean") return x === "" ? undefined : String(x);
     }
     return undefined;
   };

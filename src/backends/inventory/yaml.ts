@@ -17,6 +17,7 @@
 // `hosts` (a map of host pattern -> variables or null), `vars` and
 // `children` (a map of group name -> group, recursively).
 
+import { plainText } from "../../util/text.js";
 import { isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLMap } from "yaml";
 import type { SourcePos } from "../../model/position.js";
 import { TroupeError } from "../../util/errors.js";
@@ -47,7 +48,7 @@ export function parseYamlInventory(text: string, file = "<text>"): Inventory {
   const root = doc.contents;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ""))) return b.build();
   if (!isMap(root)) {
-    b.problem("an inventory must be a map of group names to groups", posOf(root as Node));
+    b.problem("an inventory must be a map of group names to groups", posOf(root));
     return b.build();
   }
 
@@ -58,7 +59,7 @@ export function parseYamlInventory(text: string, file = "<text>"): Inventory {
       b.problem(`group '${name}' must be a map with hosts, vars or children`, posOf(node as Node), path);
       return;
     }
-    for (const pair of (node as YAMLMap).items) {
+    for (const pair of node.items) {
       const key = scalarText(pair.key);
       const kpos = posOf(pair.key as Node);
       if (key === undefined || !GROUP_KEYS.includes(key)) {
@@ -114,10 +115,10 @@ export function parseYamlInventory(text: string, file = "<text>"): Inventory {
   for (const pair of root.items) {
     const name = scalarText(pair.key);
     if (name === undefined || name === "") {
-      b.problem("a group name must be a string", posOf(pair.key as Node));
+      b.problem("a group name must be a string", posOf(pair.key));
       continue;
     }
-    group(name, pair.value, name, posOf(pair.key as Node));
+    group(name, pair.value, name, posOf(pair.key));
   }
   return b.build();
 }
@@ -142,7 +143,7 @@ function addHosts(
 }
 
 function scalarText(node: unknown): string | undefined {
-  if (isScalar(node)) return node.value === null ? undefined : String(node.value);
+  if (isScalar(node)) return node.value === null ? undefined : plainText(node.value);
   return undefined;
 }
 

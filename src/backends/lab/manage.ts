@@ -12,6 +12,7 @@ import { isRunning } from "./procs.js";
 import { listRecords, type LabHostRecord } from "./records.js";
 import { run, sh } from "./run.js";
 import { removeBridgeScript, teardownScript } from "./scripts.js";
+import { errorText } from "../../util/text.js";
 
 export interface LabOptions {
   /** The lab's state directory (default /run/troupe-lab). */
@@ -189,7 +190,7 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
   const st = await status(stateDir);
   if (failed.length > 0) {
     const first = failed[0]!.reason as unknown;
-    const why = first instanceof Error ? first.message : String(first);
+    const why = errorText(first);
     throw new TroupeError(
       "E_BACKEND",
       `lab: ${failed.length} of ${wanted.length} hosts could not be made (${created.length} were): ${why}`,
@@ -251,10 +252,7 @@ async function removeAll(stateDir: string, records: readonly LabHostRecord[]): P
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed.length > 0) {
     const first = failed[0]!.reason as unknown;
-    throw new TroupeError(
-      "E_BACKEND",
-      `lab: ${failed.length} hosts could not be removed: ${first instanceof Error ? first.message : String(first)}`,
-    );
+    throw new TroupeError("E_BACKEND", `lab: ${failed.length} hosts could not be removed: ${errorText(first)}`);
   }
   return results.map((r) => (r as PromiseFulfilledResult<string>).value);
 }

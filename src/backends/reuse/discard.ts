@@ -9,6 +9,7 @@ import type { EventStream } from "../../report/events.js";
 import { EXIT } from "../../util/errors.js";
 import type { BackendDriver, RecordedHost } from "../backend.js";
 import type { ReuseSession } from "./session.js";
+import { errorText } from "../../util/text.js";
 
 export interface DiscardOptions {
   readonly session: ReuseSession;
@@ -73,10 +74,7 @@ async function discardOne(o: DiscardOptions, rec: RecordedHost): Promise<boolean
   try {
     inner = session.unwrap(o.driverOf(backend));
   } catch (err) {
-    events.message(
-      "error",
-      `Cannot discard ${rec.backend}:${rec.system} (${rec.name}): ${err instanceof Error ? err.message : String(err)}`,
-    );
+    events.message("error", `Cannot discard ${rec.backend}:${rec.system} (${rec.name}): ${errorText(err)}`);
     return false;
   }
   const system = backend.systems.find((s) => s.name === rec.system) ?? removedSystem(backend, rec.system);

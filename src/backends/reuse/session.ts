@@ -30,6 +30,7 @@ import { TroupeError } from "../../util/errors.js";
 import type { BackendDriver, Host, RecordedHost } from "../backend.js";
 import { reuseFileName, spreadReuseFileName } from "./file.js";
 import { ReuseStore } from "./store.js";
+import { errorText } from "../../util/text.js";
 
 /** Spread's -reuse, -reuse-pid, -resend and -discard. */
 export interface ReuseOptions {
@@ -410,10 +411,6 @@ export class ReuseSession {
 
 function keyOf(backend: string, system: string): string {
   return `${backend}\0${system}`;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /** Run a check on the host: true when it exits 0; a transport failure throws. */

@@ -14,6 +14,7 @@ import type { Semaphore } from "../ssh/limiter.js";
 import { AttemptFailed } from "../ssh/session-parts.js";
 import { keyBlobs } from "./host-keys.js";
 import { credentials, type Credentials } from "./key-agent.js";
+import { errorText } from "../../util/text.js";
 
 const { Client } = ssh2;
 type Client = InstanceType<typeof Client>;
@@ -160,7 +161,7 @@ export class Connection {
         this.lastError = undefined;
         return client;
       } catch (err) {
-        const failed = err instanceof AttemptFailed ? err : new AttemptFailed(err instanceof Error ? err.message : String(err), false);
+        const failed = err instanceof AttemptFailed ? err : new AttemptFailed(errorText(err), false);
         this.lastError = failed.message;
         if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", `${this.o.label}: interrupted while connecting`);
         if (failed.permanent || n >= attempts) {

@@ -27,6 +27,7 @@ import { LoopRunner, type LoopResult } from "../ssh/loop-runner.js";
 import { commandLoop, getScript, killGroupScript, putScript, remoteCommand, sessionWrapper, uploadScript } from "../ssh/remote.js";
 import type { ExecOptions, ExecResult, Transport } from "../transport.js";
 import { Connection, type InProcessTarget, type Session } from "./connection.js";
+import { errorText } from "../../util/text.js";
 
 export interface InProcessSshOptions extends InProcessTarget {
   /** For messages; the host by default. */
@@ -143,7 +144,7 @@ export class InProcessSshTransport implements Transport {
     try {
       return await this.conn.exec(command);
     } catch (err) {
-      return { failed: `cannot start a session: ${err instanceof Error ? err.message : String(err)}` };
+      return { failed: `cannot start a session: ${errorText(err)}` };
     }
   }
 

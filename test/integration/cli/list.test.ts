@@ -97,10 +97,10 @@ test("filters select as Spread's do, and spread -list prints the same", () => {
   ];
   for (const [filters, expected] of cases) {
     const r = troupe(["list", ...filters], { cwd: dir });
-    assert.equal(r.status, 0, `${filters}: ${r.stderr}`);
+    assert.equal(r.status, 0, `${filters.join(" ")}: ${r.stderr}`);
     assert.deepEqual(r.stdout.trim().split("\n"), expected, filters.join(" "));
     const s = troupe(["spread", "-list", ...filters], { cwd: dir });
-    assert.equal(s.stdout, r.stdout, `spread -list ${filters}`);
+    assert.equal(s.stdout, r.stdout, `spread -list ${filters.join(" ")}`);
   }
 });
 

@@ -24,14 +24,14 @@ test("local hosts are named <system>-<n>, each with its own copy under <runDir>/
   const d2 = createLocalDriver(other, ctx);
   const system = backend.systems[0]!;
   const [h1, h2, h3] = await Promise.all([d1.allocate(system, 1), d1.allocate(system, 2), d2.allocate(system, 1)]);
-  assert.deepEqual([h1!.name, h2!.name, h3!.name], ["ubuntu-24.04-1", "ubuntu-24.04-2", "local2-ubuntu-24.04-1"]);
-  assert.equal(h1!.projectPath, join(runDir, "hosts", "ubuntu-24.04-1", "project"));
-  assert.equal(h1!.address, "127.0.0.1");
-  assert.equal(d1.reboot, undefined, "the local backend cannot reboot");
-  await writeFile(join(h1!.projectPath, "file"), "x");
-  await d1.discard(h1!);
-  await d1.discard(h1!); // twice is fine
-  assert.equal(await exists(h1!.projectPath), false);
+  assert.deepEqual([h1.name, h2.name, h3.name], ["ubuntu-24.04-1", "ubuntu-24.04-2", "local2-ubuntu-24.04-1"]);
+  assert.equal(h1.projectPath, join(runDir, "hosts", "ubuntu-24.04-1", "project"));
+  assert.equal(h1.address, "127.0.0.1");
+  assert.equal(typeof d1.reboot, "undefined", "the local backend cannot reboot");
+  await writeFile(join(h1.projectPath, "file"), "x");
+  await d1.discard(h1);
+  await d1.discard(h1); // twice is fine
+  assert.equal(await exists(h1.projectPath), false);
   assert.equal(await exists(join(runDir, "hosts", "ubuntu-24.04-1")), true, "the host's directory (logs, traces) stays");
   await d1.close?.();
   await d2.close?.();

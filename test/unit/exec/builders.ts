@@ -207,7 +207,7 @@ export async function runLocal(
     pushProject: pushTaskDirs(jobs),
     ...rest,
   });
-  await Promise.all(drivers.map((d) => d.close?.()));
+  await Promise.all(drivers.map(async (d) => d.close?.()));
   return {
     outcome,
     events: seen,

@@ -176,7 +176,7 @@ test("jobToJSON exposes the plan as plain JSON", () => {
     },
   });
   const [job] = planJobs(project);
-  const json = JSON.parse(JSON.stringify(jobToJSON(job!)));
+  const json = JSON.parse(JSON.stringify(jobToJSON(job!))) as ReturnType<typeof jobToJSON>;
   assert.equal(json.name, "lxd:ubuntu-16.04:s/t:x");
   assert.deepEqual(
     [json.backend, json.backendType, json.system, json.suite, json.task, json.variant, json.sample, json.priority],

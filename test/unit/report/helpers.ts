@@ -19,7 +19,7 @@ export const T0 = Date.UTC(2016, 5, 2, 12, 34, 56);
 
 /** Events with times under test control: `at(5000, {...})` is T0 + 5 s. */
 export function at(offsetMs: number, e: EventInput): TroupeEvent {
-  return { ...e, time: T0 + offsetMs } as TroupeEvent;
+  return { ...e, time: T0 + offsetMs };
 }
 
 export const SERVER = "local:debian-12";

@@ -30,7 +30,6 @@ function decode(s: string): string {
 
 /** A strict little XML parser: throws on unbalanced tags, raw `<` or `&` in text, illegal characters. */
 function parseXml(doc: string): Element {
-  // eslint-disable-next-line no-control-regex
   const illegal = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
   assert.doesNotMatch(doc, illegal, "no character illegal in XML 1.0");
   let rest = doc.replace(/^<\?xml [^?]*\?>\s*/, "");
@@ -225,7 +224,7 @@ test("escaping: markup, quotes, ANSI colors, control characters and lone surroga
   assert.equal(failure.text, "x < y && \"q\" 's' ]]> red bell\\x07 nul\\x00 vt\\x0b ok\ttab \ufffd \\ufffe end");
   assert.equal(failure.attrs["message"], 'bad "thing" <here>\nsecond line\\x01');
   // Every `<` that came from the output is escaped: the only raw ones open tags.
-  for (const m of xml.matchAll(/</g)) assert.match(xml.slice(m.index!, m.index! + 2), /^<[?/a-z]/);
+  for (const m of xml.matchAll(/</g)) assert.match(xml.slice(m.index, m.index + 2), /^<[?/a-z]/);
 });
 
 test("escaping helpers", () => {

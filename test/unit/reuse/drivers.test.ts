@@ -113,7 +113,7 @@ describe("adhoc driver reuse", () => {
     const back = await second.driver.reuse!(second.sys, record(host), "run");
     assert.equal(back?.address, "127.0.0.1");
     assert.deepEqual(second.rec.passwords, [pw]);
-    await second.driver.release!(back!);
+    await second.driver.release!(back);
   });
 
   it("discards a recorded machine with the discard script and its ADDRESS, without connecting", async () => {
@@ -142,9 +142,9 @@ describe("local driver reuse", () => {
     const second = createLocalDriver(b, { ...ctx, runDir: join(project, "local-run-2") });
     const back = await second.reuse!(b.systems[0]!, record(host), "run");
     assert.equal(back?.projectPath, host.projectPath);
-    const r = await back!.transport.exec({ script: `cat ${back!.projectPath}/data.txt` });
+    const r = await back.transport.exec({ script: `cat ${back.projectPath}/data.txt` });
     assert.equal(r.exitCode, 0);
-    await second.discard(back!);
+    await second.discard(back);
     assert.equal(existsSync(host.projectPath), false);
     assert.equal(await second.reuse!(b.systems[0]!, record(host), "run"), undefined);
     await second.close?.();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isTroupeError, type TroupeError } from "../../../src/util/errors.js";
+import { isTroupeError } from "../../../src/util/errors.js";
 import { parseScenarioText } from "../../../src/scenario/load.js";
 import { planScenario } from "../../../src/scenario/plan.js";
 
@@ -14,7 +14,7 @@ function problems(text: string): string[] {
     plan(text);
   } catch (e) {
     assert.ok(isTroupeError(e), String(e));
-    return (e as TroupeError).message.split("\n");
+    return e.message.split("\n");
   }
   assert.fail("no error");
 }

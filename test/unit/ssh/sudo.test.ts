@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import * as tar from "tar";
 import { SudoTransport, sudoScript } from "../../../src/backends/ssh/sudo.js";

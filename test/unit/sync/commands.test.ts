@@ -17,7 +17,7 @@ function setup() {
   const grants = new Map<string, Map<string, LockGrant>>();
   const run = (caller: string, argv: string[], extra: Partial<CommandContext> = {}) => {
     let g = grants.get(caller);
-    if (!g) grants.set(caller, (g = new Map()));
+    if (!g) grants.set(caller, (g = new Map<string, LockGrant>()));
     const ctx: CommandContext = { service, caller, requestId: `1.${seq++}`, grants: g, ...extra };
     return runCommand(argv, ctx);
   };

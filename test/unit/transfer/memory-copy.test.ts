@@ -75,7 +75,7 @@ test("copies left by a troupe process that died are swept by the next one", () =
   const root = `/dev/shm/troupe-${process.getuid?.() ?? "user"}`;
   mkdirSync(root, { recursive: true });
   // A pid that surely is not running: a child that has exited.
-  const dead = spawnSync("true").pid!;
+  const dead = spawnSync("true").pid;
   const orphan = path.join(root, `${dead}-test-1`);
   mkdirSync(orphan, { recursive: true });
   writeFileSync(path.join(orphan, "left"), "x");
