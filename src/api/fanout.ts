@@ -3,12 +3,13 @@
 // inventory group, or a running lab (`lab`, `lab:NAME`).
 
 import { setMaxListeners } from "node:events";
-import { LineSplitter } from "../exec/line-splitter.js";
+import type { OutputLine } from "../script/result.js";
+import { runScript } from "../script/run-script.js";
+import { shownTail } from "../script/tail.js";
 import { SshTransport, type SshTransportOptions } from "../transport/ssh/index.js";
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
 import { naturalCompare } from "../util/natural-order.js";
-import { errorText } from "../util/text.js";
 
 export interface FanoutTarget {
   readonly name: string;
@@ -93,7 +94,12 @@ export interface FanoutOptions {
   /** Each line as it arrives. */
   readonly onLine?: (host: string, line: string, stream: "stdout" | "stderr") => void;
   readonly signal?: AbortSignal;
+  /** How much of each host's output to keep in its outcome, in characters (default 1 MiB); the rest is cut from the front. */
+  readonly keepOutput?: number;
 }
+
+/** What each host's outcome keeps of its output by default. */
+const DEFAULT_KEPT_OUTPUT = 1 << 20;
 
 /** Run `command` on every target; resolves when all are done. */
 export async function fanout(targets: readonly FanoutTarget[], command: string, options: FanoutOptions = {}): Promise<HostOutcome[]> {
@@ -123,31 +129,20 @@ export async function fanout(targets: readonly FanoutTarget[], command: string, 
 }
 
 async function runOne(target: FanoutTarget, command: string, options: FanoutOptions): Promise<HostOutcome> {
-  let output = "";
-  const splitter = (stream: "stdout" | "stderr"): LineSplitter =>
-    new LineSplitter((line) => {
-      output += line + "\n";
-      options.onLine?.(target.name, line, stream);
-    });
-  const out = splitter("stdout");
-  const err = splitter("stderr");
-  try {
-    const r = await target.transport.exec({
-      script: command,
-      onStdout: (c) => out.push(c),
-      onStderr: (c) => err.push(c),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    out.end();
-    err.end();
-    return { name: target.name, exitCode: r.exitCode ?? 128 + 9, output };
-  } catch (e) {
-    out.end();
-    err.end();
-    const message = errorText(e);
+  const r = await runScript({
+    transport: target.transport,
+    script: command,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onLine ? { onLine: (line: OutputLine) => options.onLine?.(target.name, line.text, line.stream) } : {}),
+    capture: { output: options.keepOutput ?? DEFAULT_KEPT_OUTPUT },
+  });
+  const output = shownTail(r.output, r.truncated, `(... output cut: ${r.printed - r.output.length} characters ...)`);
+  if (r.failure?.kind === "transport") {
+    const message = r.failure.message;
     options.onLine?.(target.name, message, "stderr");
     return { name: target.name, exitCode: 255, output: output + message + "\n", error: message };
   }
+  return { name: target.name, exitCode: r.exitCode ?? 128 + 9, output };
 }
 
 /** Hosts grouped by identical output, clush -b / dshbak -c style, largest group first. */

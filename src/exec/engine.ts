@@ -504,8 +504,9 @@ class Run {
       if (phase === "execute" && this.modes.shellAfter && !this.stopping) await shellHere(`after executing ${job.name}`);
       return { ok: true, interrupted: false };
     }
-    const interrupted = r.killedBy === "interrupt";
-    const error = r.error ?? "failed";
+    const interrupted = r.failure?.kind === "interrupt";
+    const transportError = r.failure?.kind === "transport";
+    const error = r.failure?.message ?? "failed";
     const failed = ++this.failures;
     if (seat?.session) {
       try {
@@ -515,12 +516,12 @@ class Run {
       }
     }
     if (interrupted) return { ok: false, interrupted, error, failed };
-    if (r.fatal) this.markBroken(w, `FATAL in ${phase} ${level} (${context}): ${error}`);
-    if (r.transportError) this.markBroken(w, error);
-    if (debug.trim() !== "" && !this.stopping && !r.transportError) {
+    if (r.marker?.kind === "FATAL") this.markBroken(w, `FATAL in ${phase} ${level} (${context}): ${error}`);
+    if (transportError) this.markBroken(w, error);
+    if (debug.trim() !== "" && !this.stopping && !transportError) {
       await runHook({ ...common, phase: "debug", script: debug, signal: this.scriptAbort.signal });
     }
-    if ((this.modes.debug || this.modes.shellAfter) && !this.stopping && !r.transportError) {
+    if ((this.modes.debug || this.modes.shellAfter) && !this.stopping && !transportError) {
       await shellHere(`to debug ${phase} ${context}`);
     }
     if (this.modes.abend) w.abend = true;

@@ -1,15 +1,18 @@
-// Runs one hook script on one host: builds the prelude, streams output as
-// events (one per line and stream), warns and kills on timeouts, follows
-// REBOOT/ERROR/FATAL markers, and reports the outcome.
+// One hook script on one host, as a job's level runs it: Spread's prelude,
+// every line an `output` event, a warning when it runs late, REBOOT handled
+// by rebooting the host and running the script again. The script itself is
+// run by the one script runner (script/run-script.ts).
 
 import type { Host } from "../backends/backend.js";
 import type { EnvVar, Timeouts } from "../model/job.js";
 import type { EventStream, Level, Phase } from "../report/events.js";
-import { LineSplitter } from "./line-splitter.js";
-import { buildScript, MARKER_EXIT, parseMarker, type VarList } from "./prelude.js";
-import { rebootVars } from "./host-vars.js";
-import { effectiveTimeouts } from "./timeouts.js";
+import { runScript } from "../script/run-script.js";
+import { killedBy, type ScriptResult } from "../script/result.js";
+import { TailBuffer } from "../script/tail.js";
 import { errorText } from "../util/text.js";
+import { rebootVars } from "./host-vars.js";
+import { buildScript, type VarList } from "./prelude.js";
+import { effectiveTimeouts } from "./timeouts.js";
 
 /** Spread gives up after this many reboots of one script. */
 const MAX_REBOOTS = 10;
@@ -35,194 +38,78 @@ export interface HookRun {
   readonly signal?: AbortSignal;
 }
 
-export interface HookOutcome {
-  readonly ok: boolean;
-  /** The last exit status; null when killed. */
-  readonly exitCode: number | null;
-  readonly killedBy?: "timeout" | "interrupt" | "signal";
-  /** Why it failed, in one line. */
-  readonly error?: string;
-  /** FATAL was called: the host is not to be trusted any more. */
-  readonly fatal: boolean;
-  /** The transport failed: the host is unreachable. */
-  readonly transportError: boolean;
-  readonly output: string;
-}
+/** How a hook ended: the script's result (the last run's, after reboots), with the output of every run. */
+export type HookOutcome = ScriptResult;
 
 export async function runHook(h: HookRun): Promise<HookOutcome> {
   const { events, host } = h;
   const base = { job: h.job, context: h.context, phase: h.phase, host: host.name };
   const started = Date.now();
   events.emit({ type: "hook-started", ...base, level: h.level });
+  const { warnMs, killMs } = effectiveTimeouts(h.timeouts);
 
-  let output = "";
-  let outcome: Omit<HookOutcome, "output">;
+  // The output of every run of the script (a REBOOT runs it again).
+  const output = new TailBuffer(64 * 1024);
+  let cut = false;
   let rebootKey = "0";
+  let result: ScriptResult;
   for (let reboot = 0; ; reboot++) {
-    const part = await runOnce(h, rebootKey, base, started, (text) => (output += text));
-    if (part.marker?.kind !== "REBOOT") {
-      outcome = part.outcome;
-      break;
-    }
+    const r = await runScript({
+      transport: host.transport,
+      script: {
+        text: buildScript({ script: h.script, dir: h.dir, vars: [...h.vars, ...rebootVars(rebootKey)], environment: h.environment }),
+        markers: "control",
+      },
+      ...(h.signal ? { signal: h.signal } : {}),
+      ...(warnMs !== undefined ? { warnMs } : {}),
+      ...(killMs !== undefined ? { killMs } : {}),
+      onLine: (line) =>
+        events.emit({ type: "output", ...base, stream: line.stream, line: line.text, ...(line.partial ? { partial: true } : {}) }),
+      onWarn: (_afterMs, recent) => events.emit({ type: "timeout-warning", ...base, afterMs: Date.now() - started, output: recent }),
+    });
+    output.append(r.output);
+    cut ||= r.truncated;
+    result = r;
+    if (r.marker?.kind !== "REBOOT") break;
+    const failed = (message: string, kind: "marker" | "transport", cause?: unknown): ScriptResult => ({
+      ...r,
+      failure: { kind, message, ...(cause !== undefined ? { cause } : {}) },
+    });
     if (!h.reboot) {
-      outcome = {
-        ok: false,
-        exitCode: MARKER_EXIT,
-        error: `REBOOT is not supported on the ${h.backendType} backend`,
-        fatal: false,
-        transportError: false,
-      };
+      result = failed(`REBOOT is not supported on the ${h.backendType} backend`, "marker");
       break;
     }
     if (reboot >= MAX_REBOOTS) {
-      outcome = {
-        ok: false,
-        exitCode: MARKER_EXIT,
-        error: `rebooted on ${host.name} more than ${MAX_REBOOTS} times`,
-        fatal: false,
-        transportError: false,
-      };
+      result = failed(`rebooted on ${host.name} more than ${MAX_REBOOTS} times`, "marker");
       break;
     }
     events.message("info", `Rebooting on ${host.name} (${h.context}) as requested...`);
     try {
       await h.reboot(host);
     } catch (err) {
-      outcome = { ok: false, exitCode: null, error: `cannot reboot ${host.name}: ${errorText(err)}`, fatal: false, transportError: true };
+      result = { ...failed(`cannot reboot ${host.name}: ${errorText(err)}`, "transport", err), exitCode: null };
       break;
     }
-    rebootKey = part.marker.arg !== "" ? part.marker.arg : String(reboot + 1);
+    rebootKey = r.marker.arg !== "" ? r.marker.arg : String(reboot + 1);
   }
 
+  if (result.failure?.kind === "timeout" || result.failure?.kind === "interrupt") output.append(`<${result.failure.message}>\n`);
+  if (result.failure?.kind === "transport" && result.exitCode === null && result.marker === undefined) {
+    result = { ...result, failure: { ...result.failure, message: `cannot run script on ${host.name}: ${result.failure.message}` } };
+  }
+  const text = output.text().replace(/\n$/, "");
+  const truncated = cut || output.truncated;
+  const by = killedBy(result);
   events.emit({
     type: "hook-finished",
     ...base,
     level: h.level,
-    exitCode: outcome.exitCode,
-    ...(outcome.killedBy ? { killedBy: outcome.killedBy } : {}),
-    ...(outcome.error !== undefined && !outcome.ok ? { error: outcome.error } : {}),
+    exitCode: result.exitCode,
+    ...(by ? { killedBy: by } : {}),
+    ...(result.failure ? { error: result.failure.message, failure: result.failure.kind } : {}),
     durationMs: Date.now() - started,
-    output: output.replace(/\n$/, ""),
+    output: text,
+    ...(truncated ? { truncated: true } : {}),
   });
-  return { ...outcome, output: output.replace(/\n$/, "") };
-}
-
-interface Part {
-  readonly outcome: Omit<HookOutcome, "output">;
-  readonly marker?: ReturnType<typeof parseMarker>;
-}
-
-const MARKER_LINE = /^<(REBOOT|ERROR|FATAL)( .*)?>$/;
-
-type Base = { job: string; context: string; phase: Phase; host: string };
-
-async function runOnce(h: HookRun, rebootKey: string, base: Base, started: number, append: (text: string) => void): Promise<Part> {
-  const { events } = h;
-  const script = buildScript({
-    script: h.script,
-    dir: h.dir,
-    vars: [...h.vars, ...rebootVars(rebootKey)],
-    environment: h.environment,
-  });
-
-  // The prelude merges the script's stderr into stdout (order kept, as
-  // Spread's `bash - 2>&1`) and writes REBOOT/ERROR/FATAL markers, on the
-  // original stderr too, where nothing a background job prints can follow them.
-  let control = "";
-  let sinceWarning = "";
-  // Raw text for warnings (partial lines show progress); the hook's whole
-  // output is made of complete lines, so streams never interleave mid-line.
-  const take = (text: string, isStdout: boolean): void => {
-    if (text === "") return;
-    if (isStdout) sinceWarning += text;
-    else control += text;
-  };
-  const splitter = (stream: "stdout" | "stderr"): LineSplitter =>
-    new LineSplitter((line) => {
-      if (stream === "stderr" && MARKER_LINE.test(line)) return; // shown on stdout already
-      append(line + "\n");
-      events.emit({ type: "output", ...base, stream, line });
-    });
-  const outLines = splitter("stdout");
-  const errLines = splitter("stderr");
-
-  const kill = new AbortController();
-  let killedBy: HookOutcome["killedBy"];
-  const onOuterAbort = (): void => {
-    killedBy ??= "interrupt";
-    kill.abort();
-  };
-  if (h.signal?.aborted) onOuterAbort();
-  else h.signal?.addEventListener("abort", onOuterAbort, { once: true });
-
-  const { warnMs, killMs } = effectiveTimeouts(h.timeouts);
-  const warnTimer =
-    warnMs === undefined
-      ? undefined
-      : setInterval(() => {
-          events.emit({ type: "timeout-warning", ...base, afterMs: Date.now() - started, output: sinceWarning });
-          sinceWarning = "";
-        }, warnMs);
-  const killTimer =
-    killMs === undefined
-      ? undefined
-      : setTimeout(() => {
-          killedBy ??= "timeout";
-          kill.abort();
-        }, killMs);
-
-  try {
-    const result = await h.host.transport.exec({
-      script,
-      signal: kill.signal,
-      onStdout: (chunk) => take(outLines.push(chunk), true),
-      onStderr: (chunk) => take(errLines.push(chunk), false),
-    });
-    take(outLines.end(), true);
-    take(errLines.end(), false);
-    if (killedBy) {
-      const note = killedBy === "timeout" ? "kill-timeout reached" : "interrupted";
-      append(`<${note}>\n`);
-      return { outcome: { ok: false, exitCode: null, killedBy, error: note, fatal: false, transportError: false } };
-    }
-    if (result.exitCode === null) {
-      return {
-        outcome: {
-          ok: false,
-          exitCode: null,
-          killedBy: "signal",
-          error: `killed by ${result.signal ?? "a signal"}`,
-          fatal: false,
-          transportError: false,
-        },
-      };
-    }
-    if (result.exitCode === 0) return { outcome: { ok: true, exitCode: 0, fatal: false, transportError: false } };
-    const marker = result.exitCode === MARKER_EXIT ? parseMarker(control) : undefined;
-    if (marker?.kind === "REBOOT")
-      return { outcome: { ok: false, exitCode: result.exitCode, fatal: false, transportError: false }, marker };
-    if (marker) {
-      const error = marker.arg !== "" ? marker.arg : `${marker.kind} called`;
-      return { outcome: { ok: false, exitCode: result.exitCode, error, fatal: marker.kind === "FATAL", transportError: false }, marker };
-    }
-    return {
-      outcome: { ok: false, exitCode: result.exitCode, error: `exit status ${result.exitCode}`, fatal: false, transportError: false },
-    };
-  } catch (err) {
-    take(outLines.end(), true);
-    take(errLines.end(), false);
-    return {
-      outcome: {
-        ok: false,
-        exitCode: null,
-        error: `cannot run script on ${h.host.name}: ${errorText(err)}`,
-        fatal: false,
-        transportError: true,
-      },
-    };
-  } finally {
-    if (warnTimer) clearInterval(warnTimer);
-    if (killTimer) clearTimeout(killTimer);
-    h.signal?.removeEventListener("abort", onOuterAbort);
-  }
+  return { ...result, output: text, truncated, durationMs: Date.now() - started };
 }

@@ -10,11 +10,9 @@
 //   ( SCRIPT ) < /dev/null
 
 import type { EnvVar } from "../model/job.js";
+import { MARKER_EXIT } from "../script/markers.js";
 import { ctlFunctionLines } from "../sync/ctl-function.js";
 import { isVarName, shQuote } from "./shell-quote.js";
-
-/** The exit status REBOOT, ERROR and FATAL leave with; the last stdout line says which. */
-export const MARKER_EXIT = 213;
 
 const STANDARD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin";
 
@@ -127,19 +125,4 @@ export function buildShellScript(spec: Omit<ScriptSpec, "script" | "trace">): st
   out += `trap 'rm -f "$troupe_rc"' EXIT\n`;
   out += `if command -v bash >/dev/null 2>&1; then bash --rcfile "$troupe_rc" -i || true; else ENV="$troupe_rc" sh -i || true; fi\n`;
   return out;
-}
-
-export interface Marker {
-  readonly kind: "REBOOT" | "ERROR" | "FATAL";
-  readonly arg: string;
-}
-
-/** The REBOOT/ERROR/FATAL marker on the last line of a script's stdout, if any. */
-export function parseMarker(stdout: string): Marker | undefined {
-  const lines = stdout.trim().split("\n");
-  const m = /^<([A-Z_]+)(?: (.*))?>$/.exec(lines[lines.length - 1] ?? "");
-  if (!m) return undefined;
-  const kind = m[1];
-  if (kind !== "REBOOT" && kind !== "ERROR" && kind !== "FATAL") return undefined;
-  return { kind, arg: m[2] ?? "" };
 }

@@ -1,3 +1,5 @@
+import type { FailureKind } from "../script/result.js";
+
 // The one event stream. The engine emits; writers (terminal, plain log,
 // per-job log files, JSON, JUnit, HTML) consume. Nothing else prints.
 
@@ -99,6 +101,8 @@ export interface Output extends Base {
   readonly stream: "stdout" | "stderr";
   /** One line, without its newline. */
   readonly line: string;
+  /** A piece of a very long line: the line goes on in the next output event of this stream. */
+  readonly partial?: boolean;
 }
 
 export interface TimeoutWarning extends Base {
@@ -124,9 +128,13 @@ export interface HookFinished extends Base {
   readonly killedBy?: "timeout" | "interrupt" | "signal";
   /** Why the hook failed, in one line: ERROR's message, `kill-timeout reached`, `exit status 1`... */
   readonly error?: string;
+  /** What kind of failure it was (script/result.ts). */
+  readonly failure?: FailureKind;
   readonly durationMs: number;
-  /** The script's combined output (for failure reports). */
+  /** The end of the script's combined output (for failure reports); the log holds all of it. */
   readonly output: string;
+  /** `output` lost its beginning: the script printed more than troupe keeps in memory. */
+  readonly truncated?: boolean;
   readonly logPath?: string;
 }
 

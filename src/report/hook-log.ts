@@ -35,9 +35,10 @@ export class HookLog {
     private readonly onError: (err: Error) => void,
   ) {}
 
-  writeLine(line: string): void {
+  /** One line, or a piece of a long one (`partial`: no newline, the line goes on). */
+  writeLine(line: string, partial = false): void {
     this.lines++;
-    this.write(line + "\n");
+    this.write(partial ? line : line + "\n");
   }
 
   write(text: string): void {

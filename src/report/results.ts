@@ -218,7 +218,7 @@ export class ResultsWriter {
         this.hookStarted(e);
         break;
       case "output": {
-        this.open.get(hookKey(e))?.log?.writeLine(e.line);
+        this.open.get(hookKey(e))?.log?.writeLine(e.line, e.partial);
         break;
       }
       case "timeout-warning":

@@ -6,11 +6,13 @@
 
 import type { EventStream } from "../report/events.js";
 import type { Transport } from "../transport/transport.js";
-import { LineSplitter } from "../exec/line-splitter.js";
+import { runScript } from "../script/run-script.js";
+import { shownTail } from "../script/tail.js";
 import { TroupeError } from "../util/errors.js";
 import { listeningScript } from "./script.js";
-import { errorText } from "../util/text.js";
 
+/** What is kept of a service's output, for the report when it dies. */
+const SERVICE_OUTPUT_TAIL = 8192;
 /** How often readiness is checked. */
 const READY_POLL_MS = 200;
 /** How long stopping one service may take before troupe stops waiting for it. */
@@ -78,31 +80,26 @@ export class ServiceSet {
     if (earlier && !earlier.exited) throw new TroupeError("E_SCENARIO", `service ${spec.name} is already running on ${spec.host}`);
 
     const stop = new AbortController();
-    const splitter = (stream: "stdout" | "stderr"): LineSplitter =>
-      new LineSplitter((line) => {
-        run.output = (run.output + line + "\n").slice(-8192);
-        spec.onLine(stream, line);
-      });
-    const out = splitter("stdout");
-    const err = splitter("stderr");
     const run: Running = {
       spec,
       stop,
       stopping: false,
       output: "",
-      done: spec.transport
-        .exec({ script: spec.script, signal: stop.signal, onStdout: (c) => out.push(c), onStderr: (c) => err.push(c) })
-        .then(
-          (r) => {
-            run.exited = { code: r.exitCode };
-          },
-          (e: unknown) => {
-            run.exited = { code: null, error: errorText(e) };
-          },
-        )
+      done: runScript({
+        transport: spec.transport,
+        script: spec.script,
+        signal: stop.signal,
+        onLine: (line) => spec.onLine(line.stream, line.text),
+        capture: { output: SERVICE_OUTPUT_TAIL },
+      })
+        .then((r) => {
+          run.output = shownTail(r.output, r.truncated);
+          run.exited =
+            r.failure?.kind === "transport"
+              ? { code: null, error: r.failure.message }
+              : { code: r.failure?.kind === "interrupt" ? null : r.exitCode };
+        })
         .then(() => {
-          out.end();
-          err.end();
           this.events.emit({
             type: "service-stopped",
             host: spec.host,

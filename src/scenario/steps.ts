@@ -7,8 +7,10 @@ import { randomBytes } from "node:crypto";
 import { resolve as resolvePath } from "node:path";
 import type { Host } from "../backends/backend.js";
 import type { HostAssignment } from "../exec/job-session.js";
-import { LineSplitter } from "../exec/line-splitter.js";
-import { parseMarker } from "../exec/prelude.js";
+import type { OutputLine } from "../script/result.js";
+import { runScript } from "../script/run-script.js";
+import { shownTail, TailBuffer } from "../script/tail.js";
+import { startTimeout } from "../script/timers.js";
 import type { EventStream } from "../report/events.js";
 import type { SyncSession } from "../sync/session.js";
 import { TroupeError } from "../util/errors.js";
@@ -74,35 +76,34 @@ export interface StepOutcome {
   readonly output: string;
 }
 
+/** How much of each stream a step keeps for `res.stdout` / `res.stderr` (characters). */
+const STREAM_TAIL = 1 << 20;
+
+/** What a step printed: the end of its output (every script it ran), and of its last script's streams. */
 class Capture {
+  readonly output = new TailBuffer(STREAM_TAIL);
   stdout = "";
   stderr = "";
-  output = "";
-  constructor(private readonly onLine: (stream: "stdout" | "stderr", line: string) => void) {}
-  splitter(stream: "stdout" | "stderr"): LineSplitter {
-    return new LineSplitter((line) => {
-      this.output = cap(this.output + line + "\n");
-      this.onLine(stream, line);
-    });
-  }
-}
+  constructor(readonly onLine: (line: OutputLine) => void) {}
 
-/** Keep the last MiB of an output. */
-function cap(s: string): string {
-  return s.length > 1 << 20 ? s.slice(-(1 << 20)) : s;
+  /** The output as reports show it: its end, saying when the beginning was cut. */
+  shown(): string {
+    return shownTail(this.output.text(), this.output.truncated);
+  }
 }
 
 export async function runStep(input: StepInput): Promise<StepOutcome> {
   const { env, stage, host, name } = input;
-  const capture = new Capture((stream, line) =>
+  const capture = new Capture((line) =>
     env.events.emit({
       type: "output",
       job: `${stage.name} / ${name}`,
       context: stage.name,
       phase: "execute",
       host: host.name,
-      stream,
-      line,
+      stream: line.stream,
+      line: line.text,
+      ...(line.partial ? { partial: true } : {}),
     }),
   );
   const where: RenderWhere = { stage: stage.name, job: name, host: host.name };
@@ -121,8 +122,8 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
         try {
           const landed = await copyPlace(place(input, from, "from", where), place(input, to, "to", where), signal.signal);
           const line = `copied ${from} to ${landed}`;
-          capture.output = line + "\n";
-          return { ok: true, exitCode: 0, stopped: false, result: { status: 0, stdout: landed, stderr: "" }, output: capture.output };
+          capture.output.append(line + "\n");
+          return { ok: true, exitCode: 0, stopped: false, result: { status: 0, stdout: landed, stderr: "" }, output: capture.shown() };
         } finally {
           signal.dispose();
         }
@@ -193,7 +194,7 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
           exitCode: 0,
           stopped: false,
           result: { status: 0, stdout: "", stderr: "", value: value ?? null },
-          output: capture.output,
+          output: capture.shown(),
         };
       }
     }
@@ -206,7 +207,7 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
       error: stopped && !(e instanceof TroupeError && e.code === "E_SCENARIO") ? "stopped" : error,
       stopped,
       result: { status: null, stdout: capture.stdout, stderr: capture.stderr },
-      output: capture.output,
+      output: capture.shown(),
     };
   }
 }
@@ -239,45 +240,42 @@ function stageHosts(input: StepInput): readonly string[] {
 }
 
 async function execScript(input: StepInput, script: string, capture: Capture, timeoutMs: number | undefined): Promise<StepOutcome> {
-  const out = capture.splitter("stdout");
-  const err = capture.splitter("stderr");
-  const timer = withTimeout(input.signal, timeoutMs);
-  try {
-    const r = await input.host.host.transport.exec({
-      script,
-      signal: timer.signal,
-      onStdout: (c) => (capture.stdout = cap(capture.stdout + out.push(c))),
-      onStderr: (c) => (capture.stderr = cap(capture.stderr + err.push(c))),
-    });
-    capture.stdout = cap(capture.stdout + out.end());
-    capture.stderr = cap(capture.stderr + err.end());
-    const result: StepOutput = { status: r.exitCode, stdout: capture.stdout, stderr: capture.stderr };
-    if (r.exitCode === 0) return { ok: true, exitCode: 0, stopped: false, result, output: capture.output };
-    if (timer.timedOut())
+  const r = await runScript({
+    transport: input.host.host.transport,
+    script: { text: script, markers: "control" },
+    signal: input.signal,
+    ...(timeoutMs !== undefined ? { killMs: timeoutMs } : {}),
+    onLine: (line) => {
+      capture.output.append(line.partial ? line.text : line.text + "\n");
+      capture.onLine(line);
+    },
+    capture: { output: 0, stdout: STREAM_TAIL, stderr: STREAM_TAIL },
+  });
+  capture.stdout = r.stdout;
+  capture.stderr = r.stderr;
+  const result: StepOutput = { status: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  const output = capture.shown();
+  switch (r.failure?.kind) {
+    case undefined:
+      return { ok: true, exitCode: 0, stopped: false, result, output };
+    case "timeout":
+      return { ok: false, exitCode: null, error: `timeout reached after ${formatMs(timeoutMs ?? 0)}`, stopped: false, result, output };
+    case "interrupt":
+      return { ok: false, exitCode: null, error: "stopped", stopped: true, result, output };
+    case "transport":
+      throw r.failure.cause;
+    case "signal":
+    case "exit":
+      return { ok: false, exitCode: r.exitCode, error: r.failure.message, stopped: false, result, output };
+    case "marker":
       return {
         ok: false,
-        exitCode: null,
-        error: `timeout reached after ${formatMs(timeoutMs ?? 0)}`,
+        exitCode: r.exitCode,
+        error: r.marker?.kind === "REBOOT" ? `exit status ${r.exitCode}` : r.failure.message,
         stopped: false,
         result,
-        output: capture.output,
+        output,
       };
-    if (r.exitCode === null) {
-      const stopped = input.signal.aborted;
-      return {
-        ok: false,
-        exitCode: null,
-        error: stopped ? "stopped" : `killed by ${r.signal ?? "a signal"}`,
-        stopped,
-        result,
-        output: capture.output,
-      };
-    }
-    const marker = parseMarker(capture.stderr);
-    const error = marker && marker.kind !== "REBOOT" ? marker.arg || `${marker.kind} called` : `exit status ${r.exitCode}`;
-    return { ok: false, exitCode: r.exitCode, error, stopped: false, result, output: capture.output };
-  } finally {
-    timer.dispose();
   }
 }
 
@@ -391,10 +389,10 @@ function withTimeout(outer: AbortSignal, ms: number | undefined): Timer {
   if (ms === undefined) return { signal: outer, timedOut: () => false, dispose: () => undefined };
   const ac = new AbortController();
   let fired = false;
-  const t = setTimeout(() => {
+  const t = startTimeout(ms, () => {
     fired = true;
     ac.abort();
-  }, ms);
+  });
   const onOuter = (): void => ac.abort();
   if (outer.aborted) ac.abort();
   else outer.addEventListener("abort", onOuter, { once: true });
@@ -402,7 +400,7 @@ function withTimeout(outer: AbortSignal, ms: number | undefined): Timer {
     signal: ac.signal,
     timedOut: () => fired,
     dispose: () => {
-      clearTimeout(t);
+      t.clear();
       outer.removeEventListener("abort", onOuter);
     },
   };

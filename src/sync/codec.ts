@@ -90,25 +90,3 @@ export function formatAnswer(id: string, code: number, text: string): string {
   const lines = text.split("\n");
   return `${id} ${code} ${lines.length}\n${lines.join("\n")}\n`;
 }
-
-/** Splits a byte stream into lines (without `\n`), decoding each whole line (latin1 keeps bytes as they are). */
-export class LineSplitter {
-  private pending: Buffer[] = [];
-
-  constructor(
-    private readonly onLine: (line: string) => void,
-    private readonly encoding: BufferEncoding = "utf8",
-  ) {}
-
-  push(chunk: Buffer): void {
-    let start = 0;
-    for (let nl = chunk.indexOf(10, start); nl >= 0; nl = chunk.indexOf(10, start)) {
-      const part = chunk.subarray(start, nl);
-      const whole = this.pending.length ? Buffer.concat([...this.pending, part]) : part;
-      this.pending = [];
-      this.onLine(whole.toString(this.encoding));
-      start = nl + 1;
-    }
-    if (start < chunk.length) this.pending.push(Buffer.from(chunk.subarray(start)));
-  }
-}

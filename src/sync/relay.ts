@@ -5,7 +5,8 @@
 import { PassThrough } from "node:stream";
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
-import { decodeArgs, formatAnswer, LineSplitter, parseRelayLine } from "./codec.js";
+import { LineSplitter } from "../script/lines.js";
+import { decodeArgs, formatAnswer, parseRelayLine } from "./codec.js";
 import { runCommand, type Answer } from "./commands.js";
 import { formatDuration } from "./duration.js";
 import { SYNC_EXIT } from "./errors.js";
@@ -118,7 +119,17 @@ export class Relay {
         }
         resolve(h);
       };
-      const splitter = new LineSplitter((line) => this.onLine(line), "latin1");
+      // Bytes as they are (latin1): a request is decoded once whole. A line
+      // longer than any request is not the relay's: it is dropped whole.
+      let overlong = false;
+      const splitter = new LineSplitter(
+        (line, partial) => {
+          if (partial) overlong = true;
+          else if (overlong) overlong = false;
+          else this.onLine(line);
+        },
+        { encoding: "latin1", maxLine: MAX_REQUEST + 4096, stripCR: false },
+      );
       this.exited = o.transport
         .exec({
           script: o.script,

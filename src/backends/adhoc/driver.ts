@@ -25,7 +25,7 @@ import { sshTransportFactory } from "../ssh/driver.js";
 import { ensureProjectKnownHosts } from "../ssh/known-hosts.js";
 import { rebootEntry, type RebootableEntry, SwitchableTransport } from "../ssh/reboot.js";
 import type { SshTarget } from "../ssh/targets.js";
-import { runScript, type ScriptOutcome } from "./script.js";
+import { runAdhocScript, type ScriptOutcome } from "./script.js";
 import { errorText } from "../../util/text.js";
 
 /** Spread's defaults (client.go) when warn-timeout / kill-timeout are not set. */
@@ -105,7 +105,7 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
   const run = (phase: Phase, script: string, system: System, address: string): Promise<ScriptOutcome> => {
     const context = `${backend.name}:${system.name}`;
     const { warnMs, killMs } = timeouts();
-    return runScript({
+    return runAdhocScript({
       script,
       cwd: ctx.projectDir,
       env: scriptEnv(system, address),

@@ -9,10 +9,13 @@
 // ERROR and FATAL print `<ERROR msg>` / `<FATAL msg>` and exit 213. ERROR (or
 // any other failure) is worth retrying; FATAL is not.
 
+import { MARKER_EXIT, markerLine } from "../../script/markers.js";
+import { runScript } from "../../script/run-script.js";
+import { shownTail } from "../../script/tail.js";
 import { LocalTransport } from "../../transport/local.js";
+import type { Transport } from "../../transport/transport.js";
 
-/** Spread's marker exit status for ERROR, FATAL and REBOOT. */
-export const MARKER_EXIT = 213;
+export { MARKER_EXIT };
 
 const PRELUDE = [
   // One stream, as Spread reads it: the marker must be the last line, after any trace.
@@ -25,8 +28,6 @@ const PRELUDE = [
   "export DEBIAN_PRIORITY=critical",
 ].join("\n");
 
-const MARKER_LINE = /^<([A-Z_]+)(?: (.*))?>$/;
-
 export interface ScriptRun {
   readonly script: string;
   /** Working directory: the project directory. */
@@ -36,6 +37,8 @@ export interface ScriptRun {
   readonly onLine?: (line: string) => void;
   /** Kills the script's process group. */
   readonly signal?: AbortSignal;
+  /** Where to run it: this machine by default (a LocalTransport with `baseEnv`). */
+  readonly transport?: Transport;
   /** Base environment (defaults to this process's). */
   readonly baseEnv?: Readonly<Record<string, string | undefined>>;
   /** Call `onWarn` every `warnMs` with what was printed since the last call. 0 or less: never. */
@@ -55,85 +58,55 @@ export function wrapScript(script: string): string {
 }
 
 /** Run one allocate/discard script; never throws for the script's own failure. */
-export async function runScript(run: ScriptRun): Promise<ScriptOutcome> {
+export async function runAdhocScript(run: ScriptRun): Promise<ScriptOutcome> {
   if (run.script.trim() === "") return { kind: "ok", results: {}, output: "" };
-  const transport = new LocalTransport({ label: "adhoc", env: run.baseEnv ?? process.env });
-  const chunks: Buffer[] = [];
-  let pending = "";
-  const onData = (chunk: Buffer): void => {
-    chunks.push(chunk);
-    if (!run.onLine) return;
-    pending += chunk.toString("utf8");
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const l of lines) run.onLine(l);
-  };
-  const killer = new AbortController();
-  const onAbort = (): void => killer.abort();
-  if (run.signal?.aborted) killer.abort();
-  else run.signal?.addEventListener("abort", onAbort, { once: true });
-  let timedOut = false;
-  const killTimer =
-    run.killMs !== undefined && run.killMs > 0
-      ? setTimeout(() => {
-          timedOut = true;
-          killer.abort();
-        }, run.killMs)
-      : undefined;
-  let warned = 0;
-  let warnCount = 0;
-  const warnTimer =
-    run.warnMs !== undefined && run.warnMs > 0 && run.onWarn
-      ? setInterval(() => {
-          const all = Buffer.concat(chunks);
-          warnCount++;
-          run.onWarn?.(warnCount * (run.warnMs ?? 0), all.subarray(warned).toString("utf8"));
-          warned = all.length;
-        }, run.warnMs)
-      : undefined;
-  let result;
-  try {
-    result = await transport.exec({
-      script: wrapScript(run.script),
-      cwd: run.cwd,
-      env: run.env,
-      onStdout: onData,
-      onStderr: onData,
-      signal: killer.signal,
-    });
-  } catch (e) {
-    return { kind: "error", message: `cannot start /bin/sh: ${(e as Error).message}`, output: "" };
-  } finally {
-    if (killTimer) clearTimeout(killTimer);
-    if (warnTimer) clearInterval(warnTimer);
-    run.signal?.removeEventListener("abort", onAbort);
-  }
-  if (timedOut) return { kind: "error", message: "kill-timeout reached", output: Buffer.concat(chunks).toString("utf8") };
-  if (run.signal?.aborted) return { kind: "fatal", message: "interrupted", output: Buffer.concat(chunks).toString("utf8") };
-  if (pending !== "" && run.onLine) run.onLine(pending);
-  const output = Buffer.concat(chunks).toString("utf8");
-  const lines = output
-    .trim()
-    .split("\n")
-    .map((l) => l.trim());
-
-  if (result.exitCode === MARKER_EXIT) {
-    const m = MARKER_LINE.exec(lines[lines.length - 1] ?? "");
-    if (m && (m[1] === "ERROR" || m[1] === "FATAL")) {
-      return { kind: m[1] === "FATAL" ? "fatal" : "error", message: m[2] ?? "", output };
-    }
-  }
-  if (result.exitCode !== 0) {
-    const how = result.exitCode === null ? `killed by ${result.signal ?? "a signal"}` : `exit status ${result.exitCode}`;
-    const text = output.trim();
-    return { kind: "error", message: text === "" ? how : `${how}:\n-----\n${text}\n-----`, output };
-  }
+  const transport = run.transport ?? new LocalTransport({ label: "adhoc", env: run.baseEnv ?? process.env });
+  // Every `<KEY value>` line, wherever it comes: ADDRESS may be followed by more output.
   const results: Record<string, string> = {};
-  for (const l of lines) {
-    const m = MARKER_LINE.exec(l);
-    if (m && m[1]) results[m[1]] = m[2] ?? "";
+  const r = await runScript({
+    transport,
+    script: { text: wrapScript(run.script), markers: "output" },
+    cwd: run.cwd,
+    env: run.env,
+    ...(run.signal ? { signal: run.signal } : {}),
+    ...(run.warnMs !== undefined && run.warnMs > 0 ? { warnMs: run.warnMs } : {}),
+    ...(run.killMs !== undefined && run.killMs > 0 ? { killMs: run.killMs } : {}),
+    ...(run.onWarn ? { onWarn: run.onWarn } : {}),
+    onLine: (line) => {
+      if (line.partial) return run.onLine?.(line.text);
+      const m = markerLine(line.text);
+      if (m) results[m[0]] = m[1];
+      run.onLine?.(line.text);
+    },
+  });
+  if (!run.transport) await transport.close();
+  const output = shownTail(r.output, r.truncated);
+  switch (r.failure?.kind) {
+    case undefined:
+      break;
+    case "timeout":
+      return { kind: "error", message: "kill-timeout reached", output };
+    case "interrupt":
+      return { kind: "fatal", message: "interrupted", output };
+    case "transport":
+      return { kind: "error", message: `cannot start /bin/sh: ${r.failure.message}`, output };
+    case "marker":
+      if (r.marker?.kind === "ERROR" || r.marker?.kind === "FATAL") {
+        return { kind: r.marker.kind === "FATAL" ? "fatal" : "error", message: r.marker.arg, output };
+      }
+      // A REBOOT marker means nothing here: an ordinary failure.
+      return failedWith(`exit status ${r.exitCode}`, output);
+    case "exit":
+    case "signal":
+      return failedWith(r.failure.message, output);
   }
   if (results["FATAL"]) return { kind: "fatal", message: results["FATAL"], output };
   if (results["ERROR"]) return { kind: "error", message: results["ERROR"], output };
   return { kind: "ok", results, output };
+}
+
+/** A failure worth retrying, with what the script printed. */
+function failedWith(how: string, output: string): ScriptOutcome {
+  const text = output.trim();
+  return { kind: "error", message: text === "" ? how : `${how}:\n-----\n${text}\n-----`, output };
 }

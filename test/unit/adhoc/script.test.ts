@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { runScript } from "../../../src/backends/adhoc/script.js";
+import { runAdhocScript as runScript } from "../../../src/backends/adhoc/script.js";
 
 let dir = "";
 before(async () => {

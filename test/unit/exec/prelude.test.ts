@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LocalTransport } from "../../../src/transport/local.js";
-import { buildScript, buildShellScript, parseMarker, type ScriptSpec } from "../../../src/exec/prelude.js";
-import { LineSplitter } from "../../../src/exec/line-splitter.js";
+import { buildScript, buildShellScript, type ScriptSpec } from "../../../src/exec/prelude.js";
+import { parseMarker } from "../../../src/script/markers.js";
 import { effectiveTimeouts } from "../../../src/exec/timeouts.js";
 import { tempDir } from "./builders.js";
 
@@ -137,19 +137,6 @@ test("the debugging shell gets the helpers and the environment", async () => {
   assert.equal(r.exitCode, 0);
   assert.match(out, new RegExp(`sys-1 ex ${dir}\\n`));
   assert.match(out, /matched/);
-});
-
-test("LineSplitter splits across chunks and multi-byte characters, and flushes the last line", () => {
-  const lines: string[] = [];
-  const s = new LineSplitter((l) => lines.push(l));
-  const bytes = Buffer.from("héllo wo", "utf8");
-  s.push(bytes.subarray(0, 2)); // cuts é in half
-  s.push(bytes.subarray(2));
-  s.push(Buffer.from("rld\r\nsecond\nthi"));
-  assert.deepEqual(lines, ["héllo world", "second"]);
-  s.push(Buffer.from("rd"));
-  s.end();
-  assert.deepEqual(lines, ["héllo world", "second", "third"]);
 });
 
 test("timeouts: 0 and -1 disable; a kill that is a multiple of warn comes a little earlier", () => {

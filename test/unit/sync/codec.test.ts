@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeArgs, encodeArgs, escapeToken, formatAnswer, LineSplitter, parseRelayLine, unescape } from "../../../src/sync/codec.js";
+import { decodeArgs, encodeArgs, escapeToken, formatAnswer, parseRelayLine, unescape } from "../../../src/sync/codec.js";
 import { formatDuration, parseDuration } from "../../../src/sync/duration.js";
 
 const NASTY = ["", " ", "a b", "q\"uo'te", "back\\slash", "new\nline", "tab\there", "cr\r", "k=v=w", "\\n literal", "é ü 中", "--x", "-"];
@@ -36,18 +36,6 @@ test("relay lines are told apart", () => {
   assert.equal(parseRelayLine("hello there").kind, "junk");
   assert.equal(parseRelayLine("C ../x").kind, "junk");
   assert.equal(parseRelayLine("P nothex").kind, "junk");
-});
-
-test("the line splitter joins lines across chunks and keeps multi-byte characters whole", () => {
-  const lines: string[] = [];
-  const s = new LineSplitter((l) => lines.push(l));
-  const bytes = Buffer.from("one\ntwo é\nthr");
-  // Split inside the two bytes of é.
-  const cut = bytes.indexOf(0xc3) + 1;
-  s.push(bytes.subarray(0, cut));
-  s.push(bytes.subarray(cut));
-  s.push(Buffer.from("ee\n"));
-  assert.deepEqual(lines, ["one", "two é", "three"]);
 });
 
 test("durations", () => {
