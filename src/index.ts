@@ -26,7 +26,7 @@ export type {
   Value as ScenarioValue,
   ScenarioPlan,
 } from "./scenario/types.js";
-export type { ScenarioJson, StageJson, StepJson } from "./scenario/results.js";
+export type { ScenarioJson, StageJson, StepJson } from "./report/scenario-json.js";
 export {
   startPrometheus,
   startPrometheusOn,

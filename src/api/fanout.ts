@@ -1,6 +1,16 @@
 // `troupe exec`: one command on many hosts at once, the way pdsh and clush
 // are used. Targets come from a hostlist (`root@node[01-64]:22`), an Ansible
 // inventory group, or a running lab (`lab`, `lab:NAME`).
+//
+//   const fleet = await openFleet("lab:demo");
+//   try {
+//     for (const r of await fleet.exec("uptime")) console.log(r.name, r.exitCode, r.output);
+//   } finally {
+//     await fleet.close();          // connections closed, running commands killed
+//   }
+//
+// A fleet's machines exist already: the host pool (hosts/pool.ts) holds
+// their connections and closes them, and never destroys a machine.
 
 import { setMaxListeners } from "node:events";
 import type { OutputLine } from "../script/result.js";
@@ -8,6 +18,8 @@ import { runScript } from "../script/run-script.js";
 import { shownTail } from "../script/tail.js";
 import { SshTransport, type SshTransportOptions } from "../transport/ssh/index.js";
 import type { Transport } from "../transport/transport.js";
+import { HostPool } from "../hosts/pool.js";
+import { EventStream } from "../report/events.js";
 import { TroupeError } from "../util/errors.js";
 import { naturalCompare } from "../util/natural-order.js";
 
@@ -156,4 +168,43 @@ export function collate(results: readonly HostOutcome[]): { hosts: string[]; out
   return [...groups]
     .map(([output, hosts]) => ({ hosts: hosts.sort(naturalCompare), output }))
     .sort((a, b) => b.hosts.length - a.hosts.length);
+}
+
+/** Machines reached for `exec`, their connections held by one host pool. */
+export class Fleet {
+  private constructor(
+    readonly targets: readonly FanoutTarget[],
+    private readonly pool: HostPool,
+  ) {}
+
+  /** The machines HOSTS names (see resolveTargets), ready for commands. */
+  static async open(hosts: string, options: TargetOptions = {}, events: EventStream = new EventStream()): Promise<Fleet> {
+    const targets = await resolveTargets(hosts, options);
+    const pool = new HostPool({
+      events,
+      context: { runDir: "", projectDir: "", remotePath: "", events },
+      factory: (backend) => {
+        throw new TroupeError("E_UNSUPPORTED", `exec reaches existing machines; it allocates none (backend ${backend.name})`);
+      },
+    });
+    for (const t of targets) {
+      pool.adopt({ name: t.name, address: t.name, backend: "exec", system: "exec", transport: t.transport, projectPath: "" });
+    }
+    return new Fleet(targets, pool);
+  }
+
+  /** Run `command` on every machine; resolves when all are done. */
+  exec(command: string, options: FanoutOptions = {}): Promise<HostOutcome[]> {
+    return fanout(this.targets, command, options);
+  }
+
+  /** Close every connection (running commands are killed). Safe to call twice. */
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** Open a fleet: `await openFleet("lab:demo")`, then `exec`, then `close`. */
+export function openFleet(hosts: string, options: TargetOptions = {}): Promise<Fleet> {
+  return Fleet.open(hosts, options);
 }

@@ -3,7 +3,7 @@
 // see plan/settings.ts). Drivers read them from the System they are given, so
 // hand them systems carrying the evaluated values.
 
-import type { BackendDriver, Host } from "../backends/backend.js";
+import type { BackendDriver } from "../backends/backend.js";
 import type { Backend, System } from "../model/project.js";
 import type { ResolvedSettings } from "../plan/index.js";
 
@@ -29,13 +29,11 @@ function evaluated(backend: Backend, system: System, logins: Logins): System {
 export function driverWithEvaluatedLogins(driver: BackendDriver, backend: Backend, logins: Logins): BackendDriver {
   if (backend.systems.every((s) => s.username === undefined && s.password === undefined)) return driver;
   const sys = (s: System): System => evaluated(backend, s, logins);
-  const d: BackendDriver = {
-    type: driver.type,
-    allocate: (s, i) => driver.allocate(sys(s), i),
-    discard: (h) => driver.discard(h),
+  // Every capability the driver has stays (drivers are plain objects); only the systems change.
+  return {
+    ...driver,
+    allocate: (s, i, hint) => driver.allocate(sys(s), i, hint),
     ...(driver.workersFor ? { workersFor: (s: System) => driver.workersFor?.(sys(s)) } : {}),
-    ...(driver.reboot ? { reboot: (h: Host) => driver.reboot!(h) } : {}),
-    ...(driver.close ? { close: () => driver.close!() } : {}),
+    ...(driver.reuse ? { reuse: (s: System, rec, purpose) => driver.reuse!(sys(s), rec, purpose) } : {}),
   };
-  return d;
 }

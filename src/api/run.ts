@@ -8,15 +8,18 @@ import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { driverFor } from "../backends/registry.js";
 import { discardRecorded, ReuseSession, type ReuseOptions } from "../backends/reuse/index.js";
-import type { BackendDriver, Host } from "../backends/backend.js";
+import type { Host } from "../backends/backend.js";
 import { runJobs, type RunModes } from "../exec/index.js";
 import type { Job } from "../model/job.js";
-import type { Backend } from "../model/project.js";
 import { orderForRun } from "../plan/index.js";
-import { attachWriters, shouldColor } from "../report/index.js";
+import { attachReporters, shouldColor } from "../report/index.js";
 import { EventStream } from "../report/events.js";
 import { createSyncSessionFactory, type SyncSession } from "../sync/index.js";
-import { buildProjectBundle, fetchArtifacts, pushBundle, unpackLocal } from "../transfer/index.js";
+import { buildProjectBundle, fetchArtifacts } from "../transfer/index.js";
+import { HostPool } from "../hosts/pool.js";
+import type { JobOutcome } from "../exec/tally.js";
+import type { FailedHook } from "../report/events.js";
+import { errorText } from "../util/text.js";
 import { EXIT, TroupeError } from "../util/errors.js";
 import { openProject, planFully } from "./project.js";
 import { newRunId } from "./run-id.js";
@@ -39,10 +42,16 @@ export interface RunRequest {
   readonly modes?: Partial<RunModes>;
   /** Subscribe to the event stream (the API's way to watch a run). */
   readonly events?: EventStream;
-  /** Where the terminal writer prints (default: process.stdout). */
-  readonly out?: Writable & { isTTY?: boolean };
-  /** Cancels the run as a first Ctrl-C does. */
+  /** Where the terminal writer prints (default: process.stdout); null: nothing is printed anywhere. */
+  readonly out?: (Writable & { isTTY?: boolean }) | null;
+  /**
+   * Stops the run as a first Ctrl-C does (scripts killed, restores run, hosts
+   * discarded). When given, troupe installs no signal handler of its own;
+   * without it, SIGINT, SIGTERM and SIGHUP stop the run while it goes on.
+   */
   readonly signal?: AbortSignal;
+  /** Stops it as a second Ctrl-C does: restores are skipped too (hosts are still discarded). */
+  readonly forceSignal?: AbortSignal;
   /** Spread's -reuse, -reuse-pid, -resend and -discard: hosts kept between runs (docs/running.md#reusing-hosts). */
   readonly reuse?: ReuseOptions;
   /**
@@ -54,13 +63,21 @@ export interface RunRequest {
 }
 
 export interface RunResult {
+  /** 0 passed, 1 a job or hook failed, 3 machines could not be had, 130 interrupted (see `troupe --help`). */
   readonly exitCode: number;
   readonly runId: string;
   readonly runDir: string;
   readonly seed: number;
+  /** Job names by result, sorted. */
   readonly passed: readonly string[];
   readonly failed: readonly string[];
   readonly aborted: readonly string[];
+  /** Every job's status, why it failed or was aborted, and how long it took, in the order they ended. */
+  readonly jobs: readonly JobOutcome[];
+  /** Prepare, restore and artifacts hooks that failed: where, on which host, why. */
+  readonly failedHooks: readonly FailedHook[];
+  readonly interrupted: boolean;
+  readonly durationMs: number;
 }
 
 /** Run and return the exit status (for the CLI). */
@@ -69,6 +86,7 @@ export async function runProject(request: RunRequest): Promise<number> {
 }
 
 export async function run(request: RunRequest): Promise<RunResult> {
+  const started = Date.now();
   const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
   const { jobs, settings } = planFully(project, { filters: request.filters ?? [] });
   const discardOnly = request.reuse?.discard === true;
@@ -85,56 +103,83 @@ export async function run(request: RunRequest): Promise<RunResult> {
   await mkdir(runDir, { recursive: true });
 
   const events = request.events ?? new EventStream();
-  const out = request.out ?? process.stdout;
-  const writers = attachWriters(events, {
+  const out = request.out === undefined ? process.stdout : request.out;
+  const reports = attachReporters(events, {
+    kind: "run",
     runDir,
     ...(request.junit ? { junit: resolve(request.junit) } : {}),
     ...(request.json ? { json: resolve(request.json) } : {}),
     verbosity: request.verbosity ?? 0,
-    tty: !!out.isTTY,
-    color: shouldColor({ tty: !!out.isTTY, noColorFlag: request.color === false }),
+    tty: !!out?.isTTY,
+    color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
     out,
-    err: process.stderr,
+    err: out === null ? null : process.stderr,
   });
 
-  const interrupt = onInterrupt(
-    request.signal,
-    request.reuse?.keep
+  const interrupt = onInterrupt({
+    signal: request.signal,
+    forceSignal: request.forceSignal,
+    say: out === null ? null : undefined,
+    words: request.reuse?.keep
       ? {
           first: "stopping and restoring; hosts are kept for --reuse (Ctrl-C again to skip restores)",
           second: "skipping restores; hosts are kept",
         }
       : RUN_WORDS,
-  );
+  });
   let reuse: ReuseSession | undefined;
+  let pool: HostPool | undefined;
   try {
     reuse = await ReuseSession.open({ ...request.reuse, projectDir: project.dir, runDir, events, signal: interrupt.soft });
     const session = reuse;
-    // Fail fast on backends troupe cannot run, before any machine comes up.
-    const drivers = new Map<string, BackendDriver>();
-    const ctx = { runDir, projectDir: project.dir, remotePath: project.remotePath, events, signal: interrupt.hard };
-    const driverOf = (backend: Backend): BackendDriver => {
-      let d = drivers.get(backend.name);
-      if (!d) {
-        const driver = driverWithEvaluatedLogins(
-          driverFor(withEvaluatedLogins(backend, settings.systems), ctx, { backendAs }),
+    const hosts = new HostPool({
+      events,
+      context: {
+        runDir,
+        projectDir: project.dir,
+        remotePath: project.remotePath,
+        events,
+        signal: interrupt.hard,
+        keepHosts: session.keeping,
+      },
+      factory: (backend, ctx) =>
+        session.wrap(
+          driverWithEvaluatedLogins(
+            driverFor(withEvaluatedLogins(backend, settings.systems), ctx, { backendAs }),
+            backend,
+            settings.systems,
+          ),
           backend,
-          settings.systems,
-        );
-        d = session.wrap(driver, backend);
-        drivers.set(backend.name, d);
-      }
-      return d;
-    };
+        ),
+    });
+    pool = hosts;
     if (discardOnly) {
       const systems = request.filters?.length ? new Set(jobs.map((j) => `${j.backend.name}:${j.system.name}`)) : undefined;
-      const exitCode = await discardRecorded({ session, project, driverOf, events, runId, runDir, ...(systems ? { systems } : {}) });
-      await Promise.all([...drivers.values()].map(async (d) => d.close?.()));
-      await session.close();
-      await writers.finish();
-      return { exitCode, runId, runDir, seed, passed: [], failed: [], aborted: [] };
+      const exitCode = await discardRecorded({
+        session,
+        project,
+        driverOf: (b) => hosts.driver(b),
+        events,
+        runId,
+        runDir,
+        ...(systems ? { systems } : {}),
+      });
+      return {
+        exitCode,
+        runId,
+        runDir,
+        seed,
+        passed: [],
+        failed: [],
+        aborted: [],
+        jobs: [],
+        failedHooks: [],
+        interrupted: false,
+        durationMs: Date.now() - started,
+      };
     }
-    for (const job of jobs) driverOf(job.backend);
+    // Fail fast on backends troupe cannot run, before anything is packed or any machine comes up.
+    hosts.prepare(jobs.map((j) => j.backend));
 
     const bundle = await buildProjectBundle({
       projectDir: project.dir,
@@ -145,7 +190,6 @@ export async function run(request: RunRequest): Promise<RunResult> {
       env: Object.fromEntries(settings.environment.map((v) => [v.key, v.value])),
       outDir: runDir,
     });
-    const typeOf = (name: string): string => backendAs[name] ?? project.backends.find((b) => b.name === name)?.type ?? name;
 
     const outcome = await runJobs({
       jobs: orderForRun(jobs, seed),
@@ -153,29 +197,15 @@ export async function run(request: RunRequest): Promise<RunResult> {
       runId,
       runDir,
       events,
-      driverFor: driverOf,
-      pushProject: (host: Host) =>
-        typeOf(host.backend) === "local"
-          ? unpackLocal(bundle, host.projectPath, { inMemory: !session.keeping })
-          : pushBundle(bundle, host.transport, host.projectPath),
+      hosts,
+      bundle,
       ...(request.artifactsDir ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir)) } : {}),
       jobSession: createSyncSessionFactory({ events, ...(request.onJobSession ? { onSession: request.onJobSession } : {}) }),
       repeat: request.repeat ?? 0,
-      modes: {
-        debug: false,
-        shell: false,
-        shellBefore: false,
-        shellAfter: false,
-        abend: false,
-        restore: false,
-        ...request.modes,
-      },
+      modes: { ...request.modes },
       signal: interrupt.soft,
       hardSignal: interrupt.hard,
     });
-    await Promise.all([...drivers.values()].map(async (d) => d.close?.()));
-    await session.close();
-    await writers.finish();
     // A failing test wins; jobs left undone because a machine could not be had
     // or reached are exit 3 (infrastructure), not a test failure.
     const exitCode = outcome.interrupted
@@ -195,12 +225,16 @@ export async function run(request: RunRequest): Promise<RunResult> {
       passed: outcome.passed,
       failed: outcome.failed,
       aborted: outcome.aborted,
+      jobs: outcome.jobs,
+      failedHooks: outcome.failedHooks,
+      interrupted: outcome.interrupted,
+      durationMs: Date.now() - started,
     };
-  } catch (err) {
-    await reuse?.close().catch(() => undefined);
-    await writers.finish().catch(() => undefined);
-    throw err;
   } finally {
+    // Whatever happened: every host still held is discarded, every driver closed, results written.
+    await pool?.close(interrupt.soft.aborted ? "interrupted" : undefined);
+    await reuse?.close().catch((err: unknown) => events.message("error", errorText(err)));
+    await reports.finish();
     interrupt.dispose();
   }
 }

@@ -29,14 +29,13 @@ import { EventStream } from "../report/events.js";
 import { TroupeError, type Problem } from "../util/errors.js";
 import { loadScenarioFile, type ScenarioSource } from "../scenario/load.js";
 import { planScenario } from "../scenario/plan.js";
-import { ScenarioResults, type ScenarioJson } from "../scenario/results.js";
+import { attachReporters } from "../report/attach.js";
+import { toScenarioJson, type ScenarioJson } from "../report/scenario-json.js";
 import { runScenario } from "../scenario/runner.js";
 import { scenarioSchema, type ScenarioData } from "../scenario/schema.js";
 import type { ScenarioDefinition, ScenarioPlan, Value } from "../scenario/types.js";
-import { ScenarioTerminal } from "../scenario/writer.js";
 import { onInterrupt } from "./interrupt.js";
 import { newRunId } from "./run-id.js";
-import { errorText } from "../util/text.js";
 
 export interface PlayRequest {
   /** A scenario file, YAML or JSON (relative to `cwd`). */
@@ -119,34 +118,24 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   await mkdir(runDir, { recursive: true });
   const events = request.events ?? new EventStream();
   const out = request.out === undefined ? process.stdout : request.out;
-  const terminal = out
-    ? new ScenarioTerminal({
-        out,
-        verbosity: request.verbosity ?? 1,
-        color: shouldColor({ tty: !!out.isTTY, noColorFlag: request.color === false }),
-      })
-    : undefined;
-  const complain = (what: string, err: unknown): void => {
-    process.stderr.write(`troupe: cannot write ${what}: ${errorText(err)}\n`);
-  };
-  const results = new ScenarioResults(runDir, (e) => complain("results", e));
-  // A writer's bug must not stop the scenario: report it and go on.
-  const off = events.on((e) => {
-    try {
-      results.handle(e);
-    } catch (err) {
-      complain("results", err);
-    }
-    try {
-      terminal?.handle(e);
-    } catch (err) {
-      complain("to the terminal", err);
-    }
+  const reports = attachReporters(events, {
+    kind: "scenario",
+    runDir,
+    ...(request.json ? { json: resolve(request.json) } : {}),
+    verbosity: request.verbosity ?? 1,
+    tty: !!out?.isTTY,
+    color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
+    out,
+    err: out === null ? null : process.stderr,
   });
 
-  const interrupt = onInterrupt(request.signal, {
-    first: "stopping the scenario: steps killed, services stopped, hosts discarded",
-    second: "still stopping: services stopped and hosts discarded before troupe exits",
+  const interrupt = onInterrupt({
+    signal: request.signal,
+    say: out === null ? null : undefined,
+    words: {
+      first: "stopping the scenario: steps killed, services stopped, hosts discarded",
+      second: "still stopping: services stopped and hosts discarded before troupe exits",
+    },
   });
   if (asks.length > 0 && !request.yes && !confirm) confirm = terminalConfirm(events, interrupt.soft);
   try {
@@ -159,14 +148,17 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
       ...(request.backendAs ? { backendAs: request.backendAs } : {}),
       ...(!request.yes && confirm ? { confirm } : {}),
     });
-    off();
-    const json = await results.finish(request.json ? resolve(request.json) : undefined);
-    return { exitCode: outcome.exitCode, status: outcome.status, runId, runDir, vars: outcome.vars, results: json };
-  } catch (e) {
-    off();
-    await results.finish(request.json ? resolve(request.json) : undefined).catch(() => undefined);
-    throw e;
+    await reports.finish();
+    return {
+      exitCode: outcome.exitCode,
+      status: outcome.status,
+      runId,
+      runDir,
+      vars: outcome.vars,
+      results: toScenarioJson(reports.model),
+    };
   } finally {
+    await reports.finish();
     interrupt.dispose();
   }
 }

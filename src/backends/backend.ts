@@ -1,8 +1,12 @@
-// Where machines come from. One small interface per backend type; the engine
-// never knows more than this about a backend.
+// Where machines come from. One small interface per backend type: a core
+// (allocate, discard) that every backend has, and optional capabilities
+// (reuse, reboot, pushing the project its own way, ...) that some have. The
+// host layer (hosts/pool.ts) is the only caller; orchestration code never
+// asks which type a backend is.
 
 import type { Backend, System } from "../model/project.js";
 import type { EventStream } from "../report/events.js";
+import type { Bundle } from "../transfer/bundle.js";
 import type { Transport } from "../transport/transport.js";
 
 export interface Host {
@@ -50,15 +54,43 @@ export interface BackendContext {
   readonly remotePath: string;
   readonly events: EventStream;
   readonly signal?: AbortSignal;
+  /** Hosts are to outlive the run (-reuse): keep what they hold on disk. */
+  readonly keepHosts?: boolean;
+}
+
+export interface AllocateOptions {
+  /**
+   * The name the caller would like the host to have (a scenario's `node-3`).
+   * Backends that name their hosts themselves use it when it is free; others
+   * ignore it.
+   */
+  readonly name?: string;
 }
 
 export interface BackendDriver {
   /** The backend type, e.g. `local`, `lab`, `ssh`, `adhoc`. */
   readonly type: string;
   /** Bring up one host of `system`; `index` counts hosts of that system from 1. */
-  allocate(system: System, index: number): Promise<Host>;
+  allocate(system: System, index: number, options?: AllocateOptions): Promise<Host>;
   /** Release a host; must be safe to call twice and after a failed allocate. */
   discard(host: Host): Promise<void>;
+  /** Release everything this driver may have left behind; for crashes. */
+  close?(): Promise<void>;
+
+  // Capabilities: present where the backend can.
+
+  /**
+   * Its hosts leave nothing behind when troupe dies (the local backend's are
+   * folders of the run): a killed run's journal need not list them.
+   */
+  readonly leavesNothing?: boolean;
+
+  /**
+   * Put the project bundle at host.projectPath its own way (the local
+   * backend unpacks on this machine). Absent: the bundle is streamed through
+   * the host's transport.
+   */
+  pushProject?(host: Host, bundle: Bundle): Promise<void>;
   /**
    * How many workers `system` gets, when the backend knows better than the
    * system's `workers` (an ssh system with a host list: one worker per listed
@@ -67,8 +99,6 @@ export interface BackendDriver {
   workersFor?(system: System): number | undefined;
   /** Reboot a host (REBOOT in a script); absent where the backend cannot. */
   reboot?(host: Host): Promise<void>;
-  /** Release everything this driver may have left behind; for crashes. */
-  close?(): Promise<void>;
 
   // Reuse (-reuse, -reuse-pid, -discard; see backends/reuse/). A backend
   // whose driver has `reuse` and `release` can keep hosts between runs.

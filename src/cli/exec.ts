@@ -2,7 +2,7 @@
 
 import type { Command } from "commander";
 import { foldHostlist } from "../util/hostlist.js";
-import { TroupeError } from "../util/errors.js";
+import { EXIT, TroupeError } from "../util/errors.js";
 import { collect, positiveInt } from "./common.js";
 
 interface ExecCliOptions {
@@ -28,8 +28,8 @@ export function addExecCommand(program: Command): void {
       "after",
       `
 Exit status: the highest exit status of any host (255 when a host could not
-be reached), so a script can tell that something failed anywhere. Ctrl-C
-kills the command on every host.
+be reached), so a script can tell that something failed anywhere. Ctrl-C,
+SIGTERM and SIGHUP kill the command on every host and exit 130.
 
 Each host gets a connection of its own for the command, as with pdsh (no
 ControlMaster to open and close): an ssh process per host, or for lab hosts
@@ -50,45 +50,53 @@ Examples:
         if (!m) throw new TroupeError("E_USAGE", `--ssh-option takes Key=Value, e.g. ProxyJump=bastion, not "${o}"`);
         sshOptions[m[1]!] = m[2]!;
       }
-      const { collate, fanout, resolveTargets } = await import("../api/fanout.js");
-      const targets = await resolveTargets(hosts, {
-        // One command per host: a connection each, no master to open and close.
-        oneShot: true,
-        ...(opts.inventory ? { inventory: opts.inventory } : {}),
-        ...(opts.user ? { user: opts.user } : {}),
-        ...(Object.keys(sshOptions).length ? { sshOptions } : {}),
+      const [{ collate, openFleet }, { onInterrupt }] = await Promise.all([import("../api/fanout.js"), import("../api/interrupt.js")]);
+      // Ctrl-C, SIGTERM and SIGHUP alike: the command is killed on every host, connections closed, exit 130.
+      const interrupt = onInterrupt({
+        words: { first: "killing the command on every host", second: "still killing the command on every host" },
       });
-      const width = Math.max(...targets.map((t) => t.name.length));
-      const ac = new AbortController();
-      const onSigint = (): void => ac.abort();
-      process.once("SIGINT", onSigint);
       try {
-        const results = await fanout(targets, command.join(" "), {
-          ...(opts.fanout ? { fanout: opts.fanout } : {}),
-          signal: ac.signal,
-          ...(opts.collate
-            ? {}
-            : {
-                onLine: (host: string, line: string, stream: "stdout" | "stderr") =>
-                  (stream === "stdout" ? process.stdout : process.stderr).write(`${host.padEnd(width)}: ${line}\n`),
-              }),
+        const fleet = await openFleet(hosts, {
+          // One command per host: a connection each, no master to open and close.
+          oneShot: true,
+          ...(opts.inventory ? { inventory: opts.inventory } : {}),
+          ...(opts.user ? { user: opts.user } : {}),
+          ...(Object.keys(sshOptions).length ? { sshOptions } : {}),
         });
-        if (opts.collate) {
-          for (const g of collate(results)) {
-            const title = `${foldHostlist(g.hosts)} (${g.hosts.length})`;
-            process.stdout.write(`---------------\n${title}\n---------------\n${g.output}`);
+        try {
+          const width = Math.max(...fleet.targets.map((t) => t.name.length));
+          const results = await fleet.exec(command.join(" "), {
+            ...(opts.fanout ? { fanout: opts.fanout } : {}),
+            signal: interrupt.soft,
+            ...(opts.collate
+              ? {}
+              : {
+                  onLine: (host: string, line: string, stream: "stdout" | "stderr") =>
+                    (stream === "stdout" ? process.stdout : process.stderr).write(`${host.padEnd(width)}: ${line}\n`),
+                }),
+          });
+          if (interrupt.soft.aborted) {
+            process.exitCode = EXIT.INTERRUPTED;
+            return;
           }
+          if (opts.collate) {
+            for (const g of collate(results)) {
+              const title = `${foldHostlist(g.hosts)} (${g.hosts.length})`;
+              process.stdout.write(`---------------\n${title}\n---------------\n${g.output}`);
+            }
+          }
+          const failed = results.filter((r) => r.exitCode !== 0);
+          if (failed.length) {
+            process.stderr.write(
+              `troupe exec: ${failed.length} of ${results.length} host(s) failed: ${foldHostlist(failed.map((r) => r.name))}\n`,
+            );
+          }
+          process.exitCode = Math.max(0, ...results.map((r) => r.exitCode));
+        } finally {
+          await fleet.close();
         }
-        const failed = results.filter((r) => r.exitCode !== 0);
-        if (failed.length) {
-          process.stderr.write(
-            `troupe exec: ${failed.length} of ${results.length} host(s) failed: ${foldHostlist(failed.map((r) => r.name))}\n`,
-          );
-        }
-        process.exitCode = Math.max(0, ...results.map((r) => r.exitCode));
       } finally {
-        process.off("SIGINT", onSigint);
-        await Promise.all(targets.map((t) => t.transport.close()));
+        interrupt.dispose();
       }
     });
 }

@@ -22,6 +22,11 @@ export interface JobSession {
   env(assignment: HostAssignment): Readonly<Record<string, string>>;
   /** A host failed, timed out or lost its connection: poison every wait of the job. */
   hostFailed(assignment: HostAssignment, reason: string): void;
+  /**
+   * What poisoned the job first, if anything: the host (its name in the
+   * job, or `orchestrator`) and why. The job's failure is that host's.
+   */
+  poisoned?(): { readonly host: string; readonly reason: string } | undefined;
   /** The job is over (passed or not): stop control sessions, drop state. */
   close(): Promise<void>;
 }

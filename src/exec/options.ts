@@ -1,10 +1,12 @@
 // What runJobs takes and gives back.
 
-import type { BackendDriver, Host } from "../backends/backend.js";
+import type { Host } from "../backends/backend.js";
+import type { HostPool } from "../hosts/pool.js";
 import type { Job } from "../model/job.js";
-import type { Backend } from "../model/project.js";
-import type { EventStream } from "../report/events.js";
+import type { Bundle } from "../transfer/bundle.js";
+import type { EventStream, FailedHook } from "../report/events.js";
 import type { JobSessionFactory } from "./job-session.js";
+import type { JobOutcome } from "./tally.js";
 
 /** Spread's debugging flags. */
 export interface RunModes {
@@ -32,12 +34,12 @@ export interface RunOptions {
   /** For run-started: the seed the order came from. */
   readonly seed?: number;
   readonly events: EventStream;
-  /** The driver of a backend (one per backend; the engine asks once per backend). */
-  driverFor(backend: Backend): BackendDriver;
-  /** Put the project on a freshly allocated host, at host.projectPath. */
-  pushProject(host: Host): Promise<void>;
+  /** Where hosts come from and go (hosts/pool.ts); the caller closes it. */
+  readonly hosts: HostPool;
+  /** The project, sent to every host as it comes up (none: nothing is sent). */
+  readonly bundle?: Bundle;
   /** After execute (passed or not), once per host of the job. */
-  fetchArtifacts?(job: Job, host: Host): Promise<void>;
+  readonly fetchArtifacts?: (job: Job, host: Host) => Promise<void>;
   /** Opens the sync service for each job (multi-host jobs above all). */
   readonly jobSession?: JobSessionFactory;
   /** Run each task this many more times, stopping at its first failure (Spread's -repeat). */
@@ -47,17 +49,17 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Second interrupt: also skip restores; hosts are still discarded. */
   readonly hardSignal?: AbortSignal;
-  /** How many hosts may be allocating at once (default 16). */
-  readonly allocateConcurrency?: number;
 }
 
 export interface RunOutcome {
+  /** Every job's status, reason and duration, in the order they ended. */
+  readonly jobs: readonly JobOutcome[];
   /** Job names, sorted. */
   readonly passed: readonly string[];
   readonly failed: readonly string[];
   readonly aborted: readonly string[];
-  /** Hook-level failures: `prepare project (local:debian)`, `restore task (local:debian:tests/a)`. */
-  readonly failedHooks: readonly string[];
+  /** Hook-level failures, in the order they happened. */
+  readonly failedHooks: readonly FailedHook[];
   readonly interrupted: boolean;
   /** `backend:system` of each host that could not be allocated or reached (infrastructure, not a test failure). */
   readonly unallocated?: readonly string[];

@@ -2,40 +2,51 @@
 // outcome (Spread's stats: done, error, abort, and the failed hooks).
 
 import type { Job } from "../model/job.js";
-import type { EventStream, JobStatus } from "../report/events.js";
+import type { EventStream, FailedHook, JobStatus } from "../report/events.js";
+
+/** One job's result, as the run's outcome gives it. */
+export interface JobOutcome {
+  readonly name: string;
+  readonly status: JobStatus;
+  /** Why it failed or was aborted, in one line. */
+  readonly reason?: string;
+  /** From its first prepare to its end; 0 for a job that never started. */
+  readonly durationMs: number;
+}
 
 export class Tally {
-  private readonly status = new Map<string, JobStatus>();
-  readonly failedHooks: string[] = [];
+  private readonly jobs = new Map<string, JobOutcome>();
+  readonly failedHooks: FailedHook[] = [];
 
   constructor(private readonly events: EventStream) {}
 
   has(job: Job): boolean {
-    return this.status.has(job.name);
+    return this.jobs.has(job.name);
   }
 
   /** Record the job's final status and emit job-finished (once per job). */
   finish(job: Job, status: JobStatus, startedAt: number | undefined, reason?: string): void {
-    if (this.status.has(job.name)) return;
-    this.status.set(job.name, status);
-    this.events.emit({
-      type: "job-finished",
-      job: job.name,
-      status,
-      durationMs: startedAt === undefined ? 0 : Date.now() - startedAt,
-      ...(reason ? { reason } : {}),
-    });
+    if (this.jobs.has(job.name)) return;
+    const durationMs = startedAt === undefined ? 0 : Date.now() - startedAt;
+    this.jobs.set(job.name, { name: job.name, status, durationMs, ...(reason ? { reason } : {}) });
+    this.events.emit({ type: "job-finished", job: job.name, status, durationMs, ...(reason ? { reason } : {}) });
   }
 
-  /** `prepare project (local:debian)`, `restore task (local:debian:tests/a) on client-1`. */
-  hookFailed(text: string): void {
-    this.failedHooks.push(text);
+  /** A prepare, restore or artifacts hook failed (jobs' own failures are their status). */
+  hookFailed(f: FailedHook): void {
+    this.failedHooks.push(f);
   }
 
+  /** Names of the jobs with `status`, sorted. */
   names(status: JobStatus): string[] {
-    return [...this.status]
-      .filter(([, s]) => s === status)
-      .map(([n]) => n)
+    return [...this.jobs.values()]
+      .filter((j) => j.status === status)
+      .map((j) => j.name)
       .sort();
+  }
+
+  /** Every job's result, in the order they ended. */
+  outcomes(): JobOutcome[] {
+    return [...this.jobs.values()];
   }
 }

@@ -1,7 +1,7 @@
 // One worker: a host of one backend:system and what Spread's worker loop
 // remembers about it (which levels it is inside, which suites failed on it).
 
-import type { BackendDriver, Host } from "../backends/backend.js";
+import type { Host } from "../backends/backend.js";
 import type { Job } from "../model/job.js";
 import type { Backend, Suite, System } from "../model/project.js";
 import type { SchedWorker } from "./scheduler.js";
@@ -28,7 +28,6 @@ export class Worker implements SchedWorker {
     readonly system: System,
     /** 1-based among the workers of this backend:system. */
     readonly index: number,
-    readonly driver: BackendDriver,
   ) {}
 
   get key(): string {

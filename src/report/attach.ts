@@ -1,92 +1,74 @@
-// Wire the writers to the event stream, as the CLI does for every run.
+// The reporters of a run, wired to its event stream: what `troupe run`,
+// `troupe spread` and `troupe play` (and the API's run() and play()) use.
 
 import type { Writable } from "node:stream";
 import type { EventStream } from "./events.js";
 import type { TimeZone } from "./format.js";
-import { writeJson } from "./json.js";
-import { writeJUnit } from "./junit.js";
-import { ResultsWriter } from "./results.js";
-import type { RunJson } from "./run-json.js";
-import { TerminalWriter, type Verbosity } from "./terminal.js";
-import { errorText } from "../util/text.js";
+import { ReporterHub } from "./hub.js";
+import type { Reporter } from "./reporter.js";
+import { HookLogs } from "./reporters/hook-logs.js";
+import { HostLogs } from "./reporters/host-logs.js";
+import { JsonCopy } from "./reporters/json-copy.js";
+import { JUnitFile } from "./reporters/junit.js";
+import { RunJsonFile } from "./reporters/run-json.js";
+import { ScenarioResultsFile } from "./reporters/scenario-results.js";
+import { ScenarioTerminal } from "./reporters/scenario-terminal.js";
+import { TerminalReporter, type Verbosity } from "./reporters/terminal.js";
 
-export interface AttachOptions {
+export interface ReportOptions {
   /** The run directory, `.troupe/runs/<run-id>`. */
   readonly runDir: string;
-  /** Also write JUnit XML here at the end. */
+  /** The test matrix (run.json, hook logs, JUnit) or a scenario (scenario.json, host logs). */
+  readonly kind: "run" | "scenario";
+  /** Also write JUnit XML here at the end (runs). */
   readonly junit?: string;
-  /** Also copy run.json here at the end. */
+  /** Also copy the results file (run.json, scenario.json) here at the end. */
   readonly json?: string;
   readonly verbosity: Verbosity;
-  /** The terminal writer draws its live status block. */
+  /** The terminal reporter draws its live status block. */
   readonly tty: boolean;
   /** Use colors (see `shouldColor`). */
   readonly color: boolean;
-  readonly out: Writable;
-  /** Where the writers report their own trouble (a file they cannot write). */
-  readonly err: Writable;
+  /** Where the terminal reporter prints; null: no terminal reporter. */
+  readonly out: Writable | null;
+  /** Where the reporters say their own trouble (a file they cannot write); null: nowhere. */
+  readonly err: Writable | null;
   readonly timeZone?: TimeZone;
   readonly now?: () => number;
   /** Minimum time between rewrites of run.json during the run. */
   readonly rewriteMs?: number;
 }
 
-/**
- * Call it (or its `finish` method) once the engine is done: it stops the live
- * display, closes the log files, writes the final run.json, the JUnit and
- * JSON copies, and detaches from the stream. Resolves to the final run.json.
- * Files that cannot be written are reported on `err`, never thrown.
- */
-export interface AttachedWriters {
-  (): Promise<RunJson>;
-  finish(): Promise<RunJson>;
-  readonly terminal: TerminalWriter;
-  readonly results: ResultsWriter;
-}
-
-export function attachWriters(events: EventStream, options: AttachOptions): AttachedWriters {
-  const complain = (what: string, err: unknown): void => {
-    options.err.write(`troupe: cannot write ${what}: ${errorText(err)}\n`);
-  };
-  const terminal = new TerminalWriter({
-    out: options.out,
-    verbosity: options.verbosity,
-    tty: options.tty,
-    color: options.color,
-    ...(options.timeZone ? { timeZone: options.timeZone } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  });
-  const results = new ResultsWriter({
-    runDir: options.runDir,
-    ...(options.now ? { now: options.now } : {}),
-    ...(options.rewriteMs !== undefined ? { rewriteMs: options.rewriteMs } : {}),
-    onError: (err) => complain("results", err),
-  });
-  // A writer's bug must not stop the run: report it and go on.
-  const off = events.on((e) => {
-    try {
-      results.handle(e);
-    } catch (err) {
-      complain("results", err);
+/** The hub, listening to `events`, with the reporters `o` asks for; call `finish()` once the run is over. */
+export function attachReporters(events: EventStream, o: ReportOptions): ReporterHub {
+  const now = o.now ?? Date.now;
+  const reporters: Reporter[] = [];
+  if (o.kind === "run") {
+    reporters.push(new HookLogs(o.runDir, now));
+    reporters.push(new RunJsonFile(o.runDir, { now, ...(o.rewriteMs !== undefined ? { rewriteMs: o.rewriteMs } : {}) }));
+    if (o.junit) reporters.push(new JUnitFile(o.junit, now));
+    if (o.json) reporters.push(new JsonCopy(o.json, now));
+    if (o.out) {
+      reporters.push(
+        new TerminalReporter({
+          out: o.out,
+          verbosity: o.verbosity,
+          tty: o.tty,
+          color: o.color,
+          now,
+          ...(o.timeZone ? { timeZone: o.timeZone } : {}),
+        }),
+      );
     }
-    try {
-      terminal.handle(e);
-    } catch (err) {
-      complain("to the terminal", err);
+  } else {
+    reporters.push(new HostLogs(o.runDir));
+    reporters.push(new ScenarioResultsFile(o.runDir, o.json));
+    if (o.out) {
+      reporters.push(
+        new ScenarioTerminal({ out: o.out, verbosity: o.verbosity, color: o.color, ...(o.timeZone ? { timeZone: o.timeZone } : {}) }),
+      );
     }
-  });
-
-  let done: Promise<RunJson> | undefined;
-  const finish = (): Promise<RunJson> => {
-    done ??= (async () => {
-      off();
-      terminal.close();
-      const run = await results.finish();
-      if (options.junit) await writeJUnit(run, options.junit).catch((err) => complain(options.junit!, err));
-      if (options.json) await writeJson(run, options.json).catch((err) => complain(options.json!, err));
-      return run;
-    })();
-    return done;
-  };
-  return Object.assign(finish, { finish, terminal, results });
+  }
+  const err = o.err;
+  return new ReporterHub(reporters, { now, ...(err ? { complain: (text: string) => void err.write(text + "\n") } : {}) }).attach(events);
 }

@@ -152,13 +152,32 @@ export interface WorkerBroken extends Base {
   readonly reason: string;
 }
 
+/** A hook that failed outside any job's own result (prepare and restore of every level, artifacts). */
+export interface FailedHook {
+  readonly phase: Phase;
+  readonly level: Level;
+  /** The job's name (task level), or the context: `backend:system` (project, backend), `backend:system:suite/`. */
+  readonly context: string;
+  /** The host it failed on. */
+  readonly host: string;
+  /** The host's name in its multi-host job (`client-1`). */
+  readonly as?: string;
+  readonly error?: string | undefined;
+}
+
+/** A failed hook in one line, as results list them: `prepare project (local:debian)`, `restore task (JOB) on client-1`. */
+export function describeFailedHook(f: FailedHook): string {
+  const what = f.phase === "artifacts" ? "artifacts" : `${f.phase} ${f.level}`;
+  return `${what} (${f.context})${f.as !== undefined ? ` on ${f.as}` : ""}`;
+}
+
 export interface RunFinished extends Base {
   readonly type: "run-finished";
   readonly passed: readonly string[];
   readonly failed: readonly string[];
   readonly aborted: readonly string[];
-  /** Hook-level failures: `prepare project (local:debian)`, `restore suite ...`. */
-  readonly failedHooks: readonly string[];
+  /** Hook-level failures, in the order they happened. */
+  readonly failedHooks: readonly FailedHook[];
   readonly durationMs: number;
   readonly interrupted: boolean;
 }

@@ -1,10 +1,14 @@
-// The shape of `run.json`, the one machine-readable record of a run. Written
-// by ResultsWriter (results.ts) into `.troupe/runs/<run-id>/run.json`, copied
-// by `--json FILE`, read back by toJUnit (junit.ts). Times are ISO 8601 UTC
+// The shape of `run.json`, the one machine-readable record of a run, and how
+// it is made from the run model (toRunJson). Written by the run.json
+// reporter into `.troupe/runs/<run-id>/run.json`, copied by `--json FILE`,
+// read back by toJUnit (junit.ts). Times are ISO 8601 UTC
 // strings; durations are milliseconds; paths are relative to the run
 // directory, with `/` separators.
 
-import type { JobStatus, Level, Phase } from "./events.js";
+import { describeFailedHook, type JobStatus, type Level, type Phase } from "./events.js";
+import { failureOutput } from "./format.js";
+import { failureDetail, hookFailed, type RunModel } from "./model/run-model.js";
+import type { HookState, HostState, JobState } from "./model/state.js";
 
 export const RUN_JSON_FORMAT = "troupe-run/1";
 
@@ -122,4 +126,150 @@ export interface RunJson {
   /** Project, backend and suite hooks (those not part of one job). */
   readonly hooks: readonly HookJson[];
   readonly hosts: readonly HostJson[];
+}
+
+/** Keep at most this much of a failed script's output in run.json. */
+const MAX_FAILURE_OUTPUT = 64 * 1024;
+
+/** run.json as the model holds the run now (`now` for a run still going on). */
+export function toRunJson(m: RunModel, now: number): RunJson {
+  const start = m.startMs ?? now;
+  const end = m.endMs;
+  const jobs = [...m.jobs.values()].map(jobJson);
+  const count = (s: JobStatus): number => jobs.filter((j) => j.status === s).length;
+  return {
+    format: RUN_JSON_FORMAT,
+    runId: m.runId,
+    seed: m.seed,
+    status: m.status,
+    startTime: new Date(start).toISOString(),
+    ...(end !== undefined ? { endTime: new Date(end).toISOString() } : {}),
+    durationMs: (end ?? now) - start,
+    workers: m.workers,
+    totals: {
+      jobs: Math.max(m.counts.total, jobs.length),
+      passed: count("passed"),
+      failed: count("failed"),
+      aborted: count("aborted"),
+      skipped: count("skipped"),
+    },
+    failedHooks: m.failedHooks.map(describeFailedHook),
+    jobs,
+    hooks: m.runHooks.map(hookJson),
+    hosts: [...m.hosts.values()].filter((h) => h.allocatedMs !== undefined).map(hostJson),
+  };
+}
+
+function iso(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
+function hostJson(h: HostState): HostJson {
+  return {
+    name: h.name,
+    backend: h.backend,
+    system: h.system,
+    address: h.address,
+    allocatedTime: iso(h.allocatedMs)!,
+    ...(h.discardedMs !== undefined ? { discardedTime: iso(h.discardedMs)! } : {}),
+    ...(h.discardReason ? { discardReason: h.discardReason } : {}),
+    ...(h.broken ? { broken: h.broken } : {}),
+    ...(h.reused ? { reused: true } : {}),
+    ...(h.kept ? { kept: true } : {}),
+  };
+}
+
+function hookJson(h: HookState): HookJson {
+  const status = !h.done ? "running" : hookFailed(h) ? "failed" : "passed";
+  const output = h.output !== undefined && status === "failed" ? failureOutput(h.output, h.killedBy) : undefined;
+  return {
+    phase: h.phase,
+    level: h.level,
+    context: h.context,
+    host: h.host,
+    ...(h.as !== undefined ? { as: h.as } : {}),
+    exitCode: h.exitCode,
+    ...(h.killedBy ? { killedBy: h.killedBy } : {}),
+    status,
+    durationMs: h.durationMs,
+    startTime: new Date(h.startMs).toISOString(),
+    ...(h.endMs !== undefined ? { endTime: new Date(h.endMs).toISOString() } : {}),
+    ...(h.logPath !== undefined ? { logPath: h.logPath } : {}),
+    ...(h.error !== undefined ? { error: h.error } : {}),
+    ...(output !== undefined ? { output: lastBytes(output, MAX_FAILURE_OUTPUT, h.truncated === true) } : {}),
+  };
+}
+
+/** Keep the end of a long text, cut at a line start, saying it was cut. */
+function lastBytes(text: string, max: number, cutBefore: boolean): string {
+  if (text.length <= max && !cutBefore) return text;
+  const cut = text.length <= max ? text : text.slice(text.length - max);
+  const nl = cut.indexOf("\n");
+  const body = text.length <= max ? cut : nl >= 0 ? cut.slice(nl + 1) : cut;
+  return `(... output cut ...)\n${body}`;
+}
+
+function jobJson(j: JobState): JobJson {
+  const hosts = j.hosts.length > 0 ? j.hosts : [...new Set(j.hooks.map((h) => h.host).filter((h) => h !== ""))];
+  const reason = j.reason ?? (j.status === "failed" ? deriveReason(j) : undefined);
+  return {
+    name: j.name,
+    backend: j.parts.backend,
+    system: j.parts.system,
+    suite: j.parts.suite,
+    task: j.parts.task,
+    variant: j.parts.variant,
+    sample: j.parts.sample,
+    ...(j.dir !== undefined ? { dir: j.dir } : {}),
+    status: j.status,
+    seq: j.seq,
+    ...(j.startMs !== undefined ? { startTime: iso(j.startMs)! } : {}),
+    ...(j.endMs !== undefined ? { endTime: iso(j.endMs)! } : {}),
+    durationMs: j.durationMs,
+    hosts: hosts.map((name) => jobHostJson(j, name)),
+    hooks: j.hooks.map(hookJson),
+    ...(reason ? { reason } : {}),
+  };
+}
+
+/** One host's share of a job: failed if any of its scripts failed, else by its execute script. */
+function jobHostJson(j: JobState, name: string): JobHostJson {
+  const mine = j.hooks.filter((h) => h.host === name);
+  const executes = mine.filter((h) => h.phase === "execute");
+  const last = executes[executes.length - 1];
+  const firstFailed = mine.filter((h) => hookFailed(h)).sort((a, b) => (a.endMs ?? 0) - (b.endMs ?? 0))[0];
+  let status: JobHostJson["status"];
+  if (firstFailed) status = "failed";
+  else if (last?.done) status = "passed";
+  else if (j.status === "running") status = "running";
+  else if (j.status === "passed") status = "passed";
+  else if (j.status === "skipped") status = "skipped";
+  else status = "aborted";
+  const role = j.roles.get(name);
+  const logs = mine.map((h) => h.logPath).filter((p): p is string => p !== undefined);
+  return {
+    name,
+    ...(role ? { as: role.name, role: role.role } : {}),
+    status,
+    exitCode: last?.done ? last.exitCode : null,
+    durationMs: executes.reduce((sum, h) => sum + h.durationMs, 0),
+    ...(executes[0]?.logPath !== undefined ? { logPath: executes[0].logPath } : {}),
+    ...(logs.length > 0 ? { logs } : {}),
+    ...(firstFailed
+      ? {
+          error: `${firstFailed.level === "task" ? "" : firstFailed.level + " "}${firstFailed.phase}: ${firstFailed.error ?? failureDetail(firstFailed)}`,
+        }
+      : {}),
+  };
+}
+
+/** `execute failed on client-2: exit status 1`, naming every failing host of a multi-host job. */
+function deriveReason(j: JobState): string | undefined {
+  const failing = j.hooks.filter((h) => hookFailed(h)).sort((a, b) => (a.endMs ?? 0) - (b.endMs ?? 0));
+  const first = failing[0];
+  if (!first) return undefined;
+  let reason = `${first.phase} failed on ${first.as ?? first.host}: ${failureDetail(first)}`;
+  const hosts = [...new Set(failing.map((h) => h.as ?? h.host))];
+  if (hosts.length > 1) reason += ` (failed hosts: ${hosts.join(", ")})`;
+  return reason;
 }

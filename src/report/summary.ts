@@ -27,6 +27,8 @@ export interface HookFailure {
   readonly phase: Phase;
   /** The job name (task level) or the context string (`backend:system[:suite/]`). */
   readonly name: string;
+  /** The host it failed on (a hook of another level than task counts once per host). */
+  readonly host?: string;
 }
 
 export interface SummaryInput {
@@ -78,12 +80,21 @@ function names(title: string, list: readonly string[]): string | undefined {
   return `${title}: ${sorted.length}${DASH}${sorted.join(DASH)}`;
 }
 
+/** One entry of the summary, and how it reads: good news, a failure, or plain. */
+export interface SummaryEntry {
+  readonly text: string;
+  readonly tone: "good" | "bad" | "plain";
+}
+
 /**
  * The summary as log entries: each entry is printed with one time prefix; a
  * category's names follow on their own lines, indented with `    - `.
  */
-export function formatSummary(s: SummaryInput): string[] {
-  const out: string[] = [`Successful tasks: ${s.passed.length}`, `Aborted tasks: ${s.aborted.length}`];
+export function formatSummary(s: SummaryInput): SummaryEntry[] {
+  const out: SummaryEntry[] = [
+    { text: `Successful tasks: ${s.passed.length}`, tone: "good" },
+    { text: `Aborted tasks: ${s.aborted.length}`, tone: "plain" },
+  ];
   const failed = names(
     "Failed tasks",
     s.failed.map((job) => {
@@ -91,11 +102,20 @@ export function formatSummary(s: SummaryInput): string[] {
       return note ? `${summaryName(job)} (${note})` : summaryName(job);
     }),
   );
-  if (failed) out.push(failed);
+  if (failed) out.push({ text: failed, tone: "bad" });
+  const seen = new Set<string>();
   for (const c of CATEGORIES) {
-    const list = s.hookFailures.filter((f) => f.level === c.level && f.phase === c.phase).map(hookSummaryName);
+    const list: string[] = [];
+    for (const f of s.hookFailures) {
+      if (f.level !== c.level || f.phase !== c.phase) continue;
+      // Task-level failures count once per job; others once per host, as Spread counts per worker.
+      const key = [f.level, f.phase, f.name, f.level === "task" ? "" : (f.host ?? "")].join("\u0000");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      list.push(hookSummaryName(f));
+    }
     const entry = names(c.title, list);
-    if (entry) out.push(entry);
+    if (entry) out.push({ text: entry, tone: "bad" });
   }
   return out;
 }

@@ -16,6 +16,4 @@ export { loadScenarioFile, parseScenarioText, type LoadedScenario, type Scenario
 export { planScenario, type PlanOptions } from "./plan.js";
 export { scenarioSchema, scenarioJsonSchema } from "./schema.js";
 export { runScenario, type RunScenarioOptions, type ScenarioOutcome } from "./runner.js";
-export { ScenarioTerminal, describeFailure, type ScenarioTerminalOptions } from "./writer.js";
-export { ScenarioResults, SCENARIO_JSON, SCENARIO_JSON_FORMAT, type ScenarioJson, type StageJson, type StepJson } from "./results.js";
 export type * from "./types.js";

@@ -11,15 +11,15 @@
 // all its hosts are done. The first failure that is not ignored stops the
 // scenario: running steps are killed, no later stage starts.
 
-import type { BackendContext, BackendDriver } from "../backends/backend.js";
 import { driverFor } from "../backends/registry.js";
+import { HostPool } from "../hosts/pool.js";
+import { mapLimit } from "../util/limit.js";
 import type { HostAssignment } from "../exec/job-session.js";
 import { assignmentVars } from "../exec/host-vars.js";
 import type { Job } from "../model/job.js";
 import type { EventStream, ScenarioFailure, StepKind } from "../report/events.js";
 import { openSyncSession, type SyncSession } from "../sync/session.js";
 import { EXIT, exitCodeFor, isTroupeError, TroupeError } from "../util/errors.js";
-import { allocationRequest } from "./hosts.js";
 import { expandItems, showItem } from "./items.js";
 import { declaredServices } from "./plan.js";
 import { ScenarioMetrics } from "./prometheus.js";
@@ -32,8 +32,6 @@ import { uriPattern } from "./uris.js";
 import { applyUpdates, snapshot, stepResult, type Vars } from "./vars.js";
 import { errorText } from "../util/text.js";
 
-/** Hosts allocated at once. */
-const ALLOCATE_CONCURRENCY = 16;
 /** Past this many hosts, scripts do not get every host's address as TROUPE_HOST_ADDR_* (`troupe-ctl addr` has them). */
 const MAX_ADDR_VARS = 256;
 
@@ -103,7 +101,11 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     });
   });
   const metrics = new ScenarioMetrics(plan.prometheus, o.runDir, events, stop.signal, o.prometheusBinary);
-  const drivers = new Map<string, BackendDriver>();
+  const pool = new HostPool({
+    events,
+    context: { runDir: o.runDir, projectDir: plan.baseDir, remotePath: `/tmp/troupe-play-${o.runId}`, events, signal: stop.signal },
+    factory: (backend, ctx) => driverFor(backend, ctx, o.backendAs ? { backendAs: o.backendAs } : {}),
+  });
   const live = new Map<string, LiveHost>();
   let session: SyncSession | undefined;
   let env: StepEnv | undefined;
@@ -120,25 +122,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
 
   try {
     // Drivers first: a backend troupe cannot run fails before any host comes up.
-    const ctx: BackendContext = {
-      runDir: o.runDir,
-      projectDir: plan.baseDir,
-      remotePath: `/tmp/troupe-play-${o.runId}`,
-      events,
-      signal: stop.signal,
-    };
-    const driverOf = (h: PlannedHost): BackendDriver => {
-      let d = drivers.get(h.backend.name);
-      if (!d) {
-        d = driverFor(h.backend, ctx, o.backendAs ? { backendAs: o.backendAs } : {});
-        drivers.set(h.backend.name, d);
-      }
-      return d;
-    };
-    for (const h of plan.hosts) driverOf(h);
+    pool.prepare(plan.hosts.map((h) => h.backend));
     metrics.check();
 
-    await allocateAll(plan.hosts, driverOf, live, events, stop.signal);
+    await allocateAll(plan.hosts, pool, live, stop.signal);
     if (stop.signal.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted while allocating hosts");
 
     const ordered = plan.hosts.map((h) => live.get(h.name)!);
@@ -367,26 +354,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     await services.stopAll().catch(() => undefined);
     await metrics.stop().catch((e: unknown) => events.message("warn", `prometheus: ${String(e)}`));
     await session?.close().catch(() => undefined);
-    await Promise.all(
-      [...live.values()].map(async (l) => {
-        const driver = drivers.get(l.plan.backend.name);
-        events.emit({
-          type: "host-step",
-          step: "discarding",
-          backend: l.plan.backend.name,
-          system: l.plan.system.name,
-          host: l.name,
-          address: l.host.address,
-        });
-        try {
-          await driver?.discard(l.host);
-          events.emit({ type: "host-discarded", host: l.name });
-        } catch (e) {
-          events.emit({ type: "host-discarded", host: l.name, reason: `discard failed: ${errorText(e)}` });
-        }
-      }),
-    );
-    await Promise.all([...drivers.values()].map(async (d) => d.close?.().catch(() => undefined)));
+    await pool.close();
   }
 }
 
@@ -436,38 +404,27 @@ function stepEnv(
   return env;
 }
 
-async function allocateAll(
-  hosts: readonly PlannedHost[],
-  driverOf: (h: PlannedHost) => BackendDriver,
-  live: Map<string, LiveHost>,
-  events: EventStream,
-  signal: AbortSignal,
-): Promise<void> {
-  let next = 0;
-  let failure: Error | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < hosts.length && failure === undefined && !signal.aborted) {
-      const h = hosts[next++]!;
-      const driver = driverOf(h);
-      const req = allocationRequest(h, driver.type);
-      events.emit({ type: "host-step", step: "allocating", backend: h.backend.name, system: h.system.name, host: h.name });
+/** Allocate every host of the scenario; the first failure stops the others and is thrown (the pool discards what came up). */
+async function allocateAll(hosts: readonly PlannedHost[], pool: HostPool, live: Map<string, LiveHost>, signal: AbortSignal): Promise<void> {
+  await mapLimit(
+    hosts,
+    hosts.length,
+    async (h) => {
+      if (signal.aborted) return;
+      let host;
       try {
-        const host = await driver.allocate(req.system, req.index);
-        const assignment: HostAssignment = { host, role: h.groups[0] ?? "", index: 1, name: h.name };
-        live.set(h.name, { plan: h, host, name: h.name, dir: host.projectPath, assignment });
-        events.emit({ type: "host-allocated", host: h.name, backend: h.backend.name, system: h.system.name, address: host.address });
+        host = await pool.allocate({ backend: h.backend, system: h.system, index: h.index, name: h.name });
       } catch (e) {
         if (signal.aborted) return;
-        const why = errorText(e);
-        failure ??=
-          isTroupeError(e) && (e.code === "E_BACKEND" || e.code === "E_TRANSPORT" || e.code === "E_UNSUPPORTED")
-            ? e
-            : new TroupeError("E_BACKEND", `cannot allocate ${h.name} (${h.backend.name}:${h.system.name}): ${why}`);
+        throw isTroupeError(e) && (e.code === "E_BACKEND" || e.code === "E_TRANSPORT" || e.code === "E_UNSUPPORTED")
+          ? e
+          : new TroupeError("E_BACKEND", `cannot allocate ${h.name} (${h.backend.name}:${h.system.name}): ${errorText(e)}`);
       }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ALLOCATE_CONCURRENCY, hosts.length) }, worker));
-  if (failure) throw failure;
+      const assignment: HostAssignment = { host, role: h.groups[0] ?? "", index: 1, name: h.name };
+      live.set(h.name, { plan: h, host, name: h.name, dir: host.projectPath, assignment });
+    },
+    { stopOnFailure: true },
+  );
 }
 
 /** A name made from a script's first line, cut for reports. */

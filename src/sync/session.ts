@@ -197,6 +197,7 @@ export async function openSyncSession(
       hostFailed(assignment, reason) {
         service.poison(assignment.name, reason);
       },
+      poisoned: () => service.poisoned,
       close,
     };
   } catch (e) {

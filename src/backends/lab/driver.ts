@@ -17,7 +17,7 @@ import { SshTransport, type SshTransportOptions } from "../../transport/ssh/inde
 import type { Transport } from "../../transport/transport.js";
 import type { Semaphore } from "../../transport/ssh/limiter.js";
 import { TroupeError } from "../../util/errors.js";
-import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
+import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 import { checkLabSupport, createHost, destroyHost, rebootHost, slotNames } from "./host.js";
 import { DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths } from "./layout.js";
 import { isRunning, killId, selfId } from "./procs.js";
@@ -166,10 +166,10 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
   const hostsDir = resolve(ctx.runDir, "hosts");
 
   /** A name unique in the run (the run directory is shared by every backend). */
-  async function claimName(system: System, index: number): Promise<string> {
+  async function claimName(system: System, index: number, wanted?: string): Promise<string> {
     await mkdir(hostsDir, { recursive: true });
-    const base = hostnameFor(`${system.name}-${index}`);
-    const tries = [base, hostnameFor(`${backend.name}-${system.name}-${index}`)];
+    const base = hostnameFor(wanted ?? `${system.name}-${index}`);
+    const tries = [base, hostnameFor(`${backend.name}-${wanted ?? `${system.name}-${index}`}`)];
     for (let n = 2; tries.length < 100; n++) tries.push(`${base}-${n}`);
     for (const name of tries) {
       try {
@@ -217,12 +217,12 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
   return {
     type: "lab",
 
-    async allocate(system: System, index: number): Promise<Host> {
+    async allocate(system: System, index: number, hint?: AllocateOptions): Promise<Host> {
       checkLabSupport();
       if (system.username !== undefined && system.username !== "root") {
         throw new TroupeError("E_UNSUPPORTED", { pos: system.pos, message: `lab hosts are reached as root, not ${system.username}` });
       }
-      const name = await claimName(system, index);
+      const name = await claimName(system, index, hint?.name);
       const tmpfsSize = extraString(system, backend, "tmpfs-size");
       const bootTimeout = extraString(system, backend, "boot-timeout");
       const rec = await createHost({

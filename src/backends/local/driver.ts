@@ -12,7 +12,8 @@ import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import { LocalTransport } from "../../transport/local.js";
 import { TroupeError } from "../../util/errors.js";
-import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
+import { unpackLocal, type Bundle } from "../../transfer/bundle.js";
+import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 
 export interface LocalDriverOptions {
   /** The shell scripts run with (default /bin/sh). */
@@ -31,10 +32,10 @@ export function createLocalDriver(backend: Backend, ctx: BackendContext, options
   const hostsDir = resolve(ctx.runDir, "hosts");
 
   /** Claim `<runDir>/hosts/<name>` atomically: the name is unique in the run even across backends. */
-  async function claimName(system: System, index: number): Promise<{ name: string; dir: string }> {
+  async function claimName(system: System, index: number, wanted?: string): Promise<{ name: string; dir: string }> {
     await mkdir(hostsDir, { recursive: true });
-    const base = safeName(`${system.name}-${index}`);
-    const tries = [base, safeName(`${backend.name}-${system.name}-${index}`)];
+    const base = safeName(wanted ?? `${system.name}-${index}`);
+    const tries = [base, safeName(`${backend.name}-${wanted ?? `${system.name}-${index}`}`)];
     for (let n = 2; tries.length < 100; n++) tries.push(`${base}-${n}`);
     for (const name of tries) {
       const dir = join(hostsDir, name);
@@ -50,10 +51,11 @@ export function createLocalDriver(backend: Backend, ctx: BackendContext, options
 
   return {
     type: "local",
+    leavesNothing: true,
 
-    async allocate(system: System, index: number): Promise<Host> {
+    async allocate(system: System, index: number, hint?: AllocateOptions): Promise<Host> {
       if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
-      const { name, dir } = await claimName(system, index);
+      const { name, dir } = await claimName(system, index, hint?.name);
       const projectPath = join(dir, "project");
       await mkdir(projectPath, { recursive: true });
       const transport = new LocalTransport({ label: name, ...(options.shell ? { shell: options.shell } : {}) });
@@ -68,6 +70,11 @@ export function createLocalDriver(backend: Backend, ctx: BackendContext, options
       };
       open.set(name, host);
       return host;
+    },
+
+    // The project is unpacked here; for a small one, into memory (unless the host is kept with -reuse).
+    async pushProject(host: Host, bundle: Bundle): Promise<void> {
+      await unpackLocal(bundle, host.projectPath, { inMemory: !ctx.keepHosts });
     },
 
     async discard(host: Host): Promise<void> {

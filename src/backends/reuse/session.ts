@@ -27,7 +27,8 @@ import type { Backend, System } from "../../model/project.js";
 import type { EventStream } from "../../report/events.js";
 import { shQuote } from "../../transport/ssh/index.js";
 import { TroupeError } from "../../util/errors.js";
-import type { BackendDriver, Host, RecordedHost } from "../backend.js";
+import type { AllocateOptions, BackendDriver, Host, RecordedHost } from "../backend.js";
+import type { Bundle } from "../../transfer/bundle.js";
 import { reuseFileName, spreadReuseFileName } from "./file.js";
 import { ReuseStore } from "./store.js";
 import { errorText } from "../../util/text.js";
@@ -174,7 +175,8 @@ export class ReuseSession {
       type: driver.type,
       ...(driver.workersFor ? { workersFor: (system: System) => driver.workersFor!(system) } : {}),
       ...(driver.reboot ? { reboot: (host: Host) => driver.reboot!(host) } : {}),
-      allocate: (system, index) => this.allocate(driver, backend, system, index),
+      ...(driver.pushProject ? { pushProject: (host: Host, bundle: Bundle) => driver.pushProject!(host, bundle) } : {}),
+      allocate: (system, index, hint) => this.allocate(driver, backend, system, index, hint),
       discard: (host) => this.discard(driver, host),
       keeps: (host) => this.keeping && this.tracked.has(host.name),
       close: () => this.closeDriver(driver, backend),
@@ -193,7 +195,7 @@ export class ReuseSession {
     return this.untried.get(key)?.shift();
   }
 
-  private async allocate(inner: BackendDriver, backend: Backend, system: System, index: number): Promise<Host> {
+  private async allocate(inner: BackendDriver, backend: Backend, system: System, index: number, hint?: AllocateOptions): Promise<Host> {
     const key = keyOf(backend.name, system.name);
     for (let rec = this.take(key); rec; rec = this.take(key)) {
       const host = await this.tryReuse(inner, system, rec);
@@ -206,7 +208,7 @@ export class ReuseSession {
           `it stays in ${this.fileLabel}: bring it back, or discard it with \`troupe run --discard\``,
       );
     }
-    const host = await inner.allocate(system, index);
+    const host = await inner.allocate(system, index, hint);
     try {
       await this.record(inner, host);
     } catch (err) {
@@ -314,7 +316,8 @@ export class ReuseSession {
 
   /** Record a host this run allocated. */
   private async record(inner: BackendDriver, host: Host): Promise<void> {
-    if (this.journal && inner.type === "local") return;
+    // The journal is for hosts a killed run leaves behind; some backends leave none.
+    if (this.journal && inner.leavesNothing) return;
     const rec: RecordedHost = {
       backend: host.backend,
       system: host.system,

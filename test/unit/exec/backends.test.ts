@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { describeFailedHook } from "../../../src/report/events.js";
 import assert from "node:assert/strict";
 import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -81,7 +82,7 @@ test("artifacts are fetched after execute, passed or not, once per host", async 
     },
   });
   assert.deepEqual(fetched.map((f) => f.split("@")[0]).sort(), ["s/bad", "s/duo", "s/duo", "s/ok"]);
-  assert.deepEqual(h.outcome.failedHooks, ["artifacts (local:sys:s/ok)"]);
+  assert.deepEqual(h.outcome.failedHooks.map(describeFailedHook), ["artifacts (local:sys:s/ok)"]);
   assert.ok(h.of("message").some((m) => m.level === "error" && /disk full/.test(m.text)));
 });
 

@@ -13,6 +13,8 @@ import { joinScripts } from "../../../src/exec/roles.js";
 import type { EnvVar, HookLevel, Job, Timeouts } from "../../../src/model/job.js";
 import type { Backend, Hooks, HostRole, Project, Suite, System, Task } from "../../../src/model/project.js";
 import { EventStream, type TroupeEvent } from "../../../src/report/events.js";
+import { HostPool } from "../../../src/hosts/pool.js";
+import type { Bundle } from "../../../src/transfer/bundle.js";
 
 export const pos = { file: "spread.yaml", line: 1, col: 1 };
 const located = { pos, where: {} };
@@ -175,12 +177,17 @@ export interface Harness {
   of<T extends TroupeEvent["type"]>(type: T): Extract<TroupeEvent, { type: T }>[];
 }
 
+/** The bundle runJobs is given: the harness's drivers push without reading it. */
+const HARNESS_BUNDLE: Bundle = { path: "/nowhere/project.tar.gz", bytes: 0, sha256: "", files: 0, tarBytes: 0 };
+
 /** Run `jobs` on the local backend (or the given driver) and keep every event. */
 export async function runLocal(
   jobs: readonly Job[],
-  extra: Partial<Omit<RunOptions, "jobs" | "events" | "runDir">> & {
+  extra: Partial<Omit<RunOptions, "jobs" | "events" | "runDir" | "hosts" | "bundle">> & {
     runDir?: string;
     driver?: (backend: Backend, runDir: string, events: EventStream) => BackendDriver;
+    /** How hosts get the project (default: each task's directory, see pushTaskDirs). */
+    pushProject?: (host: Host) => Promise<void>;
     onEvent?: (e: TroupeEvent) => void;
   } = {},
 ): Promise<Harness> {
@@ -191,23 +198,17 @@ export async function runLocal(
     seen.push(e);
     extra.onEvent?.(e);
   });
-  const { driver, onEvent: _onEvent, ...rest } = extra;
-  const drivers: BackendDriver[] = [];
-  const outcome = await runJobs({
-    jobs,
-    runDir,
+  const { driver, onEvent: _onEvent, pushProject, ...rest } = extra;
+  const push = pushProject ?? pushTaskDirs(jobs);
+  const context = { runDir, projectDir: "/nowhere", remotePath: "/remote/proj", events };
+  // Every driver pushes the harness's way (a capability the pool uses).
+  const hosts = new HostPool({
     events,
-    driverFor: (backend) => {
-      const d = driver
-        ? driver(backend, runDir, events)
-        : createLocalDriver(backend, { runDir, projectDir: "/nowhere", remotePath: "/remote/proj", events });
-      drivers.push(d);
-      return d;
-    },
-    pushProject: pushTaskDirs(jobs),
-    ...rest,
+    context,
+    factory: (backend) => ({ ...(driver ? driver(backend, runDir, events) : createLocalDriver(backend, context)), pushProject: push }),
   });
-  await Promise.all(drivers.map(async (d) => d.close?.()));
+  const outcome = await runJobs({ jobs, runDir, events, hosts, bundle: HARNESS_BUNDLE, ...rest });
+  await hosts.close();
   return {
     outcome,
     events: seen,

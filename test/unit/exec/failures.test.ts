@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { describeFailedHook } from "../../../src/report/events.js";
 import assert from "node:assert/strict";
 import { runLocal, traceOf, tr, world } from "./builders.js";
 
@@ -57,10 +58,15 @@ test("a failing task prepare aborts the task (no execute), restores, and is list
   });
   const h = await runLocal(jobs);
   assert.deepEqual(h.outcome.aborted, ["local:sys:s/t"]);
-  assert.deepEqual(h.outcome.failedHooks, ["prepare task (local:sys:s/t)"]);
+  assert.deepEqual(h.outcome.failedHooks.map(describeFailedHook), ["prepare task (local:sys:s/t)"]);
+  assert.deepEqual(
+    h.outcome.failedHooks.map((f) => [f.phase, f.level, f.host, f.error]),
+    [["prepare", "task", "sys-1", "exit status 3"]],
+    "structured: where, on which host, why",
+  );
   assert.deepEqual(await traceOf(h.runDir, "sys-1"), ["restore"]);
   assert.equal(h.of("hook-finished").filter((e) => e.phase === "debug").length, 1);
-  assert.deepEqual(h.of("run-finished")[0]!.failedHooks, ["prepare task (local:sys:s/t)"]);
+  assert.deepEqual(h.of("run-finished")[0]!.failedHooks.map(describeFailedHook), ["prepare task (local:sys:s/t)"]);
 });
 
 test("a failing suite prepare aborts that suite's jobs on the worker; other suites still run", async () => {
@@ -81,7 +87,7 @@ test("a failing suite prepare aborts that suite's jobs on the worker; other suit
   const h = await runLocal(jobs);
   assert.deepEqual(h.outcome.aborted, ["local:sys:s1/a", "local:sys:s1/b"]);
   assert.deepEqual(h.outcome.passed, ["local:sys:s2/c"]);
-  assert.deepEqual(h.outcome.failedHooks, ["prepare suite (local:sys:s1/)"]);
+  assert.deepEqual(h.outcome.failedHooks.map(describeFailedHook), ["prepare suite (local:sys:s1/)"]);
   // Spread still restores the suite it entered when it leaves it.
   assert.deepEqual(await traceOf(h.runDir, "sys-1"), ["s1 restore", "c"]);
 });
@@ -103,7 +109,7 @@ test("a failing restore breaks the worker: its remaining jobs go elsewhere or ar
   const h = await runLocal(jobs);
   assert.deepEqual(h.outcome.passed, ["local:sys:s/a"], "execute passed; the restore failure is a hook failure");
   assert.deepEqual(h.outcome.aborted, ["local:sys:s/b"]);
-  assert.deepEqual(h.outcome.failedHooks, ["restore task (local:sys:s/a)"]);
+  assert.deepEqual(h.outcome.failedHooks.map(describeFailedHook), ["restore task (local:sys:s/a)"]);
   const broken = h.of("worker-broken");
   assert.equal(broken.length, 1);
   assert.equal(broken[0]!.host, "sys-1");

@@ -3,21 +3,22 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { attachWriters } from "../../../src/report/index.js";
+import { attachReporters, toRunJson } from "../../../src/report/index.js";
 import { EventStream } from "../../../src/report/events.js";
 import { readRunJson } from "../../../src/report/json.js";
 import { toJUnit } from "../../../src/report/junit.js";
 import { isTroupeError } from "../../../src/util/errors.js";
 import { JOB_A, Memory } from "./helpers.js";
 
-test("attachWriters: terminal lines, run dir, JUnit and JSON copies; detached after finish", async () => {
+test("attachReporters: terminal lines, run dir, JUnit and JSON copies; detached after finish", async () => {
   const dir = await mkdtemp(join(tmpdir(), "troupe-attach-"));
   try {
     const events = new EventStream();
     const out = new Memory();
     const err = new Memory();
     const runDir = join(dir, ".troupe/runs/r9");
-    const finish = attachWriters(events, {
+    const hub = attachReporters(events, {
+      kind: "run",
       runDir,
       junit: join(dir, "out/junit.xml"),
       json: join(dir, "out/run.json"),
@@ -45,8 +46,9 @@ test("attachWriters: terminal lines, run dir, JUnit and JSON copies; detached af
     events.emit({ type: "job-finished", job: JOB_A, status: "passed", durationMs: 3 });
     events.emit({ type: "run-finished", passed: [JOB_A], failed: [], aborted: [], failedHooks: [], durationMs: 5, interrupted: false });
 
-    const run = await finish();
-    assert.equal(await finish.finish(), run, "finish is idempotent and callable both ways");
+    await hub.finish();
+    await hub.finish(); // idempotent
+    const run = toRunJson(hub.model, Date.now());
     assert.equal(err.text(), "");
     assert.match(out.text(), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d Executing local:debian-12:tests\/main\/hello \(local-1\) \(1\/1\)\.\.\.$/m);
     assert.match(out.text(), /Successful tasks: 1\n.*Aborted tasks: 0\n$/);
@@ -65,13 +67,14 @@ test("attachWriters: terminal lines, run dir, JUnit and JSON copies; detached af
   }
 });
 
-test("attachWriters reports files it cannot write on err instead of throwing", async () => {
+test("attachReporters reports files it cannot write on err instead of throwing", async () => {
   const dir = await mkdtemp(join(tmpdir(), "troupe-attach-"));
   try {
     await writeFile(join(dir, "file"), "");
     const events = new EventStream();
     const err = new Memory();
-    const finish = attachWriters(events, {
+    const hub = attachReporters(events, {
+      kind: "run",
       runDir: join(dir, "run"),
       junit: join(dir, "file", "junit.xml"),
       verbosity: 0,
@@ -81,8 +84,9 @@ test("attachWriters reports files it cannot write on err instead of throwing", a
       err,
     });
     events.emit({ type: "run-finished", passed: [], failed: [], aborted: [], failedHooks: [], durationMs: 1, interrupted: false });
-    await finish();
+    await hub.finish();
     assert.match(err.text(), /^troupe: cannot write .*junit\.xml: E(NOTDIR|EXIST)/m);
+    assert.equal(hub.errors.length, 1, "the caller learns it too (the exit status can say so)");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

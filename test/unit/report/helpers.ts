@@ -2,6 +2,11 @@
 
 import { Writable } from "node:stream";
 import type { EventInput, TroupeEvent } from "../../../src/report/events.js";
+import { ReporterHub } from "../../../src/report/hub.js";
+import { HookLogs } from "../../../src/report/reporters/hook-logs.js";
+import { RunJsonFile } from "../../../src/report/reporters/run-json.js";
+import { TerminalReporter, type TerminalOptions } from "../../../src/report/reporters/terminal.js";
+import { toRunJson, type RunJson } from "../../../src/report/run-json.js";
 
 export class Memory extends Writable {
   readonly chunks: string[] = [];
@@ -249,4 +254,35 @@ export function rolesRun(): TroupeEvent[] {
     at(2300, { type: "run-finished", passed: [], failed: [RJOB], aborted: [], failedHooks: [], durationMs: 2300, interrupted: false }),
   );
   return ev;
+}
+
+/** The results directory of a run, as the CLI writes it: hook logs and run.json, fed event by event. */
+export function resultsWriter(o: { runDir: string; rewriteMs?: number; now?: () => number }): {
+  handle(e: TroupeEvent): void;
+  /** Resolves to run.json as written last. */
+  finish(): Promise<RunJson>;
+  settled(): Promise<void>;
+  readonly errors: Error[];
+} {
+  const runJson = new RunJsonFile(o.runDir, {
+    ...(o.rewriteMs !== undefined ? { rewriteMs: o.rewriteMs } : {}),
+    ...(o.now ? { now: o.now } : {}),
+  });
+  const hub = new ReporterHub([new HookLogs(o.runDir, o.now), runJson], o.now ? { now: o.now } : {});
+  return {
+    handle: (e) => hub.handle(e),
+    finish: async () => {
+      await hub.finish();
+      return toRunJson(hub.model, (o.now ?? Date.now)());
+    },
+    settled: () => runJson.settled(),
+    errors: hub.errors,
+  };
+}
+
+/** The terminal reporter, fed event by event. */
+export function terminalWriter(o: TerminalOptions): { handle(e: TroupeEvent): void; close(): void; flush(): void } {
+  const terminal = new TerminalReporter(o);
+  const hub = new ReporterHub([terminal]);
+  return { handle: (e) => hub.handle(e), close: () => terminal.close(), flush: () => terminal.flush() };
 }

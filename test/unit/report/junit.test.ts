@@ -4,10 +4,10 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { toJUnit, writeJUnit } from "../../../src/report/junit.js";
-import { ResultsWriter, type RunJson } from "../../../src/report/results.js";
+import type { RunJson } from "../../../src/report/run-json.js";
 import { escapeAttr, escapeText, xmlSafe } from "../../../src/report/xml.js";
 import type { TroupeEvent } from "../../../src/report/events.js";
-import { at, JOB_A, JOB_B, multiHostRun, rolesRun, singleHostRun } from "./helpers.js";
+import { at, JOB_A, JOB_B, multiHostRun, rolesRun, singleHostRun, resultsWriter } from "./helpers.js";
 
 interface Element {
   name: string;
@@ -88,7 +88,7 @@ function all(el: Element, name: string): Element[] {
 async function runOf(events: readonly TroupeEvent[]): Promise<RunJson> {
   const dir = await mkdtemp(join(tmpdir(), "troupe-junit-"));
   try {
-    const w = new ResultsWriter({ runDir: dir, rewriteMs: 0 });
+    const w = resultsWriter({ runDir: dir, rewriteMs: 0 });
     for (const e of events) w.handle(e);
     return await w.finish();
   } finally {

@@ -3,17 +3,17 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ResultsWriter, type RunJson } from "../../../src/report/results.js";
+import type { RunJson } from "../../../src/report/run-json.js";
 import { readRunJson } from "../../../src/report/json.js";
 import type { TroupeEvent } from "../../../src/report/events.js";
-import { at, JOB_A, JOB_B, MJOB, multiHostRun, RJOB, rolesRun, SERVER, singleHostRun } from "./helpers.js";
+import { at, JOB_A, JOB_B, MJOB, multiHostRun, RJOB, rolesRun, SERVER, singleHostRun, resultsWriter } from "./helpers.js";
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "troupe-report-"));
 }
 
 async function run(events: readonly TroupeEvent[], runDir: string): Promise<RunJson> {
-  const w = new ResultsWriter({ runDir, rewriteMs: 0, now: () => events[events.length - 1]!.time });
+  const w = resultsWriter({ runDir, rewriteMs: 0, now: () => events[events.length - 1]!.time });
   for (const e of events) w.handle(e);
   const result = await w.finish();
   assert.deepEqual(w.errors, []);
@@ -312,7 +312,7 @@ test("aborted and never-started jobs, repeated hooks, output only at the end, en
           passed: [JOB_A],
           failed: [],
           aborted: [JOB_B, MJOB],
-          failedHooks: ["prepare task (local:debian-12)"],
+          failedHooks: [{ phase: "prepare", level: "task", context: "local:debian-12", host: "debian-12-1" }],
           durationMs: 50,
           interrupted: true,
         }),
@@ -362,7 +362,7 @@ test("a run that ends without run-finished is written as incomplete, running job
 test("run.json is rewritten atomically as jobs finish: a reader never sees a partial file", async () => {
   const dir = await tempDir();
   try {
-    const w = new ResultsWriter({ runDir: dir, rewriteMs: 0 });
+    const w = resultsWriter({ runDir: dir, rewriteMs: 0 });
     w.handle(at(0, { type: "run-started", runId: "big", dir, seed: 1, jobs: 300, workers: 4 }));
     let stop = false;
     let reads = 0;
@@ -427,7 +427,7 @@ test("rewrites are spaced by rewriteMs while the run goes on, but finish writes 
   const dir = await tempDir();
   try {
     let now = 1_000_000;
-    const w = new ResultsWriter({ runDir: dir, rewriteMs: 60_000, now: () => now });
+    const w = resultsWriter({ runDir: dir, rewriteMs: 60_000, now: () => now });
     w.handle(at(0, { type: "run-started", runId: "slow", dir, seed: 1, jobs: 1, workers: 1 }));
     await new Promise((r) => setTimeout(r, 20));
     w.handle(at(1, { type: "job-finished", job: JOB_A, status: "passed", durationMs: 1 }));
@@ -450,13 +450,15 @@ test("files that cannot be written are reported, not thrown", async () => {
   try {
     const blocker = join(dir, "file");
     await (await import("node:fs/promises")).writeFile(blocker, "");
-    const errors: Error[] = [];
-    const w = new ResultsWriter({ runDir: join(blocker, "run"), rewriteMs: 0, onError: (e) => errors.push(e) });
+    const w = resultsWriter({ runDir: join(blocker, "run"), rewriteMs: 0 });
     for (const e of singleHostRun()) w.handle(e);
     const result = await w.finish();
     assert.equal(result.jobs.length, 2);
-    assert.ok(errors.length > 0);
-    assert.ok(w.errors.length >= errors.length);
+    assert.ok(w.errors.length > 0);
+    assert.ok(
+      w.errors.some((e) => /cannot write .*run\.json/.test(e.message)),
+      w.errors.map((e) => e.message).join("; "),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -468,8 +470,7 @@ test("a log file that fails to open late is reported and does not hang finish", 
     const { mkdir } = await import("node:fs/promises");
     // A directory where execute.log should go: open fails asynchronously with EISDIR.
     await mkdir(join(dir, "local_debian-12_tests-main-hello", "execute.log"), { recursive: true });
-    const errors: Error[] = [];
-    const w = new ResultsWriter({ runDir: dir, rewriteMs: 0, onError: (e) => errors.push(e) });
+    const w = resultsWriter({ runDir: dir, rewriteMs: 0 });
     const events = singleHostRun();
     for (const e of events.slice(0, 9)) w.handle(e);
     await new Promise((r) => setTimeout(r, 20)); // let the open fail before more lines arrive
@@ -477,8 +478,8 @@ test("a log file that fails to open late is reported and does not hang finish", 
     const result = await w.finish();
     assert.equal(result.status, "finished");
     assert.ok(
-      errors.some((e) => /EISDIR/.test(e.message)),
-      errors.map((e) => e.message).join("; "),
+      w.errors.some((e) => /EISDIR/.test(e.message)),
+      w.errors.map((e) => e.message).join("; "),
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

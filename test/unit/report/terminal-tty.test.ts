@@ -1,9 +1,8 @@
 import { test, mock } from "node:test";
 import assert from "node:assert/strict";
-import { TerminalWriter } from "../../../src/report/terminal.js";
 import { renderStatus } from "../../../src/report/status-block.js";
 import { makeColors, shouldColor } from "../../../src/report/colors.js";
-import { at, JOB_A, Memory, T0 } from "./helpers.js";
+import { at, JOB_A, Memory, T0, terminalWriter } from "./helpers.js";
 
 const ERASE = /\x1b\[(\d+)A\r\x1b\[J/;
 
@@ -12,7 +11,7 @@ test("TTY: log lines scroll above a status block redrawn in place, at most every
   try {
     let now = T0;
     const out = new Memory();
-    const w = new TerminalWriter({ out, verbosity: 0, tty: true, color: false, timeZone: "utc", now: () => now, columns: 100, rows: 30 });
+    const w = terminalWriter({ out, verbosity: 0, tty: true, color: false, timeZone: "utc", now: () => now, columns: 100, rows: 30 });
     w.handle(at(0, { type: "host-allocated", host: "local-1", backend: "local", system: "debian-12", address: "127.0.0.1" }));
     w.handle(at(0, { type: "job-started", job: JOB_A, hosts: ["local-1"], seq: 1, total: 3 }));
     w.handle(at(0, { type: "hook-started", job: JOB_A, context: JOB_A, level: "task", phase: "execute", host: "local-1" }));

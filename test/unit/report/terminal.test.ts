@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { TerminalWriter, type Verbosity } from "../../../src/report/terminal.js";
 import type { TroupeEvent } from "../../../src/report/events.js";
-import { at, JOB_A, JOB_B, Memory, MJOB, multiHostRun, RJOB, rolesRun, SERVER, singleHostRun } from "./helpers.js";
+import type { Verbosity } from "../../../src/report/reporters/terminal.js";
+import { at, JOB_A, JOB_B, Memory, MJOB, multiHostRun, RJOB, rolesRun, SERVER, singleHostRun, terminalWriter } from "./helpers.js";
 
 function plain(events: readonly TroupeEvent[], verbosity: Verbosity = 0): string {
   const out = new Memory();
-  const w = new TerminalWriter({ out, verbosity, tty: false, color: false, timeZone: "utc" });
+  const w = terminalWriter({ out, verbosity, tty: false, color: false, timeZone: "utc" });
   for (const e of events) w.handle(e);
   w.close();
   return out.text();
@@ -204,7 +204,14 @@ test("the summary lists failed hooks in Spread's categories and order, names sor
       passed: [`${JOB_B}#2`],
       failed: [JOB_B, "local:alpine:tests/main/hello"],
       aborted: [JOB_A],
-      failedHooks: [],
+      // The engine's tally: the summary's one source (hook-finished events alone are not failures of the run).
+      failedHooks: [
+        { phase: "prepare", level: "suite", context: suiteCtx, host: "h1" },
+        { phase: "restore", level: "project", context: SERVER, host: "h1" },
+        { phase: "prepare", level: "backend", context: SERVER, host: "h2" },
+        { phase: "restore", level: "task", context: `${JOB_B}#2`, host: "h1" },
+        { phase: "prepare", level: "task", context: JOB_A, host: "h1" },
+      ],
       durationMs: 1,
       interrupted: false,
     }),
@@ -261,7 +268,7 @@ test("messages: warnings prefixed, debug only at -vv; debug scripts print their 
 
 test("every write ends a line, so concurrent jobs never interleave partial lines", () => {
   const out = new Memory();
-  const w = new TerminalWriter({ out, verbosity: 2, tty: false, color: false, timeZone: "utc" });
+  const w = terminalWriter({ out, verbosity: 2, tty: false, color: false, timeZone: "utc" });
   for (const e of [...singleHostRun(), ...multiHostRun()]) w.handle(e);
   w.close();
   assert.ok(out.chunks.length > 10);
@@ -270,7 +277,7 @@ test("every write ends a line, so concurrent jobs never interleave partial lines
 
 test("color only when asked: errors red, no escapes at all otherwise", () => {
   const colored = new Memory();
-  const w = new TerminalWriter({ out: colored, verbosity: 0, tty: false, color: true, timeZone: "utc" });
+  const w = terminalWriter({ out: colored, verbosity: 0, tty: false, color: true, timeZone: "utc" });
   for (const e of singleHostRun()) w.handle(e);
   w.close();
   assert.match(colored.text(), /\x1b\[31mError executing/);

@@ -1,0 +1,134 @@
+// The read model of a run: what every reporter reads. RunModel (run-model.ts)
+// builds it from the event stream; nothing else writes it.
+
+import type { FailureKind } from "../../script/result.js";
+import type { JobHostRole, JobStatus, Level, Phase, ScenarioFailure, StepKind } from "../events.js";
+import type { JobNameParts, UniqueNames } from "../names.js";
+
+export interface HostState {
+  readonly name: string;
+  backend: string;
+  system: string;
+  address: string;
+  allocatedMs?: number;
+  discardedMs?: number;
+  discardReason?: string;
+  /** Its worker broke: why. */
+  broken?: string;
+  /** A host an earlier run kept (-reuse). */
+  reused?: boolean;
+  /** Kept at the end for later runs (-reuse). */
+  kept?: boolean;
+  /** What it is doing now, for live displays: a job and a verb, since when; undefined when idle. */
+  activity?: { readonly job: string; readonly phase: string; readonly since: number };
+}
+
+export interface HookState {
+  readonly phase: Phase;
+  readonly level: Level;
+  /** The job name, or for project/backend/suite hooks the context string. */
+  readonly job: string;
+  readonly context: string;
+  readonly host: string;
+  /** The host's name in its multi-host job. */
+  readonly as?: string;
+  readonly startMs: number;
+  endMs?: number;
+  exitCode: number | null;
+  killedBy?: "timeout" | "interrupt" | "signal";
+  failure?: FailureKind;
+  /** Why it failed, in one line. */
+  error?: string;
+  durationMs: number;
+  /** Its log, relative to the run directory (undefined: no log is kept). */
+  readonly logPath?: string;
+  /** The end of its output, once it ended. */
+  output?: string;
+  /** The output kept lost its beginning (the log has all of it). */
+  truncated?: boolean;
+  /** It printed something (a warning says "unchanged" rather than "empty"). */
+  sawOutput: boolean;
+  done: boolean;
+}
+
+export interface JobState {
+  readonly name: string;
+  readonly parts: JobNameParts;
+  /** Its folder in the run directory; absent for a job that never started. */
+  dir?: string;
+  readonly logNames: UniqueNames;
+  status: JobStatus | "running";
+  /** 1-based position among started jobs; 0 if it never started. */
+  seq: number;
+  total: number;
+  startMs?: number;
+  endMs?: number;
+  durationMs: number;
+  hosts: readonly string[];
+  /** Multi-host job: each host's name and role in the job, by host. */
+  roles: ReadonlyMap<string, JobHostRole>;
+  readonly hooks: HookState[];
+  reason?: string;
+}
+
+export interface StepState {
+  readonly id: number;
+  readonly stage: string;
+  readonly stageIndex: number;
+  readonly job: string;
+  readonly kind: StepKind;
+  readonly host: string;
+  readonly item?: string;
+  status: "running" | "passed" | "failed" | "ignored" | "stopped";
+  exitCode: number | null;
+  error?: string;
+  readonly startMs: number;
+  endMs?: number;
+  durationMs: number;
+  output?: string;
+}
+
+export interface StageState {
+  readonly index: number;
+  readonly name: string;
+  status: "running" | "passed" | "failed" | "stopped";
+  readonly hosts: readonly string[];
+  readonly startMs: number;
+  durationMs: number;
+  readonly steps: StepState[];
+}
+
+export interface ServiceState {
+  readonly host: string;
+  readonly service: string;
+  readonly endpoint?: string;
+  readonly metrics?: string;
+  stopped?: "by troupe" | "by itself";
+  exitCode?: number | null;
+  reason?: string;
+}
+
+export interface ScenarioState {
+  readonly scenario: string;
+  readonly file?: string;
+  readonly hostNames: readonly string[];
+  readonly totalStages: number;
+  status: "running" | "passed" | "failed" | "interrupted" | "error";
+  exitCode: number | null;
+  durationMs: number;
+  readonly stages: StageState[];
+  readonly services: ServiceState[];
+  vars: Record<string, unknown>;
+  prometheus?: { url: string; dir: string; targets: string[] };
+  failure?: ScenarioFailure;
+  error?: string;
+}
+
+/** Counts for live displays. */
+export interface JobCounts {
+  total: number;
+  started: number;
+  done: number;
+  failed: number;
+  aborted: number;
+}
