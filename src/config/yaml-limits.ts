@@ -5,13 +5,36 @@
 //
 // - a file is at most MAX_INPUT_BYTES (the `yaml` package parses about half a
 //   megabyte a second here; the largest real Spread files are under 100 KB);
+// - lists and maps nest at most MAX_NESTING deep. The parser keeps its own
+//   stack, but building the document recurses, and 800 levels of `[[[...`
+//   overflow the call stack (once, a regular expression compiled at that
+//   moment took the process down with it). The depth is checked as the file
+//   is parsed, before the document is built;
 // - aliases may add at most MAX_ALIAS_NODES values to a file. Ten lines of
 //   nested anchors (`a1: &a1 [*a0,*a0,...]`, ..., `*a6`) otherwise expand to
 //   millions of values: the "billion laughs" attack. The count is made on the
 //   parsed document in one pass, sharing each anchor's size, before anything
 //   is expanded, and the alias that crosses the limit is reported.
 
-import { isAlias, isMap, isPair, isScalar, isSeq, type Alias, type Document, type LineCounter, type Node } from "yaml";
+import {
+  Composer,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  Lexer,
+  Parser,
+  YAMLParseError,
+  type Alias,
+  type CST,
+  type Document,
+  type DocumentOptions,
+  type LineCounter,
+  type Node,
+  type ParseOptions,
+  type SchemaOptions,
+} from "yaml";
 import type { SourcePos } from "../model/position.js";
 import type { Problem } from "../util/errors.js";
 import { plainText } from "../util/text.js";
@@ -23,7 +46,10 @@ export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 /** How many values aliases may add to one file, all aliases together. */
 export const MAX_ALIAS_NODES = 100_000;
 
-/** Deeper than this, the count stops descending (the tree builder reports the nesting). */
+/** How deep lists and maps may nest (troupe's own tree builder reports anything past 200). */
+export const MAX_NESTING = 300;
+
+/** Deeper than this, the count stops descending (MAX_NESTING stops such files earlier). */
 const MAX_WALK_DEPTH = 1000;
 
 export interface YamlLimits {
@@ -47,6 +73,59 @@ export function inputTooLarge(size: number, file: string, maxBytes: number = MAX
     pos: { file, line: 1, col: 1 },
     message: `the file is ${formatBytes(size)}, more than troupe reads (${formatBytes(maxBytes)}); make it smaller`,
   };
+}
+
+export type ParsedDocument = { readonly ok: true; readonly doc: Document.Parsed } | { readonly ok: false; readonly problem: Problem };
+
+/**
+ * The yaml package's parseDocument, with the nesting checked as the parser
+ * goes: the same lexer, parser and composer (the pipeline the package
+ * documents for a parser driven by hand), stopping before composition when
+ * the parser's stack passes MAX_NESTING.
+ */
+export function parseDocumentWithin(
+  text: string,
+  file: string,
+  lineCounter: LineCounter,
+  options: ParseOptions & DocumentOptions & SchemaOptions = {},
+): ParsedDocument {
+  const parser = new Parser(lineCounter.addNewLine);
+  let tooDeep: number | undefined;
+  function* tokens(): Generator<CST.Token> {
+    lineCounter.addNewLine(0);
+    for (const lexeme of new Lexer().lex(text)) {
+      yield* parser.next(lexeme);
+      if (parser.stack.length > MAX_NESTING) {
+        tooDeep = parser.offset;
+        return;
+      }
+    }
+    yield* parser.end();
+  }
+  const tokenList = [...tokens()];
+  if (tooDeep !== undefined) {
+    const { line, col } = lineCounter.linePos(tooDeep);
+    return {
+      ok: false,
+      problem: {
+        pos: { file, line, col },
+        message: `the file nests lists and maps too deeply (more than ${MAX_NESTING} levels); flatten it`,
+      },
+    };
+  }
+  let doc: Document.Parsed | undefined;
+  for (const next of new Composer(options).compose(tokenList, true, text.length)) {
+    if (!doc) doc = next;
+    else {
+      // As parseDocument: a second document is an error.
+      doc.errors.push(
+        new YAMLParseError(next.range.slice(0, 2) as [number, number], "MULTIPLE_DOCS", "Source contains multiple documents"),
+      );
+      break;
+    }
+  }
+  // compose(tokens, forceDoc = true) always gives a document.
+  return { ok: true, doc: doc as Document.Parsed };
 }
 
 /** What each alias of a document refers to, once the expansion is known to be within the limit. */

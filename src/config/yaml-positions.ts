@@ -11,8 +11,16 @@
 // with both positions instead of the parser stopping at the first.
 
 import { plainText } from "../util/text.js";
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
-import { checkAliases, inputTooLarge, MAX_ALIAS_NODES, MAX_INPUT_BYTES, type AliasTargets, type YamlLimits } from "./yaml-limits.js";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter } from "yaml";
+import {
+  checkAliases,
+  inputTooLarge,
+  MAX_ALIAS_NODES,
+  MAX_INPUT_BYTES,
+  parseDocumentWithin,
+  type AliasTargets,
+  type YamlLimits,
+} from "./yaml-limits.js";
 import type { SourcePos } from "../model/position.js";
 import type { Problem } from "../util/errors.js";
 
@@ -56,7 +64,9 @@ export function parseYaml(text: string, file: string, limits: YamlLimits = {}): 
   const tooLarge = inputTooLarge(text.length, file, limits.maxBytes ?? MAX_INPUT_BYTES);
   if (tooLarge) return { root: undefined, problems: [tooLarge] };
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: "1.1", merge: true, uniqueKeys: false, prettyErrors: false, lineCounter });
+  const parsed = parseDocumentWithin(text, file, lineCounter, { version: "1.1", merge: true, uniqueKeys: false });
+  if (!parsed.ok) return { root: undefined, problems: [parsed.problem] };
+  const doc = parsed.doc;
   const at = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col };

@@ -21,8 +21,8 @@
 // in every YAML file troupe reads (config/yaml-limits.ts).
 
 import { plainText } from "../../util/text.js";
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
-import { checkAliases, inputTooLarge, type AliasTargets } from "../../config/yaml-limits.js";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node } from "yaml";
+import { checkAliases, inputTooLarge, parseDocumentWithin, type AliasTargets } from "../../config/yaml-limits.js";
 import type { SourcePos } from "../../model/position.js";
 import { TroupeError } from "../../util/errors.js";
 import { InventoryBuilder, type Inventory } from "./model.js";
@@ -34,7 +34,9 @@ export function parseYamlInventory(text: string, file = "<text>"): Inventory {
   const tooLarge = inputTooLarge(text.length, file);
   if (tooLarge) throw new TroupeError("E_YAML", tooLarge);
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const parsed = parseDocumentWithin(text, file, lc);
+  if (!parsed.ok) throw new TroupeError("E_YAML", parsed.problem);
+  const doc = parsed.doc;
   const posOf = (node: Node | null | undefined): SourcePos | undefined => {
     const offset = node?.range?.[0];
     if (offset === undefined) return undefined;

@@ -110,6 +110,29 @@ describe("parseYaml: limits", () => {
     assert.equal(parseYaml(text, "x.yaml", { maxAliasNodes: 199 }).problems[0]?.path, "b[1]");
   });
 
+  it("refuses nesting past the limit while parsing, before the parser's recursion can overflow the stack", () => {
+    for (const text of [`a: ${"[".repeat(100_000)}`, `${"- ".repeat(100_000)}x`, `${"{a: ".repeat(100_000)}`]) {
+      const { root, problems } = parseYaml(text, "deep.yaml");
+      assert.equal(root, undefined);
+      assert.equal(problems.length, 1);
+      assert.equal(problems[0]?.pos?.line, 1);
+      assert.match(problems[0]?.message ?? "", /^the file nests lists and maps too deeply \(more than 300 levels\); flatten it$/);
+    }
+  });
+
+  it("reads nesting within the limit", () => {
+    const { root, problems } = parseYaml(`a: ${"[".repeat(150)}x${"]".repeat(150)}\n`, "ok.yaml");
+    assert.deepEqual(problems, []);
+    let depth = 0;
+    let v: unknown = (toPlain(root) as { a: unknown }).a;
+    while (Array.isArray(v)) {
+      v = v[0];
+      depth++;
+    }
+    assert.equal(depth, 150);
+    assert.equal(v, "x");
+  });
+
   it("refuses text larger than the input limit before parsing it", () => {
     const text = `a: "${"x".repeat(MAX_INPUT_BYTES)}"\n`;
     const { root, problems } = parseYaml(text, "huge.yaml");
