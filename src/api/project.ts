@@ -3,9 +3,10 @@
 import { dirname } from "node:path";
 import { loadProject } from "../config/index.js";
 import { planJobs, resolveSettings, type ResolvedSettings } from "../plan/index.js";
+import { planWithHostCommands } from "../plan/host-commands.js";
 import type { Job } from "../model/job.js";
 import type { Project } from "../model/project.js";
-import { makeHostCommand } from "./host-command.js";
+import { makeAsyncHostCommand } from "./host-command.js";
 import { formatProblem, type Problem } from "../util/errors.js";
 
 export interface OpenOptions {
@@ -24,11 +25,13 @@ export async function openProject(options: OpenOptions = {}): Promise<Project> {
 
 export interface PlanRequest {
   readonly filters?: readonly string[];
+  /** Kills a `$(HOST:cmd)` still running and stops planning (E_INTERRUPTED). */
+  readonly signal?: AbortSignal;
 }
 
 /** Every job of the project that the filters select, in Spread's stable order. */
-export function plan(project: Project, request: PlanRequest = {}): Job[] {
-  return planFully(project, request).jobs;
+export async function plan(project: Project, request: PlanRequest = {}): Promise<Job[]> {
+  return (await planFully(project, request)).jobs;
 }
 
 export interface FullPlan {
@@ -37,10 +40,15 @@ export interface FullPlan {
   readonly settings: ResolvedSettings;
 }
 
-/** The jobs and the project-wide settings, sharing one `$(HOST:cmd)` cache. */
-export function planFully(project: Project, request: PlanRequest = {}): FullPlan {
-  const hostCommand = makeHostCommand(dirname(project.file));
-  const hostCache = new Map<string, string>();
-  const jobs = planJobs(project, { filters: request.filters ?? [], hostCommand, hostCache });
-  return { jobs, settings: resolveSettings(project, jobs, { hostCommand, hostCache }) };
+/**
+ * The jobs and the project-wide settings, sharing one `$(HOST:cmd)` cache.
+ * Host commands run off the event loop, each once, stopped by their timeout
+ * (TROUPE_HOST_COMMAND_TIMEOUT) or by `signal`.
+ */
+export async function planFully(project: Project, request: PlanRequest = {}): Promise<FullPlan> {
+  const run = makeAsyncHostCommand({ cwd: dirname(project.file), ...(request.signal ? { signal: request.signal } : {}) });
+  return planWithHostCommands((hostCommand, hostCache) => {
+    const jobs = planJobs(project, { filters: request.filters ?? [], hostCommand, hostCache });
+    return { jobs, settings: resolveSettings(project, jobs, { hostCommand, hostCache }) };
+  }, run);
 }

@@ -23,7 +23,7 @@ import { errorText } from "../util/text.js";
 import { EXIT, TroupeError } from "../util/errors.js";
 import { openProject, planFully } from "./project.js";
 import { newRunId } from "./run-id.js";
-import { onInterrupt, RUN_WORDS } from "./interrupt.js";
+import { onInterrupt, RUN_WORDS, type Interrupt } from "./interrupt.js";
 import { driverWithEvaluatedLogins, withEvaluatedLogins } from "./logins.js";
 
 export interface RunRequest {
@@ -86,9 +86,30 @@ export async function runProject(request: RunRequest): Promise<number> {
 }
 
 export async function run(request: RunRequest): Promise<RunResult> {
+  const out = request.out === undefined ? process.stdout : request.out;
+  // From the start: an interrupt while planning stops a `$(HOST:cmd)` that hangs.
+  const interrupt = onInterrupt({
+    signal: request.signal,
+    forceSignal: request.forceSignal,
+    say: out === null ? null : undefined,
+    words: request.reuse?.keep
+      ? {
+          first: "stopping and restoring; hosts are kept for --reuse (Ctrl-C again to skip restores)",
+          second: "skipping restores; hosts are kept",
+        }
+      : RUN_WORDS,
+  });
+  try {
+    return await runWith(request, out, interrupt);
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }) | null, interrupt: Interrupt): Promise<RunResult> {
   const started = Date.now();
   const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
-  const { jobs, settings } = planFully(project, { filters: request.filters ?? [] });
+  const { jobs, settings } = await planFully(project, { filters: request.filters ?? [], signal: interrupt.soft });
   const discardOnly = request.reuse?.discard === true;
   if (jobs.length === 0 && !(discardOnly && !request.filters?.length)) {
     throw new TroupeError(
@@ -103,7 +124,6 @@ export async function run(request: RunRequest): Promise<RunResult> {
   await mkdir(runDir, { recursive: true });
 
   const events = request.events ?? new EventStream();
-  const out = request.out === undefined ? process.stdout : request.out;
   const reports = attachReporters(events, {
     kind: "run",
     runDir,
@@ -116,17 +136,6 @@ export async function run(request: RunRequest): Promise<RunResult> {
     err: out === null ? null : process.stderr,
   });
 
-  const interrupt = onInterrupt({
-    signal: request.signal,
-    forceSignal: request.forceSignal,
-    say: out === null ? null : undefined,
-    words: request.reuse?.keep
-      ? {
-          first: "stopping and restoring; hosts are kept for --reuse (Ctrl-C again to skip restores)",
-          second: "skipping restores; hosts are kept",
-        }
-      : RUN_WORDS,
-  });
   let reuse: ReuseSession | undefined;
   let pool: HostPool | undefined;
   try {
@@ -235,7 +244,6 @@ export async function run(request: RunRequest): Promise<RunResult> {
     await pool?.close(interrupt.soft.aborted ? "interrupted" : undefined);
     await reuse?.close().catch((err: unknown) => events.message("error", errorText(err)));
     await reports.finish();
-    interrupt.dispose();
   }
 }
 

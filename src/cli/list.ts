@@ -29,9 +29,20 @@ Examples:
     );
   addProjectOption(cmd);
   cmd.action(async (filters: string[], opts: ListOptions) => {
-    const [{ openProject, plan }, { jobToJSON }] = await Promise.all([import("../api/project.js"), import("../plan/index.js")]);
-    const project = await openProject(opts.project ? { cwd: opts.project } : {});
-    const jobs = plan(project, { filters });
+    const [{ openProject, plan }, { jobToJSON }, { onInterrupt }] = await Promise.all([
+      import("../api/project.js"),
+      import("../plan/index.js"),
+      import("../api/interrupt.js"),
+    ]);
+    // Ctrl-C, SIGTERM or SIGHUP while a `$(HOST:cmd)` runs: it is killed, and troupe exits 130.
+    const interrupt = onInterrupt({ words: { first: "stopping", second: "stopping" } });
+    let jobs;
+    try {
+      const project = await openProject(opts.project ? { cwd: opts.project } : {});
+      jobs = await plan(project, { filters, signal: interrupt.soft });
+    } finally {
+      interrupt.dispose();
+    }
     if (opts.json) {
       process.stdout.write(JSON.stringify(jobs.map(jobToJSON), null, 2) + "\n");
     } else {

@@ -2,7 +2,7 @@
 // does: every direct subdirectory of the suite directory (symlinks followed)
 // that holds a task.yaml is a task; a subdirectory without one is skipped.
 
-import { readdirSync, readFileSync, statSync, type Dirent } from "node:fs";
+import { readdirSync, statSync, type Dirent } from "node:fs";
 import { join, relative } from "node:path";
 import type { Suite, Task } from "../model/project.js";
 import { checkSystemList } from "./build-backends.js";
@@ -10,6 +10,8 @@ import { loadTask } from "./build-task.js";
 import { cascadingOf, emptyAt, entriesOf, fieldPositions, hooksOf, keyPosAt, scalarOrAbsent, validateAt, type FileCtx } from "./entity.js";
 import { checkDeltaList } from "./lists.js";
 import { VALID_SUITE } from "./names.js";
+import { readInputSync } from "./read-input.js";
+import { isTroupeError } from "../util/errors.js";
 import { suiteSchema } from "./schema/project.js";
 
 export interface SuiteContext {
@@ -104,8 +106,12 @@ function loadTasks(sc: SuiteContext, suite: string, dir: string, pos: Suite["pos
     const file = join(taskDir, "task.yaml");
     let text: string;
     try {
-      text = readFileSync(file, "utf8");
+      text = readInputSync(file, sc.show(file));
     } catch (e) {
+      if (isTroupeError(e)) {
+        ctx.problems.addAll("E_YAML", e.problems);
+        continue;
+      }
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT") continue; // a directory without task.yaml is not a task
       ctx.problems.add("E_PROJECT", { file: sc.show(file), line: 1, col: 1 }, undefined, `cannot read task.yaml: ${(e as Error).message}`);

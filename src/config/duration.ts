@@ -17,8 +17,24 @@ const PART = /^(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/;
 export const DURATION_HELP =
   "write a number with a unit (ns, us, ms, s, m, h) such as 30s, 10m, 1.5h or 1h30m; 0 for the default, -1 for no timeout";
 
-/** Milliseconds; -1 means no timeout. Undefined when `input` is not a duration. */
+/** Go's longest duration, 2^63-1 ns (about 2562047 hours), in milliseconds. */
+export const MAX_DURATION_MS = 9_223_372_036_854.775;
+
+export const DURATION_TOO_LONG = "the longest duration is 2562047h (Go's, as in Spread); use -1 for no timeout";
+
+/** Milliseconds; -1 means no timeout. Undefined when `input` is not a duration, or is longer than Go's longest. */
 export function parseDuration(input: string | number): number | undefined {
+  const ms = parseDurationUnbounded(input);
+  return ms !== undefined && ms > MAX_DURATION_MS ? undefined : ms;
+}
+
+/** Whether `input` is written as a duration but is longer than Go's longest (or too large to be a number at all). */
+export function isDurationTooLong(input: string | number): boolean {
+  const ms = parseDurationUnbounded(input);
+  return ms !== undefined && ms > MAX_DURATION_MS;
+}
+
+function parseDurationUnbounded(input: string | number): number | undefined {
   if (typeof input === "number") return input === 0 || input === -1 ? input : undefined;
   let s = input.trim();
   if (s === "-1") return -1;
@@ -40,7 +56,8 @@ export function parseDuration(input: string | number): number | undefined {
     total += n * (UNIT_MS[m[3] ?? ""] ?? NaN);
     s = s.slice(m[0].length);
   }
-  if (!Number.isFinite(total)) return undefined;
+  // An overflow to Infinity is too long, like any other past the maximum.
+  if (Number.isNaN(total)) return undefined;
   // Spread's "no timeout" is the Go duration -1 (one nanosecond below zero,
   // written -1ns); troupe's is -1. Any other negative timeout would fire at
   // once (Spread) or mean nothing, so it is refused.

@@ -10,10 +10,9 @@
 //   must give `path:`, as in Spread);
 // - troupe.yaml accepts single-word system names (`localhost`).
 
-import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Project } from "../model/project.js";
-import { TroupeError, type Problem } from "../util/errors.js";
+import { isTroupeError, TroupeError, type Problem } from "../util/errors.js";
 import { buildBackends } from "./build-backends.js";
 import { buildSuites, showPath } from "./build-suites.js";
 import { cascadingOf, fieldPositions, hooksOf, posAt, scalarOrAbsent, validateAt, type FileCtx } from "./entity.js";
@@ -21,6 +20,7 @@ import { checkDuplicateKeys } from "./duplicates.js";
 import { findProjectFile, flavourOf } from "./find.js";
 import { NAME_HELP, VALID_NAME } from "./names.js";
 import { Problems } from "./problems.js";
+import { readInput } from "./read-input.js";
 import { projectTopSchema } from "./schema/project.js";
 import { parseYaml, toPlain } from "./yaml-positions.js";
 
@@ -62,8 +62,9 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
 
 async function readProjectFile(file: string, shown: string): Promise<string> {
   try {
-    return await readFile(file, "utf8");
+    return await readInput(file, shown);
   } catch (e) {
+    if (isTroupeError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") throw new TroupeError("E_NOT_FOUND", `project file ${shown} does not exist`);
     throw new TroupeError("E_NOT_FOUND", `cannot read project file ${shown}: ${(e as Error).message}`);

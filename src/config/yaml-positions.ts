@@ -4,12 +4,23 @@
 //
 // The file is read as YAML 1.1, as Spread's yaml.v2 reads it (`yes`/`no` are
 // booleans, `<<` merge keys work). Aliases are resolved in the tree, so a
-// value reached through `*anchor` points at the anchor's text. Duplicate keys
+// value reached through `*anchor` points at the anchor's text; the tree built
+// for an anchor is shared by its aliases, and what aliases may add is limited
+// (yaml-limits.ts) so that an alias bomb is refused at once. Duplicate keys
 // are kept (the last one wins in `toPlain`) so that the loader can report them
 // with both positions instead of the parser stopping at the first.
 
 import { plainText } from "../util/text.js";
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter } from "yaml";
+import {
+  checkAliases,
+  inputTooLarge,
+  MAX_ALIAS_NODES,
+  MAX_INPUT_BYTES,
+  parseDocumentWithin,
+  type AliasTargets,
+  type YamlLimits,
+} from "./yaml-limits.js";
 import type { SourcePos } from "../model/position.js";
 import type { Problem } from "../util/errors.js";
 
@@ -43,9 +54,19 @@ export interface ParsedYaml {
 
 const MAX_DEPTH = 200;
 
-export function parseYaml(text: string, file: string): ParsedYaml {
+/**
+ * Parse `text` (the contents of `file`, as shown in problems). Text larger
+ * than the input limit, and aliases that would add too many values, are
+ * problems with no root, as syntax errors are.
+ */
+export function parseYaml(text: string, file: string, limits: YamlLimits = {}): ParsedYaml {
+  // Characters, not bytes: text read from a file within the limit passes.
+  const tooLarge = inputTooLarge(text.length, file, limits.maxBytes ?? MAX_INPUT_BYTES);
+  if (tooLarge) return { root: undefined, problems: [tooLarge] };
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { version: "1.1", merge: true, uniqueKeys: false, prettyErrors: false, lineCounter });
+  const parsed = parseDocumentWithin(text, file, lineCounter, { version: "1.1", merge: true, uniqueKeys: false });
+  if (!parsed.ok) return { root: undefined, problems: [parsed.problem] };
+  const doc = parsed.doc;
   const at = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, col };
@@ -58,8 +79,10 @@ export function parseYaml(text: string, file: string): ParsedYaml {
     }));
     return { root: undefined, problems };
   }
+  const aliases = checkAliases(doc, lineCounter, file, limits.maxAliasNodes ?? MAX_ALIAS_NODES);
+  if (!aliases.ok) return { root: undefined, problems: [aliases.problem] };
   const problems: Problem[] = [];
-  const builder = new TreeBuilder(doc, at, file, problems);
+  const builder = new TreeBuilder(aliases.targets, at, file, problems);
   const root = doc.contents === null ? undefined : builder.build(doc.contents, 0);
   return { root: root && isNullScalar(root) ? undefined : root, problems };
 }
@@ -74,8 +97,11 @@ function isNullScalar(n: LNode): boolean {
 }
 
 class TreeBuilder {
+  /** The tree of each anchored node, built once and shared by its aliases. */
+  private readonly built = new Map<unknown, LNode>();
+
   constructor(
-    private readonly doc: Document,
+    private readonly targets: AliasTargets,
     private readonly at: (offset: number) => SourcePos,
     private readonly file: string,
     private readonly problems: Problem[],
@@ -93,10 +119,16 @@ class TreeBuilder {
       return { kind: "scalar", pos, value: null, text: "" };
     }
     if (isAlias(node)) {
-      const target = node.resolve(this.doc);
+      const target = this.targets.get(node);
       if (!target) return { kind: "scalar", pos, value: null, text: "" };
-      return this.build(target, depth + 1);
+      return this.built.get(target) ?? this.build(target, depth + 1);
     }
+    const tree = this.tree(node, pos, depth);
+    if ((node as { anchor?: string }).anchor) this.built.set(node, tree);
+    return tree;
+  }
+
+  private tree(node: unknown, pos: SourcePos, depth: number): LNode {
     if (isMap(node)) return { kind: "map", pos, entries: this.entries(node.items, depth) };
     if (isSeq(node)) return { kind: "seq", pos, items: node.items.map((item) => this.build(item, depth + 1)) };
     if (isScalar(node)) return scalarNode(pos, node.value, node.source);

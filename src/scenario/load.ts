@@ -2,13 +2,13 @@
 // data that remembers where everything was written. Problems are reported
 // all at once, each as `file:line:col: path: what is wrong`.
 
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { showPath } from "../config/build-suites.js";
+import { readInput } from "../config/read-input.js";
 import { validate } from "../config/issues.js";
 import { locate, parseYaml, toPlain, type LNode, type YamlPath } from "../config/yaml-positions.js";
 import type { SourcePos } from "../model/position.js";
-import { TroupeError, type Problem } from "../util/errors.js";
+import { isTroupeError, TroupeError, type Problem } from "../util/errors.js";
 import { scenarioSchema, type ScenarioData } from "./schema.js";
 import type { TextPlace } from "./types.js";
 
@@ -32,8 +32,9 @@ export async function loadScenarioFile(path: string, cwd: string = process.cwd()
   const file = showPath(cwd, absFile);
   let text: string;
   try {
-    text = await readFile(absFile, "utf8");
+    text = await readInput(absFile, file);
   } catch (e) {
+    if (isTroupeError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new TroupeError(
       "E_NOT_FOUND",

@@ -10,6 +10,7 @@ import { runScript } from "../script/run-script.js";
 import { shownTail } from "../script/tail.js";
 import { TroupeError } from "../util/errors.js";
 import { listeningScript } from "./script.js";
+import { longTimeoutSignal } from "../util/long-timer.js";
 
 /** What is kept of a service's output, for the report when it dies. */
 const SERVICE_OUTPUT_TAIL = 8192;
@@ -127,20 +128,31 @@ export class ServiceSet {
     const { spec } = run;
     const check = spec.ready ?? (spec.port !== undefined ? listeningScript(spec.port) : undefined);
     if (check === undefined) return;
-    const deadline = Date.now() + spec.readyTimeoutMs;
     const what = spec.ready ? "its ready: script succeeds" : `something listens on port ${spec.port}`;
-    for (;;) {
-      if (run.exited) throw new TroupeError("E_SCENARIO", `service ${spec.name} exited before it was ready (${exitReason(run)})`);
-      if (signal.aborted) throw new TroupeError("E_INTERRUPTED", `service ${spec.name}: stopped while waiting until ${what}`);
-      const r = await spec.transport.exec({ script: check, signal }).catch(() => ({ exitCode: null }));
-      if (r.exitCode === 0 || (!spec.ready && r.exitCode === 2)) return;
-      if (Date.now() > deadline) {
-        throw new TroupeError(
-          "E_SCENARIO",
-          `service ${spec.name} was not ready after ${Math.round(spec.readyTimeoutMs / 1000)}s (waited until ${what}; ready_timeout: sets how long)`,
-        );
+    // The deadline also stops a check that hangs. A long timer: ready_timeout
+    // may be longer than setTimeout takes (2^31-1 ms).
+    const deadline = longTimeoutSignal(spec.readyTimeoutMs);
+    const stop = new AbortController();
+    const onStop = (): void => stop.abort();
+    signal.addEventListener("abort", onStop, { once: true });
+    deadline.signal.addEventListener("abort", onStop, { once: true });
+    try {
+      for (;;) {
+        if (run.exited) throw new TroupeError("E_SCENARIO", `service ${spec.name} exited before it was ready (${exitReason(run)})`);
+        if (signal.aborted) throw new TroupeError("E_INTERRUPTED", `service ${spec.name}: stopped while waiting until ${what}`);
+        if (deadline.signal.aborted) {
+          throw new TroupeError(
+            "E_SCENARIO",
+            `service ${spec.name} was not ready after ${Math.round(spec.readyTimeoutMs / 1000)}s (waited until ${what}; ready_timeout: sets how long)`,
+          );
+        }
+        const r = await spec.transport.exec({ script: check, signal: stop.signal }).catch(() => ({ exitCode: null }));
+        if (r.exitCode === 0 || (!spec.ready && r.exitCode === 2)) return;
+        await sleep(READY_POLL_MS, stop.signal);
       }
-      await sleep(READY_POLL_MS, signal);
+    } finally {
+      deadline.clear();
+      signal.removeEventListener("abort", onStop);
     }
   }
 
@@ -169,6 +181,7 @@ function exitReason(run: Running): string {
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
     function done(): void {

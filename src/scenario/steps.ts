@@ -10,7 +10,7 @@ import type { HostAssignment } from "../exec/job-session.js";
 import type { OutputLine } from "../script/result.js";
 import { runScript } from "../script/run-script.js";
 import { shownTail, TailBuffer } from "../script/tail.js";
-import { startTimeout } from "../script/timers.js";
+import { setLongTimeout } from "../util/long-timer.js";
 import type { EventStream } from "../report/events.js";
 import type { SyncSession } from "../sync/session.js";
 import { TroupeError } from "../util/errors.js";
@@ -389,10 +389,10 @@ function withTimeout(outer: AbortSignal, ms: number | undefined): Timer {
   if (ms === undefined) return { signal: outer, timedOut: () => false, dispose: () => undefined };
   const ac = new AbortController();
   let fired = false;
-  const t = startTimeout(ms, () => {
+  const t = setLongTimeout(() => {
     fired = true;
     ac.abort();
-  });
+  }, ms);
   const onOuter = (): void => ac.abort();
   if (outer.aborted) ac.abort();
   else outer.addEventListener("abort", onOuter, { once: true });

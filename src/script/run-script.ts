@@ -14,7 +14,7 @@ import { LineSplitter } from "./lines.js";
 import { isControlMarker, MARKER_EXIT, parseMarker, type Marker } from "./markers.js";
 import type { OutputLine, ScriptFailure, ScriptResult, Stream } from "./result.js";
 import { TailBuffer } from "./tail.js";
-import { startInterval, startTimeout } from "./timers.js";
+import { setLongInterval, setLongTimeout } from "../util/long-timer.js";
 
 /** How much of the combined output a result keeps by default (characters). */
 export const DEFAULT_OUTPUT_TAIL = 64 * 1024;
@@ -92,13 +92,13 @@ export async function runScript(req: ScriptRequest): Promise<ScriptResult> {
   else req.signal?.addEventListener("abort", onAbort, { once: true });
   const warnTimer =
     req.warnMs !== undefined && req.warnMs > 0 && req.onWarn
-      ? startInterval(req.warnMs, () => {
+      ? setLongInterval(() => {
           const text = recent.text();
           recent.reset();
           req.onWarn?.(Date.now() - started, text);
-        })
+        }, req.warnMs)
       : undefined;
-  const killTimer = req.killMs !== undefined && req.killMs > 0 ? startTimeout(req.killMs, () => stop("timeout")) : undefined;
+  const killTimer = req.killMs !== undefined && req.killMs > 0 ? setLongTimeout(() => stop("timeout"), req.killMs) : undefined;
 
   let exitCode: number | null = null;
   let signal: NodeJS.Signals | null = null;

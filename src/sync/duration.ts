@@ -8,7 +8,7 @@ const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h
 /** Milliseconds, or a usage SyncError naming the bad text. */
 export function parseDuration(text: string): number {
   const t = text.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  if (/^\d+(\.\d+)?$/.test(t)) return finite(Math.round(Number(t) * 1000), text);
   const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
   let total = 0;
   let at = 0;
@@ -22,7 +22,12 @@ export function parseDuration(text: string): number {
   if (t.length === 0 || at !== t.length) {
     throw new SyncError("usage", `bad duration "${text}" (want e.g. 30s, 1m, 1m30s, 500ms, 2h)`);
   }
-  return Math.round(total);
+  return finite(Math.round(total), text);
+}
+
+function finite(ms: number, text: string): number {
+  if (Number.isFinite(ms)) return ms;
+  throw new SyncError("usage", `bad duration "${text}": too large (want e.g. 30s, 1m, 2h, 700h)`);
 }
 
 /** `1m30s`, `250ms`: for messages. */

@@ -13,6 +13,7 @@ import { SYNC_EXIT } from "./errors.js";
 import type { LockGrant } from "./locks.js";
 import type { SyncService } from "./service.js";
 import { errorText } from "../util/text.js";
+import { setLongInterval, setLongTimeout, type LongTimer } from "../util/long-timer.js";
 
 /** A request (all its chunks) may not be larger than this. */
 const MAX_REQUEST = 1 << 20;
@@ -87,7 +88,7 @@ export class Relay {
   private ended = false;
   private exited: Promise<void> | undefined;
   private hello: ((h: RelayHello) => void) | undefined;
-  private liveness: NodeJS.Timeout | undefined;
+  private liveness: LongTimer | undefined;
   private lastHeard = Date.now();
 
   constructor(private readonly options: RelayOptions) {}
@@ -97,25 +98,25 @@ export class Relay {
     const o = this.options;
     return new Promise<RelayHello>((resolve, reject) => {
       let done = false;
-      const timer = setTimeout(() => {
-        fail(`did not start within ${(o.startTimeoutMs ?? 30_000) / 1000}s`);
+      // Long timers: these durations are the API caller's.
+      const timer = setLongTimeout(() => {
+        fail(`did not start within ${formatDuration(o.startTimeoutMs ?? 30_000)}`);
         this.abort.abort();
       }, o.startTimeoutMs ?? 30_000);
       const fail = (why: string): void => {
         if (done) return;
         done = true;
-        clearTimeout(timer);
+        timer.clear();
         reject(new TroupeError("E_TRANSPORT", `${o.name}: the sync relay ${why}${this.stderrTail()}`));
       };
       this.hello = (h) => {
         if (done) return;
         done = true;
         this.ready = true;
-        clearTimeout(timer);
+        timer.clear();
         const every = o.heartbeatMs ?? 1000;
         if (every > 0) {
-          this.liveness = setInterval(() => this.beat(), every);
-          this.liveness.unref();
+          this.liveness = setLongInterval(() => this.beat(), every).unref();
         }
         resolve(h);
       };
@@ -155,7 +156,7 @@ export class Relay {
   /** Stop the relay: callers still waiting on the host are told it stopped. */
   async close(graceMs = 2000): Promise<void> {
     this.closing = true;
-    clearInterval(this.liveness);
+    this.liveness?.clear();
     // Answers of waits the service just failed (closed) are written first.
     await new Promise((r) => setImmediate(r));
     this.stdin.end();
@@ -197,7 +198,7 @@ export class Relay {
     this.ended = true;
     // A relay that stopped by itself (close) has answered its callers already.
     if (this.ready && (!this.closing || this.killedOnClose)) this.sweeping = this.sweep();
-    clearInterval(this.liveness);
+    this.liveness?.clear();
     for (const ac of this.pending.values()) ac.abort();
     this.pending.clear();
     for (const g of this.grants.values()) g.release();

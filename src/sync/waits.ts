@@ -3,11 +3,12 @@
 // that topic changes. Every waiter can time out, be aborted by its caller,
 // and fails at once when the job is poisoned or the session is closed.
 
+import { setLongTimeout, type LongTimer } from "../util/long-timer.js";
 import { formatDuration } from "./duration.js";
 import { describePoison, SyncError, type Poison } from "./errors.js";
 
 export interface WaitOptions {
-  /** Give up after this long; `0` means "only if already true"; absent means no limit. */
+  /** Give up after this long; `0` means "only if already true"; absent (or Infinity) means no limit. */
   readonly timeoutMs?: number;
   /** Aborting withdraws the wait (the caller went away). */
   readonly signal?: AbortSignal;
@@ -55,13 +56,14 @@ export class Waits {
       if (options.signal?.aborted) throw cancelled(spec.label);
       const now = spec.check();
       if (now !== undefined) return Promise.resolve(now);
+      if (Number.isNaN(options.timeoutMs)) throw new SyncError("usage", `${spec.label}: the timeout is not a number`);
       if (options.timeoutMs !== undefined && options.timeoutMs <= 0) throw timedOut(spec, options.timeoutMs);
     } catch (e) {
       spec.withdraw?.();
       return Promise.reject(e);
     }
     return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: LongTimer | undefined;
       const onAbort = (): void => pending.settle({ error: cancelled(spec.label) });
       const pending: Pending = {
         spec: spec,
@@ -69,7 +71,7 @@ export class Waits {
           const set = this.byTopic.get(spec.topic);
           if (!set?.delete(pending)) return; // already settled
           if (set.size === 0) this.byTopic.delete(spec.topic);
-          if (timer) clearTimeout(timer);
+          timer?.clear();
           options.signal?.removeEventListener("abort", onAbort);
           if ("value" in result) resolve(result.value as T);
           else {
@@ -81,8 +83,9 @@ export class Waits {
       let set = this.byTopic.get(spec.topic);
       if (!set) this.byTopic.set(spec.topic, (set = new Set()));
       set.add(pending);
-      const limit = options.timeoutMs;
-      if (limit !== undefined) timer = setTimeout(() => pending.settle({ error: timedOut(spec, limit) }), limit);
+      const limit = options.timeoutMs === Infinity ? undefined : options.timeoutMs;
+      // A long timer: `--timeout 700h` is past what setTimeout takes.
+      if (limit !== undefined) timer = setLongTimeout(() => pending.settle({ error: timedOut(spec, limit) }), limit);
       options.signal?.addEventListener("abort", onAbort, { once: true });
     });
   }

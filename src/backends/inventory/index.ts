@@ -1,8 +1,9 @@
 // Ansible inventories (INI or YAML) for the ssh backend and `troupe exec`.
 
-import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { TroupeError } from "../../util/errors.js";
+import { readInput } from "../../config/read-input.js";
+import { inputTooLarge } from "../../config/yaml-limits.js";
+import { isTroupeError, TroupeError } from "../../util/errors.js";
 import { parseIniInventory } from "./ini.js";
 import type { Inventory, InventoryHost } from "./model.js";
 import { parseYamlInventory } from "./yaml.js";
@@ -12,8 +13,10 @@ export { expandAnsiblePattern } from "./pattern.js";
 
 export type InventoryFormat = "ini" | "yaml";
 
-/** Parse inventory text. `file` is used in error positions. */
+/** Parse inventory text. `file` is used in error positions. Text over the input limit is refused (E_YAML). */
 export function parseInventory(text: string, format: InventoryFormat = guessFormat(text), file = "<text>"): Inventory {
+  const tooLarge = inputTooLarge(text.length, file);
+  if (tooLarge) throw new TroupeError("E_YAML", tooLarge);
   return format === "yaml" ? parseYamlInventory(text, file) : parseIniInventory(text, file);
 }
 
@@ -21,8 +24,9 @@ export function parseInventory(text: string, format: InventoryFormat = guessForm
 export async function loadInventory(path: string, format?: InventoryFormat): Promise<Inventory> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readInput(path, path);
   } catch (e) {
+    if (isTroupeError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new TroupeError("E_PROJECT", `cannot read inventory ${path}: ${code === "ENOENT" ? "no such file" : String(e)}`);
   }

@@ -16,9 +16,13 @@
 // Top-level keys are groups (usually just `all`); each group may have
 // `hosts` (a map of host pattern -> variables or null), `vars` and
 // `children` (a map of group name -> group, recursively).
+//
+// Aliases (`vars: *defaults`) are followed; what they may add is limited as
+// in every YAML file troupe reads (config/yaml-limits.ts).
 
 import { plainText } from "../../util/text.js";
-import { isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLMap } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node } from "yaml";
+import { checkAliases, inputTooLarge, parseDocumentWithin, type AliasTargets } from "../../config/yaml-limits.js";
 import type { SourcePos } from "../../model/position.js";
 import { TroupeError } from "../../util/errors.js";
 import { InventoryBuilder, type Inventory } from "./model.js";
@@ -27,8 +31,12 @@ import { expandAnsiblePattern, isIPv6, PatternError, splitHostPort } from "./pat
 const GROUP_KEYS = ["hosts", "vars", "children"];
 
 export function parseYamlInventory(text: string, file = "<text>"): Inventory {
+  const tooLarge = inputTooLarge(text.length, file);
+  if (tooLarge) throw new TroupeError("E_YAML", tooLarge);
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const parsed = parseDocumentWithin(text, file, lc);
+  if (!parsed.ok) throw new TroupeError("E_YAML", parsed.problem);
+  const doc = parsed.doc;
   const posOf = (node: Node | null | undefined): SourcePos | undefined => {
     const offset = node?.range?.[0];
     if (offset === undefined) return undefined;
@@ -44,15 +52,20 @@ export function parseYamlInventory(text: string, file = "<text>"): Inventory {
       }),
     );
   }
+  const aliases = checkAliases(doc, lc, file);
+  if (!aliases.ok) throw new TroupeError("E_YAML", aliases.problem);
+  const deref = (node: unknown): unknown => (isAlias(node) ? (aliases.targets.get(node) ?? null) : node);
+  const plainOf = plainConverter(aliases.targets);
   const b = new InventoryBuilder(file);
-  const root = doc.contents;
+  const root = deref(doc.contents) as Node | null;
   if (root === null || (isScalar(root) && (root.value === null || root.value === ""))) return b.build();
   if (!isMap(root)) {
     b.problem("an inventory must be a map of group names to groups", posOf(root));
     return b.build();
   }
 
-  const group = (name: string, node: unknown, path: string, pos: SourcePos | undefined): void => {
+  const group = (name: string, written: unknown, path: string, pos: SourcePos | undefined): void => {
+    const node = deref(written);
     b.group(name, pos);
     if (node === null || node === undefined || (isScalar(node) && node.value === null)) return;
     if (!isMap(node)) {
@@ -66,14 +79,14 @@ export function parseYamlInventory(text: string, file = "<text>"): Inventory {
         b.problem(`unknown key '${String(key)}' in group '${name}'; a group has hosts, vars and children`, kpos, path);
         continue;
       }
-      const value = pair.value as Node | null;
+      const value = deref(pair.value) as Node | null;
       if (value === null || (isScalar(value) && value.value === null)) continue;
       if (!isMap(value)) {
         b.problem(`'${key}' of group '${name}' must be a map`, posOf(value), `${path}.${key}`);
         continue;
       }
       if (key === "vars") {
-        b.setGroupVars(name, toPlain(value));
+        b.setGroupVars(name, plainOf(value) as Record<string, unknown>);
       } else if (key === "hosts") {
         for (const hp of value.items) {
           const pattern = scalarText(hp.key);
@@ -82,14 +95,14 @@ export function parseYamlInventory(text: string, file = "<text>"): Inventory {
             b.problem("a host name must be a string", hpos, `${path}.hosts`);
             continue;
           }
-          const hv = hp.value as Node | null;
+          const hv = deref(hp.value) as Node | null;
           let vars: Record<string, unknown> = {};
           if (hv !== null && !(isScalar(hv) && hv.value === null)) {
             if (!isMap(hv)) {
               b.problem(`variables of host '${pattern}' must be a map`, posOf(hv), `${path}.hosts.${pattern}`);
               continue;
             }
-            vars = toPlain(hv);
+            vars = plainOf(hv) as Record<string, unknown>;
           }
           addHosts(b, name, pattern, vars, hpos, `${path}.hosts`);
         }
@@ -115,10 +128,10 @@ export function parseYamlInventory(text: string, file = "<text>"): Inventory {
   for (const pair of root.items) {
     const name = scalarText(pair.key);
     if (name === undefined || name === "") {
-      b.problem("a group name must be a string", posOf(pair.key));
+      b.problem("a group name must be a string", posOf(pair.key as Node));
       continue;
     }
-    group(name, pair.value, name, posOf(pair.key));
+    group(name, pair.value, name, posOf(pair.key as Node));
   }
   return b.build();
 }
@@ -147,13 +160,37 @@ function scalarText(node: unknown): string | undefined {
   return undefined;
 }
 
-function toPlain(node: YAMLMap): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const pair of node.items) {
-    const key = scalarText(pair.key);
-    if (key === undefined) continue;
-    const v = pair.value as { toJSON?: () => unknown } | null;
-    out[key] = v !== null && typeof v === "object" && "toJSON" in v && typeof v.toJSON === "function" ? v.toJSON() : v;
-  }
-  return out;
+/**
+ * Plain values of nodes, aliases followed. An anchor's value is made once and
+ * shared by its aliases (as the yaml package's toJS does; its own alias
+ * resolution walks the whole document once per call, which is once per host
+ * here).
+ */
+function plainConverter(targets: AliasTargets): (node: unknown) => unknown {
+  const made = new Map<unknown, unknown>();
+  const plain = (node: unknown): unknown => {
+    if (isAlias(node)) {
+      const target = targets.get(node);
+      return target === undefined ? null : (made.get(target) ?? plain(target));
+    }
+    let value: unknown;
+    if (isMap(node)) {
+      const out: Record<string, unknown> = {};
+      for (const pair of node.items) {
+        const key = isPair(pair) ? scalarText(pair.key) : undefined;
+        if (key !== undefined)
+          Object.defineProperty(out, key, { value: plain(pair.value), enumerable: true, writable: true, configurable: true });
+      }
+      value = out;
+    } else if (isSeq(node)) {
+      value = node.items.map(plain);
+    } else if (isScalar(node)) {
+      value = node.value;
+    } else {
+      value = null;
+    }
+    if ((node as { anchor?: string } | null)?.anchor) made.set(node, value);
+    return value;
+  };
+  return plain;
 }

@@ -4,7 +4,7 @@
 // also takes a number or a boolean (`summary: 1.0`), and gets its text.
 
 import * as z from "zod";
-import { DURATION_HELP, parseDuration } from "../duration.js";
+import { DURATION_HELP, DURATION_TOO_LONG, isDurationTooLong, parseDuration } from "../duration.js";
 
 /**
  * Strict objects report unknown keys. The error message of that issue carries
@@ -37,6 +37,10 @@ export const duration = z
   .transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === undefined) {
+      if (isDurationTooLong(v)) {
+        ctx.addIssue({ code: "custom", message: `${JSON.stringify(String(v))} is too long; ${DURATION_TOO_LONG}` });
+        return z.NEVER;
+      }
       const bare = /^\s*\d+(?:\.\d+)?\s*$/.test(String(v));
       const message = bare
         ? `${JSON.stringify(String(v))} has no unit; write ${String(v).trim()}s, ${String(v).trim()}m or ${String(v).trim()}h (-1 for no timeout)`

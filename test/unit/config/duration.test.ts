@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseDuration } from "../../../src/config/duration.js";
+import { duration } from "../../../src/config/schema/common.js";
 
 describe("parseDuration (Go's time.ParseDuration, in ms)", () => {
   it("reads single units", () => {
@@ -43,5 +44,23 @@ describe("parseDuration (Go's time.ParseDuration, in ms)", () => {
     }
     assert.equal(parseDuration(30), undefined);
     assert.equal(parseDuration(-2), undefined);
+  });
+
+  it("reads long timeouts, up to Go's longest duration (2562047h, as Spread)", () => {
+    assert.equal(parseDuration("720h"), 720 * 3_600_000);
+    assert.equal(parseDuration("2562047h"), 2562047 * 3_600_000);
+  });
+
+  it("refuses longer ones, and numbers too large to be finite", () => {
+    for (const bad of ["2562048h", "9999999999h", `1${"0".repeat(400)}h`, `1${"0".repeat(400)}.5s`]) {
+      assert.equal(parseDuration(bad), undefined, bad);
+      const r = duration.safeParse(bad);
+      assert.equal(r.success, false);
+      assert.match(
+        r.error?.issues[0]?.message ?? "",
+        /is too long; the longest duration is 2562047h \(Go's, as in Spread\); use -1 for no timeout/,
+        bad,
+      );
+    }
   });
 });

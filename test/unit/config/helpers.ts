@@ -57,3 +57,15 @@ export async function failure(...parts: string[]): Promise<Failure> {
 export function positions(f: Failure): string[] {
   return f.problems.map((p) => (p.pos ? `${p.pos.file}:${p.pos.line}:${p.pos.col}` : ""));
 }
+
+/**
+ * A "billion laughs" file: each level is nine aliases of the one before, so
+ * `a7` would expand to 9^8 values. Its first alias past 100000 added values
+ * is the first `*a4`, at 7:10 (path `a5[0]`).
+ */
+export const ALIAS_BOMB = [
+  "project: bomb",
+  "a0: &a0 [x,x,x,x,x,x,x,x,x]",
+  ...[1, 2, 3, 4, 5, 6, 7].map((i) => `a${i}: &a${i} [${Array.from({ length: 9 }, () => `*a${i - 1}`).join(",")}]`),
+  "",
+].join("\n");
