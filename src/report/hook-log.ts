@@ -2,23 +2,39 @@
 //
 // Most hooks are short and print little: their text is kept in memory and
 // the file is written with one call when the hook ends. A hook that prints a
-// lot, or runs long, is switched to a stream: from then on the file fills as
-// the script prints, so `tail -f` works. Nothing here blocks the event loop:
-// creating files costs 0.2 ms or more each on a busy disk, and a run of
-// 1,000 trivial jobs creates 2,000 of them.
+// lot, or runs long, is switched to streaming: from then on the file fills
+// as the script prints, so `tail -f` works. Nothing here blocks the event
+// loop in the usual case: creating files costs 0.2 ms or more each on a
+// busy disk, and a run of 1,000 trivial jobs creates 2,000 of them.
+//
+// Memory stays bounded whatever a script prints: writes go out one batch at
+// a time, and when the disk falls behind by more than MAX_QUEUED the queue
+// is written synchronously, which blocks the producer (the script's output
+// pipe fills and the script waits) instead of growing troupe's memory.
 
-import { createWriteStream, type WriteStream } from "node:fs";
+import { close, open, write, writeSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
 
 /** Text kept in memory before a log switches to streaming. */
 const MAX_BUFFERED = 64 * 1024;
+/** Text waiting for the disk beyond which the log writes synchronously. */
+const MAX_QUEUED = 8 * 1024 * 1024;
+
+const openAsync = promisify(open);
+const closeAsync = promisify(close);
 
 export class HookLog {
   private chunks: string[] = [];
   private buffered = 0;
-  private stream: WriteStream | undefined;
-  /** Set once streaming was asked for: resolves when the stream exists. */
+  /** Set once streaming was asked for: resolves when the file is open (or could not be). */
   private opening: Promise<void> | undefined;
+  private fd: number | undefined;
+  /** Where the next write goes in the file: writes are positional, so a synchronous one cannot overtake an async one. */
+  private position = 0;
+  private writing = false;
+  private idle: (() => void) | undefined;
+  private failed = false;
   private ended = false;
   /** Lines written so far. */
   lines = 0;
@@ -42,29 +58,33 @@ export class HookLog {
   }
 
   write(text: string): void {
-    if (this.ended) return;
-    if (this.stream) {
-      this.stream.write(text);
-      return;
-    }
+    if (this.ended || this.failed) return;
     this.chunks.push(text);
     this.buffered += text.length;
-    if (this.buffered > MAX_BUFFERED) this.startStreaming();
+    if (!this.opening) {
+      if (this.buffered > MAX_BUFFERED) this.startStreaming();
+      return;
+    }
+    if (this.fd === undefined) return; // still opening: written once open
+    if (this.buffered > MAX_QUEUED) this.drainSync();
+    else this.pump();
   }
 
   /** From now on, write to the file as text comes. */
   startStreaming(): void {
     if (this.opening || this.ended) return;
     this.opening = this.ready.then(
-      () => {
-        const s = createWriteStream(this.path, { flags: "w" });
-        s.on("error", (err) => this.onError(err));
-        if (this.chunks.length > 0) s.write(this.chunks.join(""));
-        this.chunks = [];
-        this.buffered = 0;
-        this.stream = s;
+      async () => {
+        try {
+          this.fd = await openAsync(this.path, "w");
+          this.pump();
+        } catch (err) {
+          this.fail(err);
+        }
       },
-      () => undefined, // no directory: its owner reported that
+      () => {
+        this.failed = true; // no directory: its owner reported that
+      },
     );
   }
 
@@ -88,14 +108,60 @@ export class HookLog {
       return;
     }
     await this.opening;
-    const s = this.stream;
-    if (!s || s.closed) return;
-    if (this.chunks.length > 0) s.write(this.chunks.join(""));
+    if (this.fd === undefined) return;
+    while (this.writing || (this.chunks.length > 0 && !this.failed)) {
+      if (!this.writing) this.pump();
+      await new Promise<void>((resolve) => (this.idle = resolve));
+    }
+    const fd = this.fd;
+    this.fd = undefined;
+    await closeAsync(fd).catch((err: unknown) => this.fail(err));
+  }
+
+  /** Write the queue in one call, off the event loop; one write at a time. */
+  private pump(): void {
+    if (this.writing || this.fd === undefined || this.chunks.length === 0 || this.failed) {
+      if (!this.writing) this.wakeIdle();
+      return;
+    }
+    const data = Buffer.from(this.chunks.join(""));
     this.chunks = [];
-    // An errored stream still emits close (autoDestroy), so close is enough to wait for.
-    await new Promise<void>((resolve) => {
-      s.once("close", () => resolve());
-      s.end();
+    this.buffered = 0;
+    this.writing = true;
+    const at = this.position;
+    this.position += data.length;
+    write(this.fd, data, 0, data.length, at, (err) => {
+      this.writing = false;
+      if (err) this.fail(err);
+      this.pump();
     });
+  }
+
+  /** The disk is far behind: write the queue now, blocking, so that memory does not grow. */
+  private drainSync(): void {
+    const data = Buffer.from(this.chunks.join(""));
+    this.chunks = [];
+    this.buffered = 0;
+    try {
+      let done = 0;
+      while (done < data.length) done += writeSync(this.fd!, data, done, data.length - done, this.position + done);
+      this.position += data.length;
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private wakeIdle(): void {
+    const idle = this.idle;
+    this.idle = undefined;
+    idle?.();
+  }
+
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.chunks = [];
+    this.onError(err instanceof Error ? err : new Error(String(err)));
+    this.wakeIdle();
   }
 }

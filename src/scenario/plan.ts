@@ -72,6 +72,8 @@ export interface PlanOptions {
 /** Make the plan; throws one TroupeError (E_SCHEMA / E_SCENARIO) holding every problem found. */
 export function planScenario(data: ScenarioData, source: ScenarioSource | undefined, options: PlanOptions = {}): ScenarioPlan {
   const problems: Problem[] = [];
+  /** A problem of shape (a key or value the schema refuses) rather than of meaning: E_SCHEMA. */
+  let shape = false;
   const add = (path: YamlPath, message: string, pos?: SourcePos): void => {
     const at = pos ?? posOf(source, path);
     problems.push({ ...(at ? { pos: at } : {}), ...(path.length ? { path: formatPath(path) } : {}), message });
@@ -90,6 +92,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       ctx.problems.throwIfAny();
     } catch (e) {
       if (!isTroupeError(e)) throw e;
+      shape ||= e.code === "E_SCHEMA";
       problems.push(...e.problems.map((p) => (source ? p : { ...(p.path ? { path: p.path } : {}), message: p.message })));
     }
   }
@@ -361,8 +364,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
   }
 
   if (problems.length > 0) {
-    const schema = problems.some((p) => /must be|unknown key/.test(p.message));
-    throw new TroupeError(schema ? "E_SCHEMA" : "E_SCENARIO", sortProblems(dedupe(problems)));
+    throw new TroupeError(shape ? "E_SCHEMA" : "E_SCENARIO", sortProblems(dedupe(problems)));
   }
   return {
     name: data.name ?? (source ? source.file.replace(/^.*\//, "").replace(/\.(ya?ml|json)$/, "") : (options.defaultName ?? "scenario")),

@@ -25,6 +25,7 @@ export class TailBuffer {
     while (this.head < this.parts.length - 1 && this.length - this.parts[this.head]!.length >= this.max) {
       this.length -= this.parts[this.head]!.length;
       this.dropped += this.parts[this.head]!.length;
+      this.parts[this.head] = ""; // let it go now, not at the next compaction
       this.head++;
     }
     if (this.head > 1024 && this.head * 2 > this.parts.length) {

@@ -41,3 +41,15 @@ test("troupe-ctl barrier --timeout 700h in a multi-host job waits for the other 
   assert.match(r.stdout, /late passed the barrier/);
   assert.doesNotMatch(r.stdout, /timed out/);
 });
+
+test("kill-timeout: 720h lets a script run to its end instead of killing it after 1 ms", () => {
+  const dir = project({
+    "troupe.yaml": `project: long\nbackends:\n  local:\n    systems: [sys]\nkill-timeout: 720h\nwarn-timeout: 700h\nsuites:\n  s/:\n    summary: s\n`,
+    // Long enough that a timer fired after 1 ms kills it mid-way, whatever the machine's speed.
+    "s/t/task.yaml": `summary: outlives a 1 ms timer\nexecute: |\n  echo started\n  read x < /dev/null || true\n  i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done\n  echo done\n`,
+  });
+  const r = troupe(["run", "-v"], { cwd: dir });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /done/);
+  assert.doesNotMatch(r.stdout, /kill-timeout reached|running late/);
+});
