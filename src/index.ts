@@ -7,10 +7,28 @@ export * from "./report/events.js";
 export type * from "./transport/transport.js";
 export type * from "./backends/backend.js";
 export { run, runProject, type RunRequest, type RunResult } from "./api/run.js";
+export type { JobOutcome } from "./exec/tally.js";
+export { registerBackendType, supportedBackendTypes } from "./backends/registry.js";
+export { HostPool, type HostPoolOptions, type AllocateRequest } from "./hosts/pool.js";
+export type { Reporter } from "./report/reporter.js";
+export { RunModel } from "./report/model/run-model.js";
+export type { HookState, HostState, JobState, StageState, StepState, ScenarioState } from "./report/model/state.js";
+export { runScript, type ScriptRequest, type PreparedScript } from "./script/run-script.js";
+export type { ScriptResult, ScriptFailure, FailureKind, OutputLine } from "./script/result.js";
 export type { SyncSession, SyncClient } from "./sync/index.js";
 export type { ReuseOptions } from "./backends/reuse/index.js";
 export { openProject, plan, planFully, type OpenOptions, type PlanRequest, type FullPlan } from "./api/project.js";
-export { resolveTargets, fanout, collate, type FanoutTarget, type HostOutcome } from "./api/fanout.js";
+export {
+  openFleet,
+  Fleet,
+  resolveTargets,
+  fanout,
+  collate,
+  type FanoutTarget,
+  type HostOutcome,
+  type TargetOptions,
+  type FanoutOptions,
+} from "./api/fanout.js";
 export { play, playScenario, checkScenario, defineScenario, type PlayRequest, type PlayResult } from "./api/scenario.js";
 export type {
   ScenarioDefinition,

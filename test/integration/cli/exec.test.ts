@@ -48,11 +48,19 @@ async function until(what: string, fn: () => boolean, ms = 30_000): Promise<void
   }
 }
 
-for (const client of ["inprocess", "openssh"] as const) {
-  test(`Ctrl-C on troupe exec kills the command on every host and leaves no ssh process (${client} client)`, async () => {
+// SIGINT (Ctrl-C), SIGTERM (a CI timeout) and SIGHUP (the terminal closed) alike.
+const cases = [
+  ["inprocess", "SIGINT", "767"],
+  ["inprocess", "SIGTERM", "771"],
+  ["inprocess", "SIGHUP", "773"],
+  ["openssh", "SIGINT", "769"],
+  ["openssh", "SIGTERM", "775"],
+] as const;
+
+for (const [client, signal, sleep] of cases) {
+  test(`${signal} to troupe exec kills the command on every host, exits 130 and leaves no ssh process (${client} client)`, async () => {
     const env = { TROUPE_LAB_SSH: client };
-    const name = `exint-${client === "inprocess" ? "i" : "o"}`;
-    const sleep = client === "inprocess" ? "767" : "769";
+    const name = `exint-${client === "inprocess" ? "i" : "o"}${signal.slice(3, 5).toLowerCase()}`;
     const up = troupe(["lab", "up", "2", "--name", name]);
     assert.equal(up.status, 0, up.stderr);
     try {
@@ -68,10 +76,10 @@ for (const client of ["inprocess", "openssh"] as const) {
       let output = "";
       child.stdout?.on("data", (b: Buffer) => (output += b.toString()));
       child.stderr?.on("data", (b: Buffer) => (output += b.toString()));
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       await until("the command on both hosts", () => processes(["sleep", sleep]).length === 2);
-      child.kill("SIGINT");
-      await exited;
+      child.kill(signal);
+      assert.equal(await exited, 130, output);
       await until(`no sleep ${sleep} left on the hosts`, () => processes(["sleep", sleep]).length === 0, 15_000);
       await until("no ssh to the hosts", () => sshTo(addresses).length === 0, 15_000);
       assert.doesNotMatch(output, /internal error/);

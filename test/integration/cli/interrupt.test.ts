@@ -52,7 +52,7 @@ interface Interrupted {
   readonly tmp: string;
 }
 
-async function interruptRun(backend: "local" | "lab"): Promise<Interrupted> {
+async function interruptRun(backend: "local" | "lab", signal: NodeJS.Signals = "SIGINT"): Promise<Interrupted> {
   const marks = join(project({}), "marks");
   const dir = slowProject(marks, backend);
   const tmp = privateTmp();
@@ -69,7 +69,7 @@ async function interruptRun(backend: "local" | "lab"): Promise<Interrupted> {
     await waitFor(() => (stdout.match(/Executing /g) ?? []).length >= 2, "both jobs to start");
     await new Promise((r) => setTimeout(r, 500));
   }
-  child.kill("SIGINT");
+  child.kill(signal);
   const status = child.exitCode ?? (await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code))));
   return { status, stdout, marks, pid: child.pid!, tmp };
 }
@@ -84,13 +84,15 @@ test("Ctrl-C on the local backend: scripts killed, restores run, exit 130", asyn
   assert.match(r.stdout, /Aborted tasks: 3/);
 });
 
-test("Ctrl-C on lab hosts: restores run on the hosts, hosts are discarded, nothing is left", async () => {
-  const before = new Set(sleepers());
-  const r = await interruptRun("lab");
-  assert.equal(r.status, 130, r.stdout);
-  assert.match(r.stdout, /Restoring lab:debian-lab:t\/a/);
-  assert.match(r.stdout, /Restoring lab:debian-lab:t\/b/);
-  assert.match(r.stdout, /Discarding lab:debian-lab/);
-  await waitFor(() => sleepers().filter((p) => !before.has(p)).length === 0, "the hosts' processes to go");
-  assert.deepEqual(labLeftovers(r.pid, r.tmp), []);
-});
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  test(`${signal} on lab hosts: restores run on the hosts, hosts are discarded, nothing is left, exit 130`, async () => {
+    const before = new Set(sleepers());
+    const r = await interruptRun("lab", signal);
+    assert.equal(r.status, 130, r.stdout);
+    assert.match(r.stdout, /Restoring lab:debian-lab:t\/a/);
+    assert.match(r.stdout, /Restoring lab:debian-lab:t\/b/);
+    assert.match(r.stdout, /Discarding lab:debian-lab/);
+    await waitFor(() => sleepers().filter((p) => !before.has(p)).length === 0, "the hosts' processes to go");
+    assert.deepEqual(labLeftovers(r.pid, r.tmp), []);
+  });
+}

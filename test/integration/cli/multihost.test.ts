@@ -309,3 +309,59 @@ function onlyRun(dir: string): string {
   assert.equal(ids.length, 1);
   return ids[0]!;
 }
+
+test("a link cut in a multi-host job is blamed on the host that lost its link, not on the peer its loss poisoned", async () => {
+  const { troupeAsync } = await import("./helpers.js");
+  const tmp = privateTmp();
+  const dir = project({
+    "troupe.yaml":
+      "project: cut\nbackends:\n  lab:\n    systems:\n      - debian-lab:\n          workers: 2\nsuites:\n  s/:\n    summary: s\n",
+    "s/pair/task.yaml": `summary: one host loses its link while the other waits for it
+hosts:
+  cut: {}
+  peer: {}
+execute/cut: |
+  troupe-ctl barrier ready --timeout 60s
+  echo "cut is ready"
+  sleep 600
+execute/peer: |
+  troupe-ctl barrier ready --timeout 60s
+  troupe-ctl barrier done --timeout 300s
+`,
+  });
+  const child = troupeAsync(["run", "-vv"], { cwd: dir, env: { TMPDIR: tmp } });
+  let out = "";
+  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  try {
+    const end = Date.now() + 120_000;
+    while (!/cut is ready/.test(out)) {
+      if (Date.now() > end) throw new Error(`the job never got going:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Which lab machine plays `cut`, and its link on the lab bridge.
+    const machine = /Executing \S+ \((\S+) as cut\)/.exec(out)?.[1];
+    assert.ok(machine, out);
+    const records = "/run/troupe-lab/hosts";
+    const rec = readdirSync(records)
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => JSON.parse(readFileSync(join(records, f), "utf8")) as { name: string; slot: number; owner?: { pid?: number } })
+      .find((r) => r.name === machine && r.owner?.pid === child.pid);
+    assert.ok(rec, `no lab record for ${machine}`);
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("ip", ["link", "set", `tlab${rec.slot}`, "down"]);
+    assert.equal(await exited, 1, out);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await exited;
+  }
+  const runs = join(dir, ".troupe", "runs");
+  const run = JSON.parse(readFileSync(join(runs, readdirSync(runs)[0]!, "run.json"), "utf8")) as { jobs: JobEntry[] };
+  const job = run.jobs[0]!;
+  assert.equal(job.status, "failed");
+  assert.match(job.reason ?? "", /^execute failed on cut: /, `the reason names the host that lost its link: ${job.reason}`);
+  assert.match(out, /Failed tasks: 1\n\s+- \S+ \(execute failed on cut: /);
+  assert.deepEqual(labLeftovers(child.pid!, tmp), []);
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -308,6 +308,7 @@ test("--check shows hosts and stages without running anything", () => {
 
 async function interrupt(
   backend: "local" | "lab",
+  signal: NodeJS.Signals = "SIGINT",
 ): Promise<{ status: number | null; stdout: string; pid: number; tmp: string; m: string; dir: string }> {
   const m = marker();
   const tmp = privateTmp();
@@ -330,7 +331,7 @@ stages:
   child.stdout?.on("data", (c: Buffer) => (stdout += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (stdout += c.toString()));
   await waitFor(() => (stdout.match(/: started\n/g) ?? []).length >= 2, "both hosts to run the long step");
-  child.kill("SIGINT");
+  child.kill(signal);
   const status = child.exitCode ?? (await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code))));
   return { status, stdout, pid: child.pid!, tmp, m, dir };
 }
@@ -446,13 +447,15 @@ stages:
   }
 });
 
-test("Ctrl-C on lab hosts: steps killed, services stopped, hosts discarded, nothing left", async () => {
-  const r = await interrupt("lab");
-  assert.equal(r.status, 130, r.stdout);
-  assert.match(r.stdout, /Discarding node-1/);
-  await waitFor(() => processesWith(`sleep ${r.m}`).length === 0, "the hosts' processes to go", 10_000);
-  assert.deepEqual(labLeftovers(r.pid, r.tmp), []);
-});
+for (const signal of ["SIGINT", "SIGHUP"] as const) {
+  test(`${signal} on lab hosts: steps killed, services stopped, hosts discarded, nothing left, exit 130`, async () => {
+    const r = await interrupt("lab", signal);
+    assert.equal(r.status, 130, r.stdout);
+    assert.match(r.stdout, /Discarding node-1/);
+    await waitFor(() => processesWith(`sleep ${r.m}`).length === 0, "the hosts' processes to go", 10_000);
+    assert.deepEqual(labLeftovers(r.pid, r.tmp), []);
+  });
+}
 
 test("troupe schema scenario prints the scenario file's JSON Schema; an unknown kind is a usage error", () => {
   const r = troupe(["schema", "scenario"]);
