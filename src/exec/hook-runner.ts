@@ -51,6 +51,7 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
   // The output of every run of the script (a REBOOT runs it again).
   const output = new TailBuffer(64 * 1024);
   let cut = false;
+  let printed = 0;
   let rebootKey = "0";
   let result: ScriptResult;
   for (let reboot = 0; ; reboot++) {
@@ -69,6 +70,7 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
     });
     output.append(r.output);
     cut ||= r.truncated;
+    printed += r.printed;
     result = r;
     if (r.marker?.kind !== "REBOOT") break;
     const failed = (message: string, kind: "marker" | "transport", cause?: unknown): ScriptResult => ({
@@ -110,6 +112,7 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
     durationMs: Date.now() - started,
     output: text,
     ...(truncated ? { truncated: true } : {}),
+    printed,
   });
   return { ...result, output: text, truncated, durationMs: Date.now() - started };
 }

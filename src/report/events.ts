@@ -135,6 +135,8 @@ export interface HookFinished extends Base {
   readonly output: string;
   /** `output` lost its beginning: the script printed more than troupe keeps in memory. */
   readonly truncated?: boolean;
+  /** Characters the script printed in all (both streams). */
+  readonly printed?: number;
   readonly logPath?: string;
 }
 

@@ -41,15 +41,30 @@ export class HookLog {
 
   /**
    * @param path the log file
-   * @param ready resolves once the file's directory exists (a failure there is
-   *   the caller's to report: the log just stays unwritten)
+   * @param ready makes the file's directory, called when the file is first
+   *   needed (a failure there is the caller's to report: the log just stays
+   *   unwritten)
    * @param onError told about a file that cannot be written; the run goes on
    */
   constructor(
     readonly path: string,
-    private readonly ready: Promise<void>,
+    private readonly ready: () => Promise<void>,
     private readonly onError: (err: Error) => void,
   ) {}
+
+  /** Has it begun writing its file (it printed much, or ran long)? */
+  get streaming(): boolean {
+    return this.opening !== undefined;
+  }
+
+  /** A log that never wrote its file: give up what it holds, and the file. */
+  take(): string {
+    this.ended = true;
+    const text = this.chunks.join("");
+    this.chunks = [];
+    this.buffered = 0;
+    return text;
+  }
 
   /** One line, or a piece of a long one (`partial`: no newline, the line goes on). */
   writeLine(line: string, partial = false): void {
@@ -73,7 +88,7 @@ export class HookLog {
   /** From now on, write to the file as text comes. */
   startStreaming(): void {
     if (this.opening || this.ended) return;
-    this.opening = this.ready.then(
+    this.opening = this.ready().then(
       async () => {
         try {
           this.fd = await openAsync(this.path, "w");
@@ -96,7 +111,7 @@ export class HookLog {
       const text = this.chunks.join("");
       this.chunks = [];
       try {
-        await this.ready;
+        await this.ready();
       } catch {
         return; // no directory: its owner reported that
       }

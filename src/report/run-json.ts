@@ -28,7 +28,11 @@ export interface HookJson {
   readonly durationMs: number;
   readonly startTime: string;
   readonly endTime?: string;
-  /** The log file, relative to the run directory. */
+  /**
+   * The log file, relative to the run directory: the hook's own when it
+   * failed, printed more than 32 KiB or ran longer than 1 s; else the run's
+   * `output.log`, where its section starts with `==> CONTEXT on HOST: PHASE <==`.
+   */
   readonly logPath?: string;
   /** For a failed script: why, in one line (`exit status 1`, ERROR's message, `kill-timeout reached`). */
   readonly error?: string;
@@ -55,7 +59,7 @@ export interface JobHostJson {
   readonly durationMs: number;
   /** The host's execute log, relative to the run directory. */
   readonly logPath?: string;
-  /** Every log of this host's scripts in the job (prepare, execute, restore, ...), in the order they ran. */
+  /** The logs that hold this host's scripts in the job (prepare, execute, restore, ...), in the order they ran; `output.log` once for those that passed quickly. */
   readonly logs?: readonly string[];
   /** Why this host failed: its first failed script, `execute: exit status 1`. */
   readonly error?: string;
@@ -220,7 +224,7 @@ function jobJson(j: JobState): JobJson {
     task: j.parts.task,
     variant: j.parts.variant,
     sample: j.parts.sample,
-    ...(j.dir !== undefined ? { dir: j.dir } : {}),
+    ...(j.dir !== undefined && j.hasFiles ? { dir: j.dir } : {}),
     status: j.status,
     seq: j.seq,
     ...(j.startMs !== undefined ? { startTime: iso(j.startMs)! } : {}),
@@ -246,7 +250,7 @@ function jobHostJson(j: JobState, name: string): JobHostJson {
   else if (j.status === "skipped") status = "skipped";
   else status = "aborted";
   const role = j.roles.get(name);
-  const logs = mine.map((h) => h.logPath).filter((p): p is string => p !== undefined);
+  const logs = [...new Set(mine.map((h) => h.logPath).filter((p): p is string => p !== undefined))];
   return {
     name,
     ...(role ? { as: role.name, role: role.role } : {}),

@@ -4,8 +4,8 @@
 // instead of keeping state of their own, so the terminal, the logs,
 // run.json, JUnit and the scenario's results always agree.
 //
-// Log paths are decided here, when a hook starts (see logPathFor), so that
-// every reporter names the same file:
+// Log paths are decided here, so that every reporter names the same file. A
+// hook's own file is reserved when it starts:
 //
 //   <job-folder>/execute.log          a job's hooks: prepare, execute, restore, debug...
 //   <job-folder>/execute.NAME.log     multi-host jobs: NAME is the host's name in the job
@@ -13,7 +13,13 @@
 //   hooks/<context>/suite-prepare.HOST.log   project, backend and suite hooks
 //   logs/<host>.log                   a scenario's hosts: every line their steps printed
 //
-// A hook that runs again (-repeat, a suite entered twice) gets a new log: `execute.2.log`.
+// A hook that runs again (-repeat, a suite entered twice) gets a new one:
+// `execute.2.log`. When the hook ends, it keeps that file if it failed,
+// printed more than OWN_LOG_OVER characters or ran OWN_LOG_AFTER_MS or
+// longer (its log was streamed there, for `tail -f`). Else its few lines go
+// to the run's `output.log`, one section per hook headed
+// `==> CONTEXT on HOST: PHASE <==`: on a disk where creating a file costs
+// half a millisecond, 1,000 passing jobs no longer cost 2,000 files.
 
 import { posix } from "node:path";
 import type { FailedHook, HookFinished, HookStarted, JobStatus, Level, Phase, TroupeEvent } from "../events.js";
@@ -23,6 +29,19 @@ import type { HookState, HostState, JobCounts, JobState, ScenarioState, StageSta
 /** Output events carry no level; job, context, phase and host tell hooks apart. */
 function hookKey(e: { job: string; context: string; phase: Phase; host: string }): string {
   return `${e.job}\u0000${e.context}\u0000${e.phase}\u0000${e.host}`;
+}
+
+/** The run's log of hooks that passed quickly and printed little. */
+export const RUN_LOG = "output.log";
+/** A hook that printed more than this (characters) keeps its own log. The hook-logs reporter streams past 64 KiB. */
+export const OWN_LOG_OVER = 32 * 1024;
+/** A hook that ran longer than this keeps its own log. The hook-logs reporter streams hooks older than 2 s. */
+export const OWN_LOG_AFTER_MS = 1000;
+
+/** The header of a hook's section in the run's `output.log`. */
+export function runLogHeader(h: Pick<HookState, "context" | "host" | "as" | "level" | "phase">): string {
+  const who = h.as !== undefined && h.as !== h.host ? `${h.host} as ${h.as}` : h.host || "-";
+  return `==> ${h.context} on ${who}: ${h.level === "task" ? h.phase : `${h.level} ${h.phase}`} <==`;
 }
 
 export function hookFailed(h: { exitCode: number | null; killedBy?: string; done: boolean }): boolean {
@@ -62,7 +81,7 @@ export class RunModel {
 
   constructor() {
     // Names the run directory uses for itself.
-    for (const n of ["run.json", "hooks", "junit.xml", "logs", "scenario.json"]) this.dirNames.take(n);
+    for (const n of ["run.json", "hooks", "junit.xml", "logs", "scenario.json", RUN_LOG]) this.dirNames.take(n);
   }
 
   /** The hook that printed an `output` or `timeout-warning` event, while it runs. */
@@ -321,6 +340,7 @@ export class RunModel {
       hosts: [],
       roles: new Map(),
       hooks: [],
+      hasFiles: false,
     };
     this.jobs.set(name, j);
     return j;
@@ -380,7 +400,7 @@ export class RunModel {
       startMs,
       exitCode: null,
       durationMs: 0,
-      ...(logPath !== undefined ? { logPath } : {}),
+      ...(logPath !== undefined ? { logPath, ownLog: logPath } : {}),
       sawOutput: false,
       done: false,
     };
@@ -410,10 +430,17 @@ export class RunModel {
     st.durationMs = e.durationMs;
     st.done = true;
     // Only a failure's output is kept: reports show it; the log has every hook's.
-    if (hookFailed(st)) {
+    const failed = hookFailed(st);
+    if (failed) {
       st.error = e.error ?? failureDetail(st);
       st.output = e.output;
       if (e.truncated) st.truncated = true;
+    }
+    if (st.ownLog !== undefined) {
+      const own = failed || e.truncated === true || (e.printed ?? e.output.length) > OWN_LOG_OVER || e.durationMs > OWN_LOG_AFTER_MS;
+      st.logPath = own ? st.ownLog : RUN_LOG;
+      const job = this.jobs.get(e.job);
+      if (own && job && job.hooks.includes(st)) job.hasFiles = true;
     }
     const h = this.hosts.get(e.host);
     if (h?.activity && h.activity.phase === e.phase) h.activity = { job: this.jobs.has(e.job) ? e.job : "", phase: "", since: e.time };

@@ -40,8 +40,15 @@ export interface HookState {
   /** Why it failed, in one line. */
   error?: string;
   durationMs: number;
-  /** Its log, relative to the run directory (undefined: no log is kept). */
-  readonly logPath?: string;
+  /**
+   * Its log, relative to the run directory (undefined: no log is kept): the
+   * hook's own file (`<job-folder>/execute.log`) while it runs and when it
+   * failed, printed much or ran long; else, once it ended, the run's
+   * `output.log`, where it is one section among others (see run-model.ts).
+   */
+  logPath?: string;
+  /** The file reserved for it, whether it ends up there or in `output.log`. */
+  readonly ownLog?: string;
   /** The end of its output, once it ended. */
   output?: string;
   /** The output kept lost its beginning (the log has all of it). */
@@ -69,6 +76,8 @@ export interface JobState {
   roles: ReadonlyMap<string, JobHostRole>;
   readonly hooks: HookState[];
   reason?: string;
+  /** Some of its hooks have files of their own in its folder. */
+  hasFiles: boolean;
 }
 
 export interface StepState {

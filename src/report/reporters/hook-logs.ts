@@ -1,7 +1,10 @@
-// The hook logs of a run: one file per script run, named by the run model
-// (`<job-folder>/execute.log`, `hooks/<context>/suite-prepare.HOST.log`),
-// holding every line the script printed as it printed it, pieces of very
-// long lines joined back. A killed script's log ends with
+// The hook logs of a run. Every line a script prints is kept on disk:
+// - in the hook's own file (named by the run model: `<job-folder>/execute.log`,
+//   `hooks/<context>/suite-prepare.HOST.log`) when it failed, printed much or
+//   ran long: such a log is streamed to its file as the script prints (past
+//   64 KiB, or after 2 s, so that `tail -f` works);
+// - else, once the hook ended, as one section of the run's `output.log`.
+// Pieces of very long lines are joined back. A killed script's log ends with
 // `<kill-timeout reached>`. See hook-log.ts for how a file is written.
 
 import { mkdirSync } from "node:fs";
@@ -9,11 +12,12 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { HookFinished, Output } from "../events.js";
 import { HookLog } from "../hook-log.js";
+import { RUN_LOG, runLogHeader } from "../model/run-model.js";
 import type { HookState } from "../model/state.js";
 import type { Reporter } from "../reporter.js";
 
-/** A hook still running after this long streams its log to disk, so that `tail -f` works. */
-const STREAM_AFTER_MS = 1000;
+/** A hook still running after this long streams its log to its own file (the run model gives it that file). */
+const STREAM_AFTER_MS = 2000;
 
 export class HookLogs implements Reporter {
   private readonly open = new Map<HookState, HookLog>();
@@ -21,6 +25,7 @@ export class HookLogs implements Reporter {
   /** Directories made or being made, off the event loop (a mkdir costs 0.2 ms or more on a busy disk). */
   private readonly madeDirs = new Map<string, Promise<void>>();
   private readonly errors: Error[] = [];
+  private runLog: HookLog | undefined;
   private streamTimer: NodeJS.Timeout | undefined;
   private rootMade = false;
 
@@ -30,18 +35,16 @@ export class HookLogs implements Reporter {
   ) {}
 
   onHookStart(hook: HookState): void {
-    if (hook.logPath === undefined) return;
-    const path = join(this.runDir, hook.logPath);
-    try {
-      if (!this.rootMade) {
-        mkdirSync(this.runDir, { recursive: true });
-        this.rootMade = true;
-      }
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    this.open.set(hook, new HookLog(path, this.madeDir(dirname(path)), (err) => this.fail(err)));
+    if (hook.ownLog === undefined) return;
+    const path = join(this.runDir, hook.ownLog);
+    this.open.set(
+      hook,
+      new HookLog(
+        path,
+        () => this.madeDir(dirname(path)),
+        (err) => this.fail(err),
+      ),
+    );
     this.watchLongHooks();
   }
 
@@ -51,7 +54,7 @@ export class HookLogs implements Reporter {
 
   onHookEnd(hook: HookState, e: HookFinished): void {
     let log = this.open.get(hook);
-    if (!log && hook.logPath !== undefined) {
+    if (!log && hook.ownLog !== undefined) {
       // Finished without a start seen: its log is what the end says.
       this.onHookStart(hook);
       log = this.open.get(hook);
@@ -60,6 +63,10 @@ export class HookLogs implements Reporter {
     this.open.delete(hook);
     if (log.lines === 0 && e.output.trim() !== "") log.write(e.output.endsWith("\n") ? e.output : e.output + "\n");
     if (e.killedBy === "timeout" && !e.output.trimEnd().endsWith("<kill-timeout reached>")) log.write("<kill-timeout reached>\n");
+    if (hook.logPath === RUN_LOG && !log.streaming) {
+      this.runLogOf().write(`${runLogHeader(hook)}\n${log.take()}`);
+      return;
+    }
     this.end(log);
   }
 
@@ -73,8 +80,22 @@ export class HookLogs implements Reporter {
     this.close();
     for (const log of this.open.values()) this.end(log);
     this.open.clear();
+    if (this.runLog) this.end(this.runLog);
     await Promise.all([...this.closing]);
     if (this.errors.length > 0) throw filesError("log", this.errors);
+  }
+
+  /** The run's `output.log`, open for appending sections. */
+  private runLogOf(): HookLog {
+    if (!this.runLog) {
+      this.runLog = new HookLog(
+        join(this.runDir, RUN_LOG),
+        () => this.madeDir(this.runDir),
+        (err) => this.fail(err),
+      );
+      this.runLog.startStreaming();
+    }
+    return this.runLog;
   }
 
   private end(log: HookLog): void {
@@ -86,6 +107,14 @@ export class HookLogs implements Reporter {
   private madeDir(dir: string): Promise<void> {
     let made = this.madeDirs.get(dir);
     if (!made) {
+      if (!this.rootMade) {
+        try {
+          mkdirSync(this.runDir, { recursive: true });
+          this.rootMade = true;
+        } catch (err) {
+          this.fail(err);
+        }
+      }
       made = mkdir(dir, { recursive: true }).then(() => undefined);
       made.catch((err: unknown) => this.fail(err));
       this.madeDirs.set(dir, made);
@@ -99,7 +128,7 @@ export class HookLogs implements Reporter {
     this.streamTimer = setInterval(() => {
       const before = this.now() - STREAM_AFTER_MS;
       for (const [hook, log] of this.open) if (hook.startMs <= before) log.startStreaming();
-    }, STREAM_AFTER_MS);
+    }, 1000);
     this.streamTimer.unref();
   }
 

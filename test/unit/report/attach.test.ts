@@ -56,7 +56,7 @@ test("attachReporters: terminal lines, run dir, JUnit and JSON copies; detached 
     const copy = await readRunJson(join(dir, "out/run.json"));
     assert.deepEqual(copy, await readRunJson(join(runDir, "run.json")));
     assert.equal(copy.jobs[0]!.status, "passed");
-    assert.equal(await readFile(join(runDir, "local_debian-12_tests-main-hello/execute.log"), "utf8"), "hi\n");
+    assert.equal(await readFile(join(runDir, "output.log"), "utf8"), `==> ${JOB_A} on local-1: execute <==\nhi\n`);
     assert.equal(await readFile(join(dir, "out/junit.xml"), "utf8"), toJUnit(run));
 
     const before = out.text();

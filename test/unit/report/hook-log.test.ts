@@ -15,7 +15,11 @@ test("a log waits for its directory before writing", async () => {
     const sub = join(dir, "job");
     let made!: () => void;
     const ready = new Promise<void>((r) => (made = r));
-    const log = new HookLog(join(sub, "execute.log"), ready, (e: Error) => assert.fail(e));
+    const log = new HookLog(
+      join(sub, "execute.log"),
+      () => ready,
+      (e: Error) => assert.fail(e),
+    );
     log.writeLine("hello");
     const ended = log.end();
     await new Promise((r) => setTimeout(r, 20));
@@ -33,7 +37,11 @@ test("a short hook's log is written whole when it ends, not before", async () =>
   const dir = scratch();
   try {
     const path = join(dir, "execute.log");
-    const log = new HookLog(path, Promise.resolve(), (e: Error) => assert.fail(e));
+    const log = new HookLog(
+      path,
+      () => Promise.resolve(),
+      (e: Error) => assert.fail(e),
+    );
     log.writeLine("one");
     log.writeLine("two");
     assert.equal(existsSync(path), false);
@@ -51,7 +59,11 @@ test("a hook that ends silent still leaves its (empty) log", async () => {
   const dir = scratch();
   try {
     const path = join(dir, "prepare.log");
-    const log = new HookLog(path, Promise.resolve(), (e: Error) => assert.fail(e));
+    const log = new HookLog(
+      path,
+      () => Promise.resolve(),
+      (e: Error) => assert.fail(e),
+    );
     await log.end();
     assert.equal(readFileSync(path, "utf8"), "");
   } finally {
@@ -63,7 +75,11 @@ test("a log switched to streaming keeps what was buffered, in order, and fills a
   const dir = scratch();
   try {
     const path = join(dir, "execute.log");
-    const log = new HookLog(path, Promise.resolve(), (e: Error) => assert.fail(e));
+    const log = new HookLog(
+      path,
+      () => Promise.resolve(),
+      (e: Error) => assert.fail(e),
+    );
     log.writeLine("before");
     log.startStreaming();
     log.writeLine("after");
@@ -81,7 +97,11 @@ test("a log that grows past the buffer streams on its own", async () => {
   const dir = scratch();
   try {
     const path = join(dir, "execute.log");
-    const log = new HookLog(path, Promise.resolve(), (e: Error) => assert.fail(e));
+    const log = new HookLog(
+      path,
+      () => Promise.resolve(),
+      (e: Error) => assert.fail(e),
+    );
     const line = "x".repeat(1000);
     for (let i = 0; i < 100; i++) log.writeLine(line);
     await new Promise((r) => setTimeout(r, 50));
@@ -95,7 +115,11 @@ test("a log that grows past the buffer streams on its own", async () => {
 
 test("a log that cannot be written reports the error and does not throw", async () => {
   const errors: Error[] = [];
-  const log = new HookLog("/nonexistent-dir/x/execute.log", Promise.resolve(), (e: Error) => errors.push(e));
+  const log = new HookLog(
+    "/nonexistent-dir/x/execute.log",
+    () => Promise.resolve(),
+    (e: Error) => errors.push(e),
+  );
   log.writeLine("lost");
   await log.end();
   assert.equal(errors.length, 1);

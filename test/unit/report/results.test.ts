@@ -36,7 +36,8 @@ test("single-host run: one folder per job, a log per hook, run.json with every f
     assert.deepEqual(result.totals, { jobs: 2, passed: 1, failed: 1, aborted: 0, skipped: 0 });
 
     const entries = (await readdir(dir)).sort();
-    assert.deepEqual(entries, ["hooks", "local_debian-12_tests-main-fail_v1", "local_debian-12_tests-main-hello", "run.json"]);
+    // A folder for the job that failed; what passed quickly is in output.log.
+    assert.deepEqual(entries, ["local_debian-12_tests-main-fail_v1", "output.log", "run.json"]);
 
     const [a, b] = result.jobs;
     assert.ok(a && b);
@@ -61,7 +62,7 @@ test("single-host run: one folder per job, a log per hook, run.json with every f
         variant: "",
         status: "passed",
         seq: 1,
-        dir: "local_debian-12_tests-main-hello",
+        dir: undefined,
       },
     );
     assert.equal(b.variant, "v1");
@@ -75,7 +76,7 @@ test("single-host run: one folder per job, a log per hook, run.json with every f
         exitCode: 1,
         durationMs: 1000,
         logPath: "local_debian-12_tests-main-fail_v1/execute.log",
-        logs: ["local_debian-12_tests-main-fail_v1/execute.log", "local_debian-12_tests-main-fail_v1/restore.log"],
+        logs: ["local_debian-12_tests-main-fail_v1/execute.log", "output.log"],
         error: "execute: exit status 1",
       },
     ]);
@@ -97,22 +98,33 @@ test("single-host run: one folder per job, a log per hook, run.json with every f
     // Passing scripts keep no output in run.json; their log has it.
     assert.equal(a.hooks[0]!.output, undefined);
 
-    assert.equal(await readFile(join(dir, a.hooks[0]!.logPath!), "utf8"), "+ echo hello\nhello\n");
+    assert.equal(a.hooks[0]!.logPath, "output.log");
     assert.equal(
       await readFile(join(dir, "local_debian-12_tests-main-fail_v1/execute.log"), "utf8"),
       "+ echo 'a <b> & c'\na <b> & c\n+ exit 1\n",
     );
-    assert.equal(await readFile(join(dir, "local_debian-12_tests-main-fail_v1/restore.log"), "utf8"), "");
-
     // Project hooks live apart from jobs.
     assert.deepEqual(
       result.hooks.map((h) => [h.level, h.phase, h.context, h.status, h.logPath]),
       [
-        ["project", "prepare", SERVER, "passed", "hooks/local_debian-12/project-prepare.local-1.log"],
-        ["project", "restore", SERVER, "passed", "hooks/local_debian-12/project-restore.local-1.log"],
+        ["project", "prepare", SERVER, "passed", "output.log"],
+        ["project", "restore", SERVER, "passed", "output.log"],
       ],
     );
-    assert.equal(await readFile(join(dir, "hooks/local_debian-12/project-prepare.local-1.log"), "utf8"), "+ apt update\n");
+    // What passed quickly: one section per hook, in the order they ended, every line.
+    assert.equal(
+      await readFile(join(dir, "output.log"), "utf8"),
+      [
+        `==> ${SERVER} on local-1: project prepare <==`,
+        "+ apt update",
+        `==> ${JOB_A} on local-1: execute <==`,
+        "+ echo hello",
+        "hello",
+        `==> ${JOB_B} on local-1: restore <==`,
+        `==> ${SERVER} on local-1: project restore <==`,
+        "",
+      ].join("\n"),
+    );
 
     assert.deepEqual(result.hosts, [
       {
@@ -180,7 +192,8 @@ test("multi-host job with roles: hosts named as in the job, one log per host per
     assert.equal(job.status, "failed");
     assert.equal(job.reason, "execute failed on lead: exit status 1");
     const d = job.dir!;
-    const logs = (as: string): string[] => ["prepare", "execute", "restore"].map((p) => `${d}/${p}.${as}.log`);
+    // Prepare and restore passed quickly: their lines are in output.log; each failed execute has its own log.
+    const logs = (as: string): string[] => ["output.log", `${d}/execute.${as}.log`];
     // Hosts in the order the job lists them; logs named after the hosts' names
     // in the job, which stay the same whichever machine plays them.
     assert.deepEqual(job.hosts, [
@@ -218,13 +231,13 @@ test("multi-host job with roles: hosts named as in the job, one log per host per
         error: "execute: exit status 125",
       },
     ]);
-    assert.deepEqual(
-      (await readdir(join(dir, d))).sort(),
-      [...logs("lead"), ...logs("peer-1"), ...logs("peer-2")].map((p) => p.slice(d.length + 1)).sort(),
-    );
+    assert.deepEqual((await readdir(join(dir, d))).sort(), ["execute.lead.log", "execute.peer-1.log", "execute.peer-2.log"]);
     assert.equal(await readFile(join(dir, d, "execute.lead.log"), "utf8"), "lead gives up\n");
     assert.equal(await readFile(join(dir, d, "execute.peer-1.log"), "utf8"), "troupe-ctl: barrier middle: poisoned\n");
-    assert.equal(await readFile(join(dir, d, "prepare.peer-2.log"), "utf8"), "prepared debian-1\n");
+    assert.match(
+      await readFile(join(dir, "output.log"), "utf8"),
+      new RegExp(`==> ${RJOB} on debian-1 as peer-2: prepare <==\nprepared debian-1\n`),
+    );
     const exec = job.hooks.filter((h) => h.phase === "execute");
     assert.deepEqual(
       exec.map((h) => [h.host, h.as, h.error]),
@@ -279,7 +292,8 @@ test("aborted and never-started jobs, repeated hooks, output only at the end, en
           phase: "execute",
           host: "h",
           exitCode: 0,
-          durationMs: 5,
+          // Longer than a second: each keeps its own log (quick ones go to output.log).
+          durationMs: 1500,
           output: "first",
         }),
         at(20, {
@@ -290,7 +304,7 @@ test("aborted and never-started jobs, repeated hooks, output only at the end, en
           phase: "execute",
           host: "h",
           exitCode: 0,
-          durationMs: 5,
+          durationMs: 1500,
           output: "second\n",
         }),
         at(30, { type: "job-finished", job: JOB_A, status: "passed", durationMs: 20 }),
@@ -337,7 +351,7 @@ test("aborted and never-started jobs, repeated hooks, output only at the end, en
     assert.equal(never!.seq, 0);
     assert.equal(never!.dir, undefined);
     assert.deepEqual(never!.hosts, []);
-    assert.equal(result.hooks[0]!.logPath, "hooks/local_debian-12_tests-main-/suite-prepare.h.log");
+    assert.equal(result.hooks[0]!.logPath, "output.log", "a quick suite prepare is a section of output.log");
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -468,8 +482,8 @@ test("a log file that fails to open late is reported and does not hang finish", 
   const dir = await tempDir();
   try {
     const { mkdir } = await import("node:fs/promises");
-    // A directory where execute.log should go: open fails asynchronously with EISDIR.
-    await mkdir(join(dir, "local_debian-12_tests-main-hello", "execute.log"), { recursive: true });
+    // A directory where output.log should go: open fails asynchronously with EISDIR.
+    await mkdir(join(dir, "output.log"), { recursive: true });
     const w = resultsWriter({ runDir: dir, rewriteMs: 0 });
     const events = singleHostRun();
     for (const e of events.slice(0, 9)) w.handle(e);
