@@ -6,7 +6,7 @@ import { randomInt } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { driverFor } from "../backends/registry.js";
+import { driverFor, loadBackendTypes } from "../backends/registry.js";
 import { discardRecorded, ReuseSession, type ReuseOptions } from "../backends/reuse/index.js";
 import type { Host } from "../backends/backend.js";
 import { runJobs, type RunModes } from "../exec/index.js";
@@ -14,7 +14,7 @@ import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
 import { attachReporters, shouldColor } from "../report/index.js";
 import { EventStream } from "../report/events.js";
-import { createSyncSessionFactory, type SyncSession } from "../sync/index.js";
+import type { SyncSession } from "../sync/index.js";
 import { buildProjectBundle, fetchArtifacts } from "../transfer/index.js";
 import { HostPool } from "../hosts/pool.js";
 import type { JobOutcome } from "../exec/tally.js";
@@ -136,6 +136,8 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     err: out === null ? null : process.stderr,
   });
 
+  // The code of the backends this run uses (a discard may need any of the project's).
+  await loadBackendTypes(discardOnly ? project.backends : jobs.map((j) => j.backend), { backendAs });
   let reuse: ReuseSession | undefined;
   let pool: HostPool | undefined;
   try {
@@ -209,7 +211,15 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
       hosts,
       bundle,
       ...(request.artifactsDir ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir)) } : {}),
-      jobSession: createSyncSessionFactory({ events, ...(request.onJobSession ? { onSession: request.onJobSession } : {}) }),
+      // Loaded with the first multi-host job: a run of single-host jobs never loads the sync service.
+      jobSession: async (job, hosts, signal) => {
+        const { createSyncSessionFactory } = await import("../sync/index.js");
+        return createSyncSessionFactory({ events, ...(request.onJobSession ? { onSession: request.onJobSession } : {}) })(
+          job,
+          hosts,
+          signal,
+        );
+      },
       repeat: request.repeat ?? 0,
       modes: { ...request.modes },
       signal: interrupt.soft,

@@ -11,7 +11,7 @@
 // all its hosts are done. The first failure that is not ignored stops the
 // scenario: running steps are killed, no later stage starts.
 
-import { driverFor } from "../backends/registry.js";
+import { driverFor, loadBackendTypes } from "../backends/registry.js";
 import { HostPool } from "../hosts/pool.js";
 import { mapLimit } from "../util/limit.js";
 import type { HostAssignment } from "../exec/job-session.js";
@@ -122,6 +122,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
 
   try {
     // Drivers first: a backend troupe cannot run fails before any host comes up.
+    await loadBackendTypes(
+      plan.hosts.map((h) => h.backend),
+      o.backendAs ? { backendAs: o.backendAs } : {},
+    );
     pool.prepare(plan.hosts.map((h) => h.backend));
     metrics.check();
 

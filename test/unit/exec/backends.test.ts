@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createLocalDriver } from "../../../src/backends/local/index.js";
-import { driverFor, registerBackendType, supportedBackendTypes } from "../../../src/backends/registry.js";
+import { driverFor, loadBackendTypes, registerBackendType, supportedBackendTypes } from "../../../src/backends/registry.js";
 import { EventStream } from "../../../src/report/events.js";
 import { TroupeError } from "../../../src/util/errors.js";
 import { runLocal, tempDir, world } from "./builders.js";
@@ -42,6 +42,7 @@ test("the registry runs local, refuses other types naming what it runs, and hono
   const ctx = { runDir: await tempDir(), projectDir: "/nowhere", remotePath: "/remote/proj", events: new EventStream() };
   const { project } = world({ suites: [] });
   const local = project.backends[0]!;
+  await loadBackendTypes([local]);
   assert.equal(driverFor(local, ctx).type, "local");
   const qemu = { ...local, name: "qemu", type: "qemu", where: { type: { file: "spread.yaml", line: 7, col: 11 } } };
   assert.throws(
