@@ -91,7 +91,11 @@ export function onInterrupt(options: InterruptOptions = {}): Interrupt {
   };
 }
 
-/** Ignore write errors on stdout and stderr (EIO, EPIPE once the terminal has hung up). */
+/**
+ * Ignore write errors on stdout and stderr (EIO, EPIPE once the terminal has
+ * hung up), for library callers whose process has no handler of its own (the
+ * CLI's, in bin/troupe.js, ignores them already).
+ */
 export function quietStdio(): void {
   const ignore = (): void => undefined;
   for (const s of [process.stdout, process.stderr]) if (s.listenerCount("error") === 0) s.on("error", ignore);
