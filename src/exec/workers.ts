@@ -92,37 +92,14 @@ export async function leaveWorker(ctx: RunContext, w: Worker): Promise<void> {
   try {
     const last = w.last;
     if (w.host && last && !w.abend) {
-      if (w.insideSuite && !ctx.hard) {
-        const suite = w.insideSuite;
-        const r = await runLevelHook(ctx, w, last, "suite", "restore", suite.restore ?? "", suite.debug ?? "");
-        if (!r.ok && !r.interrupted)
-          ctx.tally.hookFailed({ phase: "restore", level: "suite", context: contextOf(w, last, "suite"), host: w.label, error: r.error });
-        w.insideSuite = undefined;
-      }
-      if (w.insideBackend && !ctx.hard) {
-        const r = await runLevelHook(ctx, w, last, "backend", "restore", w.backend.restore ?? "", w.backend.debug ?? "");
-        if (!r.ok && !r.interrupted)
-          ctx.tally.hookFailed({
-            phase: "restore",
-            level: "backend",
-            context: contextOf(w, last, "backend"),
-            host: w.label,
-            error: r.error,
-          });
-        w.insideBackend = false;
-      }
-      if (w.insideProject && !ctx.hard) {
-        const r = await runLevelHook(ctx, w, last, "project", "restore", last.project.restore ?? "", last.project.debug ?? "");
-        if (!r.ok && !r.interrupted)
-          ctx.tally.hookFailed({
-            phase: "restore",
-            level: "project",
-            context: contextOf(w, last, "project"),
-            host: w.label,
-            error: r.error,
-          });
-        w.insideProject = false;
-      }
+      // Inside out, as Spread leaves them; a second interrupt skips what is left.
+      const suite = w.insideSuite;
+      if (suite && !ctx.hard) await restoreLevel(ctx, w, last, "suite", suite.restore, suite.debug);
+      w.insideSuite = undefined;
+      if (w.insideBackend && !ctx.hard) await restoreLevel(ctx, w, last, "backend", w.backend.restore, w.backend.debug);
+      w.insideBackend = false;
+      if (w.insideProject && !ctx.hard) await restoreLevel(ctx, w, last, "project", last.project.restore, last.project.debug);
+      w.insideProject = false;
     }
   } catch (err) {
     ctx.events.message("error", `Error leaving ${w.label}: ${errorText(err)}`);
@@ -131,4 +108,17 @@ export async function leaveWorker(ctx: RunContext, w: Worker): Promise<void> {
     const reason = w.broken ? `broken: ${w.broken}` : w.abend ? "abend" : ctx.stopping ? "interrupted" : undefined;
     await ctx.pool.discard(w.host, reason);
   }
+}
+
+/** One level's restore when a worker leaves it; a failure is tallied (an interrupted one is not a failure). */
+async function restoreLevel(
+  ctx: RunContext,
+  w: Worker,
+  last: Job,
+  level: "suite" | "backend" | "project",
+  script: string | undefined,
+  debug: string | undefined,
+): Promise<void> {
+  const r = await runLevelHook(ctx, w, last, level, "restore", script ?? "", debug ?? "");
+  if (!r.ok && !r.interrupted) ctx.tally.hookFailed({ phase: "restore", level, context: contextOf(w, last, level), host: w.label, error: r.error });
 }
