@@ -18,6 +18,7 @@ export async function runJob(ctx: RunContext, entry: QueuedJob, members: Worker[
   const { job } = entry;
   let startedAt: number | undefined;
   let session: JobSession | undefined;
+  let opened = false;
   const jobAbort = new AbortController();
   const onStop = (): void => jobAbort.abort();
   ctx.scriptAbort.signal.addEventListener("abort", onStop, { once: true });
@@ -47,6 +48,7 @@ export async function runJob(ctx: RunContext, entry: QueuedJob, members: Worker[
     // get a sync session: a single host has no one to wait for, and a relay
     // per job would cost.
     if (ctx.options.jobSession && (job.hosts?.length || job.ports?.length)) {
+      opened = true;
       try {
         session = await ctx.options.jobSession(
           job,
@@ -71,7 +73,8 @@ export async function runJob(ctx: RunContext, entry: QueuedJob, members: Worker[
   } finally {
     await closeSession();
     ctx.scriptAbort.signal.removeEventListener("abort", onStop);
-    jobAbort.abort();
+    // Only a session listens to it: aborting it for nothing costs an exception object per job.
+    if (opened) jobAbort.abort();
   }
 }
 

@@ -120,5 +120,6 @@ async function restoreLevel(
   debug: string | undefined,
 ): Promise<void> {
   const r = await runLevelHook(ctx, w, last, level, "restore", script ?? "", debug ?? "");
-  if (!r.ok && !r.interrupted) ctx.tally.hookFailed({ phase: "restore", level, context: contextOf(w, last, level), host: w.label, error: r.error });
+  if (!r.ok && !r.interrupted)
+    ctx.tally.hookFailed({ phase: "restore", level, context: contextOf(w, last, level), host: w.label, error: r.error });
 }

@@ -20,6 +20,8 @@ import { promisify } from "node:util";
 const MAX_BUFFERED = 64 * 1024;
 /** Text waiting for the disk beyond which the log writes synchronously. */
 const MAX_QUEUED = 8 * 1024 * 1024;
+/** A streaming log gathers what comes for this long into one write (64 KiB go at once). */
+const BATCH_MS = 20;
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
@@ -33,6 +35,7 @@ export class HookLog {
   /** Where the next write goes in the file: writes are positional, so a synchronous one cannot overtake an async one. */
   private position = 0;
   private writing = false;
+  private batch: NodeJS.Timeout | undefined;
   private idle: (() => void) | undefined;
   private failed = false;
   private ended = false;
@@ -82,7 +85,8 @@ export class HookLog {
     }
     if (this.fd === undefined) return; // still opening: written once open
     if (this.buffered > MAX_QUEUED) this.drainSync();
-    else this.pump();
+    else if (this.buffered >= MAX_BUFFERED) this.pump();
+    else this.batch ??= setTimeout(() => this.pump(), BATCH_MS);
   }
 
   /** From now on, write to the file as text comes. */
@@ -135,6 +139,10 @@ export class HookLog {
 
   /** Write the queue in one call, off the event loop; one write at a time. */
   private pump(): void {
+    if (this.batch) {
+      clearTimeout(this.batch);
+      this.batch = undefined;
+    }
     if (this.writing || this.fd === undefined || this.chunks.length === 0 || this.failed) {
       if (!this.writing) this.wakeIdle();
       return;

@@ -14,7 +14,7 @@ import type { Reporter } from "../reporter.js";
 import { toRunJson, type RunJson } from "../run-json.js";
 
 export interface RunJsonOptions {
-  /** Minimum time between two rewrites while the run goes on (default 500 ms). */
+  /** Minimum time between two rewrites while the run goes on (default 1 s). */
   readonly rewriteMs?: number;
   readonly now?: () => number;
 }
@@ -39,7 +39,7 @@ export class RunJsonFile implements Reporter {
     options: RunJsonOptions = {},
   ) {
     this.path = join(runDir, "run.json");
-    this.rewriteMs = options.rewriteMs ?? 500;
+    this.rewriteMs = options.rewriteMs ?? 1000;
     this.now = options.now ?? Date.now;
   }
 
