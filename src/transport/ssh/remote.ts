@@ -59,7 +59,10 @@ export interface SessionScript {
   readonly cwd?: string;
   /** Random per session; marks the pgid and exit lines on stderr. */
   readonly token: string;
-  /** When set, the script was uploaded to this file: run it and remove it. */
+  /**
+   * When set, the script was uploaded to this file: run it and remove it.
+   * Any path; a relative one is taken from `cwd`.
+   */
   readonly scriptFile?: string;
 }
 
@@ -69,11 +72,15 @@ export function sessionWrapper(s: SessionScript): string {
   const lines: string[] = [];
   lines.push(`printf '%s\\n' ${shQuote(mark)}"pgid:$$>>" >&2`);
   const done = (status: string): string => `printf '%s\\n' ${shQuote(mark)}"exit:${status}>>" >&2`;
-  if (s.scriptFile) lines.push(`trap 'rm -f ${shQuote(s.scriptFile)}' EXIT`);
+  // The trap's command is quoted as one word around the quoted path: the
+  // path inside an already quoted trap would put its own quotes, spaces and
+  // `$(...)` back in the open, to be split and run.
+  const file = s.scriptFile === undefined ? undefined : shQuote(safePath(s.scriptFile));
+  if (file !== undefined) lines.push(`trap ${shQuote(`rm -f -- ${file}`)} EXIT`);
   if (s.cwd !== undefined) lines.push(`cd ${shQuote(safePath(s.cwd))} || { ${done("1")}; exit 1; }`);
   const exports = exportLines(s.env);
   if (exports) lines.push(exports.trimEnd());
-  lines.push(s.scriptFile ? `/bin/sh ${shQuote(s.scriptFile)}` : `/bin/sh -c ${shQuote(s.script)}`);
+  lines.push(file !== undefined ? `/bin/sh ${file}` : `/bin/sh -c ${shQuote(s.script)}`);
   lines.push("troupe_status=$?");
   lines.push(done("$troupe_status"));
   lines.push("exit $troupe_status");
