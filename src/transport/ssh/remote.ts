@@ -18,8 +18,8 @@ export function shQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A path that cannot be mistaken for an option. */
-function safePath(path: string): string {
+/** A path that cannot be mistaken for an option: `-x` becomes `./-x`. */
+export function safePath(path: string): string {
   return path.startsWith("-") ? `./${path}` : path;
 }
 
