@@ -17,8 +17,10 @@
 // `hosts` (a map of host pattern -> variables or null), `vars` and
 // `children` (a map of group name -> group, recursively).
 
+import { createRequire } from "node:module";
 import { plainText } from "../../util/text.js";
-import { isMap, isScalar, LineCounter, parseDocument, type Node, type YAMLMap } from "yaml";
+import type * as YamlLib from "yaml";
+import type { Node, YAMLMap } from "yaml";
 import type { SourcePos } from "../../model/position.js";
 import { TroupeError } from "../../util/errors.js";
 import { InventoryBuilder, type Inventory } from "./model.js";
@@ -26,7 +28,20 @@ import { expandAnsiblePattern, isIPv6, PatternError, splitHostPort } from "./pat
 
 const GROUP_KEYS = ["hosts", "vars", "children"];
 
+// The yaml package is loaded on first use: it costs 30-40 ms of CPU to load,
+// which `troupe exec` over ssh would pay before its first connection for a
+// hostlist or an INI inventory, where it is not needed. Inventories are read
+// synchronously, hence require() rather than import().
+const requireYaml = createRequire(import.meta.url);
+let yamlLib: typeof YamlLib | undefined;
+function yaml(): typeof YamlLib {
+  return (yamlLib ??= requireYaml("yaml") as typeof YamlLib);
+}
+const isMap = (node: unknown): node is YAMLMap => yaml().isMap(node);
+const isScalar = (node: unknown): node is YamlLib.Scalar => yaml().isScalar(node);
+
 export function parseYamlInventory(text: string, file = "<text>"): Inventory {
+  const { LineCounter, parseDocument } = yaml();
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   const posOf = (node: Node | null | undefined): SourcePos | undefined => {
