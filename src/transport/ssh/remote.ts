@@ -66,6 +66,29 @@ export interface SessionScript {
   readonly scriptFile?: string;
 }
 
+/** Shell words that are not programs: reserved words, and builtins that change or end the shell running them. */
+const NOT_A_PROGRAM = new Set(
+  (
+    "! { } [[ ]] case do done elif else esac fi for function if in select then time until while " +
+    ". : alias bg break builtin cd command continue declare disown enable eval exec exit export fc fg getopts hash " +
+    "jobs let local logout newgrp read readonly return set shift source suspend times trap typeset ulimit umask unalias unset wait"
+  ).split(" "),
+);
+
+/**
+ * A command a shell would run without expanding, splitting or redirecting
+ * anything: words of letters, digits and -./:=,@%+_ separated by single
+ * spaces, the first naming a program. The wrapper runs such a command itself
+ * instead of through a `/bin/sh -c` of its own (one exec fewer on the host,
+ * the same result); everything else gets a shell of its own.
+ */
+export function isPlainCommand(script: string): boolean {
+  const words = script.split(" ");
+  const first = words[0] ?? "";
+  if (!words.every((w) => /^[A-Za-z0-9_@%+=:,./-]+$/.test(w))) return false;
+  return !first.includes("=") && !NOT_A_PROGRAM.has(first);
+}
+
 /** The wrapper of a non-interactive session (see the file comment). */
 export function sessionWrapper(s: SessionScript): string {
   const mark = markerPrefix(s.token);
@@ -80,7 +103,8 @@ export function sessionWrapper(s: SessionScript): string {
   if (s.cwd !== undefined) lines.push(`cd ${shQuote(safePath(s.cwd))} || { ${done("1")}; exit 1; }`);
   const exports = exportLines(s.env);
   if (exports) lines.push(exports.trimEnd());
-  lines.push(file !== undefined ? `/bin/sh ${file}` : `/bin/sh -c ${shQuote(s.script)}`);
+  if (file !== undefined) lines.push(`/bin/sh ${file}`);
+  else lines.push(isPlainCommand(s.script) ? s.script : `/bin/sh -c ${shQuote(s.script)}`);
   lines.push("troupe_status=$?");
   lines.push(done("$troupe_status"));
   lines.push("exit $troupe_status");
