@@ -259,7 +259,7 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, error: () 
   });
 }
 
-export function killQuietly(child: { kill(sig: NodeJS.Signals): boolean }, sig: NodeJS.Signals): void {
+export function killQuietly(child: ChildProcess, sig: NodeJS.Signals): void {
   try {
     child.kill(sig);
   } catch {

@@ -21,7 +21,6 @@ import { handshakeLimiter, Semaphore } from "./limiter.js";
 import { LoopRunner } from "./loop-runner.js";
 import { MarkerFilter } from "./markers.js";
 import { EarlyStderr, feedStdin, killAll, outputCollector, whileRunning, type Running } from "./session-parts.js";
-import { findProgram, sharedLauncher, type SshProcess } from "./launcher.js";
 import { killQuietly, Master, PERMANENT, sshEnv } from "./master.js";
 import {
   commandLoop,
@@ -163,36 +162,14 @@ export class SshTransport implements Transport {
   }
 
   /**
-   * `ssh` with no input. Without a shared connection and without a password,
-   * started by the process-wide launcher (launcher.ts): a `troupe exec` on
-   * many hosts then does not fork troupe's own large process once per host.
-   */
-  private startSsh(command: string, mode: { noStdin?: boolean }, stdout: "ignore" | "pipe", stderr: "ignore" | "pipe"): SshProcess {
-    if (!this.shared && this.o.password === undefined) {
-      const launcher = sharedLauncher();
-      const program = launcher && sshProgram(this.o.ssh ?? "ssh");
-      if (launcher && program) {
-        // A session of its own, as spawn() with `detached` gives it below.
-        return launcher.launch(program, directArgs(this.target, command, mode), {
-          stdout,
-          stderr,
-          argv0: this.o.ssh ?? "ssh",
-          session: true,
-        });
-      }
-    }
-    return this.spawnSsh(command, mode, ["ignore", stdout, stderr]);
-  }
-
-  /**
    * Without a shared connection, each session sets one up: hold a handshake
    * slot until `started` is called (or the process ends, or `maxMs`).
    */
-  private async directSlot<C extends SshProcess>(
-    child: () => C,
+  private async directSlot(
+    child: () => ChildProcess,
     maxMs: number,
     signal?: AbortSignal,
-  ): Promise<{ child: C; started: () => void }> {
+  ): Promise<{ child: ChildProcess; started: () => void }> {
     if (this.shared) return { child: child(), started: () => undefined };
     const release = await (this.o.handshakes ?? handshakeLimiter).acquire(signal);
     const c = child();
@@ -261,13 +238,15 @@ export class SshTransport implements Transport {
       command = remoteCommand(sessionWrapper({ script: "", env: options.env, cwd: options.cwd, token, scriptFile }));
     }
 
-    let slot: { child: SshProcess; started: () => void };
+    let slot: { child: ChildProcess; started: () => void };
     try {
-      slot = await this.directSlot<SshProcess>(
+      slot = await this.directSlot(
         () =>
-          options.stdin === undefined
-            ? this.startSsh(command, { noStdin: true }, "pipe", "pipe")
-            : this.spawnSsh(command, {}, ["pipe", "pipe", "pipe"]),
+          this.spawnSsh(command, { noStdin: options.stdin === undefined }, [
+            options.stdin === undefined ? "ignore" : "pipe",
+            "pipe",
+            "pipe",
+          ]),
         COMMAND_SLOT_MS,
         options.signal,
       );
@@ -403,11 +382,8 @@ export class SshTransport implements Transport {
     stdin: string | undefined,
     timeoutMs = 60_000,
   ): Promise<{ code: number | null; output: string }> {
-    const { child, started } = await this.directSlot<SshProcess>(
-      () =>
-        stdin === undefined
-          ? this.startSsh(command, { noStdin: true }, "pipe", "pipe")
-          : this.spawnSsh(command, {}, ["pipe", "pipe", "pipe"]),
+    const { child, started } = await this.directSlot(
+      () => this.spawnSsh(command, { noStdin: stdin === undefined }, [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"]),
       DIRECT_SLOT_MS,
     );
     return new Promise((resolve) => {
@@ -487,10 +463,10 @@ export class SshTransport implements Transport {
     this.checkOpen();
     const command = remoteCommand(getScript(dir, paths));
     const release = await this.sessions.acquire();
-    let child: SshProcess;
+    let child: ChildProcess;
     try {
       await this.ensure();
-      const slot = await this.directSlot<SshProcess>(() => this.startSsh(command, { noStdin: true }, "pipe", "pipe"), DIRECT_SLOT_MS);
+      const slot = await this.directSlot(() => this.spawnSsh(command, { noStdin: true }, ["ignore", "pipe", "pipe"]), DIRECT_SLOT_MS);
       child = slot.child;
       child.stdout?.once("data", slot.started);
     } catch (err) {
@@ -547,12 +523,4 @@ export class SshTransport implements Transport {
   private checkOpen(): void {
     if (this.closed) throw new TroupeError("E_TRANSPORT", `${this.label}: the connection was closed`);
   }
-}
-
-const programs = new Map<string, string | undefined>();
-
-/** Where `ssh` (or the program given) is in PATH, looked up once per process. */
-function sshProgram(name: string): string | undefined {
-  if (!programs.has(name)) programs.set(name, findProgram(name));
-  return programs.get(name);
 }
