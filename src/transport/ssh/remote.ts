@@ -47,6 +47,18 @@ export function remoteCommand(shellText: string): string {
   return `exec /bin/sh -c ${shQuote(shellText)}`;
 }
 
+/**
+ * A new session's token (12 hex digits), which marks its marker lines. Not
+ * a secret (the host sees it in the command line anyway); it only has to
+ * differ from anything a script prints, so Math.random does: node:crypto
+ * would cost `troupe exec` 20-40 ms to load before its first connection.
+ */
+export function sessionToken(): string {
+  return Math.floor(Math.random() * 2 ** 48)
+    .toString(16)
+    .padStart(12, "0");
+}
+
 /** The first characters of every marker line of one session. */
 export function markerPrefix(token: string): string {
   return `<<troupe:${token}:`;

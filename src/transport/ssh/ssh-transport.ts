@@ -6,7 +6,6 @@
 // connection per command with no master at all (one command per host).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -27,6 +26,7 @@ import {
   killGroupScript,
   putScript,
   remoteCommand,
+  sessionToken,
   sessionWrapper,
   uploadScript,
 } from "./remote.js";
@@ -244,7 +244,7 @@ export class SshTransport implements Transport {
   }
 
   private async runSession(options: ExecOptions): Promise<Outcome> {
-    const token = randomBytes(6).toString("hex");
+    const token = sessionToken();
     let command = remoteCommand(sessionWrapper({ script: options.script, env: options.env, cwd: options.cwd, token }));
     if (command.length > MAX_INLINE) {
       const scriptFile = `/tmp/.troupe-script-${token}`;

@@ -1,6 +1,7 @@
 // The OpenSSH transport with no shared connection (`troupe exec`: one
 // connection per command) needs no ControlMaster: it must not make one, nor
-// its control directory, nor load the command session's code, all of which
+// its control directory, nor load the command session's code (nor
+// node:crypto, for session tokens: 20-40 ms on a busy machine), all of which
 // a `troupe exec` would pay for on every start. Run in a fresh node with a
 // stand-in for `ssh` that runs the command as sshd would (`sh -c COMMAND`).
 
@@ -10,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sessionToken } from "../../../src/transport/ssh/remote.js";
 
 const transport = new URL("../../../src/transport/ssh/index.js", import.meta.url).href;
 
@@ -53,9 +55,9 @@ test("a transport with no shared connection runs a command without a master, a c
       loaded.some((u) => u.endsWith("/ssh-transport.js")),
       r.stderr,
     );
-    for (const name of ["loop-runner.js", "command-session.js", "peek.js"]) {
+    for (const name of ["/loop-runner.js", "/command-session.js", "/peek.js", "node:crypto"]) {
       assert.equal(
-        loaded.some((u) => u.endsWith(`/${name}`)),
+        loaded.some((u) => u.endsWith(name)),
         false,
         `${name} was loaded`,
       );
@@ -63,4 +65,10 @@ test("a transport with no shared connection runs a command without a master, a c
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("session tokens are 12 hex digits, a new one each time", () => {
+  const tokens = Array.from({ length: 1000 }, sessionToken);
+  for (const t of tokens) assert.match(t, /^[0-9a-f]{12}$/);
+  assert.equal(new Set(tokens).size, tokens.length);
 });
