@@ -70,11 +70,11 @@ export async function resolveTargets(hosts: string, options: TargetOptions = {})
       .sort((a, b) => naturalCompare(a.name, b.name))
       .map((r) => ({ name: r.name, transport: labTransport(LAB_STATE_DIR, r, undefined, how) }));
   }
-  const { targetsFromInventory, targetsFromSpecs, readInventorySync } = await import("../backends/ssh/targets.js");
+  const { targetsFromInventory, targetsFromSpecs } = await import("../backends/ssh/targets.js");
+  // The YAML parser loads only for a YAML inventory.
+  const inventory = options.inventory ? await (await import("../backends/inventory/index.js")).loadInventory(options.inventory) : undefined;
   const defaults = options.user ? { user: options.user } : {};
-  const targets = options.inventory
-    ? targetsFromInventory(readInventorySync(options.inventory), hosts, defaults)
-    : targetsFromSpecs([hosts], defaults);
+  const targets = inventory ? targetsFromInventory(inventory, hosts, defaults) : targetsFromSpecs([hosts], defaults);
   if (targets.length === 0) throw new TroupeError("E_USAGE", `no hosts in '${hosts}'`);
   return targets.map((t) => ({
     name: t.name,

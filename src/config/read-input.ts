@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { TroupeError } from "../util/errors.js";
-import { inputTooLarge, MAX_INPUT_BYTES } from "./yaml-limits.js";
+import { inputTooLarge, MAX_INPUT_BYTES } from "./input-size.js";
 
 /** The text of `path` (UTF-8); a TroupeError E_YAML at `shown:1:1` when it is larger than `maxBytes`. */
 export async function readInput(path: string, shown: string, maxBytes: number = MAX_INPUT_BYTES): Promise<string> {

@@ -39,9 +39,9 @@ import type { SourcePos } from "../model/position.js";
 import type { Problem } from "../util/errors.js";
 import { plainText } from "../util/text.js";
 import { formatPath, type PathKey } from "./yaml-positions.js";
+import { formatBytes, inputTooLarge, MAX_INPUT_BYTES } from "./input-size.js";
 
-/** The largest file troupe reads as YAML, JSON or an INI inventory. */
-export const MAX_INPUT_BYTES = 4 * 1024 * 1024;
+export { formatBytes, inputTooLarge, MAX_INPUT_BYTES };
 
 /** How many values aliases may add to one file, all aliases together. */
 export const MAX_ALIAS_NODES = 100_000;
@@ -57,22 +57,6 @@ export interface YamlLimits {
   readonly maxAliasNodes?: number;
   /** Default MAX_INPUT_BYTES. */
   readonly maxBytes?: number;
-}
-
-/** `4 MiB`, `312 KiB`: for messages. */
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${Number((n / (1024 * 1024)).toFixed(1))} MiB`;
-  if (n >= 1024) return `${Math.round(n / 1024)} KiB`;
-  return `${n} bytes`;
-}
-
-/** The problem with text too large to read, at its first line; undefined when it is small enough. */
-export function inputTooLarge(size: number, file: string, maxBytes: number = MAX_INPUT_BYTES): Problem | undefined {
-  if (size <= maxBytes) return undefined;
-  return {
-    pos: { file, line: 1, col: 1 },
-    message: `the file is ${formatBytes(size)}, more than troupe reads (${formatBytes(maxBytes)}); make it smaller`,
-  };
 }
 
 export type ParsedDocument = { readonly ok: true; readonly doc: Document.Parsed } | { readonly ok: false; readonly problem: Problem };

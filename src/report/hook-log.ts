@@ -107,6 +107,15 @@ export class HookLog {
     );
   }
 
+  /** Once streaming: resolves when everything written so far is in the file. */
+  async flush(): Promise<void> {
+    await this.opening;
+    while (this.fd !== undefined && !this.failed && (this.writing || this.chunks.length > 0)) {
+      if (!this.writing) this.pump();
+      await new Promise<void>((resolve) => (this.idle = resolve));
+    }
+  }
+
   /** Write what is left and close; resolves when the file is complete. */
   async end(): Promise<void> {
     if (this.ended) return;

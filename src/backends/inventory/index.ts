@@ -2,22 +2,45 @@
 
 import { extname } from "node:path";
 import { readInput } from "../../config/read-input.js";
-import { inputTooLarge } from "../../config/yaml-limits.js";
+import { inputTooLarge } from "../../config/input-size.js";
 import { isTroupeError, TroupeError } from "../../util/errors.js";
 import { parseIniInventory } from "./ini.js";
 import type { Inventory, InventoryHost } from "./model.js";
-import { parseYamlInventory } from "./yaml.js";
+import type { parseYamlInventory } from "./yaml.js";
 
 export { groupHosts, type Inventory, type InventoryGroup, type InventoryHost, type Vars } from "./model.js";
 export { expandAnsiblePattern } from "./pattern.js";
 
 export type InventoryFormat = "ini" | "yaml";
 
-/** Parse inventory text. `file` is used in error positions. Text over the input limit is refused (E_YAML). */
+/**
+ * The YAML reader, loaded by `loadYamlInventories()` (or by the ssh backend,
+ * which needs it at once): the YAML parser costs 30-40 ms to load, which
+ * `troupe exec` on a hostlist or an INI inventory need not pay.
+ */
+let yamlReader: typeof parseYamlInventory | undefined;
+
+/** Load what YAML inventories need; parseInventory then reads them synchronously. */
+export async function loadYamlInventories(): Promise<void> {
+  yamlReader ??= (await import("./yaml.js")).parseYamlInventory;
+}
+
+/** For a module that loads the YAML reader statically (the ssh backend). */
+export function useYamlInventoryReader(reader: typeof parseYamlInventory): void {
+  yamlReader = reader;
+}
+
+/**
+ * Parse inventory text. `file` is used in error positions. Text over the
+ * input limit is refused (E_YAML). A YAML inventory needs
+ * `loadYamlInventories()` first (the ssh backend does it when it loads).
+ */
 export function parseInventory(text: string, format: InventoryFormat = guessFormat(text), file = "<text>"): Inventory {
   const tooLarge = inputTooLarge(text.length, file);
   if (tooLarge) throw new TroupeError("E_YAML", tooLarge);
-  return format === "yaml" ? parseYamlInventory(text, file) : parseIniInventory(text, file);
+  if (format !== "yaml") return parseIniInventory(text, file);
+  if (!yamlReader) throw new Error("YAML inventories are not loaded: call loadYamlInventories() first");
+  return yamlReader(text, file);
 }
 
 /** Read an inventory file; the format comes from its extension, else from its content. */
@@ -30,7 +53,9 @@ export async function loadInventory(path: string, format?: InventoryFormat): Pro
     const code = (e as NodeJS.ErrnoException).code;
     throw new TroupeError("E_PROJECT", `cannot read inventory ${path}: ${code === "ENOENT" ? "no such file" : String(e)}`);
   }
-  return parseInventory(text, format ?? formatFor(path, text), path);
+  const f = format ?? formatFor(path, text);
+  if (f === "yaml") await loadYamlInventories();
+  return parseInventory(text, f, path);
 }
 
 export function formatFor(path: string, text: string): InventoryFormat {

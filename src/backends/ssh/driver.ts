@@ -8,13 +8,18 @@
 import type { Backend, System } from "../../model/project.js";
 import { TroupeError, type Problem } from "../../util/errors.js";
 import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
-import type { Inventory } from "../inventory/index.js";
+import { useYamlInventoryReader, type Inventory } from "../inventory/index.js";
+import { parseYamlInventory } from "../inventory/yaml.js";
 import { shQuote } from "../../transport/ssh/index.js";
 import { sshSystemConfig, type SshSystemConfig } from "./config.js";
 import { connect, openSshTransport, type ConnectOptions, type Connected, type SshTransportFactory } from "./connect.js";
 import { ensureProjectKnownHosts } from "./known-hosts.js";
 import { rebootEntry, type RebootableEntry, SwitchableTransport } from "./reboot.js";
 import { resolveTargets, type SshTarget } from "./targets.js";
+
+// The ssh backend reads inventories synchronously (its drivers are made
+// synchronously): YAML ones too, so it loads their reader with itself.
+useYamlInventoryReader(parseYamlInventory);
 
 export interface SshDriverOptions {
   /** How to open an OpenSSH transport (default: the OpenSSH SshTransport). */

@@ -18,7 +18,8 @@ import { randomBytes } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import type { ExecOptions, ExecResult, Transport } from "../../transport/transport.js";
 import { TroupeError } from "../../util/errors.js";
-import { shQuote } from "../../transport/ssh/index.js";
+import { peek } from "../../transport/peek.js";
+import { getScript, putScript, safePath, shQuote } from "../../transport/ssh/index.js";
 
 /** After SIGTERM through sudo, how long before SIGKILL. */
 const KILL_GRACE_MS = 1000;
@@ -28,14 +29,25 @@ export const SUDO = "sudo -n -H --";
 /** Build the user-side script that runs `script` as root with `env` and `cwd`. */
 export function sudoScript(script: string, env?: Readonly<Record<string, string>>, cwd?: string, token?: string): string {
   const inner: string[] = ["unset SUDO_COMMAND SUDO_USER SUDO_UID SUDO_GID"];
-  if (token) inner.push(`TROUPE_SUDO_TOKEN=${token}; export TROUPE_SUDO_TOKEN`);
+  if (token !== undefined) inner.push(`TROUPE_SUDO_TOKEN=${checkToken(token)}; export TROUPE_SUDO_TOKEN`);
   for (const [k, v] of Object.entries(env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new TroupeError("E_USAGE", `invalid environment variable name '${k}'`);
     inner.push(`${k}=${shQuote(v)}; export ${k}`);
   }
-  if (cwd) inner.push(`cd ${shQuote(cwd)} || exit 1`);
+  if (cwd) inner.push(`cd ${shQuote(safePath(cwd))} || exit 1`);
   inner.push(script);
   return `exec ${SUDO} /bin/sh -c ${shQuote(inner.join("\n"))}`;
+}
+
+/**
+ * The token goes into shell text unquoted (`TROUPE_SUDO_TOKEN=TOKEN`) and
+ * inside a script that is itself quoted: only letters and digits, so that
+ * there is nothing to quote.
+ */
+function checkToken(token: string): string {
+  if (!/^[A-Za-z0-9]+$/.test(token))
+    throw new TroupeError("E_USAGE", `invalid sudo kill token ${JSON.stringify(token)}: letters and digits only`);
+  return token;
 }
 
 /** A root shell script that kills every process carrying `token` in its environment. */
@@ -43,7 +55,7 @@ export function killByTokenScript(token: string, signal: "TERM" | "KILL"): strin
   const script = [
     `for p in /proc/[0-9]*; do`,
     `  [ "\${p#/proc/}" = "$$" ] && continue`,
-    `  if tr '\\000' '\\n' < "$p/environ" 2>/dev/null | grep -qx 'TROUPE_SUDO_TOKEN=${token}'; then kill -${signal} "\${p#/proc/}" 2>/dev/null; fi`,
+    `  if tr '\\000' '\\n' < "$p/environ" 2>/dev/null | grep -qx ${shQuote(`TROUPE_SUDO_TOKEN=${checkToken(token)}`)}; then kill -${signal} "\${p#/proc/}" 2>/dev/null; fi`,
     `done`,
     `exit 0`,
   ].join("\n");
@@ -92,9 +104,12 @@ export class SudoTransport implements Transport {
 
   async put(tar: Readable, dir: string): Promise<void> {
     const stderr: Buffer[] = [];
+    // A tar stream, gzip'd or not, as the inner transport's put takes it.
+    const { head, rest } = await peek(tar, 2);
+    const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
     const result = await this.exec({
-      script: `mkdir -p ${shQuote(dir)} && tar -xzf - -C ${shQuote(dir)}`,
-      stdin: tar,
+      script: putScript(dir, gzip),
+      stdin: rest,
       onStderr: (c) => stderr.push(c),
     });
     if (result.exitCode !== 0) {
@@ -108,9 +123,8 @@ export class SudoTransport implements Transport {
   async get(dir: string, paths: readonly string[]): Promise<Readable> {
     const out = new PassThrough();
     const stderr: Buffer[] = [];
-    const list = paths.length === 0 ? "." : paths.map(shQuote).join(" ");
     this.exec({
-      script: `cd ${shQuote(dir)} && tar -czf - -- ${list}`,
+      script: getScript(dir, paths.length === 0 ? ["."] : paths),
       onStdout: (c) => out.write(c),
       onStderr: (c) => stderr.push(c),
     }).then(

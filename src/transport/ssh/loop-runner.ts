@@ -3,10 +3,9 @@
 // and what its end means. A command the loop cannot take (too long, the loop
 // busy or refusing) is left to the caller, who gives it a session of its own.
 
-import { randomBytes } from "node:crypto";
 import type { ExecOptions, ExecResult } from "../transport.js";
 import { CommandSession, type LoopPipe } from "./command-session.js";
-import { sessionWrapper } from "./remote.js";
+import { sessionToken, sessionWrapper } from "./remote.js";
 import type { Running } from "./session-parts.js";
 
 /** Wrappers longer than this get a session of their own (the loop reads them a byte at a time). */
@@ -46,7 +45,7 @@ export class LoopRunner {
   /** Run a plain command in the loop; undefined when it cannot take it. */
   async run(options: ExecOptions): Promise<LoopResult | undefined> {
     if (this.noLoop || this.opening) return undefined;
-    const token = randomBytes(6).toString("hex");
+    const token = sessionToken();
     const text = sessionWrapper({ script: options.script, env: options.env, cwd: options.cwd, token });
     if (text.length > MAX_LOOP_COMMAND) return undefined;
     if (!this.loop?.ready) {

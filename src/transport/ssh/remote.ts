@@ -18,8 +18,8 @@ export function shQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A path that cannot be mistaken for an option. */
-function safePath(path: string): string {
+/** A path that cannot be mistaken for an option: `-x` becomes `./-x`. */
+export function safePath(path: string): string {
   return path.startsWith("-") ? `./${path}` : path;
 }
 
@@ -47,6 +47,18 @@ export function remoteCommand(shellText: string): string {
   return `exec /bin/sh -c ${shQuote(shellText)}`;
 }
 
+/**
+ * A new session's token (12 hex digits), which marks its marker lines. Not
+ * a secret (the host sees it in the command line anyway); it only has to
+ * differ from anything a script prints, so Math.random does: node:crypto
+ * would cost `troupe exec` 20-40 ms to load before its first connection.
+ */
+export function sessionToken(): string {
+  return Math.floor(Math.random() * 2 ** 48)
+    .toString(16)
+    .padStart(12, "0");
+}
+
 /** The first characters of every marker line of one session. */
 export function markerPrefix(token: string): string {
   return `<<troupe:${token}:`;
@@ -59,8 +71,34 @@ export interface SessionScript {
   readonly cwd?: string;
   /** Random per session; marks the pgid and exit lines on stderr. */
   readonly token: string;
-  /** When set, the script was uploaded to this file: run it and remove it. */
+  /**
+   * When set, the script was uploaded to this file: run it and remove it.
+   * Any path; a relative one is taken from `cwd`.
+   */
   readonly scriptFile?: string;
+}
+
+/** Shell words that are not programs: reserved words, and builtins that change or end the shell running them. */
+const NOT_A_PROGRAM = new Set(
+  (
+    "! { } [[ ]] case do done elif else esac fi for function if in select then time until while " +
+    ". : alias bg break builtin cd command continue declare disown enable eval exec exit export fc fg getopts hash " +
+    "jobs let local logout newgrp read readonly return set shift source suspend times trap typeset ulimit umask unalias unset wait"
+  ).split(" "),
+);
+
+/**
+ * A command a shell would run without expanding, splitting or redirecting
+ * anything: words of letters, digits and -./:=,@%+_ separated by single
+ * spaces, the first naming a program. The wrapper runs such a command itself
+ * instead of through a `/bin/sh -c` of its own (one exec fewer on the host,
+ * the same result); everything else gets a shell of its own.
+ */
+export function isPlainCommand(script: string): boolean {
+  const words = script.split(" ");
+  const first = words[0] ?? "";
+  if (!words.every((w) => /^[A-Za-z0-9_@%+=:,./-]+$/.test(w))) return false;
+  return !first.includes("=") && !NOT_A_PROGRAM.has(first);
 }
 
 /** The wrapper of a non-interactive session (see the file comment). */
@@ -69,11 +107,16 @@ export function sessionWrapper(s: SessionScript): string {
   const lines: string[] = [];
   lines.push(`printf '%s\\n' ${shQuote(mark)}"pgid:$$>>" >&2`);
   const done = (status: string): string => `printf '%s\\n' ${shQuote(mark)}"exit:${status}>>" >&2`;
-  if (s.scriptFile) lines.push(`trap 'rm -f ${shQuote(s.scriptFile)}' EXIT`);
+  // The trap's command is quoted as one word around the quoted path: the
+  // path inside an already quoted trap would put its own quotes, spaces and
+  // `$(...)` back in the open, to be split and run.
+  const file = s.scriptFile === undefined ? undefined : shQuote(safePath(s.scriptFile));
+  if (file !== undefined) lines.push(`trap ${shQuote(`rm -f -- ${file}`)} EXIT`);
   if (s.cwd !== undefined) lines.push(`cd ${shQuote(safePath(s.cwd))} || { ${done("1")}; exit 1; }`);
   const exports = exportLines(s.env);
   if (exports) lines.push(exports.trimEnd());
-  lines.push(s.scriptFile ? `/bin/sh ${shQuote(s.scriptFile)}` : `/bin/sh -c ${shQuote(s.script)}`);
+  if (file !== undefined) lines.push(`/bin/sh ${file}`);
+  else lines.push(isPlainCommand(s.script) ? s.script : `/bin/sh -c ${shQuote(s.script)}`);
   lines.push("troupe_status=$?");
   lines.push(done("$troupe_status"));
   lines.push("exit $troupe_status");

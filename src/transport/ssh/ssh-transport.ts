@@ -6,7 +6,6 @@
 // connection per command with no master at all (one command per host).
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -14,11 +13,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { TroupeError } from "../../util/errors.js";
 import type { ExecOptions, ExecResult, Transport } from "../transport.js";
 import { directArgs, sessionArgs, type SshTarget } from "./args.js";
-import { childPipe } from "./command-session.js";
 import { firstLines, lastLines } from "../messages.js";
-import { peek } from "../peek.js";
 import { handshakeLimiter, Semaphore } from "./limiter.js";
-import { LoopRunner } from "./loop-runner.js";
+import type { LoopRunner } from "./loop-runner.js";
 import { MarkerFilter } from "./markers.js";
 import { EarlyStderr, feedStdin, killAll, outputCollector, whileRunning, type Running } from "./session-parts.js";
 import { killQuietly, Master, PERMANENT, sshEnv } from "./master.js";
@@ -29,6 +26,7 @@ import {
   killGroupScript,
   putScript,
   remoteCommand,
+  sessionToken,
   sessionWrapper,
   uploadScript,
 } from "./remote.js";
@@ -94,45 +92,63 @@ type Outcome =
 export class SshTransport implements Transport {
   readonly label: string;
   private readonly target: SshTarget;
-  private readonly master: Master;
+  /** Made on first use: a transport with no shared connection never needs one (nor its control directory). */
+  private masterObj: Master | undefined;
   private readonly sessions: Semaphore;
   private readonly running = new Set<Running>();
   private closed = false;
   private readonly shared: boolean;
-  private readonly loop: LoopRunner;
+  /** The command session's runner, loaded and made on first use (commandSession only). */
+  private loopRunner: Promise<LoopRunner> | undefined;
 
   constructor(private readonly o: SshTransportOptions) {
     this.label = o.label ?? o.host;
     this.target = { ...o, withPassword: o.password !== undefined };
-    this.master = new Master({
-      target: this.target,
-      label: this.label,
-      limiter: o.handshakes ?? handshakeLimiter,
-      ...(o.password !== undefined ? { password: o.password } : {}),
-      ...(o.connectAttempts !== undefined ? { attempts: o.connectAttempts } : {}),
-      ...(o.backoffMs !== undefined ? { backoffMs: o.backoffMs } : {}),
-      ...(o.ssh !== undefined ? { ssh: o.ssh } : {}),
-    });
     this.sessions = new Semaphore(o.maxSessions ?? 8);
     this.shared = o.shareConnection ?? true;
-    this.loop = new LoopRunner(
-      {
-        openLoop: () => childPipe(this.spawnSsh(remoteCommand(commandLoop()), {}, ["pipe", "pipe", "pipe"])),
-        killRemote: (pgid) => this.killRemote(pgid),
-        connectionGone: async (ms) => ({ gone: await this.master.waitExit(ms), why: this.masterReason() }),
-        running: this.running,
-      },
-      LOOP_IDLE_MS,
+  }
+
+  private get master(): Master {
+    this.masterObj ??= new Master({
+      target: this.target,
+      label: this.label,
+      limiter: this.o.handshakes ?? handshakeLimiter,
+      ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+      ...(this.o.connectAttempts !== undefined ? { attempts: this.o.connectAttempts } : {}),
+      ...(this.o.backoffMs !== undefined ? { backoffMs: this.o.backoffMs } : {}),
+      ...(this.o.ssh !== undefined ? { ssh: this.o.ssh } : {}),
+    });
+    return this.masterObj;
+  }
+
+  /**
+   * The command session's runner. Loaded on first use, like the modules it
+   * needs: `troupe exec` (no shared connection, so no command session)
+   * starts without them.
+   */
+  private loop(): Promise<LoopRunner> {
+    this.loopRunner ??= Promise.all([import("./loop-runner.js"), import("./command-session.js")]).then(
+      ([{ LoopRunner }, { childPipe }]) =>
+        new LoopRunner(
+          {
+            openLoop: () => childPipe(this.spawnSsh(remoteCommand(commandLoop()), {}, ["pipe", "pipe", "pipe"])),
+            killRemote: (pgid) => this.killRemote(pgid),
+            connectionGone: async (ms) => ({ gone: await this.master.waitExit(ms), why: this.masterReason() }),
+            running: this.running,
+          },
+          LOOP_IDLE_MS,
+        ),
     );
+    return this.loopRunner;
   }
 
   /** The master's pid while connected. */
   get masterPid(): number | undefined {
-    return this.master.pid;
+    return this.masterObj?.pid;
   }
 
   get connected(): boolean {
-    return this.master.alive;
+    return this.masterObj?.alive ?? false;
   }
 
   /** Open the master connection now rather than on first use (nothing to open without a shared connection). */
@@ -208,7 +224,9 @@ export class SshTransport implements Transport {
           if (options.signal?.aborted) return { exitCode: null, signal: "SIGTERM" };
           throw err;
         }
-        const outcome: Outcome = await this.loop.runOr(options, route, () => this.runSession(options));
+        const outcome: Outcome = route.viaLoop
+          ? await (await this.loop()).runOr(options, route, () => this.runSession(options))
+          : await this.runSession(options);
         if (outcome.kind === "done") return outcome.result;
         if (outcome.kind === "lost" || !replayable || n >= attempts || outcome.permanent) {
           const message =
@@ -226,7 +244,7 @@ export class SshTransport implements Transport {
   }
 
   private async runSession(options: ExecOptions): Promise<Outcome> {
-    const token = randomBytes(6).toString("hex");
+    const token = sessionToken();
     let command = remoteCommand(sessionWrapper({ script: options.script, env: options.env, cwd: options.cwd, token }));
     if (command.length > MAX_INLINE) {
       const scriptFile = `/tmp/.troupe-script-${token}`;
@@ -364,7 +382,7 @@ export class SshTransport implements Transport {
   }
 
   private masterReason(): string {
-    const why = this.master.lastError;
+    const why = this.masterObj?.lastError;
     return why ? ` (${why})` : "";
   }
 
@@ -434,6 +452,7 @@ export class SshTransport implements Transport {
     const release = await this.sessions.acquire();
     try {
       await this.ensure();
+      const { peek } = await import("../peek.js");
       const { head, rest } = await peek(tar, 2);
       const gzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
       const { child } = await this.directSlot(
@@ -503,8 +522,8 @@ export class SshTransport implements Transport {
    */
   async reset(): Promise<void> {
     await killAll(this.running, KILL_FALLBACK_MS + 1000);
-    this.loop.close();
-    if (this.shared) await this.master.exit();
+    if (this.loopRunner) (await this.loopRunner).close();
+    await this.masterObj?.exit();
   }
 
   /** Kill running scripts and drop the connection for good. */

@@ -8,11 +8,14 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadProject } from "../../../src/config/index.js";
 import { MAX_INPUT_BYTES } from "../../../src/config/yaml-limits.js";
-import { loadInventory, parseInventory } from "../../../src/backends/inventory/index.js";
+import { loadInventory, loadYamlInventories, parseInventory } from "../../../src/backends/inventory/index.js";
 import { parseReuseFile } from "../../../src/backends/reuse/index.js";
 import { loadScenarioFile, parseScenarioText } from "../../../src/scenario/index.js";
 import { formatProblem, isTroupeError } from "../../../src/util/errors.js";
 import { ALIAS_BOMB } from "./helpers.js";
+
+// YAML inventories need their reader loaded (the ssh backend and loadInventory load it).
+await loadYamlInventories();
 
 const BOMB_AT = "7:10: a5[0]: alias *a4 expands the file past 100000 values (an alias bomb?)";
 const TOO_LARGE = "1:1: the file is 4 MiB, more than troupe reads (4 MiB); make it smaller";

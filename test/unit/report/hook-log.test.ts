@@ -83,7 +83,7 @@ test("a log switched to streaming keeps what was buffered, in order, and fills a
     log.writeLine("before");
     log.startStreaming();
     log.writeLine("after");
-    await new Promise((r) => setTimeout(r, 50));
+    await log.flush();
     assert.equal(readFileSync(path, "utf8"), "before\nafter\n", "the file fills while the hook runs");
     log.write("<kill-timeout reached>\n");
     await log.end();
@@ -104,7 +104,8 @@ test("a log that grows past the buffer streams on its own", async () => {
     );
     const line = "x".repeat(1000);
     for (let i = 0; i < 100; i++) log.writeLine(line);
-    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(log.streaming, true, "past 64 KiB it streams");
+    await log.flush();
     assert.ok(existsSync(path) && readFileSync(path, "utf8").length > 64 * 1024, "streamed before the end");
     await log.end();
     assert.equal(readFileSync(path, "utf8"), (line + "\n").repeat(100));

@@ -9,10 +9,14 @@ import {
   groupHosts,
   guessFormat,
   loadInventory,
+  loadYamlInventories,
   parseInventory,
   type Inventory,
 } from "../../../src/backends/inventory/index.js";
 import { TroupeError } from "../../../src/util/errors.js";
+
+// YAML inventories need their reader loaded (the ssh backend and loadInventory load it).
+await loadYamlInventories();
 
 const names = (inv: Inventory, group: string): string[] => (groupHosts(inv, group) ?? []).map((h) => h.name);
 const vars = (inv: Inventory, host: string): Record<string, unknown> => ({ ...inv.hosts.get(host)?.vars });

@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import * as tar from "tar";
-import { SudoTransport, sudoScript } from "../../../src/backends/ssh/sudo.js";
+import { SudoTransport, killByTokenScript, sudoScript } from "../../../src/backends/ssh/sudo.js";
+import { spawnSync } from "node:child_process";
+import { TroupeError } from "../../../src/util/errors.js";
 import { LocalTransport } from "../../../src/transport/local.js";
 
 // Runs through the real sudo as root (CI runs as root; sudo is installed by .ci
@@ -88,6 +90,54 @@ describe("SudoTransport", () => {
   });
 
   it("rejects a bad variable name instead of running it", () => {
-    assert.throws(() => sudoScript("true", { "A;rm": "x" }), /invalid environment variable name/);
+    assert.throws(
+      () => sudoScript("true", { "A;rm": "x" }),
+      (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE",
+    );
+  });
+
+  it("unpacks a plain tar as well as a gzip'd one (put's contract: a tar stream)", async () => {
+    const src = join(dir, "plain-src");
+    await mkdir(src, { recursive: true });
+    await writeFile(join(src, "p.txt"), "plain");
+    const archive = tar.c({ cwd: src }, ["p.txt"]) as unknown as Readable;
+    await t.put(archive, join(dir, "plain-dest"));
+    assert.equal(await readFile(join(dir, "plain-dest/p.txt"), "utf8"), "plain");
+  });
+
+  it("takes directories whose names hold quotes, $(...) and a leading dash as they are", async () => {
+    const work = join(dir, "odd");
+    await mkdir(work, { recursive: true });
+    for (const name of ["-x", "it's $(touch pwned)", "-n ` touch pwned2`"]) {
+      // A relative directory, from the shell's own working directory, as sudo keeps it.
+      await mkdir(join(work, name), { recursive: true });
+      const r = spawnSync("/bin/sh", ["-c", sudoScript("pwd", undefined, name)], { cwd: work, encoding: "utf8" });
+      assert.equal(r.stdout, `${join(work, name)}\n`, `${JSON.stringify(name)}: ${r.stderr}`);
+    }
+    const archive = tar.c({ cwd: work }, ["-x"]) as unknown as Readable;
+    await t.put(archive, join(work, "-n ` touch pwned2`"));
+    const back = await t.get(join(work, "it's $(touch pwned)"), ["."]);
+    back.resume();
+    await new Promise((r) => back.on("end", r));
+    assert.deepEqual(
+      (await readdir(work)).filter((f) => f.startsWith("pwned")),
+      [],
+    );
+  });
+
+  it("refuses a kill token that is not a plain word instead of quoting it into the script", () => {
+    assert.match(killByTokenScript("0123abcd", "TERM"), /TROUPE_SUDO_TOKEN=0123abcd/);
+    for (const token of ["a'b", "$(id)", "", "a b"]) {
+      assert.throws(
+        () => killByTokenScript(token, "KILL"),
+        (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE",
+        JSON.stringify(token),
+      );
+      assert.throws(
+        () => sudoScript("true", undefined, undefined, token),
+        (e: unknown) => e instanceof TroupeError && e.code === "E_USAGE",
+        JSON.stringify(token),
+      );
+    }
   });
 });
