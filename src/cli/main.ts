@@ -7,8 +7,6 @@
 
 import { Command, CommanderError } from "commander";
 import { EXIT, exitCodeFor, formatProblem, isTroupeError } from "../util/errors.js";
-import { wantsSpreadHelp } from "./spread.js";
-import { translateSpreadArgs } from "./spread-args.js";
 import { VERSION } from "./version.js";
 
 type AddCommand = (program: Command) => void;
@@ -63,9 +61,13 @@ Examples:
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     let args = [...argv];
-    if (args[0] === "spread" && !wantsSpreadHelp(args.slice(1))) {
-      const t = translateSpreadArgs(args.slice(1));
-      args = [t.command, ...t.args];
+    if (args[0] === "spread") {
+      // Loaded only for `troupe spread`: every other command starts without Spread's flags.
+      const [{ wantsSpreadHelp }, { translateSpreadArgs }] = await Promise.all([import("./spread.js"), import("./spread-args.js")]);
+      if (!wantsSpreadHelp(args.slice(1))) {
+        const t = translateSpreadArgs(args.slice(1));
+        args = [t.command, ...t.args];
+      }
     }
     const program = await buildProgram(args[0]);
     await program.parseAsync(args, { from: "user" });
