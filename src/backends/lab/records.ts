@@ -7,6 +7,7 @@ import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { TroupeError } from "../../util/errors.js";
 import { hostPaths, labPaths, MAX_SLOTS, netnsName, vethName } from "./layout.js";
 import type { ProcId } from "./procs.js";
+import { errorText } from "../../util/text.js";
 
 export interface LabHostRecord {
   readonly version: 1;
@@ -38,8 +39,24 @@ export function recordPath(stateDir: string, slot: number): string {
   return hostPaths(stateDir, slot).record;
 }
 
+/** What to do about an error reading the lab's state, by its errno code. */
+function readFailure(err: unknown, what: string): TroupeError {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code ? `${e.code} (${e.message})` : errorText(err);
+  const hint = e.code === "EACCES" || e.code === "EPERM" ? "; lab hosts are root's: run troupe as root, e.g. with sudo" : "";
+  return new TroupeError("E_BACKEND", `lab: cannot read the lab's ${what}: ${why}${hint}`);
+}
+
+/** ENOENT: the file or directory is not there (no lab, or a host removed meanwhile). */
+function missing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === "ENOENT";
+}
+
 /**
- * Every record, sorted by slot; unreadable ones are skipped. Read
+ * Every record, sorted by slot. Only a missing state directory means no lab:
+ * any other error reading it or a record (permissions, a file where the
+ * directory should be) is an E_BACKEND error. A record removed while being
+ * listed is left out; one that is not a valid record is skipped. Read
  * synchronously: a few hundred small local files, where awaiting each read
  * (open, stat, read, close through the thread pool) cost 35 ms at 100 hosts,
  * on the path of `troupe exec lab` before its first connection.
@@ -49,19 +66,22 @@ export async function listRecords(stateDir: string): Promise<LabHostRecord[]> {
   let names: string[];
   try {
     names = readdirSync(dir);
-  } catch {
-    return [];
+  } catch (err) {
+    if (missing(err)) return [];
+    throw readFailure(err, `records in ${dir}`);
   }
   const out: LabHostRecord[] = [];
   for (const name of names) {
     const m = /^(\d+)\.json$/.exec(name);
     if (!m) continue;
     const slot = Number(m[1]);
+    const path = recordPath(stateDir, slot);
     let text: string;
     try {
-      text = readFileSync(recordPath(stateDir, slot), "utf8");
-    } catch {
-      continue;
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      if (missing(err)) continue;
+      throw readFailure(err, `record ${path}`);
     }
     const rec = parseRecord(text, slot);
     if (rec) out.push(rec);
@@ -79,12 +99,17 @@ function parseRecord(text: string, slot: number): LabHostRecord | undefined {
   }
 }
 
+/** The record of `slot`; undefined when there is none (E_BACKEND when it cannot be read). */
 export async function readRecord(stateDir: string, slot: number): Promise<LabHostRecord | undefined> {
+  const path = recordPath(stateDir, slot);
+  let text: string;
   try {
-    return parseRecord(await readFile(recordPath(stateDir, slot), "utf8"), slot);
-  } catch {
-    return undefined;
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if (missing(err)) return undefined;
+    throw readFailure(err, `record ${path}`);
   }
+  return parseRecord(text, slot);
 }
 
 /** Replace a record (atomically: write aside, rename). */
