@@ -82,7 +82,7 @@ export async function ensureLabKey(stateDir: string): Promise<string> {
 }
 
 export function slotNames(stateDir: string, rec: Pick<LabHostRecord, "slot" | "netns" | "veth">): SlotNames {
-  return { netns: rec.netns, veth: rec.veth, paths: hostPaths(stateDir, rec.slot) };
+  return { netns: rec.netns, veth: rec.veth, address: slotAddress(rec.slot), paths: hostPaths(stateDir, rec.slot) };
 }
 
 /** Bring up a new host; on any failure, whatever was made is removed again. */
@@ -103,11 +103,8 @@ export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
   );
   try {
     const names = slotNames(o.stateDir, rec);
-    const prepare = prepareScript(
-      { ...names, mac: slotMac(rec.slot), address: rec.address },
-      o.tmpfsSize ?? "50%",
-      labPaths(o.stateDir).bridgeLock,
-    );
+    const lab = labPaths(o.stateDir);
+    const prepare = prepareScript({ ...names, mac: slotMac(rec.slot) }, o.tmpfsSize ?? "50%", lab.bridgeLock, lab.neighSaved);
     await sh(prepare, `create host ${o.name}`);
     const hostKey = await writeHostFiles(names, rec, labKey, o.password !== undefined);
     rec = { ...rec, hostKey };

@@ -71,6 +71,8 @@ export interface LabPaths {
    * whoever removes the bridge once no host is left: troupe processes share it.
    */
   readonly bridgeLock: string;
+  /** The neighbour-table thresholds the lab raised, and what they were (see scripts.ts). */
+  readonly neighSaved: string;
 }
 
 export function labPaths(stateDir: string = DEFAULT_STATE_DIR): LabPaths {
@@ -82,6 +84,7 @@ export function labPaths(stateDir: string = DEFAULT_STATE_DIR): LabPaths {
     knownHosts: join(stateDir, "known_hosts"),
     sshConfig: join(stateDir, "ssh_config"),
     bridgeLock: join(stateDir, "bridge.lock"),
+    neighSaved: join(stateDir, "neigh-thresholds"),
   };
 }
 

@@ -300,8 +300,8 @@ async function finish(stateDir: string): Promise<boolean> {
   await writeSshFiles(stateDir, records);
   if (records.length > 0 || !existsSync(`/sys/class/net/${BRIDGE}`)) return false;
   // Checked again under the bridge lock: another process may be adding a host.
-  const { hostsDir, bridgeLock } = labPaths(stateDir);
-  const r = await run("/bin/sh", ["-c", removeBridgeScript(hostsDir, bridgeLock)]);
+  const { hostsDir, bridgeLock, neighSaved } = labPaths(stateDir);
+  const r = await run("/bin/sh", ["-c", removeBridgeScript(hostsDir, bridgeLock, neighSaved)]);
   if (r.code === 3) return false;
   if (r.code !== 0)
     throw new TroupeError("E_BACKEND", `lab: cannot remove the bridge ${BRIDGE}: ${r.stderr.trim() || `exit status ${r.code}`}`);

@@ -21,12 +21,64 @@ export const HOST_SSH_DIR = "/etc/troupe-lab";
 export interface SlotNames {
   readonly netns: string;
   readonly veth: string;
+  /** The slot's address (its neighbour entry on the bridge goes with it). */
+  readonly address: string;
   readonly paths: HostPaths;
 }
 
 export interface PrepareParams extends SlotNames {
   readonly mac: string;
-  readonly address: string;
+}
+
+/**
+ * The neighbour (ARP) table. The kernel keeps one table for every network
+ * namespace, and by default starts refusing new entries at 1024
+ * (`gc_thresh3`): a lab of 500 hosts that all talk to the machine needs a
+ * thousand, one on each side. So the lab pins what it knows: every host's
+ * entry on the bridge, and the gateway's in every host, as permanent entries
+ * (their MACs are fixed per slot), which need no ARP and, being permanent,
+ * do not count against the thresholds. What the hosts learn talking to each
+ * other still counts; for that the lab raises the thresholds to a size for
+ * a full lab (about 8 neighbours per host before the kernel collects, 16 at
+ * most) while it has hosts, and puts back the values it found when its
+ * bridge goes (unless someone changed them since).
+ */
+export const NEIGH_SYSCTL_DIR = "/proc/sys/net/ipv4/neigh/default";
+export const NEIGH_THRESHOLDS = { gc_thresh2: 8 * 1024, gc_thresh3: 16 * 1024 } as const;
+
+/**
+ * Raise the thresholds that are below the lab's, writing `name original
+ * lab-value` lines to `saved` the first time (run under the bridge lock).
+ */
+export function raiseNeighScript(saved: string, dir: string = NEIGH_SYSCTL_DIR): string {
+  const f = shQuote(saved);
+  return Object.entries(NEIGH_THRESHOLDS)
+    .map(([name, want]) => {
+      const file = shQuote(`${dir}/${name}`);
+      return [
+        // Not `read`: dash reads a byte at a time, and /proc/sys answers only the first.
+        `if cur=$(cat ${file}) && [ "$cur" -lt ${want} ]; then`,
+        `  grep -qs '^${name} ' ${f} || echo "${name} $cur ${want}" >> ${f}`,
+        `  echo ${want} > ${file}`,
+        "fi",
+      ].join("\n");
+    })
+    .join("\n");
+}
+
+/** Put back what `raiseNeighScript` saved, where the value is still the lab's; forget it. */
+export function restoreNeighScript(saved: string, dir: string = NEIGH_SYSCTL_DIR): string {
+  const f = shQuote(saved);
+  return [
+    `if [ -f ${f} ]; then`,
+    "  while read -r name orig want; do",
+    '    case "$name" in gc_thresh[123]) ;; *) continue ;; esac',
+    `    cur=$(cat ${shQuote(dir)}/"$name") || continue`,
+    `    [ "$cur" != "$want" ] || echo "$orig" > ${shQuote(dir)}/"$name"`,
+    `  done < ${f}`,
+    `  rm -f ${f}`,
+    "fi",
+  ].join("\n");
 }
 
 /** Create the bridge unless it exists; keep the host's firewall out of bridged traffic. */
@@ -66,27 +118,36 @@ function ensureBridgeScript(): string {
   ].join("\n");
 }
 
-/** Remove the bridge if no host record is left (exit 3 if one is). */
-export function removeBridgeScript(hostsDir: string, lockFile: string): string {
+/**
+ * Remove the bridge if no host record is left (exit 3 if one is), and put
+ * back the neighbour-table thresholds saved in `neighSaved`.
+ */
+export function removeBridgeScript(hostsDir: string, lockFile: string, neighSaved?: string): string {
   return [
     ...bridgeLockLines(lockFile),
     `for f in ${shQuote(hostsDir)}/*.json; do [ ! -e "$f" ] || exit 3; done`,
     `ip link del ${BRIDGE} 2>/dev/null || [ ! -e /sys/class/net/${BRIDGE} ]`,
+    ...(neighSaved !== undefined ? [restoreNeighScript(neighSaved)] : []),
   ].join("\n");
 }
 
-/** Make the host's namespace, veth and tmpfs (root namespace side), the bridge too if need be. */
-export function prepareScript(s: PrepareParams, tmpfsSize: string, lockFile: string): string {
+/**
+ * Make the host's namespace, veth and tmpfs (root namespace side), the
+ * bridge too if need be, with the host's neighbour entry pinned and the
+ * thresholds raised (`neighSaved` keeps what they were).
+ */
+export function prepareScript(s: PrepareParams, tmpfsSize: string, lockFile: string, neighSaved?: string): string {
   const p = s.paths;
   return [
     "set -eu",
     ...bridgeLockLines(lockFile),
     ensureBridgeScript(),
+    ...(neighSaved !== undefined ? [raiseNeighScript(neighSaved)] : []),
     `ip netns add ${s.netns}`,
     `ip link add ${s.veth} type veth peer name eth0 address ${s.mac} netns ${s.netns}`,
     `ip link set ${s.veth} master ${BRIDGE} up`,
-    // A previous host of this slot may still be in the machine's neighbour cache.
-    `ip neigh del ${s.address} dev ${BRIDGE} 2>/dev/null || true`,
+    // The host's MAC is fixed per slot: no ARP, and no count against gc_thresh3 (see NEIGH_THRESHOLDS).
+    `ip neigh replace ${s.address} lladdr ${s.mac} dev ${BRIDGE} nud permanent`,
     `mkdir -p ${shQuote(p.fs)}`,
     `mount -t tmpfs -o ${shQuote(`mode=755,size=${tmpfsSize}`)} troupe-lab ${shQuote(p.fs)}`,
     `mkdir -p ${shQuote(p.upper)} ${shQuote(p.work)} ${shQuote(p.root)}`,
@@ -154,6 +215,8 @@ export function bootScript(b: BootParams): string {
     "ip link set lo up",
     `ip addr replace ${b.address}/${PREFIX_LENGTH} dev eth0`,
     "ip link set eth0 up",
+    // The gateway's MAC is fixed too (see NEIGH_THRESHOLDS).
+    `ip neigh replace ${GATEWAY} lladdr ${BRIDGE_MAC} dev eth0 nud permanent`,
     `ip route replace default via ${GATEWAY}`,
     "mkdir -p -m 755 /run/sshd",
     `exec /usr/sbin/sshd -D -e -f ${HOST_SSH_DIR}/sshd_config`,
@@ -214,6 +277,7 @@ export function teardownScript(s: SlotNames): string {
     "  i=0",
     `  while [ -n "$(ip netns pids ${s.netns} 2>/dev/null)" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i+1)); done`,
     "fi",
+    `ip neigh del ${s.address} dev ${BRIDGE} 2>/dev/null || true`,
     `while grep -q " ${p.fs} " /proc/mounts; do umount ${fs} 2>/dev/null || umount -l ${fs} || break; done`,
     `if [ -e /sys/class/net/${s.veth} ]; then ip link del ${s.veth} 2>/dev/null || true; fi`,
     `if [ -e /run/netns/${s.netns} ]; then ip netns del ${s.netns} 2>/dev/null || true; fi`,
