@@ -85,9 +85,16 @@ export function slotNames(stateDir: string, rec: Pick<LabHostRecord, "slot" | "n
   return { netns: rec.netns, veth: rec.veth, address: slotAddress(rec.slot), paths: hostPaths(stateDir, rec.slot) };
 }
 
-/** Bring up a new host; on any failure, whatever was made is removed again. */
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+}
+
+/**
+ * Bring up a new host; on any failure or an abort, whatever was made is
+ * removed again. Its record says `making` until sshd answers.
+ */
 export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
-  if (o.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+  checkAborted(o.signal);
   const labKey = await ensureLabKey(o.stateDir);
   let rec = await claimSlot(
     o.stateDir,
@@ -102,15 +109,20 @@ export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
     slotAddress,
   );
   try {
+    checkAborted(o.signal);
     const names = slotNames(o.stateDir, rec);
     const lab = labPaths(o.stateDir);
     const prepare = prepareScript({ ...names, mac: slotMac(rec.slot) }, o.tmpfsSize ?? "50%", lab.bridgeLock, lab.neighSaved);
     await sh(prepare, `create host ${o.name}`);
+    checkAborted(o.signal);
     const hostKey = await writeHostFiles(names, rec, labKey, o.password !== undefined);
     rec = { ...rec, hostKey };
     rec = await bootHost(o.stateDir, rec);
     await writeRecord(o.stateDir, rec);
     await waitForSsh(o.stateDir, rec, o.bootTimeoutMs ?? 30_000, o.signal);
+    const { making: _making, ...whole } = rec;
+    rec = whole;
+    await writeRecord(o.stateDir, rec);
     return rec;
   } catch (err) {
     await destroyHost(o.stateDir, rec).catch(() => undefined);

@@ -7,9 +7,9 @@ import { isRecorded } from "../reuse/recorded.js";
 import { TroupeError } from "../../util/errors.js";
 import { naturalCompare } from "../../util/natural-order.js";
 import { checkLabSupport, createHost, destroyHost, slotNames } from "./host.js";
-import { BRIDGE, DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths, netnsName, slotOfName, vethName } from "./layout.js";
-import { isRunning } from "./procs.js";
-import { listRecords, type LabHostRecord } from "./records.js";
+import { BRIDGE, DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths, netnsName, slotAddress, slotOfName, vethName } from "./layout.js";
+import { isRunning, procId, selfId } from "./procs.js";
+import { asideWriter, createRecord, listRecords, removeRecord, type LabHostRecord } from "./records.js";
 import { run, sh } from "./run.js";
 import { removeBridgeScript, teardownScript } from "./scripts.js";
 import { errorText } from "../../util/text.js";
@@ -30,6 +30,8 @@ export interface LabHostInfo {
   readonly reuse?: string;
   /** Its processes (sshd and all) are up. */
   readonly running: boolean;
+  /** Not whole yet: being made, or half-made by a troupe process that is gone (`lab gc` removes it). */
+  readonly making: boolean;
   /** The troupe process that made it still runs. */
   readonly ownerAlive: boolean;
   readonly ownerPid: number;
@@ -56,6 +58,11 @@ export interface LabUpOptions extends LabOptions {
   /** Hosts made at once (default 8). */
   readonly concurrency?: number;
   readonly tmpfsSize?: string;
+  /**
+   * Stops making hosts when it aborts: every host this call started is
+   * removed again (hosts that were up before stay), and labUp rejects with
+   * E_INTERRUPTED.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -96,6 +103,7 @@ function info(stateDir: string, rec: LabHostRecord): LabHostInfo {
     kept: rec.keep,
     ...(rec.reuse !== undefined ? { reuse: rec.reuse } : {}),
     running: isRunning(rec.init),
+    making: rec.making === true,
     ownerAlive: isRunning(rec.owner),
     ownerPid: rec.owner.pid,
     ...(rec.backend !== undefined ? { backend: rec.backend } : {}),
@@ -162,7 +170,11 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
   checkLabSupport();
   const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
   const lab = hostnameFor(opts.name ?? "lab");
-  const existing = new Set((await listRecords(stateDir)).filter((r) => r.keep && r.lab === lab).map((r) => r.name));
+  const ours = (await listRecords(stateDir)).filter((r) => r.keep && r.lab === lab);
+  // Half-made by a `lab up` that died: made again.
+  const stale = ours.filter((r) => r.making && !isRunning(r.owner));
+  await removeAll(stateDir, stale);
+  const existing = new Set(ours.filter((r) => !stale.includes(r)).map((r) => r.name));
   const wanted: string[] = [];
   for (let k = 1; k <= n; k++) {
     const name = `${lab}-${k}`;
@@ -185,8 +197,18 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
       ),
     ),
   );
+  const made = results.filter((r): r is PromiseFulfilledResult<LabHostRecord> => r.status === "fulfilled").map((r) => r.value);
+  if (opts.signal?.aborted) {
+    // Hosts still being made removed themselves; these were whole.
+    const removed = await removeAll(stateDir, made);
+    await finish(stateDir);
+    throw new TroupeError(
+      "E_INTERRUPTED",
+      `lab up interrupted: removed the ${removed.length} host(s) of lab ${lab} it had made${existing.size ? `; the ${existing.size} that were up before stay` : ""}`,
+    );
+  }
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-  const created = results.filter((r): r is PromiseFulfilledResult<LabHostRecord> => r.status === "fulfilled").map((r) => r.value.name);
+  const created = made.map((r) => r.name);
   const st = await status(stateDir);
   if (failed.length > 0) {
     const first = failed[0]!.reason as unknown;
@@ -217,9 +239,10 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabRemoval> {
 
 /**
  * Remove what crashed troupe processes left: hosts whose maker is gone (but
- * not `lab up` hosts, nor hosts kept by `troupe run --reuse` while their
- * reuse file lists them), and namespaces, veths, mounts and directories of
- * the lab that no record names.
+ * not whole `lab up` hosts, nor hosts kept by `troupe run --reuse` while
+ * their reuse file lists them), half-made hosts whose maker is gone (even
+ * those `lab up` was making), and namespaces, veths, mounts, processes and
+ * directories of the lab that no record names.
  */
 export async function labGc(opts: LabGcOptions = {}): Promise<LabRemoval> {
   checkLabSupport();
@@ -233,11 +256,12 @@ export async function labGc(opts: LabGcOptions = {}): Promise<LabRemoval> {
 }
 
 /**
- * Whether `lab gc` removes a host: its maker is gone, and it is not kept
- * (by `lab up`, or by `troupe run --reuse` while the reuse file lists it).
+ * Whether `lab gc` removes a host: its maker is gone, and it is half-made
+ * or not kept (by `lab up`, or by `troupe run --reuse` while the reuse file
+ * lists it).
  */
 export function collectable(r: LabHostRecord): boolean {
-  return !isRunning(r.owner) && (!r.keep || forgottenByReuse(r));
+  return !isRunning(r.owner) && (r.making === true || !r.keep || forgottenByReuse(r));
 }
 
 /** A host kept for reuse whose reuse file no longer lists it (removed, or edited). */
@@ -279,19 +303,43 @@ function orphanSlots(stateDir: string): number[] {
   return [...slots].filter((s) => !existsSync(hostPaths(stateDir, s).record)).sort((a, b) => a - b);
 }
 
+/**
+ * Remove the leftovers of slots with no record. Each slot is claimed first
+ * with a record of this process, so that no troupe process takes it while
+ * it is being cleaned (a slot another one claimed meanwhile is left alone).
+ */
 async function removeOrphans(stateDir: string): Promise<number[]> {
-  const slots = orphanSlots(stateDir);
-  for (const slot of slots) {
-    await sh(
-      teardownScript(slotNames(stateDir, { slot, netns: netnsName(slot), veth: vethName(slot) })),
-      `remove the leftovers of lab slot ${slot}`,
-    );
+  const cleaned: number[] = [];
+  const owner = selfId();
+  for (const slot of orphanSlots(stateDir)) {
+    const rec: LabHostRecord = {
+      version: 1,
+      slot,
+      name: `gc-${slot}`,
+      address: slotAddress(slot),
+      netns: netnsName(slot),
+      veth: vethName(slot),
+      dir: hostPaths(stateDir, slot).dir,
+      owner,
+      keep: false,
+      createdAt: new Date().toISOString(),
+      making: true,
+    };
+    if (!(await createRecord(stateDir, rec))) continue;
+    try {
+      await sh(teardownScript(slotNames(stateDir, rec)), `remove the leftovers of lab slot ${slot}`);
+    } finally {
+      await removeRecord(stateDir, slot);
+    }
+    cleaned.push(slot);
   }
-  // Half-written records of a crashed process.
-  for (const name of safeReaddir(labPaths(stateDir).hostsDir)) {
-    if (name.endsWith(".tmp")) await rm(`${labPaths(stateDir).hostsDir}/${name}`, { force: true });
+  // Records written aside by processes that died before putting them in place.
+  const hostsDir = labPaths(stateDir).hostsDir;
+  for (const name of safeReaddir(hostsDir)) {
+    const writer = asideWriter(name);
+    if (writer !== undefined && procId(writer) === undefined) await rm(`${hostsDir}/${name}`, { force: true });
   }
-  return slots;
+  return cleaned;
 }
 
 /** Once no host is left: remove the bridge and the ssh files. */

@@ -1,9 +1,12 @@
 // One JSON record per lab host, `<state>/hosts/N.json`. Creating the record
-// (O_EXCL) is what claims slot N, before anything else of the host exists, so
-// that `lab gc` can always find what a crashed process left behind.
+// (exclusively, whole: written aside and linked into place) is what claims
+// slot N, before anything else of the host exists, so that `lab gc` can
+// always find what a crashed process left behind. A record says `making`
+// until its host is whole (sshd answers): a host whose maker died before
+// that is half-made, and `lab gc` removes it even if it was to be kept.
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { TroupeError } from "../../util/errors.js";
 import { hostPaths, labPaths, MAX_SLOTS, netnsName, vethName } from "./layout.js";
 import type { ProcId } from "./procs.js";
@@ -33,6 +36,8 @@ export interface LabHostRecord {
   /** The host's public key line (`ssh-ed25519 AAAA...`). */
   readonly hostKey?: string;
   readonly createdAt: string;
+  /** Being made: not a whole host yet. Records without it (and those of older troupes) are whole. */
+  readonly making?: true;
 }
 
 export function recordPath(stateDir: string, slot: number): string {
@@ -127,12 +132,38 @@ export async function removeRecord(stateDir: string, slot: number): Promise<void
 /** Slots this process is claiming right now (so parallel claims don't all try the same). */
 const claiming = new Set<string>();
 
-export type NewRecord = Omit<LabHostRecord, "version" | "slot" | "address" | "netns" | "veth" | "dir" | "createdAt">;
+export type NewRecord = Omit<LabHostRecord, "version" | "slot" | "address" | "netns" | "veth" | "dir" | "createdAt" | "making">;
 
 /**
- * Claim the lowest free slot: create its record exclusively. A slot whose
- * netns or veth still exists without a record (a crash mid-teardown) is
- * skipped until `lab gc` removes it.
+ * Create `rec`'s record unless the slot has one: written aside, then linked
+ * into place, so that a record is never seen half-written. False if the
+ * slot is taken.
+ */
+export async function createRecord(stateDir: string, rec: LabHostRecord): Promise<boolean> {
+  const path = recordPath(stateDir, rec.slot);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(rec, null, 2)}\n`, { mode: 0o644 });
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** The pid in the name of a record written aside (`N.json.PID.tmp`), if it is one. */
+export function asideWriter(fileName: string): number | undefined {
+  const m = /^\d+\.json\.(\d+)\.tmp$/.exec(fileName);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Claim the lowest free slot: create its record exclusively, `making` until
+ * the host is whole. A slot whose netns or veth still exists without a
+ * record (a crash mid-teardown) is skipped until `lab gc` removes it.
  */
 export async function claimSlot(stateDir: string, data: NewRecord, addressOf: (slot: number) => string): Promise<LabHostRecord> {
   const hostsDir = labPaths(stateDir).hostsDir;
@@ -157,18 +188,9 @@ export async function claimSlot(stateDir: string, data: NewRecord, addressOf: (s
         dir: hostPaths(stateDir, slot).dir,
         createdAt: new Date().toISOString(),
         ...data,
+        making: true,
       };
-      const fh = await open(recordPath(stateDir, slot), "wx", 0o644).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === "EEXIST") return undefined;
-        throw err;
-      });
-      if (!fh) continue;
-      try {
-        await fh.writeFile(`${JSON.stringify(rec, null, 2)}\n`);
-      } finally {
-        await fh.close();
-      }
-      return rec;
+      if (await createRecord(stateDir, rec)) return rec;
     } finally {
       claiming.delete(key);
     }
