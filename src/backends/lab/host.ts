@@ -4,18 +4,32 @@
 // scripts.ts for how a host is put together.
 
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { chmod, link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import { chmod, link, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { TroupeError } from "../../util/errors.js";
 import { generateEd25519, keyWithoutComment, publicKeyOf } from "./keys.js";
-import { hostPaths, labPaths, slotAddress, slotMac } from "./layout.js";
-import { extraLayers } from "./machine-mounts.js";
+import { hostPaths, labPaths, slotAddress, slotMac, type HostPaths } from "./layout.js";
+import { extraLayers, type ExtraLayer } from "./machine-mounts.js";
 import { childrenOf, isRunning, killId, procId, selfId, waitGone, type ProcId } from "./procs.js";
 import { claimSlot, removeRecord, writeRecord, type LabHostRecord } from "./records.js";
 import { SYSTEM_PATH, sh } from "./run.js";
-import { bootScript, HOST_SSH_DIR, hostsFile, prepareScript, sshdConfig, teardownScript, type SlotNames } from "./scripts.js";
+import {
+  bootScript,
+  HOST_DEVICES,
+  HOST_SSH_DIR,
+  hostFstab,
+  hostsFile,
+  layerDir,
+  layersFstab,
+  NEIGH_SYSCTL_DIR,
+  NEIGH_THRESHOLDS,
+  prepareScript,
+  sshdConfig,
+  teardownScript,
+  type SlotNames,
+} from "./scripts.js";
 
 export interface CreateHostOptions {
   readonly stateDir: string;
@@ -111,9 +125,15 @@ export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
   try {
     checkAborted(o.signal);
     const names = slotNames(o.stateDir, rec);
+    const p = names.paths;
     const lab = labPaths(o.stateDir);
-    const prepare = prepareScript({ ...names, mac: slotMac(rec.slot) }, o.tmpfsSize ?? "50%", lab.bridgeLock, lab.neighSaved);
+    await mkdir(p.fs, { recursive: true });
+    const prepare = prepareScript({ ...names, mac: slotMac(rec.slot) }, o.tmpfsSize ?? "50%", lab.bridgeLock, {
+      devices: hostDevices(),
+      ...(neighRaised() ? {} : { neighSaved: lab.neighSaved }),
+    });
     await sh(prepare, `create host ${o.name}`);
+    await Promise.all([p.upper, p.work, p.root].map((d) => mkdir(d)));
     checkAborted(o.signal);
     const hostKey = await writeHostFiles(names, rec, labKey, o.password !== undefined);
     rec = { ...rec, hostKey };
@@ -153,11 +173,75 @@ async function writeHostFiles(names: SlotNames, rec: LabHostRecord, labKey: stri
   return hostKey;
 }
 
+/** Those of HOST_DEVICES this machine has (as character devices), looked up once. */
+let devices: string[] | undefined;
+function hostDevices(): string[] {
+  devices ??= HOST_DEVICES.filter((d) => {
+    try {
+      return statSync(d).isCharacterDevice();
+    } catch {
+      return false;
+    }
+  });
+  return devices;
+}
+
+/**
+ * Whether the neighbour-table thresholds are the lab's already. Then no
+ * host needs to raise them: they are put back only once the lab's bridge
+ * goes, which waits for every record, this host's too.
+ */
+function neighRaised(): boolean {
+  try {
+    return Object.entries(NEIGH_THRESHOLDS).every(([name, want]) => Number(readFileSync(`${NEIGH_SYSCTL_DIR}/${name}`, "utf8")) >= want);
+  } catch {
+    return false;
+  }
+}
+
+/** An empty directory of mode `mode` at `dir` (what was there goes). */
+async function freshDir(dir: string, mode: number): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir);
+  await chmod(dir, mode); // not the umask's
+}
+
+/**
+ * What the host mounts at boot (scripts.ts: hostFstab): `/dev` with the
+ * device nodes `prepareScript` copied, kept from boot to boot as a machine
+ * keeps its devices; `/run`, `/tmp` and `/dev/shm` empty at each boot.
+ */
+async function bootFiles(p: HostPaths, layers: readonly ExtraLayer[]): Promise<void> {
+  await mkdir(p.dev, { recursive: true });
+  await Promise.all([mkdir(join(p.dev, "pts"), { recursive: true }), mkdir(join(p.dev, "shm"), { recursive: true })]);
+  const links: [string, string][] = [
+    ["ptmx", "pts/ptmx"],
+    ["fd", "/proc/self/fd"],
+    ["stdin", "/proc/self/fd/0"],
+    ["stdout", "/proc/self/fd/1"],
+    ["stderr", "/proc/self/fd/2"],
+  ];
+  await Promise.all(
+    links.map(([name, target]) =>
+      symlink(target, join(p.dev, name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "EEXIST") throw err;
+      }),
+    ),
+  );
+  await freshDir(p.run, 0o755);
+  await Promise.all([freshDir(join(p.run, "lock"), 0o1777), freshDir(join(p.run, "sshd"), 0o755)]);
+  await Promise.all([freshDir(p.tmp, 0o1777), freshDir(p.shm, 0o1777)]);
+  await Promise.all(layers.flatMap((l) => ["upper", "work"].map((d) => mkdir(join(layerDir(p, l), d), { recursive: true }))));
+  await writeFile(p.fstab, hostFstab(p));
+  if (layers.length) await writeFile(p.layersFstab, layersFstab(p, layers));
+}
+
 /** Start the host's process tree; returns the record with its `init`. */
 export async function bootHost(stateDir: string, rec: LabHostRecord): Promise<LabHostRecord> {
   const p = hostPaths(stateDir, rec.slot);
   const layers = extraLayers(stateDir);
-  await writeFile(p.bootScript, `${bootScript({ paths: p, hostname: rec.name, address: rec.address, layers })}\n`);
+  await bootFiles(p, layers);
+  await writeFile(p.bootScript, `${bootScript({ paths: p, hostname: rec.name, address: rec.address, layers: layers.length > 0 })}\n`);
   await chmod(p.bootScript, 0o755);
   const log = openSync(p.log, "a");
   try {

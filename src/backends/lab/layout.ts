@@ -96,6 +96,14 @@ export interface HostPaths {
   readonly upper: string;
   readonly work: string;
   readonly root: string;
+  /** On the host's tmpfs, bound into it at each boot: `/dev` (kept), `/run`, `/tmp` and `/dev/shm` (emptied). */
+  readonly dev: string;
+  readonly run: string;
+  readonly tmp: string;
+  readonly shm: string;
+  /** What the host mounts at boot, as fstab files for `mount -a -T`: what it needs, and the machine's other filesystems. */
+  readonly fstab: string;
+  readonly layersFstab: string;
   readonly bootScript: string;
   readonly log: string;
   /** This host's key only, for the transport's StrictHostKeyChecking=yes. */
@@ -113,6 +121,12 @@ export function hostPaths(stateDir: string, slot: number): HostPaths {
     upper: join(fs, "upper"),
     work: join(fs, "work"),
     root: join(fs, "root"),
+    dev: join(fs, "dev"),
+    run: join(fs, "run"),
+    tmp: join(fs, "tmp"),
+    shm: join(fs, "shm"),
+    fstab: join(dir, "fstab"),
+    layersFstab: join(dir, "fstab.layers"),
     bootScript: join(dir, "boot.sh"),
     log: join(dir, "log"),
     knownHosts: join(dir, "known_hosts"),

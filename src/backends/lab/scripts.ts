@@ -131,38 +131,104 @@ export function removeBridgeScript(hostsDir: string, lockFile: string, neighSave
   ].join("\n");
 }
 
+/** Device nodes a host gets (copies of the machine's), where the machine has them. */
+export const HOST_DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/net/tun", "/dev/fuse"];
+
 /**
- * Make the host's namespace, veth and tmpfs (root namespace side), the
- * bridge too if need be, with the host's neighbour entry pinned and the
- * thresholds raised (`neighSaved` keeps what they were).
+ * Make the host's namespace, veth and tmpfs (root namespace side) with its
+ * device nodes, then plug it into the bridge (set up if need be) with its
+ * neighbour entry pinned and the thresholds raised (`neighSaved` keeps what
+ * they were). Only the plugging holds the bridge lock, since every host
+ * being made waits for it. Each command here is a process to start, which
+ * is what making a host costs most: the `ip` commands go in batches.
+ * `devices`: those of HOST_DEVICES the machine has; `raiseNeigh`: whether
+ * the thresholds may need raising (they need not once they are).
  */
-export function prepareScript(s: PrepareParams, tmpfsSize: string, lockFile: string, neighSaved?: string): string {
+export function prepareScript(
+  s: PrepareParams,
+  tmpfsSize: string,
+  lockFile: string,
+  o: { neighSaved?: string; devices?: readonly string[] } = {},
+): string {
   const p = s.paths;
   return [
     "set -eu",
+    `ip -batch - <<'EOF'`,
+    `netns add ${s.netns}`,
+    `link add ${s.veth} type veth peer name eth0 address ${s.mac} netns ${s.netns}`,
+    "EOF",
+    `mount -t tmpfs -o ${shQuote(`mode=755,size=${tmpfsSize}`)} troupe-lab ${shQuote(p.fs)}`,
+    // Relative to /: with absolute names, cp --parents fails to set the modes of the directories it makes.
+    ...(o.devices?.length
+      ? ["cd /", `cp -a --parents ${o.devices.map((d) => shQuote(d.replace(/^\/+/, ""))).join(" ")} ${shQuote(p.fs)}`]
+      : []),
     ...bridgeLockLines(lockFile),
     ensureBridgeScript(),
-    ...(neighSaved !== undefined ? [raiseNeighScript(neighSaved)] : []),
-    `ip netns add ${s.netns}`,
-    `ip link add ${s.veth} type veth peer name eth0 address ${s.mac} netns ${s.netns}`,
-    `ip link set ${s.veth} master ${BRIDGE} up`,
+    ...(o.neighSaved !== undefined ? [raiseNeighScript(o.neighSaved)] : []),
+    `ip -batch - <<'EOF'`,
+    `link set ${s.veth} master ${BRIDGE} up`,
     // The host's MAC is fixed per slot: no ARP, and no count against gc_thresh3 (see NEIGH_THRESHOLDS).
-    `ip neigh replace ${s.address} lladdr ${s.mac} dev ${BRIDGE} nud permanent`,
-    `mkdir -p ${shQuote(p.fs)}`,
-    `mount -t tmpfs -o ${shQuote(`mode=755,size=${tmpfsSize}`)} troupe-lab ${shQuote(p.fs)}`,
-    `mkdir -p ${shQuote(p.upper)} ${shQuote(p.work)} ${shQuote(p.root)}`,
+    `neigh replace ${s.address} lladdr ${s.mac} dev ${BRIDGE} nud permanent`,
+    "EOF",
   ].join("\n");
+}
+
+/** A path as a field of an fstab line (whitespace and backslashes in octal). */
+function fstabField(path: string): string {
+  return path.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+}
+
+/**
+ * What a host mounts in its new root once the overlay of `/` is there: the
+ * kernel's views, and its `/dev`, `/dev/pts`, `/dev/shm`, `/run` and `/tmp`
+ * from directories of its own tmpfs. One `mount -a` for all of them, where a
+ * `mount` for each cost a process each.
+ */
+export function hostFstab(p: HostPaths): string {
+  const r = (path: string): string => fstabField(`${p.root}${path}`);
+  return [
+    `proc ${r("/proc")} proc defaults 0 0`,
+    `sysfs ${r("/sys")} sysfs defaults 0 0`,
+    `${fstabField(p.dev)} ${r("/dev")} none bind 0 0`,
+    `devpts ${r("/dev/pts")} devpts newinstance,ptmxmode=0666,mode=620,gid=5 0 0`,
+    `${fstabField(p.shm)} ${r("/dev/shm")} none bind 0 0`,
+    `${fstabField(p.run)} ${r("/run")} none bind 0 0`,
+    `${fstabField(p.tmp)} ${r("/tmp")} none bind 0 0`,
+    "",
+  ].join("\n");
+}
+
+/** The overlays of the machine's other filesystems (see machine-mounts.ts); their directories are made beforehand. */
+export function layersFstab(p: HostPaths, layers: readonly ExtraLayer[]): string {
+  return layers
+    .map((l) => {
+      const dir = layerDir(p, l);
+      const opts = `lowerdir=${l.mountPoint},upperdir=${dir}/upper,workdir=${dir}/work`;
+      return `troupe-lab ${fstabField(`${p.root}${l.mountPoint}`)} overlay ${fstabField(opts)} 0 0\n`;
+    })
+    .join("");
+}
+
+/** Where the upper and work layers of `l` live. */
+export function layerDir(p: HostPaths, l: ExtraLayer): string {
+  return `${p.fs}/layers/${l.key}`;
 }
 
 export interface BootParams {
   readonly paths: HostPaths;
   readonly hostname: string;
   readonly address: string;
-  /** The machine's other disk filesystems, each overlaid on its own. */
-  readonly layers?: readonly ExtraLayer[];
+  /** Whether the machine has other disk filesystems to overlay (in `paths.layersFstab`). */
+  readonly layers?: boolean;
 }
 
-/** What the host's first process runs (inside its netns, pid, mount and uts namespaces). */
+/**
+ * What the host's first process runs (inside its netns, pid, mount and uts
+ * namespaces): mount the overlay of `/` and what `hostFstab` lists, pivot
+ * into it, drop the machine's mounts, set up the network and become sshd.
+ * Its directories and files were made beforehand (host.ts), and each
+ * command here is a process: there are few.
+ */
 export function bootScript(b: BootParams): string {
   const p = b.paths;
   const R = '"$ROOT"';
@@ -175,50 +241,25 @@ export function bootScript(b: BootParams): string {
     `until mount -t overlay troupe-lab -o ${shQuote(`lowerdir=/,upperdir=${p.upper},workdir=${p.work}`)} ${R}; do`,
     '  n=$((n+1)); [ "$n" -lt 50 ] || exit 1; sleep 0.1',
     "done",
-    ...(b.layers ?? []).flatMap((l) => {
-      const dir = `${p.fs}/layers/${l.key}`;
-      const opts = shQuote(`lowerdir=${l.mountPoint},upperdir=${dir}/upper,workdir=${dir}/work`);
-      return [
-        `if [ -d ${shQuote(l.mountPoint)} ] && [ -d ${R}${shQuote(l.mountPoint)} ]; then`,
-        `  mkdir -p ${shQuote(`${dir}/upper`)} ${shQuote(`${dir}/work`)}`,
-        `  mount -t overlay troupe-lab -o ${opts} ${R}${shQuote(l.mountPoint)} || echo ${shQuote(`troupe-lab: cannot overlay ${l.mountPoint}`)} >&2`,
-        "fi",
-      ];
-    }),
-    `mount -t proc proc ${R}/proc`,
-    `mount -t sysfs sysfs ${R}/sys`,
-    `mount -t tmpfs -o mode=755,size=64m troupe-dev ${R}/dev`,
-    "for d in null zero full random urandom tty; do",
-    `  : > ${R}/dev/$d; mount --bind /dev/$d ${R}/dev/$d`,
-    "done",
-    `if [ -c /dev/net/tun ]; then mkdir ${R}/dev/net; : > ${R}/dev/net/tun; mount --bind /dev/net/tun ${R}/dev/net/tun; fi`,
-    `if [ -c /dev/fuse ]; then : > ${R}/dev/fuse; mount --bind /dev/fuse ${R}/dev/fuse; fi`,
-    `mkdir ${R}/dev/pts ${R}/dev/shm`,
-    `mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts ${R}/dev/pts`,
-    `ln -s pts/ptmx ${R}/dev/ptmx`,
-    `mount -t tmpfs -o mode=1777 shm ${R}/dev/shm`,
-    `ln -s /proc/self/fd ${R}/dev/fd`,
-    `ln -s /proc/self/fd/0 ${R}/dev/stdin`,
-    `ln -s /proc/self/fd/1 ${R}/dev/stdout`,
-    `ln -s /proc/self/fd/2 ${R}/dev/stderr`,
-    `mount -t tmpfs -o mode=755 run ${R}/run`,
-    `mkdir -m 1777 ${R}/run/lock`,
-    `mount -t tmpfs -o mode=1777 tmp ${R}/tmp`,
-    `mkdir -p ${R}/.troupe-oldroot`,
+    ...(b.layers
+      ? [`mount -a -T ${shQuote(p.layersFstab)} || echo 'troupe-lab: cannot overlay some of the machine'"'"'s filesystems' >&2`]
+      : []),
+    `mount -a -T ${shQuote(p.fstab)}`,
     `cd ${R}`,
-    "pivot_root . .troupe-oldroot",
+    // The old root goes on top of the new one, and is dropped with every
+    // mount of the machine (and of the other hosts) under it.
+    "pivot_root . .",
+    "umount -l .",
     "cd /",
-    // Drop every mount of the machine (and of the other hosts) from this namespace.
-    "umount -l /.troupe-oldroot",
-    "rmdir /.troupe-oldroot",
     `echo ${shQuote(b.hostname)} > /proc/sys/kernel/hostname`,
-    "ip link set lo up",
-    `ip addr replace ${b.address}/${PREFIX_LENGTH} dev eth0`,
-    "ip link set eth0 up",
+    `ip -batch - <<'EOF'`,
+    "link set lo up",
+    `addr replace ${b.address}/${PREFIX_LENGTH} dev eth0`,
+    "link set eth0 up",
     // The gateway's MAC is fixed too (see NEIGH_THRESHOLDS).
-    `ip neigh replace ${GATEWAY} lladdr ${BRIDGE_MAC} dev eth0 nud permanent`,
-    `ip route replace default via ${GATEWAY}`,
-    "mkdir -p -m 755 /run/sshd",
+    `neigh replace ${GATEWAY} lladdr ${BRIDGE_MAC} dev eth0 nud permanent`,
+    `route replace default via ${GATEWAY}`,
+    "EOF",
     `exec /usr/sbin/sshd -D -e -f ${HOST_SSH_DIR}/sshd_config`,
   ].join("\n");
 }
@@ -277,10 +318,13 @@ export function teardownScript(s: SlotNames): string {
     "  i=0",
     `  while [ -n "$(ip netns pids ${s.netns} 2>/dev/null)" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i+1)); done`,
     "fi",
-    `ip neigh del ${s.address} dev ${BRIDGE} 2>/dev/null || true`,
     `while grep -q " ${p.fs} " /proc/mounts; do umount ${fs} 2>/dev/null || umount -l ${fs} || break; done`,
-    `if [ -e /sys/class/net/${s.veth} ]; then ip link del ${s.veth} 2>/dev/null || true; fi`,
-    `if [ -e /run/netns/${s.netns} ]; then ip netns del ${s.netns} 2>/dev/null || true; fi`,
+    // -force: go on past what is not there (any more); but a failed `neigh` ends the batch, so it comes last.
+    `ip -force -batch - <<'EOF' 2>/dev/null || true`,
+    `link del ${s.veth}`,
+    `netns del ${s.netns}`,
+    `neigh del ${s.address} dev ${BRIDGE}`,
+    "EOF",
     `rm -rf ${shQuote(p.dir)}`,
   ].join("\n");
 }
