@@ -1,5 +1,6 @@
 // What `troupe lab up|down|gc|status` do. These return data; the CLI prints.
 
+import { setMaxListeners } from "node:events";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { rm, writeFile } from "node:fs/promises";
 import { Semaphore } from "../../transport/ssh/limiter.js";
@@ -181,6 +182,12 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
     if (!existing.has(name)) wanted.push(name);
   }
   const limit = new Semaphore(Math.max(1, opts.concurrency ?? 8));
+  // One signal that every host waiting its turn listens to: the caller's, relayed.
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
+  const relay = (): void => stop.abort();
+  if (opts.signal?.aborted) stop.abort();
+  else opts.signal?.addEventListener("abort", relay, { once: true });
   const results = await Promise.allSettled(
     wanted.map((name) =>
       limit.run(
@@ -191,14 +198,14 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
             keep: true,
             lab,
             ...(opts.tmpfsSize !== undefined ? { tmpfsSize: opts.tmpfsSize } : {}),
-            ...(opts.signal ? { signal: opts.signal } : {}),
+            signal: stop.signal,
           }),
-        opts.signal,
+        stop.signal,
       ),
     ),
-  );
+  ).finally(() => opts.signal?.removeEventListener("abort", relay));
   const made = results.filter((r): r is PromiseFulfilledResult<LabHostRecord> => r.status === "fulfilled").map((r) => r.value);
-  if (opts.signal?.aborted) {
+  if (stop.signal.aborted) {
     // Hosts still being made removed themselves; these were whole.
     const removed = await removeAll(stateDir, made);
     await finish(stateDir);
