@@ -2,7 +2,7 @@
 
 import { setMaxListeners } from "node:events";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { rename, rm, writeFile } from "node:fs/promises";
 import { Semaphore } from "../../transport/ssh/limiter.js";
 import { isRecorded } from "../reuse/recorded.js";
 import { TroupeError } from "../../util/errors.js";
@@ -114,14 +114,44 @@ function info(stateDir: string, rec: LabHostRecord): LabHostInfo {
   };
 }
 
-/** Rewrite the lab's ssh_config and known_hosts from the records. */
-async function writeSshFiles(stateDir: string, records: readonly LabHostRecord[]): Promise<void> {
-  const p = labPaths(stateDir);
-  if (records.length === 0) {
-    await rm(p.sshConfig, { force: true });
-    await rm(p.knownHosts, { force: true });
-    return;
+/**
+ * Rewrite the lab's ssh_config and known_hosts from `records`. Every troupe
+ * process that changes the lab does, and users' ssh reads them meanwhile: so
+ * each file is written aside and renamed into place (never seen half
+ * written), and once both are in place the records are listed again, and
+ * the files rewritten should they differ (the last process to write may have
+ * listed the records before another process made a host).
+ */
+export async function writeSshFiles(stateDir: string, records: readonly LabHostRecord[]): Promise<void> {
+  let wrote = await writeSshFilesOnce(stateDir, records);
+  for (let n = 0; n < 10; n++) {
+    const now = sshFileTexts(stateDir, await listRecords(stateDir));
+    if (now.config === wrote.config && now.known === wrote.known) return;
+    wrote = await writeSshFilesOnce(stateDir, undefined, now);
   }
+}
+
+async function writeSshFilesOnce(
+  stateDir: string,
+  records: readonly LabHostRecord[] | undefined,
+  texts = sshFileTexts(stateDir, records ?? []),
+): Promise<{ config: string | undefined; known: string | undefined }> {
+  const p = labPaths(stateDir);
+  const put = async (path: string, text: string | undefined): Promise<void> => {
+    if (text === undefined) return rm(path, { force: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  };
+  await put(p.knownHosts, texts.known);
+  await put(p.sshConfig, texts.config);
+  return texts;
+}
+
+/** The two files' texts for `records`; undefined: no file. */
+function sshFileTexts(stateDir: string, records: readonly LabHostRecord[]): { config: string | undefined; known: string | undefined } {
+  if (records.length === 0) return { config: undefined, known: undefined };
+  const p = labPaths(stateDir);
   const seen = new Set<string>();
   const blocks: string[] = ["# Written by troupe lab; `ssh -F THIS-FILE NAME` logs into a lab host.", ""];
   for (const rec of records) {
@@ -142,8 +172,7 @@ async function writeSshFiles(stateDir: string, records: readonly LabHostRecord[]
     );
   }
   const known = records.filter((r) => r.hostKey).map((r) => `${r.address} ${r.hostKey}`);
-  await writeFile(p.knownHosts, known.length ? `${known.join("\n")}\n` : "");
-  await writeFile(p.sshConfig, blocks.join("\n"));
+  return { config: blocks.join("\n"), known: known.length ? `${known.join("\n")}\n` : "" };
 }
 
 async function status(stateDir: string): Promise<LabStatus> {
@@ -340,11 +369,15 @@ async function removeOrphans(stateDir: string): Promise<number[]> {
     }
     cleaned.push(slot);
   }
-  // Records written aside by processes that died before putting them in place.
+  // Records and ssh files written aside by processes that died before putting them in place.
   const hostsDir = labPaths(stateDir).hostsDir;
   for (const name of safeReaddir(hostsDir)) {
     const writer = asideWriter(name);
     if (writer !== undefined && procId(writer) === undefined) await rm(`${hostsDir}/${name}`, { force: true });
+  }
+  for (const name of safeReaddir(stateDir)) {
+    const writer = /^(?:ssh_config|known_hosts)\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (writer !== undefined && procId(Number(writer)) === undefined) await rm(`${stateDir}/${name}`, { force: true });
   }
   return cleaned;
 }
