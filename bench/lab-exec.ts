@@ -13,8 +13,10 @@
 //       [--lab NAME]
 //
 // Every peer reaches the hosts with `ssh -F <generated config>`, a config
-// that includes the lab's own ssh_config (labStatus().sshConfig: the lab
-// key and known_hosts). By default it also sets KexAlgorithms
+// with the lab's key and the hosts' keys, as the lab's own ssh_config has
+// them (written here from the lab's records: the lab's file is rewritten
+// by every troupe process that changes a lab, and older troupes write it in
+// place, where ssh may read it half-written). By default it also sets KexAlgorithms
 // curve25519-sha256, the key exchange troupe's lab transport asks for: the
 // default post-quantum hybrid costs about 3x as much CPU per handshake, and
 // comparing troupe with it against peers without it would measure the
@@ -36,7 +38,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fanout, resolveTargets, type FanoutTarget, type HostOutcome } from "../src/api/fanout.js";
 import { labDown, labSshClient, labStatus, labUp } from "../src/backends/lab/index.js";
-import { MAX_SLOTS } from "../src/backends/lab/layout.js";
+import { DEFAULT_STATE_DIR as LAB_STATE_DIR, labPaths, MAX_SLOTS } from "../src/backends/lab/layout.js";
+import { listRecords } from "../src/backends/lab/records.js";
 import { arg, ensureBuilt, median, troupeBin } from "./common.js";
 import {
   checkHostnames,
@@ -229,8 +232,36 @@ function peers(names: readonly string[], coldCfg: string, warmCfg: string): Peer
   ];
 }
 
+/** The bench lab's own ssh_config and known_hosts (what the lab's ssh_config says of its hosts). */
+const labConfig = join(dir, "lab.ssh_config");
+async function writeLabConfig(): Promise<void> {
+  const records = (await listRecords(LAB_STATE_DIR)).filter((r) => r.lab === LAB);
+  const known = join(dir, "known_hosts");
+  writeFileSync(known, records.map((r) => `${r.address} ${r.hostKey ?? ""}\n`).join(""));
+  const identity = labPaths(LAB_STATE_DIR).keyFile;
+  writeFileSync(
+    labConfig,
+    records
+      .map((r) =>
+        [
+          `Host ${r.name} ${r.address}`,
+          `  HostName ${r.address}`,
+          "  User root",
+          `  IdentityFile ${identity}`,
+          "  IdentitiesOnly yes",
+          `  UserKnownHostsFile ${known}`,
+          "  GlobalKnownHostsFile /dev/null",
+          "  StrictHostKeyChecking yes",
+          "  UpdateHostKeys no",
+          "",
+        ].join("\n"),
+      )
+      .join("\n"),
+  );
+}
+
 /** The ssh configs of the peers: cold (no sharing) and warm (over the masters). */
-function writeSshConfigs(labConfig: string): { coldCfg: string; warmCfg: string; controlPath: string } {
+function writeSshConfigs(): { coldCfg: string; warmCfg: string; controlPath: string } {
   const coldCfg = join(dir, "cold.ssh_config");
   const warmCfg = join(dir, "warm.ssh_config");
   const controlPath = join(dir, "cm-%h");
@@ -360,14 +391,15 @@ async function coldRounds(names: readonly string[], kind: string, measured: read
 }
 
 /** Bring lab `bench` up to `hosts` hosts; its host names and how long it took. */
-async function growLab(hosts: number): Promise<{ names: string[]; ms: number; sshConfig: string }> {
+async function growLab(hosts: number): Promise<{ names: string[]; ms: number }> {
   const t0 = performance.now();
   const up = await labUp(hosts, { name: LAB });
   const names = up.labHosts.map((h) => h.name);
   if (names.length !== hosts) throw new Error(`lab ${LAB} has ${names.length} hosts, not ${hosts}`);
   const ms = performance.now() - t0;
   console.log(`lab ${LAB}: ${hosts} hosts up (${up.created.length} new) in ${(ms / 1000).toFixed(1)} s`);
-  return { names, ms, sshConfig: up.sshConfig };
+  await writeLabConfig();
+  return { names, ms };
 }
 
 async function main(): Promise<void> {
@@ -405,7 +437,7 @@ async function main(): Promise<void> {
   const lab = await growLab(n);
   const names = lab.names;
 
-  const { coldCfg, warmCfg, controlPath } = writeSshConfigs(lab.sshConfig);
+  const { coldCfg, warmCfg, controlPath } = writeSshConfigs();
   warmCfgForClose = warmCfg;
   const all = peers(names, coldCfg, warmCfg).filter((p) => peerNames.includes(p.program));
   for (const p of all) p.skipped = missing.get(p.program);
