@@ -3,7 +3,7 @@
 // processes), destroy (stop, then remove everything of the slot). See
 // scripts.ts for how a host is put together.
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { chmod, link, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
@@ -26,6 +26,7 @@ import {
   NEIGH_SYSCTL_DIR,
   NEIGH_THRESHOLDS,
   prepareScript,
+  sshdCanSkipReexec,
   sshdConfig,
   teardownScript,
   type SlotNames,
@@ -174,6 +175,16 @@ async function writeHostFiles(names: SlotNames, rec: LabHostRecord, labKey: stri
   return hostKey;
 }
 
+/** Whether this machine's sshd takes `-r` (see BootParams), asked once. */
+let noReexec: boolean | undefined;
+function sshdNoReexec(): boolean {
+  if (noReexec === undefined) {
+    const r = spawnSync("/usr/sbin/sshd", ["-V"], { encoding: "utf8", timeout: 10_000 });
+    noReexec = sshdCanSkipReexec(`${r.stdout ?? ""}${r.stderr ?? ""}`);
+  }
+  return noReexec;
+}
+
 /** Those of HOST_DEVICES this machine has (as character devices), looked up once. */
 let devices: string[] | undefined;
 function hostDevices(): string[] {
@@ -242,7 +253,8 @@ export async function bootHost(stateDir: string, rec: LabHostRecord): Promise<La
   const p = hostPaths(stateDir, rec.slot);
   const layers = extraLayers(stateDir);
   await bootFiles(p, layers);
-  await writeFile(p.bootScript, `${bootScript({ paths: p, hostname: rec.name, address: rec.address, layers: layers.length > 0 })}\n`);
+  const boot = bootScript({ paths: p, hostname: rec.name, address: rec.address, layers: layers.length > 0, sshdNoReexec: sshdNoReexec() });
+  await writeFile(p.bootScript, `${boot}\n`);
   await chmod(p.bootScript, 0o755);
   const log = openSync(p.log, "a");
   try {
