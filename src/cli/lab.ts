@@ -20,6 +20,10 @@ export function addLabCommand(program: Command): void {
 Lab hosts are what the \`lab\` backend allocates for a run; \`lab up\` keeps some
 around for manual work. Each has its own address on the bridge troupe-lab0,
 its own hostname, process tree and copy-on-write view of this machine's files.
+This machine has room for 1,000 of them, shared by every troupe process.
+While it has hosts, the lab raises the kernel's neighbour-table thresholds
+(net.ipv4.neigh.default.gc_thresh2/3) where they are lower than a full lab
+needs, and puts them back when its last host goes.
 
 Examples:
   troupe lab up 3                 three hosts, lab-1..lab-3, and how to ssh in
@@ -64,7 +68,7 @@ half-made.`,
 
   lab
     .command("gc")
-    .description("remove lab hosts whose troupe process is gone, and leftovers with no record")
+    .description("remove lab hosts whose troupe process is gone, half-made hosts, and leftovers with no record")
     .option("--all", "also hosts of `lab up` and of troupe processes still running")
     .action(async (opts: { all?: boolean }) => {
       const r = await (await labApi()).labGc(opts.all ? { all: true } : {});
