@@ -333,8 +333,9 @@ export function teardownScript(s: SlotNames): string {
   const p = s.paths;
   const fs = shQuote(p.fs);
   return [
-    `if [ -e /run/netns/${s.netns} ]; then`,
-    `  for p in $(ip netns pids ${s.netns} 2>/dev/null); do kill -9 "$p" 2>/dev/null; done`,
+    // Usually none: the host's processes went with its pid namespace. Each look scans every process of the machine.
+    `if [ -e /run/netns/${s.netns} ] && p=$(ip netns pids ${s.netns} 2>/dev/null) && [ -n "$p" ]; then`,
+    "  kill -9 $p 2>/dev/null",
     "  i=0",
     `  while [ -n "$(ip netns pids ${s.netns} 2>/dev/null)" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i+1)); done`,
     "fi",
