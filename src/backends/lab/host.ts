@@ -5,7 +5,7 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { chmod, link, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, link, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { TroupeError } from "../../util/errors.js";
@@ -23,6 +23,7 @@ import {
   hostsFile,
   layerDir,
   layersFstab,
+  neighBatch,
   NEIGH_SYSCTL_DIR,
   NEIGH_THRESHOLDS,
   prepareScript,
@@ -129,8 +130,11 @@ export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
     const p = names.paths;
     const lab = labPaths(o.stateDir);
     await mkdir(p.fs, { recursive: true });
+    await ensureNeighBatch(lab.neighBatch);
     const prepare = prepareScript({ ...names, mac: slotMac(rec.slot) }, o.tmpfsSize ?? "50%", lab.bridgeLock, {
       devices: hostDevices(),
+      neighBatch: lab.neighBatch,
+      neighPinned: lab.neighPinned,
       ...(neighRaised() ? {} : { neighSaved: lab.neighSaved }),
     });
     await sh(prepare, `create host ${o.name}`);
@@ -173,6 +177,25 @@ async function writeHostFiles(names: SlotNames, rec: LabHostRecord, labKey: stri
   await writeFile(join(p.upper, "etc", "hosts"), hostsFile(machineHosts, rec.name, rec.address));
   await writeFile(p.knownHosts, `${rec.address} ${hostKey}\n`);
   return hostKey;
+}
+
+/** The `ip -batch` file pinning every slot's neighbour entry (scripts.ts), written once (aside, then renamed). */
+const neighBatchWritten = new Set<string>();
+async function ensureNeighBatch(path: string): Promise<void> {
+  if (neighBatchWritten.has(path)) return;
+  const text = neighBatch();
+  let now: string | undefined;
+  try {
+    now = readFileSync(path, "utf8");
+  } catch {
+    /* not there yet */
+  }
+  if (now !== text) {
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  }
+  neighBatchWritten.add(path);
 }
 
 /** Whether this machine's sshd takes `-r` (see BootParams), asked once. */

@@ -73,6 +73,9 @@ export interface LabPaths {
   readonly bridgeLock: string;
   /** The neighbour-table thresholds the lab raised, and what they were (see scripts.ts). */
   readonly neighSaved: string;
+  /** `ip -batch` lines pinning every slot's neighbour entry on the bridge, and the bridge (ifindex) they were added to. */
+  readonly neighBatch: string;
+  readonly neighPinned: string;
 }
 
 export function labPaths(stateDir: string = DEFAULT_STATE_DIR): LabPaths {
@@ -85,6 +88,8 @@ export function labPaths(stateDir: string = DEFAULT_STATE_DIR): LabPaths {
     sshConfig: join(stateDir, "ssh_config"),
     bridgeLock: join(stateDir, "bridge.lock"),
     neighSaved: join(stateDir, "neigh-thresholds"),
+    neighBatch: join(stateDir, "neigh.batch"),
+    neighPinned: join(stateDir, "neigh.pinned"),
   };
 }
 

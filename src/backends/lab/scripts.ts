@@ -11,7 +11,7 @@
 // files, survive for a reboot.
 
 import { shQuote } from "../../transport/ssh/remote.js";
-import { BRIDGE, BRIDGE_MAC, GATEWAY, NET_PREFIX, PREFIX_LENGTH } from "./layout.js";
+import { BRIDGE, BRIDGE_MAC, GATEWAY, MAX_SLOTS, NET_PREFIX, PREFIX_LENGTH, slotAddress, slotMac } from "./layout.js";
 import type { HostPaths } from "./layout.js";
 import type { ExtraLayer } from "./machine-mounts.js";
 
@@ -34,14 +34,16 @@ export interface PrepareParams extends SlotNames {
  * The neighbour (ARP) table. The kernel keeps one table for every network
  * namespace, and by default starts refusing new entries at 1024
  * (`gc_thresh3`): a lab of 500 hosts that all talk to the machine needs a
- * thousand, one on each side. So the lab pins what it knows: every host's
- * entry on the bridge, and the gateway's in every host, as permanent entries
- * (their MACs are fixed per slot), which need no ARP and, being permanent,
- * do not count against the thresholds. What the hosts learn talking to each
- * other still counts; for that the lab raises the thresholds to a size for
- * a full lab (about 8 neighbours per host before the kernel collects, 16 at
- * most) while it has hosts, and puts back the values it found when its
- * bridge goes (unless someone changed them since).
+ * thousand, one on each side. So the lab pins what it knows: the entry of
+ * every slot on the bridge (addresses and MACs are fixed per slot: all
+ * 1,000 at once, when the bridge is new, since each `ip neigh` reads every
+ * link of the machine) and the gateway's in every host, as permanent
+ * entries, which need no ARP and, being permanent, do not count against the
+ * thresholds. What the hosts learn talking to each other still counts; for
+ * that the lab raises the thresholds to a size for a full lab (about 8
+ * neighbours per host before the kernel collects, 16 at most) while it has
+ * hosts, and puts back the values it found when its bridge goes (unless
+ * someone changed them since).
  */
 export const NEIGH_SYSCTL_DIR = "/proc/sys/net/ipv4/neigh/default";
 export const NEIGH_THRESHOLDS = { gc_thresh2: 8 * 1024, gc_thresh3: 16 * 1024 } as const;
@@ -131,14 +133,36 @@ export function removeBridgeScript(hostsDir: string, lockFile: string, neighSave
   ].join("\n");
 }
 
+/** `ip -batch` lines that pin the neighbour entry of every slot on the bridge. */
+export function neighBatch(): string {
+  const lines: string[] = [];
+  for (let slot = 1; slot <= MAX_SLOTS; slot++) {
+    lines.push(`neigh replace ${slotAddress(slot)} lladdr ${slotMac(slot)} dev ${BRIDGE} nud permanent`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Pin every slot's entry (the lines of `batch`) unless `pinned` says it was
+ * done for this bridge (its ifindex: a new bridge has none of them).
+ */
+function pinNeighboursScript(batch: string, pinned: string): string {
+  return [
+    "i=; p=",
+    `read -r i < /sys/class/net/${BRIDGE}/ifindex`,
+    `read -r p < ${shQuote(pinned)} 2>/dev/null || true`,
+    `if [ "$i" != "$p" ]; then ip -batch ${shQuote(batch)} && echo "$i" > ${shQuote(pinned)}; fi`,
+  ].join("\n");
+}
+
 /** Device nodes a host gets (copies of the machine's), where the machine has them. */
 export const HOST_DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/net/tun", "/dev/fuse"];
 
 /**
  * Make the host's namespace, veth and tmpfs (root namespace side) with its
- * device nodes, then plug it into the bridge (set up if need be) with its
- * neighbour entry pinned and the thresholds raised (`neighSaved` keeps what
- * they were). Only the plugging holds the bridge lock, since every host
+ * device nodes, then plug it into the bridge (set up if need be, with the
+ * slots' neighbour entries pinned: `neighBatch`, `neighPinned`) and the
+ * thresholds raised (`neighSaved` keeps what they were). Only the plugging holds the bridge lock, since every host
  * being made waits for it. Each command here is a process to start, which
  * is what making a host costs most: the `ip` commands go in batches.
  * `devices`: those of HOST_DEVICES the machine has; `raiseNeigh`: whether
@@ -148,7 +172,7 @@ export function prepareScript(
   s: PrepareParams,
   tmpfsSize: string,
   lockFile: string,
-  o: { neighSaved?: string; devices?: readonly string[] } = {},
+  o: { neighSaved?: string; neighBatch?: string; neighPinned?: string; devices?: readonly string[] } = {},
 ): string {
   const p = s.paths;
   return [
@@ -165,11 +189,8 @@ export function prepareScript(
     ...bridgeLockLines(lockFile),
     ensureBridgeScript(),
     ...(o.neighSaved !== undefined ? [raiseNeighScript(o.neighSaved)] : []),
-    `ip -batch - <<'EOF'`,
-    `link set ${s.veth} master ${BRIDGE} up`,
-    // The host's MAC is fixed per slot: no ARP, and no count against gc_thresh3 (see NEIGH_THRESHOLDS).
-    `neigh replace ${s.address} lladdr ${s.mac} dev ${BRIDGE} nud permanent`,
-    "EOF",
+    ...(o.neighBatch !== undefined && o.neighPinned !== undefined ? [pinNeighboursScript(o.neighBatch, o.neighPinned)] : []),
+    `ip link set ${s.veth} master ${BRIDGE} up`,
   ].join("\n");
 }
 
@@ -260,6 +281,12 @@ export function bootScript(b: BootParams): string {
     "umount -l .",
     "cd /",
     `echo ${shQuote(b.hostname)} > /proc/sys/kernel/hostname`,
+    // No duplicate address detection (addresses are unique by making) and no
+    // router solicitations (there is no router): each is a multicast that the
+    // bridge floods to every host of the lab.
+    "for f in accept_dad dad_transmits router_solicitations; do",
+    '  [ ! -w "/proc/sys/net/ipv6/conf/eth0/$f" ] || echo 0 > "/proc/sys/net/ipv6/conf/eth0/$f"',
+    "done",
     `ip -batch - <<'EOF'`,
     "link set lo up",
     `addr replace ${b.address}/${PREFIX_LENGTH} dev eth0`,
@@ -340,11 +367,10 @@ export function teardownScript(s: SlotNames): string {
     `  while [ -n "$(ip netns pids ${s.netns} 2>/dev/null)" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i+1)); done`,
     "fi",
     `while grep -q " ${p.fs} " /proc/mounts; do umount ${fs} 2>/dev/null || umount -l ${fs} || break; done`,
-    // -force: go on past what is not there (any more); but a failed `neigh` ends the batch, so it comes last.
+    // -force: go on past what is not there (any more). The slot's neighbour entry stays, for its next host.
     `ip -force -batch - <<'EOF' 2>/dev/null || true`,
     `link del ${s.veth}`,
     `netns del ${s.netns}`,
-    `neigh del ${s.address} dev ${BRIDGE}`,
     "EOF",
     `rm -rf ${shQuote(p.dir)}`,
   ].join("\n");

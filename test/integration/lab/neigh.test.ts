@@ -1,5 +1,5 @@
 // The neighbour table on real lab hosts: the lab pins the entries of its own
-// traffic (each host on the bridge, the gateway in each host) as permanent,
+// traffic (each slot on the bridge, the gateway in each host) as permanent,
 // so that a lab of any size does not fill the kernel's table (one table for
 // every namespace, 1024 entries by default), and raises the thresholds for
 // what hosts learn from each other while it has hosts.
@@ -7,10 +7,10 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import type { BackendDriver, Host } from "../../../src/backends/backend.js";
-import { createLabDriver, LAB_BRIDGE, LAB_GATEWAY, LAB_STATE_DIR } from "../../../src/backends/lab/index.js";
-import { hostPaths, slotMac, BRIDGE_MAC } from "../../../src/backends/lab/layout.js";
+import { createLabDriver, LAB_BRIDGE, LAB_GATEWAY } from "../../../src/backends/lab/index.js";
+import { BRIDGE_MAC, MAX_SLOTS, slotAddress, slotMac } from "../../../src/backends/lab/layout.js";
 import { NEIGH_SYSCTL_DIR, NEIGH_THRESHOLDS } from "../../../src/backends/lab/scripts.js";
 import { backend, context, local, sh, system } from "./fixtures.js";
 
@@ -53,12 +53,16 @@ describe("lab neighbour table", () => {
     }
   });
 
-  it("removes a host's entry with the host", async () => {
+  it("pins the entry of every slot, and keeps a slot's for its next host", async () => {
     const h = hosts.pop()!;
     const slot = h.data?.["slot"] as number;
     await driver.discard(h);
-    // Another test may have taken the slot at once; then the entry is its host's.
-    if (existsSync(hostPaths(LAB_STATE_DIR, slot).record)) return;
-    assert.equal(bridgeEntry(h.address), "");
+    assert.match(bridgeEntry(h.address), new RegExp(`^${h.address} lladdr ${slotMac(slot)} PERMANENT$`));
+    assert.match(bridgeEntry(slotAddress(MAX_SLOTS)), new RegExp(`^${slotAddress(MAX_SLOTS)} lladdr ${slotMac(MAX_SLOTS)} PERMANENT$`));
+  });
+
+  it("keeps the hosts from flooding the lab with duplicate address checks and router solicitations", async () => {
+    const r = await sh(hosts[0]!.transport, "cd /proc/sys/net/ipv6/conf/eth0 && cat accept_dad dad_transmits router_solicitations");
+    assert.equal(r.out, "0\n0\n0\n");
   });
 });
