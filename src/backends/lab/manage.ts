@@ -201,9 +201,10 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
   const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
   const lab = hostnameFor(opts.name ?? "lab");
   const ours = (await listRecords(stateDir)).filter((r) => r.keep && r.lab === lab);
-  // Half-made by a `lab up` that died: made again.
+  // Half-made by a `lab up` that died: made again (and what it was writing goes).
   const stale = ours.filter((r) => r.making && !isRunning(r.owner));
   await removeAll(stateDir, stale);
+  if (stale.length > 0) await removeAsideFiles(stateDir);
   const existing = new Set(ours.filter((r) => !stale.includes(r)).map((r) => r.name));
   const wanted: string[] = [];
   for (let k = 1; k <= n; k++) {
@@ -369,17 +370,21 @@ async function removeOrphans(stateDir: string): Promise<number[]> {
     }
     cleaned.push(slot);
   }
-  // Records and ssh files written aside by processes that died before putting them in place.
+  await removeAsideFiles(stateDir);
+  return cleaned;
+}
+
+/** Records and ssh files written aside by processes that died before putting them in place. */
+async function removeAsideFiles(stateDir: string): Promise<void> {
   const hostsDir = labPaths(stateDir).hostsDir;
   for (const name of safeReaddir(hostsDir)) {
     const writer = asideWriter(name);
     if (writer !== undefined && procId(writer) === undefined) await rm(`${hostsDir}/${name}`, { force: true });
   }
   for (const name of safeReaddir(stateDir)) {
-    const writer = /^(?:ssh_config|known_hosts)\.(\d+)\.tmp$/.exec(name)?.[1];
+    const writer = /^(?:ssh_config|known_hosts|neigh\.batch)\.(\d+)\.tmp$/.exec(name)?.[1];
     if (writer !== undefined && procId(Number(writer)) === undefined) await rm(`${stateDir}/${name}`, { force: true });
   }
-  return cleaned;
 }
 
 /** Once no host is left: remove the bridge and the ssh files. */

@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, watch } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, watch } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { labDown, labGc, labUp as labUpApi, LAB_STATE_DIR } from "../../../src/backends/lab/index.js";
@@ -77,6 +77,11 @@ async function nothingLeft(up: Up, lab: string): Promise<void> {
     [],
   );
   assert.ok(up.seen.size > 0);
+  // Nor records it was writing aside (N.json.PID.tmp).
+  assert.deepEqual(
+    readdirSync(labPaths(LAB_STATE_DIR).hostsDir).filter((f) => f.endsWith(`.json.${up.child.pid}.tmp`)),
+    [],
+  );
   for (const rec of up.seen.values()) {
     if (rec.init) assert.equal(pidAlive(rec.init.pid), false, `pid ${rec.init.pid} of ${rec.name}`);
     // Another test may have taken the freed slot at once; then its names are that host's.
