@@ -4,6 +4,7 @@
 // program printed.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 export interface Ran {
   readonly code: number | null;
@@ -12,20 +13,30 @@ export interface Ran {
   readonly stderr: string;
   /** Wall time from spawn to the program's exit with its output closed. */
   readonly ms: number;
+  /** With `rss`: the program's peak resident set (its largest process's, of those it waited for), in KiB. */
+  readonly maxRssKb?: number;
 }
+
+/** GNU time, which reports a program's peak RSS (wait4's ru_maxrss). */
+export const GNU_TIME = "/usr/bin/time";
 
 /** Children running now, so that an interrupt can end them (and only them). */
 const running = new Set<ChildProcess>();
 
-/** Run `cmd` with a time limit (SIGKILL after `timeoutMs`); never rejects. */
+/**
+ * Run `cmd` with a time limit (SIGKILL after `timeoutMs`); never rejects.
+ * `rss`: through GNU time, writing the peak RSS to that file (read into
+ * `maxRssKb`); GNU time adds a fork and an exec (about a millisecond).
+ */
 export function run(
   cmd: string,
   args: readonly string[],
-  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; untilExit?: boolean } = {},
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; untilExit?: boolean; rss?: string } = {},
 ): Promise<Ran> {
   return new Promise((resolve) => {
     const start = performance.now();
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const [file, argv] = opts.rss !== undefined ? [GNU_TIME, ["-o", opts.rss, "-f", "%M", cmd, ...args]] : [cmd, args];
+    const child = spawn(file, argv, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
     running.add(child);
     let stdout = "";
     let stderr = "";
@@ -52,10 +63,21 @@ export function run(
           child.stdout.destroy();
           child.stderr.destroy();
         }
-        resolve({ code, signal, stdout, stderr, ms });
+        const rss = opts.rss !== undefined ? readRss(opts.rss) : undefined;
+        resolve({ code, signal, stdout, stderr, ms, ...(rss !== undefined ? { maxRssKb: rss } : {}) });
       });
     });
   });
+}
+
+/** The last line of GNU time's -o file: %M, KiB. */
+function readRss(file: string): number | undefined {
+  try {
+    const kb = Number(readFileSync(file, "utf8").trim().split("\n").at(-1));
+    return Number.isFinite(kb) && kb > 0 ? kb : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Kill the children `run` started that still run (on an interrupt). */

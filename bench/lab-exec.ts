@@ -1,16 +1,22 @@
-// Benchmark (issue 4): `hostname` on N lab hosts, cold (new connections)
-// and warm (a second command over connections already open), with troupe
-// and with pdsh (-R ssh), parallel-ssh, clush and `ansible -m raw`, on the
-// same hosts in the same run. Goals:
-//   - troupe cold no slower than the fastest peer cold;
-//   - troupe warm at least 2x faster than pdsh over ControlMaster sockets.
+// Benchmark (issues 4 and 12): `hostname` on N lab hosts, cold (new
+// connections) and warm (a second command over connections already open),
+// with troupe and with pdsh (-R ssh), parallel-ssh, clush and `ansible -m
+// raw`, on the same hosts in the same run; then, with --rss-hosts M, on M
+// hosts (the lab grown to M), cold. Goals, each a ratio:
+//   - troupe cold no slower than the fastest peer cold, on N hosts;
+//   - troupe warm at least 2x faster than pdsh over ControlMaster sockets;
+//   - troupe exec's peak RSS (the orchestrator's) under 300 MB on M hosts.
+// Issue 12's figures: --hosts 500 --rss-hosts 1000 --peers pdsh,parallel-ssh,clush.
 //
-//   npx tsc -p tsconfig.json && node dist/bench/lab-exec.js [--hosts N] [--rounds R]
-//       [--peer-fanout F] [--peer-kex same|default]
+//   npx tsc -p tsconfig.json && node dist/bench/lab-exec.js [--hosts N] [--rss-hosts M]
+//       [--rounds R] [--peers pdsh,parallel-ssh,clush,ansible] [--peer-fanout F] [--peer-kex same|default]
+//       [--lab NAME]
 //
 // Every peer reaches the hosts with `ssh -F <generated config>`, a config
-// that includes the lab's own ssh_config (labStatus().sshConfig: the lab
-// key and known_hosts). By default it also sets KexAlgorithms
+// with the lab's key and the hosts' keys, as the lab's own ssh_config has
+// them (written here from the lab's records: the lab's file is rewritten
+// by every troupe process that changes a lab, and older troupes write it in
+// place, where ssh may read it half-written). By default it also sets KexAlgorithms
 // curve25519-sha256, the key exchange troupe's lab transport asks for: the
 // default post-quantum hybrid costs about 3x as much CPU per handshake, and
 // comparing troupe with it against peers without it would measure the
@@ -19,10 +25,12 @@
 //
 // Peers run with fanout F (default 32, pdsh's and parallel-ssh's own
 // default; clush's is 64, ansible's 5); troupe runs with its defaults
-// (TROUPE_SSH_HANDSHAKES, if set, is passed on to it).
+// (TROUPE_SSH_HANDSHAKES, if set, is passed on to it). Every program runs
+// under GNU time, for its peak RSS.
 //
-// The lab is `bench` (hosts bench-1..bench-N), brought up at the start and
-// removed at the end, also on an error or Ctrl-C. Every command has a time
+// The lab is `bench` (hosts bench-1..bench-N; --lab NAME for another name),
+// brought up at the start and removed at the end, also on an error, Ctrl-C,
+// SIGTERM or SIGHUP. Every command has a time
 // limit, and so has the whole run.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -30,10 +38,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fanout, resolveTargets, type FanoutTarget, type HostOutcome } from "../src/api/fanout.js";
 import { labDown, labSshClient, labStatus, labUp } from "../src/backends/lab/index.js";
+import { DEFAULT_STATE_DIR as LAB_STATE_DIR, labPaths, MAX_SLOTS } from "../src/backends/lab/layout.js";
+import { listRecords } from "../src/backends/lab/records.js";
 import { arg, ensureBuilt, median, troupeBin } from "./common.js";
 import {
   checkHostnames,
   ensureTool,
+  GNU_TIME,
+  haveTool,
   killRunning,
   lastLines,
   parseAnsibleOneline,
@@ -46,26 +58,36 @@ import {
 } from "./lab-common.js";
 
 const n = Number(arg("--hosts", "100"));
+const rssHosts = Number(arg("--rss-hosts", String(n)));
 const rounds = Number(arg("--rounds", "3"));
 const peerFanout = Number(arg("--peer-fanout", "32"));
 const peerKex = arg("--peer-kex", "same");
+const peerNames = arg("--peers", "pdsh,parallel-ssh,clush,ansible").split(",");
 for (const [name, v] of [
   ["--hosts", n],
+  ["--rss-hosts", rssHosts],
   ["--rounds", rounds],
   ["--peer-fanout", peerFanout],
 ] as const) {
   if (!Number.isInteger(v) || v < 1) usage(`${name} takes a whole number >= 1`);
 }
-if (n > 250) usage("--hosts: the lab has room for at most 250 hosts");
+if (rssHosts > MAX_SLOTS) usage(`--rss-hosts: a lab has room for at most ${MAX_SLOTS} hosts on one machine`);
+if (rssHosts < n) usage("--rss-hosts: at least --hosts");
 if (peerKex !== "same" && peerKex !== "default") usage("--peer-kex takes same or default");
+const PEERS = ["pdsh", "parallel-ssh", "clush", "ansible"];
+/** The lab's name: another one than a benchmark of someone else's on the same machine. */
+const LAB = arg("--lab", "bench");
+if (!/^[a-z0-9][a-z0-9-]{0,40}$/.test(LAB)) usage("--lab takes a name of lower-case letters, digits and dashes");
+for (const p of peerNames) if (!PEERS.includes(p)) usage(`--peers: ${p} is not one of ${PEERS.join(", ")}`);
 
-const LAB = "bench";
 /** What troupe's lab transport asks for (src/backends/lab/driver.ts). */
 const TROUPE_LAB_KEX = "curve25519-sha256";
 /** One tool's one run over every host. */
-const COMMAND_TIMEOUT_MS = 120_000 + n * 1_000;
+const COMMAND_TIMEOUT_MS = 120_000 + rssHosts * 1_000;
 /** The whole benchmark. */
-const DEADLINE_MS = 45 * 60_000;
+const DEADLINE_MS = 45 * 60_000 + rssHosts * 3_000;
+/** The memory goal: troupe exec's peak RSS on --rss-hosts hosts. */
+const RSS_GOAL_MB = 300;
 
 function usage(message: string): never {
   console.error(`lab-exec: ${message}`);
@@ -103,10 +125,11 @@ function cleanup(): Promise<void> {
 function interrupted(signal: NodeJS.Signals): void {
   console.error(`lab-exec: ${signal}: stopping and removing the lab`);
   killRunning();
-  void cleanup().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  void cleanup().finally(() => process.exit(130));
 }
 process.once("SIGINT", interrupted);
 process.once("SIGTERM", interrupted);
+process.once("SIGHUP", interrupted);
 const deadline = setTimeout(() => {
   console.error(`lab-exec: still running after ${DEADLINE_MS / 60_000} minutes; giving up`);
   killRunning();
@@ -128,11 +151,11 @@ interface Peer {
 }
 
 function peers(names: readonly string[], coldCfg: string, warmCfg: string): Peer[] {
-  const hostlist = `${LAB}-[1-${n}]`;
-  const hostsFile = join(dir, "hosts");
+  const hostlist = `${LAB}-[1-${names.length}]`;
+  const hostsFile = join(dir, `hosts-${names.length}`);
   writeFileSync(hostsFile, names.join("\n") + "\n");
   const inventory = (cfg: string): string => {
-    const file = join(dir, `inventory-${cfg === coldCfg ? "cold" : "warm"}.ini`);
+    const file = join(dir, `inventory-${cfg === coldCfg ? "cold" : "warm"}-${names.length}.ini`);
     // ansible's default ssh_args (ControlMaster=auto, ControlPersist=60s)
     // would keep a master per host after the first cold round and make the
     // later ones warm: no persistence, sockets only where the config says.
@@ -154,7 +177,7 @@ function peers(names: readonly string[], coldCfg: string, warmCfg: string): Peer
   };
   writeFileSync(join(dir, "ansible.cfg"), "[defaults]\n");
   const cfg = (warm: boolean): string => (warm ? warmCfg : coldCfg);
-  const opts = { cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS };
+  const opts = { cwd: dir, timeoutMs: COMMAND_TIMEOUT_MS, rss: rssFile };
   return [
     {
       name: "pdsh -R ssh",
@@ -209,8 +232,36 @@ function peers(names: readonly string[], coldCfg: string, warmCfg: string): Peer
   ];
 }
 
+/** The bench lab's own ssh_config and known_hosts (what the lab's ssh_config says of its hosts). */
+const labConfig = join(dir, "lab.ssh_config");
+async function writeLabConfig(): Promise<void> {
+  const records = (await listRecords(LAB_STATE_DIR)).filter((r) => r.lab === LAB);
+  const known = join(dir, "known_hosts");
+  writeFileSync(known, records.map((r) => `${r.address} ${r.hostKey ?? ""}\n`).join(""));
+  const identity = labPaths(LAB_STATE_DIR).keyFile;
+  writeFileSync(
+    labConfig,
+    records
+      .map((r) =>
+        [
+          `Host ${r.name} ${r.address}`,
+          `  HostName ${r.address}`,
+          "  User root",
+          `  IdentityFile ${identity}`,
+          "  IdentitiesOnly yes",
+          `  UserKnownHostsFile ${known}`,
+          "  GlobalKnownHostsFile /dev/null",
+          "  StrictHostKeyChecking yes",
+          "  UpdateHostKeys no",
+          "",
+        ].join("\n"),
+      )
+      .join("\n"),
+  );
+}
+
 /** The ssh configs of the peers: cold (no sharing) and warm (over the masters). */
-function writeSshConfigs(labConfig: string): { coldCfg: string; warmCfg: string; controlPath: string } {
+function writeSshConfigs(): { coldCfg: string; warmCfg: string; controlPath: string } {
   const coldCfg = join(dir, "cold.ssh_config");
   const warmCfg = join(dir, "warm.ssh_config");
   const controlPath = join(dir, "cm-%h");
@@ -275,12 +326,26 @@ async function closeMasters(): Promise<void> {
 
 // ---------------------------------------------------------------- measuring
 
-/** The times of each tool, cold and warm. */
-const times = new Map<string, { cold: number[]; warm: number[] }>();
-function record(tool: string, kind: "cold" | "warm", ms: number): void {
-  const t = times.get(tool) ?? { cold: [], warm: [] };
-  t[kind].push(ms);
-  times.set(tool, t);
+/** GNU time's output file for the run in progress (runs are one at a time). */
+const rssFile = join(dir, "rss");
+
+/** What each tool took, per kind ("cold", "warm", "cold@M"): times in ms and peak RSS in KiB. */
+const times = new Map<string, Map<string, { ms: number[]; rssKb: number[] }>>();
+function record(tool: string, kind: string, r: { ms: number; maxRssKb?: number }): void {
+  const byKind = times.get(tool) ?? new Map<string, { ms: number[]; rssKb: number[] }>();
+  const t = byKind.get(kind) ?? { ms: [], rssKb: [] };
+  t.ms.push(r.ms);
+  if (r.maxRssKb !== undefined) t.rssKb.push(r.maxRssKb);
+  byKind.set(kind, t);
+  times.set(tool, byKind);
+}
+function med(tool: string, kind: string): number {
+  return median(times.get(tool)?.get(kind)?.ms ?? []);
+}
+/** The highest peak RSS of `tool`'s runs of `kind`, in KiB (NaN if not measured). */
+function peakRss(tool: string, kind: string): number {
+  const xs = times.get(tool)?.get(kind)?.rssKb ?? [];
+  return xs.length ? Math.max(...xs) : NaN;
 }
 
 /** Fail loudly unless the run printed every host's hostname. */
@@ -304,14 +369,42 @@ function verifyOutcomes(tool: string, results: readonly HostOutcome[], names: re
   throw new Error(`${tool} did not print the ${names.length} hostnames: ${why}${problem ?? "output ok"}`);
 }
 
-async function troupeCli(names: readonly string[]): Promise<void> {
-  const r = await run(process.execPath, [troupeBin(), "exec", `lab:${LAB}`, "--", "hostname"], { timeoutMs: COMMAND_TIMEOUT_MS });
-  verify("troupe exec", "cold", r, parsePrefixed(r.stdout), names);
-  record("troupe exec", "cold", r.ms);
+async function troupeCli(names: readonly string[], kind: string): Promise<void> {
+  const r = await run(process.execPath, [troupeBin(), "exec", `lab:${LAB}`, "--", "hostname"], {
+    timeoutMs: COMMAND_TIMEOUT_MS,
+    rss: rssFile,
+  });
+  verify("troupe exec", kind, r, parsePrefixed(r.stdout), names);
+  record("troupe exec", kind, r);
+}
+
+/** Cold rounds on the lab's `names`: a new process and new connections for every run; tools take turns. */
+async function coldRounds(names: readonly string[], kind: string, measured: readonly Peer[]): Promise<void> {
+  for (let r = 0; r < rounds; r++) {
+    await troupeCli(names, kind);
+    for (const p of measured) {
+      const ran = await p.invoke(false);
+      verify(p.name, kind, ran, p.parse(ran.stdout), names);
+      record(p.name, kind, ran);
+    }
+  }
+}
+
+/** Bring lab `bench` up to `hosts` hosts; its host names and how long it took. */
+async function growLab(hosts: number): Promise<{ names: string[]; ms: number }> {
+  const t0 = performance.now();
+  const up = await labUp(hosts, { name: LAB });
+  const names = up.labHosts.map((h) => h.name);
+  if (names.length !== hosts) throw new Error(`lab ${LAB} has ${names.length} hosts, not ${hosts}`);
+  const ms = performance.now() - t0;
+  console.log(`lab ${LAB}: ${hosts} hosts up (${up.created.length} new) in ${(ms / 1000).toFixed(1)} s`);
+  await writeLabConfig();
+  return { names, ms };
 }
 
 async function main(): Promise<void> {
   ensureBuilt();
+  if (!haveTool(GNU_TIME)) throw new Error(`${GNU_TIME} is missing (apt-get install time): it measures peak RSS`);
   // Install what is missing before the lab is up.
   const missing = new Map<string, string>();
   for (const [program, pkg] of [
@@ -320,6 +413,7 @@ async function main(): Promise<void> {
     ["clush", "clustershell"],
     ["ansible", "ansible"],
   ] as const) {
+    if (!peerNames.includes(program)) continue;
     const why = await ensureTool(program, pkg);
     if (why !== undefined) {
       missing.set(program, why);
@@ -327,36 +421,32 @@ async function main(): Promise<void> {
     }
   }
 
-  const before = (await labStatus()).hosts.filter((h) => h.lab === LAB);
+  const st = await labStatus();
+  const before = st.hosts.filter((h) => h.lab === LAB);
   if (before.length > 0) {
     // Left by an earlier run of this benchmark that could not clean up.
     console.log(`lab ${LAB}: removing ${before.length} hosts left from before`);
     await labDown({ name: LAB });
   }
-  let t0 = performance.now();
-  const up = await labUp(n, { name: LAB });
-  const names = up.labHosts.map((h) => h.name);
-  if (names.length !== n) throw new Error(`lab ${LAB} has ${names.length} hosts, not ${n}`);
-  console.log(`lab ${LAB}: ${n} hosts up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const others = st.hosts.length - before.length;
+  if (others + rssHosts > MAX_SLOTS) {
+    throw new Error(
+      `other lab hosts hold ${others} of the machine's ${MAX_SLOTS} slots: ${rssHosts} do not fit (\`troupe lab status\` says whose)`,
+    );
+  }
+  const lab = await growLab(n);
+  const names = lab.names;
 
-  const { coldCfg, warmCfg, controlPath } = writeSshConfigs(up.sshConfig);
+  const { coldCfg, warmCfg, controlPath } = writeSshConfigs();
   warmCfgForClose = warmCfg;
-  const all = peers(names, coldCfg, warmCfg);
+  const all = peers(names, coldCfg, warmCfg).filter((p) => peerNames.includes(p.program));
   for (const p of all) p.skipped = missing.get(p.program);
   const measured = all.filter((p) => p.skipped === undefined);
 
   // What starting node and loading troupe's CLI costs, part of every CLI run.
   const startup = await run(process.execPath, [troupeBin(), "--version"], { timeoutMs: 60_000 });
 
-  // Cold: a new process and new connections for every run; tools take turns.
-  for (let r = 0; r < rounds; r++) {
-    await troupeCli(names);
-    for (const p of measured) {
-      const ran = await p.invoke(false);
-      verify(p.name, "cold", ran, p.parse(ran.stdout), names);
-      record(p.name, "cold", ran.ms);
-    }
-  }
+  await coldRounds(names, "cold", measured);
 
   // Warm, troupe in-process through the API `troupe exec` uses: the first
   // fanout opens the connections (timed apart, not counted as warm).
@@ -370,7 +460,7 @@ async function main(): Promise<void> {
   if (targetNames.length !== n || targetNames.some((x, i) => x !== names[i])) {
     throw new Error(`resolveTargets("lab:${LAB}") gave ${targetNames.length} hosts, not ${names.join(", ")}`);
   }
-  t0 = performance.now();
+  let t0 = performance.now();
   verifyOutcomes("troupe fanout (first)", await fanout(troupeTargets, "hostname"), names);
   const inProcessCold = performance.now() - t0;
 
@@ -381,24 +471,35 @@ async function main(): Promise<void> {
   for (let r = 0; r < rounds; r++) {
     t0 = performance.now();
     const results = await fanout(troupeTargets, "hostname");
-    record("troupe (API)", "warm", performance.now() - t0);
+    record("troupe (API)", "warm", { ms: performance.now() - t0 });
     verifyOutcomes("troupe fanout (warm)", results, names);
     for (const p of measured) {
       const ran = await p.invoke(true);
       verify(p.name, "warm", ran, p.parse(ran.stdout), names);
-      record(p.name, "warm", ran.ms);
+      record(p.name, "warm", ran);
     }
   }
   t0 = performance.now();
   await Promise.all(troupeTargets.map((t) => t.transport.close()));
   const closeMs = performance.now() - t0;
   troupeTargets = [];
+  await closeMasters();
+
+  // The lab grown to --rss-hosts: cold again, for memory (and time) at that size.
+  let grown: { ms: number } | undefined;
+  if (rssHosts > n) {
+    const big = await growLab(rssHosts);
+    grown = big;
+    const bigPeers = peers(big.names, coldCfg, warmCfg).filter((p) => measured.some((m) => m.program === p.program));
+    await coldRounds(big.names, `cold@${rssHosts}`, bigPeers);
+  }
 
   report({
-    names,
     measured: measured.map((p) => p.name),
     skipped: all.filter((p) => p.skipped),
     startupMs: startup.ms,
+    labUpMs: lab.ms,
+    ...(grown ? { grownMs: grown.ms } : {}),
     inProcessCold,
     closeMs,
     mastersMs,
@@ -406,36 +507,40 @@ async function main(): Promise<void> {
 }
 
 function report(r: {
-  names: readonly string[];
   measured: readonly string[];
   skipped: readonly Peer[];
   startupMs: number;
+  labUpMs: number;
+  grownMs?: number;
   inProcessCold: number;
   closeMs: number;
   mastersMs: number;
 }): void {
   const s = (ms: number): string => `${(ms / 1000).toFixed(3)} s`;
-  const med = (tool: string, kind: "cold" | "warm"): number => median(times.get(tool)?.[kind] ?? []);
+  const mb = (kb: number): string => (Number.isNaN(kb) ? "?" : `${(kb / 1024).toFixed(0)} MB`);
   const kex = peerKex === "same" ? `peers' KexAlgorithms ${TROUPE_LAB_KEX} like troupe's` : "peers with ssh's default key exchange";
   console.log(
-    `\n\`hostname\` on ${n} lab hosts, median of ${rounds} rounds (${kex}; peer fanout ${peerFanout}; TROUPE_SSH_HANDSHAKES=${process.env["TROUPE_SSH_HANDSHAKES"] ?? "default"}; troupe's lab client: ${labSshClient()})`,
+    `\n\`hostname\` on lab hosts, median of ${rounds} rounds (${kex}; peer fanout ${peerFanout}; TROUPE_SSH_HANDSHAKES=${process.env["TROUPE_SSH_HANDSHAKES"] ?? "default"}; troupe's lab client: ${labSshClient()})`,
   );
 
-  const table = (kind: "cold" | "warm", troupe: string, rows: readonly string[]): void => {
+  const table = (kind: string, hosts: number, troupe: string, rows: readonly string[]): void => {
     const t = med(troupe, kind);
     const width = Math.max(...[troupe, ...rows].map((x) => x.length));
-    console.log(`${kind}:`);
-    console.log(`  ${troupe.padEnd(width)}  ${s(t)}`);
+    const rss = (tool: string): string => (kind === "warm" && tool === troupe ? "" : `  peak RSS ${mb(peakRss(tool, kind)).padStart(7)}`);
+    console.log(`${kind.replace(/@.*/, "")} on ${hosts} hosts:`);
+    console.log(`  ${troupe.padEnd(width)}  ${s(t)}${rss(troupe)}`);
     for (const tool of rows) {
       const p = med(tool, kind);
-      console.log(`  ${tool.padEnd(width)}  ${s(p)}   troupe/${tool.split(" ")[0]} ${(t / p).toFixed(2)}x`);
+      console.log(`  ${tool.padEnd(width)}  ${s(p)}${rss(tool)}   troupe/${tool.split(" ")[0]} ${(t / p).toFixed(2)}x`);
     }
   };
-  table("cold", "troupe exec", r.measured);
-  table("warm", "troupe (API)", r.measured);
+  table("cold", n, "troupe exec", r.measured);
+  table("warm", n, "troupe (API)", r.measured);
+  if (rssHosts > n) table(`cold@${rssHosts}`, rssHosts, "troupe exec", r.measured);
   for (const p of r.skipped) console.log(`  ${p.name}: skipped (${p.skipped})`);
   console.log(
-    `troupe phases: node + CLI load ${s(r.startupMs)}; in-process first fanout (connect + command) ${s(r.inProcessCold)}; ` +
+    `troupe phases: lab up ${n} ${s(r.labUpMs)}${r.grownMs !== undefined ? `, grown to ${rssHosts} in ${s(r.grownMs)}` : ""}; ` +
+      `node + CLI load ${s(r.startupMs)}; in-process first fanout (connect + command) ${s(r.inProcessCold)}; ` +
       `close ${s(r.closeMs)}; peers' ${n} ControlMasters opened (16 at once) in ${s(r.mastersMs)}`,
   );
 
@@ -443,7 +548,7 @@ function report(r: {
   const fastest = r.measured.map((tool) => ({ tool, ms: med(tool, "cold") })).sort((a, b) => a.ms - b.ms)[0];
   if (fastest) {
     console.log(
-      `goal cold: troupe ${s(troupeCold)} <= fastest peer (${fastest.tool}) ${s(fastest.ms)}: ` +
+      `goal cold: troupe ${s(troupeCold)} <= fastest peer (${fastest.tool}) ${s(fastest.ms)} on ${n} hosts: ` +
         `${(troupeCold / fastest.ms).toFixed(2)}x ${troupeCold <= fastest.ms ? "MET" : "NOT MET"}`,
     );
     if (troupeCold > fastest.ms) process.exitCode = 1;
@@ -457,6 +562,16 @@ function report(r: {
     );
     if (pdsh < 2 * warm) process.exitCode = 1;
   } else console.log("goal warm: NOT EVALUATED (pdsh could not be run)");
+  const rssKind = rssHosts > n ? `cold@${rssHosts}` : "cold";
+  const rss = peakRss("troupe exec", rssKind);
+  if (Number.isNaN(rss)) console.log("goal memory: NOT EVALUATED (no peak RSS measured)");
+  else {
+    const ratio = rss / 1024 / RSS_GOAL_MB;
+    console.log(
+      `goal memory: troupe exec peak RSS ${mb(rss)} < ${RSS_GOAL_MB} MB on ${rssHosts} hosts: ${ratio.toFixed(2)}x ${ratio < 1 ? "MET" : "NOT MET"}`,
+    );
+    if (ratio >= 1) process.exitCode = 1;
+  }
 }
 
 try {

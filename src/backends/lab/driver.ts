@@ -64,7 +64,10 @@ export function labTransport(
     hostKeys: rec.hostKey ? [rec.hostKey] : knownHostLines(hostPaths(stateDir, rec.slot).knownHosts),
     // The lab's sshd allows 128 sessions per connection.
     maxSessions: 100,
-    // Hosts are local: be quick to notice a dead one.
+    // Hosts are on this machine: a SYN goes unanswered only when the host is
+    // not there (the kernel resends it after 1 s, so 3 s allows for a lost
+    // one); be as quick to notice a dead connection.
+    tcpConnectTimeout: 3,
     connectTimeout: 5,
     aliveInterval: 5,
     // A throwaway host on this machine: the classic key exchange costs a fraction

@@ -3,19 +3,35 @@
 // processes), destroy (stop, then remove everything of the slot). See
 // scripts.ts for how a host is put together.
 
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { chmod, link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { chmod, link, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { TroupeError } from "../../util/errors.js";
 import { generateEd25519, keyWithoutComment, publicKeyOf } from "./keys.js";
-import { hostPaths, labPaths, slotAddress, slotMac } from "./layout.js";
-import { extraLayers } from "./machine-mounts.js";
+import { hostPaths, labPaths, slotAddress, slotMac, type HostPaths } from "./layout.js";
+import { extraLayers, type ExtraLayer } from "./machine-mounts.js";
 import { childrenOf, isRunning, killId, procId, selfId, waitGone, type ProcId } from "./procs.js";
 import { claimSlot, removeRecord, writeRecord, type LabHostRecord } from "./records.js";
 import { SYSTEM_PATH, sh } from "./run.js";
-import { bootScript, HOST_SSH_DIR, hostsFile, prepareScript, sshdConfig, teardownScript, type SlotNames } from "./scripts.js";
+import {
+  bootScript,
+  HOST_DEVICES,
+  HOST_SSH_DIR,
+  hostFstab,
+  hostsFile,
+  layerDir,
+  layersFstab,
+  neighBatch,
+  NEIGH_SYSCTL_DIR,
+  NEIGH_THRESHOLDS,
+  prepareScript,
+  sshdCanSkipReexec,
+  sshdConfig,
+  teardownScript,
+  type SlotNames,
+} from "./scripts.js";
 
 export interface CreateHostOptions {
   readonly stateDir: string;
@@ -82,12 +98,19 @@ export async function ensureLabKey(stateDir: string): Promise<string> {
 }
 
 export function slotNames(stateDir: string, rec: Pick<LabHostRecord, "slot" | "netns" | "veth">): SlotNames {
-  return { netns: rec.netns, veth: rec.veth, paths: hostPaths(stateDir, rec.slot) };
+  return { netns: rec.netns, veth: rec.veth, address: slotAddress(rec.slot), paths: hostPaths(stateDir, rec.slot) };
 }
 
-/** Bring up a new host; on any failure, whatever was made is removed again. */
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+}
+
+/**
+ * Bring up a new host; on any failure or an abort, whatever was made is
+ * removed again. Its record says `making` until sshd answers.
+ */
 export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
-  if (o.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+  checkAborted(o.signal);
   const labKey = await ensureLabKey(o.stateDir);
   let rec = await claimSlot(
     o.stateDir,
@@ -102,18 +125,30 @@ export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
     slotAddress,
   );
   try {
+    checkAborted(o.signal);
     const names = slotNames(o.stateDir, rec);
-    const prepare = prepareScript(
-      { ...names, mac: slotMac(rec.slot), address: rec.address },
-      o.tmpfsSize ?? "50%",
-      labPaths(o.stateDir).bridgeLock,
-    );
+    const p = names.paths;
+    const lab = labPaths(o.stateDir);
+    await mkdir(p.fs, { recursive: true });
+    await ensureNeighBatch(lab.neighBatch);
+    const prepare = prepareScript({ ...names, mac: slotMac(rec.slot) }, o.tmpfsSize ?? "50%", lab.bridgeLock, {
+      devices: hostDevices(),
+      neighBatch: lab.neighBatch,
+      neighPinned: lab.neighPinned,
+      ...(neighRaised() ? {} : { neighSaved: lab.neighSaved }),
+    });
     await sh(prepare, `create host ${o.name}`);
+    await Promise.all([p.upper, p.work, p.root].map((d) => mkdir(d)));
+    checkAborted(o.signal);
     const hostKey = await writeHostFiles(names, rec, labKey, o.password !== undefined);
     rec = { ...rec, hostKey };
+    const logFrom = logSize(p.log);
     rec = await bootHost(o.stateDir, rec);
     await writeRecord(o.stateDir, rec);
-    await waitForSsh(o.stateDir, rec, o.bootTimeoutMs ?? 30_000, o.signal);
+    await waitForSsh(o.stateDir, rec, o.bootTimeoutMs ?? 30_000, o.signal, logFrom);
+    const { making: _making, ...whole } = rec;
+    rec = whole;
+    await writeRecord(o.stateDir, rec);
     return rec;
   } catch (err) {
     await destroyHost(o.stateDir, rec).catch(() => undefined);
@@ -144,11 +179,105 @@ async function writeHostFiles(names: SlotNames, rec: LabHostRecord, labKey: stri
   return hostKey;
 }
 
+/** The `ip -batch` file pinning every slot's neighbour entry (scripts.ts), written once (aside, then renamed). */
+const neighBatchWritten = new Set<string>();
+async function ensureNeighBatch(path: string): Promise<void> {
+  if (neighBatchWritten.has(path)) return;
+  const text = neighBatch();
+  let now: string | undefined;
+  try {
+    now = readFileSync(path, "utf8");
+  } catch {
+    /* not there yet */
+  }
+  if (now !== text) {
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  }
+  neighBatchWritten.add(path);
+}
+
+/** Whether this machine's sshd takes `-r` (see BootParams), asked once. */
+let noReexec: boolean | undefined;
+function sshdNoReexec(): boolean {
+  if (noReexec === undefined) {
+    const r = spawnSync("/usr/sbin/sshd", ["-V"], { encoding: "utf8", timeout: 10_000 });
+    noReexec = sshdCanSkipReexec(`${r.stdout ?? ""}${r.stderr ?? ""}`);
+  }
+  return noReexec;
+}
+
+/** Those of HOST_DEVICES this machine has (as character devices), looked up once. */
+let devices: string[] | undefined;
+function hostDevices(): string[] {
+  devices ??= HOST_DEVICES.filter((d) => {
+    try {
+      return statSync(d).isCharacterDevice();
+    } catch {
+      return false;
+    }
+  });
+  return devices;
+}
+
+/**
+ * Whether the neighbour-table thresholds are the lab's already. Then no
+ * host needs to raise them: they are put back only once the lab's bridge
+ * goes, which waits for every record, this host's too.
+ */
+function neighRaised(): boolean {
+  try {
+    return Object.entries(NEIGH_THRESHOLDS).every(([name, want]) => Number(readFileSync(`${NEIGH_SYSCTL_DIR}/${name}`, "utf8")) >= want);
+  } catch {
+    return false;
+  }
+}
+
+/** An empty directory of mode `mode` at `dir` (what was there goes). */
+async function freshDir(dir: string, mode: number): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir);
+  await chmod(dir, mode); // not the umask's
+}
+
+/**
+ * What the host mounts at boot (scripts.ts: hostFstab): `/dev` with the
+ * device nodes `prepareScript` copied, kept from boot to boot as a machine
+ * keeps its devices; `/run`, `/tmp` and `/dev/shm` empty at each boot.
+ */
+async function bootFiles(p: HostPaths, layers: readonly ExtraLayer[]): Promise<void> {
+  await mkdir(p.dev, { recursive: true });
+  await Promise.all([mkdir(join(p.dev, "pts"), { recursive: true }), mkdir(join(p.dev, "shm"), { recursive: true })]);
+  const links: [string, string][] = [
+    ["ptmx", "pts/ptmx"],
+    ["fd", "/proc/self/fd"],
+    ["stdin", "/proc/self/fd/0"],
+    ["stdout", "/proc/self/fd/1"],
+    ["stderr", "/proc/self/fd/2"],
+  ];
+  await Promise.all(
+    links.map(([name, target]) =>
+      symlink(target, join(p.dev, name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "EEXIST") throw err;
+      }),
+    ),
+  );
+  await freshDir(p.run, 0o755);
+  await Promise.all([freshDir(join(p.run, "lock"), 0o1777), freshDir(join(p.run, "sshd"), 0o755)]);
+  await Promise.all([freshDir(p.tmp, 0o1777), freshDir(p.shm, 0o1777)]);
+  await Promise.all(layers.flatMap((l) => ["upper", "work"].map((d) => mkdir(join(layerDir(p, l), d), { recursive: true }))));
+  await writeFile(p.fstab, hostFstab(p));
+  if (layers.length) await writeFile(p.layersFstab, layersFstab(p, layers));
+}
+
 /** Start the host's process tree; returns the record with its `init`. */
 export async function bootHost(stateDir: string, rec: LabHostRecord): Promise<LabHostRecord> {
   const p = hostPaths(stateDir, rec.slot);
   const layers = extraLayers(stateDir);
-  await writeFile(p.bootScript, `${bootScript({ paths: p, hostname: rec.name, address: rec.address, layers })}\n`);
+  await bootFiles(p, layers);
+  const boot = bootScript({ paths: p, hostname: rec.name, address: rec.address, layers: layers.length > 0, sshdNoReexec: sshdNoReexec() });
+  await writeFile(p.bootScript, `${boot}\n`);
   await chmod(p.bootScript, 0o755);
   const log = openSync(p.log, "a");
   try {
@@ -184,21 +313,53 @@ function logTail(path: string): string {
   }
 }
 
+/** The size of a host's log now: where what its next boot says starts. */
+export function logSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** What sshd -e says once it listens. */
+const LISTENING = "Server listening on ";
+
 /**
- * Wait until the host's sshd sends its banner. Probing by TCP before the
- * host has its address would leave an unanswered ARP entry behind and cost a
- * second of retransmission, so first watch, without any traffic, for a
- * listening socket on port 22 in the host's network namespace.
+ * Wait until the host's sshd listens: it says so in the host's log, past
+ * `logFrom` (the log's size before this boot). Watching the log costs a
+ * stat now and then; what this did before, reading the host's
+ * /proc/PID/net/tcp (the kernel walks every TCP socket of the machine for
+ * it) and probing sshd (a new sshd process for each probe), took a third of
+ * the CPU of making a lab of 1,000 hosts. Should sshd not say it, probe for
+ * its banner after a while.
  */
-export async function waitForSsh(stateDir: string, rec: LabHostRecord, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 5;
+export async function waitForSsh(
+  stateDir: string,
+  rec: LabHostRecord,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  logFrom = 0,
+): Promise<void> {
+  const log = hostPaths(stateDir, rec.slot).log;
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  let seen = logFrom;
+  let text = "";
+  let delay = 2;
   for (;;) {
     if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
     if (!isRunning(rec.init)) {
-      throw new TroupeError("E_BACKEND", `lab: host ${rec.name} did not boot: ${logTail(hostPaths(stateDir, rec.slot).log)}`);
+      throw new TroupeError("E_BACKEND", `lab: host ${rec.name} did not boot: ${logTail(log)}`);
     }
-    if (listensOnSsh(rec.init!.pid) && (await sshBanner(rec.address, 2000))) return;
+    const size = logSize(log);
+    if (size > seen) {
+      text += readSlice(log, seen, size);
+      seen = size;
+      if (text.includes(LISTENING)) return;
+      text = text.slice(-LISTENING.length);
+    }
+    if (Date.now() - start > 3000 && (await sshBanner(rec.address, 2000))) return;
     if (Date.now() > deadline) {
       throw new TroupeError(
         "E_BACKEND",
@@ -206,22 +367,19 @@ export async function waitForSsh(stateDir: string, rec: LabHostRecord, timeoutMs
       );
     }
     await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 100);
+    delay = Math.min(delay * 2, Date.now() - start > 3000 ? 250 : 50);
   }
 }
 
-/** Whether a TCP socket listens on port 22 in the network namespace of `pid`. */
-export function listensOnSsh(pid: number): boolean {
+/** Bytes `from` to `to` of a file, as text. */
+function readSlice(path: string, from: number, to: number): string {
+  const fd = openSync(path, "r");
   try {
-    // Lines: "sl local_address rem_address st ..."; port 22 is 0016, LISTEN is 0A.
-    return readFileSync(`/proc/${pid}/net/tcp`, "utf8")
-      .split("\n")
-      .some((line) => {
-        const f = line.trim().split(/\s+/);
-        return f[1]?.endsWith(":0016") === true && f[3] === "0A";
-      });
-  } catch {
-    return false;
+    const buf = Buffer.alloc(Math.min(to - from, 1 << 20));
+    const n = readSync(fd, buf, 0, buf.length, Math.max(from, to - buf.length));
+    return buf.subarray(0, n).toString("latin1");
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -261,9 +419,10 @@ export async function stopHost(rec: LabHostRecord): Promise<void> {
 /** Stop and boot again: processes restart, files are kept. */
 export async function rebootHost(stateDir: string, rec: LabHostRecord, timeoutMs = 30_000, signal?: AbortSignal): Promise<LabHostRecord> {
   await stopHost(rec);
+  const logFrom = logSize(hostPaths(stateDir, rec.slot).log);
   const booted = await bootHost(stateDir, rec);
   await writeRecord(stateDir, booted);
-  await waitForSsh(stateDir, booted, timeoutMs, signal);
+  await waitForSsh(stateDir, booted, timeoutMs, signal, logFrom);
   return booted;
 }
 

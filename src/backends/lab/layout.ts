@@ -71,6 +71,11 @@ export interface LabPaths {
    * whoever removes the bridge once no host is left: troupe processes share it.
    */
   readonly bridgeLock: string;
+  /** The neighbour-table thresholds the lab raised, and what they were (see scripts.ts). */
+  readonly neighSaved: string;
+  /** `ip -batch` lines pinning every slot's neighbour entry on the bridge, and the bridge (ifindex) they were added to. */
+  readonly neighBatch: string;
+  readonly neighPinned: string;
 }
 
 export function labPaths(stateDir: string = DEFAULT_STATE_DIR): LabPaths {
@@ -82,6 +87,9 @@ export function labPaths(stateDir: string = DEFAULT_STATE_DIR): LabPaths {
     knownHosts: join(stateDir, "known_hosts"),
     sshConfig: join(stateDir, "ssh_config"),
     bridgeLock: join(stateDir, "bridge.lock"),
+    neighSaved: join(stateDir, "neigh-thresholds"),
+    neighBatch: join(stateDir, "neigh.batch"),
+    neighPinned: join(stateDir, "neigh.pinned"),
   };
 }
 
@@ -93,6 +101,14 @@ export interface HostPaths {
   readonly upper: string;
   readonly work: string;
   readonly root: string;
+  /** On the host's tmpfs, bound into it at each boot: `/dev` (kept), `/run`, `/tmp` and `/dev/shm` (emptied). */
+  readonly dev: string;
+  readonly run: string;
+  readonly tmp: string;
+  readonly shm: string;
+  /** What the host mounts at boot, as fstab files for `mount -a -T`: what it needs, and the machine's other filesystems. */
+  readonly fstab: string;
+  readonly layersFstab: string;
   readonly bootScript: string;
   readonly log: string;
   /** This host's key only, for the transport's StrictHostKeyChecking=yes. */
@@ -110,6 +126,12 @@ export function hostPaths(stateDir: string, slot: number): HostPaths {
     upper: join(fs, "upper"),
     work: join(fs, "work"),
     root: join(fs, "root"),
+    dev: join(fs, "dev"),
+    run: join(fs, "run"),
+    tmp: join(fs, "tmp"),
+    shm: join(fs, "shm"),
+    fstab: join(dir, "fstab"),
+    layersFstab: join(dir, "fstab.layers"),
     bootScript: join(dir, "boot.sh"),
     log: join(dir, "log"),
     knownHosts: join(dir, "known_hosts"),

@@ -74,11 +74,23 @@ export function extraLayersFrom(procMounts: string, stateDir: string): ExtraLaye
   return out.sort((a, b) => a.mountPoint.split("/").length - b.mountPoint.split("/").length || a.mountPoint.localeCompare(b.mountPoint));
 }
 
-/** The layers for this machine now. */
+/** What extraLayers found lately, and when. */
+let cached: { stateDir: string; at: number; layers: ExtraLayer[] } | undefined;
+
+/**
+ * The layers for this machine now (as of a few seconds ago: with a lab of
+ * 1,000 hosts, /proc/self/mounts holds some 2,000 of its mounts, too many to
+ * read again for each host of a lab being brought up).
+ */
 export function extraLayers(stateDir: string): ExtraLayer[] {
+  const now = Date.now();
+  if (cached && cached.stateDir === stateDir && now - cached.at < 5000) return cached.layers;
+  let layers: ExtraLayer[];
   try {
-    return extraLayersFrom(readFileSync("/proc/self/mounts", "utf8"), stateDir);
+    layers = extraLayersFrom(readFileSync("/proc/self/mounts", "utf8"), stateDir);
   } catch {
-    return [];
+    layers = [];
   }
+  cached = { stateDir, at: now, layers };
+  return layers;
 }

@@ -1,15 +1,16 @@
 // What `troupe lab up|down|gc|status` do. These return data; the CLI prints.
 
+import { setMaxListeners } from "node:events";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { rename, rm, writeFile } from "node:fs/promises";
 import { Semaphore } from "../../transport/ssh/limiter.js";
 import { isRecorded } from "../reuse/recorded.js";
 import { TroupeError } from "../../util/errors.js";
 import { naturalCompare } from "../../util/natural-order.js";
 import { checkLabSupport, createHost, destroyHost, slotNames } from "./host.js";
-import { BRIDGE, DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths, netnsName, slotOfName, vethName } from "./layout.js";
-import { isRunning } from "./procs.js";
-import { listRecords, type LabHostRecord } from "./records.js";
+import { BRIDGE, DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths, netnsName, slotAddress, slotOfName, vethName } from "./layout.js";
+import { isRunning, procId, selfId } from "./procs.js";
+import { asideWriter, createRecord, listRecords, removeRecord, type LabHostRecord } from "./records.js";
 import { run, sh } from "./run.js";
 import { removeBridgeScript, teardownScript } from "./scripts.js";
 import { errorText } from "../../util/text.js";
@@ -30,6 +31,8 @@ export interface LabHostInfo {
   readonly reuse?: string;
   /** Its processes (sshd and all) are up. */
   readonly running: boolean;
+  /** Not whole yet: being made, or half-made by a troupe process that is gone (`lab gc` removes it). */
+  readonly making: boolean;
   /** The troupe process that made it still runs. */
   readonly ownerAlive: boolean;
   readonly ownerPid: number;
@@ -56,6 +59,11 @@ export interface LabUpOptions extends LabOptions {
   /** Hosts made at once (default 8). */
   readonly concurrency?: number;
   readonly tmpfsSize?: string;
+  /**
+   * Stops making hosts when it aborts: every host this call started is
+   * removed again (hosts that were up before stay), and labUp rejects with
+   * E_INTERRUPTED.
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -96,6 +104,7 @@ function info(stateDir: string, rec: LabHostRecord): LabHostInfo {
     kept: rec.keep,
     ...(rec.reuse !== undefined ? { reuse: rec.reuse } : {}),
     running: isRunning(rec.init),
+    making: rec.making === true,
     ownerAlive: isRunning(rec.owner),
     ownerPid: rec.owner.pid,
     ...(rec.backend !== undefined ? { backend: rec.backend } : {}),
@@ -105,14 +114,44 @@ function info(stateDir: string, rec: LabHostRecord): LabHostInfo {
   };
 }
 
-/** Rewrite the lab's ssh_config and known_hosts from the records. */
-async function writeSshFiles(stateDir: string, records: readonly LabHostRecord[]): Promise<void> {
-  const p = labPaths(stateDir);
-  if (records.length === 0) {
-    await rm(p.sshConfig, { force: true });
-    await rm(p.knownHosts, { force: true });
-    return;
+/**
+ * Rewrite the lab's ssh_config and known_hosts from `records`. Every troupe
+ * process that changes the lab does, and users' ssh reads them meanwhile: so
+ * each file is written aside and renamed into place (never seen half
+ * written), and once both are in place the records are listed again, and
+ * the files rewritten should they differ (the last process to write may have
+ * listed the records before another process made a host).
+ */
+export async function writeSshFiles(stateDir: string, records: readonly LabHostRecord[]): Promise<void> {
+  let wrote = await writeSshFilesOnce(stateDir, records);
+  for (let n = 0; n < 10; n++) {
+    const now = sshFileTexts(stateDir, await listRecords(stateDir));
+    if (now.config === wrote.config && now.known === wrote.known) return;
+    wrote = await writeSshFilesOnce(stateDir, undefined, now);
   }
+}
+
+async function writeSshFilesOnce(
+  stateDir: string,
+  records: readonly LabHostRecord[] | undefined,
+  texts = sshFileTexts(stateDir, records ?? []),
+): Promise<{ config: string | undefined; known: string | undefined }> {
+  const p = labPaths(stateDir);
+  const put = async (path: string, text: string | undefined): Promise<void> => {
+    if (text === undefined) return rm(path, { force: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  };
+  await put(p.knownHosts, texts.known);
+  await put(p.sshConfig, texts.config);
+  return texts;
+}
+
+/** The two files' texts for `records`; undefined: no file. */
+function sshFileTexts(stateDir: string, records: readonly LabHostRecord[]): { config: string | undefined; known: string | undefined } {
+  if (records.length === 0) return { config: undefined, known: undefined };
+  const p = labPaths(stateDir);
   const seen = new Set<string>();
   const blocks: string[] = ["# Written by troupe lab; `ssh -F THIS-FILE NAME` logs into a lab host.", ""];
   for (const rec of records) {
@@ -133,8 +172,7 @@ async function writeSshFiles(stateDir: string, records: readonly LabHostRecord[]
     );
   }
   const known = records.filter((r) => r.hostKey).map((r) => `${r.address} ${r.hostKey}`);
-  await writeFile(p.knownHosts, known.length ? `${known.join("\n")}\n` : "");
-  await writeFile(p.sshConfig, blocks.join("\n"));
+  return { config: blocks.join("\n"), known: known.length ? `${known.join("\n")}\n` : "" };
 }
 
 async function status(stateDir: string): Promise<LabStatus> {
@@ -162,13 +200,24 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
   checkLabSupport();
   const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
   const lab = hostnameFor(opts.name ?? "lab");
-  const existing = new Set((await listRecords(stateDir)).filter((r) => r.keep && r.lab === lab).map((r) => r.name));
+  const ours = (await listRecords(stateDir)).filter((r) => r.keep && r.lab === lab);
+  // Half-made by a `lab up` that died: made again (and what it was writing goes).
+  const stale = ours.filter((r) => r.making && !isRunning(r.owner));
+  await removeAll(stateDir, stale);
+  if (stale.length > 0) await removeAsideFiles(stateDir);
+  const existing = new Set(ours.filter((r) => !stale.includes(r)).map((r) => r.name));
   const wanted: string[] = [];
   for (let k = 1; k <= n; k++) {
     const name = `${lab}-${k}`;
     if (!existing.has(name)) wanted.push(name);
   }
   const limit = new Semaphore(Math.max(1, opts.concurrency ?? 8));
+  // One signal that every host waiting its turn listens to: the caller's, relayed.
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
+  const relay = (): void => stop.abort();
+  if (opts.signal?.aborted) stop.abort();
+  else opts.signal?.addEventListener("abort", relay, { once: true });
   const results = await Promise.allSettled(
     wanted.map((name) =>
       limit.run(
@@ -179,14 +228,24 @@ export async function labUp(n: number, opts: LabUpOptions = {}): Promise<LabUpRe
             keep: true,
             lab,
             ...(opts.tmpfsSize !== undefined ? { tmpfsSize: opts.tmpfsSize } : {}),
-            ...(opts.signal ? { signal: opts.signal } : {}),
+            signal: stop.signal,
           }),
-        opts.signal,
+        stop.signal,
       ),
     ),
-  );
+  ).finally(() => opts.signal?.removeEventListener("abort", relay));
+  const made = results.filter((r): r is PromiseFulfilledResult<LabHostRecord> => r.status === "fulfilled").map((r) => r.value);
+  if (stop.signal.aborted) {
+    // Hosts still being made removed themselves; these were whole.
+    const removed = await removeAll(stateDir, made);
+    await finish(stateDir);
+    throw new TroupeError(
+      "E_INTERRUPTED",
+      `lab up interrupted: removed the ${removed.length} host(s) of lab ${lab} it had made${existing.size ? `; the ${existing.size} that were up before stay` : ""}`,
+    );
+  }
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
-  const created = results.filter((r): r is PromiseFulfilledResult<LabHostRecord> => r.status === "fulfilled").map((r) => r.value.name);
+  const created = made.map((r) => r.name);
   const st = await status(stateDir);
   if (failed.length > 0) {
     const first = failed[0]!.reason as unknown;
@@ -217,9 +276,10 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabRemoval> {
 
 /**
  * Remove what crashed troupe processes left: hosts whose maker is gone (but
- * not `lab up` hosts, nor hosts kept by `troupe run --reuse` while their
- * reuse file lists them), and namespaces, veths, mounts and directories of
- * the lab that no record names.
+ * not whole `lab up` hosts, nor hosts kept by `troupe run --reuse` while
+ * their reuse file lists them), half-made hosts whose maker is gone (even
+ * those `lab up` was making), and namespaces, veths, mounts, processes and
+ * directories of the lab that no record names.
  */
 export async function labGc(opts: LabGcOptions = {}): Promise<LabRemoval> {
   checkLabSupport();
@@ -233,11 +293,12 @@ export async function labGc(opts: LabGcOptions = {}): Promise<LabRemoval> {
 }
 
 /**
- * Whether `lab gc` removes a host: its maker is gone, and it is not kept
- * (by `lab up`, or by `troupe run --reuse` while the reuse file lists it).
+ * Whether `lab gc` removes a host: its maker is gone, and it is half-made
+ * or not kept (by `lab up`, or by `troupe run --reuse` while the reuse file
+ * lists it).
  */
 export function collectable(r: LabHostRecord): boolean {
-  return !isRunning(r.owner) && (!r.keep || forgottenByReuse(r));
+  return !isRunning(r.owner) && (r.making === true || !r.keep || forgottenByReuse(r));
 }
 
 /** A host kept for reuse whose reuse file no longer lists it (removed, or edited). */
@@ -279,19 +340,51 @@ function orphanSlots(stateDir: string): number[] {
   return [...slots].filter((s) => !existsSync(hostPaths(stateDir, s).record)).sort((a, b) => a - b);
 }
 
+/**
+ * Remove the leftovers of slots with no record. Each slot is claimed first
+ * with a record of this process, so that no troupe process takes it while
+ * it is being cleaned (a slot another one claimed meanwhile is left alone).
+ */
 async function removeOrphans(stateDir: string): Promise<number[]> {
-  const slots = orphanSlots(stateDir);
-  for (const slot of slots) {
-    await sh(
-      teardownScript(slotNames(stateDir, { slot, netns: netnsName(slot), veth: vethName(slot) })),
-      `remove the leftovers of lab slot ${slot}`,
-    );
+  const cleaned: number[] = [];
+  const owner = selfId();
+  for (const slot of orphanSlots(stateDir)) {
+    const rec: LabHostRecord = {
+      version: 1,
+      slot,
+      name: `gc-${slot}`,
+      address: slotAddress(slot),
+      netns: netnsName(slot),
+      veth: vethName(slot),
+      dir: hostPaths(stateDir, slot).dir,
+      owner,
+      keep: false,
+      createdAt: new Date().toISOString(),
+      making: true,
+    };
+    if (!(await createRecord(stateDir, rec))) continue;
+    try {
+      await sh(teardownScript(slotNames(stateDir, rec)), `remove the leftovers of lab slot ${slot}`);
+    } finally {
+      await removeRecord(stateDir, slot);
+    }
+    cleaned.push(slot);
   }
-  // Half-written records of a crashed process.
-  for (const name of safeReaddir(labPaths(stateDir).hostsDir)) {
-    if (name.endsWith(".tmp")) await rm(`${labPaths(stateDir).hostsDir}/${name}`, { force: true });
+  await removeAsideFiles(stateDir);
+  return cleaned;
+}
+
+/** Records and ssh files written aside by processes that died before putting them in place. */
+async function removeAsideFiles(stateDir: string): Promise<void> {
+  const hostsDir = labPaths(stateDir).hostsDir;
+  for (const name of safeReaddir(hostsDir)) {
+    const writer = asideWriter(name);
+    if (writer !== undefined && procId(writer) === undefined) await rm(`${hostsDir}/${name}`, { force: true });
   }
-  return slots;
+  for (const name of safeReaddir(stateDir)) {
+    const writer = /^(?:ssh_config|known_hosts|neigh\.batch)\.(\d+)\.tmp$/.exec(name)?.[1];
+    if (writer !== undefined && procId(Number(writer)) === undefined) await rm(`${stateDir}/${name}`, { force: true });
+  }
 }
 
 /** Once no host is left: remove the bridge and the ssh files. */
@@ -300,8 +393,8 @@ async function finish(stateDir: string): Promise<boolean> {
   await writeSshFiles(stateDir, records);
   if (records.length > 0 || !existsSync(`/sys/class/net/${BRIDGE}`)) return false;
   // Checked again under the bridge lock: another process may be adding a host.
-  const { hostsDir, bridgeLock } = labPaths(stateDir);
-  const r = await run("/bin/sh", ["-c", removeBridgeScript(hostsDir, bridgeLock)]);
+  const { hostsDir, bridgeLock, neighSaved } = labPaths(stateDir);
+  const r = await run("/bin/sh", ["-c", removeBridgeScript(hostsDir, bridgeLock, neighSaved)]);
   if (r.code === 3) return false;
   if (r.code !== 0)
     throw new TroupeError("E_BACKEND", `lab: cannot remove the bridge ${BRIDGE}: ${r.stderr.trim() || `exit status ${r.code}`}`);

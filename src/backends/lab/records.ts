@@ -1,12 +1,16 @@
 // One JSON record per lab host, `<state>/hosts/N.json`. Creating the record
-// (O_EXCL) is what claims slot N, before anything else of the host exists, so
-// that `lab gc` can always find what a crashed process left behind.
+// (exclusively, whole: written aside and linked into place) is what claims
+// slot N, before anything else of the host exists, so that `lab gc` can
+// always find what a crashed process left behind. A record says `making`
+// until its host is whole (sshd answers): a host whose maker died before
+// that is half-made, and `lab gc` removes it even if it was to be kept.
 
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { TroupeError } from "../../util/errors.js";
 import { hostPaths, labPaths, MAX_SLOTS, netnsName, vethName } from "./layout.js";
 import type { ProcId } from "./procs.js";
+import { errorText } from "../../util/text.js";
 
 export interface LabHostRecord {
   readonly version: 1;
@@ -32,14 +36,32 @@ export interface LabHostRecord {
   /** The host's public key line (`ssh-ed25519 AAAA...`). */
   readonly hostKey?: string;
   readonly createdAt: string;
+  /** Being made: not a whole host yet. Records without it (and those of older troupes) are whole. */
+  readonly making?: true;
 }
 
 export function recordPath(stateDir: string, slot: number): string {
   return hostPaths(stateDir, slot).record;
 }
 
+/** What to do about an error reading the lab's state, by its errno code. */
+function readFailure(err: unknown, what: string): TroupeError {
+  const e = err as NodeJS.ErrnoException;
+  const why = e.code ? `${e.code} (${e.message})` : errorText(err);
+  const hint = e.code === "EACCES" || e.code === "EPERM" ? "; lab hosts are root's: run troupe as root, e.g. with sudo" : "";
+  return new TroupeError("E_BACKEND", `lab: cannot read the lab's ${what}: ${why}${hint}`);
+}
+
+/** ENOENT: the file or directory is not there (no lab, or a host removed meanwhile). */
+function missing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === "ENOENT";
+}
+
 /**
- * Every record, sorted by slot; unreadable ones are skipped. Read
+ * Every record, sorted by slot. Only a missing state directory means no lab:
+ * any other error reading it or a record (permissions, a file where the
+ * directory should be) is an E_BACKEND error. A record removed while being
+ * listed is left out; one that is not a valid record is skipped. Read
  * synchronously: a few hundred small local files, where awaiting each read
  * (open, stat, read, close through the thread pool) cost 35 ms at 100 hosts,
  * on the path of `troupe exec lab` before its first connection.
@@ -49,19 +71,22 @@ export async function listRecords(stateDir: string): Promise<LabHostRecord[]> {
   let names: string[];
   try {
     names = readdirSync(dir);
-  } catch {
-    return [];
+  } catch (err) {
+    if (missing(err)) return [];
+    throw readFailure(err, `records in ${dir}`);
   }
   const out: LabHostRecord[] = [];
   for (const name of names) {
     const m = /^(\d+)\.json$/.exec(name);
     if (!m) continue;
     const slot = Number(m[1]);
+    const path = recordPath(stateDir, slot);
     let text: string;
     try {
-      text = readFileSync(recordPath(stateDir, slot), "utf8");
-    } catch {
-      continue;
+      text = readFileSync(path, "utf8");
+    } catch (err) {
+      if (missing(err)) continue;
+      throw readFailure(err, `record ${path}`);
     }
     const rec = parseRecord(text, slot);
     if (rec) out.push(rec);
@@ -79,12 +104,17 @@ function parseRecord(text: string, slot: number): LabHostRecord | undefined {
   }
 }
 
+/** The record of `slot`; undefined when there is none (E_BACKEND when it cannot be read). */
 export async function readRecord(stateDir: string, slot: number): Promise<LabHostRecord | undefined> {
+  const path = recordPath(stateDir, slot);
+  let text: string;
   try {
-    return parseRecord(await readFile(recordPath(stateDir, slot), "utf8"), slot);
-  } catch {
-    return undefined;
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if (missing(err)) return undefined;
+    throw readFailure(err, `record ${path}`);
   }
+  return parseRecord(text, slot);
 }
 
 /** Replace a record (atomically: write aside, rename). */
@@ -102,12 +132,38 @@ export async function removeRecord(stateDir: string, slot: number): Promise<void
 /** Slots this process is claiming right now (so parallel claims don't all try the same). */
 const claiming = new Set<string>();
 
-export type NewRecord = Omit<LabHostRecord, "version" | "slot" | "address" | "netns" | "veth" | "dir" | "createdAt">;
+export type NewRecord = Omit<LabHostRecord, "version" | "slot" | "address" | "netns" | "veth" | "dir" | "createdAt" | "making">;
 
 /**
- * Claim the lowest free slot: create its record exclusively. A slot whose
- * netns or veth still exists without a record (a crash mid-teardown) is
- * skipped until `lab gc` removes it.
+ * Create `rec`'s record unless the slot has one: written aside, then linked
+ * into place, so that a record is never seen half-written. False if the
+ * slot is taken.
+ */
+export async function createRecord(stateDir: string, rec: LabHostRecord): Promise<boolean> {
+  const path = recordPath(stateDir, rec.slot);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(rec, null, 2)}\n`, { mode: 0o644 });
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** The pid in the name of a record written aside (`N.json.PID.tmp`), if it is one. */
+export function asideWriter(fileName: string): number | undefined {
+  const m = /^\d+\.json\.(\d+)\.tmp$/.exec(fileName);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Claim the lowest free slot: create its record exclusively, `making` until
+ * the host is whole. A slot whose netns or veth still exists without a
+ * record (a crash mid-teardown) is skipped until `lab gc` removes it.
  */
 export async function claimSlot(stateDir: string, data: NewRecord, addressOf: (slot: number) => string): Promise<LabHostRecord> {
   const hostsDir = labPaths(stateDir).hostsDir;
@@ -132,18 +188,9 @@ export async function claimSlot(stateDir: string, data: NewRecord, addressOf: (s
         dir: hostPaths(stateDir, slot).dir,
         createdAt: new Date().toISOString(),
         ...data,
+        making: true,
       };
-      const fh = await open(recordPath(stateDir, slot), "wx", 0o644).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === "EEXIST") return undefined;
-        throw err;
-      });
-      if (!fh) continue;
-      try {
-        await fh.writeFile(`${JSON.stringify(rec, null, 2)}\n`);
-      } finally {
-        await fh.close();
-      }
-      return rec;
+      if (await createRecord(stateDir, rec)) return rec;
     } finally {
       claiming.delete(key);
     }

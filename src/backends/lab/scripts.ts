@@ -11,7 +11,7 @@
 // files, survive for a reboot.
 
 import { shQuote } from "../../transport/ssh/remote.js";
-import { BRIDGE, BRIDGE_MAC, GATEWAY, NET_PREFIX, PREFIX_LENGTH } from "./layout.js";
+import { BRIDGE, BRIDGE_MAC, GATEWAY, MAX_SLOTS, NET_PREFIX, PREFIX_LENGTH, slotAddress, slotMac } from "./layout.js";
 import type { HostPaths } from "./layout.js";
 import type { ExtraLayer } from "./machine-mounts.js";
 
@@ -21,12 +21,66 @@ export const HOST_SSH_DIR = "/etc/troupe-lab";
 export interface SlotNames {
   readonly netns: string;
   readonly veth: string;
+  /** The slot's address (its neighbour entry on the bridge goes with it). */
+  readonly address: string;
   readonly paths: HostPaths;
 }
 
 export interface PrepareParams extends SlotNames {
   readonly mac: string;
-  readonly address: string;
+}
+
+/**
+ * The neighbour (ARP) table. The kernel keeps one table for every network
+ * namespace, and by default starts refusing new entries at 1024
+ * (`gc_thresh3`): a lab of 500 hosts that all talk to the machine needs a
+ * thousand, one on each side. So the lab pins what it knows: the entry of
+ * every slot on the bridge (addresses and MACs are fixed per slot: all
+ * 1,000 at once, when the bridge is new, since each `ip neigh` reads every
+ * link of the machine) and the gateway's in every host, as permanent
+ * entries, which need no ARP and, being permanent, do not count against the
+ * thresholds. What the hosts learn talking to each other still counts; for
+ * that the lab raises the thresholds to a size for a full lab (about 8
+ * neighbours per host before the kernel collects, 16 at most) while it has
+ * hosts, and puts back the values it found when its bridge goes (unless
+ * someone changed them since).
+ */
+export const NEIGH_SYSCTL_DIR = "/proc/sys/net/ipv4/neigh/default";
+export const NEIGH_THRESHOLDS = { gc_thresh2: 8 * 1024, gc_thresh3: 16 * 1024 } as const;
+
+/**
+ * Raise the thresholds that are below the lab's, writing `name original
+ * lab-value` lines to `saved` the first time (run under the bridge lock).
+ */
+export function raiseNeighScript(saved: string, dir: string = NEIGH_SYSCTL_DIR): string {
+  const f = shQuote(saved);
+  return Object.entries(NEIGH_THRESHOLDS)
+    .map(([name, want]) => {
+      const file = shQuote(`${dir}/${name}`);
+      return [
+        // Not `read`: dash reads a byte at a time, and /proc/sys answers only the first.
+        `if cur=$(cat ${file}) && [ "$cur" -lt ${want} ]; then`,
+        `  grep -qs '^${name} ' ${f} || echo "${name} $cur ${want}" >> ${f}`,
+        `  echo ${want} > ${file}`,
+        "fi",
+      ].join("\n");
+    })
+    .join("\n");
+}
+
+/** Put back what `raiseNeighScript` saved, where the value is still the lab's; forget it. */
+export function restoreNeighScript(saved: string, dir: string = NEIGH_SYSCTL_DIR): string {
+  const f = shQuote(saved);
+  return [
+    `if [ -f ${f} ]; then`,
+    "  while read -r name orig want; do",
+    '    case "$name" in gc_thresh[123]) ;; *) continue ;; esac',
+    `    cur=$(cat ${shQuote(dir)}/"$name") || continue`,
+    `    [ "$cur" != "$want" ] || echo "$orig" > ${shQuote(dir)}/"$name"`,
+    `  done < ${f}`,
+    `  rm -f ${f}`,
+    "fi",
+  ].join("\n");
 }
 
 /** Create the bridge unless it exists; keep the host's firewall out of bridged traffic. */
@@ -66,42 +120,144 @@ function ensureBridgeScript(): string {
   ].join("\n");
 }
 
-/** Remove the bridge if no host record is left (exit 3 if one is). */
-export function removeBridgeScript(hostsDir: string, lockFile: string): string {
+/**
+ * Remove the bridge if no host record is left (exit 3 if one is), and put
+ * back the neighbour-table thresholds saved in `neighSaved`.
+ */
+export function removeBridgeScript(hostsDir: string, lockFile: string, neighSaved?: string): string {
   return [
     ...bridgeLockLines(lockFile),
     `for f in ${shQuote(hostsDir)}/*.json; do [ ! -e "$f" ] || exit 3; done`,
     `ip link del ${BRIDGE} 2>/dev/null || [ ! -e /sys/class/net/${BRIDGE} ]`,
+    ...(neighSaved !== undefined ? [restoreNeighScript(neighSaved)] : []),
   ].join("\n");
 }
 
-/** Make the host's namespace, veth and tmpfs (root namespace side), the bridge too if need be. */
-export function prepareScript(s: PrepareParams, tmpfsSize: string, lockFile: string): string {
+/** `ip -batch` lines that pin the neighbour entry of every slot on the bridge. */
+export function neighBatch(): string {
+  const lines: string[] = [];
+  for (let slot = 1; slot <= MAX_SLOTS; slot++) {
+    lines.push(`neigh replace ${slotAddress(slot)} lladdr ${slotMac(slot)} dev ${BRIDGE} nud permanent`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Pin every slot's entry (the lines of `batch`) unless `pinned` says it was
+ * done for this bridge (its ifindex: a new bridge has none of them).
+ */
+function pinNeighboursScript(batch: string, pinned: string): string {
+  return [
+    "i=; p=",
+    `read -r i < /sys/class/net/${BRIDGE}/ifindex`,
+    `read -r p < ${shQuote(pinned)} 2>/dev/null || true`,
+    `if [ "$i" != "$p" ]; then ip -batch ${shQuote(batch)} && echo "$i" > ${shQuote(pinned)}; fi`,
+  ].join("\n");
+}
+
+/** Device nodes a host gets (copies of the machine's), where the machine has them. */
+export const HOST_DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/net/tun", "/dev/fuse"];
+
+/**
+ * Make the host's namespace, veth and tmpfs (root namespace side) with its
+ * device nodes, then plug it into the bridge (set up if need be, with the
+ * slots' neighbour entries pinned: `neighBatch`, `neighPinned`) and the
+ * thresholds raised (`neighSaved` keeps what they were). Only the plugging holds the bridge lock, since every host
+ * being made waits for it. Each command here is a process to start, which
+ * is what making a host costs most: the `ip` commands go in batches.
+ * `devices`: those of HOST_DEVICES the machine has; `raiseNeigh`: whether
+ * the thresholds may need raising (they need not once they are).
+ */
+export function prepareScript(
+  s: PrepareParams,
+  tmpfsSize: string,
+  lockFile: string,
+  o: { neighSaved?: string; neighBatch?: string; neighPinned?: string; devices?: readonly string[] } = {},
+): string {
   const p = s.paths;
   return [
     "set -eu",
+    `ip -batch - <<'EOF'`,
+    `netns add ${s.netns}`,
+    `link add ${s.veth} type veth peer name eth0 address ${s.mac} netns ${s.netns}`,
+    "EOF",
+    `mount -t tmpfs -o ${shQuote(`mode=755,size=${tmpfsSize}`)} troupe-lab ${shQuote(p.fs)}`,
+    // Relative to /: with absolute names, cp --parents fails to set the modes of the directories it makes.
+    ...(o.devices?.length
+      ? ["cd /", `cp -a --parents ${o.devices.map((d) => shQuote(d.replace(/^\/+/, ""))).join(" ")} ${shQuote(p.fs)}`]
+      : []),
     ...bridgeLockLines(lockFile),
     ensureBridgeScript(),
-    `ip netns add ${s.netns}`,
-    `ip link add ${s.veth} type veth peer name eth0 address ${s.mac} netns ${s.netns}`,
+    ...(o.neighSaved !== undefined ? [raiseNeighScript(o.neighSaved)] : []),
+    ...(o.neighBatch !== undefined && o.neighPinned !== undefined ? [pinNeighboursScript(o.neighBatch, o.neighPinned)] : []),
     `ip link set ${s.veth} master ${BRIDGE} up`,
-    // A previous host of this slot may still be in the machine's neighbour cache.
-    `ip neigh del ${s.address} dev ${BRIDGE} 2>/dev/null || true`,
-    `mkdir -p ${shQuote(p.fs)}`,
-    `mount -t tmpfs -o ${shQuote(`mode=755,size=${tmpfsSize}`)} troupe-lab ${shQuote(p.fs)}`,
-    `mkdir -p ${shQuote(p.upper)} ${shQuote(p.work)} ${shQuote(p.root)}`,
   ].join("\n");
+}
+
+/** A path as a field of an fstab line (whitespace and backslashes in octal). */
+function fstabField(path: string): string {
+  return path.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, "0")}`);
+}
+
+/**
+ * What a host mounts in its new root once the overlay of `/` is there: the
+ * kernel's views, and its `/dev`, `/dev/pts`, `/dev/shm`, `/run` and `/tmp`
+ * from directories of its own tmpfs. One `mount -a` for all of them, where a
+ * `mount` for each cost a process each.
+ */
+export function hostFstab(p: HostPaths): string {
+  const r = (path: string): string => fstabField(`${p.root}${path}`);
+  return [
+    `proc ${r("/proc")} proc defaults 0 0`,
+    `sysfs ${r("/sys")} sysfs defaults 0 0`,
+    `${fstabField(p.dev)} ${r("/dev")} none bind 0 0`,
+    `devpts ${r("/dev/pts")} devpts newinstance,ptmxmode=0666,mode=620,gid=5 0 0`,
+    `${fstabField(p.shm)} ${r("/dev/shm")} none bind 0 0`,
+    `${fstabField(p.run)} ${r("/run")} none bind 0 0`,
+    `${fstabField(p.tmp)} ${r("/tmp")} none bind 0 0`,
+    "",
+  ].join("\n");
+}
+
+/** The overlays of the machine's other filesystems (see machine-mounts.ts); their directories are made beforehand. */
+export function layersFstab(p: HostPaths, layers: readonly ExtraLayer[]): string {
+  return layers
+    .map((l) => {
+      const dir = layerDir(p, l);
+      const opts = `lowerdir=${l.mountPoint},upperdir=${dir}/upper,workdir=${dir}/work`;
+      return `troupe-lab ${fstabField(`${p.root}${l.mountPoint}`)} overlay ${fstabField(opts)} 0 0\n`;
+    })
+    .join("");
+}
+
+/** Where the upper and work layers of `l` live. */
+export function layerDir(p: HostPaths, l: ExtraLayer): string {
+  return `${p.fs}/layers/${l.key}`;
 }
 
 export interface BootParams {
   readonly paths: HostPaths;
   readonly hostname: string;
   readonly address: string;
-  /** The machine's other disk filesystems, each overlaid on its own. */
-  readonly layers?: readonly ExtraLayer[];
+  /** Whether the machine has other disk filesystems to overlay (in `paths.layersFstab`). */
+  readonly layers?: boolean;
+  /**
+   * sshd forks a connection's process without executing itself again
+   * (`-r`): a third of what a connection costs the host, 8 ms of CPU of 25.
+   * The new image per connection is about randomising a long-lived
+   * server's layout; a lab host is neither. Only for sshd before 9.8, where
+   * `-r` is what it was (see sshdCanSkipReexec).
+   */
+  readonly sshdNoReexec?: boolean;
 }
 
-/** What the host's first process runs (inside its netns, pid, mount and uts namespaces). */
+/**
+ * What the host's first process runs (inside its netns, pid, mount and uts
+ * namespaces): mount the overlay of `/` and what `hostFstab` lists, pivot
+ * into it, drop the machine's mounts, set up the network and become sshd.
+ * Its directories and files were made beforehand (host.ts), and each
+ * command here is a process: there are few.
+ */
 export function bootScript(b: BootParams): string {
   const p = b.paths;
   const R = '"$ROOT"';
@@ -114,50 +270,45 @@ export function bootScript(b: BootParams): string {
     `until mount -t overlay troupe-lab -o ${shQuote(`lowerdir=/,upperdir=${p.upper},workdir=${p.work}`)} ${R}; do`,
     '  n=$((n+1)); [ "$n" -lt 50 ] || exit 1; sleep 0.1',
     "done",
-    ...(b.layers ?? []).flatMap((l) => {
-      const dir = `${p.fs}/layers/${l.key}`;
-      const opts = shQuote(`lowerdir=${l.mountPoint},upperdir=${dir}/upper,workdir=${dir}/work`);
-      return [
-        `if [ -d ${shQuote(l.mountPoint)} ] && [ -d ${R}${shQuote(l.mountPoint)} ]; then`,
-        `  mkdir -p ${shQuote(`${dir}/upper`)} ${shQuote(`${dir}/work`)}`,
-        `  mount -t overlay troupe-lab -o ${opts} ${R}${shQuote(l.mountPoint)} || echo ${shQuote(`troupe-lab: cannot overlay ${l.mountPoint}`)} >&2`,
-        "fi",
-      ];
-    }),
-    `mount -t proc proc ${R}/proc`,
-    `mount -t sysfs sysfs ${R}/sys`,
-    `mount -t tmpfs -o mode=755,size=64m troupe-dev ${R}/dev`,
-    "for d in null zero full random urandom tty; do",
-    `  : > ${R}/dev/$d; mount --bind /dev/$d ${R}/dev/$d`,
-    "done",
-    `if [ -c /dev/net/tun ]; then mkdir ${R}/dev/net; : > ${R}/dev/net/tun; mount --bind /dev/net/tun ${R}/dev/net/tun; fi`,
-    `if [ -c /dev/fuse ]; then : > ${R}/dev/fuse; mount --bind /dev/fuse ${R}/dev/fuse; fi`,
-    `mkdir ${R}/dev/pts ${R}/dev/shm`,
-    `mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts ${R}/dev/pts`,
-    `ln -s pts/ptmx ${R}/dev/ptmx`,
-    `mount -t tmpfs -o mode=1777 shm ${R}/dev/shm`,
-    `ln -s /proc/self/fd ${R}/dev/fd`,
-    `ln -s /proc/self/fd/0 ${R}/dev/stdin`,
-    `ln -s /proc/self/fd/1 ${R}/dev/stdout`,
-    `ln -s /proc/self/fd/2 ${R}/dev/stderr`,
-    `mount -t tmpfs -o mode=755 run ${R}/run`,
-    `mkdir -m 1777 ${R}/run/lock`,
-    `mount -t tmpfs -o mode=1777 tmp ${R}/tmp`,
-    `mkdir -p ${R}/.troupe-oldroot`,
+    ...(b.layers
+      ? [`mount -a -T ${shQuote(p.layersFstab)} || echo 'troupe-lab: cannot overlay some of the machine'"'"'s filesystems' >&2`]
+      : []),
+    `mount -a -T ${shQuote(p.fstab)}`,
     `cd ${R}`,
-    "pivot_root . .troupe-oldroot",
+    // The old root goes on top of the new one, and is dropped with every
+    // mount of the machine (and of the other hosts) under it.
+    "pivot_root . .",
+    "umount -l .",
     "cd /",
-    // Drop every mount of the machine (and of the other hosts) from this namespace.
-    "umount -l /.troupe-oldroot",
-    "rmdir /.troupe-oldroot",
     `echo ${shQuote(b.hostname)} > /proc/sys/kernel/hostname`,
-    "ip link set lo up",
-    `ip addr replace ${b.address}/${PREFIX_LENGTH} dev eth0`,
-    "ip link set eth0 up",
-    `ip route replace default via ${GATEWAY}`,
-    "mkdir -p -m 755 /run/sshd",
-    `exec /usr/sbin/sshd -D -e -f ${HOST_SSH_DIR}/sshd_config`,
+    // No duplicate address detection (addresses are unique by making) and no
+    // router solicitations (there is no router): each is a multicast that the
+    // bridge floods to every host of the lab.
+    "for f in accept_dad dad_transmits router_solicitations; do",
+    '  [ ! -w "/proc/sys/net/ipv6/conf/eth0/$f" ] || echo 0 > "/proc/sys/net/ipv6/conf/eth0/$f"',
+    "done",
+    `ip -batch - <<'EOF'`,
+    "link set lo up",
+    `addr replace ${b.address}/${PREFIX_LENGTH} dev eth0`,
+    "link set eth0 up",
+    // The gateway's MAC is fixed too (see NEIGH_THRESHOLDS).
+    `neigh replace ${GATEWAY} lladdr ${BRIDGE_MAC} dev eth0 nud permanent`,
+    `route replace default via ${GATEWAY}`,
+    "EOF",
+    `exec /usr/sbin/sshd -D -e${b.sshdNoReexec ? " -r" : ""} -f ${HOST_SSH_DIR}/sshd_config`,
   ].join("\n");
+}
+
+/**
+ * Whether an sshd saying `version` (`sshd -V`: "OpenSSH_9.2p1 Debian...")
+ * takes `-r`: OpenSSH before 9.8, where sshd became a listener that starts
+ * sshd-session for each connection.
+ */
+export function sshdCanSkipReexec(version: string): boolean {
+  const m = /OpenSSH_(\d+)\.(\d+)/.exec(version);
+  if (!m) return false;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major < 9 || (major === 9 && minor < 8);
 }
 
 export interface SshdParams {
@@ -209,14 +360,18 @@ export function teardownScript(s: SlotNames): string {
   const p = s.paths;
   const fs = shQuote(p.fs);
   return [
-    `if [ -e /run/netns/${s.netns} ]; then`,
-    `  for p in $(ip netns pids ${s.netns} 2>/dev/null); do kill -9 "$p" 2>/dev/null; done`,
+    // Usually none: the host's processes went with its pid namespace. Each look scans every process of the machine.
+    `if [ -e /run/netns/${s.netns} ] && p=$(ip netns pids ${s.netns} 2>/dev/null) && [ -n "$p" ]; then`,
+    "  kill -9 $p 2>/dev/null",
     "  i=0",
     `  while [ -n "$(ip netns pids ${s.netns} 2>/dev/null)" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i+1)); done`,
     "fi",
     `while grep -q " ${p.fs} " /proc/mounts; do umount ${fs} 2>/dev/null || umount -l ${fs} || break; done`,
-    `if [ -e /sys/class/net/${s.veth} ]; then ip link del ${s.veth} 2>/dev/null || true; fi`,
-    `if [ -e /run/netns/${s.netns} ]; then ip netns del ${s.netns} 2>/dev/null || true; fi`,
+    // -force: go on past what is not there (any more). The slot's neighbour entry stays, for its next host.
+    `ip -force -batch - <<'EOF' 2>/dev/null || true`,
+    `link del ${s.veth}`,
+    `netns del ${s.netns}`,
+    "EOF",
     `rm -rf ${shQuote(p.dir)}`,
   ].join("\n");
 }

@@ -1,2 +1,2 @@
 export { InProcessSshTransport, type InProcessSshOptions } from "./transport.js";
-export type { InProcessTarget } from "./connection.js";
+export { ConnectError, type ConnectAttempt, type ConnectFailure, type InProcessTarget } from "./connection.js";

@@ -26,7 +26,7 @@ import type { LoopPipe } from "../ssh/command-session.js";
 import { LoopRunner, type LoopResult } from "../ssh/loop-runner.js";
 import { commandLoop, getScript, killGroupScript, putScript, remoteCommand, sessionWrapper, uploadScript } from "../ssh/remote.js";
 import type { ExecOptions, ExecResult, Transport } from "../transport.js";
-import { Connection, type InProcessTarget, type Session } from "./connection.js";
+import { Connection, type ConnectAttempt, type InProcessTarget, type Session } from "./connection.js";
 import { errorText } from "../../util/text.js";
 
 export interface InProcessSshOptions extends InProcessTarget {
@@ -36,9 +36,17 @@ export interface InProcessSshOptions extends InProcessTarget {
   readonly handshakes?: Semaphore;
   /** Sessions at once on this host (default 8; kills bypass this). */
   readonly maxSessions?: number;
-  /** Connection attempts before E_TRANSPORT (default 3), first pause between them (default 500 ms, doubling). */
+  /**
+   * Connection attempts at most (default 3), the first pause between them
+   * (default 250 ms, doubling), and the time after which no new attempt is
+   * made (default 10 s); see connection.ts for what is retried. A session
+   * that could not be started is retried as often, with the same pauses.
+   */
   readonly connectAttempts?: number;
   readonly backoffMs?: number;
+  readonly retryForMs?: number;
+  /** Told of every failed connection attempt (for progress messages, and tests). */
+  readonly onConnectFailed?: (f: ConnectAttempt) => void;
   /** Runs interactive sessions (they need a terminal); without it they are refused. */
   readonly interactive?: () => Transport;
   /**
@@ -78,6 +86,8 @@ export class InProcessSshTransport implements Transport {
       limiter: o.handshakes ?? handshakeLimiter,
       ...(o.connectAttempts !== undefined ? { attempts: o.connectAttempts } : {}),
       ...(o.backoffMs !== undefined ? { backoffMs: o.backoffMs } : {}),
+      ...(o.retryForMs !== undefined ? { retryForMs: o.retryForMs } : {}),
+      ...(o.onConnectFailed ? { onFailed: o.onConnectFailed } : {}),
     });
     this.sessions = new Semaphore(o.maxSessions ?? 8);
     this.loop = new LoopRunner(

@@ -174,6 +174,24 @@ describe("lab management", () => {
     assert.equal(mounts().includes(`${hostPaths(LAB_STATE_DIR, made.slot).dir}/`), false);
   });
 
+  it("lab down also kills what runs in a host's network namespace without being one of its processes", async () => {
+    const lab = `strays-${process.pid}`;
+    try {
+      const up = await labUp(1, { name: lab });
+      const rec = (await listRecords(LAB_STATE_DIR)).find((r) => r.name === up.labHosts[0]!.name)!;
+      const stray = spawn("ip", ["netns", "exec", rec.netns, "sleep", "1034"], { stdio: "ignore", detached: true });
+      await new Promise((r) => stray.once("spawn", r));
+      const exited = new Promise((r) => stray.once("exit", r));
+      await until("the stray process to be in the namespace", () => local("ip", ["netns", "pids", rec.netns]).includes(String(stray.pid)));
+      await labDown({ name: lab });
+      await exited;
+      assert.equal(pidAlive(stray.pid!), false);
+      gone(rec);
+    } finally {
+      await labDown({ name: lab });
+    }
+  });
+
   it("refuses, with E_BACKEND, to run without root", async () => {
     const answer = await firstLine(runChild("not-root", { uid: 65534 }));
     const [allocate, up] = JSON.parse(answer) as string[];

@@ -36,7 +36,7 @@ test("removing the bridge is skipped (exit 3) while a host record exists, and wa
 
 test("a host is plugged into the bridge under the lock, after making sure the bridge is up", () => {
   const text = prepareScript(
-    { ...{ netns: "troupe-lab-7", veth: "tlab7", paths: hostPaths("/run/x", 7) }, mac: "02:00:00:00:00:07", address: "10.213.0.8" },
+    { netns: "troupe-lab-7", veth: "tlab7", paths: hostPaths("/run/x", 7), mac: "02:00:00:00:00:07", address: "10.213.0.8" },
     "50%",
     "/run/x/bridge.lock",
   );

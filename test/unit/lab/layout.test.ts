@@ -12,6 +12,7 @@ import {
   hostPaths,
 } from "../../../src/backends/lab/layout.js";
 import { extraLayersFrom } from "../../../src/backends/lab/machine-mounts.js";
+import { bootScript, sshdCanSkipReexec } from "../../../src/backends/lab/scripts.js";
 
 test("slot addresses are distinct, in 10.213.0.0/16, never .0, .255 or the gateway", () => {
   const seen = new Set<string>();
@@ -89,4 +90,21 @@ test("each slot has its own fixed, locally administered MAC, apart from the brid
   assert.equal(macs.size, MAX_SLOTS);
   assert.equal(macs.has(BRIDGE_MAC), false);
   assert.equal(slotMac(300), "02:74:6c:00:01:2c");
+});
+
+test("lab hosts' sshd skips its re-execution where -r means that: OpenSSH before 9.8", () => {
+  for (const [version, yes] of [
+    ["OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.15 3 Sep 2024", true],
+    ["OpenSSH_9.2, OpenSSL 3.0.19 27 Jan 2026", true],
+    ["OpenSSH_8.9p1 Ubuntu-3ubuntu0.10, OpenSSL 3.0.2 15 Mar 2022", true],
+    ["OpenSSH_9.8p1, OpenSSL 3.3.1 4 Jun 2024", false],
+    ["OpenSSH_10.0p2 Debian-5, OpenSSL 3.5.0 8 Apr 2025", false],
+    ["sshd: illegal option -- V", false],
+  ] as const) {
+    assert.equal(sshdCanSkipReexec(version), yes, version);
+  }
+  const script = (sshdNoReexec: boolean): string =>
+    bootScript({ paths: hostPaths("/run/troupe-lab", 7), hostname: "h", address: "10.213.0.8", sshdNoReexec });
+  assert.match(script(true), /^exec \/usr\/sbin\/sshd -D -e -r -f /m);
+  assert.match(script(false), /^exec \/usr\/sbin\/sshd -D -e -f /m);
 });
