@@ -59,7 +59,8 @@ export async function resolveTargets(hosts: string, options: TargetOptions = {})
       import("../backends/lab/records.js"),
     ]);
     const name = lab[1] ?? "lab";
-    const records = (await listRecords(LAB_STATE_DIR)).filter((r) => name === "*" || r.lab === name);
+    // A host still being made (its record says `making`) has no sshd yet: it is not a target.
+    const records = (await listRecords(LAB_STATE_DIR)).filter((r) => (name === "*" || r.lab === name) && !r.making);
     if (records.length === 0) {
       throw new TroupeError(
         "E_USAGE",

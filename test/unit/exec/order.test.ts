@@ -88,7 +88,12 @@ test("one worker runs hooks in Spread's order for two suites of two tasks", asyn
 });
 
 test("two workers: each host follows Spread's order for the jobs it took, and the suites are spread over them", async () => {
-  const { jobs } = world(spec(2));
+  const both = spec(2);
+  // Each worker's project prepare waits until the other one is up too: on a
+  // busy machine one worker could otherwise run all four jobs before the
+  // second is allocated.
+  const waitForBoth = `until [ "$(ls "$SPREAD_PATH"/../../*/trace 2>/dev/null | wc -l)" -ge 2 ]; do sleep 0.01; done`;
+  const { jobs } = world({ ...both, project: { ...both.project, prepare: `${both.project!.prepare!}\n${waitForBoth}` } });
   const h = await runLocal(jobs);
   assert.equal(h.outcome.success, true);
   const byHost = new Map<string, string[]>();
@@ -97,9 +102,9 @@ test("two workers: each host follows Spread's order for the jobs it took, and th
     byHost.set(host, [...(byHost.get(host) ?? []), e.job.replace("local:sys:", "")]);
   }
   assert.deepEqual([...byHost.keys()].sort(), ["sys-1", "sys-2"]);
-  // The second worker prefers the suite with fewer workers in it: the other one.
-  const [first, second] = h.of("job-started");
-  assert.notEqual(first!.job.split(":")[2]!.split("/")[0], second!.job.split(":")[2]!.split("/")[0]);
+  // The second worker prefers the suite with fewer workers in it: each host's first job is in another suite.
+  const firstSuites = [...byHost.values()].map((tasks) => tasks[0]!.split("/")[0]);
+  assert.notEqual(firstSuites[0], firstSuites[1]);
   assert.deepEqual([...byHost.values()].flat().sort(), ["s1/a", "s1/b", "s2/c", "s2/d"]);
   for (const [host, tasks] of byHost) assert.deepEqual(await traceOf(h.runDir, host), expected(tasks), host);
   assert.deepEqual(
