@@ -4,8 +4,8 @@
 // runner that starts scripts on request, each in its own process group, and
 // reports where each script's output ends with a marker line.
 //
-// Protocol, one script at a time per runner:
-//   node -> runner stdin : "<id> <file>\n"   (file: cd, exports, SCRIPT)
+// Protocol, one script at a time per runner, whose one script file is its $1:
+//   node -> runner stdin : "<id>\n"          (the file: cd, exports, SCRIPT)
 //   runner               : setsid sh FILE &   (a process group of its own)
 //   runner -> fd 3       : "<id> <pid>\n"     (the process group to kill)
 //   runner -> stdout     : <script's stdout> MARK <id> <status> \n
@@ -35,7 +35,8 @@ const MARK = "\u001e\u001fTROUPE-END";
 const BASH_RUNNER = `
 set -m
 exec 4>&2 2>/dev/null
-while read -r id file; do
+file=$1
+while read -r id; do
   sh "$file" </dev/null 2>&4 &
   pid=$!
   echo "$id $pid" >&3
@@ -52,7 +53,8 @@ done
 
 /** The same loop for a plain POSIX sh, where setsid makes the process group. */
 const SH_RUNNER = `
-while read -r id file; do
+file=$1
+while read -r id; do
   setsid sh "$file" </dev/null &
   pid=$!
   echo "$id $pid" >&3
@@ -109,7 +111,9 @@ export class LocalRunner {
   constructor(env: NodeJS.ProcessEnv) {
     this.dir = mkdtempSync(join(tmpdir(), "troupe-run-"));
     liveDirs.add(this.dir);
-    this.child = spawn(BASH ?? "/bin/sh", ["-c", BASH ? BASH_RUNNER : SH_RUNNER], {
+    // The script file's name is the runner's $1: a request is only an id, which
+    // the shell's `read` takes a byte at a time from the pipe.
+    this.child = spawn(BASH ?? "/bin/sh", ["-c", BASH ? BASH_RUNNER : SH_RUNNER, "troupe-runner", join(this.dir, "script.sh")], {
       env,
       detached: true,
       stdio: ["pipe", "pipe", "pipe", "pipe"],
@@ -196,7 +200,7 @@ export class LocalRunner {
         reject(e);
         return;
       }
-      this.child.stdin!.write(`${id} ${file}\n`);
+      this.child.stdin!.write(`${id}\n`);
     });
   }
 

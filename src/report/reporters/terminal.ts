@@ -93,6 +93,7 @@ export class TerminalReporter implements Reporter {
   private lastDraw = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
+  private plainFlush: NodeJS.Immediate | undefined;
   private closed = false;
 
   constructor(opts: TerminalOptions) {
@@ -284,13 +285,19 @@ export class TerminalReporter implements Reporter {
     else this.log(e.time, e.text, e.level === "error" ? "error" : "plain");
   }
 
-  /** Write queued lines and redraw the status block now (TTY mode). */
+  /** Write queued lines (and on a TTY, redraw the status block) now. */
   flush(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (!this.tty) return;
+    if (!this.tty) {
+      if (this.plainFlush) clearImmediate(this.plainFlush);
+      this.plainFlush = undefined;
+      if (this.pending.length > 0) this.out.write(this.pending.join(""));
+      this.pending = [];
+      return;
+    }
     const block = this.closed ? [] : this.statusLines();
     let text = this.drawn > 0 ? `\x1b[${this.drawn}A\r\x1b[J` : "";
     text += this.pending.join("");
@@ -346,12 +353,12 @@ export class TerminalReporter implements Reporter {
   }
 
   private emit(text: string): void {
-    if (!this.tty) {
-      this.out.write(text);
-      return;
-    }
     this.pending.push(text);
-    this.schedule();
+    if (this.tty) this.schedule();
+    // Not a terminal: what comes in one turn of the event loop goes out in
+    // one write (whole lines, so concurrent jobs' lines never mix), instead
+    // of a write, and a wake-up of the reader, per line.
+    else this.plainFlush ??= setImmediate(() => this.flush());
   }
 
   private schedule(): void {

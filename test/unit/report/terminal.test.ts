@@ -266,12 +266,21 @@ test("messages: warnings prefixed, debug only at -vv; debug scripts print their 
   assert.match(plain(events, 2), /internal detail/);
 });
 
-test("every write ends a line, so concurrent jobs never interleave partial lines", () => {
+test("every write ends a line, so concurrent jobs never interleave partial lines; what comes at once goes in one write", async () => {
   const out = new Memory();
   const w = terminalWriter({ out, verbosity: 2, tty: false, color: false, timeZone: "utc" });
-  for (const e of [...singleHostRun(), ...multiHostRun()]) w.handle(e);
+  const events = [...singleHostRun(), ...multiHostRun()];
+  // Events a turn of the event loop apart: a write each turn.
+  for (const e of events) {
+    w.handle(e);
+    await new Promise((r) => setImmediate(r));
+  }
+  const apart = out.chunks.length;
+  assert.ok(apart > 10, `${apart} writes`);
+  // The same events in one turn: one write (and one more where a run ends: the summary goes out at once).
+  for (const e of events) w.handle(e);
   w.close();
-  assert.ok(out.chunks.length > 10);
+  assert.ok(out.chunks.length - apart <= 2, `${out.chunks.length - apart} writes`);
   for (const c of out.chunks) assert.ok(c.endsWith("\n"), JSON.stringify(c));
 });
 
