@@ -147,6 +147,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
       events,
       context: {
         runDir,
+        runId,
         projectDir: project.dir,
         remotePath: project.remotePath,
         events,
@@ -189,8 +190,10 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
         durationMs: Date.now() - started,
       };
     }
-    // Fail fast on backends troupe cannot run, before anything is packed or any machine comes up.
+    // Fail fast on backends troupe cannot run, or whose engine is not there,
+    // before anything is packed or any machine comes up.
     hosts.prepare(jobs.map((j) => j.backend));
+    await hosts.check(jobs.map((j) => j.backend));
 
     const bundle = await buildProjectBundle({
       projectDir: project.dir,

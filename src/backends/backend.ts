@@ -56,6 +56,11 @@ export interface BackendContext {
   readonly signal?: AbortSignal;
   /** Hosts are to outlive the run (-reuse): keep what they hold on disk. */
   readonly keepHosts?: boolean;
+  /**
+   * The run's id (the last part of runDir), for labelling what the backend
+   * makes (gc/owner.ts); absent for hosts that no run owns (`troupe exec`).
+   */
+  readonly runId?: string;
 }
 
 export interface AllocateOptions {
@@ -78,6 +83,13 @@ export interface BackendDriver {
   close?(): Promise<void>;
 
   // Capabilities: present where the backend can.
+
+  /**
+   * Make sure the backend can work at all before any job runs: its engine is
+   * up, its socket may be written, its images exist. Throws a TroupeError
+   * (E_BACKEND, exit 3) whose message says what to do. Called once per run.
+   */
+  check?(): Promise<void>;
 
   /**
    * Its hosts leave nothing behind when troupe dies (the local backend's are

@@ -23,6 +23,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<AddCommand>])[] = [
   ["exec", async () => (await import("./exec.js")).addExecCommand],
   ["play", async () => (await import("./play.js")).addPlayCommand],
   ["lab", async () => (await import("./lab.js")).addLabCommand],
+  ["gc", async () => (await import("./gc.js")).addGcCommand],
   ["schema", async () => (await import("./schema.js")).addSchemaCommand],
 ];
 

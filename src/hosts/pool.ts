@@ -53,6 +53,7 @@ interface Held {
 
 export class HostPool {
   private readonly drivers = new Map<string, BackendDriver>();
+  private readonly checks = new Map<BackendDriver, Promise<void>>();
   private readonly held = new Map<Host, Held>();
   private readonly limiter: Limiter;
   private readonly factory: (backend: Backend, context: BackendContext) => BackendDriver;
@@ -76,6 +77,25 @@ export class HostPool {
   /** Make every driver now: a backend troupe cannot run fails before any host comes up. */
   prepare(backends: Iterable<Backend>): void {
     for (const b of backends) this.driver(b);
+  }
+
+  /**
+   * Make every driver and let each check that it can work (its engine is
+   * running, its images exist): a backend that cannot fails with what to do
+   * before any host comes up. Each driver is checked once per pool.
+   */
+  async check(backends: Iterable<Backend>): Promise<void> {
+    const drivers = new Set([...backends].map((b) => this.driver(b)));
+    await Promise.all(
+      [...drivers].map((d) => {
+        let checked = this.checks.get(d);
+        if (!checked) {
+          checked = d.check?.() ?? Promise.resolve();
+          this.checks.set(d, checked);
+        }
+        return checked;
+      }),
+    );
   }
 
   /** How many workers `system` gets, when its backend knows better than `system.workers`. */

@@ -347,31 +347,59 @@ function orphanSlots(stateDir: string): number[] {
  */
 async function removeOrphans(stateDir: string): Promise<number[]> {
   const cleaned: number[] = [];
-  const owner = selfId();
-  for (const slot of orphanSlots(stateDir)) {
-    const rec: LabHostRecord = {
-      version: 1,
-      slot,
-      name: `gc-${slot}`,
-      address: slotAddress(slot),
-      netns: netnsName(slot),
-      veth: vethName(slot),
-      dir: hostPaths(stateDir, slot).dir,
-      owner,
-      keep: false,
-      createdAt: new Date().toISOString(),
-      making: true,
-    };
-    if (!(await createRecord(stateDir, rec))) continue;
-    try {
-      await sh(teardownScript(slotNames(stateDir, rec)), `remove the leftovers of lab slot ${slot}`);
-    } finally {
-      await removeRecord(stateDir, slot);
-    }
-    cleaned.push(slot);
-  }
+  for (const slot of orphanSlots(stateDir)) if (await removeOrphanSlot(stateDir, slot)) cleaned.push(slot);
   await removeAsideFiles(stateDir);
   return cleaned;
+}
+
+/** Remove the leftovers of one slot with no record; false when another process claimed it meanwhile. */
+async function removeOrphanSlot(stateDir: string, slot: number): Promise<boolean> {
+  const rec: LabHostRecord = {
+    version: 1,
+    slot,
+    name: `gc-${slot}`,
+    address: slotAddress(slot),
+    netns: netnsName(slot),
+    veth: vethName(slot),
+    dir: hostPaths(stateDir, slot).dir,
+    owner: selfId(),
+    keep: false,
+    createdAt: new Date().toISOString(),
+    making: true,
+  };
+  if (!(await createRecord(stateDir, rec))) return false;
+  try {
+    await sh(teardownScript(slotNames(stateDir, rec)), `remove the leftovers of lab slot ${slot}`);
+  } finally {
+    await removeRecord(stateDir, slot);
+  }
+  return true;
+}
+
+/** For `troupe gc`: what `lab gc` would remove, one by one (gc/collector.ts). */
+export async function labLeftovers(
+  opts: LabGcOptions = {},
+): Promise<{ readonly hosts: readonly LabHostRecord[]; readonly orphanSlots: readonly number[] }> {
+  const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
+  const records = await listRecords(stateDir);
+  return { hosts: records.filter((r) => opts.all || collectable(r)), orphanSlots: orphanSlots(stateDir) };
+}
+
+/** Remove one host `labLeftovers` found (gone already is fine). */
+export async function removeLabHost(rec: LabHostRecord, opts: LabOptions = {}): Promise<void> {
+  await removeAll(opts.stateDir ?? DEFAULT_STATE_DIR, [rec]);
+}
+
+/** Remove the leftovers of one slot `labLeftovers` found. */
+export async function removeLabOrphanSlot(slot: number, opts: LabOptions = {}): Promise<void> {
+  await removeOrphanSlot(opts.stateDir ?? DEFAULT_STATE_DIR, slot);
+}
+
+/** After removals: files written aside by dead processes, and the bridge when no host is left. */
+export async function labTidy(opts: LabOptions = {}): Promise<boolean> {
+  const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
+  await removeAsideFiles(stateDir);
+  return finish(stateDir);
 }
 
 /** Records and ssh files written aside by processes that died before putting them in place. */

@@ -173,6 +173,7 @@ export class ReuseSession {
     }
     const w: BackendDriver = {
       type: driver.type,
+      ...(driver.check ? { check: () => driver.check!() } : {}),
       ...(driver.workersFor ? { workersFor: (system: System) => driver.workersFor!(system) } : {}),
       ...(driver.reboot ? { reboot: (host: Host) => driver.reboot!(host) } : {}),
       ...(driver.pushProject ? { pushProject: (host: Host, bundle: Bundle) => driver.pushProject!(host, bundle) } : {}),
