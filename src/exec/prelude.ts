@@ -1,5 +1,14 @@
 // The text every hook script runs as: Spread's prelude (spread/client.go,
-// runPart) rewritten for a plain POSIX sh, since hosts need not have bash.
+// runPart), written so that bash and a plain POSIX sh both run it.
+//
+// Transports run scripts with /bin/sh. A project whose scripts are written
+// for bash (every Spread project, and troupe projects by default) gets a
+// small sh launcher that hands the prelude and script to bash on its stdin,
+// as Spread runs `bash -` (nothing of them in any process's arguments):
+//
+//   exec /bin/bash -s <<'TROUPE_SCRIPT_END' ... TROUPE_SCRIPT_END
+//
+// and then, in bash or sh:
 //
 //   set -eu; cd DIR; helper functions; DEBIAN_*; PATH;
 //   engine variables (SPREAD_*, TROUPE_*, sync env) as literals;
@@ -10,6 +19,7 @@
 //   ( SCRIPT ) < /dev/null
 
 import type { EnvVar } from "../model/job.js";
+import type { ScriptShell } from "../model/project.js";
 import { MARKER_EXIT } from "../script/markers.js";
 import { ctlFunctionLines } from "../sync/ctl-function.js";
 import { isVarName, shQuote } from "./shell-quote.js";
@@ -53,6 +63,8 @@ export interface ScriptSpec {
   readonly environment?: readonly EnvVar[];
   /** Trace commands (`set -x`), as Spread runs every hook; default true. */
   readonly trace?: boolean;
+  /** What the script is written for: bash (the default) or a POSIX sh. */
+  readonly shell?: ScriptShell;
 }
 
 function varList(vars: ScriptSpec["vars"]): VarList {
@@ -105,7 +117,27 @@ export function buildScript(spec: ScriptSpec): string {
   if (spec.trace ?? true) out += "set -x\n";
   // The script's stdin is /dev/null, as in Spread: nothing may read the script itself.
   out += `\n(\n${spec.script.trim()}\n) < /dev/null\n`;
-  return out;
+  return (spec.shell ?? "bash") === "bash" ? inBash(out) : out;
+}
+
+/** Exit status of a bash script on a host without bash (as a shell's "command not found"). */
+export const NO_BASH_STATUS = 127;
+
+/**
+ * What `sh` runs to find bash: /bin/bash as Spread uses it, else bash on the
+ * PATH, else a message on stderr and NO_BASH_STATUS.
+ */
+export const FIND_BASH =
+  `if [ -x /bin/bash ]; then troupe_bash=/bin/bash; ` +
+  `else troupe_bash=$(command -v bash) || { echo "troupe: no bash on this host; the project's scripts are written for bash ` +
+  `(install it, or set shell: sh in troupe.yaml)" >&2; exit ${NO_BASH_STATUS}; }; fi`;
+
+/** `text` for bash, as a POSIX sh script that hands it to bash on stdin. */
+export function inBash(text: string): string {
+  let end = "TROUPE_SCRIPT_END";
+  const lines = new Set(text.split("\n"));
+  for (let n = 1; lines.has(end); n++) end = `TROUPE_SCRIPT_END_${n}`;
+  return `${FIND_BASH}\nexec "$troupe_bash" -s <<'${end}'\n${text.endsWith("\n") ? text : text + "\n"}${end}\n`;
 }
 
 /**
