@@ -18,6 +18,8 @@
 //   set -x (after the variables, so secrets are not traced);
 //   ( SCRIPT ) < /dev/null
 
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { EnvVar } from "../model/job.js";
 import type { ScriptShell } from "../model/project.js";
 import { MARKER_EXIT } from "../script/markers.js";
@@ -111,13 +113,26 @@ function header(spec: Omit<ScriptSpec, "script" | "trace">, functions: boolean):
 
 /** The full text of a hook script, ready for `sh -c`. */
 export function buildScript(spec: ScriptSpec): string {
+  const body = scriptBody(spec);
+  return (spec.shell ?? "bash") === "bash" ? inBash(body) : body;
+}
+
+/** The prelude and script, for the shell that runs them (buildScript's for a host; a local script's, on stdin). */
+export function scriptBody(spec: Omit<ScriptSpec, "shell">): string {
   // One stream, as Spread runs `bash - 2>&1`: traces, output and errors stay in order.
   let out = "exec 9>&2 2>&1\nset -eu\n";
   out += header(spec, true);
   if (spec.trace ?? true) out += "set -x\n";
   // The script's stdin is /dev/null, as in Spread: nothing may read the script itself.
   out += `\n(\n${spec.script.trim()}\n) < /dev/null\n`;
-  return (spec.shell ?? "bash") === "bash" ? inBash(out) : out;
+  return out;
+}
+
+/** The bash that runs scripts on this machine (repack, `$(HOST:...)`): /bin/bash, else the first on PATH, else sh. */
+export function localBash(): string {
+  if (existsSync("/bin/bash")) return "/bin/bash";
+  for (const dir of (process.env["PATH"] ?? "").split(":")) if (dir && existsSync(join(dir, "bash"))) return join(dir, "bash");
+  return "/bin/sh";
 }
 
 /** Exit status of a bash script on a host without bash (as a shell's "command not found"). */
