@@ -22,6 +22,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { EnvVar } from "../model/job.js";
 import type { ScriptShell } from "../model/project.js";
+import { inBash } from "../script/launcher.js";
 import { MARKER_EXIT } from "../script/markers.js";
 import { ctlFunctionLines } from "../sync/ctl-function.js";
 import { isVarName, shQuote } from "./shell-quote.js";
@@ -133,26 +134,6 @@ export function localBash(): string {
   if (existsSync("/bin/bash")) return "/bin/bash";
   for (const dir of (process.env["PATH"] ?? "").split(":")) if (dir && existsSync(join(dir, "bash"))) return join(dir, "bash");
   return "/bin/sh";
-}
-
-/** Exit status of a bash script on a host without bash (as a shell's "command not found"). */
-export const NO_BASH_STATUS = 127;
-
-/**
- * What `sh` runs to find bash: /bin/bash as Spread uses it, else bash on the
- * PATH, else a message on stderr and NO_BASH_STATUS.
- */
-export const FIND_BASH =
-  `if [ -x /bin/bash ]; then troupe_bash=/bin/bash; ` +
-  `else troupe_bash=$(command -v bash) || { echo "troupe: no bash on this host; the project's scripts are written for bash ` +
-  `(install it, or set shell: sh in troupe.yaml)" >&2; exit ${NO_BASH_STATUS}; }; fi`;
-
-/** `text` for bash, as a POSIX sh script that hands it to bash on stdin. */
-export function inBash(text: string): string {
-  let end = "TROUPE_SCRIPT_END";
-  const lines = new Set(text.split("\n"));
-  for (let n = 1; lines.has(end); n++) end = `TROUPE_SCRIPT_END_${n}`;
-  return `${FIND_BASH}\nexec "$troupe_bash" -s <<'${end}'\n${text.endsWith("\n") ? text : text + "\n"}${end}\n`;
 }
 
 /**

@@ -4,7 +4,7 @@
 
 import type { Host } from "../backends/backend.js";
 import type { ScriptShell } from "../model/project.js";
-import { FIND_BASH, NO_BASH_STATUS } from "./prelude.js";
+import { FIND_BASH, NO_BASH_STATUS } from "../script/launcher.js";
 
 /** Why `host` cannot run scripts written for `shell`, or undefined when it can (or cannot be asked: later steps say why). */
 export async function missingShell(host: Host, shell: ScriptShell): Promise<string | undefined> {

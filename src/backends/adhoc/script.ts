@@ -10,7 +10,7 @@
 // ERROR and FATAL print `<ERROR msg>` / `<FATAL msg>` and exit 213. ERROR (or
 // any other failure) is worth retrying; FATAL is not.
 
-import { inBash } from "../../exec/prelude.js";
+import { inBash } from "../../script/launcher.js";
 import { MARKER_EXIT, markerLine } from "../../script/markers.js";
 import { runScript } from "../../script/run-script.js";
 import { shownTail } from "../../script/tail.js";
