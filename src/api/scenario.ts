@@ -149,8 +149,10 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
       ...(!request.yes && confirm ? { confirm } : {}),
     });
     await reports.finish();
+    // A results file that could not be written fails the run, with the reason (said by the hub).
+    const unwritten = reports.errors.length > 0 && outcome.exitCode === 0;
     return {
-      exitCode: outcome.exitCode,
+      exitCode: unwritten ? 1 : outcome.exitCode,
       status: outcome.status,
       runId,
       runDir,

@@ -23,7 +23,7 @@
 //
 // toJUnit is pure, so a report can be made again from any run.json.
 
-import { mkdir } from "node:fs/promises";
+import { makeDirs } from "../util/mkdirs.js";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "./atomic.js";
 import { formatElapsed, seconds } from "./format.js";
@@ -246,6 +246,6 @@ export function toJUnit(run: RunJson): string {
 
 /** Write the JUnit XML of `run` to `file` (atomically), creating its directory. */
 export async function writeJUnit(run: RunJson, file: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
+  await makeDirs(dirname(file));
   await writeFileAtomic(file, toJUnit(run));
 }

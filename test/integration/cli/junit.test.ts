@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { project, REPO, troupe } from "./helpers.js";
 
@@ -98,4 +98,18 @@ test("a multi-host job failing on one host is one failure naming that host, with
   assert.match(pair.body, /^node-2 went wrong$/m);
   assert.match(xml, /^ {2}node-1 \(box-\d\): passed/m);
   assert.match(xml, /^ {2}node-2 \(box-\d\): failed/m);
+});
+
+test("a results file that cannot be written fails the run with the reason, whatever the path", () => {
+  const dir = failingProject();
+  writeFileSync(join(dir, "a-file"), "not a directory\n");
+  // A file where a directory should be; a directory no one may make (Node's own mkdir -p spins there).
+  for (const path of [join(dir, "a-file", "junit.xml"), "/proc/troupe-nope/junit.xml"]) {
+    for (const flag of ["--junit", "--json"]) {
+      const r = troupe(["run", flag, path, "checks/ok"], { cwd: dir });
+      assert.equal(r.status, 1, `${flag} ${path}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /Successful tasks: 1/);
+      assert.match(r.stderr, new RegExp(`cannot write ${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: E(NOTDIR|NOENT)`));
+    }
+  }
 });
