@@ -13,6 +13,7 @@ import { runJobs, type RunModes } from "../exec/index.js";
 import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
 import { attachReporters, shouldColor } from "../report/index.js";
+import { pointLatest } from "../report/latest.js";
 import { EventStream } from "../report/events.js";
 import type { SyncSession } from "../sync/index.js";
 import { buildProjectBundle, fetchArtifacts } from "../transfer/index.js";
@@ -124,6 +125,8 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   const runId = newRunId();
   const runDir = join(project.dir, ".troupe", "runs", runId);
   await mkdir(runDir, { recursive: true });
+  // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
+  await pointLatest(runDir).catch(() => undefined);
 
   const events = request.events ?? new EventStream();
   const reports = attachReporters(events, {

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { project, REPO, troupe } from "./helpers.js";
 
@@ -112,4 +112,17 @@ test("a results file that cannot be written fails the run with the reason, whate
       assert.match(r.stderr, new RegExp(`cannot write ${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: E(NOTDIR|NOENT)`));
     }
   }
+});
+
+test(".troupe/latest points at the newest run's results", () => {
+  const dir = failingProject();
+  const first = troupe(["run", "checks/ok"], { cwd: dir });
+  assert.equal(first.status, 0, first.stdout + first.stderr);
+  const second = troupe(["run", "checks/prep"], { cwd: dir });
+  assert.equal(second.status, 1);
+  const runs = readdirSync(join(dir, ".troupe", "runs")).sort();
+  assert.equal(runs.length, 2);
+  assert.equal(readlinkSync(join(dir, ".troupe", "latest")), join("runs", runs[1]!));
+  const latest = JSON.parse(readFileSync(join(dir, ".troupe", "latest", "run.json"), "utf8")) as { runId: string };
+  assert.equal(latest.runId, runs[1]);
 });
