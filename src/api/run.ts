@@ -14,6 +14,7 @@ import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
 import { attachReporters, shouldColor } from "../report/index.js";
 import { pointLatest } from "../report/latest.js";
+import { lastFailed } from "./last-failed.js";
 import { EventStream } from "../report/events.js";
 import type { SyncSession } from "../sync/index.js";
 import { buildProjectBundle, fetchArtifacts } from "../transfer/index.js";
@@ -29,6 +30,8 @@ import { driverWithEvaluatedLogins, withEvaluatedLogins } from "./logins.js";
 
 export interface RunRequest {
   readonly filters?: readonly string[];
+  /** Only the jobs that failed or were aborted in the project's last run (`--failed`, pytest's `--lf`), among those the filters select. */
+  readonly failedOnly?: boolean;
   /** Where to look for the project (default: the current directory). */
   readonly cwd?: string;
   readonly verbosity?: 0 | 1 | 2;
@@ -112,7 +115,9 @@ export async function run(request: RunRequest): Promise<RunResult> {
 async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }) | null, interrupt: Interrupt): Promise<RunResult> {
   const started = Date.now();
   const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
-  const { jobs, settings } = await planFully(project, { filters: request.filters ?? [], signal: interrupt.soft });
+  const planned = await planFully(project, { filters: request.filters ?? [], signal: interrupt.soft });
+  const { settings } = planned;
+  const jobs = request.failedOnly ? await lastFailed(project.dir, planned.jobs) : planned.jobs;
   const discardOnly = request.reuse?.discard === true;
   if (jobs.length === 0 && !(discardOnly && !request.filters?.length)) {
     throw new TroupeError(

@@ -28,27 +28,38 @@ Examples:
   troupe gc                     remove it
   troupe gc --type docker       containers only`,
     )
-    .action(async (opts: { dryRun?: boolean; type?: string; all?: boolean }) => {
-      const [{ collectGarbage }, { collectorTypes, loadCollectors }] = await Promise.all([
-        import("../gc/collect.js"),
-        import("../gc/registry.js"),
-      ]);
-      const known = collectorTypes();
-      const types = opts.type ? opts.type.split(",").map((t) => t.trim()) : known;
-      const unknown = types.filter((t) => !known.includes(t));
-      if (unknown.length) {
-        throw new TroupeError("E_USAGE", `--type: gc knows no backend type ${unknown.join(", ")} (it knows: ${known.join(", ")})`);
-      }
-      const say = (line: string): void => void process.stdout.write(`${line}\n`);
-      const r = await collectGarbage(await loadCollectors(types), {
-        say,
-        ...(opts.dryRun ? { dryRun: true } : {}),
-        ...(opts.all ? { all: true } : {}),
-      });
-      for (const u of r.unavailable) say(`skipped ${u.type}: ${u.why}`);
-      if (!r.found.length) say("Nothing to remove.");
-      else if (opts.dryRun) say(`Would remove ${r.found.length}.`);
-      else say(`Removed ${r.removed.length}${r.failed.length ? `, could not remove ${r.failed.length}` : ""}.`);
-      if (r.failed.length) process.exitCode = 1;
+    .action(async (opts: GcCliOptions) => {
+      process.exitCode = await runGc(opts);
     });
+}
+
+export interface GcCliOptions {
+  readonly dryRun?: boolean;
+  readonly type?: string;
+  readonly all?: boolean;
+}
+
+/** Collect, say what went, and give the exit status (also for Spread's `-gc`). */
+export async function runGc(opts: GcCliOptions): Promise<number> {
+  const [{ collectGarbage }, { collectorTypes, loadCollectors }] = await Promise.all([
+    import("../gc/collect.js"),
+    import("../gc/registry.js"),
+  ]);
+  const known = collectorTypes();
+  const types = opts.type ? opts.type.split(",").map((t) => t.trim()) : known;
+  const unknown = types.filter((t) => !known.includes(t));
+  if (unknown.length) {
+    throw new TroupeError("E_USAGE", `--type: gc knows no backend type ${unknown.join(", ")} (it knows: ${known.join(", ")})`);
+  }
+  const say = (line: string): void => void process.stdout.write(`${line}\n`);
+  const r = await collectGarbage(await loadCollectors(types), {
+    say,
+    ...(opts.dryRun ? { dryRun: true } : {}),
+    ...(opts.all ? { all: true } : {}),
+  });
+  for (const u of r.unavailable) say(`skipped ${u.type}: ${u.why}`);
+  if (!r.found.length) say("Nothing to remove.");
+  else if (opts.dryRun) say(`Would remove ${r.found.length}.`);
+  else say(`Removed ${r.removed.length}${r.failed.length ? `, could not remove ${r.failed.length}` : ""}.`);
+  return r.failed.length ? 1 : 0;
 }

@@ -28,6 +28,7 @@ export interface RunCliOptions {
   readonly color?: boolean;
   readonly pass?: string;
   readonly gc?: boolean;
+  readonly failed?: boolean;
 }
 
 export function addRunOptions(cmd: Command): Command {
@@ -42,6 +43,7 @@ export function addRunOptions(cmd: Command): Command {
       )
       .option("--seed <n>", "order jobs with this seed (every run prints its seed)", integer("--seed"))
       .option("--repeat <n>", "run each job N more times", positiveInt("--repeat"))
+      .option("--failed", "run only the jobs that failed or were aborted in the last run (of those the filters select)")
       .option("--artifacts <dir>", "fetch each task's artifacts into DIR/<job name>/")
       .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lxd=local (repeatable)", collect)
       .option("--junit <file>", "write JUnit XML results to FILE")
@@ -61,8 +63,7 @@ export function addRunOptions(cmd: Command): Command {
       )
       .option("--resend", "with --reuse or --reuse-pid: send the project again to reused hosts")
       .option("--discard", "discard the recorded hosts (those the filters select) and run nothing")
-      // Spread's -gc is recognised so that it fails clearly rather than being
-      // taken for a filter or silently ignored.
+      // Spread's -gc: what `troupe gc` does, and nothing else.
       .addOption(new Option("--gc").hideHelp())
       // Spread's -pass sets the password of new cloud servers; no backend troupe runs uses it.
       .addOption(new Option("--pass <password>").hideHelp())
@@ -84,6 +85,7 @@ Examples:
   troupe run                         everything, on the backends the project declares
   troupe run -v checks/greet         one task, showing all output
   troupe run --seed 42 --repeat 3    reproduce an order, three more times
+  troupe run --failed                the jobs that failed last time, again
   troupe run --backend-as lxd=local  run a Spread project's lxd jobs on this machine
   troupe run --junit results.xml     JUnit XML for CI
   troupe run --reuse                 keep the hosts up for the next --reuse run
@@ -94,18 +96,17 @@ Hosts kept with --reuse run the prepare and restore scripts again on each run;
 their copy of the project is kept unless --resend. See docs/running.md#reusing-hosts.`,
     );
   addRunOptions(cmd).action(async (filters: string[], opts: RunCliOptions) => {
+    if (opts.gc) {
+      const { runGc } = await import("./gc.js");
+      process.exitCode = await runGc({});
+      return;
+    }
     const { runProject } = await import("../api/run.js");
     process.exitCode = await runProject(toRunRequest(filters, opts));
   });
 }
 
 export function toRunRequest(filters: readonly string[], opts: RunCliOptions): RunRequest {
-  if (opts.gc) {
-    throw new TroupeError(
-      "E_UNSUPPORTED",
-      "-gc is not supported: lab hosts left by a crash go with `troupe lab gc`, hosts of a killed run with `troupe run --reuse-pid=PID --discard`",
-    );
-  }
   if (opts.reusePid === 0) throw new TroupeError("E_USAGE", "--reuse-pid takes the pid of a troupe run, not 0");
   if (opts.resend && !opts.reuse && opts.reusePid === undefined) {
     throw new TroupeError("E_USAGE", "--resend sends the project again to reused hosts: use it with --reuse or --reuse-pid");
@@ -116,6 +117,7 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
   }
   return {
     filters,
+    ...(opts.failed ? { failedOnly: true } : {}),
     ...(opts.project ? { cwd: opts.project } : {}),
     verbosity: Math.min(opts.verbose ?? 0, 2) as 0 | 1 | 2,
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
