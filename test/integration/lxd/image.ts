@@ -34,7 +34,9 @@ function q(s: string): string {
  * What the image needs besides the root filesystem: DHCP on eth0 by
  * systemd-networkd, which otherwise waits forever for a udev that does not
  * run in a container (it takes a writable /sys for udev's presence; a
- * read-only /sys for networkd alone tells it otherwise), and a hostname.
+ * read-only /sys for networkd alone tells it otherwise); a hostname; and a
+ * `killall`, which Spread's lxd backend runs to make sshd reload (psmisc is
+ * not in a minbase): here pkill, which procps has.
  */
 function imageScript(alias: string, system: string): string {
   const props = { ...spreadImageProperties(system), description: `${system} (troupe test image)` };
@@ -57,12 +59,14 @@ if lxc image info ${q(alias)} >/dev/null 2>&1; then exit 0; fi
 test -f ${q(ROOTFS)} || { echo "no root filesystem tarball at ${ROOTFS} (set TROUPE_TEST_ROOTFS)" >&2; exit 1; }
 w=$(mktemp -d /var/tmp/troupe-lxd-image.XXXXXX)
 trap 'rm -rf "$w"' EXIT
-mkdir -p "$w/ov/etc/systemd/network" "$w/ov/etc/systemd/system/multi-user.target.wants" \\
+mkdir -p "$w/ov/usr/local/bin" "$w/ov/etc/systemd/network" "$w/ov/etc/systemd/system/multi-user.target.wants" \\
   "$w/ov/etc/systemd/system/sockets.target.wants" "$w/ov/etc/systemd/system/systemd-networkd.service.d" "$w/meta/templates"
 printf '[Match]\\nName=eth0\\n[Network]\\nDHCP=ipv4\\n' > "$w/ov/etc/systemd/network/10-eth0.network"
 printf '[Service]\\nReadOnlyPaths=/sys\\n' > "$w/ov/etc/systemd/system/systemd-networkd.service.d/10-no-udev.conf"
 ln -s /lib/systemd/system/systemd-networkd.service "$w/ov/etc/systemd/system/multi-user.target.wants/"
 ln -s /lib/systemd/system/systemd-networkd.socket "$w/ov/etc/systemd/system/sockets.target.wants/"
+printf '#!/bin/sh\n# killall SIGNAL NAME, for Spread: pkill from procps\nexec pkill "$1" -x "$2"\n' > "$w/ov/usr/local/bin/killall"
+chmod 755 "$w/ov/usr/local/bin/killall"
 cat > "$w/meta/metadata.yaml" <<'EOF'
 ${yaml}
 EOF
@@ -70,7 +74,7 @@ echo '{{ container.name }}' > "$w/meta/templates/hostname.tpl"
 printf '127.0.0.1 localhost\\n127.0.1.1 {{ container.name }}\\n' > "$w/meta/templates/hosts.tpl"
 tar -C "$w/meta" -czf "$w/metadata.tar.gz" metadata.yaml templates
 cp ${q(ROOTFS)} "$w/rootfs.tar"
-tar --append -f "$w/rootfs.tar" -C "$w/ov" ./etc/systemd
+tar --append -f "$w/rootfs.tar" -C "$w/ov" ./etc/systemd ./usr/local/bin/killall
 lxc image import "$w/metadata.tar.gz" "$w/rootfs.tar" --alias ${q(alias)} >/dev/null
 `;
 }
