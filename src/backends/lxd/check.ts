@@ -10,7 +10,10 @@ import { chooseImage, lxdImageAliases, type ImageChoice, type LxdImage } from ".
 export const START_HINT = "start it with `share/engines/start.sh lxd` (as root)";
 
 export function noClient(): TroupeError {
-  return new TroupeError("E_BACKEND", `lxd: neither lxc nor incus is installed: install LXD (Debian: apt-get install lxd), then ${START_HINT}`);
+  return new TroupeError(
+    "E_BACKEND",
+    `lxd: neither lxc nor incus is installed: install LXD (Debian: apt-get install lxd), then ${START_HINT}`,
+  );
 }
 
 /** The client, or the error that says how to get one. */

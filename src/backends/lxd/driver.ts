@@ -222,12 +222,22 @@ export function createLxdDriver(backend: Backend, ctx: BackendContext, options: 
         const [address, hostKeys] = await Promise.all([waitAddress(lxc(), container, signalOpt), setUpSsh(container, password)]);
         const transport = sshTo(container, address, hostKeys);
         const switcher = new SwitchableTransport(transport);
-        const entry: Live = { container, host: hostOf(container, system, address, switcher, password), switcher, transport, hostKeys, kept: false };
+        const entry: Live = {
+          container,
+          host: hostOf(container, system, address, switcher, password),
+          switcher,
+          transport,
+          hostKeys,
+          kept: false,
+        };
         live.set(container, entry);
         await transport.connect(ctx.signal);
         return entry.host;
       } catch (err) {
-        await live.get(container)?.transport.close().catch(() => undefined);
+        await live
+          .get(container)
+          ?.transport.close()
+          .catch(() => undefined);
         untrack(container);
         await deleteContainer(container).catch(() => undefined);
         await rmdir(join(hostsDir, container)).catch(() => undefined);
@@ -236,7 +246,7 @@ export function createLxdDriver(backend: Backend, ctx: BackendContext, options: 
     },
 
     async discard(host: Host): Promise<void> {
-      const container = typeof host.data?.["name"] === "string" ? (host.data["name"] as string) : host.name;
+      const container = typeof host.data?.["name"] === "string" ? host.data["name"] : host.name;
       const entry = live.get(container);
       untrack(container);
       await (entry?.switcher ?? host.transport).close().catch(() => undefined);
@@ -302,7 +312,10 @@ export function createLxdDriver(backend: Backend, ctx: BackendContext, options: 
       await lxc().ok(["restart", entry.container, "--timeout=60"], signalOpt);
       const address = await waitAddress(lxc(), entry.container, signalOpt);
       if (address !== entry.host.address) {
-        throw new TroupeError("E_BACKEND", `lxd container ${entry.container} came back from REBOOT at ${address}, not ${entry.host.address}`);
+        throw new TroupeError(
+          "E_BACKEND",
+          `lxd container ${entry.container} came back from REBOOT at ${address}, not ${entry.host.address}`,
+        );
       }
       const next = sshTo(entry.container, address, entry.hostKeys);
       await next.connect(ctx.signal);

@@ -15,7 +15,15 @@ const DEB_ARCHES = new Set(["amd64", "i386", "armel", "armhf", "arm64", "powerpc
 
 /** Debian's name for this machine's architecture, as Spread's debArch(). */
 export function debArch(nodeArch: string = arch()): string {
-  const map: Record<string, string> = { ia32: "i386", x64: "amd64", arm: "armhf", arm64: "arm64", ppc64: "ppc64el", s390x: "s390x", ppc: "powerpc" };
+  const map: Record<string, string> = {
+    ia32: "i386",
+    x64: "amd64",
+    arm: "armhf",
+    arm64: "arm64",
+    ppc64: "ppc64el",
+    s390x: "s390x",
+    ppc: "powerpc",
+  };
   return map[nodeArch] ?? "amd64";
 }
 

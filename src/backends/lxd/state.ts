@@ -35,7 +35,10 @@ export async function waitAddress(client: LxdClient, name: string, o: WaitAddres
   const deadline = Date.now() + (o.timeoutMs ?? 60_000);
   let pause = 100;
   for (;;) {
-    const state = await client.query<InstanceState>(`/1.0/instances/${encodeURIComponent(name)}/state`, o.signal ? { signal: o.signal } : {});
+    const state = await client.query<InstanceState>(
+      `/1.0/instances/${encodeURIComponent(name)}/state`,
+      o.signal ? { signal: o.signal } : {},
+    );
     const addr = addressOf(state);
     if (addr) return addr;
     if (state.status !== undefined && state.status !== "Running") {

@@ -31,17 +31,26 @@ test("no lxc nor incus on PATH: install LXD, start it", () => {
   const empty = mkdtempSync(join(tmpdir(), "troupe-nopath-"));
   made.push(empty);
   const r = troupe(["spread"], { cwd: hello(["debian-12"]), env: { PATH: empty } });
-  refused(r, /^error: lxd: neither lxc nor incus is installed: install LXD \(Debian: apt-get install lxd\), then start it with `share\/engines\/start\.sh lxd`/m);
+  refused(
+    r,
+    /^error: lxd: neither lxc nor incus is installed: install LXD \(Debian: apt-get install lxd\), then start it with `share\/engines\/start\.sh lxd`/m,
+  );
 });
 
 test("the daemon does not answer: start it with share/engines/start.sh lxd", () => {
   const nowhere = mkdtempSync(join(tmpdir(), "troupe-nolxd-"));
   made.push(nowhere);
   const r = troupe(["spread"], { cwd: hello(["debian-12"]), env: { LXD_DIR: nowhere } });
-  refused(r, new RegExp(`^error: lxd: the LXD daemon does not answer at LXD_DIR=${nowhere} .*: start it with \`share/engines/start.sh lxd\``, "m"));
+  refused(
+    r,
+    new RegExp(`^error: lxd: the LXD daemon does not answer at LXD_DIR=${nowhere} .*: start it with \`share/engines/start.sh lxd\``, "m"),
+  );
 });
 
 test("no image for a system: build it with troupe image build, and which aliases were looked for", () => {
   const r = troupe(["spread"], { cwd: hello({ "debian-99": "debian-99" }) });
-  refused(r, /^error: lxd: no image for debian-99 \(looked for local aliases debian\/99, debian-99\): build it with `troupe image build debian-99`/m);
+  refused(
+    r,
+    /^error: lxd: no image for debian-99 \(looked for local aliases debian\/99, debian-99\): build it with `troupe image build debian-99`/m,
+  );
 });
