@@ -64,7 +64,7 @@ export function addRunOptions(cmd: Command): Command {
       // Spread's -gc is recognised so that it fails clearly rather than being
       // taken for a filter or silently ignored.
       .addOption(new Option("--gc").hideHelp())
-      // Spread's -pass sets the password of new cloud servers; no backend troupe runs uses it.
+      // Spread's -pass: root's password on the machines a backend makes (lxd sets it).
       .addOption(new Option("--pass <password>").hideHelp())
   );
 }
@@ -125,6 +125,7 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
     ...(opts.junit ? { junit: opts.junit } : {}),
     ...(opts.json ? { json: opts.json } : {}),
     color: opts.color !== false,
+    ...(opts.pass !== undefined ? { password: opts.pass } : {}),
     ...(opts.reuse || opts.reusePid !== undefined || opts.discard
       ? {
           reuse: {

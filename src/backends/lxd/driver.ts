@@ -72,7 +72,7 @@ export function createLxdDriver(backend: Backend, ctx: BackendContext, options: 
   let client: LxdClient | undefined;
   const lxc = (): LxdClient => (client ??= clientOf(setup));
   /** The session's password (Spread's -pass, random by default): root's on every container. */
-  const sessionPassword = randomBytes(8).toString("hex");
+  const sessionPassword = ctx.password ?? randomBytes(8).toString("hex");
   let key: SshKeyPair | undefined;
   const keyPair = (): SshKeyPair => (key ??= generateEd25519("troupe-lxd"));
   const live = new Map<string, Live>();

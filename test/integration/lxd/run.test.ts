@@ -1,7 +1,8 @@
 // The lxd backend through the CLI, on a real LXD: a Spread project runs a
 // suite in containers (as root, the project at `path`, the system's
-// variables), a REBOOT in a task, a job across two containers synchronised
-// by troupe-ctl, and nothing of the run is left in LXD afterwards.
+// variables), root's password login with -pass, a REBOOT in a task, a job
+// across two containers synchronised by troupe-ctl, and nothing of the run
+// is left in LXD afterwards.
 
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,7 +16,7 @@ after(() => {
   for (const d of made) rmSync(d, { recursive: true, force: true });
 });
 
-test("a Spread project on lxd: a suite, REBOOT and a two-host job in containers, nothing left", () => {
+test("a Spread project on lxd: a suite, -pass, REBOOT and a two-host job in containers, nothing left", () => {
   const dir = project({
     "spread.yaml": spreadYaml([]).replace(
       "    systems:\n",
@@ -39,6 +40,13 @@ test("a Spread project on lxd: a suite, REBOOT and a two-host job in containers,
       "  # A new init: the container did restart.",
       '  [ "$(cut -d\' \' -f22 /proc/1/stat)" != "$(cat /root/init-start)" ]',
     ].join("\n"),
+    "checks/login/task.yaml": [
+      "summary: root logs in over ssh with the session's password (-pass), as with Spread",
+      "execute: |",
+      "  printf '#!/bin/sh\\necho s3cret-pass\\n' > /tmp/askpass && chmod +x /tmp/askpass",
+      "  SSH_ASKPASS=/tmp/askpass SSH_ASKPASS_REQUIRE=force setsid ssh -F /dev/null -o StrictHostKeyChecking=no \\",
+      "    -o PubkeyAuthentication=no -o PreferredAuthentications=password root@127.0.0.1 echo LOGGED IN AS '$(id -un)' </dev/null",
+    ].join("\n"),
     "checks/pair/task.yaml": [
       "summary: two containers meet at a barrier and share a value",
       "hosts:",
@@ -55,14 +63,15 @@ test("a Spread project on lxd: a suite, REBOOT and a two-host job in containers,
     ].join("\n"),
   });
   made.push(dir);
-  const r = troupe(["spread", "-v"], { cwd: dir });
+  const r = troupe(["spread", "-v", "-pass=s3cret-pass"], { cwd: dir });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   // The container's hostname is its name; root; in the task's directory under path.
   assert.match(r.stdout, /^WORKS debian-12 on troupe-\d+-debian-12 as 0 in \/home\/test\/checks\/hello$/m);
   assert.match(r.stdout, /^REBOOTED 1 before$/m);
   // The client read what the server wrote, and knows the server's address on LXD's bridge.
   assert.match(r.stdout, /^CLIENT GOT from-troupe-\d+-debian-12 server at 10\.214\.0\.\d+$/m);
-  assert.match(r.stdout, /Successful tasks: 3/);
+  assert.match(r.stdout, /^LOGGED IN AS root$/m);
+  assert.match(r.stdout, /Successful tasks: 4/);
   // Allocated as Spread says it, under troupe's names.
   assert.match(r.stdout, /Allocated lxd:debian-12 \(troupe-\d+-debian-12\) at 10\.214\.0\.\d+\./);
   assert.deepEqual(containersOf(r.pid), []);
