@@ -29,7 +29,12 @@ export function sshdSetupScript(password: boolean): string {
     "umask 077",
     "mkdir -p /root/.ssh",
     `grep -qxF "$key" /root/.ssh/authorized_keys 2>/dev/null || echo "$key" >> /root/.ssh/authorized_keys`,
-    "ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1 || ssh-keygen -A >/dev/null",
+    // An image without host keys (made unique at first boot): make them, and
+    // start sshd again in case it gave up for want of them.
+    "if ! ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1; then",
+    "  ssh-keygen -A >/dev/null",
+    "  (systemctl --no-block restart ssh.service || service ssh restart) >/dev/null 2>&1 || true",
+    "fi",
     "cat /etc/ssh/ssh_host_*_key.pub",
     ...(password ? ["(pkill -HUP -x sshd || killall -HUP sshd) >/dev/null 2>&1 || true"] : []),
   ].join("\n");
