@@ -2,6 +2,8 @@
 // that says what to do (E_BACKEND, exit 3): a client, a daemon that answers,
 // an image for every system.
 
+import { accessSync, constants, existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { Backend } from "../../model/project.js";
 import { TroupeError } from "../../util/errors.js";
 import { type ClientSetup, LxdClient, TROUPE_LXD_DIR } from "./client.js";
@@ -22,8 +24,42 @@ export function clientOf(setup: ClientSetup | undefined): LxdClient {
   return new LxdClient(setup);
 }
 
-/** Throws when the daemon does not answer. */
+/** The daemon's socket, when it can be told. */
+export function socketOf(setup: ClientSetup, exists: (p: string) => boolean = existsSync): string | undefined {
+  if (setup.dir !== undefined) return join(setup.dir, "unix.socket");
+  return (
+    setup.kind === "lxc" ? ["/var/lib/lxd/unix.socket", "/var/snap/lxd/common/lxd/unix.socket"] : ["/var/lib/incus/unix.socket"]
+  ).find(exists);
+}
+
+/** The name of a file's group, from /etc/group (its number when not there). */
+function groupOf(file: string): string {
+  const gid = statSync(file).gid;
+  try {
+    const line = readFileSync("/etc/group", "utf8")
+      .split("\n")
+      .find((l) => l.split(":")[2] === String(gid));
+    return line?.split(":")[0] ?? String(gid);
+  } catch {
+    return String(gid);
+  }
+}
+
+/** Throws when the daemon does not answer, or its socket may not be written. */
 export async function checkDaemon(client: LxdClient): Promise<void> {
+  const socket = socketOf(client.setup);
+  if (socket !== undefined) {
+    try {
+      accessSync(socket, constants.R_OK | constants.W_OK);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EACCES") {
+        throw new TroupeError(
+          "E_BACKEND",
+          `lxd: no permission on ${socket}: run troupe as root, or as a member of its group ${groupOf(socket)}`,
+        );
+      }
+    }
+  }
   const out = await client.run(["query", "/1.0"]);
   if (out.code === 0) return;
   const where = client.setup.dir ? ` at LXD_DIR=${client.setup.dir}` : "";

@@ -4,6 +4,7 @@
 
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +46,25 @@ test("the daemon does not answer: start it with share/engines/start.sh lxd", () 
     r,
     new RegExp(`^error: lxd: the LXD daemon does not answer at LXD_DIR=${nowhere} .*: start it with \`share/engines/start.sh lxd\``, "m"),
   );
+});
+
+test("no permission on the daemon's socket: run as root or join its group", () => {
+  // The check as another user: a child loads it as root (CI's Node may sit
+  // in a folder only root can read), then drops to nobody and asks the real
+  // daemon's socket.
+  const check = new URL("../../../src/backends/lxd/check.js", import.meta.url).href;
+  const client = new URL("../../../src/backends/lxd/client.js", import.meta.url).href;
+  const script = `
+    const { checkDaemon, clientOf } = await import(${JSON.stringify(check)});
+    const { clientSetup } = await import(${JSON.stringify(client)});
+    const c = clientOf(clientSetup());
+    process.setgid(65534);
+    process.setuid(65534);
+    try { await checkDaemon(c); console.log("no error"); } catch (e) { console.log(e.code + " " + e.message); }
+  `;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^E_BACKEND lxd: no permission on \S+unix\.socket: run troupe as root, or as a member of its group \S+$/m);
 });
 
 test("no image for a system: build it with troupe image build, and which aliases were looked for", () => {
