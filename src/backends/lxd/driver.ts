@@ -203,9 +203,10 @@ export function createLxdDriver(backend: Backend, ctx: BackendContext, options: 
     type: "lxd",
 
     async check(): Promise<void> {
-      const c = lxc();
-      await checkDaemon(c);
-      await imageOf(backend.systems[0]!).catch((err: unknown) => {
+      await checkDaemon(lxc());
+      const first = backend.systems[0];
+      if (first === undefined) return;
+      await imageOf(first).catch((err: unknown) => {
         images = undefined;
         catalog = undefined;
         throw err;
