@@ -76,3 +76,32 @@ test("a Spread project on lxd: a suite, -pass, REBOOT and a two-host job in cont
   assert.match(r.stdout, /Allocated lxd:debian-12 \(troupe-\d+-debian-12\) at 10\.214\.0\.\d+\./);
   assert.deepEqual(containersOf(r.pid), []);
 });
+
+test("troupe play on lxd: a scenario's hosts are containers, each knows its address, none is left", () => {
+  const dir = project({
+    "scenario.yaml": [
+      "backends:",
+      "  lxd:",
+      "    systems:",
+      "      - debian-12:",
+      `          image: ${TEST_IMAGE}`,
+      "hosts:",
+      "  - names: node-[1..2]",
+      "    backend: lxd",
+      "stages:",
+      "  - name: hello",
+      "    with_hosts: 'node-(\\d+)'",
+      "    jobs:",
+      '      - run: echo "NODE {{ re[1] }} IS $(hostname) AT {{ host.addr }} SEES $(hostname -I)"',
+    ].join("\n"),
+  });
+  made.push(dir);
+  const r = troupe(["play", "scenario.yaml"], { cwd: dir });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  for (const n of [1, 2]) {
+    const m = new RegExp(`^node-${n}: NODE ${n} IS troupe-\\d+-debian-12 AT (10\\.214\\.0\\.\\d+) SEES (\\S+)`, "m").exec(r.stdout);
+    assert.ok(m, r.stdout);
+    assert.equal(m[1], m[2], "the address troupe knows is the container's own");
+  }
+  assert.deepEqual(containersOf(r.pid), []);
+});
