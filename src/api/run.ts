@@ -58,6 +58,8 @@ export interface RunRequest {
   readonly forceSignal?: AbortSignal;
   /** Spread's -reuse, -reuse-pid, -resend and -discard: hosts kept between runs (docs/running.md#reusing-hosts). */
   readonly reuse?: ReuseOptions;
+  /** Spread's -pass: root's password on the machines backends make (lxd); random by default. */
+  readonly password?: string;
   /**
    * Each multi-host job's sync session, once open and before its scripts
    * start: await `session.sync.barrier(...)`, `session.sync.kv.wait(...)` or
@@ -164,6 +166,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
           events,
           signal: interrupt.hard,
           keepHosts: session.keeping,
+          ...(request.password !== undefined ? { password: request.password } : {}),
         },
         factory: (backend, ctx) =>
           session.wrap(

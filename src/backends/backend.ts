@@ -61,6 +61,8 @@ export interface BackendContext {
    * makes (gc/owner.ts); absent for hosts that no run owns (`troupe exec`).
    */
   readonly runId?: string;
+  /** Spread's -pass: the session's password, for backends that set root's on what they make (lxd); random when absent. */
+  readonly password?: string;
 }
 
 export interface AllocateOptions {

@@ -15,6 +15,7 @@ const loaders = new Map<string, Loader>([
   ["lab", async () => (await import("./lab/index.js")).createLabDriver],
   ["ssh", async () => (await import("./ssh/index.js")).createSshDriver],
   ["adhoc", async () => (await import("./adhoc/index.js")).createAdhocDriver],
+  ["lxd", async () => (await import("./lxd/index.js")).createLxdDriver],
 ]);
 const loaded = new Map<string, BackendFactory>();
 

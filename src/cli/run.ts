@@ -65,7 +65,7 @@ export function addRunOptions(cmd: Command): Command {
       .option("--discard", "discard the recorded hosts (those the filters select) and run nothing")
       // Spread's -gc: what `troupe gc` does, and nothing else.
       .addOption(new Option("--gc").hideHelp())
-      // Spread's -pass sets the password of new cloud servers; no backend troupe runs uses it.
+      // Spread's -pass: root's password on the machines a backend makes (lxd sets it).
       .addOption(new Option("--pass <password>").hideHelp())
   );
 }
@@ -127,6 +127,7 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
     ...(opts.junit ? { junit: opts.junit } : {}),
     ...(opts.json ? { json: opts.json } : {}),
     color: opts.color !== false,
+    ...(opts.pass !== undefined ? { password: opts.pass } : {}),
     ...(opts.reuse || opts.reusePid !== undefined || opts.discard
       ? {
           reuse: {

@@ -55,7 +55,7 @@ test("the registry runs local, refuses other types naming what it runs, and hono
       /--backend-as qemu=local/.test(e.message),
   );
   assert.equal(driverFor(qemu, ctx, { backendAs: { qemu: "local" } }).type, "local");
-  assert.throws(() => driverFor(local, ctx, { backendAs: { local: "lxd" } }), /--backend-as local=lxd/);
+  assert.throws(() => driverFor(local, ctx, { backendAs: { local: "google" } }), /--backend-as local=google/);
   registerBackendType("fake-for-test", (b, c) => ({ ...createLocalDriver(b, c), type: "fake-for-test" }));
   assert.ok(supportedBackendTypes().includes("fake-for-test"));
   assert.equal(driverFor({ ...local, type: "fake-for-test" }, ctx).type, "fake-for-test");
