@@ -5,7 +5,10 @@ import type { Collector } from "./collector.js";
 
 type Loader = () => Promise<Collector>;
 
-const loaders = new Map<string, Loader>([["lab", async () => (await import("../backends/lab/gc.js")).labCollector]]);
+const loaders = new Map<string, Loader>([
+  ["lab", async () => (await import("../backends/lab/gc.js")).labCollector],
+  ["qemu", async () => (await import("../backends/qemu/gc.js")).qemuGcCollector],
+]);
 
 /** The types gc looks at, sorted. */
 export function collectorTypes(): string[] {
