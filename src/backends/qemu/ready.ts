@@ -69,8 +69,13 @@ export async function waitForSsh(o: WaitSshOptions): Promise<WaitOutcome> {
       else if (!stop.signal.aborted) {
         last = r.why;
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, o.intervalMs ?? 500);
-          stop.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+          const wake = (): void => {
+            clearTimeout(t);
+            stop.signal.removeEventListener("abort", wake);
+            resolve();
+          };
+          const t = setTimeout(wake, o.intervalMs ?? 500);
+          stop.signal.addEventListener("abort", wake, { once: true });
         });
       }
     }
