@@ -11,9 +11,9 @@
 //
 // Keys: see config.ts.
 
-import { accessSync, constants, existsSync, openSync, readSync, closeSync, rmSync } from "node:fs";
+import { existsSync, openSync, readSync, closeSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import { ownerLabels, currentOwner } from "../../gc/owner.js";
 import { SshTransport } from "../../transport/ssh/index.js";
@@ -30,7 +30,9 @@ import { qemuSystemConfig, type QemuSystemConfig } from "./config.js";
 import { findFirmware } from "./firmware.js";
 import { waitForSsh } from "./ready.js";
 import { defaultStateDir, removeVmRecord, writeVmRecord, type VmRecord } from "./state.js";
-import { fileTail, freePort, startVm, stopVm, type RunningVm } from "./vm.js";
+import { fileTail, startVm, stopVm, type RunningVm } from "./vm.js";
+import { freePort } from "../../util/free-port.js";
+import { which } from "../../util/which.js";
 
 export interface QemuDriverOptions {
   /** Where ~/.spread/qemu is looked for (default: the user's home). */
@@ -66,19 +68,6 @@ function installExitHook(): void {
       killId(record.qemu, "SIGKILL");
       removeVmRecord(stateDir, record.id);
       rmSync(record.pidFile, { force: true });
-    }
-  });
-}
-
-/** Whether `binary` can be run: a path, or a name found on PATH. */
-export function findBinary(binary: string, path = process.env["PATH"] ?? ""): string | undefined {
-  const candidates = binary.includes("/") ? [binary] : path.split(delimiter).map((d) => join(d || ".", binary));
-  return candidates.find((c) => {
-    try {
-      accessSync(c, constants.X_OK);
-      return true;
-    } catch {
-      return false;
     }
   });
 }
@@ -129,7 +118,7 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
     if (!existsSync(c.imagePath)) {
       out.push({
         message:
-          `qemu: ${c.label}: no image at ${tilde(c.imagePath, home)}; ` +
+          `${c.label}: no image at ${tilde(c.imagePath, home)}; ` +
           `make it with \`troupe image build ${c.image}\`, or put a bootable disk image there`,
       });
     }
@@ -137,13 +126,12 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
       ["kernel", c.direct?.kernel],
       ["initrd", c.direct?.initrd],
     ] as const) {
-      if (file !== undefined && !existsSync(file))
-        out.push({ message: `qemu: ${c.label}: the ${what} ${tilde(file, home)} does not exist` });
+      if (file !== undefined && !existsSync(file)) out.push({ message: `${c.label}: the ${what} ${tilde(file, home)} does not exist` });
     }
     if (c.bios === "uefi" && !findFirmware(home, env, existsSync)) {
       out.push({
         message:
-          `qemu: ${c.label}: bios: uefi needs the OVMF firmware: install Debian's ovmf package (apt-get install ovmf), ` +
+          `${c.label}: bios: uefi needs the OVMF firmware: install Debian's ovmf package (apt-get install ovmf), ` +
           `or put it at ${tilde(join(home, ".spread", "qemu", "bios", "uefi.img"), home)}`,
       });
     }
@@ -151,7 +139,7 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
   };
 
   const binaryProblem = (): Problem | undefined =>
-    findBinary(binary, env["PATH"] ?? "")
+    which(binary, env["PATH"] ?? "")
       ? undefined
       : { message: `qemu: ${binary} is not installed: install Debian's qemu-system-x86 package (apt-get install qemu-system-x86)` };
 

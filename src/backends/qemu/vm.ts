@@ -5,7 +5,6 @@
 
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readSync, fstatSync } from "node:fs";
-import { createServer } from "node:net";
 import { killId, procId, waitGone, type ProcId } from "../lab/procs.js";
 import { QEMU_BINARY, qemuArgs, type VmLaunch } from "./args.js";
 
@@ -42,19 +41,6 @@ export async function stopVm(proc: ProcId, graceMs = 5000): Promise<void> {
   if (await waitGone([proc], graceMs)) return;
   killId(proc, "SIGKILL");
   await waitGone([proc], 10_000);
-}
-
-/** A loopback TCP port that is free now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** The last `lines` lines of a file (its last 16 KiB at most), control characters removed; "" when unreadable. */

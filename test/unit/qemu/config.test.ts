@@ -62,7 +62,11 @@ test("kernel, initrd and append keys: relative to the image's folder; the system
 
 test("bad values are E_PROJECT problems at their key, all of them at once", () => {
   const pos = { file: "spread.yaml", line: 7, col: 9 };
-  const s = system("debian-12", { bios: "legacy", memory: "12M", cpus: "many", initrd: "x", "boot-timeout": "soon" }, { where: { bios: pos } });
+  const s = system(
+    "debian-12",
+    { bios: "legacy", memory: "12M", cpus: "many", initrd: "x", "boot-timeout": "soon" },
+    { where: { bios: pos } },
+  );
   try {
     qemuSystemConfig(backend("qemu", [s]), s, HOME, none);
     assert.fail("no error");

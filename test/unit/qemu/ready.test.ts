@@ -3,10 +3,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { waitForSsh } from "../../../src/backends/qemu/ready.js";
 
-function listen(onConn: (n: number, sock: import("node:net").Socket) => void): Promise<{ srv: Server; port: number }> {
+function listen(onConn: (n: number, sock: Socket) => void): Promise<{ srv: Server; port: number }> {
   let n = 0;
   const srv = createServer((sock) => onConn(++n, sock));
   return new Promise((resolve) =>
