@@ -5,9 +5,9 @@
 // started but no VM booted, SIGTERM discarding the VM and `troupe gc`
 // stopping the VM of a troupe killed with SIGKILL.
 
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { project, troupe, troupeAsync } from "../cli/helpers.js";
@@ -60,8 +60,16 @@ execute/client: |
 `,
 };
 
+/** Temporary folders (projects, HOMEs, state directories), removed at the end. */
+const temps: string[] = [];
+after(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function temp(dir: string): string {
+  temps.push(dir);
+  return dir;
+}
+
 function stateDir(): string {
-  return mkdtempSync(join(tmpdir(), "troupe-qemu-state-"));
+  return temp(mkdtempSync(join(tmpdir(), "troupe-qemu-state-")));
 }
 
 function runIdOf(out: string): string {
@@ -71,12 +79,14 @@ function runIdOf(out: string): string {
 }
 
 test("a missing image: exit 3 with one line saying what to do, before anything boots", () => {
-  const dir = project({
-    "spread.yaml": PROJECT["spread.yaml"].replace("debian-12:", "debian-99:"),
-    "tests/hello/task.yaml": "summary: x\nexecute: true\n",
-  });
+  const dir = temp(
+    project({
+      "spread.yaml": PROJECT["spread.yaml"].replace("debian-12:", "debian-99:"),
+      "tests/hello/task.yaml": "summary: x\nexecute: true\n",
+    }),
+  );
   const state = stateDir();
-  const r = troupe(["run"], { cwd: dir, env: { HOME: qemuHome(), TROUPE_QEMU_STATE_DIR: state } });
+  const r = troupe(["run"], { cwd: dir, env: { HOME: temp(qemuHome()), TROUPE_QEMU_STATE_DIR: state } });
   const out = r.stdout + r.stderr;
   assert.equal(r.status, 3, out);
   const lines = out.split("\n").filter((l) => l.includes("qemu:"));
@@ -86,13 +96,19 @@ test("a missing image: exit 3 with one line saying what to do, before anything b
   assert.deepEqual(readdirSync(state), []);
 });
 
-test("a suite's hooks, REBOOT and a two-host job on two VMs; nothing left after", async () => {
+// Two boots and a reboot under TCG take 1.5 to 6 minutes here, depending on
+// what else the machine runs (measured on 2 shared cores); the image build,
+// when not cached, a few more. The runner's default limit is for tests that
+// boot nothing.
+const VM_TEST = { timeout: 30 * 60_000 };
+
+test("a suite's hooks, REBOOT and a two-host job on two VMs; nothing left after", VM_TEST, async () => {
   const img = guestImage();
-  const dir = project(PROJECT);
+  const dir = temp(project(PROJECT));
   const state = stateDir();
   const { status, out } = await troupeToEnd(["run", "-v", "--seed", "1"], {
     cwd: dir,
-    env: { HOME: qemuHome(img), TROUPE_QEMU_STATE_DIR: state },
+    env: { HOME: temp(qemuHome(img)), TROUPE_QEMU_STATE_DIR: state },
   });
   assert.equal(status, 0, out);
   assert.match(out, /qemu: (using KVM|no usable KVM \(.+\), using TCG emulation: slower)/);
@@ -117,7 +133,7 @@ test("a suite's hooks, REBOOT and a two-host job on two VMs; nothing left after"
 
 /** Start `troupe run` and resolve once QEMU runs for it (the VM has not booted yet). */
 async function startBooting(env: Record<string, string>) {
-  const dir = project(PROJECT);
+  const dir = temp(project(PROJECT));
   const child = troupeAsync(["run", "-v", "tests/hello"], { cwd: dir, env });
   let out = "";
   child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
@@ -134,10 +150,10 @@ async function startBooting(env: Record<string, string>) {
   return { child, exit, runId, output: () => out };
 }
 
-test("SIGTERM while a VM boots discards it; after kill -9, troupe gc stops it", async () => {
+test("SIGTERM while a VM boots discards it; after kill -9, troupe gc stops it", VM_TEST, async () => {
   const img = guestImage();
   const state = stateDir();
-  const env = { HOME: qemuHome(img), TROUPE_QEMU_STATE_DIR: state };
+  const env = { HOME: temp(qemuHome(img)), TROUPE_QEMU_STATE_DIR: state };
 
   const term = await startBooting(env);
   assert.equal(qemuProcesses(term.runId).length, 1);
