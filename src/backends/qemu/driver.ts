@@ -185,29 +185,21 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
     return connect({ name, address: "127.0.0.1", port, user: config.username, password: config.password }, opts);
   };
 
-  /** Start QEMU on a free port; a port taken meanwhile by someone else is tried again with another. */
-  async function boot(launchOf: (port: number) => VmLaunch, record: (port: number) => VmRecord, stderrFile: string) {
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const rec = record(port);
-      writeVmRecord(stateDir, rec);
-      let vm: RunningVm;
-      try {
-        vm = await startVm(launchOf(port), stderrFile, binary);
-      } catch (err) {
-        removeVmRecord(stateDir, rec.id);
-        throw new TroupeError("E_BACKEND", `qemu: cannot start ${binary}: ${(err as Error).message}`);
-      }
-      const started: VmRecord = { ...rec, qemu: vm.proc };
-      writeVmRecord(stateDir, started);
-      // QEMU fails at once when the port was taken between our check and its bind.
-      const early = await Promise.race([vm.exited, new Promise((r) => setTimeout(r, 300, undefined))]);
-      if (early !== undefined && attempt < 3 && /hostfwd|host forwarding/i.test(fileTail(stderrFile, 5))) {
-        removeVmRecord(stateDir, rec.id);
-        continue;
-      }
-      return { port, vm, record: started };
+  /** Start QEMU with its ssh forward on `port`, recorded before and after it starts. */
+  async function start(launch: VmLaunch, rec: VmRecord, stderrFile: string): Promise<{ vm: RunningVm; record: VmRecord }> {
+    writeVmRecord(stateDir, rec);
+    let vm: RunningVm;
+    try {
+      vm = await startVm(launch, stderrFile, binary);
+    } catch (err) {
+      removeVmRecord(stateDir, rec.id);
+      throw new TroupeError("E_BACKEND", `qemu: cannot start ${binary}: ${(err as Error).message}`);
     }
+    const record: VmRecord = { ...rec, qemu: vm.proc };
+    writeVmRecord(stateDir, record);
+    liveEverywhere.set(record.id, { stateDir, record });
+    installExitHook();
+    return { vm, record };
   }
 
   return {
@@ -250,54 +242,61 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
       const format = imageFormat(config.imagePath);
       const labels = ownerLabels(currentOwner(ctx.runId));
 
-      const { port, vm, record } = await boot(
-        (sshPort) => ({
-          config,
-          accel: a,
-          sshPort,
-          format,
-          name: `troupe:${id}`,
-          files: { serialLog, pidFile, ...(firmware ? { firmware } : {}) },
-        }),
-        (sshPort) => ({
-          id,
-          name,
-          image: config.image,
-          sshPort,
-          labels,
-          pidFile,
-          serialLog,
-          created: new Date().toISOString(),
-        }),
-        stderrFile,
-      );
-      liveEverywhere.set(id, { stateDir, record });
-      installExitHook();
-      ctx.events.message(
-        "info",
-        `qemu: booting ${name} (${config.image}, ${a.kind}), ssh on 127.0.0.1:${port}, serial console in ${serialLog}`,
-      );
+      const launch = (sshPort: number): VmLaunch => ({
+        config,
+        accel: a,
+        sshPort,
+        format,
+        name: `troupe:${id}`,
+        files: { serialLog, pidFile, ...(firmware ? { firmware } : {}) },
+      });
+      const rec = (sshPort: number): VmRecord => ({
+        id,
+        name,
+        image: config.image,
+        sshPort,
+        labels,
+        pidFile,
+        serialLog,
+        created: new Date().toISOString(),
+      });
 
       let conn: Connected | undefined;
+      let record: VmRecord | undefined;
       try {
-        const waited = await waitForSsh({
-          port,
-          timeoutMs: config.bootTimeoutMs,
-          exited: vm.exited,
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        });
-        if (waited.kind === "interrupted") throw new TroupeError("E_INTERRUPTED", `qemu: interrupted while ${name} was booting`);
-        if (waited.kind === "exited") {
-          const status = await vm.exited;
-          const why = fileTail(stderrFile, 5) || `exit status ${status.code ?? status.signal ?? "unknown"}`;
-          throw new TroupeError("E_BACKEND", `qemu: ${name}: QEMU stopped while booting: ${why}${consoleTail(serialLog)}`);
-        }
-        if (waited.kind === "timeout") {
-          throw new TroupeError(
-            "E_BACKEND",
-            `qemu: ${name} did not answer on ssh within ${Math.round(config.bootTimeoutMs / 1000)}s (${waited.last}); ` +
-              `raise boot-timeout if it is only slow${consoleTail(serialLog)}`,
+        let port: number;
+        let vm: RunningVm;
+        for (let attempt = 1; ; attempt++) {
+          port = await freePort();
+          ({ vm, record } = await start(launch(port), rec(port), stderrFile));
+          ctx.events.message(
+            "info",
+            `qemu: booting ${name} (${config.image}, ${a.kind}), ssh on 127.0.0.1:${port}, serial console in ${serialLog}`,
           );
+          const waited = await waitForSsh({
+            port,
+            timeoutMs: config.bootTimeoutMs,
+            exited: vm.exited,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          });
+          if (waited.kind === "ready") break;
+          if (waited.kind === "interrupted") throw new TroupeError("E_INTERRUPTED", `qemu: interrupted while ${name} was booting`);
+          if (waited.kind === "timeout") {
+            throw new TroupeError(
+              "E_BACKEND",
+              `qemu: ${name} did not answer on ssh within ${Math.round(config.bootTimeoutMs / 1000)}s (${waited.last}); ` +
+                `raise boot-timeout if it is only slow${consoleTail(serialLog)}`,
+            );
+          }
+          // QEMU stopped. Another program may have taken the port between our look and QEMU's bind: try another.
+          const said = fileTail(stderrFile, 5);
+          if (attempt < 3 && /hostfwd|host forwarding/i.test(said)) {
+            await destroy(record);
+            continue;
+          }
+          const status = await vm.exited;
+          const why = said || `exit status ${status.code ?? status.signal ?? "unknown"}`;
+          throw new TroupeError("E_BACKEND", `qemu: ${name}: QEMU stopped while booting: ${why}${consoleTail(serialLog)}`);
         }
         conn = await login(name, config, port, knownHosts);
         const switcher = new SwitchableTransport(conn.transport);
@@ -314,7 +313,7 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
         return host;
       } catch (err) {
         await conn?.close().catch(() => undefined);
-        await destroy(record).catch(() => undefined);
+        if (record) await destroy(record).catch(() => undefined);
         if (isTroupeError(err)) throw err;
         throw new TroupeError("E_BACKEND", `qemu: ${name}: ${(err as Error).message}`);
       }

@@ -7,7 +7,7 @@
 
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { project, troupe, troupeAsync } from "../cli/helpers.js";
@@ -129,6 +129,36 @@ test("a suite's hooks, REBOOT and a two-host job on two VMs; nothing left after"
   for (const h of hosts) assert.match(readFileSync(join(runDir, "hosts", h, "serial.log"), "utf8"), /Linux version/);
   assert.deepEqual(qemuProcesses(runId), [], "QEMU still runs");
   assert.deepEqual(readdirSync(state), [], "VM records left");
+});
+
+test("a VM that cannot come up: QEMU's own words, or the console's end after boot-timeout; exit 3, nothing left", VM_TEST, async () => {
+  const img = guestImage();
+  const state = stateDir();
+  const home = temp(qemuHome(img));
+  // Firmware QEMU cannot load: it stops at once, and says why.
+  mkdirSync(join(home, ".spread", "qemu", "bios"));
+  writeFileSync(join(home, ".spread", "qemu", "bios", "uefi.img"), "not firmware");
+  const env = { HOME: home, TROUPE_QEMU_STATE_DIR: state };
+  const bad = temp(
+    project({ ...PROJECT, "spread.yaml": PROJECT["spread.yaml"].replace("workers: 2", "workers: 1\n          bios: uefi") }),
+  );
+  const r1 = await troupeToEnd(["run", "tests/hello"], { cwd: bad, env });
+  assert.equal(r1.status, 3, r1.out);
+  assert.match(r1.out, /qemu: debian-12-1: QEMU stopped while booting: .*(BIOS|firmware|bios)/i);
+  assert.deepEqual(readdirSync(state), []);
+
+  // A boot that takes longer than boot-timeout: the error ends with the serial console.
+  const slow = temp(
+    project({ ...PROJECT, "spread.yaml": PROJECT["spread.yaml"].replace("workers: 2", "workers: 1\n          boot-timeout: 3s") }),
+  );
+  const r2 = await troupeToEnd(["run", "tests/hello"], { cwd: slow, env });
+  assert.equal(r2.status, 3, r2.out);
+  assert.match(
+    r2.out,
+    /qemu: debian-12-1 did not answer on ssh within 3s \(.+\); raise boot-timeout if it is only slow; the serial console \(\S+serial\.log\) (ends with:|is empty)/,
+  );
+  assert.deepEqual(qemuProcesses(runIdOf(r2.out)), []);
+  assert.deepEqual(readdirSync(state), []);
 });
 
 /** Start `troupe run` and resolve once QEMU runs for it (the VM has not booted yet). */
