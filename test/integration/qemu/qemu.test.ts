@@ -151,7 +151,7 @@ test("a VM that cannot come up: QEMU's own words, or the console's end after boo
   const slow = temp(
     project({ ...PROJECT, "spread.yaml": PROJECT["spread.yaml"].replace("workers: 2", "workers: 1\n          boot-timeout: 3s") }),
   );
-  const r2 = await troupeToEnd(["run", "tests/hello"], { cwd: slow, env });
+  const r2 = await troupeToEnd(["run", "-v", "tests/hello"], { cwd: slow, env });
   assert.equal(r2.status, 3, r2.out);
   assert.match(
     r2.out,
