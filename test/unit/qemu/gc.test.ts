@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Leftover } from "../../../src/gc/collector.js";
@@ -73,4 +73,40 @@ test("a dead owner's VM is stopped and its record removed; a live owner's is kep
   await c.remove(all[0]!, {});
   await mine.exited;
   assert.equal(existsSync(join(dir, "r2-live.json")), false);
+});
+
+test("troupe killed before it noted QEMU's pid: gc finds QEMU by its pid file and -name, and no other process", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "troupe-qemu-gc-"));
+  const owner = await started("sleep", ["30"]);
+  process.kill(owner.id.pid, "SIGKILL");
+  await owner.exited;
+  const dead = ownerLabels({ run: "r3", user: "u", process: owner.id, boot: bootId() });
+  // A stand-in for QEMU whose command line carries the VM's -name, as QEMU's does.
+  const vm = await started("sh", ["-c", "sleep 300; :", "troupe:r3-vm"]);
+  const stranger = await started("sleep", ["300"]);
+  const rec = record(dir, "r3-vm", dead);
+  writeFileSync(rec.pidFile, `${vm.id.pid}\n`);
+  writeVmRecord(dir, rec);
+  const other = record(dir, "r3-other", dead);
+  writeFileSync(other.pidFile, `${stranger.id.pid}\n`);
+  writeVmRecord(dir, other);
+
+  const c = qemuCollector(dir);
+  const found = (await c.find({})) as readonly Leftover[];
+  assert.deepEqual(
+    found.map((l) => `${l.id} ${l.kind}`),
+    ["r3-other record", "r3-vm vm"],
+  );
+  for (const l of found) await c.remove(l, {});
+  await vm.exited;
+  assert.ok(isRunning(stranger.id), "gc killed a process that is not the VM's");
+  assert.deepEqual(listVmRecords(dir), []);
+  assert.equal(existsSync(rec.pidFile), false);
+  process.kill(stranger.id.pid, "SIGKILL");
+  // The stand-in's own sleep, left by its shell.
+  try {
+    process.kill(-vm.id.pid, "SIGKILL");
+  } catch {
+    /* gone with it */
+  }
 });
