@@ -11,17 +11,18 @@
 //
 // Keys: see config.ts.
 
+import { mkdir } from "node:fs/promises";
 import { existsSync, openSync, readSync, closeSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
-import { ownerLabels, currentOwner } from "../../gc/owner.js";
+import { ownerLabels, currentOwner, parseOwnerLabels } from "../../gc/owner.js";
 import { SshTransport } from "../../transport/ssh/index.js";
 import { TroupeError, isTroupeError, type Problem } from "../../util/errors.js";
-import type { AllocateOptions, BackendContext, BackendDriver, Host } from "../backend.js";
+import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 import { claimHostName } from "../host-names.js";
 import { hostnameFor } from "../lab/layout.js";
-import { killId } from "../lab/procs.js";
+import { isRunning, killId } from "../lab/procs.js";
 import { connect, transportOptions, type Connected, type ConnectOptions } from "../ssh/connect.js";
 import { rebootEntry, SwitchableTransport } from "../ssh/reboot.js";
 import { accelMessage, chooseAccel, hostFacts, type Accel, type HostFacts } from "./accel.js";
@@ -29,7 +30,9 @@ import { QEMU_BINARY, type VmLaunch } from "./args.js";
 import { qemuSystemConfig, type QemuSystemConfig } from "./config.js";
 import { findFirmware } from "./firmware.js";
 import { waitForSsh } from "./ready.js";
-import { defaultStateDir, removeVmRecord, writeVmRecord, type VmRecord } from "./state.js";
+import { defaultStateDir, readVmRecord, removeVmRecord, writeVmRecord, type VmRecord } from "./state.js";
+import { qemuOf } from "./gc.js";
+import { offlineTransport } from "../reuse/offline.js";
 import { fileTail, startVm, stopVm, type RunningVm } from "./vm.js";
 import { freePort } from "../../util/free-port.js";
 import { which } from "../../util/which.js";
@@ -49,11 +52,11 @@ export interface QemuDriverOptions {
 interface Live {
   readonly host: Host;
   readonly config: QemuSystemConfig;
-  readonly record: VmRecord;
-  readonly vm: RunningVm;
+  record: VmRecord;
   readonly switcher: SwitchableTransport;
   readonly knownHosts: string;
-  conn: Connected;
+  /** Absent for a kept VM taken back only to be discarded. */
+  conn?: Connected;
 }
 
 /** VMs of every qemu driver of this process, killed synchronously should the process exit with them up. */
@@ -151,10 +154,26 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
     return accel;
   };
 
+  /** Hold a VM; unless it is kept for later runs, it dies with this process. */
   function track(live: Live): void {
     open.set(live.host.name, live);
-    liveEverywhere.set(live.record.id, { stateDir, record: live.record });
-    installExitHook();
+    if (live.record.keep) liveEverywhere.delete(live.record.id);
+    else {
+      liveEverywhere.set(live.record.id, { stateDir, record: live.record });
+      installExitHook();
+    }
+  }
+
+  function hostOf(record: VmRecord, system: System, transport: SwitchableTransport): Host {
+    return {
+      name: record.name,
+      address: `127.0.0.1:${record.sshPort}`,
+      backend: backend.name,
+      system: system.name,
+      transport,
+      projectPath: ctx.remotePath,
+      data: { id: record.id, port: record.sshPort, pid: record.qemu?.pid ?? 0, image: record.image },
+    };
   }
 
   /** Stop the VM and remove its record; its logs stay in the run directory. */
@@ -259,6 +278,8 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
         pidFile,
         serialLog,
         created: new Date().toISOString(),
+        backend: backend.name,
+        address: `127.0.0.1:${sshPort}`,
       });
 
       let conn: Connected | undefined;
@@ -300,16 +321,8 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
         }
         conn = await login(name, config, port, knownHosts);
         const switcher = new SwitchableTransport(conn.transport);
-        const host: Host = {
-          name,
-          address: `127.0.0.1:${port}`,
-          backend: backend.name,
-          system: system.name,
-          transport: switcher,
-          projectPath: ctx.remotePath,
-          data: { id, port, pid: record.qemu?.pid ?? 0, image: config.image },
-        };
-        track({ host, config, record, vm, switcher, knownHosts, conn });
+        const host = hostOf(record, system, switcher);
+        track({ host, config, record, switcher, knownHosts, conn });
         return host;
       } catch (err) {
         await conn?.close().catch(() => undefined);
@@ -323,14 +336,62 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
       const live = open.get(host.name);
       if (!live) return;
       open.delete(host.name);
-      await live.conn.close().catch(() => undefined);
+      await live.conn?.close().catch(() => undefined);
       await destroy(live.record);
+    },
+
+    // -reuse, as Spread's qemu backend does it: the VM (its QEMU process)
+    // outlives the run, recorded in the reuse file and in its own record.
+    async keep(host: Host, reuseFile: string): Promise<void> {
+      const live = open.get(host.name);
+      if (!live) throw new TroupeError("E_BACKEND", `qemu: cannot keep ${host.name}: not a host of this run`);
+      live.record = { ...live.record, keep: true, reuse: reuseFile };
+      writeVmRecord(stateDir, live.record);
+      liveEverywhere.delete(live.record.id);
+    },
+
+    async release(host: Host): Promise<void> {
+      const live = open.get(host.name);
+      if (!live) return;
+      open.delete(host.name);
+      liveEverywhere.delete(live.record.id);
+      await live.conn?.close().catch(() => undefined);
+    },
+
+    async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
+      const id = recorded.data?.["id"];
+      const found = typeof id === "string" ? readVmRecord(stateDir, id) : undefined;
+      if (!found || found.name !== recorded.name) return undefined;
+      if (!qemuOf(found)) {
+        // QEMU is gone (the machine rebooted, someone killed it): so is the VM.
+        removeVmRecord(stateDir, found.id);
+        rmSync(found.pidFile, { force: true });
+        return undefined;
+      }
+      if (open.has(found.name)) throw new TroupeError("E_BACKEND", `qemu: ${found.name} is already a host of this run`);
+      const owner = parseOwnerLabels(found.labels);
+      if (owner?.process && isRunning(owner.process) && owner.process.pid !== process.pid) {
+        throw new TroupeError("E_BACKEND", `qemu: ${found.name} is in use by troupe process ${owner.process.pid}`);
+      }
+      const config = configOf(system);
+      const record: VmRecord = { ...found, labels: ownerLabels(currentOwner(ctx.runId)) };
+      writeVmRecord(stateDir, record);
+      const dir = join(hostsDir, record.name);
+      await mkdir(dir, { recursive: true });
+      const knownHosts = join(dir, "known_hosts");
+      let conn: Connected | undefined;
+      if (purpose === "run") conn = await login(record.name, config, record.sshPort, knownHosts);
+      const switcher = new SwitchableTransport(conn ? conn.transport : offlineTransport(record.name));
+      const host = hostOf(record, system, switcher);
+      track({ host, config, record, switcher, knownHosts, ...(conn ? { conn } : {}) });
+      return host;
     },
 
     async reboot(host: Host): Promise<void> {
       const live = open.get(host.name);
       if (!live) throw new TroupeError("E_BACKEND", `qemu: cannot reboot ${host.name}: not a host of this run`);
-      await rebootEntry(live, {
+      if (!live.conn) throw new TroupeError("E_BACKEND", `qemu: cannot reboot ${host.name}: not connected`);
+      await rebootEntry(live as Live & { conn: Connected }, {
         label: host.name,
         reconnect: () => login(host.name, live.config, live.record.sshPort, live.knownHosts),
         timeoutMs: live.config.bootTimeoutMs,
@@ -344,8 +405,9 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
       open.clear();
       await Promise.all(
         all.map(async (live) => {
-          await live.conn.close().catch(() => undefined);
-          await destroy(live.record).catch(() => undefined);
+          await live.conn?.close().catch(() => undefined);
+          if (live.record.keep) liveEverywhere.delete(live.record.id);
+          else await destroy(live.record).catch(() => undefined);
         }),
       );
     },

@@ -1,6 +1,7 @@
 // `troupe gc` for qemu VMs: the records of the state directory (state.ts)
 // whose troupe process is gone (gc/owner.ts decides), and records whose
-// QEMU is gone already. QEMU is found by the identity the record holds, or,
+// QEMU is gone already; never a VM kept for -reuse that its reuse file
+// still lists. QEMU is found by the identity the record holds, or,
 // when troupe died before writing it, by the pid file QEMU wrote, checked
 // against the VM's `-name` on QEMU's command line.
 
@@ -8,6 +9,7 @@ import { readFileSync, rmSync } from "node:fs";
 import type { Collector, Leftover } from "../../gc/collector.js";
 import { collectableBecause, parseOwnerLabels } from "../../gc/owner.js";
 import { isRunning, procId, type ProcId } from "../lab/procs.js";
+import { isRecorded } from "../reuse/recorded.js";
 import { defaultStateDir, listVmRecords, removeVmRecord, type VmRecord } from "./state.js";
 import { stopVm } from "./vm.js";
 
@@ -36,6 +38,9 @@ export function qemuCollector(stateDir = defaultStateDir()): Collector {
     find(options) {
       const found: Leftover[] = [];
       for (const rec of listVmRecords(stateDir)) {
+        // Kept for -reuse: `troupe run --discard` removes it, while its reuse file lists it.
+        if (rec.keep && rec.reuse && isRecorded(rec.reuse, { backend: rec.backend ?? "", address: rec.address ?? "", name: rec.name }))
+          continue;
         const owner = parseOwnerLabels(rec.labels);
         const run = owner?.run;
         const because = owner ? collectableBecause(owner) : "its record names no troupe owner";

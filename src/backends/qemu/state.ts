@@ -25,6 +25,12 @@ export interface VmRecord {
   readonly serialLog: string;
   /** ISO time. */
   readonly created: string;
+  /** The backend's name and the host's address, as a reuse file lists them. */
+  readonly backend?: string;
+  readonly address?: string;
+  /** Kept for later runs (-reuse) while `reuse` (a reuse file) lists it: gc leaves it alone. */
+  readonly keep?: boolean;
+  readonly reuse?: string;
 }
 
 /** /run/troupe-qemu for root, else a folder of the user's own; TROUPE_QEMU_STATE_DIR overrides. */
@@ -46,6 +52,11 @@ export function writeVmRecord(stateDir: string, rec: VmRecord): void {
   const file = recordPath(stateDir, rec.id);
   writeFileSync(`${file}.tmp`, JSON.stringify(rec, null, 2) + "\n", { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
+}
+
+/** The record `id`, or undefined. */
+export function readVmRecord(stateDir: string, id: string): VmRecord | undefined {
+  return listVmRecords(stateDir).find((r) => r.id === id);
 }
 
 export function removeVmRecord(stateDir: string, id: string): void {

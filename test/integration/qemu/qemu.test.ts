@@ -102,14 +102,12 @@ test("a missing image: exit 3 with one line saying what to do, before anything b
 // boot nothing.
 const VM_TEST = { timeout: 30 * 60_000 };
 
-test("a suite's hooks, REBOOT and a two-host job on two VMs; nothing left after", VM_TEST, async () => {
+test("a suite's hooks, REBOOT and a two-host job on two VMs, kept with --reuse, reused, discarded", VM_TEST, async () => {
   const img = guestImage();
   const dir = temp(project(PROJECT));
   const state = stateDir();
-  const { status, out } = await troupeToEnd(["run", "-v", "--seed", "1"], {
-    cwd: dir,
-    env: { HOME: temp(qemuHome(img)), TROUPE_QEMU_STATE_DIR: state },
-  });
+  const env = { HOME: temp(qemuHome(img)), TROUPE_QEMU_STATE_DIR: state };
+  const { status, out } = await troupeToEnd(["run", "-v", "--seed", "1", "--reuse"], { cwd: dir, env });
   assert.equal(status, 0, out);
   assert.match(out, /qemu: (using KVM|no usable KVM \(.+\), using TCG emulation: slower)/);
   assert.match(out, /Successful tasks: 3/);
@@ -127,6 +125,23 @@ test("a suite's hooks, REBOOT and a two-host job on two VMs; nothing left after"
   const hosts = readdirSync(join(runDir, "hosts")).sort();
   assert.deepEqual(hosts, ["debian-12-1", "debian-12-2"]);
   for (const h of hosts) assert.match(readFileSync(join(runDir, "hosts", h, "serial.log"), "utf8"), /Linux version/);
+
+  // Kept: QEMU runs on, and gc leaves VMs alone while the reuse file lists them.
+  assert.equal(qemuProcesses(runId).length, 2, out);
+  const gc = troupe(["gc", "--type", "qemu"], { env });
+  assert.match(gc.stdout, /Nothing to remove/, gc.stdout + gc.stderr);
+  assert.equal(qemuProcesses(runId).length, 2, "gc stopped a kept VM");
+
+  // Taken back: no boot, the project already there.
+  const again = await troupeToEnd(["run", "-v", "--reuse", "tests/hello"], { cwd: dir, env });
+  assert.equal(again.status, 0, again.out);
+  assert.match(again.out, /Reusing qemu:debian-12 \(debian-12-\d\) at 127\.0\.0\.1:\d+/);
+  assert.doesNotMatch(again.out, /qemu: booting/);
+  assert.match(again.out, /MARKS suite-prepare .*suite-restore suite-prepare task-prepare execute /);
+
+  // Discarded: nothing left.
+  const gone = await troupeToEnd(["run", "--discard"], { cwd: dir, env });
+  assert.equal(gone.status, 0, gone.out);
   assert.deepEqual(qemuProcesses(runId), [], "QEMU still runs");
   assert.deepEqual(readdirSync(state), [], "VM records left");
 });
