@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Leftover } from "../../../src/gc/collector.js";
 import { qemuCollector } from "../../../src/backends/qemu/gc.js";
+import { formatReuseFile } from "../../../src/backends/reuse/file.js";
 import { listVmRecords, writeVmRecord, type VmRecord } from "../../../src/backends/qemu/state.js";
 import { isRunning, procId, type ProcId } from "../../../src/backends/lab/procs.js";
 import { bootId, currentOwner, ownerLabels } from "../../../src/gc/owner.js";
@@ -109,4 +110,31 @@ test("troupe killed before it noted QEMU's pid: gc finds QEMU by its pid file an
   } catch {
     /* gone with it */
   }
+});
+
+test("a VM kept for -reuse is left alone while its reuse file lists it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "troupe-qemu-gc-"));
+  const owner = await started("sleep", ["30"]);
+  process.kill(owner.id.pid, "SIGKILL");
+  await owner.exited;
+  const reuseFile = join(dir, ".troupe-reuse.yaml");
+  const listed = { backend: "qemu", system: "debian-12", name: "debian-12-1", address: "127.0.0.1:40022" };
+  writeFileSync(reuseFile, formatReuseFile([listed]));
+  const rec: VmRecord = {
+    ...record(dir, "r4-vm", ownerLabels({ run: "r4", user: "u", process: owner.id, boot: bootId() })),
+    name: "debian-12-1",
+    backend: "qemu",
+    address: "127.0.0.1:40022",
+    keep: true,
+    reuse: reuseFile,
+  };
+  writeVmRecord(dir, rec);
+  const c = qemuCollector(dir);
+  assert.deepEqual(await c.find({ all: true }), []);
+  writeFileSync(reuseFile, formatReuseFile([]));
+  const found = (await c.find({})) as readonly Leftover[];
+  assert.deepEqual(
+    found.map((l) => l.id),
+    ["r4-vm"],
+  );
 });
