@@ -207,7 +207,10 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
       // Fail fast on backends troupe cannot run, or whose engine is not there,
       // before anything is packed or any machine comes up.
       hosts.prepare(jobs.map((j) => j.backend));
-      await hosts.check(jobs.map((j) => j.backend));
+      await hosts.check(
+        jobs.map((j) => j.backend),
+        jobs.map((j) => j.system),
+      );
 
       const bundle = await buildProjectBundle({
         projectDir: project.dir,

@@ -89,9 +89,11 @@ export interface BackendDriver {
   /**
    * Make sure the backend can work at all before any job runs: its engine is
    * up, its socket may be written, its images exist. Throws a TroupeError
-   * (E_BACKEND, exit 3) whose message says what to do. Called once per run.
+   * (E_BACKEND, exit 3) whose message says what to do. Called once per run,
+   * with the backend's systems the run uses when they are known (a backend
+   * checks the images of those only).
    */
-  check?(): Promise<void>;
+  check?(systems?: readonly System[]): Promise<void>;
 
   /**
    * Its hosts leave nothing behind when troupe dies (the local backend's are

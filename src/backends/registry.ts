@@ -16,6 +16,7 @@ const loaders = new Map<string, Loader>([
   ["ssh", async () => (await import("./ssh/index.js")).createSshDriver],
   ["adhoc", async () => (await import("./adhoc/index.js")).createAdhocDriver],
   ["lxd", async () => (await import("./lxd/index.js")).createLxdDriver],
+  ["qemu", async () => (await import("./qemu/index.js")).createQemuDriver],
 ]);
 const loaded = new Map<string, BackendFactory>();
 

@@ -8,6 +8,7 @@ type Loader = () => Promise<Collector>;
 const loaders = new Map<string, Loader>([
   ["lab", async () => (await import("../backends/lab/gc.js")).labCollector],
   ["lxd", async () => (await import("../backends/lxd/gc.js")).lxdCollector],
+  ["qemu", async () => (await import("../backends/qemu/gc.js")).qemuGcCollector],
 ]);
 
 /** The types gc looks at, sorted. */

@@ -82,15 +82,19 @@ export class HostPool {
   /**
    * Make every driver and let each check that it can work (its engine is
    * running, its images exist): a backend that cannot fails with what to do
-   * before any host comes up. Each driver is checked once per pool.
+   * before any host comes up. Each driver is checked once per pool, with
+   * the systems of its backend among `systems` when they are given.
    */
-  async check(backends: Iterable<Backend>): Promise<void> {
-    const drivers = new Set([...backends].map((b) => this.driver(b)));
+  async check(backends: Iterable<Backend>, systems?: Iterable<System>): Promise<void> {
+    const list = [...backends];
+    const used = systems ? [...systems] : undefined;
+    const drivers = new Map(list.map((b) => [this.driver(b), b] as const));
     await Promise.all(
-      [...drivers].map((d) => {
+      [...drivers].map(([d, b]) => {
         let checked = this.checks.get(d);
         if (!checked) {
-          checked = d.check?.() ?? Promise.resolve();
+          const mine = used?.filter((s) => s.backend === b.name);
+          checked = (mine ? d.check?.([...new Set(mine)]) : d.check?.()) ?? Promise.resolve();
           this.checks.set(d, checked);
         }
         return checked;

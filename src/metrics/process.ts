@@ -6,9 +6,9 @@
 // the same.
 
 import type { ChildProcess } from "node:child_process";
-import { accessSync, constants, readFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { readFileSync } from "node:fs";
 import { TroupeError } from "../util/errors.js";
+import { which } from "../util/which.js";
 
 const live = new Set<ChildProcess>();
 let hooked = false;
@@ -24,26 +24,9 @@ export function track(child: ChildProcess): void {
   }
 }
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The path of `binary` (a path, or a name looked up in PATH); a clear error when there is none. */
 export function findBinary(binary: string): string {
-  const found = binary.includes("/")
-    ? executable(binary)
-      ? binary
-      : undefined
-    : (process.env["PATH"] ?? "")
-        .split(delimiter)
-        .filter(Boolean)
-        .map((d) => join(d, binary))
-        .find(executable);
+  const found = which(binary);
   if (found) return found;
   throw new TroupeError(
     "E_UNSUPPORTED",

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { freePort } from "../util/free-port.js";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TroupeError } from "../util/errors.js";
@@ -165,17 +165,4 @@ function killQuietly(pid: number): void {
   } catch {
     // gone already
   }
-}
-
-/** A port nobody listens on now, on loopback (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }

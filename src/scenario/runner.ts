@@ -134,7 +134,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       o.backendAs ? { backendAs: o.backendAs } : {},
     );
     pool.prepare(plan.hosts.map((h) => h.backend));
-    await pool.check(plan.hosts.map((h) => h.backend));
+    await pool.check(
+      plan.hosts.map((h) => h.backend),
+      plan.hosts.map((h) => h.system),
+    );
     metrics.check();
 
     await allocateAll(plan.hosts, pool, live, stop.signal);

@@ -173,7 +173,7 @@ export class ReuseSession {
     }
     const w: BackendDriver = {
       type: driver.type,
-      ...(driver.check ? { check: () => driver.check!() } : {}),
+      ...(driver.check ? { check: (systems?: readonly System[]) => driver.check!(systems) } : {}),
       ...(driver.workersFor ? { workersFor: (system: System) => driver.workersFor!(system) } : {}),
       ...(driver.reboot ? { reboot: (host: Host) => driver.reboot!(host) } : {}),
       ...(driver.pushProject ? { pushProject: (host: Host, bundle: Bundle) => driver.pushProject!(host, bundle) } : {}),

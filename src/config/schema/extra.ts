@@ -9,7 +9,9 @@ import { size, text, textList } from "./common.js";
 /**
  * troupe's own backends' keys. ssh: the driver checks their types and shapes
  * itself, with positions (src/backends/ssh/config.ts); lab: `tmpfs-size`
- * (e.g. 512M) and `boot-timeout` (a duration).
+ * (e.g. 512M) and `boot-timeout` (a duration); qemu: `boot-timeout`, `cpus`,
+ * and a kernel booted directly (`kernel`, `initrd`, `append`), checked by
+ * src/backends/qemu/config.ts.
  */
 function troupeBackendKeys() {
   return {
@@ -17,6 +19,9 @@ function troupeBackendKeys() {
     "ssh-options": z.unknown().optional(),
     "tmpfs-size": text.optional(),
     "boot-timeout": text.optional(),
+    cpus: text.optional(),
+    initrd: text.optional(),
+    append: text.optional(),
   };
 }
 
@@ -27,6 +32,8 @@ function troupeSystemKeys() {
     group: z.unknown().optional(),
     sudo: z.unknown().optional(),
     "identity-file": z.unknown().optional(),
+    // qemu: a system's own memory, over the backend's (Spread's).
+    memory: size.optional(),
   };
 }
 
@@ -40,6 +47,8 @@ export const backendExtraFields = {
   endpoint: text.optional(),
   networks: textList.optional(),
   groups: textList.optional(),
+  // qemu: a kernel booted directly by every system of the backend (Spread's is a system key).
+  kernel: text.optional(),
   ...troupeBackendKeys(),
 };
 

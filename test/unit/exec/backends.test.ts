@@ -44,17 +44,17 @@ test("the registry runs local, refuses other types naming what it runs, and hono
   const local = project.backends[0]!;
   await loadBackendTypes([local]);
   assert.equal(driverFor(local, ctx).type, "local");
-  const qemu = { ...local, name: "qemu", type: "qemu", where: { type: { file: "spread.yaml", line: 7, col: 11 } } };
+  const linode = { ...local, name: "linode", type: "linode", where: { type: { file: "spread.yaml", line: 7, col: 11 } } };
   assert.throws(
-    () => driverFor(qemu, ctx),
+    () => driverFor(linode, ctx),
     (e: unknown) =>
       e instanceof TroupeError &&
       e.code === "E_UNSUPPORTED" &&
       /spread\.yaml:7:11/.test(e.message) &&
       /troupe runs: .*local/.test(e.message) &&
-      /--backend-as qemu=local/.test(e.message),
+      /--backend-as linode=local/.test(e.message),
   );
-  assert.equal(driverFor(qemu, ctx, { backendAs: { qemu: "local" } }).type, "local");
+  assert.equal(driverFor(linode, ctx, { backendAs: { linode: "local" } }).type, "local");
   assert.throws(() => driverFor(local, ctx, { backendAs: { local: "google" } }), /--backend-as local=google/);
   registerBackendType("fake-for-test", (b, c) => ({ ...createLocalDriver(b, c), type: "fake-for-test" }));
   assert.ok(supportedBackendTypes().includes("fake-for-test"));
