@@ -15,6 +15,7 @@ const loaders = new Map<string, Loader>([
   ["lab", async () => (await import("./lab/index.js")).createLabDriver],
   ["ssh", async () => (await import("./ssh/index.js")).createSshDriver],
   ["adhoc", async () => (await import("./adhoc/index.js")).createAdhocDriver],
+  ["docker", async () => (await import("./docker/index.js")).createDockerDriver],
 ]);
 const loaded = new Map<string, BackendFactory>();
 
