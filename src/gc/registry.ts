@@ -5,7 +5,10 @@ import type { Collector } from "./collector.js";
 
 type Loader = () => Promise<Collector>;
 
-const loaders = new Map<string, Loader>([["lab", async () => (await import("../backends/lab/gc.js")).labCollector]]);
+const loaders = new Map<string, Loader>([
+  ["lab", async () => (await import("../backends/lab/gc.js")).labCollector],
+  ["docker", async () => (await import("../backends/docker/gc.js")).dockerCollector],
+]);
 
 /** The types gc looks at, sorted. */
 export function collectorTypes(): string[] {
