@@ -20,7 +20,12 @@ function dockerKeys() {
     mounts: z.array(z.string().regex(MOUNT, "mounts look like /host/dir:/container/dir or /host/dir:/container/dir:ro")).optional(),
     network: text.optional(),
     cpus: z.number().positive("cpus is a positive number, such as 1.5").optional(),
-    "container-env": z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a variable name"), textInput).optional(),
+    "container-env": z
+      .record(z.string(), textInput)
+      .refine((env) => Object.keys(env).every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)), {
+        message: "container-env names are letters, digits and _, not starting with a digit",
+      })
+      .optional(),
     init: z
       .enum(["docker", "image"], {
         error: () => "init is docker (a small init runs `sleep infinity`, the default) or image (the image's own command)",
