@@ -10,10 +10,12 @@
 // `docker restart` would end every process without running the image's
 // shutdown, which is not what a script that reboots tests.
 
+import { createReadStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import { currentOwner, LABEL_PROCESS, ownerLabels } from "../../gc/owner.js";
+import type { Bundle } from "../../transfer/bundle.js";
 import type { Transport } from "../../transport/transport.js";
 import { TroupeError } from "../../util/errors.js";
 import { errorText } from "../../util/text.js";
@@ -38,6 +40,8 @@ interface Live {
   readonly id: string;
   readonly host: Host;
   readonly transport: Transport;
+  /** The engine's exec, whatever the host's transport is. */
+  readonly exec: DockerExecTransport;
 }
 
 /** Containers of every docker driver of this process, removed at exit should any be left. */
@@ -86,11 +90,15 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
     return l;
   }
 
-  async function transportFor(o: DockerOptions, c: ContainerInspect, name: string): Promise<Transport> {
+  async function transportFor(
+    o: DockerOptions,
+    c: ContainerInspect,
+    name: string,
+  ): Promise<{ transport: Transport; exec: DockerExecTransport }> {
     const exec = new DockerExecTransport(api, c.Id, name);
-    if (o.transport !== "ssh") return exec;
+    if (o.transport !== "ssh") return { transport: exec, exec };
     const { sshTransport } = await import("./ssh.js");
-    return sshTransport(exec, addressOf(c), name);
+    return { transport: await sshTransport(exec, addressOf(c), name), exec };
   }
 
   function hostOf(system: System, name: string, c: ContainerInspect, transport: Transport): Host {
@@ -171,9 +179,9 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
             "E_BACKEND",
             `docker: container ${containerName(ctx.runId, name)} stopped at once (${c?.State.Status ?? "gone"})`,
           );
-        const transport = await transportFor(o, c, name);
+        const { transport, exec } = await transportFor(o, c, name);
         const host = hostOf(system, name, c, transport);
-        track({ id, host, transport });
+        track({ id, host, transport, exec });
         return host;
       } catch (err) {
         await destroy(id).catch(() => undefined);
@@ -186,6 +194,13 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
         }
         throw err;
       }
+    },
+
+    /** The project straight through the archive API: no exec to make its directory. */
+    async pushProject(host: Host, bundle: Bundle): Promise<void> {
+      const live = open.get(host.name);
+      if (!live) throw new TroupeError("E_BACKEND", `docker: cannot send the project to ${host.name}: not a host of this run`);
+      await live.exec.put(createReadStream(bundle.path), host.projectPath);
     },
 
     async discard(host: Host): Promise<void> {
@@ -215,11 +230,12 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
         c = (await inspectContainer(api, id)) ?? c;
       }
       const o = dockerOptions(backend, system);
-      const transport = purpose === "run" ? await transportFor(o, c, recorded.name) : new DockerExecTransport(api, c.Id, recorded.name);
+      const exec = new DockerExecTransport(api, c.Id, recorded.name);
+      const transport = purpose === "run" ? (await transportFor(o, c, recorded.name)).transport : exec;
       const host = hostOf(system, recorded.name, c, transport);
       // A container made with -reuse outlives this process; one made without it is this run's to remove.
       if (c.Config.Labels?.[LABEL_PROCESS] === undefined) kept.add(host.name);
-      track({ id: c.Id, host, transport });
+      track({ id: c.Id, host, transport, exec });
       return host;
     },
 

@@ -6,8 +6,8 @@
 // starts every exec as the leader of its own session and process group, the
 // wrapper reports that group on stderr, and an abort kills the group from a
 // second exec. stdout and stderr come demultiplexed from the stream
-// (demux.ts). put: the archive API (PUT /containers/{id}/archive) after a
-// `mkdir -p`. get: tar on the container, through exec, as over SSH (the
+// (demux.ts). put: the archive API (PUT /containers/{id}/archive), the
+// directory made first by an archive of that one entry (dir-tar.ts). get: tar on the container, through exec, as over SSH (the
 // archive API names entries by their last path component only).
 
 import { spawn } from "node:child_process";
@@ -27,6 +27,7 @@ import {
 import { EarlyStderr, feedStdin } from "../../transport/ssh/session-parts.js";
 import type { ExecOptions, ExecResult, Transport } from "../../transport/transport.js";
 import { StreamDemux } from "./demux.js";
+import { directoryTar } from "./dir-tar.js";
 import { DockerApiError, type DockerApi } from "./engine-api.js";
 
 /** Scripts longer than this are uploaded first (Linux caps one argument at 128 KiB). */
@@ -198,9 +199,26 @@ export class DockerExecTransport implements Transport {
     });
   }
 
-  async put(tar: Readable, dir: string): Promise<void> {
+  /** Make `dir` and its missing parents: one archive request when the name allows, else `mkdir -p`. */
+  async mkdir(dir: string): Promise<void> {
+    const entry = dir.startsWith("/") ? directoryTar(dir) : undefined;
+    if (entry) {
+      try {
+        await this.api.json("PUT", `/containers/${this.container}/archive`, `making ${this.label}:${dir}`, {
+          query: { path: "/" },
+          body: entry,
+        });
+        return;
+      } catch (err) {
+        throw this.lost(err);
+      }
+    }
     const mk = await this.run({ script: `mkdir -p ${shQuote(dir)}` });
     if (mk.exitCode !== 0) throw new TroupeError("E_TRANSPORT", `${this.label}: cannot make ${dir}`);
+  }
+
+  async put(tar: Readable, dir: string): Promise<void> {
+    await this.mkdir(dir);
     try {
       await this.api.json("PUT", `/containers/${this.container}/archive`, `sending files to ${this.label}:${dir}`, {
         query: { path: dir },
