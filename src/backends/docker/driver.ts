@@ -42,6 +42,8 @@ interface Live {
   readonly transport: Transport;
   /** The engine's exec, whatever the host's transport is. */
   readonly exec: DockerExecTransport;
+  /** The working directory the container was made with, which the engine made. */
+  readonly workdir?: string;
 }
 
 /** Containers of every docker driver of this process, removed at exit should any be left. */
@@ -136,7 +138,7 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
     try {
       const r = await api.json<{ Id: string }>("POST", "/containers/create", `creating a container of ${o.image}`, {
         query: { name: containerName(ctx.runId, name) },
-        json: createBody(o, name, labels(system, name)),
+        json: createBody(o, name, labels(system, name), ctx.remotePath),
       });
       return r.Id;
     } catch (err) {
@@ -181,7 +183,7 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
           );
         const { transport, exec } = await transportFor(o, c, name);
         const host = hostOf(system, name, c, transport);
-        track({ id, host, transport, exec });
+        track({ id, host, transport, exec, ...(o.init === "docker" && ctx.remotePath.startsWith("/") ? { workdir: ctx.remotePath } : {}) });
         return host;
       } catch (err) {
         await destroy(id).catch(() => undefined);
@@ -196,11 +198,14 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
       }
     },
 
-    /** The project straight through the archive API: no exec to make its directory. */
+    /**
+     * The project in one archive request: a container of ours starts in the
+     * project's directory (its working directory), which the engine made.
+     */
     async pushProject(host: Host, bundle: Bundle): Promise<void> {
       const live = open.get(host.name);
       if (!live) throw new TroupeError("E_BACKEND", `docker: cannot send the project to ${host.name}: not a host of this run`);
-      await live.exec.put(createReadStream(bundle.path), host.projectPath);
+      await live.exec.put(createReadStream(bundle.path), host.projectPath, { exists: live.workdir === host.projectPath });
     },
 
     async discard(host: Host): Promise<void> {

@@ -217,8 +217,9 @@ export class DockerExecTransport implements Transport {
     if (mk.exitCode !== 0) throw new TroupeError("E_TRANSPORT", `${this.label}: cannot make ${dir}`);
   }
 
-  async put(tar: Readable, dir: string): Promise<void> {
-    await this.mkdir(dir);
+  /** Unpack `tar` into `dir`; `exists`: the directory is known to be there already. */
+  async put(tar: Readable, dir: string, o: { readonly exists?: boolean } = {}): Promise<void> {
+    if (!o.exists) await this.mkdir(dir);
     try {
       await this.api.json("PUT", `/containers/${this.container}/archive`, `sending files to ${this.label}:${dir}`, {
         query: { path: dir },

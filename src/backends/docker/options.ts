@@ -82,11 +82,21 @@ function hostname(name: string): string {
   );
 }
 
-/** The body of POST /containers/create. */
-export function createBody(o: DockerOptions, host: string, labels: Readonly<Record<string, string>>): Record<string, unknown> {
+/**
+ * The body of POST /containers/create. A container of ours (`init: docker`)
+ * starts in `workdir` (the project's path), which the engine makes: the
+ * project then goes in with one archive request.
+ */
+export function createBody(
+  o: DockerOptions,
+  host: string,
+  labels: Readonly<Record<string, string>>,
+  workdir?: string,
+): Record<string, unknown> {
   const mine = o.init === "docker";
   return {
     Image: o.image,
+    ...(mine && workdir?.startsWith("/") ? { WorkingDir: workdir } : {}),
     Hostname: hostname(host),
     Labels: labels,
     Env: Object.entries(o.env).map(([k, v]) => `${k}=${v}`),

@@ -68,9 +68,10 @@ test("keys cascade from the backend to its systems, the system's value winning",
 test("the create request: labels, a small init running sleep, capabilities without CAP_, binds, limits", async () => {
   const project = await loadProject({ cwd: projectDir(GOOD) });
   const backend = project.backends[0]!;
-  const body = createBody(dockerOptions(backend, backend.systems[0]!), "debian-12_1", { troupe: "1" });
+  const body = createBody(dockerOptions(backend, backend.systems[0]!), "debian-12_1", { troupe: "1" }, "/srv/p");
   assert.deepEqual(body, {
     Image: "debian-12",
+    WorkingDir: "/srv/p",
     Hostname: "debian-12-1",
     Labels: { troupe: "1" },
     Env: ["LANG=C.UTF-8", "N=3"],
@@ -84,8 +85,9 @@ test("the create request: labels, a small init running sleep, capabilities witho
       Memory: 512 * 1024 ** 2,
     },
   });
-  const web = createBody(dockerOptions(backend, backend.systems[1]!), "web-1", {});
+  const web = createBody(dockerOptions(backend, backend.systems[1]!), "web-1", {}, "/srv/p");
   assert.equal(web["Entrypoint"], undefined, "init: image keeps the image's own command");
+  assert.equal(web["WorkingDir"], undefined, "... and its own working directory");
   assert.deepEqual(web["HostConfig"], {
     Init: false,
     Privileged: false,
