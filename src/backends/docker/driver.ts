@@ -20,6 +20,7 @@ import type { Transport } from "../../transport/transport.js";
 import { TroupeError } from "../../util/errors.js";
 import { errorText } from "../../util/text.js";
 import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
+import { claimHostName } from "../host-names.js";
 import {
   addressOf,
   inspectContainer,
@@ -64,21 +65,6 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
   const open = new Map<string, Live>();
   const kept = new Set<string>();
   const hostsDir = resolve(ctx.runDir, "hosts");
-
-  async function claimName(system: System, index: number, wanted?: string): Promise<string> {
-    await mkdir(hostsDir, { recursive: true });
-    const base = (wanted ?? `${system.name}-${index}`).replace(/[^a-zA-Z0-9_.-]/g, "-");
-    for (let n = 1; n < 100; n++) {
-      const name = n === 1 ? base : `${base}-${n}`;
-      try {
-        await mkdir(join(hostsDir, name));
-        return name;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      }
-    }
-    throw new TroupeError("E_BACKEND", `${backend.name}: cannot find a free host name for ${system.name}`);
-  }
 
   function labels(system: System, name: string): Record<string, string> {
     const l: Record<string, string> = {
@@ -169,7 +155,14 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
 
     async allocate(system: System, index: number, hint?: AllocateOptions): Promise<Host> {
       const o = dockerOptions(backend, system);
-      const name = await claimName(system, index, hint?.name);
+      const name = await claimHostName({
+        runDir: ctx.runDir,
+        backend: backend.name,
+        system: system.name,
+        index,
+        ...(hint?.name !== undefined ? { wanted: hint.name } : {}),
+        sanitize: (n) => n.replace(/[^a-zA-Z0-9_.-]/g, "-"),
+      });
       const id = await create(o, system, name);
       liveEverywhere.set(id, api);
       installExitHook();

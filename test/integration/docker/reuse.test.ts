@@ -23,7 +23,7 @@ test("--reuse keeps the container running for the next run, gc leaves it, --disc
 
   const gc = troupe(["gc", "--type", "docker", "--dry-run"]);
   assert.equal(gc.status, 0, gc.stderr);
-  assert.ok(!gc.stdout.includes(kept!.Names[0]!.slice(1)), gc.stdout);
+  assert.ok(!gc.stdout.includes(kept.Names[0]!.slice(1)), gc.stdout);
   assert.ok(
     (await listContainers(api, ["troupe=1"])).some((c) => c.Id === id),
     "gc left it",

@@ -40,7 +40,7 @@ after(async () => {
 async function run(script: string, o: Partial<Parameters<DockerExecTransport["exec"]>[0]> = {}) {
   let out = "";
   let err = "";
-  const r = await t.exec({ script, onStdout: (c) => (out += c), onStderr: (c) => (err += c), ...o });
+  const r = await t.exec({ script, onStdout: (c) => (out += c.toString()), onStderr: (c) => (err += c.toString()), ...o });
   return { ...r, out, err };
 }
 
@@ -77,7 +77,7 @@ test("an abort kills the script's whole process group", async () => {
   const p = t.exec({
     script: "sleep 7433 & sleep 7434 & echo started; wait",
     onStdout: (c) => {
-      out += c;
+      out += c.toString();
       if (out.includes("started")) void sleepers().then((found) => ((running = found.length), ac.abort()));
     },
     signal: ac.signal,
