@@ -11,7 +11,7 @@
 // archive API names entries by their last path component only).
 
 import { spawn } from "node:child_process";
-import { PassThrough, type Duplex, type Readable } from "node:stream";
+import { PassThrough, type Duplex, type Readable, type Writable } from "node:stream";
 import { TroupeError } from "../../util/errors.js";
 import { errorText } from "../../util/text.js";
 import { MarkerFilter } from "../../transport/ssh/markers.js";
@@ -74,7 +74,7 @@ export class DockerExecTransport implements Transport {
   }
 
   /** Run `o.script` as one exec; with `token`, its stderr carries the wrapper's markers. */
-  private async run(o: ExecOptions, token?: string): Promise<ExecResult> {
+  private async run(o: ExecOptions & { readonly sink?: Writable }, token?: string): Promise<ExecResult> {
     const id = await this.createExec(["/bin/sh", "-c", o.script], o.stdin !== undefined);
     const stream = await this.startExec(id);
     let pgid: number | undefined;
@@ -97,8 +97,13 @@ export class DockerExecTransport implements Transport {
       : undefined;
     if (!markers) early.flush();
     const demux = new StreamDemux((kind, payload) => {
-      if (kind === "stdout") o.onStdout?.(payload);
-      else early.push(markers ? markers.push(payload) : payload);
+      if (kind !== "stdout") return early.push(markers ? markers.push(payload) : payload);
+      o.onStdout?.(payload);
+      // A sink that is full holds the engine's stream until it drains: memory stays bounded.
+      if (o.sink && !o.sink.write(payload)) {
+        stream.pause();
+        o.sink.once("drain", () => stream.resume());
+      }
     });
     const done = new Promise<void>((resolve, reject) => {
       stream.on("data", (c: Buffer) => demux.push(c));
@@ -234,9 +239,13 @@ export class DockerExecTransport implements Transport {
   async get(dir: string, paths: readonly string[]): Promise<Readable> {
     const out = new PassThrough();
     let err = "";
+    // A reader that gives up kills the tar.
+    const stop = new AbortController();
+    out.once("close", () => stop.abort());
     this.run({
       script: getScript(dir, paths),
-      onStdout: (c) => out.write(c),
+      sink: out,
+      signal: stop.signal,
       onStderr: (c) => (err += c.toString("utf8").slice(0, 4096)),
     }).then(
       (r) => {

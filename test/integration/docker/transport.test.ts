@@ -108,3 +108,20 @@ test("put unpacks a tar (plain or gzip) into a new directory; get returns one", 
     for await (const c of await t.get("/srv/new", ["missing"])) void c;
   }, /tar failed in \/srv\/new: .*missing/);
 });
+
+test("get streams a large file at the reader's pace", async () => {
+  assert.equal((await run("head -c 30000000 /dev/urandom > /tmp/big")).exitCode, 0);
+  const got = await t.get("/tmp", ["big"]);
+  let size = 0;
+  await new Promise<void>((resolve, reject) => {
+    const parser = new tar.Parser({
+      onReadEntry: (e) => {
+        e.on("data", (c: Buffer) => (size += c.length));
+      },
+    });
+    got.once("error", reject);
+    parser.once("end", resolve);
+    got.pipe(parser);
+  });
+  assert.equal(size, 30_000_000);
+});
