@@ -64,3 +64,12 @@ test("troupe gc leaves the containers of a run that is still going", async () =>
   }
   assert.deepEqual(await containersOf(child.pid!), []);
 });
+
+test("Ctrl-C while containers are being made: none is left", async () => {
+  const dir = await slowProject();
+  const child = troupeAsync(["run", "checks/identity", "checks/artifacts"], { cwd: dir });
+  await outputMatches(child, /Allocating docker/);
+  child.kill("SIGINT");
+  assert.equal(await exited(child), 130);
+  assert.deepEqual(await containersOf(child.pid!), []);
+});
