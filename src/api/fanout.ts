@@ -1,6 +1,7 @@
 // `troupe exec`: one command on many hosts at once, the way pdsh and clush
 // are used. Targets come from a hostlist (`root@node[01-64]:22`), an Ansible
-// inventory group, or a running lab (`lab`, `lab:NAME`).
+// inventory group, a running lab (`lab`, `lab:NAME`), or running containers
+// (`docker:NAME,...`, `docker:label=KEY=VALUE`).
 //
 //   const fleet = await openFleet("lab:demo");
 //   try {
@@ -50,6 +51,8 @@ export async function resolveTargets(hosts: string, options: TargetOptions = {})
   const how: Pick<SshTransportOptions, "shareConnection" | "commandSession"> = options.oneShot
     ? { shareConnection: false }
     : { commandSession: true };
+  const docker = /^docker:(.+)$/.exec(hosts);
+  if (docker && !options.inventory) return (await import("../backends/docker/targets.js")).dockerTargets(docker[1]!);
   const lab = /^lab(?::(.+))?$/.exec(hosts);
   if (lab && !options.inventory) {
     // Loaded here: the ssh backend's inventory parsing is not needed for a lab, nor the lab's code for ssh hosts.

@@ -1,40 +1,38 @@
-// Host names unique in a run: a backend claims `<runDir>/hosts/<name>` with
-// mkdir, which fails when another host (of any backend) has the name, and
-// tries the next candidate: the wanted name, the backend-prefixed one, then
-// numbered ones.
+// Host names unique in a run, across every backend: a name is claimed by
+// making `<runDir>/hosts/<name>` (mkdir is atomic), the wanted name first,
+// then the same with the backend's name before it, then numbered ones.
 
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { TroupeError } from "../util/errors.js";
 
-export interface ClaimRequest {
-  /** `<runDir>/hosts`. */
-  readonly hostsDir: string;
+export interface NameRequest {
+  readonly runDir: string;
   readonly backend: string;
   readonly system: string;
-  /** Counts the system's hosts from 1. */
+  /** Counts hosts of the system from 1. */
   readonly index: number;
-  /** The name the caller would like (a scenario's `node-3`). */
+  /** The name the caller would like (a scenario's `node-3`); `<system>-<index>` by default. */
   readonly wanted?: string;
-  /** Makes a candidate a valid name (a hostname, a container name). */
-  readonly clean: (text: string) => string;
+  /** Makes a name the backend can use (a hostname, a file name). */
+  readonly sanitize: (name: string) => string;
 }
 
-/** Claim a free name; returns it with its folder in the run directory. */
-export async function claimHostName(r: ClaimRequest): Promise<{ name: string; dir: string }> {
-  await mkdir(r.hostsDir, { recursive: true });
+/** Claim a free name; its folder `<runDir>/hosts/<name>` exists afterwards. */
+export async function claimHostName(r: NameRequest): Promise<string> {
+  const hostsDir = resolve(r.runDir, "hosts");
+  await mkdir(hostsDir, { recursive: true });
   const wanted = r.wanted ?? `${r.system}-${r.index}`;
-  const base = r.clean(wanted);
-  const tries = [base, r.clean(`${r.backend}-${wanted}`)];
+  const base = r.sanitize(wanted);
+  const tries = [base, r.sanitize(`${r.backend}-${wanted}`)];
   for (let n = 2; tries.length < 100; n++) tries.push(`${base}-${n}`);
   for (const name of tries) {
-    const dir = join(r.hostsDir, name);
     try {
-      await mkdir(dir);
-      return { name, dir };
+      await mkdir(join(hostsDir, name));
+      return name;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
   }
-  throw new TroupeError("E_BACKEND", `${r.backend}: cannot find a free host name for ${r.system} in ${r.hostsDir}`);
+  throw new TroupeError("E_BACKEND", `${r.backend}: cannot find a free host name for ${r.system} in ${hostsDir}`);
 }

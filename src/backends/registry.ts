@@ -17,6 +17,7 @@ const loaders = new Map<string, Loader>([
   ["adhoc", async () => (await import("./adhoc/index.js")).createAdhocDriver],
   ["lxd", async () => (await import("./lxd/index.js")).createLxdDriver],
   ["qemu", async () => (await import("./qemu/index.js")).createQemuDriver],
+  ["docker", async () => (await import("./docker/index.js")).createDockerDriver],
 ]);
 const loaded = new Map<string, BackendFactory>();
 

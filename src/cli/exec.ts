@@ -17,7 +17,10 @@ export function addExecCommand(program: Command): void {
   program
     .command("exec")
     .description("run one command on many hosts at once; output prefixed by host, or collated")
-    .argument("<hosts>", "a hostlist (root@node[01-64]:22,web1), an inventory group (with -i), or lab / lab:NAME")
+    .argument(
+      "<hosts>",
+      "a hostlist (root@node[01-64]:22,web1), an inventory group (with -i), lab / lab:NAME, or docker:NAME,... / docker:label=K=V",
+    )
     .argument("<command...>", "the command, after --; run by /bin/sh on each host")
     .option("-i, --inventory <file>", "an Ansible inventory (INI or YAML); HOSTS names a group or pattern")
     .option("-l, --user <user>", "login user where HOSTS and the inventory don't say")

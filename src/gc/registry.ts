@@ -9,6 +9,7 @@ const loaders = new Map<string, Loader>([
   ["lab", async () => (await import("../backends/lab/gc.js")).labCollector],
   ["lxd", async () => (await import("../backends/lxd/gc.js")).lxdCollector],
   ["qemu", async () => (await import("../backends/qemu/gc.js")).qemuGcCollector],
+  ["docker", async () => (await import("../backends/docker/gc.js")).dockerCollector],
 ]);
 
 /** The types gc looks at, sorted. */

@@ -11,13 +11,12 @@
 // cannot be reached is discarded again.
 
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
 import { connect as tcpConnect } from "node:net";
-import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import type { Phase } from "../../report/events.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
 import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
+import { claimHostName } from "../host-names.js";
 import { offlineTransport } from "../reuse/offline.js";
 import { sshSystemConfig } from "../ssh/config.js";
 import { connect, type ConnectOptions, type Connected, type SshTransportFactory } from "../ssh/connect.js";
@@ -119,22 +118,14 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
     });
   };
 
-  const claimName = async (system: System, index: number): Promise<string> => {
-    const dir = resolve(ctx.runDir, "hosts");
-    await mkdir(dir, { recursive: true });
-    const base = `${system.name}-${index}`.replace(/[^A-Za-z0-9._-]/g, "-");
-    const tries = [base, `${backend.name}-${base}`.replace(/[^A-Za-z0-9._-]/g, "-")];
-    for (let n = 2; tries.length < 100; n++) tries.push(`${base}-${n}`);
-    for (const name of tries) {
-      try {
-        await mkdir(join(dir, name));
-        return name;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      }
-    }
-    throw new TroupeError("E_BACKEND", `${backend.name}: cannot find a free host name for ${system.name}`);
-  };
+  const claimName = (system: System, index: number): Promise<string> =>
+    claimHostName({
+      runDir: ctx.runDir,
+      backend: backend.name,
+      system: system.name,
+      index,
+      sanitize: (n) => n.replace(/[^A-Za-z0-9._-]/g, "-"),
+    });
 
   const discardScript = async (system: System, reported: string): Promise<void> => {
     if (!backend.discard) return;

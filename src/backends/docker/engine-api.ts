@@ -5,7 +5,7 @@
 
 import { existsSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
-import type { Readable } from "node:stream";
+import type { Duplex, Readable } from "node:stream";
 import { TroupeError } from "../../util/errors.js";
 
 /** The API version troupe speaks: Docker 20.10 (Debian 12's docker.io) and Podman 4 both answer it. */
@@ -61,7 +61,7 @@ export class DockerApiError extends Error {
 
 export class DockerApi {
   readonly display: string;
-  private readonly endpoint: Endpoint;
+  readonly endpoint: Endpoint;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     const { endpoint, display } = dockerEndpoint(env);
@@ -109,6 +109,49 @@ export class DockerApi {
     const text = await readAll(res.body);
     if (res.status >= 400) throw new DockerApiError(res.status, engineMessage(text), what);
     return (text.length ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
+   * A request whose connection the engine takes over (exec start, attach):
+   * the raw stream both ways. An error status throws DockerApiError.
+   */
+  hijack(path: string, json: unknown, what: string): Promise<Duplex | Readable> {
+    const payload = Buffer.from(JSON.stringify(json));
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({
+        ...this.endpoint,
+        method: "POST",
+        path: `/${API_VERSION}${path}`,
+        headers: {
+          "content-type": "application/json",
+          "content-length": String(payload.length),
+          connection: "Upgrade",
+          upgrade: "tcp",
+        },
+      });
+      req.once("upgrade", (_res, socket, head) => {
+        if (head.length > 0) socket.unshift(head);
+        resolve(socket);
+      });
+      req.once("response", (res) => {
+        // An engine that does not upgrade still streams the output as the body.
+        if ((res.statusCode ?? 0) < 400) return resolve(res);
+        readAll(res).then(
+          (text) => reject(new DockerApiError(res.statusCode ?? 0, engineMessage(text), what)),
+          (err: unknown) => reject(err instanceof Error ? err : new Error(String(err))),
+        );
+      });
+      req.once("error", (err: NodeJS.ErrnoException) => reject(this.connectionError(err)));
+      req.end(payload);
+    });
+  }
+
+  /** The engine answers: `/_ping` says OK. Throws the connection's error (what to do) otherwise. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    const res = await this.request("GET", "/_ping", signal ? { signal } : {});
+    const text = await readAll(res.body);
+    if (res.status !== 200)
+      throw new TroupeError("E_BACKEND", `docker: the engine at ${this.display} answers /_ping with ${res.status} ${text.trim()}`);
   }
 
   private connectionError(err: NodeJS.ErrnoException): Error {

@@ -18,6 +18,7 @@ import type { Transport } from "../../transport/transport.js";
 import type { Semaphore } from "../../transport/ssh/limiter.js";
 import { TroupeError } from "../../util/errors.js";
 import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
+import { claimHostName } from "../host-names.js";
 import { checkLabSupport, createHost, destroyHost, rebootHost, slotNames } from "./host.js";
 import { DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths } from "./layout.js";
 import { isRunning, killId, selfId } from "./procs.js";
@@ -169,20 +170,15 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
   const hostsDir = resolve(ctx.runDir, "hosts");
 
   /** A name unique in the run (the run directory is shared by every backend). */
-  async function claimName(system: System, index: number, wanted?: string): Promise<string> {
-    await mkdir(hostsDir, { recursive: true });
-    const base = hostnameFor(wanted ?? `${system.name}-${index}`);
-    const tries = [base, hostnameFor(`${backend.name}-${wanted ?? `${system.name}-${index}`}`)];
-    for (let n = 2; tries.length < 100; n++) tries.push(`${base}-${n}`);
-    for (const name of tries) {
-      try {
-        await mkdir(join(hostsDir, name));
-        return name;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      }
-    }
-    throw new TroupeError("E_BACKEND", `${backend.name}: cannot find a free host name for ${system.name}`);
+  function claimName(system: System, index: number, wanted?: string): Promise<string> {
+    return claimHostName({
+      runDir: ctx.runDir,
+      backend: backend.name,
+      system: system.name,
+      index,
+      ...(wanted !== undefined ? { wanted } : {}),
+      sanitize: hostnameFor,
+    });
   }
 
   function track(live: Live): void {

@@ -14,6 +14,7 @@ import { LocalTransport } from "../../transport/local.js";
 import { TroupeError } from "../../util/errors.js";
 import { unpackLocal, type Bundle } from "../../transfer/bundle.js";
 import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
+import { claimHostName } from "../host-names.js";
 
 export interface LocalDriverOptions {
   /** The shell scripts run with (default /bin/sh). */
@@ -33,20 +34,15 @@ export function createLocalDriver(backend: Backend, ctx: BackendContext, options
 
   /** Claim `<runDir>/hosts/<name>` atomically: the name is unique in the run even across backends. */
   async function claimName(system: System, index: number, wanted?: string): Promise<{ name: string; dir: string }> {
-    await mkdir(hostsDir, { recursive: true });
-    const base = safeName(wanted ?? `${system.name}-${index}`);
-    const tries = [base, safeName(`${backend.name}-${wanted ?? `${system.name}-${index}`}`)];
-    for (let n = 2; tries.length < 100; n++) tries.push(`${base}-${n}`);
-    for (const name of tries) {
-      const dir = join(hostsDir, name);
-      try {
-        await mkdir(dir);
-        return { name, dir };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      }
-    }
-    throw new TroupeError("E_BACKEND", `${backend.name}: cannot find a free host name for ${system.name} in ${hostsDir}`);
+    const name = await claimHostName({
+      runDir: ctx.runDir,
+      backend: backend.name,
+      system: system.name,
+      index,
+      ...(wanted !== undefined ? { wanted } : {}),
+      sanitize: safeName,
+    });
+    return { name, dir: join(hostsDir, name) };
   }
 
   return {

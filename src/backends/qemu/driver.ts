@@ -244,14 +244,15 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
       const problems = [binaryProblem(), ...missing(system)].filter((p): p is Problem => p !== undefined);
       if (problems.length > 0) throw new TroupeError("E_BACKEND", problems);
       const a = accelNow();
-      const { name, dir } = await claimHostName({
-        hostsDir,
+      const name = await claimHostName({
+        runDir: ctx.runDir,
         backend: backend.name,
         system: system.name,
         index,
         ...(hint?.name ? { wanted: hint.name } : {}),
-        clean: hostnameFor,
+        sanitize: hostnameFor,
       });
+      const dir = join(hostsDir, name);
       const id = hostnameFor(`${ctx.runId ?? `pid${process.pid}`}-${name}`);
       const serialLog = join(dir, "serial.log");
       const stderrFile = join(dir, "qemu.log");

@@ -4,13 +4,41 @@
 // here, so that unknown-key detection keeps working for everything else.
 
 import * as z from "zod";
-import { size, text, textList } from "./common.js";
+import { size, text, textInput, textList } from "./common.js";
+
+/** A bind mount: `HOST:CONTAINER` or `HOST:CONTAINER:ro` (or `:rw`), both absolute. */
+const MOUNT = /^\/[^:]*:\/[^:]*(?::(?:ro|rw))?$/;
+
+/** docker: keys of a backend or a system (see src/backends/docker/options.ts). */
+function dockerKeys() {
+  return {
+    transport: z
+      .enum(["exec", "ssh"], { error: () => "transport is exec (the engine's exec, the default) or ssh (the image runs sshd)" })
+      .optional(),
+    privileged: z.boolean().optional(),
+    capabilities: z.array(z.string().regex(/^(?:CAP_)?[A-Z_]+$|^ALL$/i, "capabilities are names like NET_ADMIN or SYS_PTRACE")).optional(),
+    mounts: z.array(z.string().regex(MOUNT, "mounts look like /host/dir:/container/dir or /host/dir:/container/dir:ro")).optional(),
+    network: text.optional(),
+    cpus: z.number().positive("cpus is a positive number, such as 1.5").optional(),
+    "container-env": z
+      .record(z.string(), textInput)
+      .refine((env) => Object.keys(env).every((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)), {
+        message: "container-env names are letters, digits and _, not starting with a digit",
+      })
+      .optional(),
+    init: z
+      .enum(["docker", "image"], {
+        error: () => "init is docker (a small init runs `sleep infinity`, the default) or image (the image's own command)",
+      })
+      .optional(),
+  };
+}
 
 /**
  * troupe's own backends' keys. ssh: the driver checks their types and shapes
  * itself, with positions (src/backends/ssh/config.ts); lab: `tmpfs-size`
- * (e.g. 512M) and `boot-timeout` (a duration); qemu: `boot-timeout`, `cpus`,
- * and a kernel booted directly (`kernel`, `initrd`, `append`), checked by
+ * (e.g. 512M) and `boot-timeout` (a duration); qemu: `boot-timeout`, `cpus`
+ * (docker's key, a positive number), and a kernel booted directly (`kernel`, `initrd`, `append`), checked by
  * src/backends/qemu/config.ts.
  */
 function troupeBackendKeys() {
@@ -19,9 +47,9 @@ function troupeBackendKeys() {
     "ssh-options": z.unknown().optional(),
     "tmpfs-size": text.optional(),
     "boot-timeout": text.optional(),
-    cpus: text.optional(),
     initrd: text.optional(),
     append: text.optional(),
+    ...dockerKeys(),
   };
 }
 
