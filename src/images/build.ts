@@ -10,7 +10,7 @@ import { TroupeError } from "../util/errors.js";
 import { cacheKey } from "./cache-key.js";
 import { checkDocker, dockerHas, dockerImport } from "./docker-output.js";
 import { checkLxd, lxdHas, lxdImport } from "./lxd-output.js";
-import { buildQemu, installedQemuFiles, installQemu, qemuInstalled } from "./qemu-output.js";
+import { buildQemu, foreignQemu, installedQemuFiles, installQemu, qemuInstalled } from "./qemu-output.js";
 import { lxdAliases, outputName, recipeFor, TARGETS, type Recipe, type Target } from "./recipe.js";
 import { buildRootfs, type StepContext, type StepRunner } from "./rootfs.js";
 import {
@@ -95,6 +95,13 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const store = o.store ?? storeDir();
   const p = entryPaths(store, key, recipe.name);
   const targets = await chooseTargets(o.targets, o.onEvent);
+  const foreign = targets.includes("qemu") && !o.force ? await foreignQemu(name) : undefined;
+  if (foreign) {
+    throw new TroupeError(
+      "E_USAGE",
+      `image build: ${foreign} is not troupe's (or was changed since): move it away, or build with --force to replace it`,
+    );
+  }
   o.onEvent({ kind: "start", name, system: recipe.name, key, store, targets });
 
   const lock = await lockEntry(store, key, (pid) => o.onEvent({ kind: "wait", pid }), o.signal);

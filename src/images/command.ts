@@ -91,7 +91,7 @@ export async function runCommand(cmd: string, args: readonly string[], o: Comman
   } finally {
     o.signal?.removeEventListener("abort", killGroup);
     // The group may outlive its leader (a grandchild still writing): make sure it is gone too.
-    if (o.signal?.aborted) killGroup();
+    if (o.signal?.aborted && child.pid) await groupGone(child.pid, killGroup);
     if (log) await new Promise<void>((resolve) => log.end(resolve));
   }
   if (o.signal?.aborted) throw interrupted(o.what);
@@ -102,6 +102,19 @@ export async function runCommand(cmd: string, args: readonly string[], o: Comman
     throw new TroupeError(o.code ?? "E_BACKEND", `${o.what} failed: ${tail || `exit status ${result.code ?? result.signal}`}${where}`);
   }
   return { stdout, stderr };
+}
+
+/** Kill process group `pgid` until none of it is left (SIGKILL cannot be refused: a few rounds at most). */
+async function groupGone(pgid: number, kill: () => void): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    kill();
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /**

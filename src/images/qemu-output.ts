@@ -8,7 +8,7 @@
 // Installed as ~/.spread/qemu/NAME.img, NAME.vmlinuz, NAME.initrd, with
 // NAME.troupe.json saying which recipe they came from.
 
-import { copyFile, chmod, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { copyFile, chmod, lstat, mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { configure } from "./configure.js";
@@ -117,6 +117,14 @@ export async function qemuInstalled(name: string, key: string | undefined, env?:
   const s = await stat(f.img).catch(() => undefined);
   if (!s || s.size !== m.size || s.mtimeMs !== m.mtimeMs) return false;
   return (await stat(f.kernel).catch(() => undefined)) !== undefined && (await stat(f.initrd).catch(() => undefined)) !== undefined;
+}
+
+/** An image at ~/.spread/qemu/NAME.img (or its kernel, initrd) that troupe did not install, if any. */
+export async function foreignQemu(name: string, env?: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (await qemuInstalled(name, undefined, env)) return undefined;
+  const f = installedQemuFiles(name, env);
+  for (const p of [f.img, f.kernel, f.initrd]) if (await lstat(p).catch(() => undefined)) return p;
+  return undefined;
 }
 
 /** Copy the store's qemu files to ~/.spread/qemu (sparse), each under a temporary name first. */
