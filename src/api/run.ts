@@ -201,7 +201,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
       exclude: settings.exclude,
       rename: settings.rename,
       ...(project.repack ? { repack: project.repack } : {}),
-      env: Object.fromEntries(settings.environment.map((v) => [v.key, v.value])),
+      environment: settings.environment,
       outDir: runDir,
     });
 

@@ -110,6 +110,7 @@ async function buildProject(ctx: FileCtx, file: string, show: (p: string) => str
     dir,
     remotePath,
     flavour: ctx.flavour,
+    shell: data.shell ?? "bash",
     repack: data.repack || undefined,
     reroot: reroot || undefined,
     include: data.include ?? [],

@@ -5,6 +5,7 @@
 
 import type { Host } from "../backends/backend.js";
 import type { EnvVar, Timeouts } from "../model/job.js";
+import type { ScriptShell } from "../model/project.js";
 import type { EventStream, Level, Phase } from "../report/events.js";
 import { runScript } from "../script/run-script.js";
 import { killedBy, type ScriptResult } from "../script/result.js";
@@ -33,6 +34,8 @@ export interface HookRun {
   readonly dir: string;
   readonly vars: VarList;
   readonly environment: readonly EnvVar[];
+  /** What the script is written for (the project's `shell`). */
+  readonly shell: ScriptShell;
   readonly timeouts: Timeouts;
   /** Aborting kills the script (an interrupt). */
   readonly signal?: AbortSignal;
@@ -58,7 +61,13 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
     const r = await runScript({
       transport: host.transport,
       script: {
-        text: buildScript({ script: h.script, dir: h.dir, vars: [...h.vars, ...rebootVars(rebootKey)], environment: h.environment }),
+        text: buildScript({
+          script: h.script,
+          dir: h.dir,
+          vars: [...h.vars, ...rebootVars(rebootKey)],
+          environment: h.environment,
+          shell: h.shell,
+        }),
         markers: "control",
       },
       ...(h.signal ? { signal: h.signal } : {}),

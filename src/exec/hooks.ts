@@ -93,6 +93,7 @@ export async function runLevelHook(
     dir,
     vars,
     environment: job.environment,
+    shell: job.project.shell,
     timeouts: job.timeouts[level],
   };
   const signal = phase === "restore" ? ctx.restoreAbort.signal : ctx.scriptAbort.signal;

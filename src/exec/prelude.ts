@@ -1,5 +1,14 @@
 // The text every hook script runs as: Spread's prelude (spread/client.go,
-// runPart) rewritten for a plain POSIX sh, since hosts need not have bash.
+// runPart), written so that bash and a plain POSIX sh both run it.
+//
+// Transports run scripts with /bin/sh. A project whose scripts are written
+// for bash (every Spread project, and troupe projects by default) gets a
+// small sh launcher that hands the prelude and script to bash on its stdin,
+// as Spread runs `bash -` (nothing of them in any process's arguments):
+//
+//   exec /bin/bash -s <<'TROUPE_SCRIPT_END' ... TROUPE_SCRIPT_END
+//
+// and then, in bash or sh:
 //
 //   set -eu; cd DIR; helper functions; DEBIAN_*; PATH;
 //   engine variables (SPREAD_*, TROUPE_*, sync env) as literals;
@@ -9,7 +18,11 @@
 //   set -x (after the variables, so secrets are not traced);
 //   ( SCRIPT ) < /dev/null
 
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { EnvVar } from "../model/job.js";
+import type { ScriptShell } from "../model/project.js";
+import { inBash } from "../script/launcher.js";
 import { MARKER_EXIT } from "../script/markers.js";
 import { ctlFunctionLines } from "../sync/ctl-function.js";
 import { isVarName, shQuote } from "./shell-quote.js";
@@ -53,6 +66,8 @@ export interface ScriptSpec {
   readonly environment?: readonly EnvVar[];
   /** Trace commands (`set -x`), as Spread runs every hook; default true. */
   readonly trace?: boolean;
+  /** What the script is written for: bash (the default) or a POSIX sh. */
+  readonly shell?: ScriptShell;
 }
 
 function varList(vars: ScriptSpec["vars"]): VarList {
@@ -99,6 +114,12 @@ function header(spec: Omit<ScriptSpec, "script" | "trace">, functions: boolean):
 
 /** The full text of a hook script, ready for `sh -c`. */
 export function buildScript(spec: ScriptSpec): string {
+  const body = scriptBody(spec);
+  return (spec.shell ?? "bash") === "bash" ? inBash(body) : body;
+}
+
+/** The prelude and script, for the shell that runs them (buildScript's for a host; a local script's, on stdin). */
+export function scriptBody(spec: Omit<ScriptSpec, "shell">): string {
   // One stream, as Spread runs `bash - 2>&1`: traces, output and errors stay in order.
   let out = "exec 9>&2 2>&1\nset -eu\n";
   out += header(spec, true);
@@ -106,6 +127,13 @@ export function buildScript(spec: ScriptSpec): string {
   // The script's stdin is /dev/null, as in Spread: nothing may read the script itself.
   out += `\n(\n${spec.script.trim()}\n) < /dev/null\n`;
   return out;
+}
+
+/** The bash that runs scripts on this machine (repack, `$(HOST:...)`): /bin/bash, else the first on PATH, else sh. */
+export function localBash(): string {
+  if (existsSync("/bin/bash")) return "/bin/bash";
+  for (const dir of (process.env["PATH"] ?? "").split(":")) if (dir && existsSync(join(dir, "bash"))) return join(dir, "bash");
+  return "/bin/sh";
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Job } from "../model/job.js";
 import { errorText } from "../util/text.js";
 import type { RunContext } from "./context.js";
 import { contextOf, runLevelHook } from "./hooks.js";
+import { missingShell } from "./shell-check.js";
 import type { Worker } from "./worker.js";
 
 /** Allocate the worker's host and send it the project; the worker ends idle, or done if it got no host. */
@@ -28,6 +29,11 @@ export async function startWorker(ctx: RunContext, w: Worker): Promise<"idle" | 
     } catch (err) {
       ctx.markBroken(w, `cannot send project content: ${errorText(err)}`);
     }
+  }
+  const shell = ctx.options.jobs[0]?.project.shell;
+  if (shell && !w.broken && !ctx.stopping) {
+    const missing = await missingShell(w.host, shell);
+    if (missing) ctx.markBroken(w, missing);
   }
   return ctx.stopping || w.broken ? "leave" : "idle";
 }

@@ -131,6 +131,10 @@ export interface Backend extends Located, Cascading, Hooks {
   readonly extra: Readonly<Record<string, unknown>>;
 }
 
+/** The shells a project's scripts may be written for. */
+export const SCRIPT_SHELLS = ["bash", "sh"] as const;
+export type ScriptShell = (typeof SCRIPT_SHELLS)[number];
+
 export interface Project extends Located, Cascading, Hooks {
   readonly name: string;
   /** The project file that was read. */
@@ -141,6 +145,11 @@ export interface Project extends Located, Cascading, Hooks {
   readonly remotePath: string;
   /** Which file format it came from. */
   readonly flavour: "troupe" | "spread";
+  /**
+   * What runs the project's scripts on hosts: bash, as Spread runs them (the
+   * default, and always for Spread projects), or a plain POSIX `sh`.
+   */
+  readonly shell: ScriptShell;
   readonly repack?: string;
   readonly reroot?: string;
   readonly include: readonly string[];

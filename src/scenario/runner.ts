@@ -103,7 +103,14 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
   const metrics = new ScenarioMetrics(plan.prometheus, o.runDir, events, stop.signal, o.prometheusBinary);
   const pool = new HostPool({
     events,
-    context: { runDir: o.runDir, runId: o.runId, projectDir: plan.baseDir, remotePath: `/tmp/troupe-play-${o.runId}`, events, signal: stop.signal },
+    context: {
+      runDir: o.runDir,
+      runId: o.runId,
+      projectDir: plan.baseDir,
+      remotePath: `/tmp/troupe-play-${o.runId}`,
+      events,
+      signal: stop.signal,
+    },
     factory: (backend, ctx) => driverFor(backend, ctx, o.backendAs ? { backendAs: o.backendAs } : {}),
   });
   const live = new Map<string, LiveHost>();

@@ -16,6 +16,7 @@ import { Readable, Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import * as tar from "tar";
+import type { EnvVar } from "../model/job.js";
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
 import { applyRenames, parseRenames, RenameSyntaxError, type RenameRule } from "./rename.js";
@@ -52,8 +53,8 @@ export interface BuildBundleOptions {
   readonly rename: readonly string[];
   /** Spread's `repack:` script (fd 3 in, fd 4 out). */
   readonly repack?: string;
-  /** Environment for the repack script (the project's), added to this process's. */
-  readonly env?: Readonly<Record<string, string>>;
+  /** The project's environment, in order, for the repack script (see transfer/repack.ts). */
+  readonly environment?: readonly EnvVar[];
   /** Where the bundle is written (created if missing); never itself bundled. */
   readonly outDir: string;
   readonly signal?: AbortSignal;
@@ -275,7 +276,7 @@ export async function buildProjectBundle(options: BuildBundleOptions): Promise<B
       await runRepack({
         script: options.repack,
         cwd: options.projectDir,
-        env: options.env,
+        ...(options.environment ? { environment: options.environment } : {}),
         input: plain,
         output: repacked,
         signal: options.signal,

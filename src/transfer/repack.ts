@@ -5,11 +5,18 @@
 // reading and fd 4 the output file opened for writing, handed to the child
 // through the stdio array. A script that reads or writes them as streams
 // (`cat <&3 >&4`, `tar c ... >&4`) cannot tell the difference, and one that
-// ignores fd 3 cannot stall the producer. Like Spread, the script runs with
-// `set -eu`, in the project directory, with standard input from /dev/null.
+// ignores fd 3 cannot stall the producer. Like Spread (localScript in
+// spread/client.go), bash runs it, in the project directory, after the
+// prelude of every script (exec/prelude.ts): `set -eu`, the helpers,
+// Spread's PATH, the project's environment exported in order so that values
+// use earlier ones (`MSG: $GREETING-world`, `PATH: $GOPATH/bin:$PATH`),
+// `set -x`, and the script in a subshell with stdin from /dev/null. bash
+// reads all of it on its stdin: no value is in its arguments.
 
 import { spawn } from "node:child_process";
 import { open, type FileHandle } from "node:fs/promises";
+import { localBash, scriptBody } from "../exec/prelude.js";
+import type { EnvVar } from "../model/job.js";
 import { TroupeError } from "../util/errors.js";
 
 /** How much of the script's output a failure message keeps. */
@@ -20,8 +27,8 @@ export interface RepackOptions {
   readonly script: string;
   /** The project directory: the script's working directory. */
   readonly cwd: string;
-  /** Variables added to this process's environment (the project's environment). */
-  readonly env?: Readonly<Record<string, string>>;
+  /** The project's environment, in order, as written (evaluated by the shell). */
+  readonly environment?: readonly EnvVar[];
   /** The plain tarball offered on fd 3. */
   readonly input: string;
   /** Where fd 4 writes (created or truncated). */
@@ -55,14 +62,16 @@ export async function runRepack(options: RepackOptions): Promise<void> {
   try {
     input = await open(options.input, "r");
     output = await open(options.output, "w");
-    const stderr = new Tail();
+    const outputTail = new Tail();
     const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      const child = spawn("/bin/sh", ["-c", `set -eu\n${options.script}\n`], {
+      const child = spawn(localBash(), ["-s"], {
         cwd: options.cwd,
-        env: { ...process.env, ...options.env },
         detached: true, // its own process group, so that an abort reaches what it started
-        stdio: ["ignore", "ignore", "pipe", input!.fd, output!.fd],
+        stdio: ["pipe", "pipe", "pipe", input!.fd, output!.fd],
       });
+      // A script that ends before reading all of its text closes the pipe: nothing to report.
+      child.stdin!.on("error", () => undefined);
+      child.stdin!.end(scriptBody({ script: options.script, environment: options.environment ?? [] }));
       const onAbort = (): void => {
         const pid = child.pid;
         if (pid === undefined) return;
@@ -77,7 +86,9 @@ export async function runRepack(options: RepackOptions): Promise<void> {
         setTimeout(() => kill("SIGKILL"), KILL_GRACE_MS).unref();
       };
       options.signal?.addEventListener("abort", onAbort, { once: true });
-      child.stderr!.on("data", (c: Buffer) => stderr.push(c));
+      // The prelude merges stderr into stdout (traces, output, errors in order); fd 9 gets only markers.
+      child.stdout!.on("data", (c: Buffer) => outputTail.push(c));
+      child.stderr!.resume();
       child.on("error", (e) => {
         options.signal?.removeEventListener("abort", onAbort);
         reject(e);
@@ -90,7 +101,7 @@ export async function runRepack(options: RepackOptions): Promise<void> {
     if (options.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "repack interrupted");
     if (result.code !== 0) {
       const how = result.code === null ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
-      const err = stderr.text();
+      const err = outputTail.text();
       throw new TroupeError("E_PROJECT", {
         path: "repack",
         message: `repack script ${how}${err ? `:\n${err}` : " (no error output)"}`,

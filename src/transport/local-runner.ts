@@ -36,8 +36,8 @@ const BASH_RUNNER = `
 set -m
 exec 4>&2 2>/dev/null
 file=$1
-while read -r id; do
-  sh "$file" </dev/null 2>&4 &
+while read -r id shell; do
+  \${shell:-sh} "$file" </dev/null 2>&4 &
   pid=$!
   echo "$id $pid" >&3
   wait "$pid"
@@ -54,8 +54,8 @@ done
 /** The same loop for a plain POSIX sh, where setsid makes the process group. */
 const SH_RUNNER = `
 file=$1
-while read -r id; do
-  setsid sh "$file" </dev/null &
+while read -r id shell; do
+  setsid \${shell:-sh} "$file" </dev/null &
   pid=$!
   echo "$id $pid" >&3
   wait "$pid"
@@ -68,6 +68,8 @@ done
 `;
 
 const BASH = ["/bin/bash", "/usr/bin/bash"].find((p) => existsSync(p));
+/** Whether the runner can run scripts written for bash with bash itself. */
+export const RUNNER_BASH = BASH !== undefined;
 
 /** Runner directories not yet removed: removed at exit if nobody closed their transport. */
 const liveDirs = new Set<string>();
@@ -78,6 +80,8 @@ process.once("exit", () => {
 export interface RunnerJob {
   /** The script file's text: cd, exports, then the script. */
   readonly text: string;
+  /** Runs it: sh by default; bash for scripts written for it (the bash the runner found). */
+  readonly bash?: boolean;
   readonly onStdout?: ((chunk: Buffer) => void) | undefined;
   readonly onStderr?: ((chunk: Buffer) => void) | undefined;
 }
@@ -200,7 +204,7 @@ export class LocalRunner {
         reject(e);
         return;
       }
-      this.child.stdin!.write(`${id}\n`);
+      this.child.stdin!.write(job.bash ? `${id} ${BASH}\n` : `${id}\n`);
     });
   }
 

@@ -8,7 +8,8 @@ import { mkdir } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar";
-import { LocalRunner } from "./local-runner.js";
+import { bashBody } from "../script/launcher.js";
+import { LocalRunner, RUNNER_BASH } from "./local-runner.js";
 import type { ExecOptions, ExecResult, Transport } from "./transport.js";
 
 /** After the script exits, how long to wait for stdio held open by its background children. */
@@ -39,6 +40,7 @@ export class LocalTransport implements Transport {
 
   exec(options: ExecOptions): Promise<ExecResult> {
     if (this.shell === "/bin/sh" && canUseRunner(options)) {
+      // A script for bash goes to bash itself: one exec fewer than sh finding bash.
       if (!this.runner || this.runner.finished) {
         this.runner?.close();
         this.runner = new LocalRunner({ ...this.baseEnv });
@@ -103,8 +105,10 @@ export class LocalTransport implements Transport {
     let text = "";
     if (options.cwd) text += `cd ${quote(options.cwd)} || exit 1\n`;
     for (const [k, v] of Object.entries(options.env ?? {})) text += `export ${k}=${quote(v)}\n`;
-    // The script itself follows, run by the runner's `sh FILE` (one exec fewer than `sh -c`).
-    text += options.script + "\n";
+    // The script itself follows, run by the runner's `sh FILE` (one exec fewer
+    // than `sh -c`), or `bash FILE` for a script written for bash.
+    const forBash = RUNNER_BASH ? bashBody(options.script) : undefined;
+    text += (forBash ?? options.script) + "\n";
     const onAbort = (): void => {
       runner.kill("SIGTERM");
       setTimeout(() => runner.kill("SIGKILL"), KILL_GRACE_MS).unref();
@@ -112,7 +116,7 @@ export class LocalTransport implements Transport {
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      return await runner.run({ text, onStdout: options.onStdout, onStderr: options.onStderr });
+      return await runner.run({ text, bash: forBash !== undefined, onStdout: options.onStdout, onStderr: options.onStderr });
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
     }

@@ -2,13 +2,15 @@
 // orchestrator, the way Spread does (spread/adhoc.go, localScript in
 // spread/client.go): `set -eu`, the helpers ADDRESS, ERROR and FATAL, the
 // SPREAD_* variables, shell tracing, stdout and stderr combined, and the
-// script in a subshell with its stdin from /dev/null. Unlike Spread, the
-// script runs under /bin/sh and keeps the user's PATH.
+// script in a subshell with its stdin from /dev/null, run by bash (handed to
+// it on stdin by a line of sh, exec/prelude.ts). Unlike Spread, the script
+// keeps the user's PATH.
 //
 // A script reports with lines `<KEY value>`: ADDRESS prints `<ADDRESS addr>`;
 // ERROR and FATAL print `<ERROR msg>` / `<FATAL msg>` and exit 213. ERROR (or
 // any other failure) is worth retrying; FATAL is not.
 
+import { inBash } from "../../script/launcher.js";
 import { MARKER_EXIT, markerLine } from "../../script/markers.js";
 import { runScript } from "../../script/run-script.js";
 import { shownTail } from "../../script/tail.js";
@@ -52,9 +54,9 @@ export type ScriptOutcome =
   | { readonly kind: "ok"; readonly results: Readonly<Record<string, string>>; readonly output: string }
   | { readonly kind: "error" | "fatal"; readonly message: string; readonly output: string };
 
-/** Wrap a user's script the way Spread does (tracing after the prelude, so no secrets are traced). */
+/** Wrap a user's script the way Spread does (tracing after the prelude, so no secrets are traced), for bash. */
 export function wrapScript(script: string): string {
-  return `${PRELUDE}\nset -x\n(\n${script.trim()}\n) < /dev/null\n`;
+  return inBash(`${PRELUDE}\nset -x\n(\n${script.trim()}\n) < /dev/null\n`);
 }
 
 /** Run one allocate/discard script; never throws for the script's own failure. */

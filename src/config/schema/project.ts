@@ -6,6 +6,7 @@
 // one schema for editors.
 
 import * as z from "zod";
+import { SCRIPT_SHELLS } from "../../model/project.js";
 import {
   deltaList,
   duration,
@@ -77,6 +78,10 @@ const projectFields = {
   project: text.optional().describe("the project's name"),
   path: text.optional().describe("where the project is put on each host (absolute)"),
   environment: environment.optional(),
+  shell: z
+    .enum(SCRIPT_SHELLS)
+    .optional()
+    .describe("what runs the scripts on hosts: bash (the default, as Spread) or sh (a POSIX shell, for hosts without bash)"),
   repack: script.optional(),
   reroot: text.optional(),
   ...hookFields,

@@ -287,7 +287,7 @@ test("local hosts: --reuse keeps the worker's working copy, a gone one is replac
       'summary: a\nexecute: |\n  echo "path=$SPREAD_PATH seen=$(cat "$SPREAD_PATH/seen" 2>/dev/null || echo none)"\n  echo "$SPREAD_JOB" > "$SPREAD_PATH/seen"\n',
   });
   const report = (r: Result): { path: string; seen: string } => {
-    const m = /path=(\S+) seen=(\S+)/.exec(r.stdout);
+    const m = /^path=(\S+) seen=(\S+)$/m.exec(r.stdout);
     assert.ok(m, r.stdout);
     return { path: m[1]!, seen: m[2]! };
   };

@@ -108,6 +108,7 @@ export function world(spec: WorldSpec): { project: Project; jobs: Job[] } {
     dir: "/nowhere",
     remotePath: "/remote/proj",
     flavour: "spread",
+    shell: "bash",
     include: [],
     exclude: [],
     rename: [],

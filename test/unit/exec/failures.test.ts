@@ -40,7 +40,7 @@ test("a failing execute still restores everything, runs the debug scripts and re
   const debug = h.of("hook-finished").filter((e) => e.phase === "debug");
   assert.equal(debug.length, 1, "debug runs once, for the failing execute, not again for its restore");
   assert.match(debug[0]!.output, /task debug here\n/);
-  assert.match(debug[0]!.output, /project debug-each for s\/bad\n/);
+  assert.match(debug[0]!.output, /^project debug-each for s\/bad$/m);
   assert.equal(debug[0]!.level, "task");
   const exec = h.of("hook-finished").find((e) => e.phase === "execute" && e.job === "local:sys:s/bad")!;
   assert.equal(exec.exitCode, 1);
@@ -244,7 +244,7 @@ test("output events are per line, in the order the script printed them, stderr a
   assert.ok(out.every((e) => e.stream === "stdout"));
   const lines = out.map((e) => e.line);
   // Exactly what a terminal would show: a trace follows an unterminated line.
-  assert.deepEqual(lines, ["+ printf one\\ntw", "one", "tw+ sleep 0.05", "+ printf o\\nthree", "o", "three+ echo err", "err"]);
+  assert.deepEqual(lines, ["+ printf 'one\\ntw'", "one", "tw+ sleep 0.05", "+ printf 'o\\nthree'", "o", "three+ echo err", "err"]);
   assert.ok(out.every((e) => e.job === "local:sys:s/t" && e.host === "sys-1"));
   const fin = h.of("hook-finished").find((e) => e.phase === "execute")!;
   assert.equal(fin.output, lines.join("\n"));

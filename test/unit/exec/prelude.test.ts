@@ -7,8 +7,19 @@ import { buildScript, buildShellScript, type ScriptSpec } from "../../../src/exe
 import { parseMarker } from "../../../src/script/markers.js";
 import { effectiveTimeouts } from "../../../src/exec/timeouts.js";
 import { tempDir } from "./builders.js";
+import { SCRIPT_SHELLS, type ScriptShell } from "../../../src/model/project.js";
 
 const t = new LocalTransport({ label: "prelude" });
+
+/** The shell the current test's scripts are built for: every test runs once for each. */
+let shell: ScriptShell = "bash";
+function both(name: string, fn: () => Promise<void>): void {
+  for (const s of SCRIPT_SHELLS)
+    test(`${name} [${s}]`, async () => {
+      shell = s;
+      await fn();
+    });
+}
 
 /**
  * Run a hook script. Its stderr is merged into stdout by the prelude (as
@@ -20,7 +31,7 @@ async function sh(spec: ScriptSpec, stdin?: string): Promise<{ code: number | nu
   let raw = "";
   let ctl = "";
   const r = await t.exec({
-    script: buildScript(spec),
+    script: buildScript({ shell, ...spec }),
     ...(stdin !== undefined ? { stdin } : {}),
     onStdout: (b) => (raw += b.toString()),
     onStderr: (b) => (ctl += b.toString()),
@@ -32,7 +43,7 @@ async function sh(spec: ScriptSpec, stdin?: string): Promise<{ code: number | nu
   return { code: r.exitCode, out, err: out, raw, ctl };
 }
 
-test("MATCH passes on a match and fails printing Spread's message and the input otherwise", async () => {
+both("MATCH passes on a match and fails printing Spread's message and the input otherwise", async () => {
   const ok = await sh({ trace: false, script: "printf 'hello\\nworld\\n' | MATCH 'wor.d'\necho after" });
   assert.equal(ok.code, 0);
   assert.equal(ok.out, "after\n");
@@ -43,14 +54,14 @@ test("MATCH passes on a match and fails printing Spread's message and the input 
   assert.match(bad.err, /grep error: pattern not found, got:\nhello\nworld\n/);
 });
 
-test("MATCH uses extended regexps and complains without a pattern", async () => {
+both("MATCH uses extended regexps and complains without a pattern", async () => {
   assert.equal((await sh({ trace: false, script: "echo 'abc123' | MATCH '[a-c]+[0-9]{3}'" })).code, 0);
   const none = await sh({ trace: false, script: "echo x | MATCH" });
   assert.equal(none.code, 1);
   assert.match(none.out, /error: missing regexp argument/);
 });
 
-test("NOMATCH fails when the pattern is found, naming it and the input", async () => {
+both("NOMATCH fails when the pattern is found, naming it and the input", async () => {
   const ok = await sh({ trace: false, script: "echo hello | NOMATCH bye\necho fine" });
   assert.equal(ok.code, 0);
   assert.equal(ok.out, "fine\n");
@@ -59,7 +70,7 @@ test("NOMATCH fails when the pattern is found, naming it and the input", async (
   assert.match(bad.err, /NOMATCH pattern='h\.l' found in:\nhello/);
 });
 
-test("ERROR and FATAL leave with status 213 and a marker line carrying the message", async () => {
+both("ERROR and FATAL leave with status 213 and a marker line carrying the message", async () => {
   const e = await sh({ script: "echo before\nERROR something broke badly\necho never" });
   assert.equal(e.code, 213);
   assert.deepEqual(parseMarker(e.out), { kind: "ERROR", arg: "something broke badly" });
@@ -77,7 +88,7 @@ test("ERROR and FATAL leave with status 213 and a marker line carrying the messa
   assert.equal(parseMarker("<ERROR x>\nmore\n"), undefined);
 });
 
-test("the environment is evaluated in order: references, $(...), quoted values as written", async () => {
+both("the environment is evaluated in order: references, $(...), quoted values as written", async () => {
   const r = await sh({
     script: 'echo "A=$A"; echo "B=$B"; echo "C=$C"; echo "D=[$D]"; echo "P=$SPREAD_PATH"',
     vars: [["SPREAD_PATH", "/work/it's here"]],
@@ -94,16 +105,16 @@ test("the environment is evaluated in order: references, $(...), quoted values a
   assert.equal(r.out, "A=one\nB=one-two-/work/it's here\nC=single $A\nD=[]\nP=/work/it's here\n");
 });
 
-test("set -eu: a failing command or an unset variable stops the script", async () => {
+both("set -eu: a failing command or an unset variable stops the script", async () => {
   const e = await sh({ script: "false\necho not-reached" });
   assert.equal(e.code, 1);
   assert.equal(e.out, "");
   const u = await sh({ script: "echo $NOPE_NOT_SET\necho not-reached" });
   assert.notEqual(u.code, 0);
-  assert.match(u.out, /NOPE_NOT_SET: parameter not set\n$/);
+  assert.match(u.out, /NOPE_NOT_SET: (parameter not set|unbound variable)\n$/);
 });
 
-test("scripts run in the given directory, traced, with stdin from /dev/null and Spread's fixed variables", async () => {
+both("scripts run in the given directory, traced, with stdin from /dev/null and Spread's fixed variables", async () => {
   const dir = await tempDir();
   await mkdir(join(dir, "sub dir"));
   const r = await sh(
@@ -120,7 +131,7 @@ test("scripts run in the given directory, traced, with stdin from /dev/null and 
   assert.doesNotMatch(traced.raw, /s3cr3t/, "variables are exported before tracing starts");
 });
 
-test("PATH from the engine's variables goes in front of the current PATH", async () => {
+both("PATH from the engine's variables goes in front of the current PATH", async () => {
   const r = await sh({ script: 'echo "$PATH"', vars: [["PATH", "/opt/troupe/bin:$PATH"]] });
   assert.match(r.out, /^\/opt\/troupe\/bin:.*\/usr\/bin/);
 });
@@ -147,7 +158,7 @@ test("timeouts: 0 and -1 disable; a kill that is a multiple of warn comes a litt
   assert.deepEqual(effectiveTimeouts({ warn: -1, kill: 900_000 }), { killMs: 900_000 });
 });
 
-test("in a sync session the prelude makes troupe-ctl a function; a control dir without troupe-ctl is left alone", async () => {
+both("in a sync session the prelude makes troupe-ctl a function; a control dir without troupe-ctl is left alone", async () => {
   const dir = await tempDir();
   await mkdir(join(dir, "bin"));
   // A stand-in for the relay's copy: defines troupe_ctl when sourced with troupe_ctl_lib set.
@@ -157,4 +168,45 @@ test("in a sync session the prelude makes troupe-ctl a function; a control dir w
   const missing = await sh({ script: "type troupe-ctl >/dev/null 2>&1 || echo none", vars: { TROUPE_CTL_DIR: join(dir, "nope") } });
   assert.deepEqual([missing.code, missing.out], [0, "none\n"]);
   assert.doesNotMatch(buildScript({ script: "true" }), /troupe_ctl/, "no sync session: no function");
+});
+
+test("scripts of a bash project run under bash: the idioms that dash gets wrong work", async () => {
+  shell = "bash";
+  const script = [
+    "set -o pipefail",
+    'arr=(one two three); echo "n=${#arr[@]} last=${arr[2]}"',
+    'x=hello; [[ "$x" == h* ]] && echo "upper=${x^^}"',
+    "echo -e 'a\\tb'",
+    "ls /nonexistent-troupe &> /dev/null || echo both-redirected",
+    "pushd / > /dev/null; popd > /dev/null; echo pushd-ok",
+    "read -r w <<< 'here string'; echo \"$w\"",
+    "cat <(echo process-substitution)",
+    "echo {1..3}",
+    "function f { echo function-keyword; }; f",
+    "if false | true; then echo no-pipefail; else echo pipefail-on; fi",
+  ].join("\n");
+  const r = await sh({ trace: false, script });
+  assert.equal(r.code, 0, r.raw);
+  assert.equal(
+    r.out,
+    "n=3 last=three\nupper=HELLO\na\tb\nboth-redirected\npushd-ok\nhere string\nprocess-substitution\n1 2 3\nfunction-keyword\npipefail-on\n",
+  );
+});
+
+test("a bash script reaches bash on its stdin: neither the script nor the environment is in any process's arguments", async () => {
+  const secret = `troupe-secret-${process.pid}`;
+  const r = await sh({
+    shell: "bash",
+    trace: false,
+    environment: [{ key: "TOKEN", value: secret }],
+    script: `ps -eo args | grep -c "${secret.slice(0, 6)}[-]secret" || true`,
+  });
+  assert.equal(r.code, 0, r.raw);
+  assert.equal(r.out, "0\n");
+});
+
+test("a script that holds the launcher's end line still runs whole", async () => {
+  const r = await sh({ shell: "bash", trace: false, script: "cat <<'TROUPE_SCRIPT_END'\ninside\nTROUPE_SCRIPT_END\necho after" });
+  assert.equal(r.code, 0, r.raw);
+  assert.equal(r.out, "inside\nafter\n");
 });

@@ -177,6 +177,7 @@ export function buildProject(spec: ProjectSpec): Project {
     dir: "/proj",
     remotePath: spec.path ?? "/home/test",
     flavour: "spread",
+    shell: "bash",
     include: spec.include ?? [],
     exclude: spec.exclude ?? [],
     rename: spec.rename ?? [],

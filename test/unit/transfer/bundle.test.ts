@@ -198,7 +198,7 @@ describe("buildProjectBundle", () => {
       'tar -rf "$work/in.tar" -C "$work" added.txt',
       'cat "$work/in.tar" >&4',
     ].join("\n");
-    const bundle = await buildProjectBundle(opts(p, { repack: script, env: { REPACK_NOTE: "from the env" } }));
+    const bundle = await buildProjectBundle(opts(p, { repack: script, environment: [{ key: "REPACK_NOTE", value: "from the env" }] }));
     assert.deepEqual(await listNames(bundle.path), ["a.txt", "spread.yaml", "added.txt"]);
     assert.equal(bundle.files, 3);
     const { dir: copy, cleanup: done } = await tempDir();
@@ -213,6 +213,32 @@ describe("buildProjectBundle", () => {
     await assert.rejects(stat(path.join(p.outDir, ".project.repacked.tar")));
   });
 
+  it("repack runs under bash and sees the project's environment evaluated in order, as Spread's", async () => {
+    const p = await project({ "spread.yaml": "x\n", "a.txt": "a\n" });
+    const environment = [
+      { key: "GREETING", value: "hello" },
+      { key: "MSG", value: "$GREETING-world" },
+      { key: "GOPATH", value: "/nonexistent/go" },
+      { key: "PATH", value: "$GOPATH/bin:$PATH" },
+    ];
+    const script = [
+      "work=$(mktemp -d); trap 'rm -rf \"$work\"' EXIT",
+      'cat <&3 > "$work/in.tar"',
+      // bash's own syntax, and tar found through the PATH the environment made.
+      '[[ "$MSG" == hello-* ]] && printf "%s %s\\n" "${MSG^^}" "${PATH%%:*}" > "$work/env.txt"',
+      'tar -rf "$work/in.tar" -C "$work" env.txt',
+      'cat "$work/in.tar" >&4',
+    ].join("\n");
+    const bundle = await buildProjectBundle(opts(p, { repack: script, environment }));
+    const { dir: copy, cleanup: done } = await tempDir();
+    try {
+      await unpackLocal(bundle, copy);
+      assert.equal(await readFile(path.join(copy, "env.txt"), "utf8"), "HELLO-WORLD /nonexistent/go/bin\n");
+    } finally {
+      await done();
+    }
+  });
+
   it("the identity repack keeps the content", async () => {
     const p = await project({ "spread.yaml": "x\n", "d/e.txt": "e\n" });
     const bundle = await buildProjectBundle(opts(p, { repack: "cat <&3 >&4" }));
@@ -224,7 +250,8 @@ describe("buildProjectBundle", () => {
     await rejectsWith(
       buildProjectBundle(opts(p, { repack: 'echo "cannot find delta-ref.tar" >&2\nexit 3' })),
       "E_PROJECT",
-      /exited with status 3:\ncannot find delta-ref.tar/,
+      // Its output as Spread shows it: traces and messages, in order.
+      /exited with status 3:\n\+ echo 'cannot find delta-ref.tar'\ncannot find delta-ref.tar\n\+ exit 3$/,
     );
     // set -eu, as Spread runs it: a failing command stops the script.
     await rejectsWith(buildProjectBundle(opts(p, { repack: "false\ncat <&3 >&4" })), "E_PROJECT", /exited with status 1/);
@@ -239,7 +266,7 @@ describe("buildProjectBundle interrupted", () => {
     const mark = path.join(root, `mark${counter}`);
     const controller = new AbortController();
     const building = buildProjectBundle(
-      opts(p, { repack: ': > "$MARK"\nsleep 30\ncat <&3 >&4', env: { MARK: mark }, signal: controller.signal }),
+      opts(p, { repack: ': > "$MARK"\nsleep 30\ncat <&3 >&4', environment: [{ key: "MARK", value: mark }], signal: controller.signal }),
     );
     // Abort once the script is surely running.
     for (;;) {

@@ -1,0 +1,37 @@
+// Scripts written for bash, on transports that start /bin/sh: a few lines of
+// POSIX sh find bash (/bin/bash as Spread uses it, else bash on the PATH) and
+// hand it the script on its stdin, as Spread runs `bash -`, so that nothing
+// of the script or its values reaches any process's arguments. A transport
+// that can start bash itself (the local runner) takes the script back out
+// with `bashBody` and saves the sh in between.
+
+/** Exit status of a bash script on a host without bash (as a shell's "command not found"). */
+export const NO_BASH_STATUS = 127;
+
+/** Sets `troupe_bash`, or says there is no bash and exits with NO_BASH_STATUS. */
+export const FIND_BASH =
+  `if [ -x /bin/bash ]; then troupe_bash=/bin/bash; ` +
+  `else troupe_bash=$(command -v bash) || { echo "troupe: no bash on this host; the project's scripts are written for bash ` +
+  `(install it, or set shell: sh in troupe.yaml)" >&2; exit ${NO_BASH_STATUS}; }; fi`;
+
+const END = "TROUPE_SCRIPT_END";
+
+/** `body` for bash, as a POSIX sh script that hands it to bash on stdin. */
+export function inBash(body: string): string {
+  let end = END;
+  const lines = new Set(body.split("\n"));
+  for (let n = 1; lines.has(end); n++) end = `${END}_${n}`;
+  return `${FIND_BASH}\nexec "$troupe_bash" -s <<'${end}'\n${body.endsWith("\n") ? body : body + "\n"}${end}\n`;
+}
+
+/** The body `inBash` wrapped, or undefined when `text` is not such a script. */
+export function bashBody(text: string): string | undefined {
+  const head = `${FIND_BASH}\nexec "$troupe_bash" -s <<'`;
+  if (!text.startsWith(head)) return undefined;
+  const open = text.indexOf("'\n", head.length);
+  if (open < 0) return undefined;
+  const end = text.slice(head.length, open);
+  const tail = `\n${end}\n`;
+  if (!/^TROUPE_SCRIPT_END(_\d+)?$/.test(end) || !text.endsWith(tail)) return undefined;
+  return text.slice(open + 2, text.length - tail.length + 1);
+}
