@@ -52,6 +52,7 @@ export async function dockerImport(
   signal?: AbortSignal,
   api: DockerApi = new DockerApi(),
 ): Promise<string> {
+  const previous = await dockerImage(name, api);
   const changes = [`LABEL ${IMAGE_LABEL}=1 ${RECIPE_LABEL}=${key} ${SYSTEM_LABEL}=${system}`, 'CMD ["/bin/bash"]'];
   const query = [
     `fromSrc=-`,
@@ -80,6 +81,10 @@ export async function dockerImport(
     throw new TroupeError("E_BACKEND", `docker: importing ${name}:latest failed: ${failure ?? text.trim()}`);
   const made = await dockerImage(name, api);
   if (!made) throw new TroupeError("E_BACKEND", `docker: ${name}:latest is not there after importing it`);
+  // The image the tag named before (an older recipe's) would be left untagged: remove it, if it is troupe's and unused.
+  if (previous && previous.id !== made.id && previous.labels[IMAGE_LABEL] === "1") {
+    await api.json("DELETE", `/images/${previous.id}`, `remove the previous ${name}:latest`).catch(() => undefined);
+  }
   return made.id;
 }
 

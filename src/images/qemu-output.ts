@@ -57,10 +57,7 @@ function installScript(recipe: Recipe): string {
     `printf '#!/bin/sh\\nexit 101\\n' > "$root/usr/sbin/policy-rc.d"`,
     'chmod 755 "$root/usr/sbin/policy-rc.d"',
     'chroot "$root" apt-get update -q',
-    `extra=; for p in ${q.optionalPackages.join(" ")}; do`,
-    '  if chroot "$root" apt-cache show "$p" >/dev/null 2>&1; then extra="$extra $p"; fi',
-    "done",
-    `chroot "$root" apt-get install -y -q --no-install-recommends ${q.packages.join(" ")} $extra`,
+    `chroot "$root" apt-get install -y -q --no-install-recommends ${q.packages.join(" ")}`,
     'rm -f "$root/usr/sbin/policy-rc.d"',
   ].join("\n");
 }

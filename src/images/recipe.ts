@@ -59,8 +59,6 @@ export interface Configuration {
 
 export interface QemuRecipe {
   readonly packages: readonly string[];
-  /** Installed when the suite has them (trixie split systemd-networkd out of systemd). */
-  readonly optionalPackages: readonly string[];
   readonly configuration: Configuration;
   /** The root filesystem image's size in MiB (a sparse file: unused blocks take no room). */
   readonly sizeMiB: number;
@@ -110,7 +108,7 @@ export function recipeFor(name: string, options: RecipeOptions = {}): Recipe {
     components: ["main"],
     packages: [...BASE_PACKAGES],
     configuration: baseConfiguration(name, system.suite, mirror),
-    qemu: { packages: [...QEMU_PACKAGES], optionalPackages: ["systemd-networkd"], configuration: qemuConfiguration(), sizeMiB: 4096 },
+    qemu: { packages: [...QEMU_PACKAGES], configuration: qemuConfiguration(), sizeMiB: 4096 },
   };
 }
 
@@ -137,8 +135,10 @@ function baseConfiguration(name: string, suite: string, mirror: string): Configu
       // Each machine gets its own id at first boot (systemd writes it when the file is empty).
       { path: "/etc/machine-id", content: "", mode: 0o444 },
       { path: "/etc/apt/sources.list", content: `deb ${mirror} ${suite} main\n`, mode: 0o644 },
+      // LXD and qemu machines ask for their address (docker sets it itself; nothing runs networkd there).
+      { path: "/etc/systemd/network/80-troupe-dhcp.network", content: NETWORK_UNIT, mode: 0o644 },
     ],
-    links: [],
+    links: [{ path: `${WANTS}/systemd-networkd.service`, target: "/lib/systemd/system/systemd-networkd.service" }],
     remove: ["/var/lib/dbus/machine-id"],
   };
 }
@@ -174,7 +174,9 @@ ExecStart=/usr/local/sbin/troupe-password
 WantedBy=multi-user.target
 `;
 
-const NETWORK_UNIT = `# Written by troupe image build: DHCP on the first (and only) network card.
+const WANTS = "/etc/systemd/system/multi-user.target.wants";
+
+const NETWORK_UNIT = `# Written by troupe image build: DHCP on the machine's network card.
 [Match]
 Name=en* eth*
 
@@ -183,17 +185,14 @@ DHCP=yes
 `;
 
 function qemuConfiguration(): Configuration {
-  const wants = "/etc/systemd/system/multi-user.target.wants";
   return {
     files: [
       { path: "/etc/fstab", content: "/dev/vda\t/\text4\trw,errors=remount-ro\t0\t1\n", mode: 0o644 },
-      { path: "/etc/systemd/network/80-troupe-dhcp.network", content: NETWORK_UNIT, mode: 0o644 },
       { path: "/usr/local/sbin/troupe-password", content: PASSWORD_SCRIPT, mode: 0o755 },
       { path: "/etc/systemd/system/troupe-password.service", content: PASSWORD_UNIT, mode: 0o644 },
     ],
     links: [
-      { path: `${wants}/systemd-networkd.service`, target: "/lib/systemd/system/systemd-networkd.service" },
-      { path: `${wants}/troupe-password.service`, target: "/etc/systemd/system/troupe-password.service" },
+      { path: `${WANTS}/troupe-password.service`, target: "/etc/systemd/system/troupe-password.service" },
       { path: "/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service", target: "/lib/systemd/system/serial-getty@.service" },
     ],
     remove: [],

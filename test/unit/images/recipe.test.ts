@@ -44,23 +44,24 @@ describe("image recipes", () => {
     assert.ok(r.qemu.packages.includes("linux-image-amd64"));
   });
 
-  it("lets root log in with a password, names the host, and empties machine-id", () => {
-    const files = new Map(recipeFor("debian-12").configuration.files.map((f) => [f.path, f.content]));
+  it("lets root log in with a password, names the host, empties machine-id, and asks for an address by DHCP", () => {
+    const base = recipeFor("debian-12").configuration;
+    const files = new Map(base.files.map((f) => [f.path, f.content]));
+    assert.match(files.get("/etc/systemd/network/80-troupe-dhcp.network") ?? "", /^DHCP=yes$/m);
+    assert.ok(base.links.some((l) => l.path.endsWith("multi-user.target.wants/systemd-networkd.service")));
     assert.match(files.get("/etc/ssh/sshd_config.d/troupe.conf") ?? "", /^PermitRootLogin yes$/m);
     assert.match(files.get("/etc/ssh/sshd_config.d/troupe.conf") ?? "", /^PasswordAuthentication yes$/m);
     assert.equal(files.get("/etc/hostname"), "debian-12\n");
     assert.equal(files.get("/etc/machine-id"), "");
   });
 
-  it("gives qemu DHCP on the first card, a serial getty, root on /dev/vda and the password from the kernel command line", () => {
+  it("gives qemu a serial getty, root on /dev/vda and the password from the kernel command line", () => {
     const q = recipeFor("debian-13").qemu.configuration;
     const files = new Map(q.files.map((f) => [f.path, f.content]));
-    assert.match(files.get("/etc/systemd/network/80-troupe-dhcp.network") ?? "", /^DHCP=yes$/m);
     assert.match(files.get("/etc/fstab") ?? "", /^\/dev\/vda\s+\/\s+ext4/);
     assert.match(files.get("/usr/local/sbin/troupe-password") ?? "", /troupe\.password=/);
     const links = q.links.map((l) => l.path);
     assert.ok(links.some((l) => l.endsWith("/serial-getty@ttyS0.service")));
-    assert.ok(links.some((l) => l.endsWith("/systemd-networkd.service")));
   });
 
   it("takes another mirror, without its trailing slash, and refuses what is not a URL", () => {
