@@ -31,7 +31,7 @@ Examples:
     .option("--for <targets>", "outputs, comma-separated: docker, lxd, qemu (default: each whose engine answers)")
     .option("--force", "build again even what is cached")
     .option("--mirror <url>", "the Debian mirror (default: TROUPE_IMAGE_MIRROR, else http://deb.debian.org/debian)")
-    .option("--as <name>", "call the outputs NAME instead of the system's name (a private copy; same store entry)")
+    .option("--as <other>", "call the outputs OTHER instead of NAME: a private copy from the same store entry")
     .addHelpText(
       "after",
       `
@@ -93,6 +93,15 @@ Examples:
     .command("rm")
     .description("remove NAME from the store and the engine images troupe made of it (never others)")
     .argument("<name>", "an image name, as troupe image list shows it")
+    .addHelpText(
+      "after",
+      `
+An engine that is not running is skipped with a note; run rm again once it is.
+
+Examples:
+  troupe image rm debian-12          the store entry, debian-12:latest, the LXD image, ~/.spread/qemu/debian-12.*
+  troupe image rm scratch            outputs made with --as scratch (the store entry stays)`,
+    )
     .action(async (name: string) => {
       const { removeImage } = await import("../images/remove.js");
       const r = await removeImage(name);

@@ -19,7 +19,7 @@ export const SYSTEMS: Readonly<Record<string, { readonly suite: string; readonly
   "debian-sid": { suite: "sid", release: "sid" },
 };
 
-/** In every image: what troupe and Spread need on a host, and an init for lxd and qemu. */
+/** In every image: what troupe and Spread need on a host, an init and DHCP for lxd and qemu. */
 export const BASE_PACKAGES: readonly string[] = [
   "openssh-server",
   "iproute2",
@@ -31,10 +31,12 @@ export const BASE_PACKAGES: readonly string[] = [
   "ca-certificates",
   "sudo",
   "iputils-ping",
+  // systemd-networkd waits for udev to set a link up wherever /sys is writable (LXD containers, VMs).
+  "udev",
 ];
 
 /** Only in the qemu output: a kernel (with its initramfs) and what DHCP with systemd-networkd needs. */
-export const QEMU_PACKAGES: readonly string[] = ["linux-image-amd64", "initramfs-tools", "udev", "kmod"];
+export const QEMU_PACKAGES: readonly string[] = ["linux-image-amd64", "initramfs-tools", "kmod"];
 
 /** One file written into the root filesystem (path absolute inside it). */
 export interface FileStep {

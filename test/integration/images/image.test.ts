@@ -52,10 +52,14 @@ function ok(r: Run): Run {
   return r;
 }
 
+function lxc(args: readonly string[]): string {
+  const r = spawnSync("lxc", args, { env: { ...process.env, ...lxcEnv() }, encoding: "utf8" });
+  assert.equal(r.status, 0, `lxc ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
 function lxdImages(): { fingerprint: string; aliases: { name: string }[]; properties: Record<string, string> }[] {
-  const r = spawnSync("lxc", ["image", "list", "--format", "json"], { env: { ...process.env, ...lxcEnv() }, encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as ReturnType<typeof lxdImages>;
+  return JSON.parse(lxc(["image", "list", "--format", "json"])) as ReturnType<typeof lxdImages>;
 }
 
 const mtime = (p: string): number => statSync(p).mtimeMs;
@@ -92,6 +96,28 @@ describe("troupe image", { concurrency: false }, () => {
     assert.equal(l.properties["troupe.image.recipe"], key);
     assert.equal(l.properties["os"], "debian");
     assert.equal(l.properties["release"], "bookworm");
+  });
+
+  it("makes an LXD image that boots to systemd, gets an address by DHCP and runs sshd", () => {
+    const name = `tt-images-${process.pid}`;
+    try {
+      lxc(["launch", "debian-12", name, "--ephemeral"]);
+      // Inside: wait for systemd to finish booting and eth0 to have its lease.
+      const out = lxc([
+        "exec",
+        name,
+        "--",
+        "sh",
+        "-c",
+        "systemctl is-system-running --wait >/dev/null || true; until ip -4 -o addr show eth0 | grep -q inet; do sleep 0.1; done; " +
+          "ip -4 -o addr show eth0; systemctl is-active ssh; hostname",
+      ]);
+      assert.match(out, /inet \d+\.\d+\.\d+\.\d+\//);
+      assert.match(out, /^active$/m);
+      assert.match(out, new RegExp(`^${name}$`, "m"));
+    } finally {
+      spawnSync("lxc", ["delete", "--force", name], { env: { ...process.env, ...lxcEnv() } });
+    }
   });
 
   it("adds the qemu output from the cached root filesystem: ext4 image, kernel and initramfs in ~/.spread/qemu", async () => {
