@@ -70,11 +70,10 @@ export async function buildQemu(recipe: Recipe, rootfsTar: string, partial: stri
   await mkdir(root, { recursive: true });
   const opts = (what: string) => ({ log: ctx.log, signal: ctx.signal, what });
   await step("unpack rootfs.tar for qemu", () => runCommand("tar", ["-C", root, ...TAR_KEEP, "-xpf", rootfsTar], opts("tar")));
-  await step(`install ${recipe.qemu.packages.join(", ")}`, () =>
-    runCommand(...isolated(["sh", "-c", installScript(recipe), "sh", root]), opts("installing the kernel")),
-  );
-  await step("configure for qemu", async () => {
-    await configure(root, recipe.qemu.configuration);
+  // Configured first: the initramfs settings must be there when the kernel's installation makes it.
+  await step("configure for qemu", () => configure(root, recipe.qemu.configuration));
+  await step(`install ${recipe.qemu.packages.join(", ")}`, async () => {
+    await runCommand(...isolated(["sh", "-c", installScript(recipe), "sh", root]), opts("installing the kernel"));
     await cleanApt(root);
   });
   const files = storeQemuFiles(partial);
