@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { TroupeError } from "../util/errors.js";
+import { interrupted } from "./command.js";
 import { cacheKey } from "./cache-key.js";
 import { checkDocker, dockerHas, dockerImport } from "./docker-output.js";
 import { checkLxd, lxdHas, lxdImport } from "./lxd-output.js";
@@ -138,6 +139,8 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     return { key, dir: p.dir, outputs };
   } catch (e) {
     for (const d of partials) await rm(d, { recursive: true, force: true });
+    // Cut short in any step (a command, a docker request): one typed error, exit 130.
+    if (o.signal?.aborted && !(e instanceof TroupeError && e.code === "E_INTERRUPTED")) throw interrupted("the build");
     throw e;
   } finally {
     await lock.release();
