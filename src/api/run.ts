@@ -13,6 +13,7 @@ import { runJobs, type RunModes } from "../exec/index.js";
 import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
 import { attachReporters, shouldColor } from "../report/index.js";
+import { pointLatest } from "../report/latest.js";
 import { EventStream } from "../report/events.js";
 import type { SyncSession } from "../sync/index.js";
 import { buildProjectBundle, fetchArtifacts } from "../transfer/index.js";
@@ -63,7 +64,7 @@ export interface RunRequest {
 }
 
 export interface RunResult {
-  /** 0 passed, 1 a job or hook failed, 3 machines could not be had, 130 interrupted (see `troupe --help`). */
+  /** 0 passed, 1 a job or hook failed (or a results file could not be written), 3 machines could not be had, 130 interrupted (see `troupe --help`). */
   readonly exitCode: number;
   readonly runId: string;
   readonly runDir: string;
@@ -78,6 +79,8 @@ export interface RunResult {
   readonly failedHooks: readonly FailedHook[];
   readonly interrupted: boolean;
   readonly durationMs: number;
+  /** Results files (run.json, --junit, --json) that could not be written, and why: the exit status is then 1. */
+  readonly resultsErrors?: readonly string[];
 }
 
 /** Run and return the exit status (for the CLI). */
@@ -122,6 +125,8 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   const runId = newRunId();
   const runDir = join(project.dir, ".troupe", "runs", runId);
   await mkdir(runDir, { recursive: true });
+  // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
+  await pointLatest(runDir).catch(() => undefined);
 
   const events = request.events ?? new EventStream();
   const reports = attachReporters(events, {
@@ -140,124 +145,129 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   await loadBackendTypes(discardOnly ? project.backends : jobs.map((j) => j.backend), { backendAs });
   let reuse: ReuseSession | undefined;
   let pool: HostPool | undefined;
-  try {
-    reuse = await ReuseSession.open({ ...request.reuse, projectDir: project.dir, runDir, events, signal: interrupt.soft });
-    const session = reuse;
-    const hosts = new HostPool({
-      events,
-      context: {
-        runDir,
-        runId,
-        projectDir: project.dir,
-        remotePath: project.remotePath,
+  const result = await (async (): Promise<RunResult> => {
+    try {
+      reuse = await ReuseSession.open({ ...request.reuse, projectDir: project.dir, runDir, events, signal: interrupt.soft });
+      const session = reuse;
+      const hosts = new HostPool({
         events,
-        signal: interrupt.hard,
-        keepHosts: session.keeping,
-      },
-      factory: (backend, ctx) =>
-        session.wrap(
-          driverWithEvaluatedLogins(
-            driverFor(withEvaluatedLogins(backend, settings.systems), ctx, { backendAs }),
+        context: {
+          runDir,
+          runId,
+          projectDir: project.dir,
+          remotePath: project.remotePath,
+          events,
+          signal: interrupt.hard,
+          keepHosts: session.keeping,
+        },
+        factory: (backend, ctx) =>
+          session.wrap(
+            driverWithEvaluatedLogins(
+              driverFor(withEvaluatedLogins(backend, settings.systems), ctx, { backendAs }),
+              backend,
+              settings.systems,
+            ),
             backend,
-            settings.systems,
           ),
-          backend,
-        ),
-    });
-    pool = hosts;
-    if (discardOnly) {
-      const systems = request.filters?.length ? new Set(jobs.map((j) => `${j.backend.name}:${j.system.name}`)) : undefined;
-      const exitCode = await discardRecorded({
-        session,
-        project,
-        driverOf: (b) => hosts.driver(b),
-        events,
+      });
+      pool = hosts;
+      if (discardOnly) {
+        const systems = request.filters?.length ? new Set(jobs.map((j) => `${j.backend.name}:${j.system.name}`)) : undefined;
+        const exitCode = await discardRecorded({
+          session,
+          project,
+          driverOf: (b) => hosts.driver(b),
+          events,
+          runId,
+          runDir,
+          ...(systems ? { systems } : {}),
+        });
+        return {
+          exitCode,
+          runId,
+          runDir,
+          seed,
+          passed: [],
+          failed: [],
+          aborted: [],
+          jobs: [],
+          failedHooks: [],
+          interrupted: false,
+          durationMs: Date.now() - started,
+        };
+      }
+      // Fail fast on backends troupe cannot run, or whose engine is not there,
+      // before anything is packed or any machine comes up.
+      hosts.prepare(jobs.map((j) => j.backend));
+      await hosts.check(jobs.map((j) => j.backend));
+
+      const bundle = await buildProjectBundle({
+        projectDir: project.dir,
+        include: settings.include,
+        exclude: settings.exclude,
+        rename: settings.rename,
+        ...(project.repack ? { repack: project.repack } : {}),
+        environment: settings.environment,
+        outDir: runDir,
+      });
+
+      const outcome = await runJobs({
+        jobs: orderForRun(jobs, seed),
+        seed,
         runId,
         runDir,
-        ...(systems ? { systems } : {}),
+        events,
+        hosts,
+        bundle,
+        ...(request.artifactsDir ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir)) } : {}),
+        // Loaded with the first multi-host job: a run of single-host jobs never loads the sync service.
+        jobSession: async (job, hosts, signal) => {
+          const { createSyncSessionFactory } = await import("../sync/index.js");
+          return createSyncSessionFactory({ events, ...(request.onJobSession ? { onSession: request.onJobSession } : {}) })(
+            job,
+            hosts,
+            signal,
+          );
+        },
+        repeat: request.repeat ?? 0,
+        modes: { ...request.modes },
+        signal: interrupt.soft,
+        hardSignal: interrupt.hard,
       });
+      // A failing test wins; jobs left undone because a machine could not be had
+      // or reached are exit 3 (infrastructure), not a test failure.
+      const exitCode = outcome.interrupted
+        ? EXIT.INTERRUPTED
+        : outcome.failed.length > 0 || outcome.failedHooks.length > 0
+          ? EXIT.FAILED
+          : outcome.aborted.length > 0
+            ? (outcome.unallocated?.length ?? 0) > 0
+              ? EXIT.INFRA
+              : EXIT.FAILED
+            : EXIT.OK;
       return {
         exitCode,
         runId,
         runDir,
         seed,
-        passed: [],
-        failed: [],
-        aborted: [],
-        jobs: [],
-        failedHooks: [],
-        interrupted: false,
+        passed: outcome.passed,
+        failed: outcome.failed,
+        aborted: outcome.aborted,
+        jobs: outcome.jobs,
+        failedHooks: outcome.failedHooks,
+        interrupted: outcome.interrupted,
         durationMs: Date.now() - started,
       };
+    } finally {
+      // Whatever happened: every host still held is discarded, every driver closed, results written.
+      await pool?.close(interrupt.soft.aborted ? "interrupted" : undefined);
+      await reuse?.close().catch((err: unknown) => events.message("error", errorText(err)));
+      await reports.finish();
     }
-    // Fail fast on backends troupe cannot run, or whose engine is not there,
-    // before anything is packed or any machine comes up.
-    hosts.prepare(jobs.map((j) => j.backend));
-    await hosts.check(jobs.map((j) => j.backend));
-
-    const bundle = await buildProjectBundle({
-      projectDir: project.dir,
-      include: settings.include,
-      exclude: settings.exclude,
-      rename: settings.rename,
-      ...(project.repack ? { repack: project.repack } : {}),
-      environment: settings.environment,
-      outDir: runDir,
-    });
-
-    const outcome = await runJobs({
-      jobs: orderForRun(jobs, seed),
-      seed,
-      runId,
-      runDir,
-      events,
-      hosts,
-      bundle,
-      ...(request.artifactsDir ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir)) } : {}),
-      // Loaded with the first multi-host job: a run of single-host jobs never loads the sync service.
-      jobSession: async (job, hosts, signal) => {
-        const { createSyncSessionFactory } = await import("../sync/index.js");
-        return createSyncSessionFactory({ events, ...(request.onJobSession ? { onSession: request.onJobSession } : {}) })(
-          job,
-          hosts,
-          signal,
-        );
-      },
-      repeat: request.repeat ?? 0,
-      modes: { ...request.modes },
-      signal: interrupt.soft,
-      hardSignal: interrupt.hard,
-    });
-    // A failing test wins; jobs left undone because a machine could not be had
-    // or reached are exit 3 (infrastructure), not a test failure.
-    const exitCode = outcome.interrupted
-      ? EXIT.INTERRUPTED
-      : outcome.failed.length > 0 || outcome.failedHooks.length > 0
-        ? EXIT.FAILED
-        : outcome.aborted.length > 0
-          ? (outcome.unallocated?.length ?? 0) > 0
-            ? EXIT.INFRA
-            : EXIT.FAILED
-          : EXIT.OK;
-    return {
-      exitCode,
-      runId,
-      runDir,
-      seed,
-      passed: outcome.passed,
-      failed: outcome.failed,
-      aborted: outcome.aborted,
-      jobs: outcome.jobs,
-      failedHooks: outcome.failedHooks,
-      interrupted: outcome.interrupted,
-      durationMs: Date.now() - started,
-    };
-  } finally {
-    // Whatever happened: every host still held is discarded, every driver closed, results written.
-    await pool?.close(interrupt.soft.aborted ? "interrupted" : undefined);
-    await reuse?.close().catch((err: unknown) => events.message("error", errorText(err)));
-    await reports.finish();
-  }
+  })();
+  // A results file that could not be written fails the run, with the reason (said by the hub).
+  if (reports.errors.length === 0 || result.exitCode !== EXIT.OK) return result;
+  return { ...result, exitCode: EXIT.FAILED, resultsErrors: reports.errors.map((e) => e.message) };
 }
 
 function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> {

@@ -30,6 +30,7 @@ import { TroupeError, type Problem } from "../util/errors.js";
 import { loadScenarioFile, type ScenarioSource } from "../scenario/load.js";
 import { planScenario } from "../scenario/plan.js";
 import { attachReporters } from "../report/attach.js";
+import { pointLatest } from "../report/latest.js";
 import { toScenarioJson, type ScenarioJson } from "../report/scenario-json.js";
 import { runScenario } from "../scenario/runner.js";
 import { scenarioSchema, type ScenarioData } from "../scenario/schema.js";
@@ -116,6 +117,8 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   const runId = newRunId();
   const runDir = join(plan.baseDir, ".troupe", "runs", runId);
   await mkdir(runDir, { recursive: true });
+  // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
+  await pointLatest(runDir).catch(() => undefined);
   const events = request.events ?? new EventStream();
   const out = request.out === undefined ? process.stdout : request.out;
   const reports = attachReporters(events, {
@@ -149,8 +152,10 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
       ...(!request.yes && confirm ? { confirm } : {}),
     });
     await reports.finish();
+    // A results file that could not be written fails the run, with the reason (said by the hub).
+    const unwritten = reports.errors.length > 0 && outcome.exitCode === 0;
     return {
-      exitCode: outcome.exitCode,
+      exitCode: unwritten ? 1 : outcome.exitCode,
       status: outcome.status,
       runId,
       runDir,

@@ -230,7 +230,16 @@ class Run {
   private abortImpossible(): void {
     const alive = new Map<string, number>();
     for (const w of this.workers) if (w.alive) alive.set(w.key, (alive.get(w.key) ?? 0) + 1);
-    for (const [job, why] of this.queue.dropImpossible(alive)) this.ctx.tally.finish(job, "aborted", undefined, why);
+    // Why the hosts of each system went: an aborted job says it, not only that none is left.
+    const gone = new Map<string, string[]>();
+    for (const w of this.workers) {
+      if (w.alive || !w.broken) continue;
+      gone.set(w.key, [...(gone.get(w.key) ?? []), `${w.label} broken: ${w.broken}`]);
+    }
+    for (const [job, why, system] of this.queue.dropImpossible(alive)) {
+      const causes = gone.get(system);
+      this.ctx.tally.finish(job, "aborted", undefined, causes ? `${why} (${causes.join("; ")})` : why);
+    }
   }
 
   private interrupt(hard: boolean): void {

@@ -94,18 +94,18 @@ export class JobQueue {
    * only ever taken away, so the answer changes only when a host dies: the
    * scan runs again only then.
    */
-  dropImpossible(alive: ReadonlyMap<string, number>): [Job, string][] {
+  dropImpossible(alive: ReadonlyMap<string, number>): [job: Job, why: string, system: string][] {
     const signature = [...alive].map(([k, n]) => `${k}=${n}`).join(" ");
     if (signature === this.aliveSignature) return [];
     this.aliveSignature = signature;
-    const dropped: [Job, string][] = [];
+    const dropped: [Job, string, string][] = [];
     this.pending.forEach((p, i) => {
       if (!p) return;
       for (const [key, n] of p.needs) {
         const left = alive.get(key) ?? 0;
         if (left < n) {
           this.remove(i, false);
-          dropped.push([p.job, n === 1 ? `no host of ${key} left to run it` : `needs ${n} hosts of ${key}, only ${left} left`]);
+          dropped.push([p.job, n === 1 ? `no host of ${key} left to run it` : `needs ${n} hosts of ${key}, only ${left} left`, key]);
           return;
         }
       }

@@ -1,7 +1,8 @@
 // `--json FILE`: a copy of the run's run.json at a place the user chose, and
 // reading a run.json back (to make a JUnit report after the fact).
 
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { makeDirs } from "../util/mkdirs.js";
 import { dirname } from "node:path";
 import { TroupeError } from "../util/errors.js";
 import { writeFileAtomic } from "./atomic.js";
@@ -14,7 +15,7 @@ export function toJson(run: RunJson): string {
 
 /** Write `run` to `file` atomically, creating its directory. */
 export async function writeJson(run: RunJson, file: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
+  await makeDirs(dirname(file));
   await writeFileAtomic(file, toJson(run));
 }
 

@@ -5,19 +5,25 @@
 //   each part become `_`, so that Jenkins, which splits classnames at dots,
 //   shows package `backend.system` and class `suite`), name the task within
 //   its suite plus `:variant` and `#sample` (`hello:v1`);
-// - a failed job has <failure message=REASON type=PHASE> holding the failing
-//   scripts' output; a multi-host job has one testcase whose message names
-//   the failing hosts, the first to fail first (by their names in the job:
-//   `failed on lead, peer-1: execute failed on lead: exit status 1`), with
-//   each host's status, exit status, duration and log in <system-out>;
-// - an aborted or skipped job has <skipped message=REASON/>;
+// - a job with a failed script has <failure message=REASON type=PHASE>
+//   holding the failing scripts' output: its execute, and also its prepare
+//   (the job is then aborted, not run), its restore or an -each hook (the
+//   job passed, but the host it broke did not), or a debug script; a
+//   multi-host job has one testcase whose message names the failing hosts,
+//   the first to fail first (by their names in the job: `failed on lead,
+//   peer-1: execute failed on lead: exit status 1`), with each host's status,
+//   exit status, duration and log in <system-out>;
+// - a job aborted with no failed script of its own (its host broke, an
+//   earlier level failed, the run was interrupted) has <error
+//   message=REASON type="aborted"/>: it did not pass, and CI must say so;
+// - a skipped job has <skipped message=REASON/>;
 // - a failed suite, backend or project hook (which aborts jobs without being
 //   one) is a testcase of its own, `suite prepare on HOST`, so it is seen;
 // - times are seconds with millisecond precision.
 //
 // toJUnit is pure, so a report can be made again from any run.json.
 
-import { mkdir } from "node:fs/promises";
+import { makeDirs } from "../util/mkdirs.js";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "./atomic.js";
 import { formatElapsed, seconds } from "./format.js";
@@ -31,6 +37,8 @@ interface Case {
   readonly timeMs: number;
   readonly startTime?: string;
   readonly failure?: { readonly message: string; readonly type: string; readonly body: string };
+  /** Did not run to an end of its own: aborted. */
+  readonly error?: { readonly message: string; readonly type: string };
   readonly skipped?: string;
   readonly out: string;
 }
@@ -50,6 +58,12 @@ function classname(backend: string, system: string, suite: string): string {
 function caseName(job: JobJson): string {
   const task = job.suite && job.task.startsWith(job.suite) ? job.task.slice(job.suite.length) : job.task;
   return task + (job.variant ? `:${job.variant}` : "") + (job.sample > 1 || /#\d+$/.test(job.name) ? `#${job.sample}` : "");
+}
+
+/** `restore failed on box-1: exit status 4`. */
+function hookFailure(h: HookJson): string {
+  const level = h.level === "task" ? "" : `${h.level} `;
+  return `${level}${h.phase} failed on ${who(h.host, h.as)}: ${h.error ?? (h.exitCode === null ? "killed" : `exit status ${h.exitCode}`)}`;
 }
 
 function failed(h: HookJson): boolean {
@@ -111,20 +125,20 @@ function jobCase(job: JobJson): Case {
     ...(job.startTime ? { startTime: job.startTime } : {}),
     out: lines.join("\n"),
   };
-  if (job.status === "failed") {
-    const bad = failedInOrder(job.hooks);
+  const bad = failedInOrder(job.hooks);
+  if (job.status === "failed" || bad.length > 0) {
     const hosts = [...new Set(bad.map((h) => h.as ?? h.host))];
     if (multi && hosts.length === 0) {
       for (const h of job.hosts) if (h.status === "failed") hosts.push(h.as ?? h.name);
     }
-    const reason = job.reason ?? "failed";
+    // A job that passed but whose restore (or -each hook) failed has no reason of its own: the script says it.
+    const reason = job.status === "failed" || job.status === "aborted" ? (job.reason ?? "failed") : hookFailure(bad[0]!);
     const message = multi && hosts.length > 0 ? `failed on ${hosts.join(", ")}: ${reason}` : reason;
     const body = failureBody(job.hooks) || reason;
     return { ...base, failure: { message, type: bad[0]?.phase ?? "failure", body } };
   }
-  if (job.status === "aborted" || job.status === "skipped") {
-    return { ...base, skipped: job.reason ?? job.status };
-  }
+  if (job.status === "aborted") return { ...base, error: { message: job.reason ?? "aborted", type: "aborted" } };
+  if (job.status === "skipped") return { ...base, skipped: job.reason ?? job.status };
   return base;
 }
 
@@ -161,6 +175,7 @@ function renderCase(c: Case): string {
   if (c.failure) {
     s += `      ${openTag("failure", { message: c.failure.message, type: c.failure.type })}${escapeText(c.failure.body)}</failure>\n`;
   }
+  if (c.error) s += `      ${openTag("error", { message: c.error.message, type: c.error.type }, true)}\n`;
   if (c.skipped !== undefined) s += `      ${openTag("skipped", { message: c.skipped }, true)}\n`;
   if (c.out) s += `      <system-out>${escapeText(c.out)}</system-out>\n`;
   return s + "    </testcase>\n";
@@ -186,12 +201,14 @@ export function toJUnit(run: RunJson): string {
 
   let tests = 0;
   let failures = 0;
+  let errors = 0;
   let skipped = 0;
   let totalMs = 0;
   let body = "";
   for (const key of [...suites.keys()].sort()) {
     const cases = [...suites.get(key)!].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const f = cases.filter((c) => c.failure).length;
+    const e = cases.filter((c) => c.error).length;
     const s = cases.filter((c) => c.skipped !== undefined).length;
     const ms = cases.reduce((sum, c) => sum + c.timeMs, 0);
     const starts = cases
@@ -200,13 +217,14 @@ export function toJUnit(run: RunJson): string {
       .sort();
     tests += cases.length;
     failures += f;
+    errors += e;
     skipped += s;
     totalMs += ms;
     body += `  ${openTag("testsuite", {
       name: key,
       tests: cases.length,
       failures: f,
-      errors: 0,
+      errors: e,
       skipped: s,
       time: seconds(ms),
       timestamp: stamp(starts[0] ?? run.startTime),
@@ -218,7 +236,7 @@ export function toJUnit(run: RunJson): string {
     name: run.runId ? `troupe run ${run.runId}` : "troupe",
     tests,
     failures,
-    errors: 0,
+    errors,
     skipped,
     time: seconds(run.durationMs || totalMs),
     timestamp: stamp(run.startTime),
@@ -228,6 +246,6 @@ export function toJUnit(run: RunJson): string {
 
 /** Write the JUnit XML of `run` to `file` (atomically), creating its directory. */
 export async function writeJUnit(run: RunJson, file: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
+  await makeDirs(dirname(file));
   await writeFileAtomic(file, toJUnit(run));
 }

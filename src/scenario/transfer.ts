@@ -4,8 +4,9 @@
 // or is an existing directory, FROM goes inside it under its own name;
 // otherwise FROM becomes TO (replacing a file of that name).
 
+import { makeDirs } from "../util/mkdirs.js";
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { rename, rm, stat } from "node:fs/promises";
 import { posix, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import * as tar from "tar";
@@ -75,7 +76,7 @@ export async function copyPlace(from: Place, to: Place, signal?: AbortSignal): P
   if (to.where === "orchestrator") {
     const parent = into ? target : resolve(target, "..");
     const tmp = resolve(parent, tmpName);
-    await mkdir(tmp, { recursive: true });
+    await makeDirs(tmp);
     try {
       await extractSafely(stream, tmp);
       let isDir = into;

@@ -15,7 +15,7 @@
 // not. A symbolic link pointing out of the fetched tree (absolute, or up past
 // destDir) is not kept either, quietly: it would mean nothing on this machine.
 
-import { mkdir } from "node:fs/promises";
+import { makeDirs } from "../util/mkdirs.js";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -136,7 +136,7 @@ export async function fetchArtifacts(options: FetchArtifactsOptions): Promise<st
   const patterns = cleanPatterns(options.patterns);
   if (patterns.length === 0) return [];
   const label = options.transport.label;
-  await mkdir(options.destDir, { recursive: true });
+  await makeDirs(options.destDir);
   let found: string[];
   try {
     found = await listExisting(options, patterns);

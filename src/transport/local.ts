@@ -2,9 +2,9 @@
 // and the orchestrator side of tests). Each script runs in its own process
 // group so that a kill reaches everything it started.
 
+import { makeDirs } from "../util/mkdirs.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar";
@@ -123,7 +123,7 @@ export class LocalTransport implements Transport {
   }
 
   async put(archive: Readable, dir: string): Promise<void> {
-    await mkdir(dir, { recursive: true });
+    await makeDirs(dir);
     await pipeline(archive, tar.x({ cwd: dir, preserveOwner: false }));
   }
 

@@ -1,7 +1,8 @@
 // scenario.json in the run's results directory, and a copy where
 // `--json FILE` says, written once the scenario is over.
 
-import { copyFile, mkdir } from "node:fs/promises";
+import { makeDirs } from "../../util/mkdirs.js";
+import { copyFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomic.js";
 import type { RunModel } from "../model/run-model.js";
@@ -23,10 +24,10 @@ export class ScenarioResultsFile implements Reporter {
     if (!json) return;
     const path = join(this.runDir, SCENARIO_JSON);
     try {
-      await mkdir(this.runDir, { recursive: true });
+      await makeDirs(this.runDir);
       await writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
       if (this.copy) {
-        await mkdir(dirname(this.copy), { recursive: true });
+        await makeDirs(dirname(this.copy));
         await copyFile(path, this.copy);
       }
     } catch (err) {

@@ -168,7 +168,7 @@ test("multi-host job with roles: the failure names the first host to fail first;
   assert.match(out, /^ {2}prepare on peer-2 \(debian-1\): exit status 0 in 0s, log output\.log$/m);
 });
 
-test("aborted jobs are skipped; failed suite hooks become testcases of their suite", async () => {
+test("aborted jobs are errors, never skipped or passed; failed suite hooks become testcases of their suite", async () => {
   const suite = "local:debian-12:tests/main/";
   const run = await runOf([
     at(0, { type: "run-started", runId: "r", dir: "/x", seed: 1, jobs: 2, workers: 1 }),
@@ -192,12 +192,14 @@ test("aborted jobs are skipped; failed suite hooks become testcases of their sui
     cases.map((c) => c.attrs["name"]),
     ["fail:v1", "hello", "suite prepare on h"],
   );
-  assert.equal(all(cases[0]!, "skipped").length, 1);
-  assert.equal(all(cases[0]!, "skipped")[0]!.attrs["message"], "aborted");
+  assert.equal(all(cases[0]!, "skipped").length, 0);
+  assert.equal(all(cases[0]!, "error").length, 1);
+  assert.deepEqual(all(cases[0]!, "error")[0]!.attrs, { message: "aborted", type: "aborted" });
   const hookFailure = all(cases[2]!, "failure")[0]!;
   assert.equal(hookFailure.attrs["message"], "suite prepare failed on h (local:debian-12:tests/main/)");
   assert.equal(hookFailure.text, "no space left");
-  assert.equal(root.attrs["skipped"], "2");
+  assert.equal(root.attrs["skipped"], "0");
+  assert.equal(root.attrs["errors"], "2");
   assert.equal(root.attrs["failures"], "1");
 });
 
