@@ -88,6 +88,11 @@ async function chooseTargets(asked: readonly Target[] | undefined, onEvent: Buil
   return chosen;
 }
 
+function needRoot(what: string): void {
+  if (process.getuid?.() !== 0)
+    throw new TroupeError("E_BACKEND", `image build: ${what} needs root: run troupe image build as root (sudo)`);
+}
+
 export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   const recipe = recipeFor(o.name, { mirror: o.mirror });
@@ -125,9 +130,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
     };
 
     if (o.force || !existsSync(p.recipe)) {
-      if (process.getuid?.() !== 0) {
-        throw new TroupeError("E_BACKEND", "image build: debootstrap needs root: run troupe image build as root (sudo)");
-      }
+      needRoot("debootstrap");
       await buildRootfs(recipe, p.partial, ctx, step);
       await writeJsonAtomic(join(p.partial, "recipe.json"), { key, recipe, builtAt: new Date().toISOString() } satisfies EntryRecord);
       await publish(p.partial, p.dir);
@@ -178,6 +181,7 @@ async function makeOutput(
     }
     case "qemu": {
       if (o.force || !existsSync(join(p.qemuDir, "root.img"))) {
+        needRoot("installing the kernel (chroot)");
         await buildQemu(recipe, p.rootfs, p.qemuPartial, ctx, step);
         await publish(p.qemuPartial, p.qemuDir);
       } else cached(`qemu root filesystem (${p.qemuDir})`);
