@@ -24,6 +24,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<AddCommand>])[] = [
   ["play", async () => (await import("./play.js")).addPlayCommand],
   ["lab", async () => (await import("./lab.js")).addLabCommand],
   ["gc", async () => (await import("./gc.js")).addGcCommand],
+  ["image", async () => (await import("./image.js")).addImageCommand],
   ["schema", async () => (await import("./schema.js")).addSchemaCommand],
 ];
 
