@@ -6,6 +6,7 @@
 
 import { createReadStream, existsSync } from "node:fs";
 import { DockerApi, DockerApiError } from "../../../src/backends/docker/engine-api.js";
+import { testRootfs } from "../images/store.js";
 
 export const TEST_IMAGE = "troupe-test-debian:latest";
 
@@ -23,7 +24,7 @@ async function ensure(api: DockerApi): Promise<void> {
   } catch (err) {
     if (!(err instanceof DockerApiError && err.status === 404)) throw err;
   }
-  const rootfs = process.env["TROUPE_TEST_ROOTFS"] || "/var/cache/troupe-dev/bookworm-rootfs.tar";
+  const rootfs = testRootfs();
   if (!existsSync(rootfs)) {
     throw new Error(
       `the docker tests need ${TEST_IMAGE}, or a root filesystem tarball at ${rootfs} (TROUPE_TEST_ROOTFS) to import it from`,

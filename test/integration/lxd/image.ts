@@ -11,8 +11,8 @@
 import { execFileSync } from "node:child_process";
 import { clientSetup } from "../../../src/backends/lxd/client.js";
 import { lxdImageAliases, spreadImageProperties } from "../../../src/backends/lxd/images.js";
+import { testRootfs } from "../images/store.js";
 
-export const ROOTFS = process.env["TROUPE_TEST_ROOTFS"] ?? "/var/cache/troupe-dev/bookworm-rootfs.tar";
 
 /** The environment that points `lxc` at the LXD troupe's backend finds. */
 export function lxdEnv(): NodeJS.ProcessEnv {
@@ -39,6 +39,8 @@ function q(s: string): string {
  * not in a minbase): here pkill, which procps has.
  */
 function imageScript(alias: string, system: string): string {
+  // debian-12's root filesystem from the test store (TROUPE_TEST_ROOTFS overrides it).
+  const ROOTFS = testRootfs();
   const props = { ...spreadImageProperties(system), description: `${system} (troupe test image)` };
   const release = system === "debian-12" ? "bookworm" : system;
   const yaml = [

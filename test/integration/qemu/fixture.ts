@@ -1,22 +1,17 @@
-// The guest image of the qemu tests: built once by build-image.sh (cached in
-// $TROUPE_TEST_QEMU_DIR or /var/cache/troupe-ci/qemu, keyed by its recipe),
-// and a HOME of its own for each test process whose ~/.spread/qemu names it
+// The guest image of the qemu tests: `troupe image build debian-12` from the
+// test store (images/store.ts, filled by .ci/images), and a HOME of its own for each test process whose ~/.spread/qemu names it
 // debian-12, as a Spread project expects.
 
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO, troupeAsync, type RunOptions } from "../cli/helpers.js";
+import { troupeAsync, type RunOptions } from "../cli/helpers.js";
+import { qemuTestImage } from "../images/store.js";
 
-export const BUILD_SCRIPT = join(REPO, "test", "integration", "qemu", "build-image.sh");
 
-/** Build the image if it is not cached; the path of its .img. */
+/** The guest image (troupe image build's debian-12, from the test store): the path of its .img. */
 export function guestImage(): string {
-  const r = spawnSync("/bin/sh", [BUILD_SCRIPT], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
-  const img = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.status !== 0 || !img.endsWith(".img")) throw new Error(`${BUILD_SCRIPT} failed (exit ${r.status}): ${r.stdout}`);
-  return img;
+  return qemuTestImage();
 }
 
 /** A HOME whose ~/.spread/qemu holds `names` as links to the guest image (with its kernel and initrd), or nothing. */
