@@ -13,7 +13,6 @@ import { clientSetup } from "../../../src/backends/lxd/client.js";
 import { lxdImageAliases, spreadImageProperties } from "../../../src/backends/lxd/images.js";
 import { testRootfs } from "../images/store.js";
 
-
 /** The environment that points `lxc` at the LXD troupe's backend finds. */
 export function lxdEnv(): NodeJS.ProcessEnv {
   const setup = clientSetup();

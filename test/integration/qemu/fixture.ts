@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { troupeAsync, type RunOptions } from "../cli/helpers.js";
 import { qemuTestImage } from "../images/store.js";
 
-
 /** The guest image (troupe image build's debian-12, from the test store): the path of its .img. */
 export function guestImage(): string {
   return qemuTestImage();
