@@ -32,6 +32,8 @@ export interface RunRequest {
   readonly filters?: readonly string[];
   /** Only the jobs that failed or were aborted in the project's last run (`--failed`, pytest's `--lf`), among those the filters select. */
   readonly failedOnly?: boolean;
+  /** Say where the run's HTML report (`report.html`, written for every run) is, at the end. */
+  readonly html?: boolean;
   /** Where to look for the project (default: the current directory). */
   readonly cwd?: string;
   readonly verbosity?: 0 | 1 | 2;
@@ -141,6 +143,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     runDir,
     ...(request.junit ? { junit: resolve(request.junit) } : {}),
     ...(request.json ? { json: resolve(request.json) } : {}),
+    ...(request.html ? { html: true } : {}),
     verbosity: request.verbosity ?? 0,
     tty: !!out?.isTTY,
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),

@@ -29,6 +29,7 @@ export interface RunCliOptions {
   readonly pass?: string;
   readonly gc?: boolean;
   readonly failed?: boolean;
+  readonly html?: boolean;
 }
 
 export function addRunOptions(cmd: Command): Command {
@@ -48,6 +49,7 @@ export function addRunOptions(cmd: Command): Command {
       .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lxd=local (repeatable)", collect)
       .option("--junit <file>", "write JUnit XML results to FILE")
       .option("--json <file>", "copy the run's results (run.json) to FILE")
+      .option("--html", "say where the run's HTML report is (report.html in its results folder, written for every run)")
       .addOption(colorOption())
       .option("--debug", "open a shell on the host where a script fails, in its environment")
       .option("--shell", "open a shell instead of running each task's execute script")
@@ -118,6 +120,7 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
   return {
     filters,
     ...(opts.failed ? { failedOnly: true } : {}),
+    ...(opts.html ? { html: true } : {}),
     ...(opts.project ? { cwd: opts.project } : {}),
     verbosity: Math.min(opts.verbose ?? 0, 2) as 0 | 1 | 2,
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),

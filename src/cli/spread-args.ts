@@ -42,6 +42,8 @@ const TROUPE_OPTIONS: Readonly<Record<string, boolean>> = {
   project: true,
   "no-color": false,
   color: false,
+  html: false,
+  failed: false,
 };
 
 export interface SpreadTranslation {

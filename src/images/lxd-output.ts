@@ -5,28 +5,24 @@
 // else to the usual socket, else to troupe's own engine
 // (share/engines/start.sh lxd).
 
-import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { clientSetup } from "../backends/lxd/client.js";
+import { spreadImageProperties } from "../backends/lxd/images.js";
 import { TroupeError } from "../util/errors.js";
 import { runCommand } from "./command.js";
 import { lxdAliases, type Recipe } from "./recipe.js";
 import type { StepContext } from "./rootfs.js";
 
-/** Where share/engines/start.sh lxd keeps its LXD. */
-export const TROUPE_LXD_DIR = "/var/lib/troupe-engines/lxd";
-const USUAL_SOCKETS = ["/var/lib/lxd/unix.socket", "/var/snap/lxd/common/lxd/unix.socket"];
-
 export const IMAGE_PROPERTY = "troupe.image";
 export const RECIPE_PROPERTY = "troupe.image.recipe";
 export const NAME_PROPERTY = "troupe.image.name";
 
-/** LXD_DIR for `lxc`: the caller's, else none when the usual socket is there, else troupe's engine's. */
+/** LXD_DIR for `lxc`, as the lxd backend chooses it (backends/lxd/client.ts). */
 export function lxcEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  if (env["LXD_DIR"]) return { LXD_DIR: env["LXD_DIR"] };
-  if (USUAL_SOCKETS.some((s) => existsSync(s))) return {};
-  return { LXD_DIR: TROUPE_LXD_DIR };
+  const setup = clientSetup(env);
+  return setup?.dir ? { LXD_DIR: setup.dir } : {};
 }
 
 function lxc(args: readonly string[], what: string, o: { signal?: AbortSignal | undefined; log?: string } = {}) {
@@ -75,10 +71,9 @@ export function lxdMetadata(recipe: Recipe, name: string, key: string, now: Date
     architecture: "x86_64",
     creation_date: Math.floor(now.getTime() / 1000),
     properties: {
-      os: "debian",
+      // What Spread's own lookup matches a system's image by (os, version, architecture, remote).
+      ...spreadImageProperties(name),
       release: recipe.suite,
-      version: recipe.release,
-      architecture: recipe.arch,
       variant: "default",
       description: `Debian ${recipe.release} (${recipe.suite}) ${recipe.arch}, built by troupe image build`,
       [IMAGE_PROPERTY]: "1",

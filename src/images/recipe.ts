@@ -3,6 +3,7 @@
 // filesystem after debootstrap. The same recipe always means the same image;
 // its hash (cache-key.ts) names it in the store.
 
+import { lxdImageAliases } from "../backends/lxd/images.js";
 import { TroupeError } from "../util/errors.js";
 
 /** The outputs an image can be made for. */
@@ -248,9 +249,10 @@ export function outputName(name: string): string {
 }
 
 /**
- * The aliases an LXD image gets: its name, and when that is the system's
- * own name, the images: remote's name Spread would fetch (debian/12).
+ * The aliases an LXD image gets: those the lxd backend looks up for a
+ * system of that name (`debian/12` and `debian-12` for debian-12,
+ * `ubuntu/16.04` and `ubuntu-16.04` for an image built `--as ubuntu-16.04`).
  */
 export function lxdAliases(recipe: Recipe, name: string = recipe.name): string[] {
-  return name === recipe.name ? [name, `debian/${recipe.release}`] : [name];
+  return lxdImageAliases(name);
 }

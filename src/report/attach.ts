@@ -8,6 +8,7 @@ import { ReporterHub } from "./hub.js";
 import type { Reporter } from "./reporter.js";
 import { HookLogs } from "./reporters/hook-logs.js";
 import { HostLogs } from "./reporters/host-logs.js";
+import { HtmlReport } from "./reporters/html.js";
 import { JsonCopy } from "./reporters/json-copy.js";
 import { JUnitFile } from "./reporters/junit.js";
 import { RunJsonFile } from "./reporters/run-json.js";
@@ -24,6 +25,8 @@ export interface ReportOptions {
   readonly junit?: string;
   /** Also copy the results file (run.json, scenario.json) here at the end. */
   readonly json?: string;
+  /** Say where report.html is at the end (`--html`; it is written for every run). */
+  readonly html?: boolean;
   readonly verbosity: Verbosity;
   /** The terminal reporter draws its live status block. */
   readonly tty: boolean;
@@ -48,6 +51,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     reporters.push(new RunJsonFile(o.runDir, { now, ...(o.rewriteMs !== undefined ? { rewriteMs: o.rewriteMs } : {}) }));
     if (o.junit) reporters.push(new JUnitFile(o.junit, now));
     if (o.json) reporters.push(new JsonCopy(o.json, now));
+    reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now));
     if (o.out) {
       reporters.push(
         new TerminalReporter({

@@ -80,11 +80,13 @@ describe("image recipes", () => {
     usageError(() => parseTargets(" , "), /no target/);
   });
 
-  it("gives LXD the system's name and Spread's images: name, or only the name asked for", () => {
+  it("gives LXD the aliases the lxd backend looks up for a system of the name: Spread's image name without its remote, and the name", () => {
     const r = recipeFor("debian-12");
-    assert.deepEqual(lxdAliases(r), ["debian-12", "debian/12"]);
-    assert.deepEqual(lxdAliases(recipeFor("debian-sid")), ["debian-sid", "debian/sid"]);
+    assert.deepEqual(lxdAliases(r), ["debian/12", "debian-12"]);
+    assert.deepEqual(lxdAliases(recipeFor("debian-sid")), ["debian/sid", "debian-sid"]);
     assert.deepEqual(lxdAliases(r, "mine"), ["mine"]);
+    // --as ubuntu-16.04: found where a Spread project asks for that system.
+    assert.deepEqual(lxdAliases(r, "ubuntu-16.04"), ["ubuntu/16.04", "ubuntu-16.04"]);
   });
 
   it("accepts only output names that are a docker repository, an LXD alias and a file name", () => {

@@ -1,0 +1,165 @@
+// The run's report as one self-contained HTML page (`report.html` in the
+// run's folder): no server, no network, nothing to install. Made from
+// run.json alone, so any run.json can be rendered again.
+//
+// Failures come first, each with the output of the scripts that failed; then
+// a timeline with one lane per host (each script a bar: a multi-host job is
+// one bar per host, a wait at a barrier is the gap inside them); then every
+// job with its status, duration, hosts and logs; then the hosts. A filter by
+// status and a search box narrow the jobs; they need JavaScript, the rest of
+// the page does not. Logs are links relative to the page, so they open from
+// the run's folder as it is on disk or as a CI system keeps it.
+
+import { formatElapsed } from "../format.js";
+import type { HookJson, HostJson, JobJson, RunJson } from "../run-json.js";
+import { PAGE_SCRIPT, PAGE_STYLE } from "./assets.js";
+import { escapeHtml, attr } from "./escape.js";
+
+const ORDER: Record<string, number> = { failed: 0, aborted: 1, running: 2, skipped: 3, passed: 4 };
+
+function status(s: string): string {
+  return `<span class="status ${attr(s)}">${escapeHtml(s)}</span>`;
+}
+
+function logLink(path: string | undefined, text = path): string {
+  return path ? `<a href="${attr(path)}">${escapeHtml(text ?? path)}</a>` : "";
+}
+
+/** `<span title=...>` with the exact time, showing the short one. */
+function when(iso: string | undefined): string {
+  return iso ? `<time datetime="${attr(iso)}" title="${attr(iso)}">${escapeHtml(iso.slice(11, 19))}</time>` : "";
+}
+
+function failedHookBlock(h: HookJson): string {
+  const who = h.as !== undefined && h.as !== h.host ? `${h.as} (${h.host})` : h.host;
+  const what = `${h.level === "task" ? "" : `${h.level} `}${h.phase} on ${who || "-"}`;
+  const exit = h.killedBy ? `killed (${h.killedBy})` : `exit status ${h.exitCode}`;
+  return (
+    `<div class="script"><div class="what">${escapeHtml(what)}: ${escapeHtml(h.error ?? exit)} ` +
+    `<span class="dim">${escapeHtml(formatElapsed(h.durationMs))}</span> ${logLink(h.logPath, "log")}</div>` +
+    `<pre>${escapeHtml(h.output ?? "")}</pre></div>`
+  );
+}
+
+function failures(run: RunJson): string {
+  const jobs = run.jobs.filter((j) => j.status === "failed" || j.status === "aborted" || j.hooks.some((h) => h.status === "failed"));
+  const hooks = run.hooks.filter((h) => h.status === "failed");
+  if (!jobs.length && !hooks.length) return `<section id="failures"><h2>Failures</h2><p class="ok">Nothing failed.</p></section>`;
+  const sorted = [...jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || a.seq - b.seq);
+  let out = `<section id="failures"><h2>Failures</h2>`;
+  for (const h of hooks) {
+    out += `<article class="failure"><h3>${status("failed")} ${escapeHtml(`${h.level} ${h.phase}`)} <code>${escapeHtml(h.context)}</code></h3>`;
+    out += failedHookBlock(h) + `</article>`;
+  }
+  for (const j of sorted) {
+    out += `<article class="failure" id="fail-${attr(String(j.seq))}"><h3>${status(j.status)} <code>${escapeHtml(j.name)}</code></h3>`;
+    if (j.reason) out += `<p class="reason">${escapeHtml(j.reason)}</p>`;
+    for (const h of j.hooks.filter((x) => x.status === "failed")) out += failedHookBlock(h);
+    out += `</article>`;
+  }
+  return out + `</section>`;
+}
+
+/** One lane per host, one bar per script on it, on one time axis. */
+function timeline(run: RunJson): string {
+  const start = Date.parse(run.startTime);
+  // Each script with what it belongs to: its job, or the level's context (`backend:system`).
+  const hooks: (HookJson & { readonly owner: string })[] = [
+    ...run.hooks.map((h) => ({ ...h, owner: h.context })),
+    ...run.jobs.flatMap((j) => j.hooks.map((h) => ({ ...h, owner: j.name }))),
+  ];
+  const lanes = [...new Set([...run.hosts.map((h) => h.name), ...hooks.map((h) => h.host).filter((h) => h !== "")])];
+  const ends = hooks.map((h) => Date.parse(h.endTime ?? h.startTime) || start);
+  const span = Math.max(1, run.durationMs, ...ends.map((e) => e - start));
+  if (!lanes.length) return "";
+  const laneHeight = 22;
+  const labelWidth = 160;
+  const width = 1000;
+  const x = (ms: number): number => labelWidth + ((width - labelWidth) * Math.max(0, ms - start)) / span;
+  let svg = `<svg class="timeline" viewBox="0 0 ${width} ${lanes.length * laneHeight + 20}" role="img" aria-label="timeline of hosts and scripts">`;
+  lanes.forEach((lane, i) => {
+    svg += `<text x="4" y="${i * laneHeight + 15}" class="lane">${escapeHtml(lane)}</text>`;
+    svg += `<line x1="${labelWidth}" x2="${width}" y1="${i * laneHeight + 20}" y2="${i * laneHeight + 20}" class="grid"/>`;
+  });
+  for (const h of hooks) {
+    const lane = lanes.indexOf(h.host);
+    if (lane < 0) continue;
+    const from = Date.parse(h.startTime);
+    const to = Date.parse(h.endTime ?? "") || from + h.durationMs;
+    const x0 = x(from);
+    const w = Math.max(1.5, x(to) - x0);
+    const title = `${h.owner} ${h.level === "task" ? "" : `${h.level} `}${h.phase} on ${h.as ?? h.host}: ${h.status}, ${formatElapsed(h.durationMs)}`;
+    svg += `<rect x="${x0.toFixed(1)}" y="${lane * laneHeight + 4}" width="${w.toFixed(1)}" height="14" class="bar ${attr(h.status)} ${attr(h.phase)}"><title>${escapeHtml(title)}</title></rect>`;
+  }
+  svg += `<text x="${labelWidth}" y="${lanes.length * laneHeight + 16}" class="axis">0s</text>`;
+  const end = span < 60_000 ? `${(span / 1000).toFixed(1)}s` : formatElapsed(span);
+  svg += `<text x="${width - 4}" y="${lanes.length * laneHeight + 16}" class="axis end">${escapeHtml(end)}</text>`;
+  return `<section id="timeline"><h2>Timeline</h2>${svg}</svg></section>`;
+}
+
+function jobRow(j: JobJson): string {
+  const hosts = j.hosts
+    .map((h) => {
+      const who = h.as !== undefined && h.as !== h.name ? `${h.as} (${h.name})` : h.name;
+      return `${escapeHtml(who)} ${status(h.status)} ${logLink(h.logPath, "log")}`;
+    })
+    .join("<br>");
+  const search = [j.name, j.reason ?? "", ...j.hosts.map((h) => `${h.name} ${h.as ?? ""}`)].join(" ").toLowerCase();
+  return (
+    `<tr data-status="${attr(j.status)}" data-search="${attr(search)}"><td>${status(j.status)}</td>` +
+    `<td><code>${escapeHtml(j.name)}</code>${j.reason ? `<div class="reason">${escapeHtml(j.reason)}</div>` : ""}</td>` +
+    `<td class="num">${escapeHtml(formatElapsed(j.durationMs))}</td><td>${when(j.startTime)}</td><td>${hosts}</td>` +
+    `<td>${j.dir ? logLink(`${j.dir}/`, j.dir) : ""}</td></tr>`
+  );
+}
+
+function jobsTable(run: RunJson): string {
+  const statuses = [...new Set(run.jobs.map((j) => j.status))].sort((a, b) => (ORDER[a] ?? 9) - (ORDER[b] ?? 9));
+  const filters = statuses
+    .map((s) => `<label><input type="checkbox" name="status" value="${attr(s)}" checked> ${escapeHtml(s)}</label>`)
+    .join(" ");
+  const rows = [...run.jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || a.name.localeCompare(b.name));
+  return (
+    `<section id="jobs"><h2>Jobs</h2><div class="controls"><input type="search" id="search" placeholder="Search jobs, hosts, reasons" aria-label="search jobs"> ${filters} <span id="shown"></span></div>` +
+    `<table><thead><tr><th>status</th><th>job</th><th>duration</th><th>started</th><th>hosts</th><th>logs</th></tr></thead>` +
+    `<tbody>${rows.map(jobRow).join("")}</tbody></table></section>`
+  );
+}
+
+function hostRow(h: HostJson): string {
+  const fate = h.broken ? `broken: ${h.broken}` : h.kept ? "kept" : (h.discardReason ?? "");
+  return (
+    `<tr><td><code>${escapeHtml(h.name)}</code></td><td>${escapeHtml(`${h.backend}:${h.system}`)}</td><td>${escapeHtml(h.address)}</td>` +
+    `<td>${when(h.allocatedTime)}</td><td>${when(h.discardedTime)}</td><td>${escapeHtml(fate)}${h.reused ? " (reused)" : ""}</td></tr>`
+  );
+}
+
+function hostsTable(run: RunJson): string {
+  if (!run.hosts.length) return "";
+  return (
+    `<section id="hosts"><h2>Hosts</h2><table><thead><tr><th>host</th><th>system</th><th>address</th><th>allocated</th><th>discarded</th><th></th></tr></thead>` +
+    `<tbody>${run.hosts.map(hostRow).join("")}</tbody></table></section>`
+  );
+}
+
+/** The whole page. */
+export function reportPage(run: RunJson): string {
+  const t = run.totals;
+  const verdict = run.status === "interrupted" ? "interrupted" : t.failed || t.aborted || run.failedHooks.length ? "failed" : "passed";
+  const title = `troupe run ${run.runId}: ${verdict}`;
+  const summary =
+    `<p class="summary">${status(verdict)} ${t.jobs} jobs: ${t.passed} passed, ${t.failed} failed, ${t.aborted} aborted` +
+    `${t.skipped ? `, ${t.skipped} skipped` : ""}${run.failedHooks.length ? `; ${run.failedHooks.length} scripts failed` : ""}` +
+    ` <span class="dim">in ${escapeHtml(formatElapsed(run.durationMs))}, started ${escapeHtml(run.startTime)}, seed ${run.seed},` +
+    ` <a href="run.json">run.json</a></span></p>`;
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>` +
+    `<body class="${attr(verdict)}"><header><h1>${escapeHtml(title)}</h1>${summary}</header><main>` +
+    failures(run) +
+    timeline(run) +
+    jobsTable(run) +
+    hostsTable(run) +
+    `</main><script>${PAGE_SCRIPT}</script></body></html>\n`
+  );
+}

@@ -1,0 +1,35 @@
+// `report.html` in the run's folder, written once the run is over (see
+// ../html/page.ts); with `--html`, its path is said at the end.
+
+import { join, relative } from "node:path";
+import type { Writable } from "node:stream";
+import { writeFileAtomic } from "../atomic.js";
+import { reportPage } from "../html/page.js";
+import type { RunModel } from "../model/run-model.js";
+import type { Reporter } from "../reporter.js";
+import { toRunJson } from "../run-json.js";
+
+export const REPORT_FILE = "report.html";
+
+export class HtmlReport implements Reporter {
+  readonly path: string;
+
+  constructor(
+    runDir: string,
+    /** Where to say the report's path (`--html`), if anywhere. */
+    private readonly announce: Writable | undefined,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.path = join(runDir, REPORT_FILE);
+  }
+
+  async finish(run: RunModel): Promise<void> {
+    try {
+      await writeFileAtomic(this.path, reportPage(toRunJson(run, this.now())));
+    } catch (err) {
+      throw new Error(`cannot write ${this.path}: ${(err as Error).message}`, { cause: err });
+    }
+    const shown = relative(process.cwd(), this.path);
+    this.announce?.write(`HTML report: ${shown.startsWith("..") ? this.path : shown}\n`);
+  }
+}
