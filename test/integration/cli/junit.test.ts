@@ -103,9 +103,11 @@ test(".troupe/latest points at the newest run's results", () => {
   assert.equal(first.status, 0, first.stdout + first.stderr);
   const second = troupe(["run", "checks/prep"], { cwd: dir });
   assert.equal(second.status, 1);
-  const runs = readdirSync(join(dir, ".troupe", "runs")).sort();
+  // Run ids sort by second only: the second run is the one that ran checks/prep.
+  const runs = readdirSync(join(dir, ".troupe", "runs"));
   assert.equal(runs.length, 2);
-  assert.equal(readlinkSync(join(dir, ".troupe", "latest")), join("runs", runs[1]!));
+  const newest = runs.find((id) => readFileSync(join(dir, ".troupe", "runs", id, "run.json"), "utf8").includes("checks/prep"))!;
+  assert.equal(readlinkSync(join(dir, ".troupe", "latest")), join("runs", newest));
   const latest = JSON.parse(readFileSync(join(dir, ".troupe", "latest", "run.json"), "utf8")) as { runId: string };
-  assert.equal(latest.runId, runs[1]);
+  assert.equal(latest.runId, newest);
 });
