@@ -95,7 +95,9 @@ export class LxdClient {
       const child = spawn(this.setup.bin, [...args], {
         env: { ...process.env, ...this.setup.env },
         stdio: [options.input !== undefined ? "pipe" : "ignore", "pipe", "pipe"],
-        ...(options.signal ? { signal: options.signal } : {}),
+        // `lxc exec` passes SIGTERM on to the command in the container, and
+        // waits on: an abort must end the client itself.
+        ...(options.signal ? { signal: options.signal, killSignal: "SIGKILL" as const } : {}),
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];

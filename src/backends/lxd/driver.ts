@@ -25,7 +25,7 @@ import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost
 import { generateEd25519, type SshKeyPair } from "../lab/keys.js";
 import { SwitchableTransport } from "../ssh/reboot.js";
 import { checkDaemon, clientOf, imagesFor, readCatalog, type Catalog } from "./check.js";
-import { clientSetup, LxcError, type ClientSetup, type LxdClient } from "./client.js";
+import { clientSetup, LxcError, type ClientSetup, type LxdClient, type Output } from "./client.js";
 import type { ImageChoice } from "./images.js";
 import { configArgs, KEY_BACKEND, KEY_HOST, KEY_REUSE, ownerConfig } from "./labels.js";
 import { containerName, nextCount } from "./names.js";
@@ -49,6 +49,10 @@ interface Live {
 }
 
 /** Containers of every lxd driver of this process, deleted synchronously should the process exit with them up. */
+/** How long one `lxc exec` of the sshd setup may take, and how many times it is tried. */
+const SSHD_SETUP_TIMEOUT_MS = 60_000;
+const SSHD_SETUP_ATTEMPTS = 3;
+
 const upEverywhere = new Map<string, LxdClient>();
 let exitHook = false;
 
@@ -126,12 +130,39 @@ export function createLxdDriver(backend: Backend, ctx: BackendContext, options: 
       interactive: interactive(() => live.get(container), address, container),
     });
 
+  /**
+   * The setup script through `lxc exec`. Under load, LXD 5.0 was seen to
+   * leave `lxc exec` waiting after the script had ended: each attempt gets
+   * SSHD_SETUP_TIMEOUT_MS, and the script (which may run twice) is tried
+   * again, so that an allocation never waits forever.
+   */
+  const setupExec = async (container: string, password: string | undefined): Promise<Output> => {
+    for (let attempt = 1; ; attempt++) {
+      const timeout = AbortSignal.timeout(SSHD_SETUP_TIMEOUT_MS);
+      try {
+        return await lxc().run(["exec", container, "--", "sh", "-c", sshdSetupScript(password !== undefined)], {
+          input: `${password ?? ""}\n${keyPair().publicKey}\n`,
+          signal: ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout,
+        });
+      } catch (err) {
+        if (!timeout.aborted || ctx.signal?.aborted) throw err;
+        if (attempt >= SSHD_SETUP_ATTEMPTS) {
+          throw new TroupeError(
+            "E_BACKEND",
+            `cannot prepare sshd in lxd container ${container}: lxc exec did not return within ${SSHD_SETUP_TIMEOUT_MS / 1000}s, ${attempt} times`,
+          );
+        }
+        ctx.events.message(
+          "warn",
+          `lxd: setting up sshd in ${container} did not return within ${SSHD_SETUP_TIMEOUT_MS / 1000}s; trying again`,
+        );
+      }
+    }
+  };
+
   /** sshd set up and our key allowed (with root's password too when `password` is given); the host keys. */
   const setUpSsh = async (container: string, password: string | undefined): Promise<string[]> => {
-    const out = await lxc().run(["exec", container, "--", "sh", "-c", sshdSetupScript(password !== undefined)], {
-      input: `${password ?? ""}\n${keyPair().publicKey}\n`,
-      ...signalOpt,
-    });
+    const out = await setupExec(container, password);
     if (out.code !== 0) {
       throw new TroupeError(
         "E_BACKEND",
