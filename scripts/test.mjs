@@ -20,9 +20,16 @@ import { join } from "node:path";
 
 const flags = [];
 const dirs = [];
-for (const arg of process.argv.slice(2)) (arg.startsWith("--") ? flags : dirs).push(arg);
+// --alone=DIR: the files under DIR run after the others, one at a time (the
+// tests that boot virtual machines, which take both cores of a small machine
+// and would starve the timing of the rest).
+const alone = [];
+for (const arg of process.argv.slice(2)) {
+  if (arg.startsWith("--alone=")) alone.push(arg.slice("--alone=".length).replace(/\/+$/, "") + "/");
+  else (arg.startsWith("--") ? flags : dirs).push(arg);
+}
 if (dirs.length === 0) {
-  console.error("usage: node scripts/test.mjs [--test-flag...] DIR...");
+  console.error("usage: node scripts/test.mjs [--test-flag...] [--alone=DIR...] DIR...");
   process.exit(2);
 }
 
@@ -51,8 +58,23 @@ if (want && process.version !== want && !process.version.startsWith(`${want}.`))
 }
 console.error(`scripts/test.mjs: ${files.length} test files on Node ${process.version} (${process.execPath})`);
 
-const child = spawn(process.execPath, ["--test", ...flags, ...files], { stdio: "inherit" });
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code, signal) => {
-  process.exitCode = signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1);
-});
+const later = files.filter((f) => alone.some((d) => f.startsWith(d)));
+const first = files.filter((f) => !later.includes(f));
+const serial = [...flags.filter((f) => !f.startsWith("--test-concurrency")), "--test-concurrency=1"];
+
+let child;
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => child?.kill(signal));
+/** `node --test` on `list`; resolves to its exit status. */
+function run(testFlags, list) {
+  return new Promise((resolve) => {
+    child = spawn(process.execPath, ["--test", ...testFlags, ...list], { stdio: "inherit" });
+    child.on("exit", (code, signal) => resolve(signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1)));
+  });
+}
+let status = first.length ? await run(flags, first) : 0;
+if (later.length && status < 128) {
+  console.error(`scripts/test.mjs: ${later.length} test files alone, one at a time`);
+  const after = await run(serial, later);
+  status = status || after;
+}
+process.exitCode = status;
