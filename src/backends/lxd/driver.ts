@@ -48,11 +48,11 @@ interface Live {
   kept: boolean;
 }
 
-/** Containers of every lxd driver of this process, deleted synchronously should the process exit with them up. */
 /** How long one `lxc exec` of the sshd setup may take, and how many times it is tried. */
 const SSHD_SETUP_TIMEOUT_MS = 60_000;
 const SSHD_SETUP_ATTEMPTS = 3;
 
+/** Containers of every lxd driver of this process, deleted synchronously should the process exit with them up. */
 const upEverywhere = new Map<string, LxdClient>();
 let exitHook = false;
 
