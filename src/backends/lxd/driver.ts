@@ -29,7 +29,7 @@ import { clientSetup, LxcError, type ClientSetup, type LxdClient, type Output } 
 import type { ImageChoice } from "./images.js";
 import { configArgs, KEY_BACKEND, KEY_HOST, KEY_REUSE, ownerConfig } from "./labels.js";
 import { containerName, nextCount } from "./names.js";
-import { parseHostKeys, sshdSetupScript } from "./sshd.js";
+import { HOST_KEYS_COMMAND, parseHostKeys, sshdSetupScript } from "./sshd.js";
 import { waitAddress, type InstanceState } from "./state.js";
 
 export interface LxdDriverOptions {
@@ -169,7 +169,11 @@ export function createLxdDriver(backend: Backend, ctx: BackendContext, options: 
         `cannot prepare sshd in lxd container ${container}: ${out.stderr.trim().split("\n").pop() || `exit status ${out.code}`}`,
       );
     }
-    const keys = parseHostKeys(out.stdout);
+    let keys = parseHostKeys(out.stdout);
+    // Under load LXD 5.0 was seen to end `lxc exec` with status 0 and none of
+    // the output: ask for the keys once more before saying there are none.
+    if (keys.length === 0)
+      keys = parseHostKeys((await lxc().run(["exec", container, "--", "sh", "-c", HOST_KEYS_COMMAND], signalOpt)).stdout);
     if (keys.length === 0) throw new TroupeError("E_BACKEND", `lxd container ${container} has no ssh host key`);
     return keys;
   };

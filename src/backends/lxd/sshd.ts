@@ -35,10 +35,13 @@ export function sshdSetupScript(password: boolean): string {
     "  ssh-keygen -A >/dev/null",
     "  (systemctl --no-block restart ssh.service || service ssh restart) >/dev/null 2>&1 || true",
     "fi",
-    "cat /etc/ssh/ssh_host_*_key.pub",
+    HOST_KEYS_COMMAND,
     ...(password ? ["(pkill -HUP -x sshd || killall -HUP sshd) >/dev/null 2>&1 || true"] : []),
   ].join("\n");
 }
+
+/** Prints the host's public keys: the end of the setup script, and alone when its output was lost. */
+export const HOST_KEYS_COMMAND = "cat /etc/ssh/ssh_host_*_key.pub";
 
 /** The host keys the script printed, `TYPE BASE64` each. */
 export function parseHostKeys(output: string): string[] {
