@@ -36,6 +36,7 @@ import {
 import { API_VERSION, DockerApi, DockerApiError } from "./engine-api.js";
 import { DockerExecTransport } from "./exec-transport.js";
 import { containerName, createBody, dockerOptions, type DockerOptions } from "./options.js";
+import { ExitSweep, keysByValue } from "../../util/exit-sweep.js";
 
 interface Live {
   readonly id: string;
@@ -48,18 +49,9 @@ interface Live {
 }
 
 /** Containers of every docker driver of this process, removed at exit should any be left. */
-const liveEverywhere = new Map<string, DockerApi>();
-let exitHook = false;
-
-function installExitHook(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.once("exit", () => {
-    const byEngine = new Map<DockerApi, string[]>();
-    for (const [id, api] of liveEverywhere) byEngine.set(api, [...(byEngine.get(api) ?? []), id]);
-    for (const [api, ids] of byEngine) removeContainersSync(api.endpoint, API_VERSION, ids);
-  });
-}
+const liveEverywhere = new ExitSweep<DockerApi>((left) => {
+  for (const [api, ids] of keysByValue(left)) removeContainersSync(api.endpoint, API_VERSION, ids);
+});
 
 export function createDockerDriver(backend: Backend, ctx: BackendContext, api: DockerApi = new DockerApi()): BackendDriver {
   const open = new Map<string, Live>();
@@ -105,7 +97,6 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
     open.set(live.host.name, live);
     if (kept.has(live.host.name)) return;
     liveEverywhere.set(live.id, api);
-    installExitHook();
   }
 
   async function letGo(live: Live): Promise<void> {
@@ -165,7 +156,6 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
       });
       const id = await create(o, system, name);
       liveEverywhere.set(id, api);
-      installExitHook();
       try {
         await api.json("POST", `/containers/${id}/start`, `starting container ${containerName(ctx.runId, name)}`);
         const c = await inspectContainer(api, id);

@@ -24,6 +24,7 @@ import { DEFAULT_STATE_DIR, hostnameFor, hostPaths, labPaths } from "./layout.js
 import { isRunning, killId, selfId } from "./procs.js";
 import { listRecords, readRecord, writeRecord, type LabHostRecord } from "./records.js";
 import { teardownScript } from "./scripts.js";
+import { ExitSweep } from "../../util/exit-sweep.js";
 
 export interface LabDriverOptions {
   /** The lab's state directory (default /run/troupe-lab); one per machine. */
@@ -134,22 +135,14 @@ interface Live {
 }
 
 /** Hosts of every lab driver of this process, removed synchronously should the process exit with them still up. */
-const liveEverywhere = new Map<string, { stateDir: string; live: Live }>();
-let exitHook = false;
-
-function installExitHook(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.once("exit", () => {
-    if (liveEverywhere.size === 0) return;
-    const scripts: string[] = [];
-    for (const { stateDir, live } of liveEverywhere.values()) {
-      killId(live.rec.init);
-      scripts.push(teardownScript(slotNames(stateDir, live.rec)), `rm -f ${hostPaths(stateDir, live.rec.slot).record}`);
-    }
-    spawnSync("/bin/sh", ["-c", scripts.join("\n")], { stdio: "ignore", timeout: 60_000 });
-  });
-}
+const liveEverywhere = new ExitSweep<{ stateDir: string; live: Live }>((left) => {
+  const scripts: string[] = [];
+  for (const { stateDir, live } of left.values()) {
+    killId(live.rec.init);
+    scripts.push(teardownScript(slotNames(stateDir, live.rec)), `rm -f ${hostPaths(stateDir, live.rec.slot).record}`);
+  }
+  spawnSync("/bin/sh", ["-c", scripts.join("\n")], { stdio: "ignore", timeout: 60_000 });
+});
 
 function extraString(system: System, backend: Backend, key: string): string | undefined {
   const v = system.extra[key] ?? backend.extra[key];
@@ -185,7 +178,6 @@ export function createLabDriver(backend: Backend, ctx: BackendContext, options: 
     open.set(live.host.name, live);
     if (live.rec.keep) return; // outlives this process: no exit hook
     liveEverywhere.set(`${stateDir}#${live.rec.slot}`, { stateDir, live });
-    installExitHook();
   }
 
   function untrack(live: Live): void {

@@ -31,6 +31,7 @@ import { configArgs, KEY_BACKEND, KEY_HOST, KEY_REUSE, ownerConfig } from "./lab
 import { containerName, nextCount } from "./names.js";
 import { HOST_KEYS_COMMAND, parseHostKeys, sshdSetupScript } from "./sshd.js";
 import { waitAddress, type InstanceState } from "./state.js";
+import { ExitSweep, keysByValue } from "../../util/exit-sweep.js";
 
 export interface LxdDriverOptions {
   /** The client and daemon (default: clientSetup() from the environment). */
@@ -53,18 +54,9 @@ const SSHD_SETUP_TIMEOUT_MS = 60_000;
 const SSHD_SETUP_ATTEMPTS = 3;
 
 /** Containers of every lxd driver of this process, deleted synchronously should the process exit with them up. */
-const upEverywhere = new Map<string, LxdClient>();
-let exitHook = false;
-
-function installExitHook(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.once("exit", () => {
-    const byClient = new Map<LxdClient, string[]>();
-    for (const [name, client] of upEverywhere) byClient.set(client, [...(byClient.get(client) ?? []), name]);
-    for (const [client, names] of byClient) client.runSync(["delete", "--force", ...names]);
-  });
-}
+const upEverywhere = new ExitSweep<LxdClient>((left) => {
+  for (const [client, names] of keysByValue(left)) client.runSync(["delete", "--force", ...names]);
+});
 
 /** `lxc launch` said the name is taken (another troupe process counted the same). */
 function nameTaken(err: unknown): boolean {
@@ -189,7 +181,6 @@ export function createLxdDriver(backend: Backend, ctx: BackendContext, options: 
 
   const track = (container: string): void => {
     upEverywhere.set(container, lxc());
-    installExitHook();
   };
   const untrack = (container: string): void => {
     upEverywhere.delete(container);

@@ -36,6 +36,7 @@ import { offlineTransport } from "../reuse/offline.js";
 import { fileTail, startVm, stopVm, type RunningVm } from "./vm.js";
 import { freePort } from "../../util/free-port.js";
 import { which } from "../../util/which.js";
+import { ExitSweep } from "../../util/exit-sweep.js";
 
 export interface QemuDriverOptions {
   /** Where ~/.spread/qemu is looked for (default: the user's home). */
@@ -60,20 +61,13 @@ interface Live {
 }
 
 /** VMs of every qemu driver of this process, killed synchronously should the process exit with them up. */
-const liveEverywhere = new Map<string, { stateDir: string; record: VmRecord }>();
-let exitHook = false;
-
-function installExitHook(): void {
-  if (exitHook) return;
-  exitHook = true;
-  process.once("exit", () => {
-    for (const { stateDir, record } of liveEverywhere.values()) {
-      killId(record.qemu, "SIGKILL");
-      removeVmRecord(stateDir, record.id);
-      rmSync(record.pidFile, { force: true });
-    }
-  });
-}
+const liveEverywhere = new ExitSweep<{ stateDir: string; record: VmRecord }>((left) => {
+  for (const { stateDir, record } of left.values()) {
+    killId(record.qemu, "SIGKILL");
+    removeVmRecord(stateDir, record.id);
+    rmSync(record.pidFile, { force: true });
+  }
+});
 
 /** The image's format from its first bytes: qcow2 has its magic, anything else is raw. */
 function imageFormat(path: string): "raw" | "qcow2" {
@@ -160,7 +154,6 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
     if (live.record.keep) liveEverywhere.delete(live.record.id);
     else {
       liveEverywhere.set(live.record.id, { stateDir, record: live.record });
-      installExitHook();
     }
   }
 
@@ -217,7 +210,6 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
     const record: VmRecord = { ...rec, qemu: vm.proc };
     writeVmRecord(stateDir, record);
     liveEverywhere.set(record.id, { stateDir, record });
-    installExitHook();
     return { vm, record };
   }
 
