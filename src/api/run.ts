@@ -187,10 +187,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
         context,
         factory: (backend, ctx) => {
           const evaluated = withEvaluatedLogins(backend, settings.systems);
-          return session.wrap(
-            driverWithEvaluatedLogins(driverFor(evaluated, ctx, { backendAs }), backend, settings.systems),
-            evaluated,
-          );
+          return session.wrap(driverWithEvaluatedLogins(driverFor(evaluated, ctx, { backendAs }), backend, settings.systems), evaluated);
         },
       });
       pool = hosts;
@@ -203,7 +200,11 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
           if (known) return known;
           const as = { backendAs: { ...backendAs, [backend.name]: type } };
           await loadBackendTypes([backend], as);
-          const d = driverWithEvaluatedLogins(driverFor(withEvaluatedLogins(backend, settings.systems), context, as), backend, settings.systems);
+          const d = driverWithEvaluatedLogins(
+            driverFor(withEvaluatedLogins(backend, settings.systems), context, as),
+            backend,
+            settings.systems,
+          );
           otherTypes.set(key, d);
           return d;
         };

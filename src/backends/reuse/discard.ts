@@ -77,8 +77,7 @@ async function discardOne(o: DiscardOptions, rec: RecordedHost): Promise<boolean
   }
   let inner: BackendDriver;
   try {
-    inner =
-      rec.type !== undefined && o.driverOfType ? await o.driverOfType(backend, rec.type) : session.unwrap(o.driverOf(backend));
+    inner = rec.type !== undefined && o.driverOfType ? await o.driverOfType(backend, rec.type) : session.unwrap(o.driverOf(backend));
   } catch (err) {
     events.message("error", `Cannot discard ${rec.backend}:${rec.system} (${rec.name}): ${errorText(err)}`);
     return false;

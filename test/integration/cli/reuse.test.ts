@@ -268,7 +268,10 @@ test("hosts recorded by Spread in .spread-reuse.yaml are reused and discarded, t
     assert.match(r.stdout, new RegExp(`on ${host.name}`));
     assert.deepEqual(recorded(join(dir, ".troupe-reuse.yaml")), [{ name: "centos-9-1", address: host.address }]);
     // A Spread project: Spread's file is kept in Spread's format too, with what it held.
-    assert.equal(readFileSync(join(dir, ".spread-reuse.yaml"), "utf8"), spreadFile.replace("    - ", "      - ").replace(/^ {8}/gm, "          "));
+    assert.equal(
+      readFileSync(join(dir, ".spread-reuse.yaml"), "utf8"),
+      spreadFile.replace("    - ", "      - ").replace(/^ {8}/gm, "          "),
+    );
 
     const d = troupe(["spread", "-discard"], { cwd: dir });
     assert.equal(d.status, 0, d.stdout + d.stderr);
