@@ -67,5 +67,5 @@ test("a container kept for a Spread project has root's password in .spread-reuse
     const d = troupe(["spread", "-discard"], { cwd: dir });
     assert.equal(d.status, 0, d.stdout + d.stderr);
   }
-  assert.equal(exists(name!), false);
+  assert.equal(exists(name), false);
 });
