@@ -204,6 +204,15 @@ export class ReuseSession {
   private async allocate(inner: BackendDriver, backend: Backend, system: System, index: number, hint?: AllocateOptions): Promise<Host> {
     const key = keyOf(backend.name, system.name);
     for (let rec = this.take(key); rec; rec = this.take(key)) {
+      if (rec.type !== undefined && rec.type !== inner.type) {
+        // Another --backend-as mapping made it: this driver cannot take it back, nor may it take it for one of its own.
+        this.o.events.message(
+          "warn",
+          `Not reusing ${this.describe(rec)}: a ${rec.type} host, and this run runs ${backend.name} as ${inner.type}; ` +
+            `it stays in ${this.fileLabel} (\`--discard\` removes it)`,
+        );
+        continue;
+      }
       const host = await this.tryReuse(inner, system, rec);
       if (host) return host;
     }

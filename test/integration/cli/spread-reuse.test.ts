@@ -98,10 +98,17 @@ test("a kept host is in .spread-reuse.yaml as Spread writes it, username and -pa
     );
     assert.doesNotMatch(second.stdout, /Allocated cloud:debian-12/);
 
+    // A run that maps the backend elsewhere leaves it alone (a local driver must not take a lab host for its own).
+    const other = troupe(["spread", "--backend-as", "cloud=local", "-reuse", "-v"], { cwd: dir });
+    assert.equal(other.status, 0, other.stdout + other.stderr);
+    assert.match(other.stdout, /Not reusing cloud:debian-12 \(\S+\) at \S+: a lab host, and this run runs cloud as local/);
+    assert.deepEqual(labHostsAt(address).length, 1);
+    assert.equal(spreadEntries(file, "cloud").length, 2, "the lab host, and the local one that run kept");
+
     // Discarded by the lab backend that made it, though this run maps the backend to local.
     const d = troupe(["spread", "--backend-as", "cloud=local", "-discard"], { cwd: dir });
     assert.equal(d.status, 0, d.stdout + d.stderr);
-    assert.match(d.stdout, /Discarding cloud:debian-12 \(/);
+    assert.equal(lines(d.stdout).filter((l) => l.startsWith("Discarding cloud:debian-12 (")).length, 2, d.stdout);
     assert.deepEqual(labHostsAt(address), [], "the lab host is gone");
     assert.deepEqual(spreadEntries(file, "cloud"), []);
     address = "";
