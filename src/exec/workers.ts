@@ -34,7 +34,8 @@ export async function startWorker(ctx: RunContext, w: Worker): Promise<"idle" | 
     if (ctx.stopping) return "leave";
     if (!bundle) break;
     try {
-      await ctx.pool.push(w.host, bundle);
+      // A Spread project's path must be empty on a new host, as Spread wants it.
+      await ctx.pool.push(w.host, bundle, { requireEmpty: ctx.options.jobs[0]?.project.flavour === "spread" });
       break;
     } catch (err) {
       const why = `cannot send project content: ${errorText(err)}`;

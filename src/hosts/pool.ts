@@ -148,18 +148,22 @@ export class HostPool {
     return host;
   }
 
-  /** Put the project bundle on a host (a host kept with its project by an earlier run gets nothing). */
-  async push(host: Host, bundle: Bundle): Promise<void> {
+  /**
+   * Put the project bundle on a host (a host kept with its project by an
+   * earlier run gets nothing). With `requireEmpty` (a Spread project), the
+   * project goes only into a missing or empty directory, as Spread's
+   * SendTar: what is there is never merged with.
+   */
+  async push(host: Host, bundle: Bundle, options: { readonly requireEmpty?: boolean } = {}): Promise<void> {
     const where = { backend: host.backend, system: host.system, host: this.labelOf(host), address: host.address };
     if (host.reused?.project) {
       this.o.events.emit({ type: "host-step", step: "reusing", ...where });
       return;
     }
     this.o.events.emit({ type: "host-step", step: "sending", ...where });
-    // As Spread's SendTar: the project goes into an empty or missing directory, never over something there.
-    const empty = await host.transport.exec({ script: emptyOrMissing(host.projectPath) });
-    if (empty.exitCode !== 0) {
-      throw new TroupeError("E_BACKEND", `remote directory ${host.projectPath} on ${where.host} is not empty`);
+    if (options.requireEmpty) {
+      const empty = await host.transport.exec({ script: emptyOrMissing(host.projectPath) });
+      if (empty.exitCode !== 0) throw new TroupeError("E_BACKEND", `remote directory ${host.projectPath} on ${where.host} is not empty`);
     }
     const driver = this.held.get(host)?.driver;
     if (driver?.pushProject) await driver.pushProject(host, bundle);
