@@ -2,13 +2,14 @@
 // report. The CLI's `troupe run` and `troupe spread` are thin wrappers over
 // runProject(); library users call it directly.
 
-import { randomInt } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
-import { driverFor, loadBackendTypes } from "../backends/registry.js";
+import { driverFor, effectiveType, loadBackendTypes } from "../backends/registry.js";
 import { discardRecorded, ReuseSession, type ReuseOptions } from "../backends/reuse/index.js";
-import type { Host } from "../backends/backend.js";
+import type { BackendContext, BackendDriver, Host } from "../backends/backend.js";
+import type { Backend } from "../model/project.js";
 import { runJobs, type RunModes } from "../exec/index.js";
 import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
@@ -153,41 +154,66 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
 
   // The code of the backends this run uses (a discard may need any of the project's).
   await loadBackendTypes(discardOnly ? project.backends : jobs.map((j) => j.backend), { backendAs });
+  // Spread's -pass, else one random password for the whole run, as Spread makes it:
+  // root's on the machines backends make, and recorded in the reuse files.
+  const password = request.password ?? randomBytes(8).toString("hex");
   let reuse: ReuseSession | undefined;
   let pool: HostPool | undefined;
+  const otherTypes = new Map<string, BackendDriver>();
   const result = await (async (): Promise<RunResult> => {
     try {
-      reuse = await ReuseSession.open({ ...request.reuse, projectDir: project.dir, runDir, events, signal: interrupt.soft });
+      reuse = await ReuseSession.open({
+        ...request.reuse,
+        projectDir: project.dir,
+        runDir,
+        events,
+        signal: interrupt.soft,
+        password,
+        ...(project.flavour === "spread" ? { spreadFile: true } : {}),
+      });
       const session = reuse;
+      const context: BackendContext = {
+        runDir,
+        runId,
+        projectDir: project.dir,
+        remotePath: project.remotePath,
+        events,
+        signal: interrupt.hard,
+        keepHosts: session.keeping,
+        password,
+      };
       const hosts = new HostPool({
         events,
-        context: {
-          runDir,
-          runId,
-          projectDir: project.dir,
-          remotePath: project.remotePath,
-          events,
-          signal: interrupt.hard,
-          keepHosts: session.keeping,
-          ...(request.password !== undefined ? { password: request.password } : {}),
+        context,
+        factory: (backend, ctx) => {
+          const evaluated = withEvaluatedLogins(backend, settings.systems);
+          return session.wrap(driverWithEvaluatedLogins(driverFor(evaluated, ctx, { backendAs }), backend, settings.systems), evaluated);
         },
-        factory: (backend, ctx) =>
-          session.wrap(
-            driverWithEvaluatedLogins(
-              driverFor(withEvaluatedLogins(backend, settings.systems), ctx, { backendAs }),
-              backend,
-              settings.systems,
-            ),
-            backend,
-          ),
       });
       pool = hosts;
       if (discardOnly) {
+        // A host goes with the type that made it, even when --backend-as maps its backend elsewhere now.
+        const driverOfType = async (backend: Backend, type: string): Promise<BackendDriver> => {
+          if (effectiveType(backend, { backendAs }) === type) return session.unwrap(hosts.driver(backend));
+          const key = `${backend.name}\0${type}`;
+          const known = otherTypes.get(key);
+          if (known) return known;
+          const as = { backendAs: { ...backendAs, [backend.name]: type } };
+          await loadBackendTypes([backend], as);
+          const d = driverWithEvaluatedLogins(
+            driverFor(withEvaluatedLogins(backend, settings.systems), context, as),
+            backend,
+            settings.systems,
+          );
+          otherTypes.set(key, d);
+          return d;
+        };
         const systems = request.filters?.length ? new Set(jobs.map((j) => `${j.backend.name}:${j.system.name}`)) : undefined;
         const exitCode = await discardRecorded({
           session,
           project,
           driverOf: (b) => hosts.driver(b),
+          driverOfType,
           events,
           runId,
           runDir,
@@ -275,6 +301,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     } finally {
       // Whatever happened: every host still held is discarded, every driver closed, results written.
       await pool?.close(interrupt.soft.aborted ? "interrupted" : undefined);
+      for (const d of otherTypes.values()) await d.close?.().catch((err: unknown) => events.message("error", errorText(err)));
       await reuse?.close().catch((err: unknown) => events.message("error", errorText(err)));
       await reports.finish();
     }

@@ -41,6 +41,8 @@ export interface RecordedHost {
   /** Spread's `username` and `password` fields, when the file has them. */
   readonly username?: string;
   readonly password?: string;
+  /** The backend type that made it (a `--backend-as` mapping may change before it is discarded); absent in Spread's files. */
+  readonly type?: string;
   /** Host.data when the host was recorded (Spread's `data`). */
   readonly data?: Readonly<Record<string, unknown>>;
 }

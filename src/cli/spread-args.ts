@@ -111,7 +111,11 @@ export function translateSpreadArgs(argv: readonly string[]): SpreadTranslation 
     const keep = out.filter((a, i) => a === "--project" || out[i - 1] === "--project" || a === "--help");
     return { command, args: [...keep, ...filters] };
   }
-  return { command, args: [...out, ...filters] };
+  // Spread takes -resend alone: without -reuse or -reuse-pid its run reuses no
+  // host (its reuse file is the run's own, new), so there is nothing to resend.
+  const reusing = out.includes("--reuse") || out.includes("--reuse-pid");
+  const run = reusing ? out : out.filter((a) => a !== "--resend");
+  return { command, args: [...run, ...filters] };
 }
 
 function isTrue(name: string, value: string): boolean {

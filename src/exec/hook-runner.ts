@@ -36,6 +36,8 @@ export interface HookRun {
   readonly environment: readonly EnvVar[];
   /** What the script is written for (the project's `shell`). */
   readonly shell: ScriptShell;
+  /** Define FATAL in the script (troupe projects); a Spread project's scripts have no FATAL, as in Spread. */
+  readonly fatal?: boolean;
   readonly timeouts: Timeouts;
   /** Aborting kills the script (an interrupt). */
   readonly signal?: AbortSignal;
@@ -67,6 +69,7 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
           vars: [...h.vars, ...rebootVars(rebootKey)],
           environment: h.environment,
           shell: h.shell,
+          ...(h.fatal === false ? { fatal: false } : {}),
         }),
         markers: "control",
       },

@@ -94,6 +94,7 @@ export async function runLevelHook(
     vars,
     environment: job.environment,
     shell: job.project.shell,
+    fatal: job.project.flavour !== "spread",
     timeouts: job.timeouts[level],
   };
   const signal = phase === "restore" ? ctx.restoreAbort.signal : ctx.scriptAbort.signal;

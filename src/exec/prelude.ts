@@ -68,6 +68,8 @@ export interface ScriptSpec {
   readonly trace?: boolean;
   /** What the script is written for: bash (the default) or a POSIX sh. */
   readonly shell?: ScriptShell;
+  /** Define FATAL (default true); Spread defines it only for adhoc allocate and discard, not in a project's scripts. */
+  readonly fatal?: boolean;
 }
 
 function varList(vars: ScriptSpec["vars"]): VarList {
@@ -85,7 +87,7 @@ export function exportLine(key: string, value: string): string {
 function header(spec: Omit<ScriptSpec, "script" | "trace">, functions: boolean): string {
   let out = "";
   if (spec.dir) out += `cd ${shQuote(spec.dir)}\n`;
-  if (functions) for (const fn of HELPER_FUNCTIONS) out += fn + "\n";
+  if (functions) for (const fn of HELPER_FUNCTIONS) if (spec.fatal !== false || fn !== FATAL_FN) out += fn + "\n";
   out += "export DEBIAN_FRONTEND=noninteractive\n";
   out += "export DEBIAN_PRIORITY=critical\n";
   // Spread sets a fixed PATH for root on remote machines; here the current

@@ -12,22 +12,42 @@ import { contextOf, runLevelHook } from "./hooks.js";
 import { missingShell } from "./shell-check.js";
 import type { Worker } from "./worker.js";
 
-/** Allocate the worker's host and send it the project; the worker ends idle, or done if it got no host. */
+/** Tries at a new host whose project cannot be sent, as Spread's worker makes them. */
+const SEND_TRIES = 3;
+
+/**
+ * Allocate the worker's host and send it the project; the worker ends idle,
+ * or done if it got no host. A new host the project cannot be sent to (its
+ * `path` is not empty, the copy failed) is discarded and another allocated,
+ * three times at most, as Spread does; a reused one is broken.
+ */
 export async function startWorker(ctx: RunContext, w: Worker): Promise<"idle" | "leave" | "none"> {
-  if (ctx.stopping) return "none";
-  try {
-    w.host = await ctx.pool.allocate({ backend: w.backend, system: w.system, index: w.index });
-  } catch (err) {
-    if (!ctx.stopping) ctx.events.message("error", `Cannot allocate ${w.key}: ${errorText(err)}`);
-    return "none";
-  }
-  if (ctx.stopping) return "leave";
   const bundle = ctx.options.bundle;
-  if (bundle) {
+  for (let attempt = 1; ; attempt++) {
+    if (ctx.stopping) return "none";
     try {
-      await ctx.pool.push(w.host, bundle);
+      w.host = await ctx.pool.allocate({ backend: w.backend, system: w.system, index: w.index });
     } catch (err) {
-      ctx.markBroken(w, `cannot send project content: ${errorText(err)}`);
+      if (!ctx.stopping) ctx.events.message("error", `Cannot allocate ${w.key}: ${errorText(err)}`);
+      return "none";
+    }
+    if (ctx.stopping) return "leave";
+    if (!bundle) break;
+    try {
+      // A Spread project's path must be empty on a new host, as Spread wants it.
+      await ctx.pool.push(w.host, bundle, { requireEmpty: ctx.options.jobs[0]?.project.flavour === "spread" });
+      break;
+    } catch (err) {
+      const why = `cannot send project content: ${errorText(err)}`;
+      if (w.host.reused || ctx.stopping || attempt >= SEND_TRIES) {
+        if (!ctx.stopping && attempt >= SEND_TRIES && !w.host.reused) {
+          ctx.events.message("error", `Cannot allocate ${w.key} after too many retries.`);
+        }
+        ctx.markBroken(w, why);
+        break;
+      }
+      await ctx.pool.discard(w.host, why);
+      w.host = undefined;
     }
   }
   const shell = ctx.options.jobs[0]?.project.shell;

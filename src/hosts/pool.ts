@@ -9,6 +9,7 @@ import type { AllocateOptions, BackendContext, BackendDriver, Host } from "../ba
 import type { Backend, System } from "../model/project.js";
 import type { EventStream } from "../report/events.js";
 import type { Bundle } from "../transfer/bundle.js";
+import { shQuote } from "../exec/shell-quote.js";
 import { TroupeError } from "../util/errors.js";
 import { Limiter } from "../util/limit.js";
 import { errorText } from "../util/text.js";
@@ -147,14 +148,23 @@ export class HostPool {
     return host;
   }
 
-  /** Put the project bundle on a host (a host kept with its project by an earlier run gets nothing). */
-  async push(host: Host, bundle: Bundle): Promise<void> {
+  /**
+   * Put the project bundle on a host (a host kept with its project by an
+   * earlier run gets nothing). With `requireEmpty` (a Spread project), the
+   * project goes only into a missing or empty directory, as Spread's
+   * SendTar: what is there is never merged with.
+   */
+  async push(host: Host, bundle: Bundle, options: { readonly requireEmpty?: boolean } = {}): Promise<void> {
     const where = { backend: host.backend, system: host.system, host: this.labelOf(host), address: host.address };
     if (host.reused?.project) {
       this.o.events.emit({ type: "host-step", step: "reusing", ...where });
       return;
     }
     this.o.events.emit({ type: "host-step", step: "sending", ...where });
+    if (options.requireEmpty) {
+      const empty = await host.transport.exec({ script: emptyOrMissing(host.projectPath) });
+      if (empty.exitCode !== 0) throw new TroupeError("E_BACKEND", `remote directory ${host.projectPath} on ${where.host} is not empty`);
+    }
     const driver = this.held.get(host)?.driver;
     if (driver?.pushProject) await driver.pushProject(host, bundle);
     else await (await import("../transfer/bundle.js")).pushBundle(bundle, host.transport, host.projectPath);
@@ -231,4 +241,10 @@ export class HostPool {
     })();
     return this.closing;
   }
+}
+
+/** A POSIX sh test: `dir` does not exist, or holds nothing. */
+function emptyOrMissing(dir: string): string {
+  const q = shQuote(dir);
+  return `test ! -e ${q} || { test -d ${q} && test -z "$(ls -A ${q})"; }`;
 }

@@ -32,7 +32,7 @@ const DEFAULT_WARN_MS = 5 * 60_000;
 const DEFAULT_KILL_MS = 15 * 60_000;
 
 export interface AdhocDriverOptions {
-  /** The session password (Spread's -pass); random when not given. */
+  /** The session password (Spread's -pass); the run's (ctx.password), else random, when not given. */
   readonly password?: string;
   readonly factory?: SshTransportFactory;
   readonly resolveConfig?: ConnectOptions["resolveConfig"];
@@ -72,7 +72,7 @@ export function splitAddress(addr: string): { host: string; port: number } {
 }
 
 export function createAdhocDriver(backend: Backend, ctx: BackendContext, options: AdhocDriverOptions = {}): BackendDriver {
-  const sessionPassword = options.password ?? randomBytes(8).toString("hex");
+  const sessionPassword = options.password ?? ctx.password ?? randomBytes(8).toString("hex");
   const open = new Map<string, OpenHost>();
   const retryMs = options.retryMs ?? 5000;
   const allocateTimeoutMs = options.allocateTimeoutMs ?? 5 * 60_000;

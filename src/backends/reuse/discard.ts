@@ -18,6 +18,11 @@ export interface DiscardOptions {
   readonly systems?: ReadonlySet<string>;
   /** The driver of a backend (as the run gets it; the session unwraps it). */
   readonly driverOf: (backend: Backend) => BackendDriver;
+  /**
+   * A driver of `type` for a backend: a host is discarded by the type that
+   * made it (recorded with it), whatever `--backend-as` says this time.
+   */
+  readonly driverOfType?: (backend: Backend, type: string) => Promise<BackendDriver>;
   readonly events: EventStream;
   readonly runId: string;
   readonly runDir: string;
@@ -72,7 +77,7 @@ async function discardOne(o: DiscardOptions, rec: RecordedHost): Promise<boolean
   }
   let inner: BackendDriver;
   try {
-    inner = session.unwrap(o.driverOf(backend));
+    inner = rec.type !== undefined && o.driverOfType ? await o.driverOfType(backend, rec.type) : session.unwrap(o.driverOf(backend));
   } catch (err) {
     events.message("error", `Cannot discard ${rec.backend}:${rec.system} (${rec.name}): ${errorText(err)}`);
     return false;

@@ -105,6 +105,7 @@ export function parseReuseFile(text: string, file: string): ReadHost[] {
         return;
       }
       const name = text("name");
+      const type = text("type");
       const username = text("username");
       const password = text("password");
       const dataNode = field("data");
@@ -119,6 +120,7 @@ export function parseReuseFile(text: string, file: string): ReadHost[] {
         system,
         address,
         ...(name ? { name } : {}),
+        ...(type ? { type } : {}),
         ...(username ? { username } : {}),
         ...(password ? { password } : {}),
         ...(data ? { data } : {}),
@@ -147,6 +149,7 @@ export function formatReuseFile(hosts: readonly RecordedHost[]): string {
     b.systems.push({
       [h.system]: {
         name: h.name,
+        ...(h.type !== undefined ? { type: h.type } : {}),
         address: h.address,
         ...(h.username !== undefined ? { username: h.username } : {}),
         ...(h.password !== undefined ? { password: h.password } : {}),

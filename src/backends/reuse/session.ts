@@ -51,6 +51,10 @@ export interface OpenSessionOptions extends ReuseOptions {
   readonly events: EventStream;
   /** Stops waiting for another process's lock. */
   readonly signal?: AbortSignal;
+  /** A Spread project: Spread's file is written too, in Spread's format (spread-format.ts). */
+  readonly spreadFile?: boolean;
+  /** The session's password (Spread's -pass, or random), recorded for hosts whose system has none, as Spread records it. */
+  readonly password?: string;
 }
 
 interface Tracked {
@@ -132,6 +136,7 @@ export class ReuseSession {
       dir: this.o.projectDir,
       ...(this.o.pid !== undefined ? { pid: this.o.pid } : this.journal ? { pid: process.pid } : {}),
       ...(this.o.signal ? { signal: this.o.signal } : {}),
+      ...(this.o.spreadFile ? { writeSpread: true } : {}),
       onWait: (pid) => this.o.events.message("info", `Waiting for troupe process ${pid} to release ${this.fileLabel}...`),
     }).then((st) => (this.store = st));
     return this.opening;
@@ -199,6 +204,15 @@ export class ReuseSession {
   private async allocate(inner: BackendDriver, backend: Backend, system: System, index: number, hint?: AllocateOptions): Promise<Host> {
     const key = keyOf(backend.name, system.name);
     for (let rec = this.take(key); rec; rec = this.take(key)) {
+      if (rec.type !== undefined && rec.type !== inner.type) {
+        // Another --backend-as mapping made it: this driver cannot take it back, nor may it take it for one of its own.
+        this.o.events.message(
+          "warn",
+          `Not reusing ${this.describe(rec)}: a ${rec.type} host, and this run runs ${backend.name} as ${inner.type}; ` +
+            `it stays in ${this.fileLabel} (\`--discard\` removes it)`,
+        );
+        continue;
+      }
       const host = await this.tryReuse(inner, system, rec);
       if (host) return host;
     }
@@ -211,7 +225,8 @@ export class ReuseSession {
     }
     const host = await inner.allocate(system, index, hint);
     try {
-      await this.record(inner, host);
+      // The login as evaluated (the backend given to wrap() carries it).
+      await this.record(inner, host, backend.systems.find((s) => s.name === system.name) ?? system);
     } catch (err) {
       await inner.discard(host).catch(() => undefined);
       throw err;
@@ -316,14 +331,18 @@ export class ReuseSession {
   }
 
   /** Record a host this run allocated. */
-  private async record(inner: BackendDriver, host: Host): Promise<void> {
+  private async record(inner: BackendDriver, host: Host, system: System): Promise<void> {
     // The journal is for hosts a killed run leaves behind; some backends leave none.
     if (this.journal && inner.leavesNothing) return;
+    const password = system.password || this.o.password;
     const rec: RecordedHost = {
       backend: host.backend,
       system: host.system,
       name: host.name,
       address: host.address,
+      type: inner.type,
+      ...(system.username ? { username: system.username } : {}),
+      ...(password ? { password } : {}),
       ...(host.data && Object.keys(host.data).length > 0 ? { data: host.data } : {}),
     };
     if (this.keeping && inner.keep) await inner.keep(host, this.file);

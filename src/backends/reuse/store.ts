@@ -6,12 +6,13 @@
 // one.
 
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { lstat, mkdir, open, readFile, readlink, rename, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { TroupeError } from "../../util/errors.js";
 import type { RecordedHost } from "../backend.js";
 import { formatReuseFile, parseReuseFile, reuseFileName, spreadReuseFileName, type ReadHost } from "./file.js";
 import { acquireLock, type HeldLock, type LockOptions } from "./lock.js";
+import { formatSpreadReuseFile } from "./spread-format.js";
 
 export interface OpenStoreOptions extends LockOptions {
   /** The project directory, where reuse files live. */
@@ -20,6 +21,8 @@ export interface OpenStoreOptions extends LockOptions {
   readonly pid?: number;
   /** Read Spread's file (`.spread-reuse[.PID].yaml`) when troupe's does not exist (default true). */
   readonly readSpread?: boolean;
+  /** Also write Spread's file (`.spread-reuse[.PID].yaml`) in Spread's format, for a Spread project (spread-format.ts). */
+  readonly writeSpread?: boolean;
 }
 
 /** Where the entries came from. */
@@ -41,6 +44,8 @@ export class ReuseStore {
     readonly source: StoreSource,
     hosts: RecordedHost[],
     private readonly lock: HeldLock,
+    /** Spread's file, written with troupe's for a Spread project. */
+    private readonly spreadCopy: string | undefined,
   ) {
     this.hosts = hosts;
   }
@@ -69,7 +74,8 @@ export class ReuseStore {
           read = parseReuseFile(await readText(candidate), candidate);
         }
       }
-      return new ReuseStore(path, readFrom, source, nameAll(read), lock);
+      const spreadCopy = o.writeSpread ? join(o.dir, spreadReuseFileName(o.pid)) : undefined;
+      return new ReuseStore(path, readFrom, source, nameAll(read), lock, spreadCopy);
     } catch (err) {
       await lock.release().catch(() => undefined);
       throw err;
@@ -102,7 +108,9 @@ export class ReuseStore {
         continue;
       }
       const upto = this.changes;
-      this.writing = writeSynced(this.path, formatReuseFile(this.hosts))
+      const hosts = this.hosts;
+      this.writing = writeSynced(this.path, formatReuseFile(hosts))
+        .then(() => (this.spreadCopy ? writeThrough(this.spreadCopy, formatSpreadReuseFile(hosts)) : undefined))
         .then(() => {
           this.written = Math.max(this.written, upto);
         })
@@ -115,6 +123,8 @@ export class ReuseStore {
   async deleteFile(): Promise<void> {
     await this.settle();
     await rm(this.path, { force: true });
+    // Spread removes its file (a link to it is what goes) once nothing is left to keep.
+    if (this.spreadCopy) await rm(this.spreadCopy, { force: true });
   }
 
   /** Wait for writes under way, and unlock. */
@@ -166,6 +176,20 @@ export function nameAll(read: readonly ReadHost[]): RecordedHost[] {
     out.push({ ...h, name });
   }
   return out;
+}
+
+/**
+ * Write a file that may be a symbolic link (Spread's tests link
+ * `.spread-reuse.yaml` to /run): the link's target is written, the link stays.
+ */
+async function writeThrough(path: string, text: string): Promise<void> {
+  let target = path;
+  for (let hops = 0; hops < 8; hops++) {
+    const st = await lstat(target).catch(() => undefined);
+    if (!st?.isSymbolicLink()) break;
+    target = resolve(dirname(target), await readlink(target));
+  }
+  await writeSynced(target, text);
 }
 
 /** Write `path` so that it holds the old or the new text whatever happens: temporary file, fsync, rename. */

@@ -232,7 +232,11 @@ export class TerminalReporter implements Reporter {
       }
       return;
     }
-    const err = outputOrError(this.cut(failureOutput(e.output, e.killedBy), hook), exitText(e.exitCode, e.killedBy));
+    // ERROR and FATAL say why themselves: Spread prints only their message (the output stays in the hook's log).
+    const err =
+      e.failure === "marker" && e.error
+        ? e.error
+        : outputOrError(this.cut(failureOutput(e.output, e.killedBy), hook), exitText(e.exitCode, e.killedBy));
     switch (e.phase) {
       case "prepare":
       case "execute":

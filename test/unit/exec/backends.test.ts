@@ -7,7 +7,7 @@ import { createLocalDriver } from "../../../src/backends/local/index.js";
 import { driverFor, loadBackendTypes, registerBackendType, supportedBackendTypes } from "../../../src/backends/registry.js";
 import { EventStream } from "../../../src/report/events.js";
 import { TroupeError } from "../../../src/util/errors.js";
-import { runLocal, tempDir, world } from "./builders.js";
+import { pushTaskDirs, runLocal, tempDir, world } from "./builders.js";
 
 const exists = (p: string): Promise<boolean> =>
   access(p).then(
@@ -102,7 +102,7 @@ test("a host that cannot be allocated leaves its jobs aborted, with a message", 
   assert.ok(h.of("message").some((m) => /Cannot allocate local:sys: no capacity/.test(m.text)));
 });
 
-test("a project that cannot be sent breaks the worker and the host is discarded", async () => {
+test("a new host the project cannot be sent to is discarded and another allocated, three times at most (Spread's retries); then the worker is broken", async () => {
   const { jobs } = world({ suites: [{ name: "s/", tasks: [{ name: "t", execute: "true" }] }] });
   const h = await runLocal(jobs, {
     pushProject: async () => {
@@ -111,7 +111,24 @@ test("a project that cannot be sent breaks the worker and the host is discarded"
   });
   assert.deepEqual(h.outcome.aborted, ["local:sys:s/t"]);
   assert.match(h.of("worker-broken")[0]!.reason, /cannot send project content: tar exploded/);
-  assert.equal(h.of("host-discarded").length, 1);
+  assert.equal(h.of("host-allocated").length, 3);
+  assert.equal(h.of("host-discarded").length, 3);
+  assert.ok(h.of("message").some((m) => /Cannot allocate local:sys after too many retries/.test(m.text)));
+});
+
+test("a host sent the project on the second try runs the jobs", async () => {
+  const { jobs } = world({ suites: [{ name: "s/", tasks: [{ name: "t", execute: "true" }] }] });
+  let tries = 0;
+  const push = pushTaskDirs(jobs);
+  const h = await runLocal(jobs, {
+    pushProject: async (host) => {
+      if (++tries === 1) throw new Error("tar exploded");
+      await push(host);
+    },
+  });
+  assert.deepEqual(h.outcome.passed, ["local:sys:s/t"]);
+  assert.equal(h.of("host-allocated").length, 2);
+  assert.equal(h.of("worker-broken").length, 0);
 });
 
 test("ssh and adhoc are registered next to local", () => {

@@ -42,6 +42,8 @@ export interface SuiteSpec extends Hooks {
 }
 
 export interface WorldSpec {
+  /** The project file's kind (default a Spread project). */
+  readonly flavour?: "troupe" | "spread";
   readonly project?: Hooks;
   readonly backend?: Hooks & { readonly name?: string; readonly type?: string };
   readonly systems?: readonly { readonly name: string; readonly workers?: number }[];
@@ -107,7 +109,7 @@ export function world(spec: WorldSpec): { project: Project; jobs: Job[] } {
     file: "/nowhere/spread.yaml",
     dir: "/nowhere",
     remotePath: "/remote/proj",
-    flavour: "spread",
+    flavour: spec.flavour ?? "spread",
     shell: "bash",
     include: [],
     exclude: [],

@@ -143,8 +143,9 @@ test("with two workers, the jobs of a broken worker go to the other one", async 
   assert.deepEqual(onBroken, ["local:sys:s/a"]);
 });
 
-test("FATAL breaks the worker; ERROR fails the script with its message", async () => {
+test("FATAL breaks the worker; ERROR fails the script with its message (a troupe project)", async () => {
   const { jobs } = world({
+    flavour: "troupe",
     suites: [
       {
         name: "s/",
@@ -166,6 +167,25 @@ test("FATAL breaks the worker; ERROR fails the script with its message", async (
   assert.deepEqual(errs, ["the widget is missing", "disk gone"]);
   assert.match(h.of("job-finished")[0]!.reason ?? "", /the widget is missing/);
   assert.match(h.of("worker-broken")[0]!.reason, /FATAL.*disk gone/);
+});
+
+test("a Spread project's scripts have no FATAL, as in Spread: calling it fails the task like any missing command", async () => {
+  const { jobs } = world({
+    suites: [
+      {
+        name: "s/",
+        tasks: [
+          { name: "b", execute: "FATAL disk gone" },
+          { name: "c", execute: "true" },
+        ],
+      },
+    ],
+  });
+  const h = await runLocal(jobs);
+  assert.deepEqual(h.outcome.failed, ["local:sys:s/b"]);
+  assert.deepEqual(h.outcome.passed, ["local:sys:s/c"]);
+  assert.equal(h.of("worker-broken").length, 0);
+  assert.equal(h.of("hook-finished").find((e) => e.phase === "execute")!.exitCode, 127);
 });
 
 test("REBOOT fails clearly on the local backend", async () => {
