@@ -43,9 +43,12 @@ test("after kill -9 of a lab run, gc names its journal for removal; the recorded
     "t/hold/task.yaml": "summary: holds its host\nexecute: exec sleep 600\n",
   });
   const tmp = privateTmp();
+  let pid: number | undefined;
+  let discarded = false;
   try {
     const child = troupeAsync(["run"], { cwd: p, env: { TMPDIR: tmp } });
-    const pid = child.pid as number;
+    pid = child.pid;
+    assert.ok(pid !== undefined);
     const journal = `.troupe-reuse.${pid}.yaml`;
     const exited = new Promise((resolve) => child.on("exit", resolve));
     // The journal lists the host once it is allocated: then kill troupe outright.
@@ -66,6 +69,7 @@ test("after kill -9 of a lab run, gc names its journal for removal; the recorded
     assert.match(dry.stdout, new RegExp(`would remove reuse journal \\${journal}: the troupe process ${pid} that wrote it is gone`));
 
     const discard = troupe(["run", `--reuse-pid=${pid}`, "--discard"], { cwd: p, env: { TMPDIR: tmp } });
+    discarded = true;
     assert.equal(discard.status, 0, discard.stdout + discard.stderr);
     assert.deepEqual(labLeftovers(pid, tmp), []);
     assert.deepEqual(
@@ -73,6 +77,10 @@ test("after kill -9 of a lab run, gc names its journal for removal; the recorded
       [],
     );
   } finally {
+    // Whatever failed above, the killed run's host goes (and only it).
+    if (pid !== undefined && !discarded && existsSync(join(p, `.troupe-reuse.${pid}.yaml`))) {
+      troupe(["run", `--reuse-pid=${pid}`, "--discard"], { cwd: p, env: { TMPDIR: tmp } });
+    }
     rmSync(p, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   }
