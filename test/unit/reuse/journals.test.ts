@@ -3,12 +3,12 @@
 
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { selfId } from "../../../src/backends/lab/procs.js";
 import { formatReuseFile } from "../../../src/backends/reuse/file.js";
-import { describeSweep, sweepJournals } from "../../../src/backends/reuse/journals.js";
+import { describeSweep, sweepJournals, sweepProjectJournals } from "../../../src/backends/reuse/journals.js";
 
 const made: string[] = [];
 after(() => Promise.all(made.map((d) => rm(d, { recursive: true, force: true }))));
@@ -56,5 +56,48 @@ describe("reuse journals of killed runs", () => {
       ".troupe-reuse.1006.yaml",
       ".troupe-reuse.1006.yaml.lock",
     ]);
+  });
+
+  it("in a project, gc removes those whose hosts are of the types it collected, by the project's backend types, and names the rest", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "troupe-journals-"));
+    made.push(dir);
+    await writeFile(
+      join(dir, "troupe.yaml"),
+      [
+        "project: j",
+        "backends:",
+        "  mylab:",
+        "    type: lab",
+        "    systems: [deb]",
+        "  pool:",
+        "    type: adhoc",
+        "    allocate: ADDRESS 10.0.0.1",
+        "    discard: true",
+        "    systems: [deb]",
+        "suites:",
+        "  t/:",
+        "    summary: t",
+        "",
+      ].join("\n"),
+    );
+    await mkdir(join(dir, "sub"));
+    await mkdir(join(dir, "t"));
+    await journal(dir, 2001, { ...recycled, pid: 2001 }, ["mylab"]);
+    await journal(dir, 2002, { ...recycled, pid: 2002 }, ["mylab", "pool"]);
+    // From a folder inside the project, as `troupe gc` run there.
+    assert.deepEqual(await sweepProjectJournals(join(dir, "sub"), new Set(["lab"])), [
+      "removed reuse journal .troupe-reuse.2001.yaml: the troupe process 2001 that wrote it is gone",
+      "kept reuse journal .troupe-reuse.2002.yaml of the gone troupe process 2002: it lists pool:deb (10.213.0.3); discard with `troupe run --reuse-pid=2002 --discard`",
+    ]);
+    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith(".troupe-reuse")).sort(), [
+      ".troupe-reuse.2002.yaml",
+      ".troupe-reuse.2002.yaml.lock",
+    ]);
+    // lab not collected (not root, say): nothing goes.
+    await journal(dir, 2003, { ...recycled, pid: 2003 }, ["mylab"]);
+    assert.equal((await sweepProjectJournals(dir, new Set(["docker"]))).filter((l) => l.startsWith("removed")).length, 0);
+    const none = await mkdtemp(join(tmpdir(), "troupe-journals-"));
+    made.push(none);
+    assert.deepEqual(await sweepProjectJournals(none, new Set(["lab"])), [], "no project there: nothing to say");
   });
 });
