@@ -24,14 +24,23 @@
 # cut off even when the transport does not say so. When stdin ends or a signal comes, every caller still waiting
 # is told the relay stopped, and the dir is removed.
 #
+# Every line the orchestrator reads starts with the job's token: those the
+# relay writes, and those troupe-ctl writes (it has the token from
+# TROUPE_CTL_TOKEN, which only the job's scripts get). The orchestrator
+# refuses lines without it: another job's processes, which may be able to
+# open the FIFO (the same user), get nothing done.
+#
 # Needs sh, mkdir, mkfifo, cat, rm, chmod. Env: TROUPE_RELAY_DIR (the control
-# dir), TROUPE_RELAY_PROBE_PORTS (non-empty: report TCP ports in use).
+# dir), TROUPE_RELAY_TOKEN (the job's token), TROUPE_RELAY_PROBE_PORTS
+# (non-empty: report TCP ports in use).
 
 set -u
 D=${TROUPE_RELAY_DIR:?TROUPE_RELAY_DIR is not set}
+T=${TROUPE_RELAY_TOKEN:?TROUPE_RELAY_TOKEN is not set}
 umask 077
 rm -rf "$D" 2>/dev/null
-mkdir -p "$D/bin" || {
+# Not mkdir -p: a dir someone else made in its place (in /tmp) is not ours to use.
+mkdir "$D" && mkdir "$D/bin" || {
 	echo "troupe relay: cannot create $D" >&2
 	exit 70
 }
@@ -84,13 +93,13 @@ if [ -n "${TROUPE_RELAY_PROBE_PORTS:-}" ]; then
 		[ -r "$f" ] || continue
 		while read -r _ l _; do
 			case $l in
-			*:*) printf 'P %s\n' "${l##*:}" ;;
+			*:*) printf '%s P %s\n' "$T" "${l##*:}" ;;
 			esac
 		done <"$f"
 	done
 fi
 
-printf 'H %s\n' "$PATH"
+printf '%s H %s\n' "$T" "$PATH"
 cat <&3 &
 FWD=$!
 
@@ -112,14 +121,14 @@ while IFS= read -r line; do
 	case $line in
 	Y)
 		# Heartbeat: the orchestrator hears from us even when nobody calls.
-		printf 'Y\n' >&3
+		printf '%s Y\n' "$T" >&3
 		continue
 		;;
 	'K '*)
 		# Liveness probe of a caller that holds a lock or waits: report it if it is gone
 		# (SIGKILLed callers run no trap). /proc also sees other users' processes.
 		p=${line#K }
-		[ -d "/proc/$p" ] || kill -0 "$p" 2>/dev/null || printf 'D %s\n' "$p" >&3
+		[ -d "/proc/$p" ] || kill -0 "$p" 2>/dev/null || printf '%s D %s\n' "$T" "$p" >&3
 		continue
 		;;
 	esac
@@ -163,7 +172,7 @@ while IFS= read -r line; do
 		esac
 	else
 		while [ "$n" -gt 0 ] && IFS= read -r l; do n=$((n - 1)); done
-		printf 'G %s\n' "$id" >&3
+		printf '%s G %s\n' "$T" "$id" >&3
 	fi
 done
 stop

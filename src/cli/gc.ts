@@ -18,7 +18,9 @@ Everything troupe makes is labelled with the run and the troupe process that
 made it. gc removes a thing only when that process is gone (or this machine
 rebooted since), or its halt time has passed; a run that is still going
 keeps its machines unless --all is given. Backends whose engine is not
-running are skipped with a note.
+running are skipped with a note. Run in a project, gc also removes the
+reuse journals (.troupe-reuse.PID.yaml and its lock) of killed runs whose
+hosts it has collected.
 
 Exit status: 0 when everything found was removed (or --dry-run), 1 when
 something could not be removed.
@@ -58,6 +60,10 @@ export async function runGc(opts: GcCliOptions): Promise<number> {
     ...(opts.all ? { all: true } : {}),
   });
   for (const u of r.unavailable) say(`skipped ${u.type}: ${u.why}`);
+  // The journals of killed runs in this project, whose hosts gc has just collected.
+  const unclean = new Set([...r.unavailable.map((u) => u.type), ...r.failed.map((f) => f.leftover.type)]);
+  const { sweepProjectJournals } = await import("../backends/reuse/journals.js");
+  for (const line of await sweepProjectJournals(process.cwd(), new Set(types.filter((t) => !unclean.has(t))), !!opts.dryRun)) say(line);
   if (!r.found.length) say("Nothing to remove.");
   else if (opts.dryRun) say(`Would remove ${r.found.length}.`);
   else say(`Removed ${r.removed.length}${r.failed.length ? `, could not remove ${r.failed.length}` : ""}.`);

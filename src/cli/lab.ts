@@ -78,6 +78,9 @@ half-made.`,
         ...(r.bridgeRemoved ? ["removed the bridge"] : []),
       ];
       process.stdout.write(`lab gc: ${parts.join("; ")}.\n`);
+      // The journals of killed runs in this project that listed lab hosts only.
+      const { sweepProjectJournals } = await import("../backends/reuse/journals.js");
+      for (const line of await sweepProjectJournals(process.cwd(), new Set(["lab"]))) process.stdout.write(`lab gc: ${line}\n`);
     });
 
   lab

@@ -6,12 +6,13 @@
 
 import { makeDirs } from "../util/mkdirs.js";
 import { randomBytes } from "node:crypto";
-import { rename, rm, stat } from "node:fs/promises";
+import { lstat, rename, rm, stat } from "node:fs/promises";
 import { posix, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import * as tar from "tar";
 import { shQuote } from "../exec/shell-quote.js";
 import { extractSafely } from "../transfer/artifacts.js";
+import { dropLinksOut } from "../transfer/link-guard.js";
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
 
@@ -79,6 +80,8 @@ export async function copyPlace(from: Place, to: Place, signal?: AbortSignal): P
     await makeDirs(tmp);
     try {
       await extractSafely(stream, tmp);
+      // What lands at `final` keeps only links that stay inside it.
+      if ((await lstat(resolve(tmp, base)).catch(() => undefined))?.isDirectory()) await dropLinksOut(resolve(tmp, base));
       let isDir = into;
       if (!isDir)
         isDir = await stat(target).then(

@@ -6,7 +6,11 @@
 // return, `\t` tab, `\s` space, `\-` the empty string (a whole token).
 // Anything else stands for itself.
 //
-// Host -> orchestrator (the relay's stdout), one per line:
+// Host -> orchestrator (the relay's stdout), one per line, each after the
+// job's token and a space (`TOKEN ID BODY`): the relay has it from
+// TROUPE_RELAY_TOKEN, troupe-ctl from TROUPE_CTL_TOKEN; relay.ts strips it,
+// and refuses a line without it (another job's caller). Below, the line
+// after the token:
 //   ID+ BODY       a chunk of request ID; more chunks follow
 //   ID BODY        the last (often only) chunk; the request is complete
 //   C ID           the caller of ID went away (signal): cancel it
@@ -23,7 +27,8 @@
 // Orchestrator -> host (the relay's stdin):
 //   ID CODE N      the answer: troupe-ctl's exit status, then its text as N
 //                  raw lines that follow (the text split at each newline; no
-//                  escaping, so the shell can print it as it reads it)
+//                  escaping, so the shell can print it as it reads it; bytes
+//                  as they were sent, see values.ts)
 //   K PID          is caller PID alive? (asked for lock holders and waiters)
 //   Y              heartbeat: echo it
 

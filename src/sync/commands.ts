@@ -7,7 +7,7 @@
 import { parseDuration } from "./duration.js";
 import { isSyncError, SyncError, SYNC_EXIT } from "./errors.js";
 import type { LockGrant } from "./locks.js";
-import type { MessageData } from "./messages.js";
+import { dataLine, type MessageData } from "./messages.js";
 import type { SyncService } from "./service.js";
 import { errorText } from "../util/text.js";
 
@@ -115,7 +115,7 @@ function lines(list: readonly string[]): string {
 }
 
 function dataLines(data: MessageData, prefix = ""): string[] {
-  return data.map(([k, v]) => `${prefix}${k}=${v}`);
+  return data.map(([k, v]) => dataLine(k, v, prefix));
 }
 
 /** Run one `troupe-ctl` request. Never throws: failures become answers. */

@@ -1,6 +1,9 @@
 // The job's key-value store: strings to strings, shared by all hosts and the
 // orchestrator. `wait` blocks until the key is set (returns at once if it is).
+// A value is at most VALUE_LIMIT bytes, so that `kv get` can always give back
+// what `kv set` took.
 
+import { checkValue } from "./values.js";
 import type { WaitOptions, Waits } from "./waits.js";
 
 export class KeyValues {
@@ -9,6 +12,7 @@ export class KeyValues {
   constructor(private readonly waits: Waits) {}
 
   set(key: string, value: string): void {
+    checkValue(`kv set ${key}`, value);
     this.map.set(key, value);
     this.waits.notify(`kv:${key}`);
   }

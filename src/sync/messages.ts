@@ -13,7 +13,12 @@
 // "Other hosts" never include the orchestrator: it may send and wait, but
 // nobody waits for it unless it is waited for by name through `wait MSG`.
 
+// The data of one MSG, from all its senders, as `wait --all` prints it, is at
+// most VALUE_LIMIT bytes: a send that would pass it is refused.
+
+import { SyncError } from "./errors.js";
 import type { Roster } from "./roster.js";
+import { byteLength, checkValue, printable, VALUE_LIMIT } from "./values.js";
 import type { WaitOptions, Waits } from "./waits.js";
 
 export type MessageData = readonly (readonly [string, string])[];
@@ -38,6 +43,21 @@ export class Messages {
   ) {}
 
   send(caller: string, msg: string, data: MessageData = []): void {
+    for (const [k, v] of data) {
+      if (k === "" || k.includes("="))
+        throw new SyncError("usage", `send ${msg}: a data key must be non-empty, without "=": ${JSON.stringify(k)}`);
+      checkValue(`send ${msg}`, k);
+      checkValue(`send ${msg}`, v);
+    }
+    let total = 0;
+    for (const [from, r] of this.byMessage.get(msg) ?? []) if (from !== caller) total += printedSize(from, r.data);
+    total += printedSize(caller, data);
+    if (total > VALUE_LIMIT) {
+      throw new SyncError(
+        "usage",
+        `send ${msg}: data too large (${total} bytes as wait --all prints it, with the other hosts' data of ${msg}; at most ${VALUE_LIMIT}); move larger data through the project or artifacts`,
+      );
+    }
     let senders = this.byMessage.get(msg);
     if (!senders) this.byMessage.set(msg, (senders = new Map<string, SenderState>()));
     const r = senders.get(caller);
@@ -121,4 +141,16 @@ export class Messages {
     const missing = targets.filter((t) => (senders?.get(t)?.count ?? 0) < atLeast);
     return `not sent by: ${missing.join(", ")}`;
   }
+}
+
+/** One item of data as `troupe-ctl wait` prints it: `KEY=VALUE`, both printable (values.ts), after `prefix` (`HOST:` for --all). */
+export function dataLine(key: string, value: string, prefix = ""): string {
+  return `${prefix}${printable(key)}=${printable(value)}`;
+}
+
+/** The bytes of `from`'s data in `wait --all`'s output. */
+function printedSize(from: string, data: MessageData): number {
+  let n = 0;
+  for (const [k, v] of data) n += byteLength(dataLine(k, v, `${from}:`)) + 1;
+  return n;
 }

@@ -2,6 +2,7 @@
 // script through the host's Transport, turns the request lines it forwards
 // into service calls, and writes each answer back on the relay's stdin.
 
+import { timingSafeEqual } from "node:crypto";
 import { PassThrough } from "node:stream";
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
@@ -14,6 +15,7 @@ import type { LockGrant } from "./locks.js";
 import type { SyncService } from "./service.js";
 import { errorText } from "../util/text.js";
 import { setLongInterval, setLongTimeout, type LongTimer } from "../util/long-timer.js";
+import { bytesToText, textToBytes } from "./values.js";
 
 /** A request (all its chunks) may not be larger than this. */
 const MAX_REQUEST = 1 << 20;
@@ -45,6 +47,12 @@ export interface RelayOptions {
   readonly dir: string;
   /** The relay script (relayScript()). */
   readonly script: string;
+  /**
+   * The job's secret: the relay and troupe-ctl start every line they send
+   * with it (troupe-ctl has it from TROUPE_CTL_TOKEN, which only the job's
+   * scripts get); a line without it is not this job's and is refused.
+   */
+  readonly token: string;
   /** Report TCP ports in use on the host at start. */
   readonly probePorts?: boolean;
   /** Timeout of waits without `--timeout`. */
@@ -134,7 +142,7 @@ export class Relay {
       this.exited = o.transport
         .exec({
           script: o.script,
-          env: { TROUPE_RELAY_DIR: o.dir, ...(o.probePorts ? { TROUPE_RELAY_PROBE_PORTS: "1" } : {}) },
+          env: { TROUPE_RELAY_DIR: o.dir, TROUPE_RELAY_TOKEN: o.token, ...(o.probePorts ? { TROUPE_RELAY_PROBE_PORTS: "1" } : {}) },
           stdin: this.stdin,
           onStdout: (b) => splitter.push(b),
           onStderr: (b) => {
@@ -208,14 +216,19 @@ export class Relay {
   }
 
   private onLine(raw: string): void {
+    const sp = raw.indexOf(" ");
+    if (sp < 0 || !this.isToken(raw.slice(0, sp))) {
+      this.refuse(raw.slice(sp + 1));
+      return;
+    }
     this.lastHeard = Date.now();
     // Lines are decoded as UTF-8 only once a request is whole: a chunk may end inside a character.
-    const line = parseRelayLine(raw);
+    const line = parseRelayLine(raw.slice(sp + 1));
     switch (line.kind) {
       case "heartbeat":
         return;
       case "hello":
-        this.hello?.({ path: fromLatin1(line.path), usedPorts: this.usedPorts, portsKnown: this.portsKnown });
+        this.hello?.({ path: bytesToText(line.path), usedPorts: this.usedPorts, portsKnown: this.portsKnown });
         return;
       case "port":
         this.portsKnown = true;
@@ -244,9 +257,29 @@ export class Relay {
         }
         this.partial.delete(line.id);
         if (sofar.startsWith("\u0000")) return;
-        this.serve(line.id, decodeArgs(fromLatin1(sofar)));
+        this.serve(line.id, decodeArgs(bytesToText(sofar)));
       }
     }
+  }
+
+  private isToken(word: string): boolean {
+    const want = Buffer.from(this.options.token, "latin1");
+    const got = Buffer.from(word, "latin1");
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
+
+  /**
+   * A line without the job's token: another job's process (or anyone who can
+   * write the request FIFO) calling. Nothing it asks is done; a whole
+   * request is answered with the refusal, so that its caller does not hang.
+   */
+  private refuse(rest: string): void {
+    const line = parseRelayLine(rest);
+    if (line.kind !== "chunk" || line.more) return;
+    this.reply(line.id, {
+      code: SYNC_EXIT.UNAVAILABLE,
+      text: `refused: this sync relay belongs to another job (TROUPE_CTL_TOKEN does not match ${this.options.dir})`,
+    });
   }
 
   /** The caller of `id` went away: withdraw its wait, or give back the lock it was granted. */
@@ -306,16 +339,15 @@ export class Relay {
 
   private reply(id: string, answer: Answer): void {
     if (this.ended || this.stdin.writableEnded) return;
-    let line = formatAnswer(id, answer.code, answer.text);
-    if (Buffer.byteLength(line) > MAX_ANSWER) {
-      line = formatAnswer(id, SYNC_EXIT.USAGE, `answer too large for troupe-ctl (${Buffer.byteLength(line)} bytes, at most ${MAX_ANSWER})`);
+    // Values come back as the bytes they were (values.ts).
+    let bytes = textToBytes(formatAnswer(id, answer.code, answer.text));
+    if (bytes.length > MAX_ANSWER) {
+      bytes = textToBytes(
+        formatAnswer(id, SYNC_EXIT.USAGE, `answer too large for troupe-ctl (${bytes.length} bytes, at most ${MAX_ANSWER})`),
+      );
     }
-    this.stdin.write(line);
+    this.stdin.write(bytes);
   }
-}
-
-function fromLatin1(s: string): string {
-  return Buffer.from(s, "latin1").toString("utf8");
 }
 
 /** Request ids are `PID.ANSWER` of the calling troupe-ctl (see codec.ts). */

@@ -91,6 +91,8 @@ export async function openSyncSession(
   options: SyncSessionOptions = {},
 ): Promise<SyncSession> {
   const id = randomBytes(4).toString("hex");
+  // Only this job's scripts get it (TROUPE_CTL_TOKEN); its relays refuse lines without it.
+  const token = randomBytes(16).toString("hex");
   const events = options.events;
   const service = new SyncService({
     hosts: hosts.map((a) => ({ name: a.name, role: a.role, address: a.host.address })),
@@ -144,6 +146,7 @@ export async function openSyncSession(
         service,
         dir: dirOf(a),
         script,
+        token,
         probePorts: probe.has(a.name),
         ...(options.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
         ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
@@ -191,8 +194,9 @@ export async function openSyncSession(
         if (!hellos.has(assignment.name)) return { ...portEnv };
         const dir = dirOf(assignment);
         // PATH is a directory to put in front of the host's own PATH, as the
-        // engine's prelude does with it; TROUPE_CTL is the client's full path.
-        return { ...portEnv, TROUPE_CTL_DIR: dir, TROUPE_CTL: `${dir}/bin/troupe-ctl`, PATH: `${dir}/bin` };
+        // engine's prelude does with it; TROUPE_CTL is the client's full path;
+        // TROUPE_CTL_TOKEN is what the job's relays ask of every caller.
+        return { ...portEnv, TROUPE_CTL_DIR: dir, TROUPE_CTL: `${dir}/bin/troupe-ctl`, TROUPE_CTL_TOKEN: token, PATH: `${dir}/bin` };
       },
       hostFailed(assignment, reason) {
         service.poison(assignment.name, reason);

@@ -12,8 +12,12 @@
 // Unpacking is guarded: a member that would land outside destDir (`..`, a
 // hard link out, a write through a symbolic link) is not written, and the
 // fetch fails with E_TRANSPORT naming it: the host sent something it should
-// not. A symbolic link pointing out of the fetched tree (absolute, or up past
-// destDir) is not kept either, quietly: it would mean nothing on this machine.
+// not. A symbolic link pointing out of the fetched tree is not kept either,
+// quietly: it would mean nothing on this machine, and whoever follows links
+// there would read the orchestrator's files. A target that is plainly out
+// (absolute, or up past destDir as written) is skipped as it comes; once all
+// is unpacked, every link is resolved through the links it meets
+// (link-guard.ts) and those that lead out are removed.
 
 import { makeDirs } from "../util/mkdirs.js";
 import path from "node:path";
@@ -22,6 +26,7 @@ import { pipeline } from "node:stream/promises";
 import * as tar from "tar";
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
+import { dropLinksOut } from "./link-guard.js";
 import { shellQuote, shellQuoteGlob } from "./shell-quote.js";
 
 export interface FetchArtifactsOptions {
@@ -122,7 +127,11 @@ export async function extractSafely(stream: Readable, dir: string): Promise<void
       problems.push(where ? `${where}: ${message}` : message);
     },
   });
-  await pipeline(stream, unpack);
+  try {
+    await pipeline(stream, unpack);
+  } finally {
+    await dropLinksOut(dir);
+  }
   if (problems.length > 0) {
     throw new TroupeError(
       "E_TRANSPORT",

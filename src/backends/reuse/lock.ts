@@ -102,6 +102,14 @@ export async function acquireLock(lockPath: string, options: LockOptions = {}): 
   }
 }
 
+/** Whether the process that holds `lockPath` is gone (its identity: pid, start time, machine), still there, or there is no lock. */
+export async function lockHolder(lockPath: string): Promise<"absent" | "alive" | "gone"> {
+  const owner = await readOwner(lockPath);
+  if (owner === "absent") return "absent";
+  if (owner === "unreadable") return (await olderThan(lockPath, UNREADABLE_GRACE_MS)) ? "gone" : "alive";
+  return ownerAlive(owner) ? "alive" : "gone";
+}
+
 async function olderThan(path: string, ms: number): Promise<boolean> {
   try {
     return Date.now() - (await stat(path)).mtimeMs > ms;

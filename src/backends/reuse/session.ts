@@ -30,6 +30,7 @@ import { TroupeError } from "../../util/errors.js";
 import type { AllocateOptions, BackendDriver, Host, RecordedHost } from "../backend.js";
 import type { Bundle } from "../../transfer/bundle.js";
 import { reuseFileName, spreadReuseFileName } from "./file.js";
+import { describeSweep, sweepJournals } from "./journals.js";
 import { ReuseStore } from "./store.js";
 import { errorText } from "../../util/text.js";
 
@@ -89,6 +90,11 @@ export class ReuseSession {
   static async open(o: OpenSessionOptions): Promise<ReuseSession> {
     const journal = !o.keep && !o.discard && o.pid === undefined;
     const s = new ReuseSession(o, journal);
+    // Cheap: journals of killed runs that list no host (their lock, too) go now; others wait for gc.
+    if (journal) {
+      const swept = await sweepJournals(o.projectDir, () => false).catch(() => undefined);
+      if (swept) for (const line of describeSweep(swept).filter((l) => l.startsWith("removed"))) o.events.message("debug", line);
+    }
     if (!journal) {
       if (o.pid !== undefined) {
         const names = [reuseFileName(o.pid), spreadReuseFileName(o.pid)];

@@ -172,6 +172,51 @@ describe("fetchArtifacts against a hostile host", () => {
     assert.deepEqual(await tree(destDir), ["abs/pwn.txt", "esc/pwn.txt"]);
   });
 
+  it("drops links whose chain leads out, as the kernel resolves it, and keeps those that stay inside", async () => {
+    const chain = Array.from({ length: 45 }, (_, i) => ({ path: `c${i}`, type: "SymbolicLink" as const, linkpath: `c${i + 1}` }));
+    const { destDir, error } = await attempt(
+      // Each link comes before those it goes through: tar refuses to make a
+      // link through one it has made already.
+      rawTar([
+        { path: "file.txt", type: "File", body: "inside\n" },
+        // These lead out, or nowhere: up and sub/up stay inside when read as written.
+        { path: "up", type: "SymbolicLink", linkpath: "d/.." },
+        { path: "sub/esc", type: "SymbolicLink", linkpath: "l/l/l/../../../.." },
+        { path: "sub/up", type: "SymbolicLink", linkpath: "l/../../d/.." },
+        { path: "abs", type: "SymbolicLink", linkpath: "/etc" },
+        { path: "loop", type: "SymbolicLink", linkpath: "self/x" },
+        { path: "self", type: "SymbolicLink", linkpath: "self" },
+        // These stay inside.
+        { path: "keep", type: "SymbolicLink", linkpath: "d/d/sub/l/../file.txt" },
+        { path: "sub/keep", type: "SymbolicLink", linkpath: "l/../d/file.txt" },
+        { path: "short", type: "SymbolicLink", linkpath: "c40" },
+        { path: "dangling", type: "SymbolicLink", linkpath: "nothing/there" },
+        { path: "d", type: "SymbolicLink", linkpath: "." },
+        { path: "sub/l", type: "SymbolicLink", linkpath: "." },
+        ...chain,
+        { path: "c45", type: "File", body: "end\n" },
+      ]),
+    );
+    assert.equal(error, undefined, "links out are dropped, not fatal");
+    const links = async (dir: string, prefix = ""): Promise<string[]> => {
+      const out: string[] = [];
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        if (e.isSymbolicLink()) out.push(prefix + e.name);
+        else if (e.isDirectory()) out.push(...(await links(path.join(dir, e.name), `${prefix}${e.name}/`)));
+      }
+      return out.sort();
+    };
+    const kept = await links(destDir);
+    assert.deepEqual(
+      kept,
+      // c0 to c4 are more than 40 links from the file: the kernel would refuse them too.
+      [...Array.from({ length: 40 }, (_, i) => `c${i + 5}`), "d", "dangling", "keep", "short", "sub/keep", "sub/l"].sort(),
+    );
+    assert.equal(await readFile(path.join(destDir, "keep"), "utf8"), "inside\n");
+    assert.equal(await readFile(path.join(destDir, "sub/keep"), "utf8"), "inside\n");
+    assert.equal(await readFile(path.join(destDir, "short"), "utf8"), "end\n");
+  });
+
   it("refuses writing through a symbolic link unpacked just before", async () => {
     const { destDir, error } = await attempt(
       rawTar([
