@@ -52,7 +52,7 @@ function positiveNumber(backend: Backend, key: string, integer: boolean): number
 function bootTimeout(backend: Backend, system?: System): number {
   const v = system?.extra["boot-timeout"] ?? backend.extra["boot-timeout"];
   if (v === undefined || v === null) return DEFAULT_CLOUD_BOOT_TIMEOUT_MS;
-  const s = String(v);
+  const s = typeof v === "string" || typeof v === "number" ? String(v) : JSON.stringify(v);
   const m = /^(\d+(?:\.\d+)?)(s|m|h)?$/.exec(s);
   if (!m) {
     throw new TroupeError("E_PROJECT", {
