@@ -61,6 +61,8 @@ export interface BackendContext {
    * makes (gc/owner.ts); absent for hosts that no run owns (`troupe exec`).
    */
   readonly runId?: string;
+  /** Cost guards from the command line (`--max-hosts`, `--max-hours`) for cloud backends; the lower of these and the project's wins. */
+  readonly cloudGuards?: { readonly maxHosts?: number; readonly maxHours?: number };
   /** Spread's -pass: the session's password, for backends that set root's on what they make (lxd); random when absent. */
   readonly password?: string;
 }

@@ -12,6 +12,7 @@
 // with troupe's owner labels at creation, so that `troupe gc` finds what a
 // killed troupe left), destroy some, and sort its errors.
 
+import { randomUUID } from "node:crypto";
 import type { System } from "../../model/project.js";
 import type { EventStream } from "../../report/events.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
@@ -36,6 +37,8 @@ export interface CreateRequest {
   readonly all: boolean;
   /** When the machines are to be gone. */
   readonly haltAt: Date;
+  /** The same for every attempt of one batch: a provider's idempotency token (EC2's ClientToken, GCE's requestId). */
+  readonly token: string;
   readonly signal: AbortSignal;
 }
 
@@ -211,11 +214,12 @@ export class CloudFleet<M extends CloudMachine> {
       this.o.onCreated?.(ms.map((m) => m.id));
     };
     let running: readonly M[];
+    const token = randomUUID();
     try {
       running = await withBackoff(
         () =>
           this.provider.create(
-            { system, names, all: this.o.settings.partial === "fail", haltAt: this.haltAt(), signal: this.signal },
+            { system, names, all: this.o.settings.partial === "fail", haltAt: this.haltAt(), token, signal: this.signal },
             track,
           ),
         {
