@@ -98,6 +98,13 @@ export interface BackendDriver {
   check?(systems?: readonly System[]): Promise<void>;
 
   /**
+   * How many of its hosts the pool may be allocating at once, when the
+   * backend bounds its own API calls and batches them (cloud fleets: a host
+   * is mostly waiting for a machine to boot). Absent: the pool's bound.
+   */
+  readonly allocateConcurrency?: number;
+
+  /**
    * Its hosts leave nothing behind when troupe dies (the local backend's are
    * folders of the run): a killed run's journal need not list them.
    */

@@ -15,7 +15,7 @@ import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
 import { bootScript } from "../cloud/boot-script.js";
 import { cloudError } from "../cloud/errors.js";
-import { CloudFleet } from "../cloud/fleet.js";
+import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet } from "../cloud/fleet.js";
 import { cloudLabels } from "../cloud/owner.js";
 import { cloudSettings, lifetimeMinutes, type CloudSettings } from "../cloud/settings.js";
 import { makeRunKey, reachCloudHost, type RunKey } from "../cloud/ssh.js";
@@ -93,6 +93,7 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
 
   return {
     type: "ec2",
+    allocateConcurrency: CLOUD_ALLOCATE_CONCURRENCY,
 
     async check(systems?: readonly System[]): Promise<void> {
       settingsOf();
