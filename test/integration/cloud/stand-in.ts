@@ -79,12 +79,17 @@ export class StandIn {
   /** Instances whose lab host went with them, with what their user-data asked `shutdown` to do. */
   readonly gone = new Map<string, StoodIn>();
 
-  /** What the user-data of an instance asked `shutdown` to do (read before its lab host went, once it is gone). */
+  private readonly goneWaiters = new Map<string, (() => void)[]>();
+
+  /**
+   * What the user-data of a terminated instance asked `shutdown` to do:
+   * read just before its lab host went (this waits for that).
+   */
   async shutdownCalls(instanceId: string): Promise<string> {
-    const done = this.gone.get(instanceId);
-    if (done) return done.shutdown ?? "";
-    const h = this.hosts.get(instanceId);
-    return h ? this.readCalls(h) : "";
+    if (!this.gone.has(instanceId)) {
+      await new Promise<void>((resolve) => this.goneWaiters.set(instanceId, [...(this.goneWaiters.get(instanceId) ?? []), resolve]));
+    }
+    return this.gone.get(instanceId)?.shutdown ?? "";
   }
 
   private async readCalls(h: StoodIn): Promise<string> {
@@ -141,6 +146,8 @@ export class StandIn {
         h.shutdown = await this.readCalls(h).catch((err: unknown) => `(unreadable: ${String(err)})`);
         this.gone.set(id, h);
         await destroyHost(this.stateDir, h.rec).catch((err: unknown) => this.errors.push(`${id}: ${String(err)}`));
+        for (const wake of this.goneWaiters.get(id) ?? []) wake();
+        this.goneWaiters.delete(id);
       }
     }
   }

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
-import { project } from "../cli/helpers.js";
+import { project, troupeAsync } from "../cli/helpers.js";
 import { startMoto, troupeAsyncResult, type Moto } from "../cloud/moto.js";
 import { StandIn } from "../cloud/stand-in.js";
 import { labSubnet, motoClient } from "../cloud/vpc.js";
@@ -120,3 +120,42 @@ execute/client: |
     JSON.stringify(runJson.jobs),
   );
 });
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  test(`${signal} while jobs run on ec2 instances: troupe exits 130 and terminates every instance of the run`, async () => {
+    const dir = project({
+      "troupe.yaml": TROUPE_YAML(subnet),
+      "checks/wait/task.yaml": `summary: waits until interrupted
+execute: |
+  exec sleep 3600
+`,
+      "checks/wait2/task.yaml": `summary: waits until interrupted
+execute: |
+  exec sleep 3600
+`,
+    });
+    const known = new Set((await instances()).map((i) => i.InstanceId));
+    const child = troupeAsync(["run", "--project", dir, "-v"], { env: { ...moto.env } });
+    let out = "";
+    let executing = 0;
+    const started = new Promise<void>((resolve) => {
+      child.stdout!.on("data", (b: Buffer) => {
+        out += b.toString("utf8");
+        executing = (out.match(/Executing ec2:trusty:checks\/wait/g) ?? []).length;
+        if (executing === 2) resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    await Promise.race([started, exited]);
+    assert.equal(executing, 2, out);
+    child.kill(signal);
+    const code = await exited;
+    assert.equal(code, 130, out);
+    const mine = (await instances()).filter((i) => !known.has(i.InstanceId));
+    assert.equal(mine.length, 2);
+    assert.deepEqual(
+      mine.filter((i) => i.State?.Name !== "terminated").map((i) => i.InstanceId),
+      [],
+    );
+  });
+}
