@@ -159,3 +159,20 @@ execute: |
     );
   });
 }
+
+test("partial: use goes on with the instances EC2 gave when it gave fewer than asked (moto makes MinCount)", async () => {
+  const dir = project({
+    "troupe.yaml": TROUPE_YAML(subnet, "    partial: use\n").replace("workers: 2", "workers: 3"),
+    "checks/a/task.yaml": "summary: a\nexecute: echo a\n",
+    "checks/b/task.yaml": "summary: b\nexecute: echo b\n",
+    "checks/c/task.yaml": "summary: c\nexecute: echo c\n",
+  });
+  const known = new Set((await instances()).map((i) => i.InstanceId));
+  const r = await troupeAsyncResult(["run", "--project", dir], moto.env);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /ec2: asked for 3 machines of trusty, 1 came up; going on with those \(partial: use\)/);
+  assert.match(r.stdout, /Successful tasks: 3/);
+  const mine = (await instances()).filter((i) => !known.has(i.InstanceId));
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0]!.State?.Name, "terminated");
+});
