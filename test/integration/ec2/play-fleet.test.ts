@@ -40,7 +40,8 @@ async function reservations(): Promise<Instance[][]> {
   }
 }
 
-test(`troupe play: ${HOSTS} ec2 hosts meet at one barrier, then every instance is terminated`, async () => {
+test(`troupe play: ${HOSTS} ec2 hosts meet at one barrier, then every instance is terminated`, async (t) => {
+  const t0 = Date.now();
   const dir = project({
     "scenario.yaml": `name: ec2t-fleet
 backends:
@@ -76,6 +77,7 @@ stages:
     [],
   );
   // Made in batches, not one call per host: instances of one call share a reservation.
+  t.diagnostic(`${HOSTS} hosts: ${calls.length} RunInstances calls, troupe play took ${Math.round((Date.now() - t0) / 1000)} s`);
   assert.ok(calls.length <= HOSTS / 4, `${calls.length} RunInstances calls for ${HOSTS} hosts`);
   assert.deepEqual(standIn.errors, []);
 });
