@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { driverFor, effectiveType, loadBackendTypes } from "../backends/registry.js";
 import { discardRecorded, ReuseSession, type ReuseOptions } from "../backends/reuse/index.js";
-import type { BackendContext, BackendDriver, Host } from "../backends/backend.js";
+import type { BackendContext, BackendDriver, CloudGuards, Host } from "../backends/backend.js";
 import type { Backend } from "../model/project.js";
 import { runJobs, type RunModes } from "../exec/index.js";
 import type { Job } from "../model/job.js";
@@ -61,6 +61,8 @@ export interface RunRequest {
   readonly forceSignal?: AbortSignal;
   /** Spread's -reuse, -reuse-pid, -resend and -discard: hosts kept between runs (docs/running.md#reusing-hosts). */
   readonly reuse?: ReuseOptions;
+  /** Cloud cost guards (`--max-hosts`, `--max-hours`), over the project's. */
+  readonly cloudGuards?: CloudGuards;
   /** Spread's -pass: root's password on the machines backends make (lxd); random by default. */
   readonly password?: string;
   /**
@@ -181,6 +183,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
         signal: interrupt.hard,
         keepHosts: session.keeping,
         password,
+        ...(request.cloudGuards ? { cloudGuards: request.cloudGuards } : {}),
       };
       const hosts = new HostPool({
         events,
