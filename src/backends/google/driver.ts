@@ -130,14 +130,14 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
         op = await compute().call<Operation>("POST", `${zonePath()}/instances`, body, ctx.signal);
       } catch (err) {
         if (err instanceof GoogleApiError && err.status === 409 && attempt < 5) continue;
-        throw apiFailure(`cannot allocate a ${config.plan} instance for ${config.label} in ${location().zone}`, err);
+        throw apiFailure(`cannot allocate an instance of type ${config.plan} for ${config.label} in ${location().zone}`, err);
       }
       made.add(name);
       try {
         await compute().wait(location().zone, location().project, op, ctx.signal);
       } catch (err) {
         await deleteInstance(name).catch(() => undefined);
-        throw apiFailure(`cannot allocate a ${config.plan} instance for ${config.label} in ${location().zone}`, err);
+        throw apiFailure(`cannot allocate an instance of type ${config.plan} for ${config.label} in ${location().zone}`, err);
       }
       return name;
     }

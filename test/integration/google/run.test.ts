@@ -86,3 +86,68 @@ systems:
   assert.ok(names.includes(on[0]!), `${on[0]} is one of ${names.join(", ")}`);
   assert.deepEqual([...fake.instances.keys()], [], "every instance deleted");
 });
+
+test("a multi-host job: a server and a client on two instances reach each other at their addresses", async () => {
+  const dir = project({
+    "spread.yaml": spreadYaml(`
+type: google
+key: key.json
+location: ${PROJECT}/${ZONE}
+systems:
+  - ubuntu-22.04:
+      workers: 2
+`),
+    "checks/pair/task.yaml": [
+      "summary: a server and a client",
+      "hosts:",
+      "  server: {}",
+      "  client: {}",
+      "execute/server: |",
+      "  mkdir -p www && hostname > www/name",
+      "  busybox httpd -f -p 8080 -h www &",
+      "  until busybox wget -qO /dev/null http://127.0.0.1:8080/name; do sleep 0.1; done",
+      "  troupe-ctl barrier ready",
+      "  troupe-ctl barrier done",
+      "  kill $!",
+      "execute/client: |",
+      "  troupe-ctl barrier ready",
+      '  echo "server said $(busybox wget -qO- "http://$(troupe-ctl addr server):8080/name")"',
+      "  troupe-ctl barrier done",
+      "",
+    ].join("\n"),
+  });
+  made.push(dir);
+  writeKey(fake, dir);
+  const since = fake.seen.length;
+  const r = await troupe(["run", "-v"], { cwd: dir, env: await userEnv(fake) });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const bodies = inserts(since);
+  assert.equal(bodies.length, 2);
+  // `ubuntu-22.04` matches by terms too; the image is Ubuntu's family for it.
+  for (const b of bodies)
+    assert.equal(b.disks[0]!.initializeParams.sourceImage, "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts");
+  const said = /server said ([a-z]{3}\d{6}-\d{6})/.exec(r.stdout + r.stderr)?.[1];
+  assert.ok(said && bodies.some((b) => b.name === said), `the client fetched the server instance's name: ${said ?? "nothing"}`);
+  assert.deepEqual([...fake.instances.keys()], []);
+});
+
+test("credentials from the metadata server (GCE_METADATA_HOST) when there is no key", async () => {
+  const dir = project({
+    "spread.yaml": spreadYaml(`
+location: ${PROJECT}/${ZONE}
+systems:
+  - ubuntu-2404-lts-amd64
+`),
+    "checks/hello/task.yaml": "summary: hello\nexecute: echo hello\n",
+  });
+  made.push(dir);
+  const since = fake.seen.length;
+  const r = await troupe(["run"], { cwd: dir, env: await userEnv(fake, { GCE_METADATA_HOST: fake.metadataHost }) });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  // A family in the backend's own project is not there; Ubuntu's project has it.
+  assert.equal(
+    inserts(since)[0]?.disks[0]!.initializeParams.sourceImage,
+    "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64",
+  );
+  assert.deepEqual([...fake.instances.keys()], []);
+});
