@@ -139,7 +139,7 @@ test("out of quota: Google's reason in one line, exit status 3, no instance left
     assert.equal(said.length, 1, r.stdout);
     assert.match(
       said[0]!,
-      /Cannot allocate google:ubuntu-22\.04-64: google: cannot allocate an instance of type n1-standard-1 for google:ubuntu-22\.04-64 in us-east1-b: out of quota or capacity: quota 'INSTANCES' exceeded\.  Limit: 0\.0 in region us-east1\. \(QUOTA_EXCEEDED\)$/,
+      /Cannot allocate google:ubuntu-22\.04-64: google: cannot allocate an instance of type n1-standard-1 for google:ubuntu-22\.04-64 in us-east1-b: out of quota or capacity: quota 'INSTANCES' exceeded\. {2}Limit: 0\.0 in region us-east1\. \(QUOTA_EXCEEDED\)$/,
     );
     assert.deepEqual([...tight.instances.keys()], []);
   } finally {
