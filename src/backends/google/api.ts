@@ -9,6 +9,7 @@
 // names another: a private endpoint, or a fake in tests.
 
 import { Limiter } from "../../util/limit.js";
+import { withBackoff } from "../cloud/backoff.js";
 import { TroupeError } from "../../util/errors.js";
 import { causeText, type TokenSource } from "./credentials.js";
 
@@ -81,8 +82,6 @@ export interface ComputeOptions {
   readonly concurrency?: number;
 }
 
-const RETRIES = 6;
-
 export class ComputeApi {
   readonly endpoint: string;
   private readonly limiter: Limiter;
@@ -98,38 +97,41 @@ export class ComputeApi {
     return this.o.credentials;
   }
 
-  /** One call; `path` is relative to the endpoint (`projects/P/zones/Z/instances`). */
-  async call<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  /** One call; `path` is relative to the endpoint (`projects/P/zones/Z/instances`). 5xx and rate limits are tried again. */
+  call<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    return withBackoff(() => this.once<T>(method, path, body, signal), {
+      retry: (err) => err instanceof GoogleApiError && (err.status >= 500 || err.status === 429 || /ratelimit/i.test(err.reason)),
+      attempts: 6,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  private async once<T>(method: "GET" | "POST" | "DELETE", path: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
     const url = this.endpoint + path;
-    for (let attempt = 1; ; attempt++) {
-      const token = await this.o.credentials.token(signal);
-      let res: Response;
-      try {
-        res = await this.limiter.run(() =>
-          fetch(url, {
-            method,
-            headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
-            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-            ...(signal ? { signal } : {}),
-          }),
-        );
-      } catch (err) {
-        if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", "google: interrupted");
-        throw new TroupeError("E_BACKEND", `google: cannot reach the Compute API at ${this.endpoint}: ${causeText(err)}`);
-      }
-      const text = await res.text();
-      let data: unknown;
-      try {
-        data = text === "" ? {} : JSON.parse(text);
-      } catch {
-        data = { error: { code: res.status, message: `not JSON: ${text.slice(0, 200)}` } };
-      }
-      if (res.ok) return data as T;
-      const err = apiError(res.status, data);
-      const retry = res.status >= 500 || res.status === 429 || /ratelimit/i.test(err.reason);
-      if (!retry || attempt >= RETRIES) throw err;
-      await backoff(attempt, signal);
+    const token = await this.o.credentials.token(signal);
+    let res: Response;
+    try {
+      res = await this.limiter.run(() =>
+        fetch(url, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          ...(signal ? { signal } : {}),
+        }),
+      );
+    } catch (err) {
+      if (signal?.aborted) throw new TroupeError("E_INTERRUPTED", "google: interrupted");
+      throw new TroupeError("E_BACKEND", `google: cannot reach the Compute API at ${this.endpoint}: ${causeText(err)}`);
     }
+    const text = await res.text();
+    let data: unknown;
+    try {
+      data = text === "" ? {} : JSON.parse(text);
+    } catch {
+      data = { error: { code: res.status, message: `not JSON: ${text.slice(0, 200)}` } };
+    }
+    if (!res.ok) throw apiError(res.status, data);
+    return data as T;
   }
 
   /** Wait for an operation to be DONE (the API's own long poll, two minutes a call); its error as a GoogleApiError. */
@@ -144,20 +146,4 @@ export class ComputeApi {
       throw new GoogleApiError(current.httpErrorStatusCode ?? 400, first.code ?? "OPERATION_FAILED", polish(first.message ?? "failed"));
     return current;
   }
-}
-
-/** 0.5 s, 1 s, 2 s, ... with jitter; interrupted by `signal`. */
-function backoff(attempt: number, signal?: AbortSignal): Promise<void> {
-  const ms = Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new TroupeError("E_INTERRUPTED", "google: interrupted"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

@@ -3,11 +3,14 @@
 // system's image with a startup script that lets root log in with the
 // session's password, ready when the script's marker shows on the third
 // serial port, reached over SSH as root with that password, deleted on
-// discard. Beyond Spread: troupe's owner labels (gc/owner.ts) and a lifetime
-// GCE enforces itself (halt-timeout as scheduling.maxRunDuration, with
-// DELETE), so that an instance outlives a lost troupe by that long at most.
+// discard. Beyond Spread: troupe's owner labels (gc/owner.ts), a lifetime
+// GCE enforces itself (the cloud lifetime, from halt-timeout and max-hours,
+// as scheduling.maxRunDuration with DELETE), so that an instance outlives a
+// lost troupe by that long at most, and the fleet code every cloud backend
+// shares (cloud/fleet.ts: max-hosts, the partial policy, bounded API calls,
+// backoff, every instance deleted when the run ends).
 //
-// Keys: see settings.ts; credentials: see credentials.ts.
+// Keys: see settings.ts and cloud/settings.ts; credentials: see credentials.ts.
 
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
@@ -22,13 +25,16 @@ import { claimHostName } from "../host-names.js";
 import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
 import { loginToMachine } from "../ssh/machine-login.js";
+import { cloudError, type CloudFailure } from "../cloud/errors.js";
+import { CloudFleet, type CloudMachine, type CloudProvider } from "../cloud/fleet.js";
+import { cloudSettings, type CloudSettings } from "../cloud/settings.js";
 import { ComputeApi, GoogleApiError, isNotFound, isQuotaError, type Operation } from "./api.js";
 import { findCredentials } from "./credentials.js";
 import { resolveImage } from "./images.js";
 import { evaluatedKey } from "./key.js";
 import { instanceAddress, instanceBody, instanceName, spreadLabels, type InstanceData } from "./instance.js";
 import { waitForMarker } from "./serial.js";
-import { googleLocation, googleSystemConfig, haltTimeoutMs, type GoogleLocation } from "./settings.js";
+import { googleLifetime, googleLocation, googleSystemConfig, type GoogleLocation, type GoogleSystemConfig } from "./settings.js";
 
 export interface GoogleDriverOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -36,10 +42,16 @@ export interface GoogleDriverOptions {
   readonly home?: string;
 }
 
+interface Instance extends CloudMachine {
+  /** The instance's name (Spread's format). */
+  readonly id: string;
+  readonly address: string;
+}
+
 interface Live {
   readonly host: Host;
   readonly instance: string;
-  conn?: Connected;
+  readonly conn: Connected;
 }
 
 /** The user Spread's `owner` label names. */
@@ -51,14 +63,26 @@ function userName(): string {
   }
 }
 
-/** One line for an API failure, with Google's reason. */
+/** A Compute API error sorted for the fleet (by status and Google's reason, never by message). */
+export function classifyGoogle(err: unknown): CloudFailure {
+  if (isTroupeError(err))
+    return { kind: err.code === "E_BACKEND" && /cannot reach/.test(err.message) ? "unreachable" : "other", reason: err.message };
+  if (!(err instanceof GoogleApiError)) return { kind: "other", reason: errorText(err) };
+  const f = (kind: CloudFailure["kind"]): CloudFailure => ({ kind, code: err.reason, reason: err.message });
+  if (err.status === 429 || /ratelimit/i.test(err.reason)) return f("throttle");
+  if (/ZONE_RESOURCE_POOL_EXHAUSTED|stockout|capacity/i.test(err.reason)) return f("capacity");
+  if (isQuotaError(err)) return f("quota");
+  if (err.status === 401) return f("credentials");
+  if (err.status === 403) return f("permission");
+  if (isNotFound(err)) return f("not-found");
+  if (err.status >= 500) return f("transient");
+  return f("other");
+}
+
+/** One line for an API failure outside the fleet, with Google's reason. */
 export function apiFailure(what: string, err: unknown): TroupeError {
   if (isTroupeError(err)) return err;
-  if (err instanceof GoogleApiError) {
-    const kind = isQuotaError(err) ? "out of quota or capacity: " : err.status === 403 ? "permission denied: " : "";
-    return new TroupeError("E_BACKEND", `google: ${what}: ${kind}${err.message} (${err.reason})`);
-  }
-  return new TroupeError("E_BACKEND", `google: ${what}: ${errorText(err)}`);
+  return cloudError("google", what, classifyGoogle(err));
 }
 
 export function createGoogleDriver(backend: Backend, ctx: BackendContext, options: GoogleDriverOptions = {}): BackendDriver {
@@ -66,13 +90,13 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
   const hostsDir = resolve(ctx.runDir, "hosts");
   const password = ctx.password ?? randomBytes(12).toString("base64url");
   const open = new Map<string, Live>();
-  /** Instances inserted and not yet deleted, by name: close() deletes what discard did not. */
-  const made = new Set<string>();
   const images = new Map<string, Promise<string>>();
   let api: ComputeApi | undefined;
   let where: GoogleLocation | undefined;
+  let fleet: CloudFleet<Instance> | undefined;
 
   const location = (): GoogleLocation => (where ??= googleLocation(backend));
+  const settings = (system?: System): CloudSettings => googleLifetime(backend, cloudSettings(backend, {}, system));
   const compute = (): ComputeApi =>
     (api ??= new ComputeApi({
       credentials: findCredentials({
@@ -82,6 +106,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
         ...(options.home ? { home: options.home } : {}),
       }),
       env,
+      concurrency: settings().apiConcurrency * 4,
     }));
   const zonePath = (): string => `projects/${location().project}/zones/${location().zone}`;
 
@@ -96,22 +121,25 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
     return p;
   };
 
-  /** Delete an instance and wait until it is gone; gone already is fine. */
+  /** Delete an instance and wait until it is gone; gone already is fine. Not interruptible: an interrupted run still deletes. */
   async function deleteInstance(name: string): Promise<void> {
     try {
-      // Not interruptible: an interrupted run still deletes what it made.
       const op = await compute().call<Operation>("DELETE", `${zonePath()}/instances/${name}`);
       await compute().wait(location().zone, location().project, op);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
-    made.delete(name);
   }
 
-  /** Insert, trying new names while another process holds the one picked. */
-  async function insert(config: ReturnType<typeof googleSystemConfig>, sourceImage: string): Promise<string> {
-    const lifetimeMs = haltTimeoutMs(backend);
-    const haltAt = lifetimeMs !== undefined ? new Date(Date.now() + lifetimeMs) : undefined;
+  /** One instance, running, with its address; `created` hears of it as soon as GCE has it. */
+  async function insertOne(
+    config: GoogleSystemConfig,
+    sourceImage: string,
+    haltAt: Date,
+    signal: AbortSignal,
+    created: (m: readonly Pick<Instance, "id">[]) => void,
+  ): Promise<Instance> {
+    const lifetimeMs = settings().lifetimeMs;
     const labels = { ...spreadLabels(userName(), ctx.keepHosts === true, lifetimeMs), ...ownerLabels(currentOwner(ctx.runId), haltAt) };
     for (let attempt = 1; ; attempt++) {
       const name = instanceName();
@@ -123,41 +151,82 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
         sourceImage,
         password,
         labels,
-        ...(lifetimeMs !== undefined ? { lifetimeMs } : {}),
+        lifetimeMs,
       });
       let op: Operation;
       try {
-        op = await compute().call<Operation>("POST", `${zonePath()}/instances`, body, ctx.signal);
+        op = await compute().call<Operation>("POST", `${zonePath()}/instances`, body, signal);
       } catch (err) {
+        // Another troupe or Spread took the name this very microsecond.
         if (err instanceof GoogleApiError && err.status === 409 && attempt < 5) continue;
-        throw apiFailure(`cannot allocate an instance of type ${config.plan} for ${config.label} in ${location().zone}`, err);
+        throw err;
       }
-      made.add(name);
-      try {
-        await compute().wait(location().zone, location().project, op, ctx.signal);
-      } catch (err) {
-        await deleteInstance(name).catch(() => undefined);
-        throw apiFailure(`cannot allocate an instance of type ${config.plan} for ${config.label} in ${location().zone}`, err);
-      }
-      return name;
+      created([{ id: name }]);
+      await compute().wait(location().zone, location().project, op, signal);
+      const data = await compute().call<InstanceData>("GET", `${zonePath()}/instances/${name}`, undefined, signal);
+      const address = instanceAddress(data);
+      if (!address) throw new TroupeError("E_BACKEND", `google: instance ${name} has no address`);
+      return { id: name, address };
     }
   }
 
+  const provider: CloudProvider<Instance> = {
+    type: "google",
+    async create(request, created) {
+      const config = googleSystemConfig(backend, request.system);
+      const sourceImage = await imageOf(config.image);
+      const results = await Promise.allSettled(
+        request.names.map(() => insertOne(config, sourceImage, request.haltAt, request.signal, created)),
+      );
+      const up = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      // All or none (partial: fail), or none came up: what Google said of the first that failed.
+      if (failed && (up.length === 0 || request.all)) throw failed.reason;
+      return up;
+    },
+    async destroy(ids) {
+      await Promise.all(ids.map((id) => deleteInstance(id)));
+    },
+    classify: classifyGoogle,
+  };
+
+  const fleetNow = (): CloudFleet<Instance> =>
+    (fleet ??= new CloudFleet({ provider, settings: settings(), events: ctx.events, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+
   /** Take the startup script (it holds the password) out of the metadata once it has run. */
-  async function dropStartupScript(name: string): Promise<void> {
-    const i = await compute().call<InstanceData>("GET", `${zonePath()}/instances/${name}`, undefined, ctx.signal);
+  async function dropStartupScript(name: string, signal: AbortSignal): Promise<void> {
+    const i = await compute().call<InstanceData>("GET", `${zonePath()}/instances/${name}`, undefined, signal);
     const items = i.metadata?.items ?? [];
     if (!items.some((m) => m.key === "startup-script")) return;
     const op = await compute().call<Operation>(
       "POST",
       `${zonePath()}/instances/${name}/setMetadata`,
-      {
-        fingerprint: i.metadata?.fingerprint,
-        items: items.filter((m) => m.key !== "startup-script"),
-      },
-      ctx.signal,
+      { fingerprint: i.metadata?.fingerprint, items: items.filter((m) => m.key !== "startup-script") },
+      signal,
     );
-    await compute().wait(location().zone, location().project, op, ctx.signal);
+    await compute().wait(location().zone, location().project, op, signal);
+  }
+
+  /** Ready (the startup script's marker), the password out of the metadata, root logged in. */
+  async function reach(name: string, system: System, m: Instance, signal: AbortSignal): Promise<Connected> {
+    ctx.events.message("info", `google: ${name} is instance ${m.id} at ${m.address} (${location().zone})`);
+    await waitForMarker(compute(), `${zonePath()}/instances/${m.id}`, {
+      timeoutMs: settings(system).bootTimeoutMs,
+      label: `${name} (${m.id})`,
+      signal,
+    });
+    await dropStartupScript(m.id, signal);
+    const dir = join(hostsDir, name);
+    await mkdir(dir, { recursive: true });
+    return loginToMachine({
+      name,
+      address: m.address,
+      user: "root",
+      password,
+      knownHostsFile: join(dir, "known_hosts"),
+      events: ctx.events,
+      signal,
+    });
   }
 
   return {
@@ -165,9 +234,12 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
 
     async check(systems?: readonly System[]): Promise<void> {
       const { project, zone } = location();
-      haltTimeoutMs(backend);
       const mine = (systems ?? backend.systems).filter((s) => s.backend === backend.name);
-      for (const s of mine) googleSystemConfig(backend, s);
+      settings();
+      for (const s of mine) {
+        googleSystemConfig(backend, s);
+        settings(s);
+      }
       try {
         await compute().call("GET", `projects/${project}/zones/${zone}`, undefined, ctx.signal);
       } catch (err) {
@@ -186,7 +258,6 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
 
     async allocate(system: System, index: number, hint?: AllocateOptions): Promise<Host> {
       if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
-      const config = googleSystemConfig(backend, system);
       const name = await claimHostName({
         runDir: ctx.runDir,
         backend: backend.name,
@@ -195,71 +266,33 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
         ...(hint?.name ? { wanted: hint.name } : {}),
         sanitize: hostnameFor,
       });
-      let sourceImage: string;
-      try {
-        sourceImage = await imageOf(config.image);
-      } catch (err) {
-        throw apiFailure(`cannot look up image ${config.image}`, err);
-      }
-      const instance = await insert(config, sourceImage);
-      let conn: Connected | undefined;
-      try {
-        const data = await compute().call<InstanceData>("GET", `${zonePath()}/instances/${instance}`, undefined, ctx.signal);
-        const address = instanceAddress(data);
-        if (!address) throw new TroupeError("E_BACKEND", `google: instance ${instance} has no address`);
-        ctx.events.message("info", `google: ${name} is instance ${instance} at ${address} (${config.plan}, ${location().zone})`);
-        await waitForMarker(compute(), `${zonePath()}/instances/${instance}`, {
-          timeoutMs: config.bootTimeoutMs,
-          label: `${name} (${instance})`,
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        });
-        await dropStartupScript(instance);
-        const dir = join(hostsDir, name);
-        await mkdir(dir, { recursive: true });
-        conn = await loginToMachine({
-          name,
-          address,
-          user: "root",
-          password,
-          knownHostsFile: join(dir, "known_hosts"),
-          events: ctx.events,
-          ...(ctx.signal ? { signal: ctx.signal } : {}),
-        });
-        const host: Host = {
-          name,
-          address,
-          backend: backend.name,
-          system: system.name,
-          transport: conn.transport,
-          projectPath: ctx.remotePath,
-          data: { instance, project: location().project, zone: location().zone },
-        };
-        open.set(name, { host, instance, conn });
-        return host;
-      } catch (err) {
-        await conn?.close().catch(() => undefined);
-        await deleteInstance(instance).catch(() => undefined);
-        throw apiFailure(`cannot bring up instance ${instance} for ${config.label}`, err);
-      }
+      const { machine, reached: conn } = await fleetNow().allocate(system, name, (m, signal) => reach(name, system, m, signal));
+      const host: Host = {
+        name,
+        address: machine.address,
+        backend: backend.name,
+        system: system.name,
+        transport: conn.transport,
+        projectPath: ctx.remotePath,
+        data: { instance: machine.id, project: location().project, zone: location().zone },
+      };
+      open.set(name, { host, instance: machine.id, conn });
+      return host;
     },
 
     async discard(host: Host): Promise<void> {
       const live = open.get(host.name);
       if (!live) return;
       open.delete(host.name);
-      await live.conn?.close().catch(() => undefined);
-      try {
-        await deleteInstance(live.instance);
-      } catch (err) {
-        throw apiFailure(`cannot delete instance ${live.instance}`, err);
-      }
+      await live.conn.close().catch(() => undefined);
+      await fleetNow().release(live.instance);
     },
 
     async close(): Promise<void> {
       const all = [...open.values()];
       open.clear();
-      await Promise.all(all.map(async (l) => l.conn?.close().catch(() => undefined)));
-      await Promise.all([...made].map((name) => deleteInstance(name).catch(() => undefined)));
+      await Promise.all(all.map((l) => l.conn.close().catch(() => undefined)));
+      await fleet?.close();
     },
   };
 }

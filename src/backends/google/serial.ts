@@ -4,6 +4,7 @@
 // few bytes are kept between pieces, so a chatty port costs no memory.
 
 import { TroupeError } from "../../util/errors.js";
+import { pause } from "../cloud/backoff.js";
 import type { ComputeApi } from "./api.js";
 import { READY_MARKER, READY_PORT } from "./instance.js";
 
@@ -17,18 +18,6 @@ export interface WaitOptions {
   /** For messages: the host and its instance. */
   readonly label: string;
   readonly signal?: AbortSignal;
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** Resolve once READY_MARKER shows on the instance's third serial port; `instance` is its API path. */
@@ -52,6 +41,6 @@ export async function waitForMarker(api: ComputeApi, instance: string, o: WaitOp
       );
     }
     // Half a second, then longer, up to 5 s between looks.
-    await pause(Math.min(left, 500 * 2 ** Math.min(round, 3)), o.signal);
+    await pause(Math.min(left, 500 * 2 ** Math.min(round, 3)), o.signal).catch(() => undefined);
   }
 }

@@ -5,27 +5,22 @@
 //   key: FILE or JSON             credentials (see credentials.ts)
 //   plan: MACHINE-TYPE            default n1-standard-1 (backend or system)
 //   storage: 20G | preserve-size  boot disk size, default 10G (backend or system)
-//   halt-timeout: 2h              the most an instance lives (backend)
+//   halt-timeout: 2h              the most an instance lives (backend; with troupe's
+//                                 max-hours and its default, see cloud/settings.ts)
 //   image: NAME | FAMILY | PROJECT/NAME   (system; see images.ts)
 //   cpu-family: "Intel Skylake"   minCpuPlatform (system)
 //   secure-boot: true             shielded VM with secure boot (system)
-//   boot-timeout: 5m              troupe's: how long the startup script may take to say the
-//                                 machine is ready (backend or system; default 3m, Spread's)
+//
+// and the keys every cloud backend reads (cloud/settings.ts): max-hosts,
+// max-hours, partial, api-concurrency, boot-timeout.
 
 import type { Backend, System } from "../../model/project.js";
-import { parseDuration } from "../../config/duration.js";
 import { TroupeError } from "../../util/errors.js";
+import type { CloudSettings } from "../cloud/settings.js";
 import { sizeBytes } from "../docker/options.js";
 
 export const DEFAULT_PLAN = "n1-standard-1";
 export const DEFAULT_DISK_GB = 10;
-export const DEFAULT_BOOT_TIMEOUT_MS = 3 * 60_000;
-/**
- * An instance's lifetime when the backend has no halt-timeout: GCE deletes
- * it after this long whatever troupe does (Spread sets none; troupe always
- * sets one, so that a machine cannot outlive a lost run by days).
- */
-export const DEFAULT_HALT_TIMEOUT_MS = 6 * 3600_000;
 /** GCE's bounds on maxRunDuration: 30 s to 120 days. */
 const MIN_RUN_MS = 30_000;
 const MAX_RUN_MS = 120 * 24 * 3600_000;
@@ -44,7 +39,6 @@ export interface GoogleSystemConfig {
   readonly diskSizeGb?: number;
   readonly cpuFamily?: string;
   readonly secureBoot: boolean;
-  readonly bootTimeoutMs: number;
 }
 
 const ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
@@ -73,20 +67,18 @@ export function googleLocation(backend: Backend): GoogleLocation {
   return { project, zone };
 }
 
-/** A duration in ms from halt-timeout, within what GCE accepts; undefined with -1 (no lifetime). */
-export function haltTimeoutMs(backend: Backend): number | undefined {
-  const ms = backend.haltTimeout;
-  if (ms === -1) return undefined;
-  if (ms === undefined || ms === 0) return DEFAULT_HALT_TIMEOUT_MS;
+/** The cloud settings, their lifetime within what GCE's maxRunDuration takes (an error at halt-timeout otherwise). */
+export function googleLifetime(backend: Backend, settings: CloudSettings): CloudSettings {
+  const ms = settings.lifetimeMs;
   if (ms < MIN_RUN_MS || ms > MAX_RUN_MS) {
     throw new TroupeError("E_PROJECT", {
       pos: backend.where["halt-timeout"] ?? backend.pos,
       path: `backends.${backend.name}.halt-timeout`,
       message:
-        "GCE deletes an instance after 30s at the least and 120 days at the most: give halt-timeout a value in between, or -1 for no lifetime",
+        "GCE deletes an instance 30s after it starts at the soonest and 120 days at the latest: give halt-timeout (or max-hours) a value in between",
     });
   }
-  return ms;
+  return settings;
 }
 
 function pick(backend: Backend, system: System, key: string): unknown {
@@ -98,19 +90,6 @@ export function googleSystemConfig(backend: Backend, system: System): GoogleSyst
   const plan = pick(backend, system, "plan");
   const storage = pick(backend, system, "storage");
   const cpuFamily = system.extra["cpu-family"];
-  const boot = pick(backend, system, "boot-timeout");
-  let bootTimeoutMs = DEFAULT_BOOT_TIMEOUT_MS;
-  if (boot !== undefined) {
-    const ms = typeof boot === "string" || typeof boot === "number" ? parseDuration(boot) : undefined;
-    if (ms === undefined || ms <= 0) {
-      throw new TroupeError("E_PROJECT", {
-        pos: system.where["boot-timeout"] ?? backend.where["boot-timeout"] ?? system.pos,
-        path: `backends.${backend.name}.boot-timeout`,
-        message: `${JSON.stringify(boot)} is not a duration like 90s or 5m`,
-      });
-    }
-    bootTimeoutMs = ms;
-  }
   let diskSizeGb: number | undefined = DEFAULT_DISK_GB;
   if (storage === "preserve-size") diskSizeGb = undefined;
   else if (typeof storage === "string") {
@@ -131,6 +110,5 @@ export function googleSystemConfig(backend: Backend, system: System): GoogleSyst
     ...(diskSizeGb !== undefined ? { diskSizeGb } : {}),
     ...(typeof cpuFamily === "string" && cpuFamily !== "" ? { cpuFamily } : {}),
     secureBoot: system.extra["secure-boot"] === true,
-    bootTimeoutMs,
   };
 }

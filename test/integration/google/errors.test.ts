@@ -101,7 +101,7 @@ test("a project the account may not use: permission denied, with Google's reason
   const r = await troupe(["run"], { cwd: dir, env: await userEnv(fake) });
   refused(
     r,
-    /^error: google: cannot use project someone-elses with the key file .*key\.json \(troupe-test@troupe-fake-1\.iam\.gserviceaccount\.com\): permission denied: required 'compute\.instances\.list' permission for 'projects\/someone-elses' \(forbidden\)$/,
+    /^error: google: cannot use project someone-elses with the key file .*key\.json \(troupe-test@troupe-fake-1\.iam\.gserviceaccount\.com\): forbidden: required 'compute\.instances\.list' permission for 'projects\/someone-elses'; give the credentials this permission$/,
     since,
   );
 });
@@ -139,7 +139,7 @@ test("out of quota: Google's reason in one line, exit status 3, no instance left
     assert.equal(said.length, 1, r.stdout);
     assert.match(
       said[0]!,
-      /Cannot allocate google:ubuntu-22\.04-64: google: cannot allocate an instance of type n1-standard-1 for google:ubuntu-22\.04-64 in us-east1-b: out of quota or capacity: quota 'INSTANCES' exceeded\. {2}Limit: 0\.0 in region us-east1\. \(QUOTA_EXCEEDED\)$/,
+      /Cannot allocate google:ubuntu-22\.04-64: google: cannot create 1 machine of ubuntu-22\.04-64: QUOTA_EXCEEDED: quota 'INSTANCES' exceeded\. Limit: 0\.0 in region us-east1\.; ask the provider for a higher limit, or lower max-hosts$/,
     );
     assert.deepEqual([...tight.instances.keys()], []);
   } finally {
