@@ -477,6 +477,12 @@ export class FakeCompute {
     return this.operation(inst.zone, "delete", inst.name, work);
   }
 
+  /** Delete an instance at once, as the console would (for a test's own setup). */
+  async deleteNow(name: string): Promise<void> {
+    this.instances.delete(name);
+    await this.guests.discard(name);
+  }
+
   /** Make an instance the way a user's own client would (for gc tests): through the API's insert, with these labels. */
   async insertAs(zone: string, name: string, labels: Record<string, string>, image: string): Promise<void> {
     const op = this.insert(zone, {
