@@ -85,13 +85,32 @@ export interface Result {
   readonly stderr: string;
 }
 
-/** Run troupe to its end without blocking this process (the fake answers here meanwhile). */
-export function troupe(args: readonly string[], o: { cwd?: string; env: Record<string, string> }): Promise<Result> {
+/**
+ * Run troupe to its end without blocking this process (the fake answers
+ * here meanwhile). `when` sends a signal to it once its output matches.
+ */
+export function troupe(
+  args: readonly string[],
+  o: { cwd?: string; env: Record<string, string>; when?: { readonly output: RegExp; readonly signal: NodeJS.Signals } },
+): Promise<Result> {
   const child = spawn(process.execPath, [TROUPE, ...args], { cwd: o.cwd, env: o.env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (b: Buffer) => (stdout += b.toString("utf8")));
-  child.stderr.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
+  let sent = false;
+  const look = (): void => {
+    if (o.when && !sent && o.when.output.test(stdout + stderr)) {
+      sent = true;
+      child.kill(o.when.signal);
+    }
+  };
+  child.stdout.on("data", (b: Buffer) => {
+    stdout += b.toString("utf8");
+    look();
+  });
+  child.stderr.on("data", (b: Buffer) => {
+    stderr += b.toString("utf8");
+    look();
+  });
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (status) => resolve({ status, stdout, stderr }));

@@ -151,3 +151,48 @@ systems:
   );
   assert.deepEqual([...fake.instances.keys()], []);
 });
+
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  test(`${signal} in the middle of a job: exit status 130, every instance deleted`, async () => {
+    const dir = project({
+      "spread.yaml": spreadYaml(`
+key: key.json
+location: ${PROJECT}/${ZONE}
+systems:
+  - ubuntu-22.04:
+      workers: 2
+`),
+      "checks/long/task.yaml": "summary: long\nexecute: |\n  echo started\n  sleep 600\n",
+      "checks/other/task.yaml": "summary: other\nexecute: |\n  echo started\n  sleep 600\n",
+    });
+    made.push(dir);
+    writeKey(fake, dir);
+    const r = await troupe(["run", "-v"], { cwd: dir, env: await userEnv(fake), when: { output: /Executing google:/, signal } });
+    assert.equal(r.status, 130, r.stdout + r.stderr);
+    assert.deepEqual([...fake.instances.keys()], [], r.stdout + r.stderr);
+  });
+}
+
+test("SIGTERM while instances boot: exit status 130, every instance deleted", async () => {
+  const dir = project({
+    "spread.yaml": spreadYaml(`
+key: key.json
+location: ${PROJECT}/${ZONE}
+systems:
+  - ubuntu-22.04:
+      workers: 2
+`),
+    "checks/a/task.yaml": "summary: a\nexecute: echo a\n",
+    "checks/b/task.yaml": "summary: b\nexecute: echo b\n",
+  });
+  made.push(dir);
+  writeKey(fake, dir);
+  const r = await troupe(["run", "-v"], {
+    cwd: dir,
+    env: await userEnv(fake),
+    when: { output: /is instance [a-z]{3}\d{6}-\d{6}/, signal: "SIGTERM" },
+  });
+  assert.equal(r.status, 130, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout, /Executing/);
+  assert.deepEqual([...fake.instances.keys()], [], r.stdout + r.stderr);
+});
