@@ -61,6 +61,8 @@ export interface BackendContext {
    * makes (gc/owner.ts); absent for hosts that no run owns (`troupe exec`).
    */
   readonly runId?: string;
+  /** Cost guards from the command line (`--max-hosts`, `--max-hours`) for cloud backends; the lower of these and the project's wins. */
+  readonly cloudGuards?: { readonly maxHosts?: number; readonly maxHours?: number };
   /** Spread's -pass: the session's password, for backends that set root's on what they make (lxd); random when absent. */
   readonly password?: string;
 }
@@ -94,6 +96,13 @@ export interface BackendDriver {
    * checks the images of those only).
    */
   check?(systems?: readonly System[]): Promise<void>;
+
+  /**
+   * How many of its hosts the pool may be allocating at once, when the
+   * backend bounds its own API calls and batches them (cloud fleets: a host
+   * is mostly waiting for a machine to boot). Absent: the pool's bound.
+   */
+  readonly allocateConcurrency?: number;
 
   /**
    * Its hosts leave nothing behind when troupe dies (the local backend's are

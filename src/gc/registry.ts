@@ -10,6 +10,7 @@ const loaders = new Map<string, Loader>([
   ["lxd", async () => (await import("../backends/lxd/gc.js")).lxdCollector],
   ["qemu", async () => (await import("../backends/qemu/gc.js")).qemuGcCollector],
   ["docker", async () => (await import("../backends/docker/gc.js")).dockerCollector],
+  ["ec2", async () => (await import("../backends/ec2/gc.js")).ec2Collector],
   ["google", async () => (await import("../backends/google/gc.js")).googleCollector],
 ]);
 

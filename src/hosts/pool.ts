@@ -56,6 +56,7 @@ export class HostPool {
   private readonly checks = new Map<BackendDriver, Promise<void>>();
   private readonly held = new Map<Host, Held>();
   private readonly limiter: Limiter;
+  private readonly ownLimiters = new Map<BackendDriver, Limiter>();
   private readonly factory: (backend: Backend, context: BackendContext) => BackendDriver;
   private closing: Promise<void> | undefined;
 
@@ -110,7 +111,7 @@ export class HostPool {
   /** Bring up one host (at most `allocateConcurrency` at once); throws when it cannot be had. */
   async allocate(req: AllocateRequest): Promise<Host> {
     const driver = this.driver(req.backend);
-    return this.limiter.run(async () => {
+    return this.limiterOf(driver).run(async () => {
       if (this.o.context.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted before allocating");
       if (this.closing) throw new TroupeError("E_INTERRUPTED", "the host pool is closed");
       const { events } = this.o;
@@ -135,6 +136,14 @@ export class HostPool {
       });
       return host;
     });
+  }
+
+  /** The pool's bound, or a driver's own (`allocateConcurrency`). */
+  private limiterOf(driver: BackendDriver): Limiter {
+    if (driver.allocateConcurrency === undefined) return this.limiter;
+    let l = this.ownLimiters.get(driver);
+    if (!l) this.ownLimiters.set(driver, (l = new Limiter(Math.max(1, driver.allocateConcurrency))));
+    return l;
   }
 
   /**

@@ -12,6 +12,7 @@
 // with troupe's owner labels at creation, so that `troupe gc` finds what a
 // killed troupe left), destroy some, and sort its errors.
 
+import { randomUUID } from "node:crypto";
 import type { System } from "../../model/project.js";
 import type { EventStream } from "../../report/events.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
@@ -36,6 +37,8 @@ export interface CreateRequest {
   readonly all: boolean;
   /** When the machines are to be gone. */
   readonly haltAt: Date;
+  /** The same for every attempt of one batch: a provider's idempotency token (EC2's ClientToken, GCE's requestId). */
+  readonly token: string;
   readonly signal: AbortSignal;
 }
 
@@ -64,6 +67,8 @@ export interface FleetOptions<M extends CloudMachine> {
   readonly signal?: AbortSignal;
   /** Requests made together are sent in one call of at most this many (default 100). */
   readonly maxBatch?: number;
+  /** How long the first request of a batch waits for others (default 50 ms: nothing, next to a machine's boot). */
+  readonly batchWindowMs?: number;
   /** For tests: when the machines of a batch are known, before they run. */
   readonly onCreated?: (ids: readonly string[]) => void;
 }
@@ -73,6 +78,11 @@ interface Pending<M> {
   readonly resolve: (m: M) => void;
   readonly reject: (e: unknown) => void;
 }
+
+const BATCH_WINDOW_MS = 50;
+
+/** Hosts a cloud driver lets the pool allocate at once: the fleet batches and bounds the API calls. */
+export const CLOUD_ALLOCATE_CONCURRENCY = 500;
 
 /** Whether an error is one every later allocation would get too: stop asking. */
 function fatal(f: CloudFailure): boolean {
@@ -176,8 +186,8 @@ export class CloudFleet<M extends CloudMachine> {
       q.reqs.push({ name, resolve: settle(resolve), reject: settle(reject) });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        // Requests the pool makes in one go arrive before this runs: they share a call.
-        setImmediate(() => this.flush());
+        // Requests the pool makes in one go arrive within this window: they share a call.
+        setTimeout(() => this.flush(), this.o.batchWindowMs ?? BATCH_WINDOW_MS);
       }
     });
   }
@@ -211,11 +221,12 @@ export class CloudFleet<M extends CloudMachine> {
       this.o.onCreated?.(ms.map((m) => m.id));
     };
     let running: readonly M[];
+    const token = randomUUID();
     try {
       running = await withBackoff(
         () =>
           this.provider.create(
-            { system, names, all: this.o.settings.partial === "fail", haltAt: this.haltAt(), signal: this.signal },
+            { system, names, all: this.o.settings.partial === "fail", haltAt: this.haltAt(), token, signal: this.signal },
             track,
           ),
         {

@@ -47,6 +47,8 @@ export interface CreateHostOptions {
   readonly password?: string;
   /** How long sshd may take to answer (default 30 s). */
   readonly bootTimeoutMs?: number;
+  /** This slot (thus its address) and no other, e.g. the address a cloud API gave an instance a lab host stands in for. */
+  readonly slot?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -123,6 +125,7 @@ export async function createHost(o: CreateHostOptions): Promise<LabHostRecord> {
       ...(o.system !== undefined ? { system: o.system } : {}),
     },
     slotAddress,
+    o.slot,
   );
   try {
     checkAborted(o.signal);

@@ -26,6 +26,14 @@ export function slotAddress(slot: number): string {
   return `${NET_PREFIX}.${third}.${fourth}`;
 }
 
+/** The slot whose address is `address` (the inverse of slotAddress), if it is one. */
+export function slotOfAddress(address: string): number | undefined {
+  const m = /^10\.213\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (!m) return undefined;
+  const slot = Number(m[1]) * 254 + Number(m[2]) - 1;
+  return slot >= 1 && slot <= MAX_SLOTS && slotAddress(slot) === address ? slot : undefined;
+}
+
 /**
  * The MAC of slot `slot`'s eth0: fixed per slot, so that when a slot (thus
  * its address) is used again, neighbour caches everywhere still hold the

@@ -165,7 +165,12 @@ export function asideWriter(fileName: string): number | undefined {
  * the host is whole. A slot whose netns or veth still exists without a
  * record (a crash mid-teardown) is skipped until `lab gc` removes it.
  */
-export async function claimSlot(stateDir: string, data: NewRecord, addressOf: (slot: number) => string): Promise<LabHostRecord> {
+export async function claimSlot(
+  stateDir: string,
+  data: NewRecord,
+  addressOf: (slot: number) => string,
+  only?: number,
+): Promise<LabHostRecord> {
   const hostsDir = labPaths(stateDir).hostsDir;
   await mkdir(hostsDir, { recursive: true, mode: 0o755 });
   const taken = new Set<number>();
@@ -173,7 +178,7 @@ export async function claimSlot(stateDir: string, data: NewRecord, addressOf: (s
     const m = /^(\d+)\.json$/.exec(name);
     if (m) taken.add(Number(m[1]));
   }
-  for (let slot = 1; slot <= MAX_SLOTS; slot++) {
+  for (let slot = only ?? 1; slot <= (only ?? MAX_SLOTS); slot++) {
     const key = `${stateDir}#${slot}`;
     if (taken.has(slot) || claiming.has(key)) continue;
     if (existsSync(`/run/netns/${netnsName(slot)}`) || existsSync(`/sys/class/net/${vethName(slot)}`)) continue;
@@ -195,5 +200,6 @@ export async function claimSlot(stateDir: string, data: NewRecord, addressOf: (s
       claiming.delete(key);
     }
   }
+  if (only !== undefined) throw new TroupeError("E_BACKEND", `lab: slot ${only} (${addressOf(only)}) is taken`);
   throw new TroupeError("E_BACKEND", `lab: no free host slot (at most ${MAX_SLOTS} lab hosts on one machine)`);
 }

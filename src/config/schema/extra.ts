@@ -50,6 +50,29 @@ function troupeBackendKeys() {
     initrd: text.optional(),
     append: text.optional(),
     ...dockerKeys(),
+    ...ec2Keys(),
+  };
+}
+
+/** ec2 and google: what the cloud fleet reads (src/backends/cloud/settings.ts), checked there with positions. */
+function cloudBackendKeys() {
+  return {
+    "max-hosts": z.unknown().optional(),
+    "max-hours": z.unknown().optional(),
+    partial: z.unknown().optional(),
+    "api-concurrency": z.unknown().optional(),
+  };
+}
+
+/** ec2: keys a backend or a system may set (src/backends/ec2/config.ts checks them, with positions). */
+function ec2Keys() {
+  return {
+    subnet: z.unknown().optional(),
+    "security-groups": z.unknown().optional(),
+    "key-name": z.unknown().optional(),
+    "image-owners": z.unknown().optional(),
+    spot: z.unknown().optional(),
+    address: z.unknown().optional(),
   };
 }
 
@@ -78,6 +101,7 @@ export const backendExtraFields = {
   // qemu: a kernel booted directly by every system of the backend (Spread's is a system key).
   kernel: text.optional(),
   ...troupeBackendKeys(),
+  ...cloudBackendKeys(),
 };
 
 /** Spread: kernel (linode), storage/plan (linode, google), networks/groups (openstack), secure-boot/cpu-family (google), bios (qemu). */

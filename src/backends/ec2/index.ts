@@ -1,0 +1,1 @@
+export { createEc2Driver, type Ec2DriverOptions } from "./driver.js";
