@@ -17,7 +17,6 @@ import { mkdir } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
-import { currentOwner, ownerLabels } from "../../gc/owner.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
 import { errorText } from "../../util/text.js";
 import type { AllocateOptions, BackendContext, BackendDriver, Host } from "../backend.js";
@@ -26,7 +25,8 @@ import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
 import { loginToMachine } from "../ssh/machine-login.js";
 import { cloudError, type CloudFailure } from "../cloud/errors.js";
-import { CloudFleet, type CloudMachine, type CloudProvider } from "../cloud/fleet.js";
+import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, type CloudMachine, type CloudProvider } from "../cloud/fleet.js";
+import { cloudLabels } from "../cloud/owner.js";
 import { cloudSettings, type CloudSettings } from "../cloud/settings.js";
 import { ComputeApi, GoogleApiError, isNotFound, isQuotaError, type Operation } from "./api.js";
 import { findCredentials } from "./credentials.js";
@@ -96,7 +96,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
   let fleet: CloudFleet<Instance> | undefined;
 
   const location = (): GoogleLocation => (where ??= googleLocation(backend));
-  const settings = (system?: System): CloudSettings => googleLifetime(backend, cloudSettings(backend, {}, system));
+  const settings = (system?: System): CloudSettings => googleLifetime(backend, cloudSettings(backend, ctx.cloudGuards ?? {}, system));
   const compute = (): ComputeApi =>
     (api ??= new ComputeApi({
       credentials: findCredentials({
@@ -140,7 +140,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
     created: (m: readonly Pick<Instance, "id">[]) => void,
   ): Promise<Instance> {
     const lifetimeMs = settings().lifetimeMs;
-    const labels = { ...spreadLabels(userName(), ctx.keepHosts === true, lifetimeMs), ...ownerLabels(currentOwner(ctx.runId), haltAt) };
+    const labels = { ...spreadLabels(userName(), ctx.keepHosts === true, lifetimeMs), ...cloudLabels(ctx.runId, haltAt) };
     for (let attempt = 1; ; attempt++) {
       const name = instanceName();
       const body = instanceBody({
@@ -231,6 +231,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
 
   return {
     type: "google",
+    allocateConcurrency: CLOUD_ALLOCATE_CONCURRENCY,
 
     async check(systems?: readonly System[]): Promise<void> {
       const { project, zone } = location();

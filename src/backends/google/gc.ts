@@ -1,13 +1,13 @@
 // `troupe gc` for google: the instances with troupe's labels (troupe=1) in
 // the Google projects of the project file here (each google backend's
 // location and key), or in CLOUDSDK_CORE_PROJECT / GOOGLE_CLOUD_PROJECT with
-// the default credentials when there is no project file. An instance goes
-// when its halt time has passed, or when the troupe process that made it, on
-// this machine and this boot, is gone. One made on another machine stays
-// until its halt time: from here, another machine and a reboot look alike.
+// the default credentials when there is no project file. Which of them go is
+// cloud/owner.ts's rule, the same as ec2's: past their halt time, or made on
+// this machine by a troupe process that is gone.
 
 import type { Collector, CollectOptions, Leftover } from "../../gc/collector.js";
-import { bootId, collectableBecause, parseOwnerLabels, type LabelledOwner } from "../../gc/owner.js";
+import { parseOwnerLabels } from "../../gc/owner.js";
+import { cloudCollectable } from "../cloud/owner.js";
 import { loadProject } from "../../config/index.js";
 import type { Backend } from "../../model/project.js";
 import { isTroupeError } from "../../util/errors.js";
@@ -18,20 +18,14 @@ import type { InstanceData } from "./instance.js";
 import { evaluatedKey } from "./key.js";
 import { googleLocation } from "./settings.js";
 
-/** Why gc may delete what `owner` made (see the top of this file), or undefined. */
-export function instanceCollectable(owner: LabelledOwner, now = new Date(), thisBoot = bootId()): string | undefined {
-  if (owner.haltAt && owner.haltAt.getTime() <= now.getTime()) return collectableBecause(owner, now, thisBoot);
-  if (owner.boot !== thisBoot) return undefined;
-  return collectableBecause(owner, now, thisBoot);
-}
-
 /** The leftovers among `instances` (pure but for /proc, which the owner check reads). */
 export function googleLeftovers(project: string, instances: readonly InstanceData[], all = false, now = new Date()): Leftover[] {
   const out: Leftover[] = [];
   for (const i of instances) {
-    const owner = parseOwnerLabels(i.labels ?? {});
+    const labels = i.labels ?? {};
+    const owner = parseOwnerLabels(labels);
     if (!owner) continue;
-    const why = instanceCollectable(owner, now) ?? (all ? "--all: its troupe process may still be running" : undefined);
+    const why = cloudCollectable(labels, now) ?? (all ? "--all: its run may still be going" : undefined);
     if (!why) continue;
     const zone = (i.zone ?? "").split("/").pop() ?? "";
     out.push({

@@ -71,6 +71,7 @@ systems:
     assert.equal(b.labels["reuse"], "false");
     assert.equal(b.labels["troupe"], "1");
     assert.match(b.labels["troupe-run"] ?? "", /\S/);
+    assert.match(b.labels["troupe-machine"] ?? "", /^[0-9a-f]{32}$/, "the machine troupe ran on, for gc");
     const halt = Number(b.labels["troupe-halt-at"]) * 1000;
     assert.ok(Math.abs(halt - (Date.now() + 3600_000)) < 600_000, `halt time about an hour from now: ${b.labels["troupe-halt-at"]}`);
     assert.ok(b.metadata.items.some((i) => i.key === "startup-script" && i.value.includes("chpasswd")));
