@@ -31,7 +31,7 @@ import { cloudSettings, type CloudSettings } from "../cloud/settings.js";
 import { ComputeApi, GoogleApiError, isNotFound, isQuotaError, type Operation } from "./api.js";
 import { findCredentials } from "./credentials.js";
 import { resolveImage } from "./images.js";
-import { evaluatedKey } from "./key.js";
+import { evaluatedKey, hostEvaluated } from "./key.js";
 import { instanceAddress, instanceBody, instanceName, spreadLabels, type InstanceData } from "./instance.js";
 import { waitForMarker } from "./serial.js";
 import { googleLifetime, googleLocation, googleSystemConfig, type GoogleLocation, type GoogleSystemConfig } from "./settings.js";
@@ -95,7 +95,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
   let where: GoogleLocation | undefined;
   let fleet: CloudFleet<Instance> | undefined;
 
-  const location = (): GoogleLocation => (where ??= googleLocation(backend));
+  const location = (): GoogleLocation => (where ??= googleLocation(backend, hostEvaluated(backend, "location", ctx.projectDir)));
   const settings = (system?: System): CloudSettings => googleLifetime(backend, cloudSettings(backend, ctx.cloudGuards ?? {}, system));
   const compute = (): ComputeApi =>
     (api ??= new ComputeApi({

@@ -15,7 +15,7 @@ import { errorText } from "../../util/text.js";
 import { ComputeApi, isNotFound, type Operation } from "./api.js";
 import { findCredentials } from "./credentials.js";
 import type { InstanceData } from "./instance.js";
-import { evaluatedKey } from "./key.js";
+import { evaluatedKey, hostEvaluated } from "./key.js";
 import { googleLocation } from "./settings.js";
 
 /** The leftovers among `instances` (pure but for /proc, which the owner check reads). */
@@ -51,7 +51,7 @@ function targets(cwd: string, env: Readonly<Record<string, string | undefined>>)
     (p) => {
       const seen = new Map<string, Target>();
       for (const b of p.backends.filter((x: Backend) => x.type === "google")) {
-        const { project } = googleLocation(b);
+        const { project } = googleLocation(b, hostEvaluated(b, "location", p.dir));
         if (seen.has(project)) continue;
         const credentials = findCredentials({ key: evaluatedKey(b, p.dir), baseDir: p.dir, env });
         seen.set(project, { project, api: new ComputeApi({ credentials, env }) });

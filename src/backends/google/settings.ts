@@ -44,9 +44,8 @@ export interface GoogleSystemConfig {
 const ZONE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
 const PROJECT = /^[a-z][-a-z0-9.:]{4,61}[a-z0-9]$/;
 
-/** `location: PROJECT/ZONE`, Spread's form; an error at the key's position otherwise. */
-export function googleLocation(backend: Backend): GoogleLocation {
-  const raw = backend.extra["location"];
+/** `location: PROJECT/ZONE`, Spread's form (`raw`: its text, `$(HOST:cmd)` run); an error at the key's position otherwise. */
+export function googleLocation(backend: Backend, raw: unknown = backend.extra["location"]): GoogleLocation {
   const where = { pos: backend.where["location"] ?? backend.pos, path: `backends.${backend.name}.location` };
   const text = typeof raw === "string" ? raw.trim() : "";
   const slash = text.indexOf("/");
