@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { driverFor, loadBackendTypes } from "../backends/registry.js";
 import { discardRecorded, ReuseSession, type ReuseOptions } from "../backends/reuse/index.js";
-import type { Host } from "../backends/backend.js";
+import type { CloudGuards, Host } from "../backends/backend.js";
 import { runJobs, type RunModes } from "../exec/index.js";
 import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
@@ -60,6 +60,8 @@ export interface RunRequest {
   readonly forceSignal?: AbortSignal;
   /** Spread's -reuse, -reuse-pid, -resend and -discard: hosts kept between runs (docs/running.md#reusing-hosts). */
   readonly reuse?: ReuseOptions;
+  /** Cloud cost guards (`--max-hosts`, `--max-hours`), over the project's. */
+  readonly cloudGuards?: CloudGuards;
   /** Spread's -pass: root's password on the machines backends make (lxd); random by default. */
   readonly password?: string;
   /**
@@ -170,6 +172,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
           signal: interrupt.hard,
           keepHosts: session.keeping,
           ...(request.password !== undefined ? { password: request.password } : {}),
+          ...(request.cloudGuards ? { cloudGuards: request.cloudGuards } : {}),
         },
         factory: (backend, ctx) =>
           session.wrap(

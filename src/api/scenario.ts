@@ -19,6 +19,7 @@
 // orchestrator once per host and item, with the step's host, vars, item and
 // captures, a way to run scripts there, and the sync service as that host.
 
+import type { CloudGuards } from "../backends/backend.js";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -58,6 +59,8 @@ export interface PlayRequest {
   readonly json?: string;
   /** Run backend NAME with another type: `{ lab: "local" }`. */
   readonly backendAs?: Readonly<Record<string, string>>;
+  /** Cloud cost guards (`--max-hosts`, `--max-hours`), over the scenario's backends' own. */
+  readonly cloudGuards?: CloudGuards;
   /** Subscribe to the event stream. */
   readonly events?: EventStream;
   /** Where the terminal writer prints (default process.stdout); `null` for nowhere. */
@@ -149,6 +152,7 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
       events,
       signal: interrupt.soft,
       ...(request.backendAs ? { backendAs: request.backendAs } : {}),
+      ...(request.cloudGuards ? { cloudGuards: request.cloudGuards } : {}),
       ...(!request.yes && confirm ? { confirm } : {}),
     });
     await reports.finish();

@@ -45,6 +45,12 @@ export interface RecordedHost {
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
+/** The cloud cost guards given on the command line (`--max-hosts`, `--max-hours`). */
+export interface CloudGuards {
+  readonly maxHosts?: number;
+  readonly maxHours?: number;
+}
+
 export interface BackendContext {
   /** The run's results directory (`.troupe/runs/<id>`). */
   readonly runDir: string;
@@ -62,7 +68,7 @@ export interface BackendContext {
    */
   readonly runId?: string;
   /** Cost guards from the command line (`--max-hosts`, `--max-hours`) for cloud backends; the lower of these and the project's wins. */
-  readonly cloudGuards?: { readonly maxHosts?: number; readonly maxHours?: number };
+  readonly cloudGuards?: CloudGuards;
   /** Spread's -pass: the session's password, for backends that set root's on what they make (lxd); random when absent. */
   readonly password?: string;
 }

@@ -3,9 +3,10 @@
 import type { Command } from "commander";
 import type { Value } from "../scenario/types.js";
 import { TroupeError } from "../util/errors.js";
+import { cloudGuardOptions, cloudGuardsOf, type CloudGuardCliOptions } from "./cloud-guards.js";
 import { collect, colorOption, parseBackendAs } from "./common.js";
 
-interface PlayCliOptions {
+interface PlayCliOptions extends CloudGuardCliOptions {
   readonly yes?: boolean;
   readonly quiet?: boolean;
   readonly verbose?: boolean;
@@ -32,6 +33,8 @@ export function addPlayCommand(program: Command): void {
     .option("--json <file>", "also copy the results (scenario.json) to FILE")
     .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lab=local (repeatable)", collect)
     .option("--check", "check the scenario and show its hosts and stages; allocate nothing, run nothing")
+    .addOption(cloudGuardOptions()[0])
+    .addOption(cloudGuardOptions()[1])
     .addOption(colorOption())
     .addHelpText(
       "after",
@@ -92,6 +95,7 @@ Examples:
         color: opts.color !== false,
         ...(opts.json ? { json: opts.json } : {}),
         backendAs: parseBackendAs(opts.backendAs),
+        ...cloudGuardsOf(opts),
       });
     });
 }

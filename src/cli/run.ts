@@ -3,9 +3,10 @@
 import { Option, type Command } from "commander";
 import type { RunRequest } from "../api/run.js";
 import { TroupeError } from "../util/errors.js";
+import { cloudGuardOptions, cloudGuardsOf, type CloudGuardCliOptions } from "./cloud-guards.js";
 import { addProjectOption, collect, colorOption, integer, parseBackendAs, positiveInt } from "./common.js";
 
-export interface RunCliOptions {
+export interface RunCliOptions extends CloudGuardCliOptions {
   readonly project?: string;
   /** 1 for -v, 2 for -vv. */
   readonly verbose?: number;
@@ -34,6 +35,7 @@ export interface RunCliOptions {
 
 export function addRunOptions(cmd: Command): Command {
   addProjectOption(cmd);
+  const [maxHosts, maxHours] = cloudGuardOptions();
   return (
     cmd
       .option(
@@ -69,6 +71,8 @@ export function addRunOptions(cmd: Command): Command {
       .addOption(new Option("--gc").hideHelp())
       // Spread's -pass: root's password on the machines a backend makes (lxd sets it).
       .addOption(new Option("--pass <password>").hideHelp())
+      .addOption(maxHosts)
+      .addOption(maxHours)
   );
 }
 
@@ -131,6 +135,7 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
     ...(opts.json ? { json: opts.json } : {}),
     color: opts.color !== false,
     ...(opts.pass !== undefined ? { password: opts.pass } : {}),
+    ...cloudGuardsOf(opts),
     ...(opts.reuse || opts.reusePid !== undefined || opts.discard
       ? {
           reuse: {

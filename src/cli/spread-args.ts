@@ -44,6 +44,8 @@ const TROUPE_OPTIONS: Readonly<Record<string, boolean>> = {
   color: false,
   html: false,
   failed: false,
+  "max-hosts": true,
+  "max-hours": true,
 };
 
 export interface SpreadTranslation {

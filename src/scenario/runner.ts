@@ -11,6 +11,7 @@
 // all its hosts are done. The first failure that is not ignored stops the
 // scenario: running steps are killed, no later stage starts.
 
+import type { CloudGuards } from "../backends/backend.js";
 import { driverFor, loadBackendTypes } from "../backends/registry.js";
 import { HostPool } from "../hosts/pool.js";
 import { mapLimit } from "../util/limit.js";
@@ -43,6 +44,8 @@ export interface RunScenarioOptions {
   readonly events: EventStream;
   /** Run backend NAME with another type: `{ lab: "local" }`. */
   readonly backendAs?: Readonly<Record<string, string>>;
+  /** Cloud cost guards for the drivers (`--max-hosts`, `--max-hours`). */
+  readonly cloudGuards?: CloudGuards;
   /** Stages with ask_confirmation wait for this (the CLI: Enter on the terminal). Without it, they go on. */
   readonly confirm?: (stage: string) => Promise<void>;
   /** Stop: kill running steps, stop services, discard hosts (a first Ctrl-C). */
@@ -110,6 +113,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       remotePath: `/tmp/troupe-play-${o.runId}`,
       events,
       signal: stop.signal,
+      ...(o.cloudGuards ? { cloudGuards: o.cloudGuards } : {}),
     },
     factory: (backend, ctx) => driverFor(backend, ctx, o.backendAs ? { backendAs: o.backendAs } : {}),
   });

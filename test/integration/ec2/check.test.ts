@@ -107,3 +107,35 @@ test("a bad key in the project: its file, line and column", async () => {
   assert.equal(r.status, 2, r.stdout + r.stderr);
   assert.match(r.stderr, /troupe\.yaml:5:5: backends\.ec2\.partial: is use .* or fail .*, not "sometimes"/);
 });
+
+test("--max-hosts under what the run needs: one line saying what to do, exit 3, no instance made", async () => {
+  const dir = project({
+    "troupe.yaml": `project: ec2t-max
+backends:
+  ec2:
+    location: eu-west-1
+    max-hosts: 10
+    systems:
+      - trusty:
+          image: ami-1e749f67
+          workers: 3
+suites:
+  checks/:
+    summary: three at once
+`,
+    "checks/a/task.yaml": "summary: a\nexecute: 'true'\n",
+    "checks/b/task.yaml": "summary: b\nexecute: 'true'\n",
+    "checks/c/task.yaml": "summary: c\nexecute: 'true'\n",
+  });
+  const before = await instanceCount();
+  const r = await troupeAsyncResult(["run", "--project", dir, "--max-hosts", "2"], moto.env);
+  assert.equal(r.status, 3, r.stdout + r.stderr);
+  assert.match(
+    r.stdout + r.stderr,
+    /ec2: the run needs more than max-hosts \(2\) machines at once; raise max-hosts in the project \(or --max-hosts\), or ask for fewer hosts/,
+  );
+  assert.equal(await instanceCount(), before);
+  const bad = await troupeAsyncResult(["run", "--project", dir, "--max-hours", "soon"], moto.env);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--max-hours takes a positive number of hours such as 2 or 0\.5, not "soon"/);
+});

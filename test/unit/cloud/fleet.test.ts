@@ -159,7 +159,7 @@ test("max-hosts: asking for more machines than it allows fails with what to do, 
   const got = await Promise.allSettled(["a", "b", "c"].map((n) => fleet.allocate(SYSTEM, n, reachOk)));
   const third = got[2]!;
   assert.equal(third.status, "rejected");
-  assert.match(String((third).reason), /needs more than max-hosts \(2\) machines at once; raise max-hosts/);
+  assert.match(String(third.reason), /needs more than max-hosts \(2\) machines at once; raise max-hosts/);
   await fleet.close();
   assert.equal(p.alive.size, 0);
 });
