@@ -109,3 +109,27 @@ test("gc with nowhere to look says so and goes on", async () => {
     /^skipped google: no google backend in a project file here, and neither CLOUDSDK_CORE_PROJECT nor GOOGLE_CLOUD_PROJECT is set$/m,
   );
 });
+
+test("kill -9 of troupe while its instances boot, then gc: no instance left", async () => {
+  const dir = project({
+    "spread.yaml": spreadYaml(`key: key.json\nlocation: ${PROJECT}/${ZONE}\nsystems:\n  - ubuntu-22.04:\n      workers: 2`),
+    "checks/a/task.yaml": "summary: a\nexecute: echo a\n",
+    "checks/b/task.yaml": "summary: b\nexecute: echo b\n",
+  });
+  made.push(dir);
+  writeKey(fake, dir);
+  const before = new Set(fake.instances.keys());
+  const env = await userEnv(fake);
+  const killed = await troupe(["run", "-v"], { cwd: dir, env, when: { output: /is instance[\s\S]*is instance/, signal: "SIGKILL" } });
+  assert.equal(killed.status, null, killed.stdout + killed.stderr);
+  const left = [...fake.instances.keys()].filter((n) => !before.has(n));
+  assert.equal(left.length, 2, "the killed run left its instances");
+  const r = await troupe(["gc", "--type", "google"], { cwd: dir, env });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  for (const name of left)
+    assert.match(r.stdout, new RegExp(`^removed google instance ${name} .*: the troupe process \\d+ that made it is gone$`, "m"));
+  assert.deepEqual(
+    [...fake.instances.keys()].filter((n) => !before.has(n)),
+    [],
+  );
+});
