@@ -5,7 +5,7 @@
 
 import { TroupeError } from "../../util/errors.js";
 import { pause } from "../cloud/backoff.js";
-import type { ComputeApi } from "./api.js";
+import { GoogleApiError, type ComputeApi } from "./api.js";
 import { READY_MARKER, READY_PORT } from "./instance.js";
 
 interface SerialOutput {
@@ -27,7 +27,13 @@ export async function waitForMarker(api: ComputeApi, instance: string, o: WaitOp
   let trail = "";
   for (let round = 0; ; round++) {
     if (o.signal?.aborted) throw new TroupeError("E_INTERRUPTED", `google: interrupted while ${o.label} was booting`);
-    const out = await api.call<SerialOutput>("GET", `${instance}/serialPort?port=${READY_PORT}&start=${next}`, undefined, o.signal);
+    let out: SerialOutput = {};
+    try {
+      out = await api.call<SerialOutput>("GET", `${instance}/serialPort?port=${READY_PORT}&start=${next}`, undefined, o.signal);
+    } catch (err) {
+      // Just after the insert, the port may not be there yet: nothing said so far.
+      if (!(err instanceof GoogleApiError && /notready/i.test(err.reason))) throw err;
+    }
     trail += out.contents ?? "";
     if (trail.includes(READY_MARKER)) return;
     trail = trail.slice(-READY_MARKER.length);

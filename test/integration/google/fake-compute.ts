@@ -95,6 +95,8 @@ export class FakeCompute {
   readonly account: ServiceAccount;
   readonly seen: SeenRequest[] = [];
   readonly instances = new Map<string, FakeInstance>();
+  /** The next this many serial port reads answer 400 resourceNotReady, as GCE may just after an insert. */
+  serialNotReady = 0;
   /** Tokens handed out; only these are accepted. */
   private readonly tokens = new Set<string>();
   private readonly operations = new Map<string, { op: Operation; done: Promise<void>; finish: () => void }>();
@@ -257,6 +259,14 @@ export class FakeCompute {
     if (verb === undefined && method === "GET") return [200, this.view(inst)];
     if (verb === undefined && method === "DELETE") return [200, this.remove(inst)];
     if (verb === "serialPort" && method === "GET") {
+      if (this.serialNotReady > 0) {
+        this.serialNotReady--;
+        throw new HttpError(
+          400,
+          "resourceNotReady",
+          `The resource 'projects/${project}/zones/${zone}/instances/${inst.name}' is not ready`,
+        );
+      }
       const text = inst.serial.get(Number(q.get("port") ?? "1")) ?? "";
       const start = Math.min(Number(q.get("start") ?? "0"), text.length);
       return [200, { kind: "compute#serialPortOutput", contents: text.slice(start), start: String(start), next: String(text.length) }];

@@ -132,7 +132,7 @@ systems:
   assert.deepEqual([...fake.instances.keys()], []);
 });
 
-test("credentials from the metadata server (GCE_METADATA_HOST) when there is no key", async () => {
+test("credentials from the metadata server (GCE_METADATA_HOST) when there is no key; a serial port not ready at first", async () => {
   const dir = project({
     "spread.yaml": spreadYaml(`
 location: ${PROJECT}/${ZONE}
@@ -143,7 +143,10 @@ systems:
   });
   made.push(dir);
   const since = fake.seen.length;
+  // And a serial port that is not ready at first.
+  fake.serialNotReady = 2;
   const r = await troupe(["run"], { cwd: dir, env: await userEnv(fake, { GCE_METADATA_HOST: fake.metadataHost }) });
+  assert.equal(fake.serialNotReady, 0);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   // A family in the backend's own project is not there; Ubuntu's project has it.
   assert.equal(
