@@ -100,6 +100,8 @@ export class CloudFleet<M extends CloudMachine> {
   private readonly queued = new Map<string, { system: System; reqs: Pending<M>[] }>();
   /** Requests sent or queued, not settled. */
   private inFlight = 0;
+  /** Machines handed to callers and not released: with `inFlight`, what counts against max-hosts. */
+  private readonly handedOut = new Set<string>();
   private readonly launches = new Set<Promise<void>>();
   private readonly destroying = new Set<Promise<void>>();
   private flushScheduled = false;
@@ -139,6 +141,7 @@ export class CloudFleet<M extends CloudMachine> {
 
   /** Destroy one machine (safe twice). */
   async release(id: string): Promise<void> {
+    this.handedOut.delete(id);
     if (!this.alive.has(id)) return;
     this.alive.delete(id);
     await this.destroy([id]);
@@ -164,7 +167,7 @@ export class CloudFleet<M extends CloudMachine> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed || this.signal.aborted) return Promise.reject(new TroupeError("E_INTERRUPTED", "interrupted"));
     const max = this.o.settings.maxHosts;
-    if (max !== undefined && this.alive.size + this.inFlight + 1 > max) {
+    if (max !== undefined && this.handedOut.size + this.inFlight + 1 > max) {
       const err = new TroupeError(
         "E_BACKEND",
         `${this.provider.type}: the run needs more than max-hosts (${max}) machines at once; ` +
@@ -270,8 +273,10 @@ export class CloudFleet<M extends CloudMachine> {
     }
     reqs.forEach((r, i) => {
       const m = running[i];
-      if (m) r.resolve(m);
-      else r.reject(new TroupeError("E_BACKEND", `${type}: no machine came up for ${r.name}`));
+      if (m) {
+        this.handedOut.add(m.id);
+        r.resolve(m);
+      } else r.reject(new TroupeError("E_BACKEND", `${type}: no machine came up for ${r.name}`));
     });
   }
 

@@ -7,6 +7,7 @@
 
 import type { _InstanceType, EC2Client, Instance, RunInstancesCommandInput, Tag } from "@aws-sdk/client-ec2";
 import { TroupeError } from "../../util/errors.js";
+import { mapLimit } from "../../util/limit.js";
 import { backoffDelay, pause } from "../cloud/backoff.js";
 import type { CloudMachine, CloudProvider, CreateRequest } from "../cloud/fleet.js";
 import { classifyEc2Error, ec2Client, loadEc2Sdk } from "./client.js";
@@ -36,6 +37,8 @@ export interface ResolvedImage {
   readonly rootDevice?: string;
 }
 
+const NAME_TAG_CONCURRENCY = 4;
+
 function tags(labels: Readonly<Record<string, string>>): Tag[] {
   return Object.entries(labels).map(([Key, Value]) => ({ Key, Value }));
 }
@@ -52,7 +55,7 @@ export function ec2Provider(o: Ec2ProviderOptions): CloudProvider<Ec2Machine> {
   const regionOf = new Map<string, string | undefined>();
 
   async function runInstances(req: CreateRequest, config: Ec2SystemConfig, client: EC2Client): Promise<Instance[]> {
-    const { RunInstancesCommand, CreateTagsCommand } = await loadEc2Sdk();
+    const { RunInstancesCommand } = await loadEc2Sdk();
     const image = await o.image(config);
     const labels = { ...o.labels(req.haltAt), ...o.extraTags };
     const n = req.names.length;
@@ -87,17 +90,19 @@ export function ec2Provider(o: Ec2ProviderOptions): CloudProvider<Ec2Machine> {
     };
     const out = await client.send(new RunInstancesCommand(input), { abortSignal: req.signal });
     const made = out.Instances ?? [];
-    // Name each one for people (the console's Name column); a failure here costs nothing but the name.
-    await Promise.all(
-      made.map(async (inst, i) => {
-        const name = req.names[i];
-        if (!inst.InstanceId || !name) return;
-        await client
-          .send(new CreateTagsCommand({ Resources: [inst.InstanceId], Tags: [{ Key: "Name", Value: name }] }))
-          .catch(() => undefined);
-      }),
-    );
     return made;
+  }
+
+  /** Name each one for people (the console's Name column), a few calls at a time; a failure costs only the name. */
+  async function nameThem(made: readonly Instance[], names: readonly string[], client: EC2Client): Promise<void> {
+    const { CreateTagsCommand } = await loadEc2Sdk();
+    await mapLimit(made, NAME_TAG_CONCURRENCY, async (inst, i) => {
+      const name = names[i];
+      if (!inst.InstanceId || !name) return;
+      await client
+        .send(new CreateTagsCommand({ Resources: [inst.InstanceId], Tags: [{ Key: "Name", Value: name }] }))
+        .catch(() => undefined);
+    });
   }
 
   /** DescribeInstances until every instance runs with an address, or is gone. */
@@ -138,6 +143,7 @@ export function ec2Provider(o: Ec2ProviderOptions): CloudProvider<Ec2Machine> {
       const ids = made.map((i) => i.InstanceId).filter((id): id is string => id !== undefined);
       for (const id of ids) regionOf.set(id, config.region);
       created(ids.map((id) => ({ id })));
+      await nameThem(made, req.names, client);
       const up = await untilRunning(ids, config, client, req.signal);
       return ids
         .filter((id) => up.has(id))

@@ -9,7 +9,13 @@ import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DescribeInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
+import {
+  CreateSecurityGroupCommand,
+  DescribeInstancesCommand,
+  DescribeSubnetsCommand,
+  ImportKeyPairCommand,
+  type Instance,
+} from "@aws-sdk/client-ec2";
 import { project, troupeAsync } from "../cli/helpers.js";
 import { startMoto, troupeAsyncResult, type Moto } from "../cloud/moto.js";
 import { StandIn } from "../cloud/stand-in.js";
@@ -159,3 +165,52 @@ execute: |
     );
   });
 }
+
+test("partial: use goes on with the instances EC2 gave when it gave fewer than asked (moto makes MinCount)", async () => {
+  const dir = project({
+    "troupe.yaml": TROUPE_YAML(subnet, "    partial: use\n").replace("workers: 2", "workers: 3"),
+    "checks/a/task.yaml": "summary: a\nexecute: echo a\n",
+    "checks/b/task.yaml": "summary: b\nexecute: echo b\n",
+    "checks/c/task.yaml": "summary: c\nexecute: echo c\n",
+  });
+  const known = new Set((await instances()).map((i) => i.InstanceId));
+  const r = await troupeAsyncResult(["run", "--project", dir], moto.env);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /ec2: asked for 3 machines of trusty, 1 came up; going on with those \(partial: use\)/);
+  assert.match(r.stdout, /Successful tasks: 3/);
+  const mine = (await instances()).filter((i) => !known.has(i.InstanceId));
+  assert.equal(mine.length, 1);
+  assert.equal(mine[0]!.State?.Name, "terminated");
+});
+
+test("spot, security groups and a key pair of the user's reach EC2 as asked (storage is accepted), and troupe logs in with that key", async () => {
+  const c = motoClient(moto);
+  let group: string;
+  try {
+    const sub = await c.send(new DescribeSubnetsCommand({ SubnetIds: [subnet] }));
+    const sg = await c.send(new CreateSecurityGroupCommand({ GroupName: "ec2t-ssh", Description: "ssh", VpcId: sub.Subnets![0]!.VpcId! }));
+    group = sg.GroupId!;
+    // The user's key pair: here the lab's key, which lab hosts take.
+    await c.send(new ImportKeyPairCommand({ KeyName: "ec2t-mine", PublicKeyMaterial: readFileSync("/run/troupe-lab/id_ed25519.pub") }));
+  } finally {
+    c.destroy();
+  }
+  const dir = project({
+    "troupe.yaml": TROUPE_YAML(subnet, `    spot: true\n    storage: 20G\n    security-groups: [${group}]\n    key-name: ec2t-mine\n`)
+      .replace("workers: 2", "workers: 1")
+      .replace("          workers: 1", "          workers: 1\n          identity-file: /run/troupe-lab/id_ed25519"),
+    "checks/a/task.yaml": 'summary: a\nexecute: test "$(id -u)" = 0\n',
+  });
+  const known = new Set((await instances()).map((i) => i.InstanceId));
+  const r = await troupeAsyncResult(["run", "--project", dir], moto.env);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const mine = (await instances()).filter((i) => !known.has(i.InstanceId));
+  assert.equal(mine.length, 1);
+  const i = mine[0]!;
+  assert.equal(i.InstanceLifecycle, "spot");
+  assert.equal(i.KeyName, "ec2t-mine");
+  assert.deepEqual(
+    (i.SecurityGroups ?? []).map((g) => g.GroupId),
+    [group],
+  );
+});

@@ -192,3 +192,15 @@ test("close() while machines are being made destroys them too", async () => {
   assert.equal(p.alive.size, 0);
   assert.deepEqual(p.destroyed.sort(), ["m-1", "m-2"]);
 });
+
+test("max-hosts counts the machines handed out and the requests in flight, not both for one machine", async () => {
+  const p = new MemoryProvider();
+  const fleet = new CloudFleet({ provider: p, settings: settings({ maxHosts: 3 }), events: new EventStream() });
+  const first = await Promise.all(["a", "b"].map((n) => fleet.allocate(SYSTEM, n, reachOk)));
+  const third = await fleet.allocate(SYSTEM, "c", reachOk);
+  assert.equal(third.machine.id, "m-3");
+  await assert.rejects(fleet.allocate(SYSTEM, "d", reachOk), /max-hosts \(3\)/);
+  await fleet.release(first[0]!.machine.id);
+  assert.equal(p.alive.size, 2);
+  await fleet.close();
+});
