@@ -146,3 +146,16 @@ test("out of quota: Google's reason in one line, exit status 3, no instance left
     await tight.close();
   }
 });
+
+test("max-hosts, the project's cost guard: a run that needs more instances stops, and none is left", async () => {
+  const dir = hello(`key: key.json\nlocation: ${PROJECT}/${ZONE}\nmax-hosts: 1`, 2);
+  writeFileSync(join(dir, "checks/hello/task.yaml"), "summary: a pair\nhosts:\n  a: {}\n  b: {}\nexecute: echo hi\n");
+  writeKey(fake, dir);
+  const r = await troupe(["run"], { cwd: dir, env: await userEnv(fake) });
+  assert.equal(r.status, 3, r.stdout + r.stderr);
+  assert.match(
+    r.stdout + r.stderr,
+    /google: the run needs more than max-hosts \(1\) machines at once; raise max-hosts in the project \(or --max-hosts\), or ask for fewer hosts/,
+  );
+  assert.deepEqual([...fake.instances.keys()], []);
+});
