@@ -19,6 +19,7 @@ const loaders = new Map<string, Loader>([
   ["qemu", async () => (await import("./qemu/index.js")).createQemuDriver],
   ["docker", async () => (await import("./docker/index.js")).createDockerDriver],
   ["ec2", async () => (await import("./ec2/index.js")).createEc2Driver],
+  ["google", async () => (await import("./google/index.js")).createGoogleDriver],
 ]);
 const loaded = new Map<string, BackendFactory>();
 

@@ -11,6 +11,7 @@ const loaders = new Map<string, Loader>([
   ["qemu", async () => (await import("../backends/qemu/gc.js")).qemuGcCollector],
   ["docker", async () => (await import("../backends/docker/gc.js")).dockerCollector],
   ["ec2", async () => (await import("../backends/ec2/gc.js")).ec2Collector],
+  ["google", async () => (await import("../backends/google/gc.js")).googleCollector],
 ]);
 
 /** The types gc looks at, sorted. */

@@ -17,13 +17,13 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import { ownerLabels, currentOwner, parseOwnerLabels } from "../../gc/owner.js";
-import { SshTransport } from "../../transport/ssh/index.js";
 import { TroupeError, isTroupeError, type Problem } from "../../util/errors.js";
 import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 import { claimHostName } from "../host-names.js";
 import { hostnameFor } from "../lab/layout.js";
 import { isRunning, killId } from "../lab/procs.js";
-import { connect, transportOptions, type Connected, type ConnectOptions } from "../ssh/connect.js";
+import type { Connected } from "../ssh/connect.js";
+import { loginToMachine } from "../ssh/machine-login.js";
 import { rebootEntry, SwitchableTransport } from "../ssh/reboot.js";
 import { accelMessage, chooseAccel, hostFacts, type Accel, type HostFacts } from "./accel.js";
 import { QEMU_BINARY, type VmLaunch } from "./args.js";
@@ -178,24 +178,17 @@ export function createQemuDriver(backend: Backend, ctx: BackendContext, options:
   }
 
   /** Log in over the forwarded port, as the system's user with its password. */
-  const login = (name: string, config: QemuSystemConfig, port: number, knownHosts: string): Promise<Connected> => {
-    const opts: ConnectOptions = {
+  const login = (name: string, config: QemuSystemConfig, port: number, knownHosts: string): Promise<Connected> =>
+    loginToMachine({
+      name,
+      address: "127.0.0.1",
+      port,
+      user: config.username,
+      password: config.password,
       knownHostsFile: knownHosts,
-      // The VM is troupe's: nothing of the user's ssh_config applies, its key is accepted into the VM's own file.
-      resolveConfig: () => Promise.resolve(new Map([["userknownhostsfile", "none"]])),
-      factory: (conn) => {
-        const t = transportOptions(conn);
-        return new SshTransport({
-          ...t,
-          configFile: "/dev/null",
-          options: { ...t.options, PreferredAuthentications: "password,keyboard-interactive,publickey" },
-        });
-      },
       events: ctx.events,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-    };
-    return connect({ name, address: "127.0.0.1", port, user: config.username, password: config.password }, opts);
-  };
+    });
 
   /** Start QEMU with its ssh forward on `port`, recorded before and after it starts. */
   async function start(launch: VmLaunch, rec: VmRecord, stderrFile: string): Promise<{ vm: RunningVm; record: VmRecord }> {

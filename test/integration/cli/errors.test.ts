@@ -105,9 +105,9 @@ test("several mistakes are reported at once", () => {
 });
 
 test("running a backend type troupe cannot run says what to do, before anything runs", () => {
-  const google = "project: p\npath: /remote/p\nbackends:\n  google:\n    systems: [ubuntu-16.04]\n";
-  const dir = project({ ...task, "spread.yaml": google + "suites:\n  tests/:\n    summary: s\n" });
+  const linode = "project: p\npath: /remote/p\nbackends:\n  linode:\n    systems: [ubuntu-16.04]\n";
+  const dir = project({ ...task, "spread.yaml": linode + "suites:\n  tests/:\n    summary: s\n" });
   const r = troupe(["run"], { cwd: dir });
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /^spread\.yaml:4:3: .*google.*--backend-as google=local/m);
+  assert.match(r.stderr, /^spread\.yaml:4:3: .*linode.*--backend-as linode=local/m);
 });

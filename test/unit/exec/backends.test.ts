@@ -55,7 +55,7 @@ test("the registry runs local, refuses other types naming what it runs, and hono
       /--backend-as linode=local/.test(e.message),
   );
   assert.equal(driverFor(linode, ctx, { backendAs: { linode: "local" } }).type, "local");
-  assert.throws(() => driverFor(local, ctx, { backendAs: { local: "google" } }), /--backend-as local=google/);
+  assert.throws(() => driverFor(local, ctx, { backendAs: { local: "openstack" } }), /--backend-as local=openstack/);
   registerBackendType("fake-for-test", (b, c) => ({ ...createLocalDriver(b, c), type: "fake-for-test" }));
   assert.ok(supportedBackendTypes().includes("fake-for-test"));
   assert.equal(driverFor({ ...local, type: "fake-for-test" }, ctx).type, "fake-for-test");
