@@ -13,6 +13,7 @@ import { runJobs, type RunModes } from "../exec/index.js";
 import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
 import { attachReporters, shouldColor } from "../report/index.js";
+import { startDashboard } from "../serve/index.js";
 import { pointLatest } from "../report/latest.js";
 import { lastFailed } from "./last-failed.js";
 import { EventStream } from "../report/events.js";
@@ -34,6 +35,8 @@ export interface RunRequest {
   readonly failedOnly?: boolean;
   /** Say where the run's HTML report (`report.html`, written for every run) is, at the end. */
   readonly html?: boolean;
+  /** Serve the report live while the run goes on (`--serve`): true for loopback and a free port, or `[ADDR:]PORT`. */
+  readonly serve?: string | true;
   /** Where to look for the project (default: the current directory). */
   readonly cwd?: string;
   readonly verbosity?: 0 | 1 | 2;
@@ -138,8 +141,10 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   await pointLatest(runDir).catch(() => undefined);
 
   const events = request.events ?? new EventStream();
+  const live = request.serve !== undefined ? await startDashboard(request.serve, runDir, "run", out) : undefined;
   const reports = attachReporters(events, {
     kind: "run",
+    ...(live ? { live } : {}),
     runDir,
     ...(request.junit ? { junit: resolve(request.junit) } : {}),
     ...(request.json ? { json: resolve(request.json) } : {}),

@@ -30,6 +30,7 @@ import { TroupeError, type Problem } from "../util/errors.js";
 import { loadScenarioFile, type ScenarioSource } from "../scenario/load.js";
 import { planScenario } from "../scenario/plan.js";
 import { attachReporters } from "../report/attach.js";
+import { startDashboard } from "../serve/index.js";
 import { pointLatest } from "../report/latest.js";
 import { toScenarioJson, type ScenarioJson } from "../report/scenario-json.js";
 import { runScenario } from "../scenario/runner.js";
@@ -56,6 +57,12 @@ export interface PlayRequest {
   readonly color?: boolean;
   /** Also copy scenario.json here. */
   readonly json?: string;
+  /** Also write JUnit XML here: a test case per stage, job, host and item. */
+  readonly junit?: string;
+  /** Say where the HTML report (`report.html`, written for every scenario) is, at the end. */
+  readonly html?: boolean;
+  /** Serve the report live while the scenario goes on (`--serve`): true for loopback and a free port, or `[ADDR:]PORT`. */
+  readonly serve?: string | true;
   /** Run backend NAME with another type: `{ lab: "local" }`. */
   readonly backendAs?: Readonly<Record<string, string>>;
   /** Subscribe to the event stream. */
@@ -121,10 +128,14 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   await pointLatest(runDir).catch(() => undefined);
   const events = request.events ?? new EventStream();
   const out = request.out === undefined ? process.stdout : request.out;
+  const live = request.serve !== undefined ? await startDashboard(request.serve, runDir, "scenario", out) : undefined;
   const reports = attachReporters(events, {
     kind: "scenario",
     runDir,
+    ...(live ? { live } : {}),
     ...(request.json ? { json: resolve(request.json) } : {}),
+    ...(request.junit ? { junit: resolve(request.junit) } : {}),
+    ...(request.html ? { html: true } : {}),
     verbosity: request.verbosity ?? 1,
     tty: !!out?.isTTY,
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),

@@ -71,6 +71,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         args = [t.command, ...t.args];
       }
     }
+    if (args.includes("--serve")) args = (await import("../serve/option.js")).separateServeValue(args);
     const program = await buildProgram(args[0]);
     await program.parseAsync(args, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.OK;

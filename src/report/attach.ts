@@ -6,6 +6,7 @@ import type { EventStream } from "./events.js";
 import type { TimeZone } from "./format.js";
 import { ReporterHub } from "./hub.js";
 import type { Reporter } from "./reporter.js";
+import type { RunModel } from "./model/run-model.js";
 import { HookLogs } from "./reporters/hook-logs.js";
 import { HostLogs } from "./reporters/host-logs.js";
 import { HtmlReport } from "./reporters/html.js";
@@ -25,7 +26,7 @@ export interface ReportOptions {
   readonly junit?: string;
   /** Also copy the results file (run.json, scenario.json) here at the end. */
   readonly json?: string;
-  /** Say where report.html is at the end (`--html`; it is written for every run). */
+  /** Say where report.html is at the end (`--html`; it is written for every run and scenario). */
   readonly html?: boolean;
   readonly verbosity: Verbosity;
   /** The terminal reporter draws its live status block. */
@@ -40,6 +41,8 @@ export interface ReportOptions {
   readonly now?: () => number;
   /** Minimum time between rewrites of run.json during the run. */
   readonly rewriteMs?: number;
+  /** The live dashboard (`--serve`), already listening: it shows this run. */
+  readonly live?: Reporter & { watch(model: RunModel): void };
 }
 
 /** The hub, listening to `events`, with the reporters `o` asks for; call `finish()` once the run is over. */
@@ -67,12 +70,16 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
   } else {
     reporters.push(new HostLogs(o.runDir));
     reporters.push(new ScenarioResultsFile(o.runDir, o.json));
+    reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "scenario"));
     if (o.out) {
       reporters.push(
         new ScenarioTerminal({ out: o.out, verbosity: o.verbosity, color: o.color, ...(o.timeZone ? { timeZone: o.timeZone } : {}) }),
       );
     }
   }
+  if (o.live) reporters.push(o.live);
   const err = o.err;
-  return new ReporterHub(reporters, { now, ...(err ? { complain: (text: string) => void err.write(text + "\n") } : {}) }).attach(events);
+  const hub = new ReporterHub(reporters, { now, ...(err ? { complain: (text: string) => void err.write(text + "\n") } : {}) });
+  o.live?.watch(hub.model);
+  return hub.attach(events);
 }

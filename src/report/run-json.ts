@@ -111,8 +111,13 @@ export interface RunJson {
   readonly format: typeof RUN_JSON_FORMAT;
   readonly runId: string;
   readonly seed: number;
-  /** `running` while the run goes on; `incomplete` when the writer was closed before the run finished. */
-  readonly status: "running" | "finished" | "interrupted" | "incomplete";
+  /**
+   * `running` while the run goes on; `incomplete` when the writer was closed
+   * before the run finished; `killed` when a later look found the run's
+   * process gone while its run.json still said `running` (kill -9, a crash,
+   * a reboot).
+   */
+  readonly status: "running" | "finished" | "interrupted" | "incomplete" | "killed";
   readonly startTime: string;
   readonly endTime?: string;
   readonly durationMs: number;

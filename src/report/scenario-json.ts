@@ -17,6 +17,8 @@ export interface StepJson {
   readonly exitCode: number | null;
   readonly error?: string;
   readonly durationMs: number;
+  /** When it started (ISO 8601 UTC). */
+  readonly startTime?: string;
   /** The last lines of what the step printed, when it failed. */
   readonly output?: string;
 }
@@ -26,6 +28,8 @@ export interface StageJson {
   readonly name: string;
   status: string;
   readonly hosts: readonly string[];
+  /** When it started (ISO 8601 UTC). */
+  readonly startTime?: string;
   durationMs: number;
   readonly steps: StepJson[];
 }
@@ -84,6 +88,7 @@ export function toScenarioJson(m: RunModel): ScenarioJson | undefined {
       name: st.name,
       status: st.status,
       hosts: st.hosts,
+      startTime: new Date(st.startMs).toISOString(),
       durationMs: st.durationMs,
       steps: st.steps.map((x) => ({
         job: x.job,
@@ -94,6 +99,7 @@ export function toScenarioJson(m: RunModel): ScenarioJson | undefined {
         exitCode: x.exitCode,
         ...(x.error !== undefined ? { error: x.error } : {}),
         durationMs: x.durationMs,
+        startTime: new Date(x.startMs).toISOString(),
         ...(x.output !== undefined ? { output: x.output } : {}),
       })),
     })),

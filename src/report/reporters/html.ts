@@ -1,13 +1,16 @@
 // `report.html` in the run's folder, written once the run is over (see
-// ../html/page.ts); with `--html`, its path is said at the end.
+// ../html/page.ts, and ../html/scenario-page.ts for `troupe play`); with
+// `--html`, its path is said at the end.
 
 import { join, relative } from "node:path";
 import type { Writable } from "node:stream";
 import { writeFileAtomic } from "../atomic.js";
 import { reportPage } from "../html/page.js";
+import { scenarioPage } from "../html/scenario-page.js";
 import type { RunModel } from "../model/run-model.js";
 import type { Reporter } from "../reporter.js";
 import { toRunJson } from "../run-json.js";
+import { toScenarioJson } from "../scenario-json.js";
 
 export const REPORT_FILE = "report.html";
 
@@ -19,13 +22,16 @@ export class HtmlReport implements Reporter {
     /** Where to say the report's path (`--html`), if anywhere. */
     private readonly announce: Writable | undefined,
     private readonly now: () => number = Date.now,
+    /** A run's report (jobs) or a scenario's (stages and steps). */
+    private readonly kind: "run" | "scenario" = "run",
   ) {
     this.path = join(runDir, REPORT_FILE);
   }
 
   async finish(run: RunModel): Promise<void> {
     try {
-      await writeFileAtomic(this.path, reportPage(toRunJson(run, this.now())));
+      const page = this.kind === "run" ? reportPage(toRunJson(run, this.now())) : scenarioPage(toScenarioJson(run));
+      await writeFileAtomic(this.path, page);
     } catch (err) {
       throw new Error(`cannot write ${this.path}: ${(err as Error).message}`, { cause: err });
     }
