@@ -14,6 +14,7 @@ import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
 import { attachReporters, shouldColor } from "../report/index.js";
 import { startDashboard } from "../serve/index.js";
+import { killedNotice, noteKilledRuns } from "../runs/killed.js";
 import { pointLatest } from "../report/latest.js";
 import { lastFailed } from "./last-failed.js";
 import { EventStream } from "../report/events.js";
@@ -135,7 +136,10 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   const backendAs = request.backendAs ?? {};
   const seed = request.seed ?? randomInt(1, 2 ** 31);
   const runId = newRunId();
-  const runDir = join(project.dir, ".troupe", "runs", runId);
+  const runsDir = join(project.dir, ".troupe", "runs");
+  const runDir = join(runsDir, runId);
+  // Runs killed outright (kill -9) left run.json saying `running`: say so there, and below.
+  const killed = await noteKilledRuns(runsDir).catch(() => []);
   await mkdir(runDir, { recursive: true });
   // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
   await pointLatest(runDir).catch(() => undefined);
@@ -156,6 +160,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     err: out === null ? null : process.stderr,
   });
 
+  for (const id of killed) events.message("warn", killedNotice(id));
   // The code of the backends this run uses (a discard may need any of the project's).
   await loadBackendTypes(discardOnly ? project.backends : jobs.map((j) => j.backend), { backendAs });
   let reuse: ReuseSession | undefined;

@@ -31,6 +31,7 @@ import { loadScenarioFile, type ScenarioSource } from "../scenario/load.js";
 import { planScenario } from "../scenario/plan.js";
 import { attachReporters } from "../report/attach.js";
 import { startDashboard } from "../serve/index.js";
+import { killedNotice, noteKilledRuns } from "../runs/killed.js";
 import { pointLatest } from "../report/latest.js";
 import { toScenarioJson, type ScenarioJson } from "../report/scenario-json.js";
 import { runScenario } from "../scenario/runner.js";
@@ -122,7 +123,10 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   }
 
   const runId = newRunId();
-  const runDir = join(plan.baseDir, ".troupe", "runs", runId);
+  const runsDir = join(plan.baseDir, ".troupe", "runs");
+  const runDir = join(runsDir, runId);
+  // Runs killed outright (kill -9) left their results saying `running`: say so there, and below.
+  const killed = await noteKilledRuns(runsDir).catch(() => []);
   await mkdir(runDir, { recursive: true });
   // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
   await pointLatest(runDir).catch(() => undefined);
@@ -143,6 +147,7 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
     err: out === null ? null : process.stderr,
   });
 
+  for (const id of killed) events.message("warn", killedNotice(id));
   const interrupt = onInterrupt({
     signal: request.signal,
     say: out === null ? null : undefined,

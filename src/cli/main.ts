@@ -22,6 +22,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<AddCommand>])[] = [
   ["spread", async () => (await import("./spread.js")).addSpreadCommand],
   ["exec", async () => (await import("./exec.js")).addExecCommand],
   ["play", async () => (await import("./play.js")).addPlayCommand],
+  ["runs", async () => (await import("./runs.js")).addRunsCommand],
   ["lab", async () => (await import("./lab.js")).addLabCommand],
   ["gc", async () => (await import("./gc.js")).addGcCommand],
   ["image", async () => (await import("./image.js")).addImageCommand],

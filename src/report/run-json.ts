@@ -9,6 +9,7 @@ import { describeFailedHook, type JobStatus, type Level, type Phase } from "./ev
 import { failureOutput } from "./format.js";
 import { failureDetail, hookFailed, type RunModel } from "./model/run-model.js";
 import type { HookState, HostState, JobState } from "./model/state.js";
+import type { RunProcess } from "../runs/process.js";
 
 export const RUN_JSON_FORMAT = "troupe-run/1";
 
@@ -135,6 +136,8 @@ export interface RunJson {
   /** Project, backend and suite hooks (those not part of one job). */
   readonly hooks: readonly HookJson[];
   readonly hosts: readonly HostJson[];
+  /** The troupe process that wrote it (pid, its start time, the boot, the machine): set in the run's own run.json. */
+  readonly process?: RunProcess;
 }
 
 /** Keep at most this much of a failed script's output in run.json. */

@@ -4,6 +4,7 @@
 
 import type { ScenarioFailure } from "./events.js";
 import type { RunModel } from "./model/run-model.js";
+import type { RunProcess } from "../runs/process.js";
 
 export const SCENARIO_JSON = "scenario.json";
 export const SCENARIO_JSON_FORMAT = "troupe-scenario/1";
@@ -58,6 +59,8 @@ export interface ScenarioJson {
   prometheus?: { url: string; dir: string; targets: string[] };
   failure?: ScenarioFailure;
   error?: string;
+  /** The troupe process that wrote it (pid, its start time, the boot, the machine). */
+  process?: RunProcess;
 }
 
 /** scenario.json as the model holds the scenario now; undefined before it started. */
