@@ -22,7 +22,7 @@ export interface ReportOptions {
   readonly runDir: string;
   /** The test matrix (run.json, hook logs, JUnit) or a scenario (scenario.json, host logs). */
   readonly kind: "run" | "scenario";
-  /** Also write JUnit XML here at the end (runs). */
+  /** Also write JUnit XML here at the end. */
   readonly junit?: string;
   /** Also copy the results file (run.json, scenario.json) here at the end. */
   readonly json?: string;
@@ -70,6 +70,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
   } else {
     reporters.push(new HostLogs(o.runDir));
     reporters.push(new ScenarioResultsFile(o.runDir, o.json));
+    if (o.junit) reporters.push(new JUnitFile(o.junit, now, "scenario"));
     reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "scenario"));
     if (o.out) {
       reporters.push(

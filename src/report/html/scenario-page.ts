@@ -98,7 +98,7 @@ function stagesList(s: ScenarioJson): string {
   const rows = s.stages
     .map(
       (st) =>
-        `<tr><td>${status(st.status)}</td><td>${st.index + 1}. ${escapeHtml(st.name)}</td><td>${escapeHtml(st.hosts.join(", "))}</td>` +
+        `<tr><td>${status(st.status)}</td><td>${st.index}. ${escapeHtml(st.name)}</td><td>${escapeHtml(st.hosts.join(", "))}</td>` +
         `<td>${st.steps.length}</td><td class="num">${escapeHtml(formatElapsed(st.durationMs))}</td></tr>`,
     )
     .join("");
