@@ -36,7 +36,7 @@ function stepCase(s: ScenarioJson, stage: string, x: StepJson): Case {
     case "failed":
       return { ...base, failure: { message: why, type: x.kind, body: x.output ?? "" }, out: "" };
     case "stopped":
-      return { ...base, error: { message: `stopped: ${why}`, type: "stopped" }, out: x.output ?? "" };
+      return { ...base, error: { message: why === "stopped" ? why : `stopped: ${why}`, type: "stopped" }, out: x.output ?? "" };
     case "ignored":
       return { ...base, out: `failed, ignored (ignore_failure): ${why}\n${x.output ?? ""}` };
     default:

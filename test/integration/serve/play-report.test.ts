@@ -40,6 +40,7 @@ stages:
         ignore_failure: true
   - name: work
     with_hosts: 'node-(\\d)'
+    run_hosts: sequential
     jobs:
       - name: process
         with_items: "1..2"
