@@ -42,7 +42,9 @@ function failures(run: RunJson): string {
   const jobs = run.jobs.filter((j) => j.status === "failed" || j.status === "aborted" || j.hooks.some((h) => h.status === "failed"));
   const hooks = run.hooks.filter((h) => h.status === "failed");
   if (!jobs.length && !hooks.length) return `<section id="failures"><h2>Failures</h2><p class="ok">Nothing failed.</p></section>`;
-  const sorted = [...jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || a.seq - b.seq);
+  // Failed, then aborted, ...; among them in the order they ran, those that never started (seq 0) last.
+  const ran = (j: JobJson): number => (j.seq > 0 ? j.seq : Number.MAX_SAFE_INTEGER);
+  const sorted = [...jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || ran(a) - ran(b));
   let out = `<section id="failures"><h2>Failures</h2>`;
   for (const h of hooks) {
     out += `<article class="failure"><h3>${status("failed")} ${escapeHtml(`${h.level} ${h.phase}`)} <code>${escapeHtml(h.context)}</code></h3>`;
