@@ -90,6 +90,22 @@ export interface JobJson {
   readonly hooks: readonly HookJson[];
   /** Why the job failed or was aborted. */
   readonly reason?: string;
+  /** A multi-host job: its hosts' waits on each other (troupe-ctl barrier, wait, sync, lock), the first 200. */
+  readonly waits?: readonly SyncWaitJson[];
+  /** Waits past those, counted only. */
+  readonly waitsDropped?: number;
+}
+
+export interface SyncWaitJson {
+  readonly host: string;
+  /** Its name in the job. */
+  readonly as: string;
+  /** `barrier ready`, `wait done --all`, ... */
+  readonly what: string;
+  readonly startTime: string;
+  readonly durationMs: number;
+  /** Answered; false when it failed (timeout, the job poisoned). */
+  readonly ok: boolean;
 }
 
 export interface HostJson {
@@ -241,6 +257,19 @@ function jobJson(j: JobState): JobJson {
     hosts: hosts.map((name) => jobHostJson(j, name)),
     hooks: j.hooks.map(hookJson),
     ...(reason ? { reason } : {}),
+    ...(j.waits?.length
+      ? {
+          waits: j.waits.map((w) => ({
+            host: w.host,
+            as: w.as,
+            what: w.what,
+            startTime: iso(w.startMs)!,
+            durationMs: w.endMs - w.startMs,
+            ok: w.ok,
+          })),
+        }
+      : {}),
+    ...(j.waitsDropped ? { waitsDropped: j.waitsDropped } : {}),
   };
 }
 

@@ -18,6 +18,12 @@ export interface RunProcess {
   readonly host: string;
 }
 
+/** `json` with the process that writes it, as run.json and its copies hold it. */
+export function withRunProcess<T extends object>(json: T): T & { process?: RunProcess } {
+  const p = thisRunProcess();
+  return p ? { ...json, process: p } : json;
+}
+
 /** This process, or undefined where /proc cannot tell. */
 export function thisRunProcess(): RunProcess | undefined {
   const id = procId(process.pid);

@@ -24,6 +24,7 @@ svg .grid { stroke: var(--line); }
 svg .bar { fill: var(--ok); opacity: .85; } svg .bar.failed { fill: var(--bad); } svg .bar.running { fill: var(--warn); }
 svg .bar.prepare, svg .bar.restore { opacity: .5; }
 svg .bar.ignored, svg .bar.stopped { fill: var(--dim); }
+svg .bar.wait { fill: #8250df; opacity: 1; } svg .bar.wait.failed { fill: var(--bad); }
 svg line.marker { stroke: var(--dim); stroke-dasharray: 3 3; } svg text.marker { fill: var(--dim); font-size: 10px; }
 .status.running { background: #0969da; } .status.ignored, .status.stopped, .status.killed { background: var(--warn); }
 `;

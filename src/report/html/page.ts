@@ -78,6 +78,20 @@ function timeline(run: RunJson): string {
       title: `${h.owner} ${h.level === "task" ? "" : `${h.level} `}${h.phase} on ${h.as ?? h.host}: ${h.status}, ${formatElapsed(h.durationMs)}`,
     };
   });
+  // Multi-host jobs: each host's waits on its peers, over its script's bar.
+  for (const j of run.jobs) {
+    for (const w of j.waits ?? []) {
+      const from = Date.parse(w.startTime);
+      bars.push({
+        lane: w.host,
+        startMs: from,
+        endMs: from + w.durationMs,
+        classes: ["wait", w.ok ? "passed" : "failed"],
+        title: `${j.name}: ${w.as} waits (${w.what})${w.ok ? "" : ", in vain"}, ${formatElapsed(w.durationMs)}`,
+        thin: true,
+      });
+    }
+  }
   return timelineSection("timeline of hosts and scripts", lanes, bars, start, run.durationMs);
 }
 

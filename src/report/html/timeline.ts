@@ -1,7 +1,7 @@
 // A timeline: one lane per host, one bar per script (a job's hook, a
 // scenario's step) on one time axis, as an inline SVG. A multi-host job is a
 // bar on each of its hosts' lanes; where one host waits for another (a
-// barrier), its bar goes on while the other's scripts run.
+// troupe-ctl barrier, wait, lock), a thin bar over its script shows how long.
 
 import { formatElapsed } from "../format.js";
 import { attr, escapeHtml } from "./escape.js";
@@ -14,6 +14,8 @@ export interface Bar {
   readonly classes: readonly string[];
   /** Shown on hover. */
   readonly title: string;
+  /** Drawn thin, over the others: a wait inside a script. */
+  readonly thin?: boolean;
 }
 
 export interface Marker {
@@ -54,7 +56,8 @@ export function timelineSection(
     if (lane < 0) continue;
     const x0 = x(b.startMs);
     const w = Math.max(1.5, x(b.endMs) - x0);
-    svg += `<rect x="${x0.toFixed(1)}" y="${top + lane * LANE + 4}" width="${w.toFixed(1)}" height="14" class="bar ${attr(b.classes.join(" "))}"><title>${escapeHtml(b.title)}</title></rect>`;
+    const [y, h] = b.thin ? [top + lane * LANE + 13, 5] : [top + lane * LANE + 4, 14];
+    svg += `<rect x="${x0.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${h}" class="bar ${attr(b.classes.join(" "))}"><title>${escapeHtml(b.title)}</title></rect>`;
   }
   const bottom = top + lanes.length * LANE + 16;
   svg += `<text x="${LABEL}" y="${bottom}" class="axis">0s</text>`;

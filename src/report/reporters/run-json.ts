@@ -12,7 +12,7 @@ import { hookFailed } from "../model/run-model.js";
 import type { HookState } from "../model/state.js";
 import type { Reporter } from "../reporter.js";
 import { toRunJson, type RunJson } from "../run-json.js";
-import { thisRunProcess } from "../../runs/process.js";
+import { withRunProcess } from "../../runs/process.js";
 
 export interface RunJsonOptions {
   /** Minimum time between two rewrites while the run goes on (default 1 s). */
@@ -34,7 +34,6 @@ export class RunJsonFile implements Reporter {
   private error: Error | undefined;
   /** What the last write held. */
   last: RunJson | undefined;
-  private readonly process = thisRunProcess();
 
   constructor(
     private readonly runDir: string,
@@ -102,7 +101,7 @@ export class RunJsonFile implements Reporter {
       }
       this.dirty = false;
       // Which process writes it: a later run tells a run killed outright from one still going (../../runs/killed.ts).
-      const snapshot: RunJson = { ...toRunJson(this.model!, this.now()), ...(this.process ? { process: this.process } : {}) };
+      const snapshot: RunJson = withRunProcess(toRunJson(this.model!, this.now()));
       try {
         await mkdir(this.runDir, { recursive: true });
         await writeFileAtomic(this.path, JSON.stringify(snapshot, null, 2) + "\n");

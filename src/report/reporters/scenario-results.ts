@@ -10,12 +10,11 @@ import { writeFileAtomic } from "../atomic.js";
 import type { RunModel } from "../model/run-model.js";
 import type { Reporter } from "../reporter.js";
 import { SCENARIO_JSON, toScenarioJson, type ScenarioJson } from "../scenario-json.js";
-import { thisRunProcess } from "../../runs/process.js";
+import { withRunProcess } from "../../runs/process.js";
 
 export class ScenarioResultsFile implements Reporter {
   /** What was written last. */
   last: ScenarioJson | undefined;
-  private readonly process = thisRunProcess();
   /** The first write, which the last one waits for. */
   private started: Promise<void> | undefined;
 
@@ -33,10 +32,7 @@ export class ScenarioResultsFile implements Reporter {
 
   private async write(json: ScenarioJson): Promise<void> {
     await makeDirs(this.runDir);
-    await writeFileAtomic(
-      join(this.runDir, SCENARIO_JSON),
-      JSON.stringify({ ...json, ...(this.process ? { process: this.process } : {}) }, null, 2) + "\n",
-    );
+    await writeFileAtomic(join(this.runDir, SCENARIO_JSON), JSON.stringify(withRunProcess(json), null, 2) + "\n");
   }
 
   async finish(run: RunModel): Promise<void> {
