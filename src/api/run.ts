@@ -15,6 +15,7 @@ import { orderForRun } from "../plan/index.js";
 import { attachReporters, shouldColor } from "../report/index.js";
 import { startDashboard } from "../serve/index.js";
 import { killedNotice, noteKilledRuns } from "../runs/killed.js";
+import { latestLinkOf, runsDirOf } from "../runs/where.js";
 import { pointLatest } from "../report/latest.js";
 import { lastFailed } from "./last-failed.js";
 import { EventStream } from "../report/events.js";
@@ -36,6 +37,8 @@ export interface RunRequest {
   readonly failedOnly?: boolean;
   /** Say where the run's HTML report (`report.html`, written for every run) is, at the end. */
   readonly html?: boolean;
+  /** Keep the run's results in DIR/<run-id>/ (and the newest at DIR/latest) instead of the project's `.troupe/runs/`. */
+  readonly resultsDir?: string;
   /** Serve the report live while the run goes on (`--serve`): true for loopback and a free port, or `[ADDR:]PORT`. */
   readonly serve?: string | true;
   /** Where to look for the project (default: the current directory). */
@@ -125,7 +128,8 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
   const planned = await planFully(project, { filters: request.filters ?? [], signal: interrupt.soft });
   const { settings } = planned;
-  const jobs = request.failedOnly ? await lastFailed(project.dir, planned.jobs) : planned.jobs;
+  const runsDir = runsDirOf(project.dir, request.resultsDir);
+  const jobs = request.failedOnly ? await lastFailed(latestLinkOf(runsDir), planned.jobs) : planned.jobs;
   const discardOnly = request.reuse?.discard === true;
   if (jobs.length === 0 && !(discardOnly && !request.filters?.length)) {
     throw new TroupeError(
@@ -136,13 +140,12 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   const backendAs = request.backendAs ?? {};
   const seed = request.seed ?? randomInt(1, 2 ** 31);
   const runId = newRunId();
-  const runsDir = join(project.dir, ".troupe", "runs");
   const runDir = join(runsDir, runId);
   // Runs killed outright (kill -9) left run.json saying `running`: say so there, and below.
   const killed = await noteKilledRuns(runsDir).catch(() => []);
   await mkdir(runDir, { recursive: true });
   // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
-  await pointLatest(runDir).catch(() => undefined);
+  await pointLatest(runDir, latestLinkOf(runsDir)).catch(() => undefined);
 
   const events = request.events ?? new EventStream();
   const live = request.serve !== undefined ? await startDashboard(request.serve, runDir, "run", out) : undefined;

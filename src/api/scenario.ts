@@ -32,6 +32,7 @@ import { planScenario } from "../scenario/plan.js";
 import { attachReporters } from "../report/attach.js";
 import { startDashboard } from "../serve/index.js";
 import { killedNotice, noteKilledRuns } from "../runs/killed.js";
+import { latestLinkOf, runsDirOf } from "../runs/where.js";
 import { pointLatest } from "../report/latest.js";
 import { toScenarioJson, type ScenarioJson } from "../report/scenario-json.js";
 import { runScenario } from "../scenario/runner.js";
@@ -62,6 +63,8 @@ export interface PlayRequest {
   readonly junit?: string;
   /** Say where the HTML report (`report.html`, written for every scenario) is, at the end. */
   readonly html?: boolean;
+  /** Keep the results in DIR/<run-id>/ (and the newest at DIR/latest) instead of `.troupe/runs/` next to the scenario. */
+  readonly resultsDir?: string;
   /** Serve the report live while the scenario goes on (`--serve`): true for loopback and a free port, or `[ADDR:]PORT`. */
   readonly serve?: string | true;
   /** Run backend NAME with another type: `{ lab: "local" }`. */
@@ -123,13 +126,13 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   }
 
   const runId = newRunId();
-  const runsDir = join(plan.baseDir, ".troupe", "runs");
+  const runsDir = runsDirOf(plan.baseDir, request.resultsDir);
   const runDir = join(runsDir, runId);
   // Runs killed outright (kill -9) left their results saying `running`: say so there, and below.
   const killed = await noteKilledRuns(runsDir).catch(() => []);
   await mkdir(runDir, { recursive: true });
   // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
-  await pointLatest(runDir).catch(() => undefined);
+  await pointLatest(runDir, latestLinkOf(runsDir)).catch(() => undefined);
   const events = request.events ?? new EventStream();
   const out = request.out === undefined ? process.stdout : request.out;
   const live = request.serve !== undefined ? await startDashboard(request.serve, runDir, "scenario", out) : undefined;

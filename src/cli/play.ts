@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import type { Value } from "../scenario/types.js";
 import { TroupeError } from "../util/errors.js";
+import { resultsDirOption } from "../runs/option.js";
 import { serveOption } from "../serve/option.js";
 import { collect, colorOption, parseBackendAs } from "./common.js";
 
@@ -18,6 +19,7 @@ interface PlayCliOptions {
   readonly junit?: string;
   readonly html?: boolean;
   readonly serve?: string | true;
+  readonly resultsDir?: string;
 }
 
 export function addPlayCommand(program: Command): void {
@@ -37,6 +39,7 @@ export function addPlayCommand(program: Command): void {
     .option("--junit <file>", "write JUnit XML results to FILE: a test case per stage, job, host and item")
     .option("--html", "say where the HTML report is (report.html in its results folder, written for every scenario)")
     .addOption(serveOption())
+    .addOption(resultsDirOption())
     .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lab=local (repeatable)", collect)
     .option("--check", "check the scenario and show its hosts and stages; allocate nothing, run nothing")
     .addOption(colorOption())
@@ -102,6 +105,7 @@ Examples:
         ...(opts.junit ? { junit: opts.junit } : {}),
         ...(opts.html ? { html: true } : {}),
         ...(opts.serve !== undefined ? { serve: opts.serve } : {}),
+        ...(opts.resultsDir ? { resultsDir: opts.resultsDir } : {}),
         backendAs: parseBackendAs(opts.backendAs),
       });
     });

@@ -3,6 +3,7 @@
 import { Option, type Command } from "commander";
 import type { RunRequest } from "../api/run.js";
 import { TroupeError } from "../util/errors.js";
+import { resultsDirOption } from "../runs/option.js";
 import { serveOption } from "../serve/option.js";
 import { addProjectOption, collect, colorOption, integer, parseBackendAs, positiveInt } from "./common.js";
 
@@ -32,6 +33,7 @@ export interface RunCliOptions {
   readonly failed?: boolean;
   readonly html?: boolean;
   readonly serve?: string | true;
+  readonly resultsDir?: string;
 }
 
 export function addRunOptions(cmd: Command): Command {
@@ -53,6 +55,7 @@ export function addRunOptions(cmd: Command): Command {
       .option("--json <file>", "copy the run's results (run.json) to FILE")
       .option("--html", "say where the run's HTML report is (report.html in its results folder, written for every run)")
       .addOption(serveOption())
+      .addOption(resultsDirOption())
       .addOption(colorOption())
       .option("--debug", "open a shell on the host where a script fails, in its environment")
       .option("--shell", "open a shell instead of running each task's execute script")
@@ -126,6 +129,7 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
     ...(opts.failed ? { failedOnly: true } : {}),
     ...(opts.html ? { html: true } : {}),
     ...(opts.serve !== undefined ? { serve: opts.serve } : {}),
+    ...(opts.resultsDir ? { resultsDir: opts.resultsDir } : {}),
     ...(opts.project ? { cwd: opts.project } : {}),
     verbosity: Math.min(opts.verbose ?? 0, 2) as 0 | 1 | 2,
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),

@@ -3,11 +3,12 @@
 // the newest run left.
 
 import { readlink, rm, unlink } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { parseDuration } from "../config/duration.js";
 import { pointLatest } from "../report/latest.js";
 import { TroupeError } from "../util/errors.js";
 import type { RunRecord } from "./records.js";
+import { latestLinkOf } from "./where.js";
 
 export interface PruneRule {
   /** Keep this many of the newest runs. */
@@ -50,10 +51,10 @@ export function planPrune(runs: readonly RunRecord[], rule: PruneRule, now: numb
 /** Remove the runs' folders; `latest` (next to `runsDir`, `.troupe/latest`) follows the newest left, or goes. */
 export async function removeRuns(runsDir: string, remove: readonly RunRecord[], left: readonly RunRecord[]): Promise<void> {
   for (const r of remove) await rm(r.dir, { recursive: true, force: true });
-  const link = join(runsDir, "..", "latest");
+  const link = latestLinkOf(runsDir);
   const target = await readlink(link).catch(() => undefined);
   if (target === undefined || !remove.some((r) => r.id === basename(target))) return;
   const newest = left[left.length - 1];
-  if (newest) await pointLatest(newest.dir);
+  if (newest) await pointLatest(newest.dir, link);
   else await unlink(link).catch(() => undefined);
 }

@@ -128,8 +128,20 @@ test("prune keeps the newest runs and moves latest; a bad rule is refused", () =
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--older-than takes an age such as 7d/);
   assert.equal(troupe(["runs", "prune"], { cwd: dir }).status, 2);
-  // --results-dir: runs kept elsewhere.
-  assert.deepEqual(listed(mkdtempSync(join(tmpdir(), "troupe-empty-")), ["--results-dir", join(dir, ".troupe", "runs")]), []);
+  // --results-dir: runs kept elsewhere, the newest at DIR/latest; troupe runs reads them there.
+  const elsewhere = troupe(["run", "--results-dir", "out/results", "s/ok"], { cwd: dir });
+  assert.equal(elsewhere.status, 0, elsewhere.stderr);
+  const [kept] = listed(mkdtempSync(join(tmpdir(), "troupe-empty-")), ["--results-dir", join(dir, "out", "results")]);
+  assert.equal(kept!.status, "passed");
+  assert.equal(readlinkSync(join(dir, "out", "results", "latest")), kept!.id);
+  assert.ok(existsSync(join(dir, "out", "results", "latest", "report.html")));
+  assert.deepEqual(listed(dir), []);
+  // --failed reads the last run where it was kept.
+  assert.equal(troupe(["run", "--results-dir", "out/results", "s/bad"], { cwd: dir }).status, 1);
+  const again = troupe(["run", "--results-dir", "out/results", "--failed", "-v"], { cwd: dir });
+  assert.equal(again.status, 1);
+  assert.match(again.stdout, /s\/bad/);
+  assert.doesNotMatch(again.stdout, /s\/ok/);
 });
 
 test("a run killed with SIGKILL is never pruned while it runs, then marked killed by runs and by the next run", async () => {
