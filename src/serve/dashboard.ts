@@ -80,6 +80,7 @@ export class LiveDashboard implements Reporter {
   onHookStart = (_h: unknown, run: RunModel): void => this.changed(run);
   onHookEnd = (_h: unknown, _e: unknown, run: RunModel): void => this.changed(run);
   onJobEnd = (_j: unknown, run: RunModel): void => this.changed(run);
+  onSyncWait = (_j: unknown, run: RunModel): void => this.changed(run);
   onRunEnd = (run: RunModel): void => this.changed(run);
   onScenarioStart = (run: RunModel): void => this.changed(run);
   onStageStart = (_s: unknown, run: RunModel): void => this.changed(run);

@@ -5,13 +5,14 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { watch, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { project, troupe, troupeAsync } from "../cli/helpers.js";
+import { makeFifo } from "../serve/browser.js";
 
 interface Listed {
   readonly id: string;
@@ -28,8 +29,7 @@ function listed(dir: string, args: readonly string[] = []): Listed[] {
 }
 
 function gatedProject(): { dir: string; fifo: string } {
-  const fifo = join(mkdtempSync(join(tmpdir(), "troupe-fifo-")), "gate");
-  execFileSync("mkfifo", [fifo]);
+  const fifo = makeFifo();
   const dir = project({
     "troupe.yaml": "project: runs-list\nbackends:\n  local:\n    systems: [box]\nsuites:\n  s/:\n    summary: s\n",
     "s/ok/task.yaml": "summary: ok\nexecute: echo fine\n",
@@ -52,6 +52,27 @@ async function fileWritten(path: string): Promise<void> {
   } finally {
     stop.abort();
   }
+}
+
+/** `troupe run -vv s/wait`, once its job's script is waiting on the FIFO. */
+async function waitingRun(dir: string): Promise<ChildProcess> {
+  const child = troupeAsync(["run", "-vv", "s/wait"], { cwd: dir });
+  let out = "";
+  await new Promise<void>((resolve) =>
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (/waiting/.test(out)) resolve();
+    }),
+  );
+  return child;
+}
+
+/** SIGKILL troupe; then let its job's script, which outlived it (SIGKILL leaves no time to clean up), end. */
+async function killOutright(child: ChildProcess, fifo: string): Promise<void> {
+  const exited = once(child, "exit");
+  child.kill("SIGKILL");
+  await exited;
+  await writeFile(fifo, "go\n");
 }
 
 test("runs lists each run; show gives a run's failures with their output and logs; --open hands the report to the browser", async () => {
@@ -146,25 +167,14 @@ test("prune keeps the newest runs and moves latest; a bad rule is refused", () =
 
 test("a run killed with SIGKILL is never pruned while it runs, then marked killed by runs and by the next run", async () => {
   const { dir, fifo } = gatedProject();
-  const child = troupeAsync(["run", "-vv", "s/wait"], { cwd: dir });
-  let out = "";
-  await new Promise<void>((resolve) =>
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (/waiting/.test(out)) resolve();
-    }),
-  );
+  const child = await waitingRun(dir);
   const [going] = listed(dir);
   assert.equal(going!.status, "running");
   const keep = troupe(["runs", "prune", "--keep", "0"], { cwd: dir });
   assert.match(keep.stdout, new RegExp(`^kept ${going!.id}: it is still running$`, "m"));
   assert.ok(existsSync(join(dir, ".troupe", "runs", going!.id)));
 
-  const exited = once(child, "exit");
-  child.kill("SIGKILL");
-  await exited;
-  // Its job's script outlived it (SIGKILL leaves no time to clean up): let it end.
-  await writeFile(fifo, "go\n");
+  await killOutright(child, fifo);
   const runJson = join(dir, ".troupe", "runs", going!.id, "run.json");
   assert.equal((JSON.parse(readFileSync(runJson, "utf8")) as { status: string }).status, "running");
 
@@ -177,18 +187,8 @@ test("a run killed with SIGKILL is never pruned while it runs, then marked kille
 
 test("the next run says a run was killed, and its run.json says so", async () => {
   const { dir, fifo } = gatedProject();
-  const child = troupeAsync(["run", "-vv", "s/wait"], { cwd: dir });
-  let out = "";
-  await new Promise<void>((resolve) =>
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (/waiting/.test(out)) resolve();
-    }),
-  );
-  const exited = once(child, "exit");
-  child.kill("SIGKILL");
-  await exited;
-  await writeFile(fifo, "go\n");
+  const child = await waitingRun(dir);
+  await killOutright(child, fifo);
   const [id] = readdirSync(join(dir, ".troupe", "runs"));
   const next = troupe(["run", "s/ok"], { cwd: dir });
   assert.equal(next.status, 0, next.stderr);

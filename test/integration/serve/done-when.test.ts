@@ -9,19 +9,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { project, REPO, troupe } from "../cli/helpers.js";
+import { launchChromium } from "./browser.js";
 
 const SCHEMA = join(REPO, "test", "fixtures", "junit", "junit.xsd");
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const VIEWPORT = { width: 1280, height: 900 };
 
 let dir: string;
@@ -49,7 +41,7 @@ before(async () => {
   const said = /^HTML report: (\S+)$/m.exec(r.stdout);
   assert.ok(said, r.stdout);
   report = join(dir, said[1]!);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: VIEWPORT });
   await page.goto(`file://${report}`);
 });

@@ -7,31 +7,20 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { project, troupe, troupeAsync } from "../cli/helpers.js";
+import { launchChromium, makeFifo } from "./browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const WAIT = { timeout: 0 } as const;
 
 let browser: Browser;
 
 before(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -40,8 +29,7 @@ after(async () => {
 
 /** A project whose job `gate/wait` runs until a line arrives on the FIFO it returns. */
 function gatedProject(): { dir: string; fifo: string } {
-  const fifo = join(mkdtempSync(join(tmpdir(), "troupe-fifo-")), "gate");
-  execFileSync("mkfifo", [fifo]);
+  const fifo = makeFifo();
   const dir = project({
     "troupe.yaml": "project: live-dash\nbackends:\n  local:\n    systems: [box]\nsuites:\n  gate/:\n    summary: gated\n",
     // Runs first (the other's priority is lower): finished when the browser comes.

@@ -9,19 +9,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { project, REPO, troupe } from "../cli/helpers.js";
+import { launchChromium } from "./browser.js";
 
 const SCHEMA = join(REPO, "test", "fixtures", "junit", "junit.xsd");
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 let dir: string;
 let stdout: string;
@@ -57,7 +49,7 @@ stages:
   stdout = r.stdout;
   // --serve before the scenario file: the file stays the scenario, the dashboard takes a free port on loopback.
   assert.match(stdout, /^Live dashboard: http:\/\/127\.0\.0\.1:\d+\/$/m);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
 });
 

@@ -6,10 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { project, troupe } from "../cli/helpers.js";
-
-const ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+import { launchChromium } from "./browser.js";
 
 interface Wait {
   readonly host: string;
@@ -21,7 +19,8 @@ interface Wait {
 
 test("each host's barrier wait is in run.json and on its lane of the timeline", async () => {
   const dir = project({
-    "troupe.yaml": "project: waits\nbackends:\n  local:\n    systems:\n      - box:\n          workers: 2\nsuites:\n  m/:\n    summary: m\n",
+    "troupe.yaml":
+      "project: waits\nbackends:\n  local:\n    systems:\n      - box:\n          workers: 2\nsuites:\n  m/:\n    summary: m\n",
     "m/pair/task.yaml":
       "summary: pair\nhosts:\n  node: {count: 2}\nexecute: |\n  troupe-ctl barrier ready --timeout 5m\n  echo past the barrier\n",
   });
@@ -33,7 +32,7 @@ test("each host's barrier wait is in run.json and on its lane of the timeline", 
     ["node-1", "barrier ready", true],
     ["node-2", "barrier ready", true],
   ]);
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(`file://${join(dir, ".troupe", "latest", "report.html")}`);
@@ -41,7 +40,8 @@ test("each host's barrier wait is in run.json and on its lane of the timeline", 
     assert.equal(titles.length, 2, titles.join("\n"));
     for (const t of titles) assert.match(t, /^local:box:m\/pair: node-\d waits \(barrier ready\), /);
     // One on each host's lane.
-    const ys = await page.locator("svg.timeline rect.bar.wait").evaluateAll((rects) => rects.map((x) => x.getAttribute("y")));
+    const ys: (string | null)[] = [];
+    for (const rect of await page.locator("svg.timeline rect.bar.wait").all()) ys.push(await rect.getAttribute("y"));
     assert.equal(new Set(ys).size, 2);
   } finally {
     await browser.close();
