@@ -16,6 +16,7 @@ import { attachReporters, shouldColor } from "../report/index.js";
 import { startDashboard } from "../serve/index.js";
 import { killedNotice, noteKilledRuns } from "../runs/killed.js";
 import { latestLinkOf, runsDirOf } from "../runs/where.js";
+import { artifactsDirOf } from "../report/artifacts.js";
 import { pointLatest } from "../report/latest.js";
 import { lastFailed } from "./last-failed.js";
 import { EventStream } from "../report/events.js";
@@ -156,6 +157,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     ...(request.junit ? { junit: resolve(request.junit) } : {}),
     ...(request.json ? { json: resolve(request.json) } : {}),
     ...(request.html ? { html: true } : {}),
+    ...(request.artifactsDir ? { artifactsDir: resolve(request.artifactsDir) } : {}),
     verbosity: request.verbosity ?? 0,
     tty: !!out?.isTTY,
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
@@ -304,7 +306,7 @@ function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> 
       transport: host.transport,
       remoteDir: join(host.projectPath, job.task.name),
       patterns: job.task.artifacts,
-      destDir: join(root, job.name),
+      destDir: artifactsDirOf(root, job.name),
     });
   };
 }

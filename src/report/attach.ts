@@ -41,6 +41,8 @@ export interface ReportOptions {
   readonly now?: () => number;
   /** Minimum time between rewrites of run.json during the run. */
   readonly rewriteMs?: number;
+  /** Where `--artifacts` puts each job's artifacts: the HTML report links them. */
+  readonly artifactsDir?: string;
   /** The live dashboard (`--serve`), already listening: it shows this run. */
   readonly live?: Reporter & { watch(model: RunModel): void };
 }
@@ -54,7 +56,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     reporters.push(new RunJsonFile(o.runDir, { now, ...(o.rewriteMs !== undefined ? { rewriteMs: o.rewriteMs } : {}) }));
     if (o.junit) reporters.push(new JUnitFile(o.junit, now));
     if (o.json) reporters.push(new JsonCopy(o.json, now));
-    reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now));
+    reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "run", o.artifactsDir));
     if (o.out) {
       reporters.push(
         new TerminalReporter({

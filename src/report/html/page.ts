@@ -95,7 +95,7 @@ function timeline(run: RunJson): string {
   return timelineSection("timeline of hosts and scripts", lanes, bars, start, run.durationMs);
 }
 
-function jobRow(j: JobJson): string {
+function jobRow(j: JobJson, artifacts: ReadonlyMap<string, string>): string {
   const hosts = j.hosts
     .map((h) => {
       const who = h.as !== undefined && h.as !== h.name ? `${h.as} (${h.name})` : h.name;
@@ -107,11 +107,11 @@ function jobRow(j: JobJson): string {
     `<tr data-status="${attr(j.status)}" data-search="${attr(search)}"><td>${status(j.status)}</td>` +
     `<td><code>${escapeHtml(j.name)}</code>${j.reason ? `<div class="reason">${escapeHtml(j.reason)}</div>` : ""}</td>` +
     `<td class="num">${escapeHtml(formatElapsed(j.durationMs))}</td><td>${when(j.startTime)}</td><td>${hosts}</td>` +
-    `<td>${j.dir ? logLink(`${j.dir}/`, j.dir) : ""}</td></tr>`
+    `<td>${j.dir ? logLink(`${j.dir}/`, j.dir) : ""}${artifacts.has(j.name) ? ` ${logLink(artifacts.get(j.name), "artifacts")}` : ""}</td></tr>`
   );
 }
 
-function jobsTable(run: RunJson): string {
+function jobsTable(run: RunJson, artifacts: ReadonlyMap<string, string>): string {
   const rows = [...run.jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || a.name.localeCompare(b.name));
   return filterableTable({
     id: "jobs",
@@ -120,7 +120,7 @@ function jobsTable(run: RunJson): string {
     statuses: JOB_STATUSES,
     placeholder: "Search jobs, hosts, reasons",
     head: ["status", "job", "duration", "started", "hosts", "logs"],
-    rows: rows.map(jobRow),
+    rows: rows.map((j) => jobRow(j, artifacts)),
   });
 }
 
@@ -141,7 +141,7 @@ function hostsTable(run: RunJson): string {
 }
 
 /** The parts of the page that change as the run goes on (the live dashboard sends them again). */
-export function reportParts(run: RunJson): PageParts {
+export function reportParts(run: RunJson, artifacts: ReadonlyMap<string, string> = new Map()): PageParts {
   const t = run.totals;
   const verdict =
     run.status === "interrupted" || run.status === "running" || run.status === "killed"
@@ -159,11 +159,11 @@ export function reportParts(run: RunJson): PageParts {
     title,
     verdict,
     header: `<h1>${escapeHtml(title)}</h1>${summary}`,
-    main: failures(run) + timeline(run) + jobsTable(run) + hostsTable(run),
+    main: failures(run) + timeline(run) + jobsTable(run, artifacts) + hostsTable(run),
   };
 }
 
 /** The whole page, its data in it; `live`: it also follows the run from the server that serves it. */
-export function reportPage(run: RunJson, o: PageOptions = {}): string {
-  return pageHtml(reportParts(run), o);
+export function reportPage(run: RunJson, o: PageOptions & { readonly artifacts?: ReadonlyMap<string, string> } = {}): string {
+  return pageHtml(reportParts(run, o.artifacts), o);
 }

@@ -2,7 +2,9 @@
 // ../html/page.ts, and ../html/scenario-page.ts for `troupe play`); with
 // `--html`, its path is said at the end.
 
-import { join, relative } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { artifactsDirOf } from "../artifacts.js";
 import type { Writable } from "node:stream";
 import { writeFileAtomic } from "../atomic.js";
 import { reportPage } from "../html/page.js";
@@ -24,13 +26,29 @@ export class HtmlReport implements Reporter {
     private readonly now: () => number = Date.now,
     /** A run's report (jobs) or a scenario's (stages and steps). */
     private readonly kind: "run" | "scenario" = "run",
+    /** `--artifacts DIR`: each job's artifacts that were fetched are linked. */
+    private readonly artifactsDir?: string,
   ) {
     this.path = join(runDir, REPORT_FILE);
   }
 
+  /** Each job whose artifacts folder is there, and its path relative to the page. */
+  private artifacts(run: RunModel): Map<string, string> {
+    const found = new Map<string, string>();
+    if (!this.artifactsDir) return found;
+    for (const name of run.jobs.keys()) {
+      const dir = artifactsDirOf(this.artifactsDir, name);
+      if (existsSync(dir)) found.set(name, relative(dirname(this.path), dir).split(sep).join("/") + "/");
+    }
+    return found;
+  }
+
   async finish(run: RunModel): Promise<void> {
     try {
-      const page = this.kind === "run" ? reportPage(toRunJson(run, this.now())) : scenarioPage(toScenarioJson(run));
+      const page =
+        this.kind === "run"
+          ? reportPage(toRunJson(run, this.now()), { artifacts: this.artifacts(run) })
+          : scenarioPage(toScenarioJson(run));
       await writeFileAtomic(this.path, page);
     } catch (err) {
       throw new Error(`cannot write ${this.path}: ${(err as Error).message}`, { cause: err });

@@ -32,11 +32,11 @@ before(async () => {
       '  if [ "$TROUPE_HOST" = node-2 ]; then echo "node-2 went wrong"; exit 7; fi\n  echo fine\n',
     "checks/prep/task.yaml": "summary: p\nprepare: echo preparing; exit 3\nexecute: echo never\n",
     // Passes, but its restore breaks its host...
-    "checks/rest/task.yaml": "summary: r\nexecute: echo ran\nrestore: echo restoring badly; exit 4\n",
+    "checks/rest/task.yaml": "summary: r\nartifacts: [out.txt]\nexecute: echo ran > out.txt\nrestore: echo restoring badly; exit 4\n",
     // ... so that this one, which needs both, is aborted.
     "checks/late/task.yaml": "summary: late\npriority: -10\nhosts:\n  node: {count: 2}\nexecute: echo never\n",
   });
-  const r = troupe(["run", "--junit", "junit.xml", "--html"], { cwd: dir });
+  const r = troupe(["run", "--junit", "junit.xml", "--html", "--artifacts", "arts"], { cwd: dir });
   assert.equal(r.status, 1, r.stdout + r.stderr);
   const said = /^HTML report: (\S+)$/m.exec(r.stdout);
   assert.ok(said, r.stdout);
@@ -91,4 +91,12 @@ test("the report shows the four failures first, on the first screen; a screensho
   const png = readFileSync(shot);
   assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from("PNG")]);
   assert.ok(png.length > 20_000, `a screenshot with something in it (${png.length} bytes)`);
+});
+
+test("the jobs table links the artifacts --artifacts fetched", async () => {
+  const links = page.locator("#jobs tbody tr", { hasText: "checks/rest" }).locator("a", { hasText: "artifacts" });
+  assert.equal(await links.count(), 1);
+  const href = (await links.getAttribute("href"))!;
+  assert.equal(readFileSync(join(report, "..", href, "out.txt"), "utf8"), "ran\n");
+  assert.equal(await page.locator("#jobs a", { hasText: "artifacts" }).count(), 1, "only jobs with artifacts fetched link them");
 });
