@@ -167,7 +167,11 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
 
   for (const id of killed) events.message("warn", killedNotice(id));
   // The code of the backends this run uses (a discard may need any of the project's).
-  await loadBackendTypes(discardOnly ? project.backends : jobs.map((j) => j.backend), { backendAs });
+  await loadBackendTypes(discardOnly ? project.backends : jobs.map((j) => j.backend), { backendAs }).catch(async (err: unknown) => {
+    // Nothing ran: the reporters (and the live dashboard's server) close all the same.
+    await reports.finish();
+    throw err;
+  });
   let reuse: ReuseSession | undefined;
   let pool: HostPool | undefined;
   const result = await (async (): Promise<RunResult> => {
