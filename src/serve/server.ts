@@ -53,6 +53,9 @@ const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
 };
 
+/** How long browsers have to take the last parts when the run ends. */
+const CUT_AFTER_MS = 1000;
+
 export class LiveServer {
   readonly url: string;
   private readonly clients = new Set<Client>();
@@ -114,11 +117,19 @@ export class LiveServer {
     } catch {
       // the view is broken: close the streams all the same
     }
-    for (const c of this.clients) c.res.end(last);
+    // Once the last parts are out, the connection goes too (an SSE stream is kept alive otherwise).
+    for (const c of this.clients) c.res.end(last, () => c.res.socket?.end());
     this.clients.clear();
     await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
+      // Browsers that read get the last parts and their connections end;
+      // one that does not read is cut off shortly after: the run does not wait for it.
+      const cut = setTimeout(() => this.server.closeAllConnections(), CUT_AFTER_MS);
+      cut.unref();
+      this.server.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+      this.server.closeIdleConnections();
     });
   }
 
