@@ -11,9 +11,9 @@ interface LastRun {
   readonly jobs?: readonly { readonly name?: string; readonly status?: string }[];
 }
 
-/** The jobs of `jobs` that failed or were aborted in the last run; an error when there is nothing to rerun. */
-export async function lastFailed(projectDir: string, jobs: readonly Job[]): Promise<Job[]> {
-  const file = join(projectDir, ".troupe", "latest", "run.json");
+/** The jobs of `jobs` that failed or were aborted in the last run (`latest`: its link); an error when there is nothing to rerun. */
+export async function lastFailed(latest: string, jobs: readonly Job[]): Promise<Job[]> {
+  const file = join(latest, "run.json");
   let last: LastRun;
   try {
     last = JSON.parse(await readFile(file, "utf8")) as LastRun;

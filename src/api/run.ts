@@ -14,6 +14,10 @@ import { runJobs, type RunModes } from "../exec/index.js";
 import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
 import { attachReporters, shouldColor } from "../report/index.js";
+import { startDashboard } from "../serve/index.js";
+import { killedNotice, noteKilledRuns } from "../runs/killed.js";
+import { latestLinkOf, runsDirOf } from "../runs/where.js";
+import { artifactsDirOf } from "../report/artifacts.js";
 import { pointLatest } from "../report/latest.js";
 import { lastFailed } from "./last-failed.js";
 import { EventStream } from "../report/events.js";
@@ -35,6 +39,10 @@ export interface RunRequest {
   readonly failedOnly?: boolean;
   /** Say where the run's HTML report (`report.html`, written for every run) is, at the end. */
   readonly html?: boolean;
+  /** Keep the run's results in DIR/<run-id>/ (and the newest at DIR/latest) instead of the project's `.troupe/runs/`. */
+  readonly resultsDir?: string;
+  /** Serve the report live while the run goes on (`--serve`): true for loopback and a free port, or `[ADDR:]PORT`. */
+  readonly serve?: string | true;
   /** Where to look for the project (default: the current directory). */
   readonly cwd?: string;
   readonly verbosity?: 0 | 1 | 2;
@@ -124,7 +132,8 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
   const planned = await planFully(project, { filters: request.filters ?? [], signal: interrupt.soft });
   const { settings } = planned;
-  const jobs = request.failedOnly ? await lastFailed(project.dir, planned.jobs) : planned.jobs;
+  const runsDir = runsDirOf(project.dir, request.resultsDir);
+  const jobs = request.failedOnly ? await lastFailed(latestLinkOf(runsDir), planned.jobs) : planned.jobs;
   const discardOnly = request.reuse?.discard === true;
   if (jobs.length === 0 && !(discardOnly && !request.filters?.length)) {
     throw new TroupeError(
@@ -135,18 +144,23 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   const backendAs = request.backendAs ?? {};
   const seed = request.seed ?? randomInt(1, 2 ** 31);
   const runId = newRunId();
-  const runDir = join(project.dir, ".troupe", "runs", runId);
+  const runDir = join(runsDir, runId);
+  // Runs killed outright (kill -9) left run.json saying `running`: say so there, and below.
+  const killed = await noteKilledRuns(runsDir).catch(() => []);
   await mkdir(runDir, { recursive: true });
   // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
-  await pointLatest(runDir).catch(() => undefined);
+  await pointLatest(runDir, latestLinkOf(runsDir)).catch(() => undefined);
 
   const events = request.events ?? new EventStream();
+  const live = request.serve !== undefined ? await startDashboard(request.serve, runDir, "run", out) : undefined;
   const reports = attachReporters(events, {
     kind: "run",
+    ...(live ? { live } : {}),
     runDir,
     ...(request.junit ? { junit: resolve(request.junit) } : {}),
     ...(request.json ? { json: resolve(request.json) } : {}),
     ...(request.html ? { html: true } : {}),
+    ...(request.artifactsDir ? { artifactsDir: resolve(request.artifactsDir) } : {}),
     verbosity: request.verbosity ?? 0,
     tty: !!out?.isTTY,
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
@@ -154,8 +168,13 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     err: out === null ? null : process.stderr,
   });
 
+  for (const id of killed) events.message("warn", killedNotice(id));
   // The code of the backends this run uses (a discard may need any of the project's).
-  await loadBackendTypes(discardOnly ? project.backends : jobs.map((j) => j.backend), { backendAs });
+  await loadBackendTypes(discardOnly ? project.backends : jobs.map((j) => j.backend), { backendAs }).catch(async (err: unknown) => {
+    // Nothing ran: the reporters (and the live dashboard's server) close all the same.
+    await reports.finish();
+    throw err;
+  });
   // Spread's -pass, else one random password for the whole run, as Spread makes it:
   // root's on the machines backends make, and recorded in the reuse files.
   const password = request.password ?? randomBytes(8).toString("hex");
@@ -321,7 +340,7 @@ function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> 
       transport: host.transport,
       remoteDir: join(host.projectPath, job.task.name),
       patterns: job.task.artifacts,
-      destDir: join(root, job.name),
+      destDir: artifactsDirOf(root, job.name),
     });
   };
 }

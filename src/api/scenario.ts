@@ -31,6 +31,9 @@ import { TroupeError, type Problem } from "../util/errors.js";
 import { loadScenarioFile, type ScenarioSource } from "../scenario/load.js";
 import { planScenario } from "../scenario/plan.js";
 import { attachReporters } from "../report/attach.js";
+import { startDashboard } from "../serve/index.js";
+import { killedNotice, noteKilledRuns } from "../runs/killed.js";
+import { latestLinkOf, runsDirOf } from "../runs/where.js";
 import { pointLatest } from "../report/latest.js";
 import { toScenarioJson, type ScenarioJson } from "../report/scenario-json.js";
 import { runScenario } from "../scenario/runner.js";
@@ -57,6 +60,14 @@ export interface PlayRequest {
   readonly color?: boolean;
   /** Also copy scenario.json here. */
   readonly json?: string;
+  /** Also write JUnit XML here: a test case per stage, job, host and item. */
+  readonly junit?: string;
+  /** Say where the HTML report (`report.html`, written for every scenario) is, at the end. */
+  readonly html?: boolean;
+  /** Keep the results in DIR/<run-id>/ (and the newest at DIR/latest) instead of `.troupe/runs/` next to the scenario. */
+  readonly resultsDir?: string;
+  /** Serve the report live while the scenario goes on (`--serve`): true for loopback and a free port, or `[ADDR:]PORT`. */
+  readonly serve?: string | true;
   /** Run backend NAME with another type: `{ lab: "local" }`. */
   readonly backendAs?: Readonly<Record<string, string>>;
   /** Cloud cost guards (`--max-hosts`, `--max-hours`), over the scenario's backends' own. */
@@ -118,16 +129,23 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   }
 
   const runId = newRunId();
-  const runDir = join(plan.baseDir, ".troupe", "runs", runId);
+  const runsDir = runsDirOf(plan.baseDir, request.resultsDir);
+  const runDir = join(runsDir, runId);
+  // Runs killed outright (kill -9) left their results saying `running`: say so there, and below.
+  const killed = await noteKilledRuns(runsDir).catch(() => []);
   await mkdir(runDir, { recursive: true });
   // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
-  await pointLatest(runDir).catch(() => undefined);
+  await pointLatest(runDir, latestLinkOf(runsDir)).catch(() => undefined);
   const events = request.events ?? new EventStream();
   const out = request.out === undefined ? process.stdout : request.out;
+  const live = request.serve !== undefined ? await startDashboard(request.serve, runDir, "scenario", out) : undefined;
   const reports = attachReporters(events, {
     kind: "scenario",
     runDir,
+    ...(live ? { live } : {}),
     ...(request.json ? { json: resolve(request.json) } : {}),
+    ...(request.junit ? { junit: resolve(request.junit) } : {}),
+    ...(request.html ? { html: true } : {}),
     verbosity: request.verbosity ?? 1,
     tty: !!out?.isTTY,
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
@@ -135,6 +153,7 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
     err: out === null ? null : process.stderr,
   });
 
+  for (const id of killed) events.message("warn", killedNotice(id));
   const interrupt = onInterrupt({
     signal: request.signal,
     say: out === null ? null : undefined,

@@ -22,6 +22,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<AddCommand>])[] = [
   ["spread", async () => (await import("./spread.js")).addSpreadCommand],
   ["exec", async () => (await import("./exec.js")).addExecCommand],
   ["play", async () => (await import("./play.js")).addPlayCommand],
+  ["runs", async () => (await import("./runs.js")).addRunsCommand],
   ["lab", async () => (await import("./lab.js")).addLabCommand],
   ["gc", async () => (await import("./gc.js")).addGcCommand],
   ["image", async () => (await import("./image.js")).addImageCommand],
@@ -71,6 +72,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         args = [t.command, ...t.args];
       }
     }
+    if (args.includes("--serve")) args = (await import("../serve/option.js")).separateServeValue(args);
     const program = await buildProgram(args[0]);
     await program.parseAsync(args, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.OK;

@@ -4,6 +4,8 @@ import type { Command } from "commander";
 import type { Value } from "../scenario/types.js";
 import { TroupeError } from "../util/errors.js";
 import { cloudGuardOptions, cloudGuardsOf, type CloudGuardCliOptions } from "./cloud-guards.js";
+import { resultsDirOption } from "../runs/option.js";
+import { serveOption } from "../serve/option.js";
 import { collect, colorOption, parseBackendAs } from "./common.js";
 
 interface PlayCliOptions extends CloudGuardCliOptions {
@@ -15,6 +17,10 @@ interface PlayCliOptions extends CloudGuardCliOptions {
   readonly backendAs?: string[];
   readonly color?: boolean;
   readonly check?: boolean;
+  readonly junit?: string;
+  readonly html?: boolean;
+  readonly serve?: string | true;
+  readonly resultsDir?: string;
 }
 
 export function addPlayCommand(program: Command): void {
@@ -31,6 +37,10 @@ export function addPlayCommand(program: Command): void {
       collect,
     )
     .option("--json <file>", "also copy the results (scenario.json) to FILE")
+    .option("--junit <file>", "write JUnit XML results to FILE: a test case per stage, job, host and item")
+    .option("--html", "say where the HTML report is (report.html in its results folder, written for every scenario)")
+    .addOption(serveOption())
+    .addOption(resultsDirOption())
     .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lab=local (repeatable)", collect)
     .option("--check", "check the scenario and show its hosts and stages; allocate nothing, run nothing")
     .addOption(cloudGuardOptions()[0])
@@ -61,7 +71,7 @@ stages query it at {{ prometheus.url }}; its data stays in the run's
 prometheus/ folder. See docs/prometheus.md.
 
 Results go to .troupe/runs/<run-id>/ next to the scenario file: scenario.json
-and a log per host in logs/. Hosts are discarded at the end, also on failure
+a log per host in logs/ and report.html. Hosts are discarded at the end, also on failure
 and Ctrl-C. See docs/scenarios.md for the whole schema.
 
 Exit status: 0 every step passed; 1 a step failed (the result names the stage,
@@ -72,6 +82,7 @@ Examples:
   troupe play examples/scenarios/chain.yaml
   troupe play --check scenario.yaml
   troupe play -q --var rounds=10 --json out.json scenario.yaml
+  troupe play --junit results.xml --serve scenario.yaml   JUnit for CI; watch it live
   troupe play --backend-as lab=local scenario.yaml   run a lab scenario as local processes`,
     )
     .action(async (file: string, opts: PlayCliOptions) => {
@@ -94,6 +105,10 @@ Examples:
         verbosity: opts.quiet ? 0 : opts.verbose ? 2 : 1,
         color: opts.color !== false,
         ...(opts.json ? { json: opts.json } : {}),
+        ...(opts.junit ? { junit: opts.junit } : {}),
+        ...(opts.html ? { html: true } : {}),
+        ...(opts.serve !== undefined ? { serve: opts.serve } : {}),
+        ...(opts.resultsDir ? { resultsDir: opts.resultsDir } : {}),
         backendAs: parseBackendAs(opts.backendAs),
         ...cloudGuardsOf(opts),
       });

@@ -4,6 +4,8 @@ import { Option, type Command } from "commander";
 import type { RunRequest } from "../api/run.js";
 import { TroupeError } from "../util/errors.js";
 import { cloudGuardOptions, cloudGuardsOf, type CloudGuardCliOptions } from "./cloud-guards.js";
+import { resultsDirOption } from "../runs/option.js";
+import { serveOption } from "../serve/option.js";
 import { addProjectOption, collect, colorOption, integer, parseBackendAs, positiveInt } from "./common.js";
 
 export interface RunCliOptions extends CloudGuardCliOptions {
@@ -31,6 +33,8 @@ export interface RunCliOptions extends CloudGuardCliOptions {
   readonly gc?: boolean;
   readonly failed?: boolean;
   readonly html?: boolean;
+  readonly serve?: string | true;
+  readonly resultsDir?: string;
 }
 
 export function addRunOptions(cmd: Command): Command {
@@ -52,6 +56,8 @@ export function addRunOptions(cmd: Command): Command {
       .option("--junit <file>", "write JUnit XML results to FILE")
       .option("--json <file>", "copy the run's results (run.json) to FILE")
       .option("--html", "say where the run's HTML report is (report.html in its results folder, written for every run)")
+      .addOption(serveOption())
+      .addOption(resultsDirOption())
       .addOption(colorOption())
       .option("--debug", "open a shell on the host where a script fails, in its environment")
       .option("--shell", "open a shell instead of running each task's execute script")
@@ -94,6 +100,7 @@ Examples:
   troupe run --failed                the jobs that failed last time, again
   troupe run --backend-as lxd=local  run a Spread project's lxd jobs on this machine
   troupe run --junit results.xml     JUnit XML for CI
+  troupe run --serve                 watch it in a browser, at the URL printed
   troupe run --reuse                 keep the hosts up for the next --reuse run
   troupe run --reuse --resend        reuse them, sending the project again
   troupe run --discard               discard the hosts --reuse kept
@@ -125,6 +132,8 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
     filters,
     ...(opts.failed ? { failedOnly: true } : {}),
     ...(opts.html ? { html: true } : {}),
+    ...(opts.serve !== undefined ? { serve: opts.serve } : {}),
+    ...(opts.resultsDir ? { resultsDir: opts.resultsDir } : {}),
     ...(opts.project ? { cwd: opts.project } : {}),
     verbosity: Math.min(opts.verbose ?? 0, 2) as 0 | 1 | 2,
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),

@@ -6,6 +6,7 @@ import type { EventStream } from "./events.js";
 import type { TimeZone } from "./format.js";
 import { ReporterHub } from "./hub.js";
 import type { Reporter } from "./reporter.js";
+import type { RunModel } from "./model/run-model.js";
 import { HookLogs } from "./reporters/hook-logs.js";
 import { HostLogs } from "./reporters/host-logs.js";
 import { HtmlReport } from "./reporters/html.js";
@@ -21,11 +22,11 @@ export interface ReportOptions {
   readonly runDir: string;
   /** The test matrix (run.json, hook logs, JUnit) or a scenario (scenario.json, host logs). */
   readonly kind: "run" | "scenario";
-  /** Also write JUnit XML here at the end (runs). */
+  /** Also write JUnit XML here at the end. */
   readonly junit?: string;
   /** Also copy the results file (run.json, scenario.json) here at the end. */
   readonly json?: string;
-  /** Say where report.html is at the end (`--html`; it is written for every run). */
+  /** Say where report.html is at the end (`--html`; it is written for every run and scenario). */
   readonly html?: boolean;
   readonly verbosity: Verbosity;
   /** The terminal reporter draws its live status block. */
@@ -40,6 +41,10 @@ export interface ReportOptions {
   readonly now?: () => number;
   /** Minimum time between rewrites of run.json during the run. */
   readonly rewriteMs?: number;
+  /** Where `--artifacts` puts each job's artifacts: the HTML report links them. */
+  readonly artifactsDir?: string;
+  /** The live dashboard (`--serve`), already listening: it shows this run. */
+  readonly live?: Reporter & { watch(model: RunModel): void };
 }
 
 /** The hub, listening to `events`, with the reporters `o` asks for; call `finish()` once the run is over. */
@@ -51,7 +56,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     reporters.push(new RunJsonFile(o.runDir, { now, ...(o.rewriteMs !== undefined ? { rewriteMs: o.rewriteMs } : {}) }));
     if (o.junit) reporters.push(new JUnitFile(o.junit, now));
     if (o.json) reporters.push(new JsonCopy(o.json, now));
-    reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now));
+    reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "run", o.artifactsDir));
     if (o.out) {
       reporters.push(
         new TerminalReporter({
@@ -67,12 +72,17 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
   } else {
     reporters.push(new HostLogs(o.runDir));
     reporters.push(new ScenarioResultsFile(o.runDir, o.json));
+    if (o.junit) reporters.push(new JUnitFile(o.junit, now, "scenario"));
+    reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "scenario"));
     if (o.out) {
       reporters.push(
         new ScenarioTerminal({ out: o.out, verbosity: o.verbosity, color: o.color, ...(o.timeZone ? { timeZone: o.timeZone } : {}) }),
       );
     }
   }
+  if (o.live) reporters.push(o.live);
   const err = o.err;
-  return new ReporterHub(reporters, { now, ...(err ? { complain: (text: string) => void err.write(text + "\n") } : {}) }).attach(events);
+  const hub = new ReporterHub(reporters, { now, ...(err ? { complain: (text: string) => void err.write(text + "\n") } : {}) });
+  o.live?.watch(hub.model);
+  return hub.attach(events);
 }

@@ -312,6 +312,25 @@ export interface ScenarioFinished extends Base {
   readonly vars: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A host of a multi-host job waited on its peers through troupe-ctl
+ * (`barrier`, `wait`, `sync`, `lock`, `kv get --wait`): when the request
+ * came, what it was, and whether it was answered (`ok`) or failed (a
+ * timeout, a poisoned job). `time` is when it ended.
+ */
+export interface SyncWait extends Base {
+  readonly type: "sync-wait";
+  readonly job: string;
+  /** The host's own name (`debian-3`). */
+  readonly host: string;
+  /** Its name in the job (`client-1`). */
+  readonly as: string;
+  /** `barrier ready`, `wait done --all`, ... */
+  readonly what: string;
+  readonly startMs: number;
+  readonly ok: boolean;
+}
+
 export type TroupeEvent =
   | RunStarted
   | HostStep
@@ -335,7 +354,8 @@ export type TroupeEvent =
   | ServiceStopped
   | VarsUpdated
   | StageFinished
-  | ScenarioFinished;
+  | ScenarioFinished
+  | SyncWait;
 
 /** Distributive Omit, so that `emit({type: ..., ...})` type-checks per variant. */
 export type EventInput = TroupeEvent extends infer E ? (E extends TroupeEvent ? Omit<E, "time"> : never) : never;

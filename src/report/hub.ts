@@ -87,6 +87,9 @@ export class ReporterHub {
         return this.each((r) => r.onVarsUpdated?.(e, m));
       case "scenario-finished":
         return this.each((r) => r.onScenarioEnd?.(m));
+      case "sync-wait":
+        if (touched) this.each((r) => r.onSyncWait?.(touched as JobState, m));
+        return;
     }
   }
 

@@ -31,7 +31,7 @@ import { parseJobName } from "./names.js";
 import type { HookJson, JobJson, RunJson } from "./run-json.js";
 import { escapeText, openTag } from "./xml.js";
 
-interface Case {
+export interface Case {
   readonly classname: string;
   readonly name: string;
   readonly timeMs: number;
@@ -169,7 +169,7 @@ function stamp(iso: string | undefined): string | undefined {
   return iso ? iso.slice(0, 19) : undefined;
 }
 
-function renderCase(c: Case): string {
+export function renderCase(c: Case): string {
   const attrs = { classname: c.classname, name: c.name, time: seconds(c.timeMs) };
   let s = `    ${openTag("testcase", attrs)}\n`;
   if (c.failure) {
@@ -199,6 +199,11 @@ export function toJUnit(run: RunJson): string {
     add(place.key, hookCase(h, place.classname));
   }
 
+  return junitDocument(run.runId ? `troupe run ${run.runId}` : "troupe", run.startTime, run.durationMs, suites);
+}
+
+/** The document: a <testsuite> per key (sorted), its cases sorted by name, with their counts. */
+export function junitDocument(name: string, startTime: string, durationMs: number, suites: ReadonlyMap<string, readonly Case[]>): string {
   let tests = 0;
   let failures = 0;
   let errors = 0;
@@ -227,19 +232,19 @@ export function toJUnit(run: RunJson): string {
       errors: e,
       skipped: s,
       time: seconds(ms),
-      timestamp: stamp(starts[0] ?? run.startTime),
+      timestamp: stamp(starts[0] ?? startTime),
     })}\n`;
     for (const c of cases) body += renderCase(c);
     body += "  </testsuite>\n";
   }
   const head = openTag("testsuites", {
-    name: run.runId ? `troupe run ${run.runId}` : "troupe",
+    name,
     tests,
     failures,
     errors,
     skipped,
-    time: seconds(run.durationMs || totalMs),
-    timestamp: stamp(run.startTime),
+    time: seconds(durationMs || totalMs),
+    timestamp: stamp(startTime),
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n${head}\n${body}</testsuites>\n`;
 }

@@ -3,15 +3,13 @@
 
 import { randomBytes } from "node:crypto";
 import { rename, rm, symlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 
-/** Point `<runs>/../latest` at `runDir` (`.troupe/runs/<id>`), replacing the old link at once. */
-export async function pointLatest(runDir: string): Promise<void> {
-  const troupeDir = dirname(dirname(runDir));
-  const link = join(troupeDir, "latest");
+/** Point `link` (default `<runs>/../latest`) at `runDir` (`.troupe/runs/<id>`), replacing the old link at once. */
+export async function pointLatest(runDir: string, link = join(dirname(dirname(runDir)), "latest")): Promise<void> {
   const tmp = `${link}.${randomBytes(4).toString("hex")}`;
   // Relative, so that the link still works when the project is moved or mounted elsewhere.
-  await symlink(join(basename(dirname(runDir)), basename(runDir)), tmp);
+  await symlink(relative(dirname(link), runDir), tmp);
   try {
     await rename(tmp, link);
   } catch (err) {

@@ -37,6 +37,8 @@ export interface Reporter {
   onHookEnd?(hook: HookState, e: HookFinished, run: RunModel): void;
   onJobEnd?(job: JobState, run: RunModel): void;
   onRunEnd?(run: RunModel): void;
+  /** A host of a multi-host job waited on its peers (troupe-ctl barrier, wait, ...): `job.waits` has it. */
+  onSyncWait?(job: JobState, run: RunModel): void;
 
   // Scenarios (play).
   onScenarioStart?(run: RunModel): void;

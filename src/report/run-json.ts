@@ -9,6 +9,7 @@ import { describeFailedHook, type JobStatus, type Level, type Phase } from "./ev
 import { failureOutput } from "./format.js";
 import { failureDetail, hookFailed, type RunModel } from "./model/run-model.js";
 import type { HookState, HostState, JobState } from "./model/state.js";
+import type { RunProcess } from "../runs/process.js";
 
 export const RUN_JSON_FORMAT = "troupe-run/1";
 
@@ -89,6 +90,22 @@ export interface JobJson {
   readonly hooks: readonly HookJson[];
   /** Why the job failed or was aborted. */
   readonly reason?: string;
+  /** A multi-host job: its hosts' waits on each other (troupe-ctl barrier, wait, sync, lock), the first 200. */
+  readonly waits?: readonly SyncWaitJson[];
+  /** Waits past those, counted only. */
+  readonly waitsDropped?: number;
+}
+
+export interface SyncWaitJson {
+  readonly host: string;
+  /** Its name in the job. */
+  readonly as: string;
+  /** `barrier ready`, `wait done --all`, ... */
+  readonly what: string;
+  readonly startTime: string;
+  readonly durationMs: number;
+  /** Answered; false when it failed (timeout, the job poisoned). */
+  readonly ok: boolean;
 }
 
 export interface HostJson {
@@ -111,8 +128,13 @@ export interface RunJson {
   readonly format: typeof RUN_JSON_FORMAT;
   readonly runId: string;
   readonly seed: number;
-  /** `running` while the run goes on; `incomplete` when the writer was closed before the run finished. */
-  readonly status: "running" | "finished" | "interrupted" | "incomplete";
+  /**
+   * `running` while the run goes on; `incomplete` when the writer was closed
+   * before the run finished; `killed` when a later look found the run's
+   * process gone while its run.json still said `running` (kill -9, a crash,
+   * a reboot).
+   */
+  readonly status: "running" | "finished" | "interrupted" | "incomplete" | "killed";
   readonly startTime: string;
   readonly endTime?: string;
   readonly durationMs: number;
@@ -130,6 +152,8 @@ export interface RunJson {
   /** Project, backend and suite hooks (those not part of one job). */
   readonly hooks: readonly HookJson[];
   readonly hosts: readonly HostJson[];
+  /** The troupe process that wrote it (pid, its start time, the boot, the machine): set in the run's own run.json. */
+  readonly process?: RunProcess;
 }
 
 /** Keep at most this much of a failed script's output in run.json. */
@@ -233,6 +257,19 @@ function jobJson(j: JobState): JobJson {
     hosts: hosts.map((name) => jobHostJson(j, name)),
     hooks: j.hooks.map(hookJson),
     ...(reason ? { reason } : {}),
+    ...(j.waits?.length
+      ? {
+          waits: j.waits.map((w) => ({
+            host: w.host,
+            as: w.as,
+            what: w.what,
+            startTime: iso(w.startMs)!,
+            durationMs: w.endMs - w.startMs,
+            ok: w.ok,
+          })),
+        }
+      : {}),
+    ...(j.waitsDropped ? { waitsDropped: j.waitsDropped } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 
 import type { ScenarioFailure } from "./events.js";
 import type { RunModel } from "./model/run-model.js";
+import type { RunProcess } from "../runs/process.js";
 
 export const SCENARIO_JSON = "scenario.json";
 export const SCENARIO_JSON_FORMAT = "troupe-scenario/1";
@@ -17,6 +18,8 @@ export interface StepJson {
   readonly exitCode: number | null;
   readonly error?: string;
   readonly durationMs: number;
+  /** When it started (ISO 8601 UTC). */
+  readonly startTime?: string;
   /** The last lines of what the step printed, when it failed. */
   readonly output?: string;
 }
@@ -26,6 +29,8 @@ export interface StageJson {
   readonly name: string;
   status: string;
   readonly hosts: readonly string[];
+  /** When it started (ISO 8601 UTC). */
+  readonly startTime?: string;
   durationMs: number;
   readonly steps: StepJson[];
 }
@@ -54,6 +59,8 @@ export interface ScenarioJson {
   prometheus?: { url: string; dir: string; targets: string[] };
   failure?: ScenarioFailure;
   error?: string;
+  /** The troupe process that wrote it (pid, its start time, the boot, the machine). */
+  process?: RunProcess;
 }
 
 /** scenario.json as the model holds the scenario now; undefined before it started. */
@@ -84,6 +91,7 @@ export function toScenarioJson(m: RunModel): ScenarioJson | undefined {
       name: st.name,
       status: st.status,
       hosts: st.hosts,
+      startTime: new Date(st.startMs).toISOString(),
       durationMs: st.durationMs,
       steps: st.steps.map((x) => ({
         job: x.job,
@@ -94,6 +102,7 @@ export function toScenarioJson(m: RunModel): ScenarioJson | undefined {
         exitCode: x.exitCode,
         ...(x.error !== undefined ? { error: x.error } : {}),
         durationMs: x.durationMs,
+        startTime: new Date(x.startMs).toISOString(),
         ...(x.output !== undefined ? { output: x.output } : {}),
       })),
     })),

@@ -69,6 +69,8 @@ export interface RelayOptions {
   readonly lostAfterMs?: number;
   /** The relay ended while it was not being closed: the host is lost. */
   readonly onLost: (reason: string) => void;
+  /** A request was answered: what it was, when it came, its exit code (for the reports' timeline). */
+  readonly onAnswered?: (argv: readonly string[], startMs: number, code: number) => void;
 }
 
 export interface RelayHello {
@@ -315,6 +317,7 @@ export class Relay {
     const ac = new AbortController();
     this.pending.set(id, ac);
     const o = this.options;
+    const startMs = Date.now();
     void runCommand(argv, {
       service: o.service,
       caller: o.name,
@@ -323,6 +326,7 @@ export class Relay {
       ...(o.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: o.defaultTimeoutMs } : {}),
       grants: this.grants,
     }).then((answer) => {
+      o.onAnswered?.(argv, startMs, answer.code);
       if (this.pending.get(id) === ac) this.pending.delete(id);
       if (ac.signal.aborted) {
         // Cancelled: nobody reads the answer; give back a lock granted meanwhile.

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { HostAssignment, JobSession, JobSessionFactory } from "../exec/job-session.js";
 import type { Job } from "../model/job.js";
 import type { EventStream } from "../report/events.js";
+import { syncWaitOf } from "../report/sync-waits.js";
 import { TroupeError } from "../util/errors.js";
 import { SyncClient } from "./client.js";
 import { describePoison } from "./errors.js";
@@ -153,6 +154,10 @@ export async function openSyncSession(
         ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
         ...(options.lostAfterMs !== undefined ? { lostAfterMs: options.lostAfterMs } : {}),
         onLost: (reason) => service.poison(a.name, reason),
+        onAnswered: (argv, startMs, code) => {
+          const what = syncWaitOf(argv);
+          if (what) events?.emit({ type: "sync-wait", job: job.name, host: a.host.name, as: a.name, what, startMs, ok: code === 0 });
+        },
       });
       relays.set(a.name, relay);
       hellos.set(a.name, await relay.start());

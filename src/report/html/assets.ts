@@ -23,15 +23,24 @@ svg .lane, svg .axis { fill: currentColor; } svg .axis.end { text-anchor: end; }
 svg .grid { stroke: var(--line); }
 svg .bar { fill: var(--ok); opacity: .85; } svg .bar.failed { fill: var(--bad); } svg .bar.running { fill: var(--warn); }
 svg .bar.prepare, svg .bar.restore { opacity: .5; }
+svg .bar.ignored, svg .bar.stopped { fill: var(--dim); }
+svg .bar.wait { fill: #8250df; opacity: 1; } svg .bar.wait.failed { fill: var(--bad); }
+svg line.marker { stroke: var(--dim); stroke-dasharray: 3 3; } svg text.marker { fill: var(--dim); font-size: 10px; }
+.status.running { background: #0969da; } .status.ignored, .status.stopped, .status.killed { background: var(--warn); }
 `;
 
 export const PAGE_SCRIPT = `
 (() => {
-  const search = document.getElementById("search");
-  const boxes = [...document.querySelectorAll('input[name="status"]')];
-  const rows = [...document.querySelectorAll("#jobs tbody tr")];
-  const shown = document.getElementById("shown");
+  const filters = () => ({
+    search: document.getElementById("search"),
+    boxes: [...document.querySelectorAll('input[name="status"]')],
+    shown: document.getElementById("shown"),
+  });
   const apply = () => {
+    const { search, boxes, shown } = filters();
+    if (!search) return;
+    const table = document.querySelector("section.filterable");
+    const rows = [...document.querySelectorAll("section.filterable tbody tr")];
     const words = search.value.toLowerCase().split(/\\s+/).filter(Boolean);
     const on = new Set(boxes.filter((b) => b.checked).map((b) => b.value));
     let n = 0;
@@ -40,10 +49,52 @@ export const PAGE_SCRIPT = `
       r.hidden = !show;
       if (show) n++;
     }
-    shown.textContent = n + " of " + rows.length + " jobs";
+    shown.textContent = n + " of " + rows.length + " " + table.dataset.noun;
   };
-  search.addEventListener("input", apply);
-  for (const b of boxes) b.addEventListener("change", apply);
+  const wire = () => {
+    const { search, boxes } = filters();
+    search?.addEventListener("input", apply);
+    for (const b of boxes) b.addEventListener("change", apply);
+  };
+  wire();
   apply();
+  // The live dashboard: the same page, its parts replaced as the server sends them.
+  const source = document.body.dataset.live;
+  if (!source || !window.EventSource) return;
+  const say = (text) => {
+    let el = document.getElementById("live");
+    if (!el) {
+      el = document.createElement("p");
+      el.id = "live";
+      el.className = "dim";
+    }
+    document.querySelector("header").append(el);
+    el.textContent = text;
+  };
+  const show = (parts) => {
+    document.title = parts.title;
+    document.body.className = parts.verdict;
+    document.querySelector("header").innerHTML = parts.header;
+    // The filters stay as they are (what is typed, what is ticked, the focus): only the rows change.
+    const controls = document.querySelector("section.filterable .controls");
+    const main = document.querySelector("main");
+    main.innerHTML = parts.main;
+    const fresh = main.querySelector("section.filterable .controls");
+    if (controls && fresh) fresh.replaceWith(controls);
+    else wire();
+    apply();
+  };
+  const events = new EventSource(source);
+  say("live: connecting");
+  events.addEventListener("parts", (e) => {
+    show(JSON.parse(e.data));
+    say("live: updated " + new Date().toLocaleTimeString());
+  });
+  events.addEventListener("end", (e) => {
+    events.close();
+    show(JSON.parse(e.data));
+    say("the run is over: this page no longer changes");
+  });
+  events.onerror = () => say("live: connection lost, retrying");
 })();
 `;

@@ -12,14 +12,11 @@
 
 import { formatElapsed } from "../format.js";
 import type { HookJson, HostJson, JobJson, RunJson } from "../run-json.js";
-import { PAGE_SCRIPT, PAGE_STYLE } from "./assets.js";
 import { escapeHtml, attr } from "./escape.js";
+import { timelineSection, type Bar } from "./timeline.js";
+import { filterableTable, JOB_STATUSES, pageHtml, status, type PageOptions, type PageParts } from "./shell.js";
 
-const ORDER: Record<string, number> = { failed: 0, aborted: 1, running: 2, skipped: 3, passed: 4 };
-
-function status(s: string): string {
-  return `<span class="status ${attr(s)}">${escapeHtml(s)}</span>`;
-}
+const ORDER: Record<string, number> = Object.fromEntries(JOB_STATUSES.map((s, i) => [s, i]));
 
 function logLink(path: string | undefined, text = path): string {
   return path ? `<a href="${attr(path)}">${escapeHtml(text ?? path)}</a>` : "";
@@ -45,7 +42,9 @@ function failures(run: RunJson): string {
   const jobs = run.jobs.filter((j) => j.status === "failed" || j.status === "aborted" || j.hooks.some((h) => h.status === "failed"));
   const hooks = run.hooks.filter((h) => h.status === "failed");
   if (!jobs.length && !hooks.length) return `<section id="failures"><h2>Failures</h2><p class="ok">Nothing failed.</p></section>`;
-  const sorted = [...jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || a.seq - b.seq);
+  // Failed, then aborted, ...; among them in the order they ran, those that never started (seq 0) last.
+  const ran = (j: JobJson): number => (j.seq > 0 ? j.seq : Number.MAX_SAFE_INTEGER);
+  const sorted = [...jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || ran(a) - ran(b));
   let out = `<section id="failures"><h2>Failures</h2>`;
   for (const h of hooks) {
     out += `<article class="failure"><h3>${status("failed")} ${escapeHtml(`${h.level} ${h.phase}`)} <code>${escapeHtml(h.context)}</code></h3>`;
@@ -69,35 +68,34 @@ function timeline(run: RunJson): string {
     ...run.jobs.flatMap((j) => j.hooks.map((h) => ({ ...h, owner: j.name }))),
   ];
   const lanes = [...new Set([...run.hosts.map((h) => h.name), ...hooks.map((h) => h.host).filter((h) => h !== "")])];
-  const ends = hooks.map((h) => Date.parse(h.endTime ?? h.startTime) || start);
-  const span = Math.max(1, run.durationMs, ...ends.map((e) => e - start));
-  if (!lanes.length) return "";
-  const laneHeight = 22;
-  const labelWidth = 160;
-  const width = 1000;
-  const x = (ms: number): number => labelWidth + ((width - labelWidth) * Math.max(0, ms - start)) / span;
-  let svg = `<svg class="timeline" viewBox="0 0 ${width} ${lanes.length * laneHeight + 20}" role="img" aria-label="timeline of hosts and scripts">`;
-  lanes.forEach((lane, i) => {
-    svg += `<text x="4" y="${i * laneHeight + 15}" class="lane">${escapeHtml(lane)}</text>`;
-    svg += `<line x1="${labelWidth}" x2="${width}" y1="${i * laneHeight + 20}" y2="${i * laneHeight + 20}" class="grid"/>`;
-  });
-  for (const h of hooks) {
-    const lane = lanes.indexOf(h.host);
-    if (lane < 0) continue;
+  const bars: Bar[] = hooks.map((h) => {
     const from = Date.parse(h.startTime);
-    const to = Date.parse(h.endTime ?? "") || from + h.durationMs;
-    const x0 = x(from);
-    const w = Math.max(1.5, x(to) - x0);
-    const title = `${h.owner} ${h.level === "task" ? "" : `${h.level} `}${h.phase} on ${h.as ?? h.host}: ${h.status}, ${formatElapsed(h.durationMs)}`;
-    svg += `<rect x="${x0.toFixed(1)}" y="${lane * laneHeight + 4}" width="${w.toFixed(1)}" height="14" class="bar ${attr(h.status)} ${attr(h.phase)}"><title>${escapeHtml(title)}</title></rect>`;
+    return {
+      lane: h.host,
+      startMs: from,
+      endMs: Date.parse(h.endTime ?? "") || from + h.durationMs,
+      classes: [h.status, h.phase],
+      title: `${h.owner} ${h.level === "task" ? "" : `${h.level} `}${h.phase} on ${h.as ?? h.host}: ${h.status}, ${formatElapsed(h.durationMs)}`,
+    };
+  });
+  // Multi-host jobs: each host's waits on its peers, over its script's bar.
+  for (const j of run.jobs) {
+    for (const w of j.waits ?? []) {
+      const from = Date.parse(w.startTime);
+      bars.push({
+        lane: w.host,
+        startMs: from,
+        endMs: from + w.durationMs,
+        classes: ["wait", w.ok ? "passed" : "failed"],
+        title: `${j.name}: ${w.as} waits (${w.what})${w.ok ? "" : ", in vain"}, ${formatElapsed(w.durationMs)}`,
+        thin: true,
+      });
+    }
   }
-  svg += `<text x="${labelWidth}" y="${lanes.length * laneHeight + 16}" class="axis">0s</text>`;
-  const end = span < 60_000 ? `${(span / 1000).toFixed(1)}s` : formatElapsed(span);
-  svg += `<text x="${width - 4}" y="${lanes.length * laneHeight + 16}" class="axis end">${escapeHtml(end)}</text>`;
-  return `<section id="timeline"><h2>Timeline</h2>${svg}</svg></section>`;
+  return timelineSection("timeline of hosts and scripts", lanes, bars, start, run.durationMs);
 }
 
-function jobRow(j: JobJson): string {
+function jobRow(j: JobJson, artifacts: ReadonlyMap<string, string>): string {
   const hosts = j.hosts
     .map((h) => {
       const who = h.as !== undefined && h.as !== h.name ? `${h.as} (${h.name})` : h.name;
@@ -109,21 +107,21 @@ function jobRow(j: JobJson): string {
     `<tr data-status="${attr(j.status)}" data-search="${attr(search)}"><td>${status(j.status)}</td>` +
     `<td><code>${escapeHtml(j.name)}</code>${j.reason ? `<div class="reason">${escapeHtml(j.reason)}</div>` : ""}</td>` +
     `<td class="num">${escapeHtml(formatElapsed(j.durationMs))}</td><td>${when(j.startTime)}</td><td>${hosts}</td>` +
-    `<td>${j.dir ? logLink(`${j.dir}/`, j.dir) : ""}</td></tr>`
+    `<td>${j.dir ? logLink(`${j.dir}/`, j.dir) : ""}${artifacts.has(j.name) ? ` ${logLink(artifacts.get(j.name), "artifacts")}` : ""}</td></tr>`
   );
 }
 
-function jobsTable(run: RunJson): string {
-  const statuses = [...new Set(run.jobs.map((j) => j.status))].sort((a, b) => (ORDER[a] ?? 9) - (ORDER[b] ?? 9));
-  const filters = statuses
-    .map((s) => `<label><input type="checkbox" name="status" value="${attr(s)}" checked> ${escapeHtml(s)}</label>`)
-    .join(" ");
+function jobsTable(run: RunJson, artifacts: ReadonlyMap<string, string>): string {
   const rows = [...run.jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || a.name.localeCompare(b.name));
-  return (
-    `<section id="jobs"><h2>Jobs</h2><div class="controls"><input type="search" id="search" placeholder="Search jobs, hosts, reasons" aria-label="search jobs"> ${filters} <span id="shown"></span></div>` +
-    `<table><thead><tr><th>status</th><th>job</th><th>duration</th><th>started</th><th>hosts</th><th>logs</th></tr></thead>` +
-    `<tbody>${rows.map(jobRow).join("")}</tbody></table></section>`
-  );
+  return filterableTable({
+    id: "jobs",
+    title: "Jobs",
+    noun: "jobs",
+    statuses: JOB_STATUSES,
+    placeholder: "Search jobs, hosts, reasons",
+    head: ["status", "job", "duration", "started", "hosts", "logs"],
+    rows: rows.map((j) => jobRow(j, artifacts)),
+  });
 }
 
 function hostRow(h: HostJson): string {
@@ -142,24 +140,30 @@ function hostsTable(run: RunJson): string {
   );
 }
 
-/** The whole page. */
-export function reportPage(run: RunJson): string {
+/** The parts of the page that change as the run goes on (the live dashboard sends them again). */
+export function reportParts(run: RunJson, artifacts: ReadonlyMap<string, string> = new Map()): PageParts {
   const t = run.totals;
-  const verdict = run.status === "interrupted" ? "interrupted" : t.failed || t.aborted || run.failedHooks.length ? "failed" : "passed";
+  const verdict =
+    run.status === "interrupted" || run.status === "running" || run.status === "killed"
+      ? run.status
+      : t.failed || t.aborted || run.failedHooks.length
+        ? "failed"
+        : "passed";
   const title = `troupe run ${run.runId}: ${verdict}`;
   const summary =
     `<p class="summary">${status(verdict)} ${t.jobs} jobs: ${t.passed} passed, ${t.failed} failed, ${t.aborted} aborted` +
     `${t.skipped ? `, ${t.skipped} skipped` : ""}${run.failedHooks.length ? `; ${run.failedHooks.length} scripts failed` : ""}` +
     ` <span class="dim">in ${escapeHtml(formatElapsed(run.durationMs))}, started ${escapeHtml(run.startTime)}, seed ${run.seed},` +
     ` <a href="run.json">run.json</a></span></p>`;
-  return (
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head>` +
-    `<body class="${attr(verdict)}"><header><h1>${escapeHtml(title)}</h1>${summary}</header><main>` +
-    failures(run) +
-    timeline(run) +
-    jobsTable(run) +
-    hostsTable(run) +
-    `</main><script>${PAGE_SCRIPT}</script></body></html>\n`
-  );
+  return {
+    title,
+    verdict,
+    header: `<h1>${escapeHtml(title)}</h1>${summary}`,
+    main: failures(run) + timeline(run) + jobsTable(run, artifacts) + hostsTable(run),
+  };
+}
+
+/** The whole page, its data in it; `live`: it also follows the run from the server that serves it. */
+export function reportPage(run: RunJson, o: PageOptions & { readonly artifacts?: ReadonlyMap<string, string> } = {}): string {
+  return pageHtml(reportParts(run, o.artifacts), o);
 }

@@ -31,6 +31,9 @@ function hookKey(e: { job: string; context: string; phase: Phase; host: string }
   return `${e.job}\u0000${e.context}\u0000${e.phase}\u0000${e.host}`;
 }
 
+/** A job's waits kept for its reports (a job may wait on a barrier in a loop: memory stays bounded). */
+export const MAX_JOB_WAITS = 200;
+
 /** The run's log of hooks that passed quickly and printed little. */
 export const RUN_LOG = "output.log";
 /** A hook that printed more than this (characters) keeps its own log. The hook-logs reporter streams past 64 KiB. */
@@ -279,6 +282,14 @@ export class RunModel {
       }
       case "vars-updated":
         return undefined;
+      case "sync-wait": {
+        const j = this.jobs.get(e.job);
+        if (!j) return undefined;
+        const waits = (j.waits ??= []);
+        if (waits.length >= MAX_JOB_WAITS) j.waitsDropped = (j.waitsDropped ?? 0) + 1;
+        else waits.push({ host: e.host, as: e.as, what: e.what, startMs: e.startMs, endMs: e.time, ok: e.ok });
+        return j;
+      }
       case "scenario-finished":
         if (this.scenario) {
           const s = this.scenario;

@@ -78,6 +78,19 @@ export interface JobState {
   reason?: string;
   /** Some of its hooks have files of their own in its folder. */
   hasFiles: boolean;
+  /** Its hosts' waits on each other (barriers, messages, locks), the first MAX_JOB_WAITS. */
+  waits?: SyncWaitState[];
+  /** Waits past MAX_JOB_WAITS, counted only. */
+  waitsDropped?: number;
+}
+
+export interface SyncWaitState {
+  readonly host: string;
+  readonly as: string;
+  readonly what: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly ok: boolean;
 }
 
 export interface StepState {

@@ -5,6 +5,7 @@ import { writeJson } from "../json.js";
 import type { RunModel } from "../model/run-model.js";
 import type { Reporter } from "../reporter.js";
 import { toRunJson } from "../run-json.js";
+import { withRunProcess } from "../../runs/process.js";
 
 export class JsonCopy implements Reporter {
   constructor(
@@ -14,7 +15,7 @@ export class JsonCopy implements Reporter {
 
   async finish(run: RunModel): Promise<void> {
     try {
-      await writeJson(toRunJson(run, this.now()), this.path);
+      await writeJson(withRunProcess(toRunJson(run, this.now())), this.path);
     } catch (err) {
       throw new Error(`cannot write ${this.path}: ${(err as Error).message}`, { cause: err });
     }

@@ -12,6 +12,7 @@ import { hookFailed } from "../model/run-model.js";
 import type { HookState } from "../model/state.js";
 import type { Reporter } from "../reporter.js";
 import { toRunJson, type RunJson } from "../run-json.js";
+import { withRunProcess } from "../../runs/process.js";
 
 export interface RunJsonOptions {
   /** Minimum time between two rewrites while the run goes on (default 1 s). */
@@ -99,7 +100,8 @@ export class RunJsonFile implements Reporter {
         this.wakeTimer = undefined;
       }
       this.dirty = false;
-      const snapshot = toRunJson(this.model!, this.now());
+      // Which process writes it: a later run tells a run killed outright from one still going (../../runs/killed.ts).
+      const snapshot: RunJson = withRunProcess(toRunJson(this.model!, this.now()));
       try {
         await mkdir(this.runDir, { recursive: true });
         await writeFileAtomic(this.path, JSON.stringify(snapshot, null, 2) + "\n");

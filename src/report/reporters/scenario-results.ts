@@ -1,5 +1,7 @@
 // scenario.json in the run's results directory, and a copy where
-// `--json FILE` says, written once the scenario is over.
+// `--json FILE` says: written when the scenario starts (`running`, with the
+// process that runs it, so that a later look can tell it was killed) and
+// once it is over.
 
 import { makeDirs } from "../../util/mkdirs.js";
 import { copyFile } from "node:fs/promises";
@@ -8,24 +10,39 @@ import { writeFileAtomic } from "../atomic.js";
 import type { RunModel } from "../model/run-model.js";
 import type { Reporter } from "../reporter.js";
 import { SCENARIO_JSON, toScenarioJson, type ScenarioJson } from "../scenario-json.js";
+import { withRunProcess } from "../../runs/process.js";
 
 export class ScenarioResultsFile implements Reporter {
   /** What was written last. */
   last: ScenarioJson | undefined;
+  /** The first write, which the last one waits for. */
+  private started: Promise<void> | undefined;
 
   constructor(
     private readonly runDir: string,
     private readonly copy?: string,
   ) {}
 
+  onScenarioStart(run: RunModel): void {
+    const json = toScenarioJson(run);
+    if (!json) return;
+    // A folder that cannot be written is said by the last write, which fails the same way.
+    this.started = this.write(json).catch(() => undefined);
+  }
+
+  private async write(json: ScenarioJson): Promise<void> {
+    await makeDirs(this.runDir);
+    await writeFileAtomic(join(this.runDir, SCENARIO_JSON), JSON.stringify(withRunProcess(json), null, 2) + "\n");
+  }
+
   async finish(run: RunModel): Promise<void> {
+    await this.started;
     const json = toScenarioJson(run);
     this.last = json;
     if (!json) return;
     const path = join(this.runDir, SCENARIO_JSON);
     try {
-      await makeDirs(this.runDir);
-      await writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
+      await this.write(json);
       if (this.copy) {
         await makeDirs(dirname(this.copy));
         await copyFile(path, this.copy);

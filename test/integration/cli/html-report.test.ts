@@ -5,22 +5,14 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { readFileSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { failingProject } from "./failing-project.js";
 import { troupe } from "./helpers.js";
+import { launchChromium } from "../serve/browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 // As root, without the sandbox; and no calls home, which this machine's closed network refuses.
-const ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 let browser: Browser;
 let page: Page;
@@ -34,8 +26,7 @@ before(async () => {
   assert.ok(said, r.stdout);
   report = join(dir, said[1]!);
   assert.equal(realpathSync(report), realpathSync(join(dir, ".troupe", "latest", "report.html")));
-  assert.ok(existsSync(CHROMIUM), "the HTML tests need Debian's chromium (apt-get install chromium)");
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
   await page.goto(`file://${report}`);
 });

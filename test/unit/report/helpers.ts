@@ -273,7 +273,7 @@ export function resultsWriter(o: { runDir: string; rewriteMs?: number; now?: () 
     handle: (e) => hub.handle(e),
     finish: async () => {
       await hub.finish();
-      return toRunJson(hub.model, (o.now ?? Date.now)());
+      return runJson.last ?? toRunJson(hub.model, (o.now ?? Date.now)());
     },
     settled: () => runJson.settled(),
     errors: hub.errors,

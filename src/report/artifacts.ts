@@ -1,0 +1,8 @@
+// Where `--artifacts DIR` puts a job's artifacts, for the fetcher and for the
+// report's links to them: one rule.
+
+import { join } from "node:path";
+
+export function artifactsDirOf(root: string, jobName: string): string {
+  return join(root, jobName);
+}
