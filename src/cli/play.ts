@@ -48,7 +48,7 @@ one after the other (or at once with run_jobs: concurrent). A job is one of:
 
 with with_items (lists, ranges "5..9", {product: [...]}) and run_items,
 vars_updates (from res.stdout, res.status, res.json), ignore_failure, env,
-timeout. Templates are Liquid: {{ vars.x }}, {{ host.name }}, {{ host.addr }},
+timeout. Templates are Jinja2: {{ vars.x }}, {{ vars.n | int + 1 }}, {{ host.name }}, {{ host.addr }},
 {{ item }}, {{ re[1] | next }}. In any value, HOST://SERVICE is that service's
 endpoint and HOST://path a file on that host.
 

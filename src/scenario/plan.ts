@@ -332,7 +332,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       }
       if (root === "prometheus" && !data.prometheus) {
         bad(`${shown} needs a prometheus: section (the server it names)`);
-      } else if (root === "vars" && typeof field === "string" && keysKnown && !updatable.has(field)) {
+      } else if (root === "vars" && typeof field === "string" && keysKnown && !updatable.has(field) && !ref.guarded) {
         bad(`undefined variable ${shown}; declare it under vars: (null if it has no value yet) or set it with vars_updates`);
       } else if (root === "hosts" && typeof field === "string" && !hostNames.has(field)) {
         bad(`no host '${field}' (${shown})`);

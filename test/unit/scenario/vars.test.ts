@@ -42,7 +42,7 @@ describe("vars and vars_updates", () => {
     const vars: Record<string, number | string> = { count: 1 };
     applyUpdates(
       vars,
-      [upd("count", "{{ vars.count | plus: 1 }}", "int"), upd("seen_{{ item }}", "{{ vars.count }}", "int")],
+      [upd("count", "{{ vars.count + 1 }}", "int"), upd("seen_{{ item }}", "{{ vars.count }}", "int")],
       { item: "x" },
       {},
     );
