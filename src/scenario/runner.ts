@@ -140,8 +140,12 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     );
     metrics.check();
 
+    if (plan.dialect === "octogram") {
+      events.message("info", "an Octogram recipe: troupe runs its jobs over SSH itself, so no agent binary goes to the hosts (octogram_binary is not used)");
+    }
     await allocateAll(plan.hosts, pool, live, stop.signal);
     if (stop.signal.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted while allocating hosts");
+    separateDirectories(live);
 
     const ordered = plan.hosts.map((h) => live.get(h.name)!);
     // openSyncSession reads only the job's name when `ports` is given (src/sync/session.ts):
@@ -207,7 +211,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     let selected: { host: LiveHost; re: Captures }[];
     try {
       patterns = stage.withHosts.map((t) => renderTemplate(t, scope, { stage: stage.name }));
-      selected = selectHosts([...plan.hosts.map((h) => live.get(h.name)!)], patterns);
+      selected = selectHosts([...plan.hosts.map((h) => live.get(h.name)!)], patterns, stage.match);
     } catch (e) {
       fail({ stage: stage.name, stageIndex: stage.index + 1, job: "", host: "", reason: errorText(e) });
       return;
@@ -247,6 +251,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     const base = {
       vars: snapshot(vars),
       host: hostScope(host),
+      agent: { name: host.name },
       hosts: hostsScope(live),
       re,
       run: { id: o.runId, dir: o.runDir },
@@ -412,6 +417,8 @@ function stepEnv(
         ...Object.entries(session?.env(host.assignment) ?? {}),
       ];
     },
+    pluginState: new Map(),
+    served: new Map(),
     serviceOrigin(host, service, origin) {
       origins.set(`${host}\0${service}`, origin);
     },
@@ -440,6 +447,23 @@ async function allocateAll(hosts: readonly PlannedHost[], pool: HostPool, live: 
     },
     { stopOnFailure: true },
   );
+}
+
+/**
+ * Hosts that are one machine (several Octogram agents on one address, each
+ * an SSH host of its own) get a scenario directory each: a directory of
+ * the host's name inside the one they would share.
+ */
+function separateDirectories(live: Map<string, LiveHost>): void {
+  const sharing = new Map<string, LiveHost[]>();
+  for (const l of live.values()) {
+    const key = `${l.host.address}\0${l.dir}`;
+    sharing.set(key, [...(sharing.get(key) ?? []), l]);
+  }
+  for (const group of sharing.values()) {
+    if (group.length < 2) continue;
+    for (const l of group) live.set(l.name, { ...l, dir: `${l.dir.replace(/\/+$/, "")}/${l.name}` });
+  }
 }
 
 /** A name made from a script's first line, cut for reports. */
