@@ -11,6 +11,7 @@
 // all its hosts are done. The first failure that is not ignored stops the
 // scenario: running steps are killed, no later stage starts.
 
+import { setMaxListeners } from "node:events";
 import { driverFor, loadBackendTypes } from "../backends/registry.js";
 import { HostPool } from "../hosts/pool.js";
 import { mapLimit } from "../util/limit.js";
@@ -66,6 +67,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
   const { plan, events } = o;
   const started = Date.now();
   const stop = new AbortController();
+  // Every running step and allocation listens to it, one listener each, removed when it ends:
+  // as many as the hosts at once, which is no leak (Node warns past 10).
+  setMaxListeners(0, stop.signal);
   let interrupted = false;
   const onStop = (): void => {
     interrupted = true;

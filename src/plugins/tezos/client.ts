@@ -96,7 +96,7 @@ proof=$(printf '%s' "$stored" | sed -n 's/.*"commitment_proof": *"\\([^"]*\\)".*
 [ -n "$commitment" ] || { echo "the DAL node gave no commitment: $stored" >&2; exit 1; }
 now=$(level)
 ${target === undefined ? `want=$((now + 1))` : `want=${target - 1}`}
-while [ "$now" -lt "$want" ]; do sleep 0.5; now=$(level); done
+while [ "$now" -lt "$want" ]; do sleep 0.2; now=$(level); done
 if [ "$now" -eq "$want" ]; then
   ${command(client, "--endpoint", l1, "--base-dir", baseDir, "publish", "dal", "commitment")} "$commitment" ${command("from", a.source, "for", "slot", String(index), "with", "proof")} "$proof"
 else

@@ -7,7 +7,7 @@
 import * as z from "zod";
 import { text } from "../../config/schema/common.js";
 import { jobKind } from "../plugin.js";
-import { command, DEFAULT_PORTS, int } from "./shell.js";
+import { command, DEFAULT_PORTS, findBinary, int } from "./shell.js";
 
 const cryptobox = z.strictObject({ number_of_shards: text, page_size: text, slot_size: text, redundancy_factor: text });
 
@@ -170,7 +170,7 @@ export const startBaker = jobKind({
     const dataDir = node ? node.dataDir : await ctx.file(a.node_data_dir!);
     const baker = a.baker_path
       ? await ctx.file(a.baker_path)
-      : (await ctx.sh(`for b in ./octez-baker-${protocol} octez-baker-${protocol} octez-baker; do command -v "$b" && exit 0; done; echo "no octez-baker-${protocol}: give baker_path" >&2; exit 1`)).stdout.trim();
+      : await findBinary(ctx, [`octez-baker-${protocol}`, "octez-baker"], "baker_path");
     const baseDir = await ctx.file(a.base_dir);
     await ctx.service({
       name,

@@ -8,7 +8,7 @@ import * as z from "zod";
 import { text } from "../../config/schema/common.js";
 import { shQuote } from "../../exec/shell-quote.js";
 import { jobKind } from "../plugin.js";
-import { command } from "./shell.js";
+import { command, findBinary } from "./shell.js";
 
 const dal = z.strictObject({
   feature_enable: text,
@@ -50,7 +50,7 @@ export const generateParameters = jobKind({
   }),
   async run(ctx, a) {
     const base = await ctx.file(a.base_file);
-    const client = a.path_client ? await ctx.file(a.path_client) : "octez-client";
+    const client = a.path_client ? await ctx.file(a.path_client) : await findBinary(ctx, ["octez-client"], "path_client");
     const wallet = a.wallet ? await ctx.file(a.wallet) : undefined;
     const cli = (...words: string[]): string => command(client, ...(wallet ? ["--base-dir", wallet] : []), ...words);
     let parameters: Record<string, unknown>;

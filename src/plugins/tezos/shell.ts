@@ -2,6 +2,7 @@
 // (Octogram's agents need curl) for the RPCs the jobs call themselves.
 
 import { shQuote } from "../../exec/shell-quote.js";
+import type { JobContext } from "../plugin.js";
 
 /** `http METHOD URL [JSON-FILE]`: the body on stdout; fails on an HTTP error. */
 export const HTTP_FUNCTION = `http() {
@@ -37,4 +38,16 @@ export function int(value: string | undefined, name: string, fallback?: number):
   const n = Number(value.replace(/_/g, ""));
   if (!Number.isSafeInteger(n)) throw new Error(`${name}: ${JSON.stringify(value)} is not a whole number`);
   return n;
+}
+
+/**
+ * A binary the recipe does not name: the first of `names` found in the
+ * scenario directory (where recipes copy them, as Tezt finds them in its
+ * working directory) or on the PATH.
+ */
+export async function findBinary(ctx: JobContext, names: readonly string[], argument: string): Promise<string> {
+  const candidates = names.flatMap((n) => [`./${n}`, n]).map(shQuote).join(" ");
+  const script = `for b in ${candidates}; do if command -v "$b" >/dev/null 2>&1; then command -v "$b"; exit 0; fi; done
+echo "none of ${names.join(", ")} in the scenario directory or on the PATH: give ${argument}" >&2; exit 1`;
+  return (await ctx.sh(script)).stdout.trim();
 }
