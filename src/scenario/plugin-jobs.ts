@@ -6,7 +6,7 @@
 // renders every text of the arguments (`renderArgs`) and reads them again.
 
 import { validate } from "../config/issues.js";
-import type { LNode, YamlPath } from "../config/yaml-positions.js";
+import { formatPath, locate, type LNode, type YamlPath } from "../config/yaml-positions.js";
 import type { Problem } from "../util/errors.js";
 import { findJobKind, isPluginKey, unknownKindMessage } from "../plugins/registry.js";
 import { renderTemplate, type RenderWhere } from "./template.js";
@@ -73,7 +73,9 @@ export function planPluginArgs(
 ): ArgNode {
   const kind = findJobKind(job.kind);
   if (!kind) {
-    problems.push({ path: job.path.join("."), message: unknownKindMessage(job.kind) });
+    const at = locate(place.root, job.path, place.file);
+    const pos = place.root ? (at.keyPos ?? at.pos) : undefined;
+    problems.push({ ...(pos ? { pos } : {}), path: formatPath(job.path), message: unknownKindMessage(job.kind) });
   } else {
     validate(kind.args, structuredClone(job.args ?? null), { file: place.file, root: place.root, path: job.path }, problems);
   }

@@ -127,6 +127,8 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
           const landed = await copyPlace(place(input, from, "from", where), place(input, to, "to", where), signal.signal);
           const line = `copied ${from} to ${landed}`;
           capture.output.append(line + "\n");
+          // Said like a script's output: where it landed, in the terminal and the host's log.
+          capture.onLine({ stream: "stdout", text: line, partial: false });
           return { ok: true, exitCode: 0, stopped: false, result: { status: 0, stdout: landed, stderr: "" }, output: capture.shown() };
         } finally {
           signal.dispose();
