@@ -12,7 +12,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomInt } from "node:crypto";
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { labLeftovers, privateTmp, project, REPO, troupe, troupeAsync } from "./helpers.js";
@@ -300,6 +300,56 @@ test("15 hosts at once: no MaxListenersExceededWarning", () => {
   assert.equal(result(dir).stages[0]!.hosts.length, 15);
 });
 
-void troupeAsync;
-void writeFileSync;
-void createServer;
+test("Octogram's DAL throughput recipe on lab hosts: binaries downloaded, keys and parameters served, nodes, bakers and slots", async () => {
+  const name = `octd${randomInt(1000, 9999)}`;
+  const up = troupe(["lab", "up", "3", "--name", name]);
+  assert.equal(up.status, 0, up.stderr);
+  // The binaries come from a server of the test's, where the recipe has its cloud bucket.
+  const server = createServer((req, res) => {
+    const m = /^\/octez-bucket\/(octez-[a-z-]+)$/.exec(req.url ?? "");
+    if (!m || !BINARIES.includes(m[1]!)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200).end(readFileSync(join(OCTEZ, m[1]!)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+  try {
+    const lines = troupe(["exec", `lab:${name}`, "--", "hostname -I; ip route | sed -n 's/^default via \\([^ ]*\\).*/gw \\1/p'"]).stdout.trim().split("\n");
+    const addrs = lines
+      .filter((l) => !l.includes(": gw "))
+      .sort()
+      .map((l) => l.split(": ")[1]!.trim().split(" ")[0]!);
+    const gateway = lines.find((l) => l.includes(": gw "))!.split(": gw ")[1]!.trim();
+    const port = (server.address() as { port: number }).port;
+    const tmp = privateTmp();
+    const dir = recipeDir("dal-throughput-scenario.yml", (t) =>
+      t
+        .replace(/ADDR_(\d)/g, (_m, i: string) => addrs[Number(i) - 1]!)
+        .replace(/port: 30000/g, "port: 22")
+        .replace(/identity: ~\/\.ssh\/tf/g, "identity: /run/troupe-lab/id_ed25519")
+        .replace("BINARIES_SERVER", `${gateway}:${port}`),
+    );
+    const child = troupeAsync(["play", "dal-throughput-scenario.yml"], { cwd: dir, env: { TMPDIR: tmp } });
+    let out = "";
+    child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+    const status = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    assert.equal(status, 0, out);
+    const j = result(dir);
+    assert.deepEqual(
+      j.stages.map((s) => s.hosts),
+      [["http_server", "boot_", "delegate_0", "0"], ["http_server"], ["http_server", "boot_", "delegate_0", "0"], ["boot_"], ["delegate_0"], ["0"], ["delegate_0"], ["0"]],
+    );
+    // The attester's DAL node found its key by alias in the keys served by http_server; its baker bakes for it.
+    assert.ok(said(out, "delegate_0").some((l) => /^octez-baker: baking for delegate_0 with node http:\/\/[\d.]+:38801 and DAL node http:\/\/[\d.]+:38811$/.test(l)), out);
+    // The producer publishes its slots, each a level before its target.
+    for (const level of [9, 10, 11, 12])
+      assert.ok(said(out, "0").some((l) => l.startsWith(`Operation successfully injected at level ${level}: commitment sh1stand`)), out);
+    assert.deepEqual(labLeftovers(child.pid!, tmp), []);
+  } finally {
+    server.close();
+    const down = troupe(["lab", "down", "--name", name]);
+    assert.equal(down.status, 0, down.stderr);
+  }
+});
