@@ -150,8 +150,9 @@ class TreeBuilder {
     if (isMap(node)) return { kind: "map", pos, entries: this.entries(node.items, depth) };
     if (isSeq(node)) return { kind: "seq", pos, items: node.items.map((item) => this.build(item, depth + 1)) };
     if (isScalar(node) && this.plain) {
-      const source = typeof node.source === "string" ? node.source : String(node.value ?? "");
-      return scalarNode(pos, node.type === "PLAIN" ? this.plain(source) : String(node.value ?? ""), source);
+      const text = typeof node.value === "string" ? node.value : "";
+      const source = typeof node.source === "string" ? node.source : text;
+      return scalarNode(pos, node.type === "PLAIN" ? this.plain(source) : text, source);
     }
     if (isScalar(node)) return scalarNode(pos, node.value, node.source);
     return { kind: "scalar", pos, value: null, text: "" };

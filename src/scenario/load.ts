@@ -11,7 +11,7 @@ import type { SourcePos } from "../model/position.js";
 import { isTroupeError, TroupeError, type Problem } from "../util/errors.js";
 import type { Backend } from "../model/project.js";
 import { detectDialect, octogramScalar, type Dialect } from "./dialect.js";
-import { convertOctogram, octogramPath, octogramSchema, type OctogramData } from "./octogram.js";
+import { convertOctogram, octogramPath, octogramSchema } from "./octogram.js";
 import { takePluginJobs, type PluginJobs } from "./plugin-jobs.js";
 import { scenarioSchema, type ScenarioData } from "./schema.js";
 import type { TextPlace } from "./types.js";
@@ -79,7 +79,7 @@ export function parseScenarioText(text: string, file: string, absFile: string = 
   }
   // An Octogram recipe: `local_path` is relative to the current directory, as Octogram runs.
   const source: ScenarioSource = { ...base, baseDir: process.cwd(), dialect, mapPath: octogramPath };
-  const recipe = validate(octogramSchema(), plain, { file, root: parsed.root, path: [] }, problems) as OctogramData | undefined;
+  const recipe = validate(octogramSchema(), plain, { file, root: parsed.root, path: [] }, problems);
   if (problems.length > 0 || !recipe) throw new TroupeError("E_SCHEMA", sortProblems(problems));
   const { data, backend } = convertOctogram(recipe, (path) => locate(parsed.root, path, file).pos, file);
   return { data, source, plugins, backends: [backend] };

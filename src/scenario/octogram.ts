@@ -140,5 +140,5 @@ export function convertOctogram(
       })),
     })),
   };
-  return { data: converted as unknown as ScenarioData, backend };
+  return { data: converted, backend };
 }

@@ -208,7 +208,8 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     const plugin = options.plugins?.get(pluginJobKey(si, index));
     const kinds = [...(["run", "copy", "service", "call"] as const).filter((k) => j[k] !== undefined), ...(plugin ? [plugin.kind] : [])];
     const jobLabel = j.name ?? `#${index + 1}`;
-    const choices = dialect === "octogram" ? "copy: or a job kind such as tezos.start_node:" : "run:, copy:, service: or a plugin's job kind";
+    const choices =
+      dialect === "octogram" ? "copy: or a job kind such as tezos.start_node:" : "run:, copy:, service: or a plugin's job kind";
     if (kinds.length !== 1) {
       add(
         path,

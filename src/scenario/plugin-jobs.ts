@@ -86,7 +86,10 @@ function argNode(v: unknown, path: YamlPath, tpl: (text: string, path: YamlPath)
   if (typeof v === "string") return { kind: "text", template: tpl(v, path) };
   if (Array.isArray(v)) return { kind: "list", items: v.map((x, i) => argNode(x, [...path, i], tpl)) };
   if (v !== null && typeof v === "object")
-    return { kind: "map", entries: Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, argNode(x, [...path, k], tpl)] as const) };
+    return {
+      kind: "map",
+      entries: Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, argNode(x, [...path, k], tpl)] as const),
+    };
   return { kind: "value", value: (v ?? null) as Value };
 }
 

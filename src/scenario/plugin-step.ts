@@ -72,7 +72,9 @@ function jobContext(input: StepInput, capture: Capture, where: RenderWhere): Job
       const [, scheme, rest] = m as unknown as [string, string, string];
       if (scheme === "http" || scheme === "https") {
         const name = posix.basename(new URL(uri).pathname) || "download";
-        const dest = options.keepName ? hostPath(host.dir, name) : hostPath(host.dir, `.troupe/fetch/${randomBytes(4).toString("hex")}/${name}`);
+        const dest = options.keepName
+          ? hostPath(host.dir, name)
+          : hostPath(host.dir, `.troupe/fetch/${randomBytes(4).toString("hex")}/${name}`);
         await sh(
           `mkdir -p "$(dirname ${shQuote(dest)})"\n` +
             `if command -v curl >/dev/null 2>&1; then curl -fsSL -o ${shQuote(dest)} ${shQuote(uri)}; else wget -qO ${shQuote(dest)} ${shQuote(uri)}; fi`,

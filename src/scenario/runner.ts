@@ -145,7 +145,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     metrics.check();
 
     if (plan.dialect === "octogram") {
-      events.message("info", "an Octogram recipe: troupe runs its jobs over SSH itself, so no agent binary goes to the hosts (octogram_binary is not used)");
+      events.message(
+        "info",
+        "an Octogram recipe: troupe runs its jobs over SSH itself, so no agent binary goes to the hosts (octogram_binary is not used)",
+      );
     }
     await allocateAll(plan.hosts, pool, live, stop.signal);
     if (stop.signal.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted while allocating hosts");

@@ -27,7 +27,20 @@ import type { Template, TextPlace, Value } from "./types.js";
 import { errorText } from "../util/text.js";
 
 /** The names a template may start with. */
-export const TEMPLATE_ROOTS = ["vars", "host", "hosts", "item", "re", "res", "run", "stage", "job", "scenario", "prometheus", "agent"] as const;
+export const TEMPLATE_ROOTS = [
+  "vars",
+  "host",
+  "hosts",
+  "item",
+  "re",
+  "res",
+  "run",
+  "stage",
+  "job",
+  "scenario",
+  "prometheus",
+  "agent",
+] as const;
 
 function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -304,7 +317,8 @@ function walk(
     }
     case "Is": {
       const right = n["right"] as Node;
-      const test = right.typename === "Symbol" ? String(right.value) : right.typename === "FunCall" ? String((right["name"] as Node).value) : "";
+      const test =
+        right.typename === "Symbol" ? String(right.value) : right.typename === "FunCall" ? String((right["name"] as Node).value) : "";
       walk(n["left"], bound, guarded || GUARD_TESTS.has(test), out, onFilter);
       return;
     }
@@ -331,6 +345,8 @@ function walk(
       walk(n["else_"], bound, guarded, out, onFilter);
       return;
     }
+    case undefined:
+      break;
     case "Set": {
       walk(n["value"], bound, guarded, out, onFilter);
       walk(n["body"], bound, guarded, out, onFilter);

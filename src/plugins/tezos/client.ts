@@ -24,7 +24,9 @@ export const generateKeys = jobKind({
   async run(ctx, a) {
     const baseDir = ctx.localPath(a.base_dir);
     if (!a.kind || !("fresh" in a.kind)) {
-      throw new Error("kind: default (Tezt's bootstrap keys) is not provided by troupe's tezos plugin: write kind: {fresh: {count, path_client}}");
+      throw new Error(
+        "kind: default (Tezt's bootstrap keys) is not provided by troupe's tezos plugin: write kind: {fresh: {count, path_client}}",
+      );
     }
     const f = a.kind.fresh;
     const client = await ctx.file(f.path_client);
@@ -84,7 +86,9 @@ export const publishDalSlot = jobKind({
     // 1. The slot (the payload, padded with zeros to slot_size) to the DAL node, which gives its commitment and proof.
     // 2. Wait until L1 is at the level before the target (or at the next level without one).
     // 3. Publish the commitment on L1, unless that level is already past.
-    const hex = Buffer.concat([Buffer.from(a.slot_info.payload), Buffer.alloc(size - Buffer.byteLength(a.slot_info.payload))]).toString("hex");
+    const hex = Buffer.concat([Buffer.from(a.slot_info.payload), Buffer.alloc(size - Buffer.byteLength(a.slot_info.payload))]).toString(
+      "hex",
+    );
     const script = `${HTTP_FUNCTION}
 level() { http GET ${shQuote(`${l1}/chains/main/blocks/head/header`)} | sed -n 's/.*"level": *\\([0-9][0-9]*\\).*/\\1/p'; }
 slot=$(mktemp)

@@ -176,7 +176,19 @@ export const startBaker = jobKind({
       name,
       command:
         "exec " +
-        command(baker, "--endpoint", ctx.endpoint(a.node_uri), "--base-dir", baseDir, "run", "with", "local", "node", dataDir, ...(a.delegates ?? [])) +
+        command(
+          baker,
+          "--endpoint",
+          ctx.endpoint(a.node_uri),
+          "--base-dir",
+          baseDir,
+          "run",
+          "with",
+          "local",
+          "node",
+          dataDir,
+          ...(a.delegates ?? []),
+        ) +
         (a.dal_node_uri ? " " + command("--dal-node", ctx.endpoint(a.dal_node_uri)) : ""),
     });
     return { name };

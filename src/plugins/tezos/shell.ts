@@ -46,7 +46,10 @@ export function int(value: string | undefined, name: string, fallback?: number):
  * working directory) or on the PATH.
  */
 export async function findBinary(ctx: JobContext, names: readonly string[], argument: string): Promise<string> {
-  const candidates = names.flatMap((n) => [`./${n}`, n]).map(shQuote).join(" ");
+  const candidates = names
+    .flatMap((n) => [`./${n}`, n])
+    .map(shQuote)
+    .join(" ");
   const script = `for b in ${candidates}; do if command -v "$b" >/dev/null 2>&1; then command -v "$b"; exit 0; fi; done
 echo "none of ${names.join(", ")} in the scenario directory or on the PATH: give ${argument}" >&2; exit 1`;
   return (await ctx.sh(script)).stdout.trim();

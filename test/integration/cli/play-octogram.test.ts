@@ -60,14 +60,23 @@ function checkBasicRun(stdout: string, dir: string): void {
   assert.ok(node.includes(`Injected BMstandin for protocol ProtoALphaALphaALphaALphaALphaALphaALphaALphaDdp3zK`), node.join("\n"));
   assert.ok(node.includes("Node is bootstrapped."), node.join("\n"));
   assert.ok(
-    node.some((l) => /^octez-baker: baking for baker_0 baker_1 baker_2 with node http:\/\/[\d.]+:38701 and DAL node http:\/\/[\d.]+:38711$/.test(l)),
+    node.some((l) =>
+      /^octez-baker: baking for baker_0 baker_1 baker_2 with node http:\/\/[\d.]+:38701 and DAL node http:\/\/[\d.]+:38711$/.test(l),
+    ),
     node.join("\n"),
   );
   // Slots at levels 12..14: published at level 11..13, each one level before its target.
-  for (const level of [11, 12, 13]) assert.ok(node.some((l) => l.startsWith(`Operation successfully injected at level ${level}: commitment sh1stand`)), node.join("\n"));
+  for (const level of [11, 12, 13])
+    assert.ok(
+      node.some((l) => l.startsWith(`Operation successfully injected at level ${level}: commitment sh1stand`)),
+      node.join("\n"),
+    );
   const j = result(dir);
   assert.equal(j.status, "passed");
-  assert.deepEqual(j.stages.map((s) => s.hosts), [["localhost"], ["node"]]);
+  assert.deepEqual(
+    j.stages.map((s) => s.hosts),
+    [["localhost"], ["node"]],
+  );
   assert.deepEqual(
     j.stages[1]!.steps.filter((s) => s.job.startsWith("Publish")).map((s) => s.item),
     ["12", "13", "14", "20", "21"],
@@ -90,10 +99,17 @@ test("Octogram's basic recipe on a lab host: two agents on one address are two h
   const up = troupe(["lab", "up", "1", "--name", name]);
   assert.equal(up.status, 0, up.stderr);
   try {
-    const addr = troupe(["exec", `lab:${name}`, "--", "hostname -I"]).stdout.trim().split(": ")[1]!.trim().split(" ")[0]!;
+    const addr = troupe(["exec", `lab:${name}`, "--", "hostname -I"])
+      .stdout.trim()
+      .split(": ")[1]!
+      .trim()
+      .split(" ")[0]!;
     const tmp = privateTmp();
     const dir = recipeDir("basic-scenario.yml", (t) =>
-      t.replace(/address: 127\.0\.0\.1/g, `address: ${addr}`).replace(/port: 30000/g, "port: 22").replace(/identity: ~\/\.ssh\/tf/g, "identity: /run/troupe-lab/id_ed25519"),
+      t
+        .replace(/address: 127\.0\.0\.1/g, `address: ${addr}`)
+        .replace(/port: 30000/g, "port: 22")
+        .replace(/identity: ~\/\.ssh\/tf/g, "identity: /run/troupe-lab/id_ed25519"),
     );
     const r = troupe(["play", "basic-scenario.yml"], { cwd: dir, env: { TMPDIR: tmp } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -139,7 +155,10 @@ stages:
   const r = troupe(["play", "--backend-as", "agents=local", "r.yml"], { cwd: dir });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const j = result(dir);
-  assert.deepEqual(j.stages.map((s) => s.hosts), [["delegate_0", "delegate_1"], ["7"]]);
+  assert.deepEqual(
+    j.stages.map((s) => s.hosts),
+    [["delegate_0", "delegate_1"], ["7"]],
+  );
   assert.equal(j.vars["at_delegate_0"], "delegate_0");
   assert.equal(j.vars["at_delegate_1"], "delegate_1");
   // Octogram's YAML reader (OCaml's yaml package) reads y/n/on/off as booleans, 0755 as 755 and 1_000 as 1000; a quoted "y" stays text.
@@ -178,7 +197,10 @@ stages:
   });
   const r = troupe(["play", "--check", "r.yml"], { cwd: dir });
   assert.equal(r.status, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, /r\.yml:7:9: stages\[0\]\.jobs\[0\]\.tezos\.start_nodes: unknown job kind tezos\.start_nodes: no plugin provides it; plugins loaded: builtins \(builtins\.tar, builtins\.prefetch, builtins\.start_http_server\); tezos \(.*tezos\.start_node,/);
+  assert.match(
+    r.stderr,
+    /r\.yml:7:9: stages\[0\]\.jobs\[0\]\.tezos\.start_nodes: unknown job kind tezos\.start_nodes: no plugin provides it; plugins loaded: builtins \(builtins\.tar, builtins\.prefetch, builtins\.start_http_server\); tezos \(.*tezos\.start_node,/,
+  );
 });
 
 test("a plugin job's arguments are checked before anything runs, at their file:line:col", () => {
@@ -243,7 +265,10 @@ stages:
   const r = troupe(["play", "s.yaml"], { cwd: dir });
   assert.equal(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /h-1: 42 7 a\+b true\n/);
-  assert.match(r.stdout, /s\.yaml:18:19: stages\[1\]\.jobs\[0\]\.run: stage "strict", job "deep", host h-1, template "echo \{\{ vars\.conf\.port \}\}": undefined variable vars\.conf\.port/);
+  assert.match(
+    r.stdout,
+    /s\.yaml:18:19: stages\[1\]\.jobs\[0\]\.run: stage "strict", job "deep", host h-1, template "echo \{\{ vars\.conf\.port \}\}": undefined variable vars\.conf\.port/,
+  );
   assert.equal(result(dir).vars["total"], 82);
 });
 
@@ -315,12 +340,17 @@ test("Octogram's DAL throughput recipe on lab hosts: binaries downloaded, keys a
   });
   await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
   try {
-    const lines = troupe(["exec", `lab:${name}`, "--", "hostname -I; ip route | sed -n 's/^default via \\([^ ]*\\).*/gw \\1/p'"]).stdout.trim().split("\n");
+    const lines = troupe(["exec", `lab:${name}`, "--", "hostname -I; ip route | sed -n 's/^default via \\([^ ]*\\).*/gw \\1/p'"])
+      .stdout.trim()
+      .split("\n");
     const addrs = lines
       .filter((l) => !l.includes(": gw "))
       .sort()
       .map((l) => l.split(": ")[1]!.trim().split(" ")[0]!);
-    const gateway = lines.find((l) => l.includes(": gw "))!.split(": gw ")[1]!.trim();
+    const gateway = lines
+      .find((l) => l.includes(": gw "))!
+      .split(": gw ")[1]!
+      .trim();
     const port = (server.address() as { port: number }).port;
     const tmp = privateTmp();
     const dir = recipeDir("dal-throughput-scenario.yml", (t) =>
@@ -339,13 +369,30 @@ test("Octogram's DAL throughput recipe on lab hosts: binaries downloaded, keys a
     const j = result(dir);
     assert.deepEqual(
       j.stages.map((s) => s.hosts),
-      [["http_server", "boot_", "delegate_0", "0"], ["http_server"], ["http_server", "boot_", "delegate_0", "0"], ["boot_"], ["delegate_0"], ["0"], ["delegate_0"], ["0"]],
+      [
+        ["http_server", "boot_", "delegate_0", "0"],
+        ["http_server"],
+        ["http_server", "boot_", "delegate_0", "0"],
+        ["boot_"],
+        ["delegate_0"],
+        ["0"],
+        ["delegate_0"],
+        ["0"],
+      ],
     );
     // The attester's DAL node found its key by alias in the keys served by http_server; its baker bakes for it.
-    assert.ok(said(out, "delegate_0").some((l) => /^octez-baker: baking for delegate_0 with node http:\/\/[\d.]+:38801 and DAL node http:\/\/[\d.]+:38811$/.test(l)), out);
+    assert.ok(
+      said(out, "delegate_0").some((l) =>
+        /^octez-baker: baking for delegate_0 with node http:\/\/[\d.]+:38801 and DAL node http:\/\/[\d.]+:38811$/.test(l),
+      ),
+      out,
+    );
     // The producer publishes its slots, each a level before its target.
     for (const level of [9, 10, 11, 12])
-      assert.ok(said(out, "0").some((l) => l.startsWith(`Operation successfully injected at level ${level}: commitment sh1stand`)), out);
+      assert.ok(
+        said(out, "0").some((l) => l.startsWith(`Operation successfully injected at level ${level}: commitment sh1stand`)),
+        out,
+      );
     assert.deepEqual(labLeftovers(child.pid!, tmp), []);
   } finally {
     server.close();

@@ -33,7 +33,10 @@ describe("templates", () => {
     const s = { vars: { total: "40", n: 3, peers: ["a", "b"] }, res: { stdout: "2" } };
     assert.equal(renderTemplate(tpl("{{ vars.total | int + res.stdout | int }}"), s), "42");
     assert.equal(renderTemplate(tpl("{{ (vars.n * 2) > 5 }} {{ vars.n // 2 }} {{ vars.n % 2 == 1 }}"), s), "true 1 true");
-    assert.equal(renderTemplate(tpl("{% for p in vars.peers %}{{ loop.index }}={{ p }}{% if not loop.last %},{% endif %}{% endfor %}"), s), "1=a,2=b");
+    assert.equal(
+      renderTemplate(tpl("{% for p in vars.peers %}{{ loop.index }}={{ p }}{% if not loop.last %},{% endif %}{% endfor %}"), s),
+      "1=a,2=b",
+    );
     assert.equal(renderTemplate(tpl("{{ vars.x is defined }} {{ vars.x | default('d') }} {{ vars.peers | length }}"), s), "false d 2");
     assert.equal(evalTemplate(tpl("{{ vars.total | int + 2 }}"), s), 42);
   });
