@@ -6,6 +6,7 @@
 //
 //   next / prev     a number plus / minus one (`{{ re[1] | next }}`)
 //   sh              quote for the shell (`echo {{ item | sh }}`)
+//   push            a list with one more element (`{{ vars.peers | push(host.name) }}`)
 //   basename / dirname / hex / tojson
 //
 // Why nunjucks (3.2.4): it reads Jinja2's syntax, filters and tests, gives
@@ -99,6 +100,7 @@ function createEnvironment(): nunjucks.Environment {
   });
   env.addFilter("hex", (v: unknown) => Buffer.from(String(v), "utf8").toString("hex"));
   env.addFilter("tojson", (v: unknown) => JSON.stringify(v ?? null));
+  env.addFilter("push", (list: unknown, v: unknown) => [...(Array.isArray(list) ? (list as unknown[]) : []), v]);
   // The value of a single `{{ expression }}` (evalTemplate).
   env.addGlobal("__troupe_value", function (this: { ctx: Record<string, unknown> }, v: unknown) {
     (this.ctx as { __troupe_out?: { value: unknown } }).__troupe_out!.value = v;

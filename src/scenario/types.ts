@@ -80,6 +80,8 @@ export interface JobDefinition {
   readonly env?: Readonly<Record<string, string | number | boolean>>;
   /** Kill a step of this job after this long (`30s`, `5m`). */
   readonly timeout?: string | number;
+  /** A plugin's job kind and its arguments: `"tezos.start_node": { path_node: "self://./octez-node" }`. */
+  readonly [kind: `${string}.${string}`]: unknown;
 }
 
 export interface StageDefinition {
