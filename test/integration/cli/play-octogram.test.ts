@@ -400,3 +400,24 @@ test("Octogram's DAL throughput recipe on lab hosts: binaries downloaded, keys a
     assert.equal(down.status, 0, down.stderr);
   }
 });
+
+test("octogram_binary and prometheus_agent are accepted: no agent binary, Prometheus on the orchestrator", () => {
+  const dir = project({
+    "r.yml": `octogram_binary:
+  pull: 'https://example.org/octogram'
+prometheus_agent: {name: prom, address: 10.1.1.9, user: root, port: 22, identity: k}
+agents:
+  - {name: a, address: 10.1.1.1, user: root, port: 22, identity: k}
+stages:
+  - name: s
+    jobs:
+      - name: serve
+        builtins.start_http_server: {}
+`,
+  });
+  const r = troupe(["play", "--check", "r.yml"], { cwd: dir });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^scenario r \(r\.yml, an Octogram recipe\)\n/);
+  assert.match(r.stdout, /prometheus: on the orchestrator/);
+  assert.match(r.stdout, / {2}builtins\.start_http_server serve\n/);
+});
