@@ -77,7 +77,10 @@ export function planPluginArgs(
     const pos = place.root ? (at.keyPos ?? at.pos) : undefined;
     problems.push({ ...(pos ? { pos } : {}), path: formatPath(job.path), message: unknownKindMessage(job.kind) });
   } else {
-    validate(kind.args, structuredClone(job.args ?? null), { file: place.file, root: place.root, path: job.path }, problems);
+    const found: Problem[] = [];
+    validate(kind.args, structuredClone(job.args ?? null), { file: place.file, root: place.root, path: job.path }, found);
+    // A scenario from code has no file: its problems have paths, not positions.
+    problems.push(...(place.root ? found : found.map(({ pos: _pos, ...p }) => p)));
   }
   return argNode(job.args, job.path, tpl);
 }
