@@ -46,6 +46,8 @@ export type {
   ScenarioPlan,
 } from "./scenario/types.js";
 export type { ScenarioJson, StageJson, StepJson } from "./report/scenario-json.js";
+export { registerPlugin, loadedPlugins } from "./plugins/registry.js";
+export { jobKind, type JobPlugin, type JobKind, type JobContext, type JobHost, type ServiceRequest } from "./plugins/plugin.js";
 export {
   startPrometheus,
   startPrometheusOn,

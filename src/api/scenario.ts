@@ -28,7 +28,8 @@ import { validate } from "../config/issues.js";
 import { shouldColor } from "../report/colors.js";
 import { EventStream } from "../report/events.js";
 import { TroupeError, type Problem } from "../util/errors.js";
-import { loadScenarioFile, type ScenarioSource } from "../scenario/load.js";
+import { loadScenarioFile, type LoadedScenario, type ScenarioSource } from "../scenario/load.js";
+import { takePluginJobs, type PluginJobs } from "../scenario/plugin-jobs.js";
 import { planScenario } from "../scenario/plan.js";
 import { attachReporters } from "../report/attach.js";
 import { startDashboard } from "../serve/index.js";
@@ -101,17 +102,37 @@ export async function checkScenario(request: Pick<PlayRequest, "file" | "scenari
   const cwd = resolve(request.cwd ?? process.cwd());
   let data: ScenarioData;
   let source: ScenarioSource | undefined;
+  let plugins: PluginJobs = new Map();
+  let backends: LoadedScenario["backends"];
   if (request.file !== undefined && request.scenario !== undefined)
     throw new TroupeError("E_USAGE", "give a scenario file or a scenario from code, not both");
   if (request.file !== undefined) {
-    ({ data, source } = await loadScenarioFile(request.file, cwd));
+    ({ data, source, plugins, backends } = await loadScenarioFile(request.file, cwd));
   } else if (request.scenario !== undefined) {
-    data = checkDefinition(request.scenario);
+    ({ data, plugins } = checkDefinition(request.scenario));
   } else {
     throw new TroupeError("E_USAGE", "no scenario: give a file (troupe play scenario.yaml) or a scenario from code");
   }
-  if (request.vars) data = { ...data, vars: { ...(data.vars ?? {}), ...request.vars } };
-  return planScenario(data, source, { baseDir: cwd });
+  if (request.vars) {
+    checkVarNames(data, request.vars);
+    data = { ...data, vars: { ...(data.vars ?? {}), ...request.vars } };
+  }
+  return planScenario(data, source, { baseDir: cwd, plugins, ...(backends ? { backends } : {}) });
+}
+
+/** `--var NAME=...` must name a variable the scenario has: a typo would otherwise be ignored. */
+function checkVarNames(data: ScenarioData, given: Readonly<Record<string, Value>>): void {
+  const known = new Set(Object.keys(data.vars ?? {}));
+  for (const s of data.stages) for (const j of s.jobs) for (const k of Object.keys(j.vars_updates ?? {})) known.add(k);
+  const unknown = Object.keys(given).filter((k) => !known.has(k));
+  if (unknown.length === 0) return;
+  const names = [...known].sort();
+  throw new TroupeError(
+    "E_USAGE",
+    `--var ${unknown.join(", ")}: the scenario has no such variable` +
+      (names.length ? ` (its variables: ${names.join(", ")})` : " (it declares no vars:)") +
+      "; declare it under vars: to set it from the command line",
+  );
 }
 
 /** Run a scenario; resolves when it is over and cleaned up (never rejects for a failing step: see exitCode). */
@@ -197,17 +218,19 @@ export async function playScenario(request: PlayRequest): Promise<number> {
 }
 
 /** Check a scenario object from code against the schema (problems carry paths, not positions). */
-function checkDefinition(scenario: ScenarioDefinition): ScenarioData {
+function checkDefinition(scenario: ScenarioDefinition): { data: ScenarioData; plugins: PluginJobs } {
   const problems: Problem[] = [];
   // validate() trims what it complains about: give it a copy, not the caller's object.
-  const data = validate(scenarioSchema({ api: true }), copyPlain(scenario), { file: "scenario", root: undefined, path: [] }, problems);
+  const plain = copyPlain(scenario);
+  const plugins = takePluginJobs(plain, problems, () => undefined);
+  const data = validate(scenarioSchema({ api: true }), plain, { file: "scenario", root: undefined, path: [] }, problems);
   if (problems.length > 0 || !data) {
     throw new TroupeError(
       "E_SCHEMA",
       problems.map((p) => ({ ...(p.path ? { path: p.path } : {}), message: p.message })),
     );
   }
-  return data;
+  return { data, plugins };
 }
 
 /** A copy of plain objects and arrays; functions and other values are shared. */

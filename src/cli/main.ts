@@ -13,7 +13,7 @@ type AddCommand = (program: Command) => void;
 
 /**
  * The commands, in the order `--help` lists them, each loaded only when
- * needed: loading every command's code (zod, liquidjs, the engine, ...) cost
+ * needed: loading every command's code (zod, nunjucks, the engine, ...) cost
  * 0.4 s before `troupe exec` could start its first connection.
  */
 const COMMANDS: readonly (readonly [string, () => Promise<AddCommand>])[] = [

@@ -59,11 +59,17 @@ one after the other (or at once with run_jobs: concurrent). A job is one of:
   copy: {from, to}      files: orchestrator -> host, host -> orchestrator, host -> host
   service: COMMAND      a long-running process with an endpoint:, stopped at the end
 
+  tezos.start_node: ...  a plugin's job kind (builtins.*, tezos.*: Octogram's jobs)
+
 with with_items (lists, ranges "5..9", {product: [...]}) and run_items,
 vars_updates (from res.stdout, res.status, res.json), ignore_failure, env,
-timeout. Templates are Liquid: {{ vars.x }}, {{ host.name }}, {{ host.addr }},
+timeout. Templates are Jinja2: {{ vars.x }}, {{ vars.n | int + 1 }}, {{ host.name }}, {{ host.addr }},
 {{ item }}, {{ re[1] | next }}. In any value, HOST://SERVICE is that service's
 endpoint and HOST://path a file on that host.
+
+Octogram's recipes (agents:, with_agents:, copy: {local_path, remote_path},
+builtins.* and tezos.* jobs) run as they are: each agent is an SSH host of
+the backend "agents" (--backend-as agents=local runs them here).
 
 With a prometheus: section, troupe runs its own Prometheus on this machine
 (apt-get install prometheus) scraping every service with metrics: PATH; later

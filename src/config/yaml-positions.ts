@@ -59,12 +59,29 @@ const MAX_DEPTH = 200;
  * than the input limit, and aliases that would add too many values, are
  * problems with no root, as syntax errors are.
  */
-export function parseYaml(text: string, file: string, limits: YamlLimits = {}): ParsedYaml {
+/**
+ * How scalars are read. Default: YAML 1.1, as Spread's Go parser reads its
+ * files. `version: "1.2"` reads the core schema (`y`, `on` stay text);
+ * `plain` decides what each plain (unquoted, not block) scalar means,
+ * from its text, the others being text (for formats read by another
+ * parser, such as Octogram's recipes).
+ */
+export interface YamlRead {
+  readonly version?: "1.1" | "1.2";
+  readonly plain?: (source: string) => string | number | boolean | null;
+}
+
+export function parseYaml(text: string, file: string, limits: YamlLimits = {}, read: YamlRead = {}): ParsedYaml {
   // Characters, not bytes: text read from a file within the limit passes.
   const tooLarge = inputTooLarge(text.length, file, limits.maxBytes ?? MAX_INPUT_BYTES);
   if (tooLarge) return { root: undefined, problems: [tooLarge] };
   const lineCounter = new LineCounter();
-  const parsed = parseDocumentWithin(text, file, lineCounter, { version: "1.1", merge: true, uniqueKeys: false });
+  const parsed = parseDocumentWithin(text, file, lineCounter, {
+    version: read.version ?? "1.1",
+    merge: true,
+    uniqueKeys: false,
+    ...(read.plain ? { schema: "failsafe" as const } : {}),
+  });
   if (!parsed.ok) return { root: undefined, problems: [parsed.problem] };
   const doc = parsed.doc;
   const at = (offset: number): SourcePos => {
@@ -82,7 +99,7 @@ export function parseYaml(text: string, file: string, limits: YamlLimits = {}): 
   const aliases = checkAliases(doc, lineCounter, file, limits.maxAliasNodes ?? MAX_ALIAS_NODES);
   if (!aliases.ok) return { root: undefined, problems: [aliases.problem] };
   const problems: Problem[] = [];
-  const builder = new TreeBuilder(aliases.targets, at, file, problems);
+  const builder = new TreeBuilder(aliases.targets, at, file, problems, read.plain);
   const root = doc.contents === null ? undefined : builder.build(doc.contents, 0);
   return { root: root && isNullScalar(root) ? undefined : root, problems };
 }
@@ -105,6 +122,7 @@ class TreeBuilder {
     private readonly at: (offset: number) => SourcePos,
     private readonly file: string,
     private readonly problems: Problem[],
+    private readonly plain?: YamlRead["plain"],
   ) {}
 
   private posOf(node: unknown): SourcePos {
@@ -131,6 +149,11 @@ class TreeBuilder {
   private tree(node: unknown, pos: SourcePos, depth: number): LNode {
     if (isMap(node)) return { kind: "map", pos, entries: this.entries(node.items, depth) };
     if (isSeq(node)) return { kind: "seq", pos, items: node.items.map((item) => this.build(item, depth + 1)) };
+    if (isScalar(node) && this.plain) {
+      const text = typeof node.value === "string" ? node.value : "";
+      const source = typeof node.source === "string" ? node.source : text;
+      return scalarNode(pos, node.type === "PLAIN" ? this.plain(source) : text, source);
+    }
     if (isScalar(node)) return scalarNode(pos, node.value, node.source);
     return { kind: "scalar", pos, value: null, text: "" };
   }

@@ -224,7 +224,7 @@ export interface StageStarted extends Base {
   readonly hosts: readonly string[];
 }
 
-export type StepKind = "run" | "copy" | "service" | "call";
+export type StepKind = "run" | "copy" | "service" | "call" | "plugin";
 
 export interface StepStarted extends Base {
   readonly type: "step-started";

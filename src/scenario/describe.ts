@@ -7,7 +7,7 @@ import type { PlannedJob, ScenarioPlan } from "./types.js";
 
 export function describePlan(plan: ScenarioPlan): string {
   const lines: string[] = [];
-  lines.push(`scenario ${plan.name}${plan.file ? ` (${plan.file})` : ""}`);
+  lines.push(`scenario ${plan.name}${plan.file ? ` (${plan.file}${plan.dialect === "octogram" ? ", an Octogram recipe" : ""})` : ""}`);
   const groups = new Map<string, string[]>();
   for (const h of plan.hosts) {
     const key = `${h.backend.name}:${h.system.name}${h.groups.length ? ` groups ${h.groups.join(",")}` : ""}`;
@@ -23,7 +23,7 @@ export function describePlan(plan: ScenarioPlan): string {
     const patterns = s.withHosts.map((t) => t.text);
     const fixed = s.withHosts.every((t) => !isTemplated(t.text));
     const on = fixed
-      ? foldHostlist(selectHosts(plan.hosts, patterns).map((x) => x.host.name)) || "no host"
+      ? foldHostlist(selectHosts(plan.hosts, patterns, s.match).map((x) => x.host.name)) || "no host"
       : `hosts matching ${patterns.join(" or ")}`;
     const modes = `hosts ${s.runHosts === "concurrent" ? "at once" : "one after the other"}, jobs ${s.runJobs === "sequential" ? "one after the other" : "at once"}`;
     lines.push(`stage ${s.index + 1}: ${s.name}, on ${on} (${modes})${s.askConfirmation ? ", asks for confirmation" : ""}`);
@@ -37,5 +37,6 @@ function describeJob(j: PlannedJob): string {
   if (j.items) extras.push(`with_items${j.runItems === "concurrent" ? " (at once)" : ""}`);
   if (j.varsUpdates.length) extras.push(`updates ${j.varsUpdates.map((u) => u.key.text).join(", ")}`);
   if (j.ignoreFailure) extras.push("ignore_failure");
-  return `${j.body.kind} ${j.name.text}${extras.length ? ` [${extras.join("; ")}]` : ""}`;
+  const kind = j.body.kind === "plugin" ? j.body.name : j.body.kind;
+  return `${kind} ${j.name.text}${extras.length ? ` [${extras.join("; ")}]` : ""}`;
 }

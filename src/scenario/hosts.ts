@@ -9,10 +9,10 @@ import { isTroupeError } from "../util/errors.js";
 import type { PlannedHost } from "./types.js";
 
 /** Names a host cannot have: they mean something in URIs (`self://`, `orchestrator://`). */
-export const RESERVED_HOST_NAMES: readonly string[] = ["self", "orchestrator"];
+export const RESERVED_HOST_NAMES: readonly string[] = ["self", "orchestrator", "http", "https"];
 
-/** Host names are used in URIs, file names and shell variables: keep them plain. */
-export const VALID_HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+/** Host names are used in URIs, file names and shell variables: keep them plain (Octogram's agents may start or end with `_`: `boot_`). */
+export const VALID_HOST_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9._-]*[A-Za-z0-9_])?$/;
 
 export const DEFAULT_SCENARIO_BACKEND = "local";
 

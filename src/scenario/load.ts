@@ -9,6 +9,10 @@ import { validate } from "../config/issues.js";
 import { locate, parseYaml, toPlain, type LNode, type YamlPath } from "../config/yaml-positions.js";
 import type { SourcePos } from "../model/position.js";
 import { isTroupeError, TroupeError, type Problem } from "../util/errors.js";
+import type { Backend } from "../model/project.js";
+import { detectDialect, octogramScalar, type Dialect } from "./dialect.js";
+import { convertOctogram, octogramPath, octogramSchema } from "./octogram.js";
+import { takePluginJobs, type PluginJobs } from "./plugin-jobs.js";
 import { scenarioSchema, type ScenarioData } from "./schema.js";
 import type { TextPlace } from "./types.js";
 
@@ -20,11 +24,18 @@ export interface ScenarioSource {
   readonly baseDir: string;
   readonly root: LNode | undefined;
   readonly lines: readonly string[];
+  /** A troupe scenario, or an Octogram recipe (its data converted; `mapPath` leads troupe's paths back to the recipe's keys). */
+  readonly dialect: Dialect;
+  readonly mapPath?: (path: YamlPath) => YamlPath;
 }
 
 export interface LoadedScenario {
   readonly data: ScenarioData;
   readonly source: ScenarioSource;
+  /** The plugin jobs (`tezos.start_node: ...`), taken out of the jobs. */
+  readonly plugins: PluginJobs;
+  /** An Octogram recipe's agents, as an ssh backend. */
+  readonly backends?: readonly Backend[];
 }
 
 export async function loadScenarioFile(path: string, cwd: string = process.cwd()): Promise<LoadedScenario> {
@@ -45,16 +56,33 @@ export async function loadScenarioFile(path: string, cwd: string = process.cwd()
 }
 
 export function parseScenarioText(text: string, file: string, absFile: string = resolve(file)): LoadedScenario {
-  const parsed = parseYaml(text, file);
+  // troupe's scenarios read YAML 1.2's core schema (`y`, `on` stay text); an Octogram
+  // recipe is read again as Octogram's own YAML reader reads it.
+  let parsed = parseYaml(text, file, {}, { version: "1.2" });
   if (parsed.root === undefined && parsed.problems.length > 0) throw new TroupeError("E_YAML", parsed.problems);
-  const source: ScenarioSource = { file, absFile, baseDir: dirname(absFile), root: parsed.root, lines: text.split("\n") };
+  const { dialect, problems: mixed } = detectDialect(parsed.root);
+  if (mixed.length > 0) throw new TroupeError("E_SCHEMA", sortProblems(mixed));
+  if (dialect === "octogram") parsed = parseYaml(text, file, {}, { plain: octogramScalar });
+  const lines = text.split("\n");
+  const base = { file, absFile, baseDir: dirname(absFile), root: parsed.root, lines };
   if (parsed.root === undefined) {
     throw new TroupeError("E_SCHEMA", { pos: { file, line: 1, col: 1 }, message: "the scenario is empty; it needs hosts: and stages:" });
   }
   const problems: Problem[] = [...parsed.problems];
-  const data = validate(scenarioSchema(), toPlain(parsed.root), { file, root: parsed.root, path: [] }, problems);
-  if (problems.length > 0 || !data) throw new TroupeError("E_SCHEMA", sortProblems(problems));
-  return { data, source };
+  const plain = toPlain(parsed.root);
+  const plugins = takePluginJobs(plain, problems, (path) => locate(parsed.root, path, file).pos);
+  if (dialect === "troupe") {
+    const source: ScenarioSource = { ...base, dialect };
+    const data = validate(scenarioSchema(), plain, { file, root: parsed.root, path: [] }, problems);
+    if (problems.length > 0 || !data) throw new TroupeError("E_SCHEMA", sortProblems(problems));
+    return { data, source, plugins };
+  }
+  // An Octogram recipe: `local_path` is relative to the current directory, as Octogram runs.
+  const source: ScenarioSource = { ...base, baseDir: process.cwd(), dialect, mapPath: octogramPath };
+  const recipe = validate(octogramSchema(), plain, { file, root: parsed.root, path: [] }, problems);
+  if (problems.length > 0 || !recipe) throw new TroupeError("E_SCHEMA", sortProblems(problems));
+  const { data, backend } = convertOctogram(recipe, (path) => locate(parsed.root, path, file).pos, file);
+  return { data, source, plugins, backends: [backend] };
 }
 
 export function sortProblems(problems: readonly Problem[]): Problem[] {
@@ -64,20 +92,20 @@ export function sortProblems(problems: readonly Problem[]): Problem[] {
 /** Where `path` was written (its key when the value is empty), if the scenario came from a file. */
 export function posOf(source: ScenarioSource | undefined, path: YamlPath): SourcePos | undefined {
   if (!source) return undefined;
-  return locate(source.root, path, source.file).pos;
+  return locate(source.root, source.mapPath ? source.mapPath(path) : path, source.file).pos;
 }
 
 /** Where the key ending `path` was written. */
 export function keyPosOf(source: ScenarioSource | undefined, path: YamlPath): SourcePos | undefined {
   if (!source) return undefined;
-  const at = locate(source.root, path, source.file);
+  const at = locate(source.root, source.mapPath ? source.mapPath(path) : path, source.file);
   return at.keyPos ?? at.pos;
 }
 
 /** Where the text of the scalar at `path` starts, and how it was written (for template positions). */
 export function textPlace(source: ScenarioSource | undefined, path: YamlPath): TextPlace | undefined {
   if (!source) return undefined;
-  const at = locate(source.root, path, source.file);
+  const at = locate(source.root, source.mapPath ? source.mapPath(path) : path, source.file);
   if (!at.node || at.node.kind !== "scalar") return undefined;
   const { line, col } = at.node.pos;
   const lineText = source.lines[line - 1] ?? "";

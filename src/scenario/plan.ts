@@ -18,7 +18,8 @@ import { planHosts, type HostsEntry } from "./hosts.js";
 import { keyPosOf, posOf, sortProblems, textPlace, type ScenarioSource } from "./load.js";
 import type { JobData, ScenarioData, StageData, VarUpdateData } from "./schema.js";
 import { compilePattern, groupCount, PatternError, selectHosts } from "./select.js";
-import { isTemplated, templateProblem, templateVariables, TEMPLATE_ROOTS } from "./template.js";
+import { isTemplated, renderTemplate, templateProblem, templateVariables, TEMPLATE_ROOTS } from "./template.js";
+import { argTemplates, planPluginArgs, pluginJobKey, type PluginJobs } from "./plugin-jobs.js";
 import type {
   CallFunction,
   ItemPlan,
@@ -39,14 +40,15 @@ export const DEFAULT_READY_TIMEOUT_MS = 30_000;
 type Use = "hosts" | "items" | "body" | "updates";
 const ROOTS: Readonly<Record<Use, readonly string[]>> = {
   hosts: ["vars", "hosts", "run", "scenario", "stage"],
-  items: ["vars", "host", "hosts", "re", "run", "stage", "job", "scenario", "prometheus"],
-  body: ["vars", "host", "hosts", "re", "item", "run", "stage", "job", "scenario", "prometheus"],
+  items: ["vars", "host", "agent", "hosts", "re", "run", "stage", "job", "scenario", "prometheus"],
+  body: ["vars", "host", "agent", "hosts", "re", "item", "run", "stage", "job", "scenario", "prometheus"],
   updates: [...TEMPLATE_ROOTS],
 };
 
 /** The fields of the objects templates see (checked before running). */
 export const SCOPE_FIELDS: Readonly<Record<string, readonly string[]>> = {
   host: ["name", "addr", "backend", "system", "groups", "dir", "index"],
+  agent: ["name"],
   run: ["id", "dir"],
   stage: ["name", "index", "hosts"],
   job: ["name"],
@@ -60,6 +62,8 @@ interface TemplateUse {
   readonly use: Use;
   readonly stage?: PlannedStage | { readonly name: string; readonly withHosts: readonly Template[] };
   readonly job?: string;
+  /** The template belongs to a plugin job: its `res` is what the plugin returns. */
+  readonly plugin?: boolean;
 }
 
 export interface PlanOptions {
@@ -67,6 +71,10 @@ export interface PlanOptions {
   readonly baseDir?: string;
   /** A name for a scenario without `name:` and without a file. */
   readonly defaultName?: string;
+  /** Plugin jobs taken out of the jobs (`tezos.start_node: ...`). */
+  readonly plugins?: PluginJobs;
+  /** Backends made already (an Octogram recipe's agents). */
+  readonly backends?: readonly Backend[];
 }
 
 /** Make the plan; throws one TroupeError (E_SCHEMA / E_SCENARIO) holding every problem found. */
@@ -84,7 +92,9 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
   };
 
   // Backends, read as troupe.yaml reads them.
-  const backends: Backend[] = [];
+  const backends: Backend[] = [...(options.backends ?? [])];
+  const dialect = source?.dialect ?? "troupe";
+  const match = dialect === "octogram" ? ("partial" as const) : ("whole" as const);
   if (data.backends && Object.keys(data.backends).length > 0) {
     const ctx: FileCtx = { file: source?.file ?? "scenario", root: source?.root, flavour: "troupe", problems: new Problems(source?.file) };
     backends.push(...buildBackends(ctx, data.backends));
@@ -97,12 +107,27 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     }
   }
 
-  // Hosts.
+  const vars: Record<string, Value> = {};
+  for (const [k, v] of Object.entries(data.vars ?? {})) vars[k] = (v ?? null) as Value;
+
+  // Hosts. Names may come from vars (`node-[1..{{ vars.n }}]`), so that `--var n=3` shrinks a scenario.
+  const hostNames = (names: readonly string[], path: YamlPath): string[] =>
+    names.map((n, i) => {
+      if (!isTemplated(n)) return n;
+      const at = typeof data.hosts[path[1] as number] === "string" ? path : [...path, "names", ...(names.length > 1 ? [i] : [])];
+      try {
+        return renderTemplate(tpl(n, at), { vars });
+      } catch (e) {
+        if (!isTroupeError(e)) throw e;
+        problems.push(...e.problems);
+        return "";
+      }
+    });
   const entries: HostsEntry[] = data.hosts.map((h, i) => {
     const path = ["hosts", i];
     if (typeof h === "string")
-      return { names: [h], groups: [], path, ...pos("pos", posOf(source, path)), ...pos("namesPos", posOf(source, path)) };
-    const names = typeof h.names === "string" ? [h.names] : h.names;
+      return { names: hostNames([h], path), groups: [], path, ...pos("pos", posOf(source, path)), ...pos("namesPos", posOf(source, path)) };
+    const names = hostNames(typeof h.names === "string" ? [h.names] : h.names, path);
     const groups = h.groups === undefined ? [] : typeof h.groups === "string" ? [h.groups] : h.groups;
     return {
       names,
@@ -119,9 +144,6 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
   const { hosts, problems: hostProblems } = planHosts(entries, backends);
   for (const p of hostProblems) add(p.path, p.message, p.pos);
   if (data.hosts.length === 0) add(["hosts"], "no hosts: list at least one, e.g. - names: node-[1..3]", keyPosOf(source, ["hosts"]));
-
-  const vars: Record<string, Value> = {};
-  for (const [k, v] of Object.entries(data.vars ?? {})) vars[k] = (v ?? null) as Value;
 
   // Stages and jobs.
   const uses: TemplateUse[] = [];
@@ -147,7 +169,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     const fixed = withHosts.filter((t) => !isTemplated(t.text));
     for (const t of fixed) {
       try {
-        compilePattern(t.text);
+        compilePattern(t.text, match);
       } catch (e) {
         if (e instanceof PatternError) add(t.path, e.message);
         else throw e;
@@ -155,10 +177,11 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     }
     if (fixed.length === withHosts.length && hosts.length > 0 && s.with_hosts !== undefined) {
       try {
-        if (selectHosts(hosts, patterns).length === 0) {
+        if (selectHosts(hosts, patterns, match).length === 0) {
           add(
             [...path, "with_hosts"],
-            `stage "${s.name}" selects no host: no host name matches ${patterns.map((p) => `'${p}'`).join(" or ")} (the whole name must match)`,
+            `stage "${s.name}" selects no host: no host name matches ${patterns.map((p) => `'${p}'`).join(" or ")}` +
+              (match === "whole" ? " (the whole name must match)" : ""),
           );
         }
       } catch {
@@ -166,13 +189,14 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       }
     }
     if (s.jobs.length === 0) add([...path, "jobs"], `stage "${s.name}" has no jobs`, keyPosOf(source, [...path, "jobs"]));
-    const jobs = s.jobs.map((j, ji) => planJob(j as JobData, [...path, "jobs", ji], ji, stageRef));
+    const jobs = s.jobs.map((j, ji) => planJob(j as JobData, [...path, "jobs", ji], ji, stageRef, si));
     return {
       index: si,
       name: s.name,
       withHosts,
       runHosts: s.run_hosts ?? "concurrent",
       runJobs: s.run_jobs ?? "sequential",
+      match,
       askConfirmation: s.ask_confirmation ?? false,
       jobs,
       path,
@@ -180,18 +204,21 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     };
   }
 
-  function planJob(j: JobData, path: YamlPath, index: number, stage: TemplateUse["stage"] & {}): PlannedJob {
-    const kinds = (["run", "copy", "service", "call"] as const).filter((k) => j[k] !== undefined);
+  function planJob(j: JobData, path: YamlPath, index: number, stage: TemplateUse["stage"] & {}, si: number): PlannedJob {
+    const plugin = options.plugins?.get(pluginJobKey(si, index));
+    const kinds = [...(["run", "copy", "service", "call"] as const).filter((k) => j[k] !== undefined), ...(plugin ? [plugin.kind] : [])];
     const jobLabel = j.name ?? `#${index + 1}`;
+    const choices =
+      dialect === "octogram" ? "copy: or a job kind such as tezos.start_node:" : "run:, copy:, service: or a plugin's job kind";
     if (kinds.length !== 1) {
       add(
         path,
         kinds.length === 0
-          ? `job ${jobLabel} does nothing: give it one of run:, copy: or service:`
-          : `job ${jobLabel} has ${kinds.join(" and ")}: give each job one of run:, copy: or service:`,
+          ? `job ${jobLabel} does nothing: give it one of ${choices}`
+          : `job ${jobLabel} has ${kinds.join(" and ")}: give each job one of ${choices}`,
       );
     }
-    const kind = kinds[0] ?? "run";
+    const kind = plugin && kinds.length === 1 ? "plugin" : ((kinds[0] as "run" | "copy" | "service" | "call" | undefined) ?? "run");
     let body: JobBody;
     let defaultName: string;
     const serviceOnly = ["endpoint", "ready", "ready_timeout", "metrics"] as const;
@@ -230,6 +257,14 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
         body = { kind, fn: j.call as CallFunction };
         defaultName = "call";
         break;
+      case "plugin":
+        body = {
+          kind,
+          name: plugin!.kind,
+          args: planPluginArgs(plugin!, tpl, { file: source?.file ?? "scenario", root: source?.root }, problems),
+        };
+        defaultName = plugin!.kind;
+        break;
     }
     const name = tpl(j.name ?? defaultName, j.name !== undefined ? [...path, "name"] : path);
     const jobName = j.name ?? (defaultName.length > 40 ? `${defaultName.slice(0, 37)}...` : defaultName);
@@ -247,12 +282,14 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       return [[k, tpl(String(v ?? ""), [...path, "env", k])] as const];
     });
 
+    const isPlugin = body.kind === "plugin";
     if (j.name !== undefined) uses.push({ tpl: name, use: "body", stage, job: jobName });
+    if (body.kind === "plugin") for (const t of argTemplates(body.args)) uses.push({ tpl: t, use: "body", stage, job: jobName });
     for (const t of bodyTemplates(body)) uses.push({ tpl: t, use: "body", stage, job: jobName });
     for (const [, t] of env) uses.push({ tpl: t, use: "body", stage, job: jobName });
     for (const u of varsUpdates) {
-      uses.push({ tpl: u.key, use: "updates", stage, job: jobName });
-      if (u.value) uses.push({ tpl: u.value, use: "updates", stage, job: jobName });
+      uses.push({ tpl: u.key, use: "updates", stage, job: jobName, plugin: isPlugin });
+      if (u.value) uses.push({ tpl: u.value, use: "updates", stage, job: jobName, plugin: isPlugin });
     }
     if (items) {
       const lists = items.kind === "list" ? [items.items] : items.lists;
@@ -306,7 +343,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       }
     }
   }
-  const hostNames = new Set(hosts.map((h) => h.name));
+  const knownHosts = new Set(hosts.map((h) => h.name));
   for (const use of uses) {
     const where = { ...(use.stage ? { stage: use.stage.name } : {}), ...(use.job !== undefined ? { job: use.job } : {}) };
     let refs;
@@ -332,9 +369,9 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       }
       if (root === "prometheus" && !data.prometheus) {
         bad(`${shown} needs a prometheus: section (the server it names)`);
-      } else if (root === "vars" && typeof field === "string" && keysKnown && !updatable.has(field)) {
+      } else if (root === "vars" && typeof field === "string" && keysKnown && !updatable.has(field) && !ref.guarded) {
         bad(`undefined variable ${shown}; declare it under vars: (null if it has no value yet) or set it with vars_updates`);
-      } else if (root === "hosts" && typeof field === "string" && !hostNames.has(field)) {
+      } else if (root === "hosts" && typeof field === "string" && !knownHosts.has(field)) {
         bad(`no host '${field}' (${shown})`);
       } else if (root === "hosts" && typeof sub === "string" && !SCOPE_FIELDS["host"]!.includes(sub)) {
         bad(`undefined variable ${shown} (a host has ${SCOPE_FIELDS["host"]!.join(", ")})`);
@@ -342,10 +379,11 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
         SCOPE_FIELDS[root] &&
         field !== undefined &&
         !SCOPE_FIELDS[root].includes(String(field)) &&
-        !(root === "res" && field === "json")
+        !(root === "res" && field === "json") &&
+        !(root === "res" && use.plugin)
       ) {
         bad(`undefined variable ${shown} (${root} has ${SCOPE_FIELDS[root].join(", ")})`);
-      } else if (root === "re" && typeof field === "number" && use.stage) {
+      } else if (root === "re" && typeof field === "number" && use.stage && match === "whole") {
         const patterns = use.stage.withHosts;
         if (patterns.every((p) => !isTemplated(p.text))) {
           let most = 0;
@@ -367,6 +405,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     throw new TroupeError(shape ? "E_SCHEMA" : "E_SCENARIO", sortProblems(dedupe(problems)));
   }
   return {
+    dialect,
     name: data.name ?? (source ? source.file.replace(/^.*\//, "").replace(/\.(ya?ml|json)$/, "") : (options.defaultName ?? "scenario")),
     ...(source ? { file: source.file } : {}),
     baseDir: source?.baseDir ?? options.baseDir ?? process.cwd(),
@@ -405,6 +444,8 @@ function bodyTemplates(body: JobBody): Template[] {
         ...(body.metrics ? [body.metrics] : []),
       ];
     case "call":
+      return [];
+    case "plugin":
       return [];
   }
 }

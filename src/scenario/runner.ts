@@ -11,6 +11,7 @@
 // all its hosts are done. The first failure that is not ignored stops the
 // scenario: running steps are killed, no later stage starts.
 
+import { setMaxListeners } from "node:events";
 import type { CloudGuards } from "../backends/backend.js";
 import { driverFor, loadBackendTypes } from "../backends/registry.js";
 import { HostPool } from "../hosts/pool.js";
@@ -69,6 +70,9 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
   const { plan, events } = o;
   const started = Date.now();
   const stop = new AbortController();
+  // Every running step and allocation listens to it, one listener each, removed when it ends:
+  // as many as the hosts at once, which is no leak (Node warns past 10).
+  setMaxListeners(0, stop.signal);
   let interrupted = false;
   const onStop = (): void => {
     interrupted = true;
@@ -144,8 +148,15 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     );
     metrics.check();
 
+    if (plan.dialect === "octogram") {
+      events.message(
+        "info",
+        "an Octogram recipe: troupe runs its jobs over SSH itself, so no agent binary goes to the hosts (octogram_binary is not used)",
+      );
+    }
     await allocateAll(plan.hosts, pool, live, stop.signal);
     if (stop.signal.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted while allocating hosts");
+    separateDirectories(live);
 
     const ordered = plan.hosts.map((h) => live.get(h.name)!);
     // openSyncSession reads only the job's name when `ports` is given (src/sync/session.ts):
@@ -211,7 +222,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     let selected: { host: LiveHost; re: Captures }[];
     try {
       patterns = stage.withHosts.map((t) => renderTemplate(t, scope, { stage: stage.name }));
-      selected = selectHosts([...plan.hosts.map((h) => live.get(h.name)!)], patterns);
+      selected = selectHosts([...plan.hosts.map((h) => live.get(h.name)!)], patterns, stage.match);
     } catch (e) {
       fail({ stage: stage.name, stageIndex: stage.index + 1, job: "", host: "", reason: errorText(e) });
       return;
@@ -251,6 +262,7 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     const base = {
       vars: snapshot(vars),
       host: hostScope(host),
+      agent: { name: host.name },
       hosts: hostsScope(live),
       re,
       run: { id: o.runId, dir: o.runDir },
@@ -416,6 +428,8 @@ function stepEnv(
         ...Object.entries(session?.env(host.assignment) ?? {}),
       ];
     },
+    pluginState: new Map(),
+    served: new Map(),
     serviceOrigin(host, service, origin) {
       origins.set(`${host}\0${service}`, origin);
     },
@@ -444,6 +458,23 @@ async function allocateAll(hosts: readonly PlannedHost[], pool: HostPool, live: 
     },
     { stopOnFailure: true },
   );
+}
+
+/**
+ * Hosts that are one machine (several Octogram agents on one address, each
+ * an SSH host of its own) get a scenario directory each: a directory of
+ * the host's name inside the one they would share.
+ */
+function separateDirectories(live: Map<string, LiveHost>): void {
+  const sharing = new Map<string, LiveHost[]>();
+  for (const l of live.values()) {
+    const key = `${l.host.address}\0${l.dir}`;
+    sharing.set(key, [...(sharing.get(key) ?? []), l]);
+  }
+  for (const group of sharing.values()) {
+    if (group.length < 2) continue;
+    for (const l of group) live.set(l.name, { ...l, dir: `${l.dir.replace(/\/+$/, "")}/${l.name}` });
+  }
 }
 
 /** A name made from a script's first line, cut for reports. */

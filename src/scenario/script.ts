@@ -21,7 +21,9 @@ export interface StepScript {
 export function buildStepScript(spec: StepScript): string {
   // fd 9: where ERROR/FATAL markers go (the script's own stderr).
   let out = "exec 9>&2 </dev/null\nset -eu\n";
-  out += `mkdir -p ${shQuote(spec.dir)} && cd ${shQuote(spec.dir)}\n`;
+  // Not `mkdir -p D && cd D`: set -e does not stop on a failure inside an && list, and the
+  // step would run in $HOME.
+  out += `mkdir -p ${shQuote(spec.dir)} || exit 1\ncd ${shQuote(spec.dir)} || exit 1\n`;
   for (const fn of HELPER_FUNCTIONS) out += fn + "\n";
   out += `export PATH="\${PATH:+$PATH:}${STANDARD_PATH}"\n`;
   for (const [key, value] of spec.vars) {

@@ -3,7 +3,12 @@
 // anchored: `node-1` does not select node-10); the first pattern that
 // matches gives the captures templates see as `re`: `re[0]` is the whole
 // name, `re[1]` the first group, and named groups are also `re.NAME`.
-// Hosts keep the order they were declared in. Pure.
+// Hosts keep the order they were declared in.
+//
+// Octogram recipes match as Octogram does (`partial`): a host is selected
+// when the pattern matches anywhere in its name (`node` selects node-10),
+// and `re` is the groups of every match in the name, one after the other
+// (`re[0]` the first match, `re[1]` its first group, ...). Pure.
 
 export interface Selected<H> {
   readonly host: H;
@@ -23,10 +28,12 @@ export class PatternError extends Error {
   }
 }
 
-/** Compile one pattern, anchored at both ends. */
-export function compilePattern(pattern: string): RegExp {
+export type MatchMode = "whole" | "partial";
+
+/** Compile one pattern: anchored at both ends (whole), or as written (partial, Perl syntax as Octogram). */
+export function compilePattern(pattern: string, match: MatchMode = "whole"): RegExp {
   try {
-    return new RegExp(`^(?:${pattern})$`, "u");
+    return match === "whole" ? new RegExp(`^(?:${pattern})$`, "u") : new RegExp(pattern, "g");
   } catch (e) {
     throw new PatternError(pattern, (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /s, ""));
   }
@@ -47,12 +54,16 @@ export function captures(m: RegExpExecArray): Captures {
 }
 
 /** The hosts whose names match one of `patterns`, with their captures. */
-export function selectHosts<H extends { readonly name: string }>(hosts: readonly H[], patterns: readonly string[]): Selected<H>[] {
-  const regexps = patterns.map(compilePattern);
+export function selectHosts<H extends { readonly name: string }>(
+  hosts: readonly H[],
+  patterns: readonly string[],
+  match: MatchMode = "whole",
+): Selected<H>[] {
+  const regexps = patterns.map((p) => compilePattern(p, match));
   const out: Selected<H>[] = [];
   for (const host of hosts) {
     for (const re of regexps) {
-      const m = re.exec(host.name);
+      const m = match === "whole" ? re.exec(host.name) : allMatches(re, host.name);
       if (m) {
         out.push({ host, re: captures(m) });
         break;
@@ -60,4 +71,19 @@ export function selectHosts<H extends { readonly name: string }>(hosts: readonly
     }
   }
   return out;
+}
+
+/** Every match of a global pattern in `name`, their groups in a row; null when none. */
+function allMatches(re: RegExp, name: string): RegExpExecArray | null {
+  re.lastIndex = 0;
+  const all: string[] = [];
+  let first: RegExpExecArray | null = null;
+  for (let m = re.exec(name); m; m = re.exec(name)) {
+    first ??= m;
+    all.push(...Array.from(m, (g) => g ?? ""));
+    if (m[0] === "") re.lastIndex++;
+    if (re.lastIndex > name.length) break;
+  }
+  if (!first) return null;
+  return Object.assign(all, { index: first.index, input: name, groups: first.groups }) as unknown as RegExpExecArray;
 }

@@ -19,6 +19,7 @@ import { buildStepScript, endpointPort } from "./script.js";
 import type { ServiceSet } from "./services.js";
 import { renderTemplate, type RenderWhere } from "./template.js";
 import { copyPlace, hostPath, type Place } from "./transfer.js";
+import { runPluginStep } from "./plugin-step.js";
 import type { CallContext, PlannedHost, PlannedJob, PlannedStage, Value } from "./types.js";
 import type { StepOutput } from "./vars.js";
 import { errorText } from "../util/text.js";
@@ -47,6 +48,9 @@ export interface StepEnv {
   readonly commonVars: readonly (readonly [string, string])[];
   /** Per host: TROUPE_HOST, TROUPE_HOSTS, addresses, troupe-ctl's environment. */
   hostVars(host: LiveHost): readonly (readonly [string, string])[];
+  /** Per host: what plugins keep between steps, and the directory it serves to HOST://path (builtins.start_http_server). */
+  readonly pluginState: Map<string, Map<string, unknown>>;
+  readonly served: Map<string, string>;
   /** Remember where a service came from, to report it if it dies. */
   serviceOrigin(host: string, service: string, origin: { stage: PlannedStage; job: string; item?: string; ignore: boolean }): void;
 }
@@ -80,7 +84,7 @@ export interface StepOutcome {
 const STREAM_TAIL = 1 << 20;
 
 /** What a step printed: the end of its output (every script it ran), and of its last script's streams. */
-class Capture {
+export class Capture {
   readonly output = new TailBuffer(STREAM_TAIL);
   stdout = "";
   stderr = "";
@@ -123,6 +127,8 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
           const landed = await copyPlace(place(input, from, "from", where), place(input, to, "to", where), signal.signal);
           const line = `copied ${from} to ${landed}`;
           capture.output.append(line + "\n");
+          // Said like a script's output: where it landed, in the terminal and the host's log.
+          capture.onLine({ stream: "stdout", text: line, partial: false });
           return { ok: true, exitCode: 0, stopped: false, result: { status: 0, stdout: landed, stderr: "" }, output: capture.shown() };
         } finally {
           signal.dispose();
@@ -148,37 +154,14 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
             `service ${name}: metrics: ${metricsPath} needs an endpoint: to be under (or write a full URL)`,
           );
         const ready = body.ready ? await scriptFor(input, renderTemplate(body.ready, input.scope, where), where) : undefined;
-        const port = endpoint ? endpointPort(endpoint) : undefined;
-        env.serviceOrigin(host.name, name, {
-          stage,
-          job: name,
-          ...(input.itemShown !== undefined ? { item: input.itemShown } : {}),
-          ignore: input.job.ignoreFailure,
+        await startService(input, {
+          name,
+          script: await scriptFor(input, command, where),
+          ...(endpoint ? { endpoint } : {}),
+          ...(metrics ? { metrics } : {}),
+          ...(ready ? { ready } : {}),
+          readyTimeoutMs: body.readyTimeoutMs,
         });
-        await env.services.start(
-          {
-            host: host.name,
-            name,
-            transport: host.host.transport,
-            script: await scriptFor(input, command, where),
-            ...(endpoint ? { endpoint } : {}),
-            ...(metrics ? { metrics } : {}),
-            ...(ready ? { ready } : {}),
-            ...(port !== undefined ? { port } : {}),
-            readyTimeoutMs: body.readyTimeoutMs,
-            onLine: (stream, line) =>
-              env.events.emit({
-                type: "output",
-                job: `${stage.name} / ${name}`,
-                context: stage.name,
-                phase: "execute",
-                host: host.name,
-                stream,
-                line,
-              }),
-          },
-          input.signal,
-        );
         return {
           ok: true,
           exitCode: 0,
@@ -186,6 +169,10 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
           result: { status: 0, stdout: "", stderr: "", ...(endpoint ? { endpoint } : {}) },
           output: "",
         };
+      }
+      case "plugin": {
+        const fields = await runPluginStep(input, capture, where, body.name, body.args);
+        return { ok: true, exitCode: 0, stopped: false, result: { status: 0, stdout: "", stderr: "", fields }, output: capture.shown() };
       }
       case "call": {
         const value = await body.fn(callContext(input, capture, where));
@@ -212,8 +199,55 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
   }
 }
 
+/** What a service step (or a plugin's service) starts. */
+export interface ServiceStart {
+  readonly name: string;
+  /** The full script (scriptFor). */
+  readonly script: string;
+  readonly endpoint?: string;
+  readonly metrics?: string;
+  readonly ready?: string;
+  readonly readyTimeoutMs: number;
+}
+
+/** Start a service on the step's host and wait until it is ready; its output is the step's. */
+export async function startService(input: StepInput, spec: ServiceStart): Promise<void> {
+  const { env, host, stage } = input;
+  const port = spec.endpoint ? endpointPort(spec.endpoint) : undefined;
+  env.serviceOrigin(host.name, spec.name, {
+    stage,
+    job: input.name,
+    ...(input.itemShown !== undefined ? { item: input.itemShown } : {}),
+    ignore: input.job.ignoreFailure,
+  });
+  await env.services.start(
+    {
+      host: host.name,
+      name: spec.name,
+      transport: host.host.transport,
+      script: spec.script,
+      ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
+      ...(spec.metrics ? { metrics: spec.metrics } : {}),
+      ...(spec.ready ? { ready: spec.ready } : {}),
+      ...(port !== undefined ? { port } : {}),
+      readyTimeoutMs: spec.readyTimeoutMs,
+      onLine: (stream, line) =>
+        env.events.emit({
+          type: "output",
+          job: `${stage.name} / ${input.name}`,
+          context: stage.name,
+          phase: "execute",
+          host: host.name,
+          stream,
+          line,
+        }),
+    },
+    input.signal,
+  );
+}
+
 /** The full script for `text` on the step's host: prelude, variables, URIs resolved. */
-async function scriptFor(input: StepInput, text: string, where: RenderWhere): Promise<string> {
+export async function scriptFor(input: StepInput, text: string, where: RenderWhere): Promise<string> {
   const { env, host } = input;
   const resolved = await resolveUris(input, text, where, true);
   const own: [string, string][] = [];
@@ -239,7 +273,7 @@ function stageHosts(input: StepInput): readonly string[] {
   return stage?.hosts ?? [];
 }
 
-async function execScript(input: StepInput, script: string, capture: Capture, timeoutMs: number | undefined): Promise<StepOutcome> {
+export async function execScript(input: StepInput, script: string, capture: Capture, timeoutMs: number | undefined): Promise<StepOutcome> {
   const r = await runScript({
     transport: input.host.host.transport,
     script: { text: script, markers: "control" },
@@ -349,8 +383,9 @@ function describe(where: RenderWhere): string {
   return parts.length ? `${parts.join(", ")}: ` : "";
 }
 
-function placeOf(input: StepInput, hostName: string, path: string, where: RenderWhere): Place {
-  const slash = path.endsWith("/") ? "/" : "";
+export function placeOf(input: StepInput, hostName: string, path: string, where: RenderWhere): Place {
+  // `.` and `..` name directories, as `cp f .` means: the file goes inside, even before the directory exists.
+  const slash = path.endsWith("/") || /(^|\/)\.\.?$/.test(path) ? "/" : "";
   if (hostName === "orchestrator") return { where: "orchestrator", path: resolvePath(input.env.baseDir, path) + slash };
   const h = input.env.hosts.get(hostName);
   if (!h) throw new TroupeError("E_SCENARIO", `${describe(where)}no host ${hostName}`);

@@ -21,7 +21,7 @@ export type Value = string | number | boolean | null | readonly Value[] | { read
 // ---------------------------------------------------------------- definition
 
 export interface HostsDefinition {
-  /** One name or a range, `node-[1..20]` (also pdsh's `node[01-20]`, `web,db[1..2]`), or a list of them. */
+  /** One name or a range, `node-[1..20]` (also pdsh's `node[01-20]`, `web,db[1..2]`), or a list of them; templates see vars (`node-[1..{{ vars.n }}]`). */
   readonly names: string | readonly string[];
   /** A backend declared under `backends:`, or `local` / `lab` with their defaults. Default `local`. */
   readonly backend?: string;
@@ -80,6 +80,8 @@ export interface JobDefinition {
   readonly env?: Readonly<Record<string, string | number | boolean>>;
   /** Kill a step of this job after this long (`30s`, `5m`). */
   readonly timeout?: string | number;
+  /** A plugin's job kind and its arguments: `"tezos.start_node": { path_node: "self://./octez-node" }`. */
+  readonly [kind: `${string}.${string}`]: unknown;
 }
 
 export interface StageDefinition {
@@ -169,7 +171,16 @@ export type JobBody =
       readonly readyTimeoutMs: number;
       readonly metrics?: Template;
     }
-  | { readonly kind: "call"; readonly fn: CallFunction };
+  | { readonly kind: "call"; readonly fn: CallFunction }
+  /** A plugin's job kind (`tezos.start_node`), with its arguments as written (texts are templates). */
+  | { readonly kind: "plugin"; readonly name: string; readonly args: ArgNode };
+
+/** A plugin job's arguments: the value as written, each text a template. */
+export type ArgNode =
+  | { readonly kind: "text"; readonly template: Template }
+  | { readonly kind: "value"; readonly value: Value }
+  | { readonly kind: "list"; readonly items: readonly ArgNode[] }
+  | { readonly kind: "map"; readonly entries: readonly (readonly [string, ArgNode])[] };
 
 export interface PlannedJob {
   /** 0-based position in its stage. */
@@ -197,6 +208,8 @@ export interface PlannedStage {
   readonly withHosts: readonly Template[];
   readonly runHosts: Mode;
   readonly runJobs: Mode;
+  /** `whole`: a host's whole name must match (troupe); `partial`: a match anywhere in it (Octogram). */
+  readonly match: "whole" | "partial";
   readonly askConfirmation: boolean;
   readonly jobs: readonly PlannedJob[];
   readonly path: YamlPath;
@@ -210,6 +223,8 @@ export interface PrometheusPlan {
 
 export interface ScenarioPlan {
   readonly name: string;
+  /** A troupe scenario, or an Octogram recipe read as it is. */
+  readonly dialect: "troupe" | "octogram";
   /** The scenario file, as shown in messages; undefined for a scenario defined in code. */
   readonly file?: string;
   /** Relative orchestrator paths (copy jobs, `orchestrator://`) start here: the file's directory. */

@@ -29,6 +29,8 @@ export interface StepOutput {
   readonly stderr: string;
   readonly value?: Value;
   readonly endpoint?: string;
+  /** What a plugin job returned: its fields are `res.NAME` (Octogram's results). */
+  readonly fields?: Readonly<Record<string, Value>>;
 }
 
 /** `res` for templates; `res.json` is parsed when first read, and says clearly when stdout is not JSON. */
@@ -41,6 +43,7 @@ export function stepResult(out: StepOutput): Record<string, unknown> {
     lines: stdout === "" ? [] : stdout.split("\n"),
     value: out.value ?? null,
     endpoint: out.endpoint ?? null,
+    ...out.fields,
   };
   let parsed: { value: unknown } | undefined;
   Object.defineProperty(res, "json", {

@@ -76,7 +76,7 @@ stages:
     jobs:
       - name: id-{{ re[1] }}
         run: |
-          echo "[{% for i in vars.ids %}{{ i }},{% endfor %}{{ re[1] | times: 10 }}]"
+          echo "[{% for i in vars.ids %}{{ i }},{% endfor %}{{ re[1] | int * 10 }}]"
         vars_updates:
           ids: {value: "{{ res.stdout }}", as: json}
           seen_{{ host.name }}: "{{ re[0] }}"
@@ -87,7 +87,7 @@ stages:
         with_items: "{{ vars.ids }}"
         run: echo {{ item }}
         vars_updates:
-          sum: {value: "{{ vars.sum | plus: item }}", as: int}
+          sum: {value: "{{ vars.sum + item }}", as: int}
       - name: grid
         with_items: {product: [[a, b], "1..2"]}
         run_items: concurrent
@@ -97,7 +97,7 @@ stages:
     jobs:
       - name: show
         run: |
-          echo "sum={{ vars.sum }} seen={{ vars['seen_node-2'] }} ids={{ vars.ids | join: '+' }} on $TROUPE_HOST"
+          echo "sum={{ vars.sum }} seen={{ vars['seen_node-2'] }} ids={{ vars.ids | join('+') }} on $TROUPE_HOST"
 `,
   });
   const r = troupe(["play", "s.yaml"], { cwd: dir });

@@ -25,7 +25,7 @@ describe("scenarios from code", () => {
             {
               name: "double",
               call: async (ctx) => Number((await ctx.exec(`echo $((${ctx.re[1]} * 2)) from $TROUPE_HOST`)).stdout.split(" ")[0]),
-              vars_updates: { total: { value: "{{ vars.total | plus: res.value }}", as: "int" } },
+              vars_updates: { total: { value: "{{ vars.total + res.value }}", as: "int" } },
             },
           ],
         },

@@ -86,7 +86,7 @@ stages:
       [
         "s.yaml:3:12: hosts[1].names: host 'node-2' is listed twice (first at line 2)",
         "s.yaml:6:17: stages[0].with_hosts: stage \"s\" selects no host: no host name matches 'web-.*' (the whole name must match)",
-        "s.yaml:8:9: stages[0].jobs[0]: job #1 has run and copy: give each job one of run:, copy: or service:",
+        "s.yaml:8:9: stages[0].jobs[0]: job #1 has run and copy: give each job one of run:, copy:, service: or a plugin's job kind",
         "s.yaml:10:9: stages[0].jobs[1]: a service needs a name: (other hosts reach it as HOST://NAME)",
       ],
     );

@@ -40,12 +40,7 @@ describe("vars and vars_updates", () => {
 
   it("apply updates in order, each seeing the ones before, with templated keys", () => {
     const vars: Record<string, number | string> = { count: 1 };
-    applyUpdates(
-      vars,
-      [upd("count", "{{ vars.count | plus: 1 }}", "int"), upd("seen_{{ item }}", "{{ vars.count }}", "int")],
-      { item: "x" },
-      {},
-    );
+    applyUpdates(vars, [upd("count", "{{ vars.count + 1 }}", "int"), upd("seen_{{ item }}", "{{ vars.count }}", "int")], { item: "x" }, {});
     assert.deepEqual(vars, { count: 2, seen_x: 2 });
   });
 
