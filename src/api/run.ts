@@ -22,6 +22,7 @@ import { HostPool } from "../hosts/pool.js";
 import type { JobOutcome } from "../exec/tally.js";
 import type { FailedHook } from "../report/events.js";
 import { errorText } from "../util/text.js";
+import { artifactPath } from "../util/portable-name.js";
 import { EXIT, TroupeError } from "../util/errors.js";
 import { openProject, planFully } from "./project.js";
 import { newRunId } from "./run-id.js";
@@ -36,13 +37,17 @@ export interface RunRequest {
   readonly html?: boolean;
   /** Where to look for the project (default: the current directory). */
   readonly cwd?: string;
-  readonly verbosity?: 0 | 1 | 2;
+  /** -1 (-q): only failures and the summary; 0: Spread's lines; 1 (-v): also what passed printed; 2 (-vv): everything, live. */
+  readonly verbosity?: -1 | 0 | 1 | 2;
+  /** At most this many hosts per system at once (`-j`), instead of each system's `workers:`. */
+  readonly workers?: number;
   readonly seed?: number;
   readonly repeat?: number;
   readonly artifactsDir?: string;
   /** Run backend NAME with another type: `{ lxd: "local" }`. */
   readonly backendAs?: Readonly<Record<string, string>>;
   readonly junit?: string;
+  /** Copy run.json here at the end; "-": print it on stdout (the terminal writer then prints on stderr). */
   readonly json?: string;
   readonly color?: boolean;
   readonly modes?: Partial<RunModes>;
@@ -96,12 +101,16 @@ export async function runProject(request: RunRequest): Promise<number> {
 }
 
 export async function run(request: RunRequest): Promise<RunResult> {
-  const out = request.out === undefined ? process.stdout : request.out;
+  // `--json` alone prints the results on stdout: what people read goes to stderr.
+  const out = request.out === undefined ? (request.json === "-" ? process.stderr : process.stdout) : request.out;
   // From the start: an interrupt while planning stops a `$(HOST:cmd)` that hangs.
+  // What an interrupt says goes through the terminal writer once it draws
+  // (a line written around it would leave part of its status block behind).
+  let sayOnTerminal: ((text: string, second: boolean) => void) | undefined;
   const interrupt = onInterrupt({
     signal: request.signal,
     forceSignal: request.forceSignal,
-    say: out === null ? null : undefined,
+    say: out === null ? null : (text, second) => (sayOnTerminal ? sayOnTerminal(text, second) : void process.stderr.write(text)),
     words: request.reuse?.keep
       ? {
           first: "stopping and restoring; hosts are kept for --reuse (Ctrl-C again to skip restores)",
@@ -110,18 +119,24 @@ export async function run(request: RunRequest): Promise<RunResult> {
       : RUN_WORDS,
   });
   try {
-    return await runWith(request, out, interrupt);
+    return await runWith(request, out, interrupt, (say) => (sayOnTerminal = say));
   } finally {
     interrupt.dispose();
   }
 }
 
-async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }) | null, interrupt: Interrupt): Promise<RunResult> {
+async function runWith(
+  request: RunRequest,
+  out: (Writable & { isTTY?: boolean }) | null,
+  interrupt: Interrupt,
+  sayThrough: (say: (text: string, second: boolean) => void) => void,
+): Promise<RunResult> {
   const started = Date.now();
   const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
   const planned = await planFully(project, { filters: request.filters ?? [], signal: interrupt.soft });
   const { settings } = planned;
-  const jobs = request.failedOnly ? await lastFailed(project.dir, planned.jobs) : planned.jobs;
+  const selected = request.failedOnly ? await lastFailed(project.dir, planned.jobs) : planned.jobs;
+  const jobs = request.workers !== undefined ? withWorkers(selected, request.workers) : selected;
   const discardOnly = request.reuse?.discard === true;
   if (jobs.length === 0 && !(discardOnly && !request.filters?.length)) {
     throw new TroupeError(
@@ -142,7 +157,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     kind: "run",
     runDir,
     ...(request.junit ? { junit: resolve(request.junit) } : {}),
-    ...(request.json ? { json: resolve(request.json) } : {}),
+    ...(request.json ? { json: request.json === "-" ? "-" : resolve(request.json) } : {}),
     ...(request.html ? { html: true } : {}),
     verbosity: request.verbosity ?? 0,
     tty: !!out?.isTTY,
@@ -150,6 +165,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     out,
     err: out === null ? null : process.stderr,
   });
+  sayThrough((text, second) => events.emit({ type: "interrupt", second, text: text.trim() }));
 
   // The code of the backends this run uses (a discard may need any of the project's).
   await loadBackendTypes(discardOnly ? project.backends : jobs.map((j) => j.backend), { backendAs });
@@ -284,6 +300,16 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   return { ...result, exitCode: EXIT.FAILED, resultsErrors: reports.errors.map((e) => e.message) };
 }
 
+/** `-j N`: every system of the run gets N workers (one system object per system, as planned). */
+function withWorkers(jobs: readonly Job[], workers: number): Job[] {
+  const systems = new Map<Job["system"], Job["system"]>();
+  return jobs.map((j) => {
+    let system = systems.get(j.system);
+    if (!system) systems.set(j.system, (system = { ...j.system, workers }));
+    return { ...j, system };
+  });
+}
+
 function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> {
   return async (job, host) => {
     if (job.task.artifacts.length === 0) return;
@@ -291,7 +317,8 @@ function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> 
       transport: host.transport,
       remoteDir: join(host.projectPath, job.task.name),
       patterns: job.task.artifacts,
-      destDir: join(root, job.name),
+      // No `:` (nor any character CI uploaders refuse) in the path: util/portable-name.ts.
+      destDir: join(root, artifactPath(job.name)),
     });
   };
 }

@@ -54,7 +54,7 @@ export interface PlayRequest {
   /** 0: stages, failures and the result; 1 (default): also hosts, steps and live output; 2: also debug messages. */
   readonly verbosity?: 0 | 1 | 2;
   readonly color?: boolean;
-  /** Also copy scenario.json here. */
+  /** Also copy scenario.json here; "-": print it on stdout (the terminal writer then prints on stderr). */
   readonly json?: string;
   /** Run backend NAME with another type: `{ lab: "local" }`. */
   readonly backendAs?: Readonly<Record<string, string>>;
@@ -120,11 +120,12 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
   await pointLatest(runDir).catch(() => undefined);
   const events = request.events ?? new EventStream();
-  const out = request.out === undefined ? process.stdout : request.out;
+  // `--json` alone prints the results on stdout: what people read goes to stderr.
+  const out = request.out === undefined ? (request.json === "-" ? process.stderr : process.stdout) : request.out;
   const reports = attachReporters(events, {
     kind: "scenario",
     runDir,
-    ...(request.json ? { json: resolve(request.json) } : {}),
+    ...(request.json ? { json: request.json === "-" ? "-" : resolve(request.json) } : {}),
     verbosity: request.verbosity ?? 1,
     tty: !!out?.isTTY,
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),

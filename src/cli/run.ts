@@ -3,12 +3,25 @@
 import { Option, type Command } from "commander";
 import type { RunRequest } from "../api/run.js";
 import { TroupeError } from "../util/errors.js";
-import { addProjectOption, collect, colorOption, integer, parseBackendAs, positiveInt } from "./common.js";
+import {
+  addJsonOptions,
+  addProjectOption,
+  addVerbosityOptions,
+  collect,
+  colorOption,
+  integer,
+  jsonTarget,
+  parseBackendAs,
+  positiveInt,
+  verbosityOf,
+  workersOption,
+  type JsonCliOptions,
+  type VerbosityCliOptions,
+} from "./common.js";
 
-export interface RunCliOptions {
+export interface RunCliOptions extends JsonCliOptions, VerbosityCliOptions {
   readonly project?: string;
-  /** 1 for -v, 2 for -vv. */
-  readonly verbose?: number;
+  readonly workers?: number;
   readonly seed?: number;
   readonly repeat?: number;
   readonly reuse?: boolean;
@@ -24,7 +37,6 @@ export interface RunCliOptions {
   readonly artifacts?: string;
   readonly backendAs?: string[];
   readonly junit?: string;
-  readonly json?: string;
   readonly color?: boolean;
   readonly pass?: string;
   readonly gc?: boolean;
@@ -34,21 +46,20 @@ export interface RunCliOptions {
 
 export function addRunOptions(cmd: Command): Command {
   addProjectOption(cmd);
+  addVerbosityOptions(cmd, {
+    verbose: "-v: also show the output of scripts that pass; -vv: every script's output, live (as Spread)",
+    quiet: "show only failures and the summary (no progress lines)",
+  });
+  addJsonOptions(cmd, "the run's results (run.json) at the end");
   return (
     cmd
-      .option(
-        "-v, --verbose",
-        "-v: also show the output of scripts that pass; -vv: every script's output, live (as Spread)",
-        (_: string, previous: number) => previous + 1,
-        0,
-      )
+      .addOption(workersOption("at most N hosts per system at once, instead of each system's workers:"))
       .option("--seed <n>", "order jobs with this seed (every run prints its seed)", integer("--seed"))
       .option("--repeat <n>", "run each job N more times", positiveInt("--repeat"))
       .option("--failed", "run only the jobs that failed or were aborted in the last run (of those the filters select)")
       .option("--artifacts <dir>", "fetch each task's artifacts into DIR/<job name>/")
       .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lxd=local (repeatable)", collect)
       .option("--junit <file>", "write JUnit XML results to FILE")
-      .option("--json <file>", "copy the run's results (run.json) to FILE")
       .option("--html", "say where the run's HTML report is (report.html in its results folder, written for every run)")
       .addOption(colorOption())
       .option("--debug", "open a shell on the host where a script fails, in its environment")
@@ -90,6 +101,9 @@ Examples:
   troupe run --failed                the jobs that failed last time, again
   troupe run --backend-as lxd=local  run a Spread project's lxd jobs on this machine
   troupe run --junit results.xml     JUnit XML for CI
+  troupe run --json | jq .status     the results as JSON on stdout (the log goes to stderr)
+  troupe run --json=results.json     the results as JSON in a file
+  troupe run -j 4                    four hosts per system at once
   troupe run --reuse                 keep the hosts up for the next --reuse run
   troupe run --reuse --resend        reuse them, sending the project again
   troupe run --discard               discard the hosts --reuse kept
@@ -117,18 +131,20 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
   if (exclusive.filter(Boolean).length > 1) {
     throw new TroupeError("E_USAGE", "cannot have more than one of --debug, --shell, --shell-before/after, --abend and --restore");
   }
+  const json = jsonTarget(opts, filters);
   return {
     filters,
     ...(opts.failed ? { failedOnly: true } : {}),
     ...(opts.html ? { html: true } : {}),
     ...(opts.project ? { cwd: opts.project } : {}),
-    verbosity: Math.min(opts.verbose ?? 0, 2) as 0 | 1 | 2,
+    verbosity: verbosityOf(opts),
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     repeat: opts.repeat ?? 0,
     ...(opts.artifacts ? { artifactsDir: opts.artifacts } : {}),
     backendAs: parseBackendAs(opts.backendAs),
     ...(opts.junit ? { junit: opts.junit } : {}),
-    ...(opts.json ? { json: opts.json } : {}),
+    ...(json !== undefined ? { json } : {}),
     color: opts.color !== false,
     ...(opts.pass !== undefined ? { password: opts.pass } : {}),
     ...(opts.reuse || opts.reusePid !== undefined || opts.discard

@@ -69,7 +69,12 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     reporters.push(new ScenarioResultsFile(o.runDir, o.json));
     if (o.out) {
       reporters.push(
-        new ScenarioTerminal({ out: o.out, verbosity: o.verbosity, color: o.color, ...(o.timeZone ? { timeZone: o.timeZone } : {}) }),
+        new ScenarioTerminal({
+          out: o.out,
+          verbosity: Math.max(0, o.verbosity) as 0 | 1 | 2,
+          color: o.color,
+          ...(o.timeZone ? { timeZone: o.timeZone } : {}),
+        }),
       );
     }
   }

@@ -278,6 +278,8 @@ export class RunModel {
         return undefined;
       }
       case "vars-updated":
+      case "terminal":
+      case "interrupt":
         return undefined;
       case "scenario-finished":
         if (this.scenario) {

@@ -1,5 +1,6 @@
 // scenario.json in the run's results directory, and a copy where
-// `--json FILE` says, written once the scenario is over.
+// `--json=FILE` says (`--json` alone, "-": on stdout), written once the
+// scenario is over.
 
 import { makeDirs } from "../../util/mkdirs.js";
 import { copyFile } from "node:fs/promises";
@@ -7,6 +8,7 @@ import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomic.js";
 import type { RunModel } from "../model/run-model.js";
 import type { Reporter } from "../reporter.js";
+import { printJson } from "../stdout-json.js";
 import { SCENARIO_JSON, toScenarioJson, type ScenarioJson } from "../scenario-json.js";
 
 export class ScenarioResultsFile implements Reporter {
@@ -25,8 +27,10 @@ export class ScenarioResultsFile implements Reporter {
     const path = join(this.runDir, SCENARIO_JSON);
     try {
       await makeDirs(this.runDir);
-      await writeFileAtomic(path, JSON.stringify(json, null, 2) + "\n");
-      if (this.copy) {
+      const text = JSON.stringify(json, null, 2) + "\n";
+      await writeFileAtomic(path, text);
+      if (this.copy === "-") await printJson(text);
+      else if (this.copy) {
         await makeDirs(dirname(this.copy));
         await copyFile(path, this.copy);
       }

@@ -9,11 +9,23 @@
 // and the summary at the end (summary.ts).
 //
 // Verbosity:
+//  -1   (-q) only failures, warnings and the summary: no progress lines;
 //   0   script output only when a script fails (and when one runs late);
 //   1   (-v) also the output of successful scripts, once each finishes;
 //   2   (-vv) every script's output live as it is printed, without time
 //       prefix; lines of multi-host jobs are prefixed with the host's name in
-//       the job (`client-1: `); and debug messages.
+//       the job (`client-1: `); when more than one job can run at once, every
+//       line is prefixed with its host (`debian-3: `, `debian-3 as client-1: `)
+//       so that interleaved lines can be told apart; and debug messages.
+//
+// Whatever a host prints is neutralised (terminal-safe.ts) before it is
+// written: its control characters are spelled out (`^[`), never obeyed.
+//
+// An interactive shell (--shell, --debug, --shell-before/after) takes the
+// terminal (a `terminal` event): the status block is erased, nothing is
+// drawn and lines are held (up to HELD_MAX characters; the logs have the
+// rest) until the shell gives it back. An interrupt's words are written
+// like any other line, and stay in the status block until the run ends.
 //
 // In a multi-host job a host is shown as `debian-3 as client-1` (the machine,
 // and its name in the job), and a failed job's summary line says why it
@@ -30,7 +42,9 @@
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import type { HookFinished, HostDiscarded, HostStep, Message, Output, TimeoutWarning, WorkerBroken } from "../events.js";
+import type { Interrupted, TerminalHandover } from "../events.js";
 import { makeColors, type Colors } from "../colors.js";
+import { neutralize } from "../terminal-safe.js";
 import { capitalize, exitText, failureOutput, formatTimestamp, outputOrError, tail, verbFor, type TimeZone } from "../format.js";
 import type { RunModel } from "../model/run-model.js";
 import type { HookState, HostState, JobState } from "../model/state.js";
@@ -38,7 +52,10 @@ import type { Reporter } from "../reporter.js";
 import { renderStatus } from "../status-block.js";
 import { formatSummary } from "../summary.js";
 
-export type Verbosity = 0 | 1 | 2;
+export type Verbosity = -1 | 0 | 1 | 2;
+
+/** Characters of lines held while a shell has the terminal; past this, they are counted, not kept. */
+const HELD_MAX = 1 << 20;
 
 export interface TerminalOptions {
   readonly out: Writable;
@@ -95,6 +112,12 @@ export class TerminalReporter implements Reporter {
   private ticker: NodeJS.Timeout | undefined;
   private plainFlush: NodeJS.Immediate | undefined;
   private closed = false;
+  /** A shell has the terminal: draw nothing, hold lines. */
+  private paused = false;
+  private held = 0;
+  private dropped = 0;
+  /** What the interrupt said, kept at the bottom of the block. */
+  private notice: string | undefined;
 
   constructor(opts: TerminalOptions) {
     this.out = opts.out;
@@ -116,7 +139,7 @@ export class TerminalReporter implements Reporter {
   onRunStart(run: RunModel): void {
     this.model = run;
     const time = run.startMs ?? this.now();
-    if (run.counts.total > run.workers) this.log(time, `Sequence of jobs produced with -seed=${run.seed}`);
+    if (run.counts.total > run.workers && this.verbosity >= 0) this.log(time, `Sequence of jobs produced with -seed=${run.seed}`);
     if (this.verbosity >= 1) this.log(time, `Run ${run.runId}: results in ${run.dir}`);
   }
 
@@ -208,7 +231,10 @@ export class TerminalReporter implements Reporter {
     if (this.verbosity < 2) return;
     const job = run.job(e.job);
     const end = e.partial ? "" : "\n";
-    if (job && job.roles.size > 0) this.raw(`${job.roles.get(e.host)?.name ?? e.host}: ${e.line}`, end);
+    // More than one job at a time: lines of different jobs interleave, so each says its host.
+    const concurrent = run.workers > (job?.hosts.length ?? 1);
+    if (concurrent) this.raw(`${e.job ? run.who(e.job, e.host) : e.host}: ${e.line}`, end);
+    else if (job && job.roles.size > 0) this.raw(`${job.roles.get(e.host)?.name ?? e.host}: ${e.line}`, end);
     else this.raw(job !== undefined && job.hosts.length > 1 ? `${e.host}: ${e.line}` : e.line, end);
   }
 
@@ -273,10 +299,48 @@ export class TerminalReporter implements Reporter {
       if (j?.reason && j.roles.size > 0) notes.set(name, j.reason);
     }
     const hookFailures = run.failedHooks.map((f) => ({ level: f.level, phase: f.phase, name: f.context, host: f.host }));
-    for (const entry of formatSummary({ passed: run.passed, failed: run.failed, aborted: run.aborted, hookFailures, notes })) {
-      this.log(time, entry.text, entry.tone === "bad" ? "error" : entry.tone === "good" ? "good" : "plain");
+    const abortReasons = new Map<string, string>();
+    for (const name of run.aborted) {
+      const j = run.job(name);
+      if (j?.reason) abortReasons.set(name, j.reason);
+    }
+    const durations = [...run.jobs.values()]
+      .filter((j) => (j.status === "passed" || j.status === "failed") && j.endMs !== undefined)
+      .map((j) => ({ name: j.name, ms: j.durationMs }));
+    const summary = formatSummary({
+      passed: run.passed,
+      failed: run.failed,
+      aborted: run.aborted,
+      hookFailures,
+      notes,
+      abortReasons,
+      durations,
+    });
+    for (const entry of summary) {
+      this.log(time, entry.text, entry.tone === "bad" ? "error" : entry.tone === "good" ? "good" : "plain", true);
     }
     this.flush();
+  }
+
+  onTerminal(e: TerminalHandover): void {
+    if (e.holder === "shell") {
+      // Everything said so far goes out, the block is erased, and nothing more is drawn.
+      this.flush();
+      this.erase();
+      this.paused = true;
+      return;
+    }
+    this.paused = false;
+    if (this.dropped > 0) {
+      this.pending.push(`(... ${this.dropped} more characters came while the shell was open: they are in the run's logs ...)\n`);
+    }
+    this.held = this.dropped = 0;
+    this.flush();
+  }
+
+  onInterrupt(e: Interrupted): void {
+    this.notice = e.text;
+    this.log(e.time, e.text, "warn", true);
   }
 
   onMessage(e: Message): void {
@@ -291,6 +355,7 @@ export class TerminalReporter implements Reporter {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
+    if (this.paused) return;
     if (!this.tty) {
       if (this.plainFlush) clearImmediate(this.plainFlush);
       this.plainFlush = undefined;
@@ -314,7 +379,16 @@ export class TerminalReporter implements Reporter {
     this.closed = true;
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
+    // A shell that never gave the terminal back (an error): what was held is written all the same.
+    this.paused = false;
     this.flush();
+  }
+
+  /** Erase the status block (the cursor goes back where it began). */
+  private erase(): void {
+    if (!this.tty || this.drawn === 0) return;
+    this.out.write(`\x1b[${this.drawn}A\r\x1b[J`);
+    this.drawn = 0;
   }
 
   // --- output ---
@@ -338,10 +412,14 @@ export class TerminalReporter implements Reporter {
     return h && h.backend ? `${h.backend}:${h.system} (${host})` : host;
   }
 
-  /** One log entry: time prefix on its first line; later lines as they are. */
-  private log(time: number, text: string, style: Style = "plain"): void {
+  /**
+   * One log entry: time prefix on its first line; later lines as they are.
+   * With -q, only errors, warnings and what is `always` said (the summary).
+   */
+  private log(time: number, text: string, style: Style = "plain", always = false): void {
+    if (this.verbosity < 0 && !always && (style === "plain" || style === "good")) return;
     const c = this.colors;
-    const [first = "", ...rest] = text.split("\n");
+    const [first = "", ...rest] = neutralize(text).split("\n");
     const paint = style === "error" ? c.red : style === "warn" ? c.yellow : style === "good" ? c.green : (s: string) => s;
     const line = `${c.dim(formatTimestamp(time, this.tz))} ${paint(first)}`;
     this.emit([line, ...rest].join("\n") + "\n");
@@ -349,20 +427,27 @@ export class TerminalReporter implements Reporter {
 
   /** Script output shown live (-vv): no prefix. */
   private raw(line: string, end: string): void {
-    this.emit(line + end);
+    this.emit(neutralize(line) + end);
   }
 
   private emit(text: string): void {
+    if (this.paused) {
+      if (this.held + text.length > HELD_MAX) {
+        this.dropped += text.length;
+        return;
+      }
+      this.held += text.length;
+    }
     this.pending.push(text);
     if (this.tty) this.schedule();
     // Not a terminal: what comes in one turn of the event loop goes out in
     // one write (whole lines, so concurrent jobs' lines never mix), instead
     // of a write, and a wake-up of the reader, per line.
-    else this.plainFlush ??= setImmediate(() => this.flush());
+    else if (!this.paused) this.plainFlush ??= setImmediate(() => this.flush());
   }
 
   private schedule(): void {
-    if (!this.tty || this.closed || this.timer) return;
+    if (!this.tty || this.closed || this.paused || this.timer) return;
     const wait = Math.max(0, this.lastDraw + this.redrawMs - this.now());
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -389,8 +474,10 @@ export class TerminalReporter implements Reporter {
       busy,
       now: this.now(),
       columns,
-      maxRows: Math.max(1, Math.min(20, rows - 4)),
+      maxRows: Math.max(1, Math.min(20, rows - 5)),
       colors: this.colors,
+      ...(m?.startMs !== undefined ? { startMs: m.startMs } : {}),
+      ...(this.notice ? { notice: this.notice } : {}),
     });
   }
 }

@@ -36,6 +36,10 @@ test("plain mode prints Spread's lines with Spread's time prefix, output only on
       "2016-06-02 12:35:03 Aborted tasks: 0",
       "2016-06-02 12:35:03 Failed tasks: 1",
       "    - local:debian-12:tests/main/fail:v1",
+      // troupe's own, after Spread's lines: the slowest jobs, with their durations.
+      "2016-06-02 12:35:03 Slowest tasks:",
+      "    - local:debian-12:tests/main/fail:v1 (1.5s)",
+      "    - local:debian-12:tests/main/hello (1.0s)",
       "",
     ].join("\n"),
   );
@@ -222,6 +226,7 @@ test("the summary lists failed hooks in Spread's categories and order, names sor
     [
       "2016-06-02 12:34:56 Successful tasks: 1",
       "2016-06-02 12:34:56 Aborted tasks: 1",
+      "    - local:debian-12:tests/main/hello",
       "2016-06-02 12:34:56 Failed tasks: 2",
       "    - local:alpine:tests/main/hello",
       "    - local:debian-12:tests/main/fail:v1",
