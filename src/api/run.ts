@@ -14,6 +14,7 @@ import type { Job } from "../model/job.js";
 import { orderForRun } from "../plan/index.js";
 import { attachReporters, shouldColor } from "../report/index.js";
 import { pointLatest } from "../report/latest.js";
+import { sourceLocator } from "../report/source-index.js";
 import { lastFailed } from "./last-failed.js";
 import { EventStream } from "../report/events.js";
 import type { SyncSession } from "../sync/index.js";
@@ -164,6 +165,17 @@ async function runWith(
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
     out,
     err: out === null ? null : process.stderr,
+    // Under GitHub Actions: annotations on the step's output (stderr when stdout has --json) and the job summary.
+    ...(process.env["GITHUB_ACTIONS"] === "true" && out !== null
+      ? {
+          github: {
+            out: request.json === "-" ? process.stderr : process.stdout,
+            workspace: process.env["GITHUB_WORKSPACE"] || process.cwd(),
+            locate: sourceLocator(jobs),
+            ...(process.env["GITHUB_STEP_SUMMARY"] ? { summaryFile: process.env["GITHUB_STEP_SUMMARY"] } : {}),
+          },
+        }
+      : {}),
   });
   sayThrough((text, second) => events.emit({ type: "interrupt", second, text: text.trim() }));
 

@@ -6,6 +6,7 @@ import type { EventStream } from "./events.js";
 import type { TimeZone } from "./format.js";
 import { ReporterHub } from "./hub.js";
 import type { Reporter } from "./reporter.js";
+import { GitHubActions, type GitHubOptions } from "./reporters/github.js";
 import { HookLogs } from "./reporters/hook-logs.js";
 import { HostLogs } from "./reporters/host-logs.js";
 import { HtmlReport } from "./reporters/html.js";
@@ -38,6 +39,8 @@ export interface ReportOptions {
   readonly err: Writable | null;
   readonly timeZone?: TimeZone;
   readonly now?: () => number;
+  /** Under GitHub Actions: annotations and the step summary (runs). */
+  readonly github?: GitHubOptions;
   /** Minimum time between rewrites of run.json during the run. */
   readonly rewriteMs?: number;
 }
@@ -51,6 +54,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     reporters.push(new RunJsonFile(o.runDir, { now, ...(o.rewriteMs !== undefined ? { rewriteMs: o.rewriteMs } : {}) }));
     if (o.junit) reporters.push(new JUnitFile(o.junit, now));
     if (o.json) reporters.push(new JsonCopy(o.json, now));
+    if (o.github) reporters.push(new GitHubActions(o.github));
     reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now));
     if (o.out) {
       reporters.push(
