@@ -135,7 +135,8 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
 
   const interrupt = onInterrupt({
     signal: request.signal,
-    say: out === null ? null : undefined,
+    // Through the terminal writer, which keeps its progress block below the lines.
+    say: out === null ? null : (text, second) => events.emit({ type: "interrupt", second, text: text.trim() }),
     words: {
       first: "stopping the scenario: steps killed, services stopped, hosts discarded",
       second: "still stopping: services stopped and hosts discarded before troupe exits",

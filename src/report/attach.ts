@@ -77,6 +77,8 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
           out: o.out,
           verbosity: Math.max(0, o.verbosity) as 0 | 1 | 2,
           color: o.color,
+          tty: o.tty,
+          now,
           ...(o.timeZone ? { timeZone: o.timeZone } : {}),
         }),
       );

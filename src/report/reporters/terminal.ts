@@ -23,8 +23,8 @@
 //
 // An interactive shell (--shell, --debug, --shell-before/after) takes the
 // terminal (a `terminal` event): the status block is erased, nothing is
-// drawn and lines are held (up to HELD_MAX characters; the logs have the
-// rest) until the shell gives it back. An interrupt's words are written
+// drawn and lines are held (terminal-screen.ts) until the shell gives it
+// back. An interrupt's words are written
 // like any other line, and stay in the status block until the run ends.
 //
 // In a multi-host job a host is shown as `debian-3 as client-1` (the machine,
@@ -37,7 +37,8 @@
 //     from concurrent jobs never interleave mid-line;
 //   - TTY: the same lines scroll while a status block (status-block.ts) stays
 //     at the bottom, redrawn in place at most every `redrawMs` (100 ms): lines
-//     are queued and written together with the block in one write.
+//     are queued and written together with the block in one write
+//     (terminal-screen.ts, which `troupe play`'s writer shares).
 
 import { join } from "node:path";
 import type { Writable } from "node:stream";
@@ -50,12 +51,10 @@ import type { RunModel } from "../model/run-model.js";
 import type { HookState, HostState, JobState } from "../model/state.js";
 import type { Reporter } from "../reporter.js";
 import { renderStatus } from "../status-block.js";
+import { TerminalScreen } from "../terminal-screen.js";
 import { formatSummary } from "../summary.js";
 
 export type Verbosity = -1 | 0 | 1 | 2;
-
-/** Characters of lines held while a shell has the terminal; past this, they are counted, not kept. */
-const HELD_MAX = 1 << 20;
 
 export interface TerminalOptions {
   readonly out: Writable;
@@ -97,25 +96,13 @@ export class TerminalReporter implements Reporter {
   private readonly colors: Colors;
   private readonly tz: TimeZone;
   private readonly now: () => number;
-  private readonly redrawMs: number;
   private readonly fixedColumns: number | undefined;
   private readonly fixedRows: number | undefined;
   /** Hosts whose discarding was said already (the end says only what went wrong). */
   private readonly discardPrinted = new Set<string>();
   private model: RunModel | undefined;
 
-  // TTY drawing state.
-  private pending: string[] = [];
-  private drawn = 0;
-  private lastDraw = Number.NEGATIVE_INFINITY;
-  private timer: NodeJS.Timeout | undefined;
-  private ticker: NodeJS.Timeout | undefined;
-  private plainFlush: NodeJS.Immediate | undefined;
-  private closed = false;
-  /** A shell has the terminal: draw nothing, hold lines. */
-  private paused = false;
-  private held = 0;
-  private dropped = 0;
+  private readonly screen: TerminalScreen;
   /** What the interrupt said, kept at the bottom of the block. */
   private notice: string | undefined;
 
@@ -126,14 +113,15 @@ export class TerminalReporter implements Reporter {
     this.colors = makeColors(opts.color);
     this.tz = opts.timeZone ?? "local";
     this.now = opts.now ?? Date.now;
-    this.redrawMs = opts.redrawMs ?? 100;
     this.fixedColumns = opts.columns;
     this.fixedRows = opts.rows;
-    if (this.tty) {
-      // Refresh elapsed times once a second; never keeps the process alive.
-      this.ticker = setInterval(() => this.schedule(), 1000);
-      this.ticker.unref();
-    }
+    this.screen = new TerminalScreen({
+      out: this.out,
+      tty: this.tty,
+      now: this.now,
+      ...(opts.redrawMs !== undefined ? { redrawMs: opts.redrawMs } : {}),
+      block: () => this.statusLines(),
+    });
   }
 
   onRunStart(run: RunModel): void {
@@ -323,19 +311,8 @@ export class TerminalReporter implements Reporter {
   }
 
   onTerminal(e: TerminalHandover): void {
-    if (e.holder === "shell") {
-      // Everything said so far goes out, the block is erased, and nothing more is drawn.
-      this.flush();
-      this.erase();
-      this.paused = true;
-      return;
-    }
-    this.paused = false;
-    if (this.dropped > 0) {
-      this.pending.push(`(... ${this.dropped} more characters came while the shell was open: they are in the run's logs ...)\n`);
-    }
-    this.held = this.dropped = 0;
-    this.flush();
+    if (e.holder === "shell") this.screen.pause();
+    else this.screen.resume();
   }
 
   onInterrupt(e: Interrupted): void {
@@ -351,44 +328,12 @@ export class TerminalReporter implements Reporter {
 
   /** Write queued lines (and on a TTY, redraw the status block) now. */
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (this.paused) return;
-    if (!this.tty) {
-      if (this.plainFlush) clearImmediate(this.plainFlush);
-      this.plainFlush = undefined;
-      if (this.pending.length > 0) this.out.write(this.pending.join(""));
-      this.pending = [];
-      return;
-    }
-    const block = this.closed ? [] : this.statusLines();
-    let text = this.drawn > 0 ? `\x1b[${this.drawn}A\r\x1b[J` : "";
-    text += this.pending.join("");
-    this.pending = [];
-    for (const l of block) text += l + "\n";
-    this.drawn = block.length;
-    this.lastDraw = this.now();
-    if (text) this.out.write(text);
+    this.screen.flush();
   }
 
   /** Stop redrawing, erase the status block and write what is queued. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
-    // A shell that never gave the terminal back (an error): what was held is written all the same.
-    this.paused = false;
-    this.flush();
-  }
-
-  /** Erase the status block (the cursor goes back where it began). */
-  private erase(): void {
-    if (!this.tty || this.drawn === 0) return;
-    this.out.write(`\x1b[${this.drawn}A\r\x1b[J`);
-    this.drawn = 0;
+    this.screen.close();
   }
 
   // --- output ---
@@ -431,28 +376,11 @@ export class TerminalReporter implements Reporter {
   }
 
   private emit(text: string): void {
-    if (this.paused) {
-      if (this.held + text.length > HELD_MAX) {
-        this.dropped += text.length;
-        return;
-      }
-      this.held += text.length;
-    }
-    this.pending.push(text);
-    if (this.tty) this.schedule();
-    // Not a terminal: what comes in one turn of the event loop goes out in
-    // one write (whole lines, so concurrent jobs' lines never mix), instead
-    // of a write, and a wake-up of the reader, per line.
-    else if (!this.paused) this.plainFlush ??= setImmediate(() => this.flush());
+    this.screen.write(text);
   }
 
   private schedule(): void {
-    if (!this.tty || this.closed || this.paused || this.timer) return;
-    const wait = Math.max(0, this.lastDraw + this.redrawMs - this.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, wait);
+    this.screen.schedule();
   }
 
   /** The terminal's size now (it may have been resized), unless fixed by the options. */
