@@ -143,16 +143,19 @@ function positiveWhole(name: string): (value: string) => number {
   };
 }
 
+/** `-j, --workers <n>` as errors name it: `-j (--workers)`. */
+function flagName(flags: string): string {
+  const [first = "", second] = flags.replace(/\s*<[^>]*>/, "").split(/,\s*/);
+  return second ? `${first} (${second})` : first;
+}
+
 /** Flags that `cmd` refuses because they mean nothing for it, each with the error it gives. */
 export function refuseOptions(cmd: Command, flags: readonly { flags: string; why: string }[]): Command {
   for (const f of flags) {
     const opt = new Option(f.flags).hideHelp();
     cmd.addOption(opt);
     cmd.on(`option:${opt.name()}`, () => {
-      throw new TroupeError(
-        "E_USAGE",
-        `${f.flags.split(",").pop()!.trim().split(" ")[0]} means nothing for \`troupe ${cmd.name()}\`: ${f.why}`,
-      );
+      throw new TroupeError("E_USAGE", `${flagName(f.flags)} means nothing for \`troupe ${cmd.name()}\`: ${f.why}`);
     });
   }
   return cmd;

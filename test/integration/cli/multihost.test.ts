@@ -58,7 +58,7 @@ interface ExampleRun {
 function runExample(extra: readonly string[], env: Record<string, string> = {}): ExampleRun {
   const out = mkdtempSync(join(tmpdir(), "troupe-mh-"));
   try {
-    const r = troupe(["run", "--project", EXAMPLE, "-vv", "--json", join(out, "run.json"), "--junit", join(out, "junit.xml"), ...extra], {
+    const r = troupe(["run", "--project", EXAMPLE, "-vv", `--json=${join(out, "run.json")}`, "--junit", join(out, "junit.xml"), ...extra], {
       env,
     });
     assert.ok(existsSync(join(out, "run.json")), r.stdout + r.stderr);

@@ -205,7 +205,7 @@ test("run.json and JUnit XML describe every job and hook", () => {
   });
   const junit = join(p, "out", "junit.xml");
   const json = join(p, "out", "run.json");
-  const r = troupe(["run", "--junit", junit, "--json", json], { cwd: p });
+  const r = troupe(["run", "--junit", junit, `--json=${json}`], { cwd: p });
   assert.equal(r.status, 1);
   const run = JSON.parse(readFileSync(json, "utf8")) as {
     jobs: { name: string; status: string; hooks: { phase: string; exitCode: number | null; log?: string; durationMs: number }[] }[];
