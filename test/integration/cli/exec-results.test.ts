@@ -48,7 +48,15 @@ interface HostJson {
 
 test("--timeout kills the command where it runs too long: that host's status is 124, the others' are theirs", () => {
   // One host finishes, the other would sleep for an hour.
-  const r = troupe(["exec", "--json", "--timeout", "2s", `lab:${LAB}`, "--", `echo hi; [ "$(hostname)" = ${H2} ] && exec sleep 3607; exit 3`]);
+  const r = troupe([
+    "exec",
+    "--json",
+    "--timeout",
+    "2s",
+    `lab:${LAB}`,
+    "--",
+    `echo hi; [ "$(hostname)" = ${H2} ] && exec sleep 3607; exit 3`,
+  ]);
   assert.equal(r.status, 124, r.stderr);
   const results = JSON.parse(r.stdout) as HostJson[];
   assert.deepEqual(
@@ -91,5 +99,10 @@ test("--junit writes a test case per host, failed where the status is not 0", ()
   const xml = readFileSync(file, "utf8");
   assert.match(xml, /<testsuites name="troupe exec" tests="2" failures="1"/);
   assert.match(xml, new RegExp(`<testcase classname="exec" name="${H1}" time="[\\d.]+">\\n {6}<system-out>&lt;${H1}&gt;\\n</system-out>`));
-  assert.match(xml, new RegExp(`<testcase classname="exec" name="${H2}" time="[\\d.]+">\\n {6}<failure message="exit status 1" type="exit">&lt;${H2}&gt;\\n</failure>`));
+  assert.match(
+    xml,
+    new RegExp(
+      `<testcase classname="exec" name="${H2}" time="[\\d.]+">\\n {6}<failure message="exit status 1" type="exit">&lt;${H2}&gt;\\n</failure>`,
+    ),
+  );
 });
