@@ -14,8 +14,9 @@
 // The first two lines always appear; each failure category only when it is
 // not empty, in Spread's order, names sorted. troupe adds (after Spread's
 // lines, so that what reads Spread's summary still reads it) the names of
-// the aborted jobs under their count, each with why it was aborted, and the
-// slowest jobs of a run of more than one job, with their durations:
+// the aborted jobs under their count, each with why it was aborted, and
+// (the terminal gives them with -v) the slowest jobs of a run of more than
+// one job, with their durations:
 //
 //   Aborted tasks: 1
 //       - local:debian-12:tests/main/slow (interrupted)

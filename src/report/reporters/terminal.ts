@@ -292,9 +292,11 @@ export class TerminalReporter implements Reporter {
       const j = run.job(name);
       if (j?.reason) abortReasons.set(name, j.reason);
     }
+    // The slowest jobs with -v: by default the summary's last lines stay Spread's, for what reads them.
     const durations = [...run.jobs.values()]
       .filter((j) => (j.status === "passed" || j.status === "failed") && j.endMs !== undefined)
-      .map((j) => ({ name: j.name, ms: j.durationMs }));
+      .map((j) => ({ name: j.name, ms: j.durationMs }))
+      .filter(() => this.verbosity >= 1);
     const summary = formatSummary({
       passed: run.passed,
       failed: run.failed,

@@ -36,12 +36,16 @@ test("plain mode prints Spread's lines with Spread's time prefix, output only on
       "2016-06-02 12:35:03 Aborted tasks: 0",
       "2016-06-02 12:35:03 Failed tasks: 1",
       "    - local:debian-12:tests/main/fail:v1",
-      // troupe's own, after Spread's lines: the slowest jobs, with their durations.
-      "2016-06-02 12:35:03 Slowest tasks:",
-      "    - local:debian-12:tests/main/fail:v1 (1.5s)",
-      "    - local:debian-12:tests/main/hello (1.0s)",
       "",
     ].join("\n"),
+  );
+});
+
+test("-v ends the summary with the slowest jobs, after Spread's lines", () => {
+  const text = plain(singleHostRun(), 1);
+  assert.match(
+    text,
+    /Failed tasks: 1\n {4}- local:debian-12:tests\/main\/fail:v1\n.* Slowest tasks:\n {4}- local:debian-12:tests\/main\/fail:v1 \(1\.5s\)\n {4}- local:debian-12:tests\/main\/hello \(1\.0s\)\n$/,
   );
 });
 
