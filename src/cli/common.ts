@@ -57,7 +57,7 @@ export function colorOption(): Option {
 // | -v              | also the output of what passed                                     |
 // | -vv             | everything, live, with debug messages                              |
 // | --no-color      | no colors (also NO_COLOR=1; FORCE_COLOR=1 colors even off a tty)   |
-// | -j, --workers N | at most N at once (hosts per system for run; commands for exec)    |
+// | -j, --workers N | N at once (hosts per system for run; commands for exec, at most)   |
 //
 // A command refuses a flag that would mean nothing for it (list runs nothing:
 // no -v, -q, -j) with an E_USAGE error that says which commands take it.

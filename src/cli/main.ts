@@ -56,7 +56,7 @@ Flags mean the same in every command (docs/running.md#flags):
   --junit FILE    write JUnit XML to FILE
   -q / -v / -vv   only failures and the result / also what passed / everything, live
   --no-color      no colors (also NO_COLOR=1; FORCE_COLOR=1 forces them)
-  -j, --workers N at most N at once (hosts per system for run; commands for exec)
+  -j, --workers N N at once (hosts per system for run; at most N commands for exec)
 
 Examples:
   troupe list                      every job of the project in this directory

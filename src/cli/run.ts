@@ -53,11 +53,11 @@ export function addRunOptions(cmd: Command): Command {
   addJsonOptions(cmd, "the run's results (run.json) at the end");
   return (
     cmd
-      .addOption(workersOption("at most N hosts per system at once, instead of each system's workers:"))
+      .addOption(workersOption("N hosts per system at once, instead of each system's workers:"))
       .option("--seed <n>", "order jobs with this seed (every run prints its seed)", integer("--seed"))
       .option("--repeat <n>", "run each job N more times", positiveInt("--repeat"))
       .option("--failed", "run only the jobs that failed or were aborted in the last run (of those the filters select)")
-      .option("--artifacts <dir>", "fetch each task's artifacts into DIR/<job name>/")
+      .option("--artifacts <dir>", "fetch each task's artifacts into DIR/<backend>/<system>/<task>[,<variant>]/")
       .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lxd=local (repeatable)", collect)
       .option("--junit <file>", "write JUnit XML results to FILE")
       .option("--html", "say where the run's HTML report is (report.html in its results folder, written for every run)")
