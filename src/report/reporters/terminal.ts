@@ -14,9 +14,9 @@
 //   1   (-v) also the output of successful scripts, once each finishes;
 //   2   (-vv) every script's output live as it is printed, without time
 //       prefix; lines of multi-host jobs are prefixed with the host's name in
-//       the job (`client-1: `); when more than one job can run at once, every
-//       line is prefixed with its host (`debian-3: `, `debian-3 as client-1: `)
-//       so that interleaved lines can be told apart; and debug messages.
+//       the job (`client-1: `); when more than one job can run at once, the
+//       lines of other jobs are prefixed with their host (`debian-3: `) so
+//       that interleaved lines can be told apart; and debug messages.
 //
 // Whatever a host prints is neutralised (terminal-safe.ts) before it is
 // written: its control characters are spelled out (`^[`), never obeyed.
@@ -219,11 +219,11 @@ export class TerminalReporter implements Reporter {
     if (this.verbosity < 2) return;
     const job = run.job(e.job);
     const end = e.partial ? "" : "\n";
-    // More than one job at a time: lines of different jobs interleave, so each says its host.
+    // A multi-host job's lines say the host's name in the job; with more than
+    // one job at a time, lines of different jobs interleave, so each says its host.
     const concurrent = run.workers > (job?.hosts.length ?? 1);
-    if (concurrent) this.raw(`${e.job ? run.who(e.job, e.host) : e.host}: ${e.line}`, end);
-    else if (job && job.roles.size > 0) this.raw(`${job.roles.get(e.host)?.name ?? e.host}: ${e.line}`, end);
-    else this.raw(job !== undefined && job.hosts.length > 1 ? `${e.host}: ${e.line}` : e.line, end);
+    if (job && job.roles.size > 0) this.raw(`${job.roles.get(e.host)?.name ?? e.host}: ${e.line}`, end);
+    else this.raw(concurrent || (job !== undefined && job.hosts.length > 1) ? `${e.host}: ${e.line}` : e.line, end);
   }
 
   onTimeoutWarning(e: TimeoutWarning, hook: HookState | undefined, run: RunModel): void {
