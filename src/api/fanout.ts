@@ -14,6 +14,7 @@
 // their connections and closes them, and never destroys a machine.
 
 import { setMaxListeners } from "node:events";
+import { constants as osConstants } from "node:os";
 import type { OutputLine } from "../script/result.js";
 import { runScript } from "../script/run-script.js";
 import { shownTail } from "../script/tail.js";
@@ -97,18 +98,32 @@ export async function resolveTargets(hosts: string, options: TargetOptions = {})
 
 export interface HostOutcome {
   readonly name: string;
-  /** The command's exit status; 255 when the host could not be reached (as ssh and pdsh say). */
+  /** The command's exit status; 255 when the host could not be reached (as ssh and pdsh say), 124 when it ran past `timeoutMs` (as timeout(1) says). */
   readonly exitCode: number;
-  /** stdout and stderr, in the order they came. */
+  /** The signal that ended the command, when one did and the transport knows. */
+  readonly signal?: NodeJS.Signals;
+  /** It ran past `timeoutMs` and was killed. */
+  readonly timedOut?: boolean;
+  readonly durationMs: number;
+  /** stdout and stderr, in the order they came (the end of it: see `truncated`). */
   readonly output: string;
+  /** `output` lost its beginning (more was printed than `keepOutput`). */
+  readonly truncated?: boolean;
   readonly error?: string;
 }
+
+/** The exit status of a command killed at its timeout, as timeout(1) says. */
+export const TIMED_OUT = 124;
 
 export interface FanoutOptions {
   /** Commands running at once (connections are bounded separately by the ssh transport). */
   readonly fanout?: number;
-  /** Each line as it arrives. */
-  readonly onLine?: (host: string, line: string, stream: "stdout" | "stderr") => void;
+  /** Each line as it arrives (`partial`: a piece of a very long line, more follows). */
+  readonly onLine?: (host: string, line: string, stream: "stdout" | "stderr", partial: boolean) => void;
+  /** Each host's outcome, as soon as its command is over. */
+  readonly onDone?: (outcome: HostOutcome) => void;
+  /** Kill the command on a host that runs longer than this (ms); its outcome says `timedOut`, exit status 124. */
+  readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
   /** How much of each host's output to keep in its outcome, in characters (default 1 MiB); the rest is cut from the front. */
   readonly keepOutput?: number;
@@ -134,6 +149,7 @@ export async function fanout(targets: readonly FanoutTarget[], command: string, 
       const i = next++;
       if (i >= targets.length) return;
       results[i] = await runOne(targets[i]!, command, each);
+      options.onDone?.(results[i]);
     }
   };
   try {
@@ -149,20 +165,36 @@ async function runOne(target: FanoutTarget, command: string, options: FanoutOpti
     transport: target.transport,
     script: command,
     ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onLine ? { onLine: (line: OutputLine) => options.onLine?.(target.name, line.text, line.stream) } : {}),
+    ...(options.onLine ? { onLine: (line: OutputLine) => options.onLine?.(target.name, line.text, line.stream, line.partial) } : {}),
+    ...(options.timeoutMs !== undefined ? { killMs: options.timeoutMs } : {}),
     capture: { output: options.keepOutput ?? DEFAULT_KEPT_OUTPUT },
   });
   const output = shownTail(r.output, r.truncated, `(... output cut: ${r.printed - r.output.length} characters ...)`);
+  const common = {
+    name: target.name,
+    durationMs: r.durationMs,
+    ...(r.truncated ? { truncated: true } : {}),
+    ...(r.signal ? { signal: r.signal } : {}),
+  };
   if (r.failure?.kind === "transport") {
     const message = r.failure.message;
-    options.onLine?.(target.name, message, "stderr");
-    return { name: target.name, exitCode: 255, output: output + message + "\n", error: message };
+    options.onLine?.(target.name, message, "stderr", false);
+    return { ...common, exitCode: 255, output: output + message + "\n", error: message };
   }
-  return { name: target.name, exitCode: r.exitCode ?? 128 + 9, output };
+  if (r.failure?.kind === "timeout") {
+    const message = `timed out after ${(options.timeoutMs ?? 0) / 1000}s: killed`;
+    return { ...common, exitCode: TIMED_OUT, timedOut: true, output, error: message };
+  }
+  return { ...common, exitCode: r.exitCode ?? 128 + signalNumber(r.signal), output };
+}
+
+/** A signal's number (9 when unknown), for the 128+N exit status a shell gives. */
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return (signal ? osConstants.signals[signal] : undefined) ?? 9;
 }
 
 /** Hosts grouped by identical output, clush -b / dshbak -c style, largest group first. */
-export function collate(results: readonly HostOutcome[]): { hosts: string[]; output: string }[] {
+export function collate(results: readonly Pick<HostOutcome, "name" | "output" | "exitCode">[]): { hosts: string[]; output: string }[] {
   const groups = new Map<string, string[]>();
   for (const r of results) {
     const list = groups.get(r.output) ?? [];

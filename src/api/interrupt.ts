@@ -16,6 +16,8 @@ export interface Interrupt {
   readonly soft: AbortSignal;
   /** Aborted on the second interrupt (or when the caller's `forceSignal` aborts). */
   readonly hard: AbortSignal;
+  /** The signal of the first interrupt, when it was one (not the caller's `signal`). */
+  readonly by: NodeJS.Signals | undefined;
   dispose(): void;
 }
 
@@ -36,8 +38,8 @@ export interface InterruptOptions {
   /** The caller's second signal: aborting it is a second interrupt. */
   readonly forceSignal?: AbortSignal | undefined;
   readonly words?: InterruptWords;
-  /** Where the words go (default process.stderr); null for nowhere. */
-  readonly say?: ((text: string) => void) | null;
+  /** Where the words go (default process.stderr); null for nowhere. `second`: it is the second interrupt. */
+  readonly say?: ((text: string, second: boolean) => void) | null;
 }
 
 export function onInterrupt(options: InterruptOptions = {}): Interrupt {
@@ -47,10 +49,10 @@ export function onInterrupt(options: InterruptOptions = {}): Interrupt {
   const say = options.say === undefined ? (t: string) => void process.stderr.write(t) : options.say;
   const interrupt = (): void => {
     if (!soft.signal.aborted) {
-      say?.(`\ntroupe: interrupted: ${words.first}\n`);
+      say?.(`\ntroupe: interrupted: ${words.first}\n`, false);
       soft.abort(new Error("interrupted"));
     } else if (!hard.signal.aborted) {
-      say?.(`\ntroupe: interrupted again: ${words.second}\n`);
+      say?.(`\ntroupe: interrupted again: ${words.second}\n`, true);
       hard.abort(new Error("interrupted twice"));
     }
   };
@@ -60,6 +62,7 @@ export function onInterrupt(options: InterruptOptions = {}): Interrupt {
   };
 
   const disposers: (() => void)[] = [];
+  let by: NodeJS.Signals | undefined;
   const listen = (s: AbortSignal | undefined, fn: () => void): void => {
     if (!s) return;
     if (s.aborted) fn();
@@ -75,6 +78,7 @@ export function onInterrupt(options: InterruptOptions = {}): Interrupt {
     const onSignal = (sig: NodeJS.Signals): void => {
       // The terminal is gone: writing to it must not crash troupe before it cleans up.
       if (sig === "SIGHUP") quietStdio();
+      if (!soft.signal.aborted) by = sig;
       interrupt();
     };
     for (const sig of INTERRUPT_SIGNALS) {
@@ -85,6 +89,9 @@ export function onInterrupt(options: InterruptOptions = {}): Interrupt {
   return {
     soft: soft.signal,
     hard: hard.signal,
+    get by(): NodeJS.Signals | undefined {
+      return by;
+    },
     dispose(): void {
       for (const d of disposers.splice(0)) d();
     },

@@ -19,6 +19,7 @@ import { killedNotice, noteKilledRuns } from "../runs/killed.js";
 import { latestLinkOf, runsDirOf } from "../runs/where.js";
 import { artifactsDirOf } from "../report/artifacts.js";
 import { pointLatest } from "../report/latest.js";
+import { sourceLocator } from "../report/source-index.js";
 import { lastFailed } from "./last-failed.js";
 import { EventStream } from "../report/events.js";
 import type { SyncSession } from "../sync/index.js";
@@ -45,13 +46,17 @@ export interface RunRequest {
   readonly serve?: string | true;
   /** Where to look for the project (default: the current directory). */
   readonly cwd?: string;
-  readonly verbosity?: 0 | 1 | 2;
+  /** -1 (-q): only failures and the summary; 0: Spread's lines; 1 (-v): also what passed printed; 2 (-vv): everything, live. */
+  readonly verbosity?: -1 | 0 | 1 | 2;
+  /** At most this many hosts per system at once (`-j`), instead of each system's `workers:`. */
+  readonly workers?: number;
   readonly seed?: number;
   readonly repeat?: number;
   readonly artifactsDir?: string;
   /** Run backend NAME with another type: `{ lxd: "local" }`. */
   readonly backendAs?: Readonly<Record<string, string>>;
   readonly junit?: string;
+  /** Copy run.json here at the end; "-": print it on stdout (the terminal writer then prints on stderr). */
   readonly json?: string;
   readonly color?: boolean;
   readonly modes?: Partial<RunModes>;
@@ -107,12 +112,16 @@ export async function runProject(request: RunRequest): Promise<number> {
 }
 
 export async function run(request: RunRequest): Promise<RunResult> {
-  const out = request.out === undefined ? process.stdout : request.out;
+  // `--json` alone prints the results on stdout: what people read goes to stderr.
+  const out = request.out === undefined ? (request.json === "-" ? process.stderr : process.stdout) : request.out;
   // From the start: an interrupt while planning stops a `$(HOST:cmd)` that hangs.
+  // What an interrupt says goes through the terminal writer once it draws
+  // (a line written around it would leave part of its status block behind).
+  let sayOnTerminal: ((text: string, second: boolean) => void) | undefined;
   const interrupt = onInterrupt({
     signal: request.signal,
     forceSignal: request.forceSignal,
-    say: out === null ? null : undefined,
+    say: out === null ? null : (text, second) => (sayOnTerminal ? sayOnTerminal(text, second) : void process.stderr.write(text)),
     words: request.reuse?.keep
       ? {
           first: "stopping and restoring; hosts are kept for --reuse (Ctrl-C again to skip restores)",
@@ -121,19 +130,25 @@ export async function run(request: RunRequest): Promise<RunResult> {
       : RUN_WORDS,
   });
   try {
-    return await runWith(request, out, interrupt);
+    return await runWith(request, out, interrupt, (say) => (sayOnTerminal = say));
   } finally {
     interrupt.dispose();
   }
 }
 
-async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }) | null, interrupt: Interrupt): Promise<RunResult> {
+async function runWith(
+  request: RunRequest,
+  out: (Writable & { isTTY?: boolean }) | null,
+  interrupt: Interrupt,
+  sayThrough: (say: (text: string, second: boolean) => void) => void,
+): Promise<RunResult> {
   const started = Date.now();
   const project = await openProject(request.cwd ? { cwd: request.cwd } : {});
   const planned = await planFully(project, { filters: request.filters ?? [], signal: interrupt.soft });
   const { settings } = planned;
   const runsDir = runsDirOf(project.dir, request.resultsDir);
-  const jobs = request.failedOnly ? await lastFailed(latestLinkOf(runsDir), planned.jobs) : planned.jobs;
+  const selected = request.failedOnly ? await lastFailed(latestLinkOf(runsDir), planned.jobs) : planned.jobs;
+  const jobs = request.workers !== undefined ? withWorkers(selected, request.workers) : selected;
   const discardOnly = request.reuse?.discard === true;
   if (jobs.length === 0 && !(discardOnly && !request.filters?.length)) {
     throw new TroupeError(
@@ -158,7 +173,7 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     ...(live ? { live } : {}),
     runDir,
     ...(request.junit ? { junit: resolve(request.junit) } : {}),
-    ...(request.json ? { json: resolve(request.json) } : {}),
+    ...(request.json ? { json: request.json === "-" ? "-" : resolve(request.json) } : {}),
     ...(request.html ? { html: true } : {}),
     ...(request.artifactsDir ? { artifactsDir: resolve(request.artifactsDir) } : {}),
     verbosity: request.verbosity ?? 0,
@@ -166,7 +181,19 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
     out,
     err: out === null ? null : process.stderr,
+    // Under GitHub Actions: annotations on the step's output (stderr when stdout has --json) and the job summary.
+    ...(process.env["GITHUB_ACTIONS"] === "true" && out !== null
+      ? {
+          github: {
+            out: request.json === "-" ? process.stderr : process.stdout,
+            workspace: process.env["GITHUB_WORKSPACE"] || process.cwd(),
+            locate: sourceLocator(jobs),
+            ...(process.env["GITHUB_STEP_SUMMARY"] ? { summaryFile: process.env["GITHUB_STEP_SUMMARY"] } : {}),
+          },
+        }
+      : {}),
   });
+  sayThrough((text, second) => events.emit({ type: "interrupt", second, text: text.trim() }));
 
   for (const id of killed) events.message("warn", killedNotice(id));
   // The code of the backends this run uses (a discard may need any of the project's).
@@ -333,6 +360,16 @@ async function runWith(request: RunRequest, out: (Writable & { isTTY?: boolean }
   return { ...result, exitCode: EXIT.FAILED, resultsErrors: reports.errors.map((e) => e.message) };
 }
 
+/** `-j N`: every system of the run gets N workers (one system object per system, as planned). */
+function withWorkers(jobs: readonly Job[], workers: number): Job[] {
+  const systems = new Map<Job["system"], Job["system"]>();
+  return jobs.map((j) => {
+    let system = systems.get(j.system);
+    if (!system) systems.set(j.system, (system = { ...j.system, workers }));
+    return { ...j, system };
+  });
+}
+
 function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> {
   return async (job, host) => {
     if (job.task.artifacts.length === 0) return;
@@ -340,6 +377,7 @@ function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> 
       transport: host.transport,
       remoteDir: join(host.projectPath, job.task.name),
       patterns: job.task.artifacts,
+      // No `:` (nor any character CI uploaders refuse) in the path: util/portable-name.ts.
       destDir: artifactsDirOf(root, job.name),
     });
   };

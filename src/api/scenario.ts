@@ -59,7 +59,7 @@ export interface PlayRequest {
   /** 0: stages, failures and the result; 1 (default): also hosts, steps and live output; 2: also debug messages. */
   readonly verbosity?: 0 | 1 | 2;
   readonly color?: boolean;
-  /** Also copy scenario.json here. */
+  /** Also copy scenario.json here; "-": print it on stdout (the terminal writer then prints on stderr). */
   readonly json?: string;
   /** Also write JUnit XML here: a test case per stage, job, host and item. */
   readonly junit?: string;
@@ -158,13 +158,14 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   // The newest run's results at .troupe/latest; a link that cannot be made only costs the shortcut.
   await pointLatest(runDir, latestLinkOf(runsDir)).catch(() => undefined);
   const events = request.events ?? new EventStream();
-  const out = request.out === undefined ? process.stdout : request.out;
+  // `--json` alone prints the results on stdout: what people read goes to stderr.
+  const out = request.out === undefined ? (request.json === "-" ? process.stderr : process.stdout) : request.out;
   const live = request.serve !== undefined ? await startDashboard(request.serve, runDir, "scenario", out) : undefined;
   const reports = attachReporters(events, {
     kind: "scenario",
     runDir,
     ...(live ? { live } : {}),
-    ...(request.json ? { json: resolve(request.json) } : {}),
+    ...(request.json ? { json: request.json === "-" ? "-" : resolve(request.json) } : {}),
     ...(request.junit ? { junit: resolve(request.junit) } : {}),
     ...(request.html ? { html: true } : {}),
     verbosity: request.verbosity ?? 1,
@@ -177,7 +178,8 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   for (const id of killed) events.message("warn", killedNotice(id));
   const interrupt = onInterrupt({
     signal: request.signal,
-    say: out === null ? null : undefined,
+    // Through the terminal writer, which keeps its progress block below the lines.
+    say: out === null ? null : (text, second) => events.emit({ type: "interrupt", second, text: text.trim() }),
     words: {
       first: "stopping the scenario: steps killed, services stopped, hosts discarded",
       second: "still stopping: services stopped and hosts discarded before troupe exits",

@@ -1,11 +1,12 @@
 // `troupe list [FILTER...]`: the jobs that `troupe run` would run.
 
 import type { Command } from "commander";
-import { addProjectOption } from "./common.js";
+import { writeFile } from "node:fs/promises";
+import { TroupeError } from "../util/errors.js";
+import { addJsonOptions, addProjectOption, colorOption, jsonTarget, refuseOptions, type JsonCliOptions } from "./common.js";
 
-interface ListOptions {
+interface ListOptions extends JsonCliOptions {
   readonly project?: string;
-  readonly json?: boolean;
 }
 
 export function addListCommand(program: Command): void {
@@ -13,7 +14,7 @@ export function addListCommand(program: Command): void {
     .command("list")
     .description("print the jobs that would run, one per line: backend:system:suite/task[:variant]")
     .argument("[filters...]", "Spread filters: lxd, lxd:mysuite/, ubuntu-..., /task-one, mysu...one")
-    .option("--json", "print the whole plan as JSON: environment, scripts per hook level, timeouts, priority")
+    .addOption(colorOption())
     .addHelpText(
       "after",
       `
@@ -25,10 +26,19 @@ by colons must all match, in order ("lxd:ubuntu-16.04:variant-a").
 
 Examples:
   troupe list
-  troupe list checks/ --json | jq '.[0].environment'`,
+  troupe list checks/ --json | jq '.[0].environment'
+  troupe list --json=plan.json`,
     );
+  addJsonOptions(cmd, "the whole plan (environment, scripts per hook level, timeouts, priority)");
+  refuseOptions(cmd, [
+    { flags: "-v, --verbose", why: "it runs no script (use --json for the whole plan)" },
+    { flags: "-q, --quiet", why: "it prints only job names already" },
+    { flags: "-j, --workers <n>", why: "it runs nothing" },
+    { flags: "--junit <file>", why: "it runs nothing; `troupe run --junit FILE` writes results" },
+  ]);
   addProjectOption(cmd);
   cmd.action(async (filters: string[], opts: ListOptions) => {
+    const json = jsonTarget(opts, filters);
     const [{ openProject, plan }, { jobToJSON }, { onInterrupt }] = await Promise.all([
       import("../api/project.js"),
       import("../plan/index.js"),
@@ -43,8 +53,12 @@ Examples:
     } finally {
       interrupt.dispose();
     }
-    if (opts.json) {
+    if (json === "-") {
       process.stdout.write(JSON.stringify(jobs.map(jobToJSON), null, 2) + "\n");
+    } else if (json !== undefined) {
+      await writeFile(json, JSON.stringify(jobs.map(jobToJSON), null, 2) + "\n").catch((err: unknown) => {
+        throw new TroupeError("E_USAGE", `cannot write --json=${json}: ${(err as Error).message}`);
+      });
     } else {
       process.stdout.write(jobs.map((j) => j.name + "\n").join(""));
     }

@@ -8,6 +8,7 @@
 import { Command, CommanderError } from "commander";
 import { EXIT, exitCodeFor, formatProblem, isTroupeError } from "../util/errors.js";
 import { VERSION } from "./version.js";
+import { normalizeArgs } from "./common.js";
 
 type AddCommand = (program: Command) => void;
 
@@ -48,7 +49,15 @@ Exit status:
   1    a job, hook or stage failed
   2    bad input (project files, flags, filters); nothing ran
   3    machines could not be had or reached (infrastructure, not a test failure)
-  130  interrupted (Ctrl-C)
+  130  interrupted (Ctrl-C; troupe exec: 143 on SIGTERM, 129 on SIGHUP)
+
+Flags mean the same in every command (docs/running.md#flags):
+  --json          print the results as JSON on stdout (other output goes to stderr)
+  --json=FILE     write them to FILE instead (the = is required)
+  --junit FILE    write JUnit XML to FILE
+  -q / -v / -vv   only failures and the result / also what passed / everything, live
+  --no-color      no colors (also NO_COLOR=1; FORCE_COLOR=1 forces them)
+  -j, --workers N N at once (hosts per system for run; at most N commands for exec)
 
 Examples:
   troupe list                      every job of the project in this directory
@@ -72,6 +81,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         args = [t.command, ...t.args];
       }
     }
+    args = normalizeArgs(args);
     if (args.includes("--serve")) args = (await import("../serve/option.js")).separateServeValue(args);
     const program = await buildProgram(args[0]);
     await program.parseAsync(args, { from: "user" });

@@ -6,14 +6,22 @@ import { TroupeError } from "../util/errors.js";
 import { cloudGuardOptions, cloudGuardsOf, type CloudGuardCliOptions } from "./cloud-guards.js";
 import { resultsDirOption } from "../runs/option.js";
 import { serveOption } from "../serve/option.js";
-import { collect, colorOption, parseBackendAs } from "./common.js";
+import {
+  addJsonOptions,
+  addVerbosityOptions,
+  collect,
+  colorOption,
+  jsonTarget,
+  parseBackendAs,
+  refuseOptions,
+  verbosityOf,
+  type JsonCliOptions,
+  type VerbosityCliOptions,
+} from "./common.js";
 
-interface PlayCliOptions extends CloudGuardCliOptions {
+interface PlayCliOptions extends JsonCliOptions, VerbosityCliOptions, CloudGuardCliOptions {
   readonly yes?: boolean;
-  readonly quiet?: boolean;
-  readonly verbose?: boolean;
   readonly var?: string[];
-  readonly json?: string;
   readonly backendAs?: string[];
   readonly color?: boolean;
   readonly check?: boolean;
@@ -24,19 +32,23 @@ interface PlayCliOptions extends CloudGuardCliOptions {
 }
 
 export function addPlayCommand(program: Command): void {
-  program
+  const cmd = program
     .command("play")
     .description("run a scenario: stages of jobs on hosts from any backend (Octogram style)")
     .argument("<scenario>", "the scenario file, YAML or JSON")
-    .option("-y, --yes", "go on at ask_confirmation stages without asking (needed when stdin is not a terminal)")
-    .option("-q, --quiet", "show only stages, failures and the result (no live output); everything is still in the logs")
-    .option("-v, --verbose", "also show debug messages")
+    .option("-y, --yes", "go on at ask_confirmation stages without asking (needed when stdin is not a terminal)");
+  addVerbosityOptions(cmd, {
+    quiet: "show only stages, failures and the result (no live output); everything is still in the logs",
+    verbose: "also show debug messages (-vv: the same; steps' output is shown live by default)",
+  });
+  addJsonOptions(cmd, "the results (scenario.json) at the end");
+  refuseOptions(cmd, [{ flags: "-j, --workers <n>", why: "the scenario says what runs at once (run_hosts:, run_jobs:)" }]);
+  cmd
     .option(
       "--var <key=value>",
       "set a variable before the first stage, over the scenario's vars: (repeatable); the value is read as JSON when it is JSON",
       collect,
     )
-    .option("--json <file>", "also copy the results (scenario.json) to FILE")
     .option("--junit <file>", "write JUnit XML results to FILE: a test case per stage, job, host and item")
     .option("--html", "say where the HTML report is (report.html in its results folder, written for every scenario)")
     .addOption(serveOption())
@@ -87,12 +99,14 @@ be had; 130 interrupted.
 Examples:
   troupe play examples/scenarios/chain.yaml
   troupe play --check scenario.yaml
-  troupe play -q --var rounds=10 --json out.json scenario.yaml
+  troupe play -q --var rounds=10 --json=out.json scenario.yaml
+  troupe play --json scenario.yaml | jq .status       the results on stdout, the log on stderr
   troupe play --junit results.xml --serve scenario.yaml   JUnit for CI; watch it live
   troupe play --backend-as lab=local scenario.yaml   run a lab scenario as local processes`,
     )
     .action(async (file: string, opts: PlayCliOptions) => {
-      if (opts.quiet && opts.verbose) throw new TroupeError("E_USAGE", "--quiet and --verbose cannot go together");
+      const level = verbosityOf(opts);
+      const json = jsonTarget(opts);
       const vars = parseVars(opts.var);
       // Loaded here: the scenario engine (and its template library) only when a scenario runs.
       const [{ checkScenario, playScenario }, { describePlan }] = await Promise.all([
@@ -108,9 +122,9 @@ Examples:
         file,
         vars,
         yes: !!opts.yes,
-        verbosity: opts.quiet ? 0 : opts.verbose ? 2 : 1,
+        verbosity: level < 0 ? 0 : level > 0 ? 2 : 1,
         color: opts.color !== false,
-        ...(opts.json ? { json: opts.json } : {}),
+        ...(json !== undefined ? { json } : {}),
         ...(opts.junit ? { junit: opts.junit } : {}),
         ...(opts.html ? { html: true } : {}),
         ...(opts.serve !== undefined ? { serve: opts.serve } : {}),

@@ -6,12 +6,25 @@ import { TroupeError } from "../util/errors.js";
 import { cloudGuardOptions, cloudGuardsOf, type CloudGuardCliOptions } from "./cloud-guards.js";
 import { resultsDirOption } from "../runs/option.js";
 import { serveOption } from "../serve/option.js";
-import { addProjectOption, collect, colorOption, integer, parseBackendAs, positiveInt } from "./common.js";
+import {
+  addJsonOptions,
+  addProjectOption,
+  addVerbosityOptions,
+  collect,
+  colorOption,
+  integer,
+  jsonTarget,
+  parseBackendAs,
+  positiveInt,
+  verbosityOf,
+  workersOption,
+  type JsonCliOptions,
+  type VerbosityCliOptions,
+} from "./common.js";
 
-export interface RunCliOptions extends CloudGuardCliOptions {
+export interface RunCliOptions extends JsonCliOptions, VerbosityCliOptions, CloudGuardCliOptions {
   readonly project?: string;
-  /** 1 for -v, 2 for -vv. */
-  readonly verbose?: number;
+  readonly workers?: number;
   readonly seed?: number;
   readonly repeat?: number;
   readonly reuse?: boolean;
@@ -27,7 +40,6 @@ export interface RunCliOptions extends CloudGuardCliOptions {
   readonly artifacts?: string;
   readonly backendAs?: string[];
   readonly junit?: string;
-  readonly json?: string;
   readonly color?: boolean;
   readonly pass?: string;
   readonly gc?: boolean;
@@ -40,21 +52,20 @@ export interface RunCliOptions extends CloudGuardCliOptions {
 export function addRunOptions(cmd: Command): Command {
   addProjectOption(cmd);
   const [maxHosts, maxHours] = cloudGuardOptions();
+  addVerbosityOptions(cmd, {
+    verbose: "-v: also show the output of scripts that pass; -vv: every script's output, live (as Spread)",
+    quiet: "show only failures and the summary (no progress lines)",
+  });
+  addJsonOptions(cmd, "the run's results (run.json) at the end");
   return (
     cmd
-      .option(
-        "-v, --verbose",
-        "-v: also show the output of scripts that pass; -vv: every script's output, live (as Spread)",
-        (_: string, previous: number) => previous + 1,
-        0,
-      )
+      .addOption(workersOption("N hosts per system at once, instead of each system's workers:"))
       .option("--seed <n>", "order jobs with this seed (every run prints its seed)", integer("--seed"))
       .option("--repeat <n>", "run each job N more times", positiveInt("--repeat"))
       .option("--failed", "run only the jobs that failed or were aborted in the last run (of those the filters select)")
-      .option("--artifacts <dir>", "fetch each task's artifacts into DIR/<job name>/")
+      .option("--artifacts <dir>", "fetch each task's artifacts into DIR/<backend>/<system>/<task>[,<variant>]/")
       .option("--backend-as <name=type>", "run backend NAME with another backend type, e.g. lxd=local (repeatable)", collect)
       .option("--junit <file>", "write JUnit XML results to FILE")
-      .option("--json <file>", "copy the run's results (run.json) to FILE")
       .option("--html", "say where the run's HTML report is (report.html in its results folder, written for every run)")
       .addOption(serveOption())
       .addOption(resultsDirOption())
@@ -100,6 +111,9 @@ Examples:
   troupe run --failed                the jobs that failed last time, again
   troupe run --backend-as lxd=local  run a Spread project's lxd jobs on this machine
   troupe run --junit results.xml     JUnit XML for CI
+  troupe run --json | jq .status     the results as JSON on stdout (the log goes to stderr)
+  troupe run --json=results.json     the results as JSON in a file
+  troupe run -j 4                    four hosts per system at once
   troupe run --serve                 watch it in a browser, at the URL printed
   troupe run --reuse                 keep the hosts up for the next --reuse run
   troupe run --reuse --resend        reuse them, sending the project again
@@ -128,6 +142,7 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
   if (exclusive.filter(Boolean).length > 1) {
     throw new TroupeError("E_USAGE", "cannot have more than one of --debug, --shell, --shell-before/after, --abend and --restore");
   }
+  const json = jsonTarget(opts, filters);
   return {
     filters,
     ...(opts.failed ? { failedOnly: true } : {}),
@@ -135,13 +150,14 @@ export function toRunRequest(filters: readonly string[], opts: RunCliOptions): R
     ...(opts.serve !== undefined ? { serve: opts.serve } : {}),
     ...(opts.resultsDir ? { resultsDir: opts.resultsDir } : {}),
     ...(opts.project ? { cwd: opts.project } : {}),
-    verbosity: Math.min(opts.verbose ?? 0, 2) as 0 | 1 | 2,
+    verbosity: verbosityOf(opts),
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     repeat: opts.repeat ?? 0,
     ...(opts.artifacts ? { artifactsDir: opts.artifacts } : {}),
     backendAs: parseBackendAs(opts.backendAs),
     ...(opts.junit ? { junit: opts.junit } : {}),
-    ...(opts.json ? { json: opts.json } : {}),
+    ...(json !== undefined ? { json } : {}),
     color: opts.color !== false,
     ...(opts.pass !== undefined ? { password: opts.pass } : {}),
     ...cloudGuardsOf(opts),

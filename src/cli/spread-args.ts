@@ -38,7 +38,10 @@ const SPREAD_FLAGS: Readonly<Record<string, FlagSpec>> = {
 const TROUPE_OPTIONS: Readonly<Record<string, boolean>> = {
   "backend-as": true,
   junit: true,
-  json: true,
+  // `--json` prints, `--json=FILE` writes (cli/common.ts): passed on as written.
+  json: false,
+  workers: true,
+  quiet: false,
   project: true,
   "no-color": false,
   color: false,
@@ -94,7 +97,7 @@ export function translateSpreadArgs(argv: readonly string[]): SpreadTranslation 
         if (value === undefined) throw usage(`option needs an argument: --${name}`);
         out.push(`--${name}`, value);
       } else {
-        out.push(`--${name}`);
+        out.push(name === "json" && inline !== undefined ? `--json=${inline}` : `--${name}`);
       }
       continue;
     }

@@ -131,10 +131,14 @@ export async function runLevelHook(
 async function openShell(ctx: RunContext, host: Host, job: Job, dir: string, vars: VarList, what: string): Promise<void> {
   await ctx.terminal.run(async () => {
     ctx.events.message("info", `Starting shell ${what} on ${host.name}...`);
+    // The terminal is the shell's until it exits: writers stop drawing and hold their lines.
+    ctx.events.emit({ type: "terminal", holder: "shell", host: host.name });
     try {
       await host.transport.exec({ script: buildShellScript({ dir, vars, environment: job.environment }), interactive: true });
     } catch (err) {
       ctx.events.message("error", `Error running debug shell on ${host.name}: ${errorText(err)}`);
+    } finally {
+      ctx.events.emit({ type: "terminal", holder: "troupe", host: host.name });
     }
     ctx.events.message("info", "Continuing...");
   });

@@ -2,7 +2,8 @@
 // report's links to them: one rule.
 
 import { join } from "node:path";
+import { artifactPath } from "../util/portable-name.js";
 
 export function artifactsDirOf(root: string, jobName: string): string {
-  return join(root, jobName);
+  return join(root, artifactPath(jobName));
 }

@@ -7,6 +7,7 @@ import type { TimeZone } from "./format.js";
 import { ReporterHub } from "./hub.js";
 import type { Reporter } from "./reporter.js";
 import type { RunModel } from "./model/run-model.js";
+import { GitHubActions, type GitHubOptions } from "./reporters/github.js";
 import { HookLogs } from "./reporters/hook-logs.js";
 import { HostLogs } from "./reporters/host-logs.js";
 import { HtmlReport } from "./reporters/html.js";
@@ -39,6 +40,8 @@ export interface ReportOptions {
   readonly err: Writable | null;
   readonly timeZone?: TimeZone;
   readonly now?: () => number;
+  /** Under GitHub Actions: annotations and the step summary (runs). */
+  readonly github?: GitHubOptions;
   /** Minimum time between rewrites of run.json during the run. */
   readonly rewriteMs?: number;
   /** Where `--artifacts` puts each job's artifacts: the HTML report links them. */
@@ -56,6 +59,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     reporters.push(new RunJsonFile(o.runDir, { now, ...(o.rewriteMs !== undefined ? { rewriteMs: o.rewriteMs } : {}) }));
     if (o.junit) reporters.push(new JUnitFile(o.junit, now));
     if (o.json) reporters.push(new JsonCopy(o.json, now));
+    if (o.github) reporters.push(new GitHubActions(o.github));
     reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "run", o.artifactsDir));
     if (o.out) {
       reporters.push(
@@ -76,7 +80,14 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "scenario"));
     if (o.out) {
       reporters.push(
-        new ScenarioTerminal({ out: o.out, verbosity: o.verbosity, color: o.color, ...(o.timeZone ? { timeZone: o.timeZone } : {}) }),
+        new ScenarioTerminal({
+          out: o.out,
+          verbosity: Math.max(0, o.verbosity) as 0 | 1 | 2,
+          color: o.color,
+          tty: o.tty,
+          now,
+          ...(o.timeZone ? { timeZone: o.timeZone } : {}),
+        }),
       );
     }
   }

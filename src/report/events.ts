@@ -190,6 +190,30 @@ export interface Message extends Base {
   readonly text: string;
 }
 
+/**
+ * The user's terminal changes hands: an interactive shell (`--shell`,
+ * `--debug`, `--shell-before/after`) takes it (`holder: "shell"`), then
+ * gives it back (`holder: "troupe"`). Writers that draw on the terminal
+ * stop drawing and hold their lines in between.
+ */
+export interface TerminalHandover extends Base {
+  readonly type: "terminal";
+  readonly holder: "shell" | "troupe";
+  /** The host the shell runs on. */
+  readonly host?: string;
+}
+
+/**
+ * The user interrupted (Ctrl-C, SIGTERM, SIGHUP): the first time the run
+ * stops softly, the second time hard. `text` says what happens now and
+ * what another Ctrl-C would do, for the terminal to keep in view.
+ */
+export interface Interrupted extends Base {
+  readonly type: "interrupt";
+  readonly second: boolean;
+  readonly text: string;
+}
+
 // Scenarios (`troupe play`): stages of steps, a step being one job on one
 // host for one item. Their script output comes as `output` events (job:
 // `STAGE / JOB`, context: the stage, phase: execute).
@@ -345,6 +369,8 @@ export type TroupeEvent =
   | WorkerBroken
   | RunFinished
   | Message
+  | TerminalHandover
+  | Interrupted
   | ScenarioStarted
   | PrometheusUpdated
   | StageStarted

@@ -66,6 +66,10 @@ export class ReporterHub {
         return this.each((r) => r.onRunEnd?.(m));
       case "message":
         return this.each((r) => r.onMessage?.(e, m));
+      case "terminal":
+        return this.each((r) => r.onTerminal?.(e, m));
+      case "interrupt":
+        return this.each((r) => r.onInterrupt?.(e, m));
       case "scenario-started":
         return this.each((r) => r.onScenarioStart?.(m));
       case "prometheus-updated":

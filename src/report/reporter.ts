@@ -8,6 +8,8 @@
 
 import type {
   HookFinished,
+  Interrupted,
+  TerminalHandover,
   HostDiscarded,
   HostStep,
   Message,
@@ -51,6 +53,11 @@ export interface Reporter {
   onVarsUpdated?(e: VarsUpdated, run: RunModel): void;
   onPrometheus?(e: PrometheusUpdated, run: RunModel): void;
   onScenarioEnd?(run: RunModel): void;
+
+  /** An interactive shell takes the user's terminal, or gives it back. */
+  onTerminal?(e: TerminalHandover, run: RunModel): void;
+  /** The user interrupted the run. */
+  onInterrupt?(e: Interrupted, run: RunModel): void;
 
   /** info, warn, error and debug messages. */
   onMessage?(e: Message, run: RunModel): void;

@@ -1,5 +1,8 @@
-// The live status block of the terminal writer: one header line and one line
-// per busy host (host, phase, elapsed time, job). Pure rendering; the writer
+// The live status block of the terminal writer: one header line (jobs done
+// of all, failed, aborted, busy, left, time since the run started), one line
+// per busy host (host, phase, elapsed time, job), and, once the user pressed
+// Ctrl-C, what troupe is doing about it and what another Ctrl-C would do, so
+// that the hint stays in view until the run ends. Pure rendering; the writer
 // owns the state and the redrawing.
 
 import type { Colors } from "./colors.js";
@@ -32,17 +35,23 @@ export interface StatusView {
   /** At most this many host lines; the rest is summed up in one line. */
   readonly maxRows: number;
   readonly colors: Colors;
+  /** When the run started (ms since the epoch), for the elapsed time. */
+  readonly startMs?: number;
+  /** What an interrupt said (`troupe: interrupted: stopping, ... (Ctrl-C again to ...)`), shown last. */
+  readonly notice?: string;
 }
 
 /** The lines of the block, without newlines; empty when there is nothing to show. */
 export function renderStatus(v: StatusView): string[] {
-  if (v.busy.length === 0 && v.counts.started === 0) return [];
+  if (v.busy.length === 0 && v.counts.started === 0 && !v.notice) return [];
   const width = Math.max(10, v.columns - 1);
   const c = v.colors;
   const parts = [`${v.counts.done}/${v.counts.total} jobs done`];
   if (v.counts.failed > 0) parts.push(`${v.counts.failed} failed`);
   if (v.counts.aborted > 0) parts.push(`${v.counts.aborted} aborted`);
   parts.push(`${v.busy.length} busy`);
+  parts.push(`${Math.max(0, v.counts.total - v.counts.done)} left`);
+  if (v.startMs !== undefined) parts.push(`${formatElapsed(v.now - v.startMs)} elapsed`);
   const header = truncate(`troupe: ${parts.join(", ")}`, width);
   const lines = [v.counts.failed > 0 ? c.red(header) : c.bold(header)];
 
@@ -63,5 +72,6 @@ export function renderStatus(v: StatusView): string[] {
     }
   }
   if (shown.length < rows.length) lines.push(truncate(`  ... and ${rows.length - shown.length} more hosts`, width));
+  if (v.notice) lines.push(c.yellow(truncate(v.notice, width)));
   return lines;
 }

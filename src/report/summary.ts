@@ -12,12 +12,24 @@
 // lead: exit status 1)`.
 //
 // The first two lines always appear; each failure category only when it is
-// not empty, in Spread's order, names sorted. Names are Spread's: the job name
+// not empty, in Spread's order, names sorted. troupe adds (after Spread's
+// lines, so that what reads Spread's summary still reads it) the names of
+// the aborted jobs under their count, each with why it was aborted, and
+// (the terminal gives them with -v) the slowest jobs of a run of more than
+// one job, with their durations:
+//
+//   Aborted tasks: 1
+//       - local:debian-12:tests/main/slow (interrupted)
+//   ...
+//   Slowest tasks:
+//       - local:debian-12:tests/main/big (2m05s)
+//       - local:debian-12:tests/main/hello (3.1s) Names are Spread's: the job name
 // without its `#sample` for tasks, `backend:system:suite/` for suites,
 // `backend:system:BACKEND` for backends and `backend:system:project` for the
 // project.
 
 import type { Level, Phase } from "./events.js";
+import { formatElapsed } from "./format.js";
 import { summaryName } from "./names.js";
 
 /** A failed hook, as the summary counts it. */
@@ -38,7 +50,14 @@ export interface SummaryInput {
   readonly hookFailures: readonly HookFailure[];
   /** Said after a failed job's name, in parentheses: why a multi-host job failed. */
   readonly notes?: ReadonlyMap<string, string>;
+  /** Why each aborted job was aborted, said after its name. */
+  readonly abortReasons?: ReadonlyMap<string, string>;
+  /** Jobs that ran, with how long they took: the slowest few are listed when there are two or more. */
+  readonly durations?: readonly { readonly name: string; readonly ms: number }[];
 }
+
+/** How many of the slowest jobs the summary lists. */
+export const SLOWEST_SHOWN = 5;
 
 const CATEGORIES: readonly { level: Level; phase: Phase; title: string }[] = [
   { level: "task", phase: "prepare", title: "Failed task prepare" },
@@ -93,7 +112,19 @@ export interface SummaryEntry {
 export function formatSummary(s: SummaryInput): SummaryEntry[] {
   const out: SummaryEntry[] = [
     { text: `Successful tasks: ${s.passed.length}`, tone: "good" },
-    { text: `Aborted tasks: ${s.aborted.length}`, tone: "plain" },
+    {
+      text:
+        s.aborted.length === 0
+          ? "Aborted tasks: 0"
+          : (names(
+              "Aborted tasks",
+              s.aborted.map((job) => {
+                const why = s.abortReasons?.get(job);
+                return why ? `${summaryName(job)} (${why})` : summaryName(job);
+              }),
+            ) ?? ""),
+      tone: "plain",
+    },
   ];
   const failed = names(
     "Failed tasks",
@@ -116,6 +147,14 @@ export function formatSummary(s: SummaryInput): SummaryEntry[] {
     }
     const entry = names(c.title, list);
     if (entry) out.push({ text: entry, tone: "bad" });
+  }
+  const ran = [...(s.durations ?? [])].sort((a, b) => b.ms - a.ms || (a.name < b.name ? -1 : 1));
+  if (ran.length >= 2) {
+    // Samples are told apart here (`#2`): each ran on its own.
+    const shown = ran
+      .slice(0, SLOWEST_SHOWN)
+      .map((d) => `${d.name} (${d.ms < 10_000 ? `${(d.ms / 1000).toFixed(1)}s` : formatElapsed(d.ms)})`);
+    out.push({ text: `Slowest tasks:${DASH}${shown.join(DASH)}`, tone: "plain" });
   }
   return out;
 }

@@ -51,7 +51,13 @@ export class LocalTransport implements Transport {
     const child = spawn(this.shell, ["-c", options.script], {
       cwd: options.cwd,
       env,
-      detached: true, // a process group of its own, so that kill reaches the whole tree
+      // A process group of its own, so that kill reaches the whole tree; but
+      // not an interactive shell: in a new session it would have no
+      // controlling terminal, hence no job control (Ctrl-Z, fg, jobs), and
+      // Ctrl-C would reach troupe instead of it. In troupe's session, an
+      // interactive bash takes the terminal's foreground itself, and gives it
+      // back when it exits.
+      detached: !options.interactive,
       stdio: options.interactive ? "inherit" : ["pipe", "pipe", "pipe"],
     });
     this.running.add(child);
@@ -170,7 +176,12 @@ export function killGroup(child: ChildProcess): void {
     try {
       process.kill(-pid, sig);
     } catch {
-      /* already gone */
+      // No such group (an interactive shell stays in troupe's): the process itself.
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* already gone */
+      }
     }
   };
   signalGroup("SIGTERM");

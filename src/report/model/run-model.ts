@@ -281,6 +281,8 @@ export class RunModel {
         return undefined;
       }
       case "vars-updated":
+      case "terminal":
+      case "interrupt":
         return undefined;
       case "sync-wait": {
         const j = this.jobs.get(e.job);

@@ -1,7 +1,7 @@
 // scenario.json in the run's results directory, and a copy where
-// `--json FILE` says: written when the scenario starts (`running`, with the
-// process that runs it, so that a later look can tell it was killed) and
-// once it is over.
+// `--json=FILE` says (`--json` alone, "-": on stdout): written when the
+// scenario starts (`running`, with the process that runs it, so that a later
+// look can tell it was killed) and once it is over.
 
 import { makeDirs } from "../../util/mkdirs.js";
 import { copyFile } from "node:fs/promises";
@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../atomic.js";
 import type { RunModel } from "../model/run-model.js";
 import type { Reporter } from "../reporter.js";
+import { printJson } from "../stdout-json.js";
 import { SCENARIO_JSON, toScenarioJson, type ScenarioJson } from "../scenario-json.js";
 import { withRunProcess } from "../../runs/process.js";
 
@@ -27,12 +28,18 @@ export class ScenarioResultsFile implements Reporter {
     const json = toScenarioJson(run);
     if (!json) return;
     // A folder that cannot be written is said by the last write, which fails the same way.
-    this.started = this.write(json).catch(() => undefined);
+    this.started = this.write(json).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
-  private async write(json: ScenarioJson): Promise<void> {
+  /** Writes scenario.json; returns its text. */
+  private async write(json: ScenarioJson): Promise<string> {
     await makeDirs(this.runDir);
-    await writeFileAtomic(join(this.runDir, SCENARIO_JSON), JSON.stringify(withRunProcess(json), null, 2) + "\n");
+    const text = JSON.stringify(withRunProcess(json), null, 2) + "\n";
+    await writeFileAtomic(join(this.runDir, SCENARIO_JSON), text);
+    return text;
   }
 
   async finish(run: RunModel): Promise<void> {
@@ -42,8 +49,9 @@ export class ScenarioResultsFile implements Reporter {
     if (!json) return;
     const path = join(this.runDir, SCENARIO_JSON);
     try {
-      await this.write(json);
-      if (this.copy) {
+      const text = await this.write(json);
+      if (this.copy === "-") await printJson(text);
+      else if (this.copy) {
         await makeDirs(dirname(this.copy));
         await copyFile(path, this.copy);
       }

@@ -11,12 +11,22 @@
 // Verbosity: 0 (-q) stages, failures and the result; 1 (default) also hosts,
 // steps, services, variables and every output line as it comes; 2 (-v) also
 // debug messages.
+//
+// On a terminal, the running stage's progress stays below the lines
+// (terminal-screen.ts, as `troupe run`'s status block): steps running, done
+// and failed, time in the stage and in all, and each running step:
+//
+//   troupe: stage 2/3 "fetch": 4 running, 7 done, 1 failed; 12s (40s in all)
+//     node-3  get [item 5]  3s
+//
+// What hosts print is neutralised (terminal-safe.ts): shown, never obeyed.
 
 import type { Writable } from "node:stream";
 import { makeColors, type Colors } from "../colors.js";
 import type {
   HostDiscarded,
   HostStep,
+  Interrupted,
   Message,
   Output,
   PrometheusUpdated,
@@ -25,7 +35,9 @@ import type {
   ServiceStopped,
   VarsUpdated,
 } from "../events.js";
-import { formatElapsed, formatTimestamp, tail, type TimeZone } from "../format.js";
+import { formatElapsed, formatTimestamp, tail, truncate, type TimeZone } from "../format.js";
+import { TerminalScreen } from "../terminal-screen.js";
+import { neutralize } from "../terminal-safe.js";
 import type { RunModel } from "../model/run-model.js";
 import type { HostState, StageState, StepState } from "../model/state.js";
 import type { Reporter } from "../reporter.js";
@@ -36,20 +48,78 @@ export interface ScenarioTerminalOptions {
   readonly verbosity: 0 | 1 | 2;
   readonly color: boolean;
   readonly timeZone?: TimeZone;
+  /** Keep the running stage's progress below the lines (the output is a terminal). */
+  readonly tty?: boolean;
+  readonly now?: () => number;
+  readonly columns?: number;
 }
+
+/** Running steps listed below the stage's progress line, at most. */
+const STEP_ROWS = 10;
 
 export class ScenarioTerminal implements Reporter {
   private readonly c: Colors;
+  private readonly screen: TerminalScreen;
+  private readonly now: () => number;
+  private model: RunModel | undefined;
+  /** Steps started and not finished (the model lists a stage's steps as they finish). */
+  private readonly running = new Set<StepState>();
 
   constructor(private readonly o: ScenarioTerminalOptions) {
     this.c = makeColors(o.color);
+    this.now = o.now ?? Date.now;
+    this.screen = new TerminalScreen({ out: o.out, tty: !!o.tty, now: this.now, block: () => this.progress() });
   }
 
   private line(text: string, time: number): void {
-    this.o.out.write(`${formatTimestamp(time, this.o.timeZone)} ${text}\n`);
+    // `text` is troupe's, colored; what came from hosts in it was neutralised by the caller.
+    this.screen.write(`${formatTimestamp(time, this.o.timeZone)} ${text}\n`);
+  }
+
+  /** The running stage, as the block below the lines shows it. */
+  private progress(): string[] {
+    const run = this.model;
+    const stage = run?.scenario?.stages.findLast((x) => x.status === "running");
+    if (!run || !stage) return [];
+    const width = Math.max(10, (this.o.columns ?? (this.o.out as { columns?: number }).columns ?? 80) - 1);
+    const now = this.now();
+    const running = [...this.running].filter((x) => x.stageIndex === stage.index);
+    const done = stage.steps.length;
+    const failed = stage.steps.filter((x) => x.status === "failed").length;
+    let head = `troupe: stage ${stage.index}/${run.scenario?.totalStages ?? 0} "${stage.name}": ${running.length} running, ${done} done`;
+    if (failed) head += `, ${failed} failed`;
+    head += `; ${formatElapsed(now - stage.startMs)}`;
+    if (run.startMs !== undefined) head += ` (${formatElapsed(now - run.startMs)} in all)`;
+    const lines = [failed ? this.c.red(truncate(head, width)) : this.c.bold(truncate(head, width))];
+    const hostWidth = Math.min(24, Math.max(4, ...running.map((x) => x.host.length)));
+    for (const x of running.slice(0, STEP_ROWS)) {
+      lines.push(truncate(`  ${x.host.padEnd(hostWidth)}  ${neutralize(stepName(x))}  ${formatElapsed(now - x.startMs)}`, width));
+    }
+    if (running.length > STEP_ROWS) lines.push(`  ... and ${running.length - STEP_ROWS} more steps`);
+    return lines;
+  }
+
+  onStageEnd(_stage: StageState, run: RunModel): void {
+    this.model = run;
+    this.screen.schedule();
+  }
+
+  onStepStart(step: StepState, run: RunModel): void {
+    this.model = run;
+    this.running.add(step);
+    this.screen.schedule();
+  }
+
+  close(): void {
+    this.screen.close();
+  }
+
+  onInterrupt(e: Interrupted): void {
+    this.line(this.c.yellow(e.text), e.time);
   }
 
   onScenarioStart(run: RunModel): void {
+    this.model = run;
     const s = run.scenario!;
     const n = s.hostNames.length;
     this.line(
@@ -69,10 +139,11 @@ export class ScenarioTerminal implements Reporter {
   }
 
   onHostDiscarded(_host: HostState, e: HostDiscarded): void {
-    if (e.reason) this.line(this.c.yellow(`WARNING: ${e.host}: ${e.reason}`), e.time);
+    if (e.reason) this.line(this.c.yellow(`WARNING: ${e.host}: ${neutralize(e.reason)}`), e.time);
   }
 
   onStageStart(stage: StageState, run: RunModel): void {
+    this.model = run;
     this.line(
       this.c.bold(`Stage ${stage.index}/${run.scenario?.totalStages ?? 0}: ${stage.name}, on ${foldHostlist(stage.hosts)}`),
       stage.startMs,
@@ -80,17 +151,21 @@ export class ScenarioTerminal implements Reporter {
   }
 
   onOutput(e: Output): void {
-    if (this.o.verbosity >= 1) this.o.out.write(`${this.c.cyan(e.host)}: ${e.line}${e.partial ? "" : "\n"}`);
+    if (this.o.verbosity >= 1) this.screen.write(`${this.c.cyan(e.host)}: ${neutralize(e.line)}${e.partial ? "" : "\n"}`);
   }
 
   onStepEnd(step: StepState): void {
+    for (const x of this.running)
+      if (x.stageIndex === step.stageIndex && x.host === step.host && x.job === step.job && x.item === step.item) this.running.delete(x);
+    this.screen.schedule();
     const c = this.c;
     const v = this.o.verbosity;
     const time = step.endMs ?? step.startMs;
     if (step.status === "passed" && v >= 1)
       this.line(`${step.host}: ${stepName(step)}: ${c.green("ok")} (${elapsed(step.durationMs)})`, time);
-    if (step.status === "failed") this.line(c.red(`${step.host}: ${stepName(step)}: FAILED: ${step.error ?? "failed"}`), time);
-    if (step.status === "ignored") this.line(c.yellow(`${step.host}: ${stepName(step)}: failed, ignored: ${step.error ?? "failed"}`), time);
+    if (step.status === "failed") this.line(c.red(`${step.host}: ${stepName(step)}: FAILED: ${neutralize(step.error ?? "failed")}`), time);
+    if (step.status === "ignored")
+      this.line(c.yellow(`${step.host}: ${stepName(step)}: failed, ignored: ${neutralize(step.error ?? "failed")}`), time);
     if (step.status === "stopped" && v >= 1) this.line(`${step.host}: ${stepName(step)}: stopped`, time);
   }
 
@@ -116,13 +191,14 @@ export class ScenarioTerminal implements Reporter {
   onVarsUpdated(e: VarsUpdated): void {
     if (this.o.verbosity < 1) return;
     const parts = Object.entries(e.changes).map(([k, x]) => (x === null ? `removed vars.${k}` : `vars.${k} = ${short(JSON.stringify(x))}`));
-    if (parts.length) this.line(`${e.host}: ${e.job}: ${parts.join(", ")}`, e.time);
+    if (parts.length) this.line(`${e.host}: ${e.job}: ${neutralize(parts.join(", "))}`, e.time);
   }
 
   onMessage(e: Message): void {
     if (e.level === "debug" && this.o.verbosity < 2) return;
     const c = this.c;
-    this.line(e.level === "error" ? c.red(`ERROR: ${e.text}`) : e.level === "warn" ? c.yellow(`WARNING: ${e.text}`) : e.text, e.time);
+    const text = neutralize(e.text);
+    this.line(e.level === "error" ? c.red(`ERROR: ${text}`) : e.level === "warn" ? c.yellow(`WARNING: ${text}`) : text, e.time);
   }
 
   onScenarioEnd(run: RunModel): void {
@@ -139,13 +215,14 @@ export class ScenarioTerminal implements Reporter {
       (ignored ? `, ${ignored} failed and ignored` : "");
     if (s.status === "passed") this.line(c.green(`Scenario passed: ${counts} in ${formatElapsed(s.durationMs)}`), time);
     else if (s.status === "interrupted") this.line(c.yellow(`Scenario interrupted: ${counts}; hosts discarded`), time);
-    else if (s.status === "error") this.line(c.red(`Scenario stopped: ${s.error ?? "error"}`), time);
+    else if (s.status === "error") this.line(c.red(`Scenario stopped: ${neutralize(s.error ?? "error")}`), time);
     else if (s.failure) {
-      this.line(c.red(`Scenario failed: ${describeFailure(s.failure)}`), time);
+      this.line(c.red(`Scenario failed: ${neutralize(describeFailure(s.failure))}`), time);
       const out = s.failure.output?.replace(/\n+$/, "") ?? "";
-      if (out !== "") this.o.out.write(`-----\n${tail(out, 20)}\n-----\n`);
+      if (out !== "") this.screen.write(`-----\n${neutralize(tail(out, 20))}\n-----\n`);
     }
     if (run.dir) this.line(`Results: ${run.dir}`, time);
+    this.screen.flush();
   }
 }
 

@@ -9,11 +9,23 @@
 // and the summary at the end (summary.ts).
 //
 // Verbosity:
+//  -1   (-q) only failures, warnings and the summary: no progress lines;
 //   0   script output only when a script fails (and when one runs late);
 //   1   (-v) also the output of successful scripts, once each finishes;
 //   2   (-vv) every script's output live as it is printed, without time
 //       prefix; lines of multi-host jobs are prefixed with the host's name in
-//       the job (`client-1: `); and debug messages.
+//       the job (`client-1: `); when more than one job can run at once, the
+//       lines of other jobs are prefixed with their host (`debian-3: `) so
+//       that interleaved lines can be told apart; and debug messages.
+//
+// Whatever a host prints is neutralised (terminal-safe.ts) before it is
+// written: its control characters are spelled out (`^[`), never obeyed.
+//
+// An interactive shell (--shell, --debug, --shell-before/after) takes the
+// terminal (a `terminal` event): the status block is erased, nothing is
+// drawn and lines are held (terminal-screen.ts) until the shell gives it
+// back. An interrupt's words are written
+// like any other line, and stay in the status block until the run ends.
 //
 // In a multi-host job a host is shown as `debian-3 as client-1` (the machine,
 // and its name in the job), and a failed job's summary line says why it
@@ -25,20 +37,24 @@
 //     from concurrent jobs never interleave mid-line;
 //   - TTY: the same lines scroll while a status block (status-block.ts) stays
 //     at the bottom, redrawn in place at most every `redrawMs` (100 ms): lines
-//     are queued and written together with the block in one write.
+//     are queued and written together with the block in one write
+//     (terminal-screen.ts, which `troupe play`'s writer shares).
 
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import type { HookFinished, HostDiscarded, HostStep, Message, Output, TimeoutWarning, WorkerBroken } from "../events.js";
+import type { Interrupted, TerminalHandover } from "../events.js";
 import { makeColors, type Colors } from "../colors.js";
+import { neutralize } from "../terminal-safe.js";
 import { capitalize, exitText, failureOutput, formatTimestamp, outputOrError, tail, verbFor, type TimeZone } from "../format.js";
 import type { RunModel } from "../model/run-model.js";
 import type { HookState, HostState, JobState } from "../model/state.js";
 import type { Reporter } from "../reporter.js";
 import { renderStatus } from "../status-block.js";
+import { TerminalScreen } from "../terminal-screen.js";
 import { formatSummary } from "../summary.js";
 
-export type Verbosity = 0 | 1 | 2;
+export type Verbosity = -1 | 0 | 1 | 2;
 
 export interface TerminalOptions {
   readonly out: Writable;
@@ -80,21 +96,15 @@ export class TerminalReporter implements Reporter {
   private readonly colors: Colors;
   private readonly tz: TimeZone;
   private readonly now: () => number;
-  private readonly redrawMs: number;
   private readonly fixedColumns: number | undefined;
   private readonly fixedRows: number | undefined;
   /** Hosts whose discarding was said already (the end says only what went wrong). */
   private readonly discardPrinted = new Set<string>();
   private model: RunModel | undefined;
 
-  // TTY drawing state.
-  private pending: string[] = [];
-  private drawn = 0;
-  private lastDraw = Number.NEGATIVE_INFINITY;
-  private timer: NodeJS.Timeout | undefined;
-  private ticker: NodeJS.Timeout | undefined;
-  private plainFlush: NodeJS.Immediate | undefined;
-  private closed = false;
+  private readonly screen: TerminalScreen;
+  /** What the interrupt said, kept at the bottom of the block. */
+  private notice: string | undefined;
 
   constructor(opts: TerminalOptions) {
     this.out = opts.out;
@@ -103,20 +113,21 @@ export class TerminalReporter implements Reporter {
     this.colors = makeColors(opts.color);
     this.tz = opts.timeZone ?? "local";
     this.now = opts.now ?? Date.now;
-    this.redrawMs = opts.redrawMs ?? 100;
     this.fixedColumns = opts.columns;
     this.fixedRows = opts.rows;
-    if (this.tty) {
-      // Refresh elapsed times once a second; never keeps the process alive.
-      this.ticker = setInterval(() => this.schedule(), 1000);
-      this.ticker.unref();
-    }
+    this.screen = new TerminalScreen({
+      out: this.out,
+      tty: this.tty,
+      now: this.now,
+      ...(opts.redrawMs !== undefined ? { redrawMs: opts.redrawMs } : {}),
+      block: () => this.statusLines(),
+    });
   }
 
   onRunStart(run: RunModel): void {
     this.model = run;
     const time = run.startMs ?? this.now();
-    if (run.counts.total > run.workers) this.log(time, `Sequence of jobs produced with -seed=${run.seed}`);
+    if (run.counts.total > run.workers && this.verbosity >= 0) this.log(time, `Sequence of jobs produced with -seed=${run.seed}`);
     if (this.verbosity >= 1) this.log(time, `Run ${run.runId}: results in ${run.dir}`);
   }
 
@@ -208,8 +219,11 @@ export class TerminalReporter implements Reporter {
     if (this.verbosity < 2) return;
     const job = run.job(e.job);
     const end = e.partial ? "" : "\n";
+    // A multi-host job's lines say the host's name in the job; with more than
+    // one job at a time, lines of different jobs interleave, so each says its host.
+    const concurrent = run.workers > (job?.hosts.length ?? 1);
     if (job && job.roles.size > 0) this.raw(`${job.roles.get(e.host)?.name ?? e.host}: ${e.line}`, end);
-    else this.raw(job !== undefined && job.hosts.length > 1 ? `${e.host}: ${e.line}` : e.line, end);
+    else this.raw(concurrent || (job !== undefined && job.hosts.length > 1) ? `${e.host}: ${e.line}` : e.line, end);
   }
 
   onTimeoutWarning(e: TimeoutWarning, hook: HookState | undefined, run: RunModel): void {
@@ -277,10 +291,39 @@ export class TerminalReporter implements Reporter {
       if (j?.reason && j.roles.size > 0) notes.set(name, j.reason);
     }
     const hookFailures = run.failedHooks.map((f) => ({ level: f.level, phase: f.phase, name: f.context, host: f.host }));
-    for (const entry of formatSummary({ passed: run.passed, failed: run.failed, aborted: run.aborted, hookFailures, notes })) {
-      this.log(time, entry.text, entry.tone === "bad" ? "error" : entry.tone === "good" ? "good" : "plain");
+    const abortReasons = new Map<string, string>();
+    for (const name of run.aborted) {
+      const j = run.job(name);
+      if (j?.reason) abortReasons.set(name, j.reason);
+    }
+    // The slowest jobs with -v: by default the summary's last lines stay Spread's, for what reads them.
+    const durations = [...run.jobs.values()]
+      .filter((j) => (j.status === "passed" || j.status === "failed") && j.endMs !== undefined)
+      .map((j) => ({ name: j.name, ms: j.durationMs }))
+      .filter(() => this.verbosity >= 1);
+    const summary = formatSummary({
+      passed: run.passed,
+      failed: run.failed,
+      aborted: run.aborted,
+      hookFailures,
+      notes,
+      abortReasons,
+      durations,
+    });
+    for (const entry of summary) {
+      this.log(time, entry.text, entry.tone === "bad" ? "error" : entry.tone === "good" ? "good" : "plain", true);
     }
     this.flush();
+  }
+
+  onTerminal(e: TerminalHandover): void {
+    if (e.holder === "shell") this.screen.pause();
+    else this.screen.resume();
+  }
+
+  onInterrupt(e: Interrupted): void {
+    this.notice = e.text;
+    this.log(e.time, e.text, "warn", true);
   }
 
   onMessage(e: Message): void {
@@ -291,34 +334,12 @@ export class TerminalReporter implements Reporter {
 
   /** Write queued lines (and on a TTY, redraw the status block) now. */
   flush(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    if (!this.tty) {
-      if (this.plainFlush) clearImmediate(this.plainFlush);
-      this.plainFlush = undefined;
-      if (this.pending.length > 0) this.out.write(this.pending.join(""));
-      this.pending = [];
-      return;
-    }
-    const block = this.closed ? [] : this.statusLines();
-    let text = this.drawn > 0 ? `\x1b[${this.drawn}A\r\x1b[J` : "";
-    text += this.pending.join("");
-    this.pending = [];
-    for (const l of block) text += l + "\n";
-    this.drawn = block.length;
-    this.lastDraw = this.now();
-    if (text) this.out.write(text);
+    this.screen.flush();
   }
 
   /** Stop redrawing, erase the status block and write what is queued. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.ticker) clearInterval(this.ticker);
-    this.ticker = undefined;
-    this.flush();
+    this.screen.close();
   }
 
   // --- output ---
@@ -342,10 +363,14 @@ export class TerminalReporter implements Reporter {
     return h && h.backend ? `${h.backend}:${h.system} (${host})` : host;
   }
 
-  /** One log entry: time prefix on its first line; later lines as they are. */
-  private log(time: number, text: string, style: Style = "plain"): void {
+  /**
+   * One log entry: time prefix on its first line; later lines as they are.
+   * With -q, only errors, warnings and what is `always` said (the summary).
+   */
+  private log(time: number, text: string, style: Style = "plain", always = false): void {
+    if (this.verbosity < 0 && !always && (style === "plain" || style === "good")) return;
     const c = this.colors;
-    const [first = "", ...rest] = text.split("\n");
+    const [first = "", ...rest] = neutralize(text).split("\n");
     const paint = style === "error" ? c.red : style === "warn" ? c.yellow : style === "good" ? c.green : (s: string) => s;
     const line = `${c.dim(formatTimestamp(time, this.tz))} ${paint(first)}`;
     this.emit([line, ...rest].join("\n") + "\n");
@@ -353,25 +378,15 @@ export class TerminalReporter implements Reporter {
 
   /** Script output shown live (-vv): no prefix. */
   private raw(line: string, end: string): void {
-    this.emit(line + end);
+    this.emit(neutralize(line) + end);
   }
 
   private emit(text: string): void {
-    this.pending.push(text);
-    if (this.tty) this.schedule();
-    // Not a terminal: what comes in one turn of the event loop goes out in
-    // one write (whole lines, so concurrent jobs' lines never mix), instead
-    // of a write, and a wake-up of the reader, per line.
-    else this.plainFlush ??= setImmediate(() => this.flush());
+    this.screen.write(text);
   }
 
   private schedule(): void {
-    if (!this.tty || this.closed || this.timer) return;
-    const wait = Math.max(0, this.lastDraw + this.redrawMs - this.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, wait);
+    this.screen.schedule();
   }
 
   /** The terminal's size now (it may have been resized), unless fixed by the options. */
@@ -393,8 +408,10 @@ export class TerminalReporter implements Reporter {
       busy,
       now: this.now(),
       columns,
-      maxRows: Math.max(1, Math.min(20, rows - 4)),
+      maxRows: Math.max(1, Math.min(20, rows - 5)),
       colors: this.colors,
+      ...(m?.startMs !== undefined ? { startMs: m.startMs } : {}),
+      ...(this.notice ? { notice: this.notice } : {}),
     });
   }
 }

@@ -49,16 +49,17 @@ async function until(what: string, fn: () => boolean, ms = 30_000): Promise<void
 }
 
 // SIGINT (Ctrl-C), SIGTERM (a CI timeout) and SIGHUP (the terminal closed) alike.
+// The exit status says which: 130 for SIGINT, 143 (128+15) for SIGTERM, 129 (128+1) for SIGHUP, as a shell's would.
 const cases = [
-  ["inprocess", "SIGINT", "767"],
-  ["inprocess", "SIGTERM", "771"],
-  ["inprocess", "SIGHUP", "773"],
-  ["openssh", "SIGINT", "769"],
-  ["openssh", "SIGTERM", "775"],
+  ["inprocess", "SIGINT", "767", 130],
+  ["inprocess", "SIGTERM", "771", 143],
+  ["inprocess", "SIGHUP", "773", 129],
+  ["openssh", "SIGINT", "769", 130],
+  ["openssh", "SIGTERM", "775", 143],
 ] as const;
 
-for (const [client, signal, sleep] of cases) {
-  test(`${signal} to troupe exec kills the command on every host, exits 130 and leaves no ssh process (${client} client)`, async () => {
+for (const [client, signal, sleep, status] of cases) {
+  test(`${signal} to troupe exec kills the command on every host, exits ${status} and leaves no ssh process (${client} client)`, async () => {
     const env = { TROUPE_LAB_SSH: client };
     const name = `exint-${client === "inprocess" ? "i" : "o"}${signal.slice(3, 5).toLowerCase()}`;
     const up = troupe(["lab", "up", "2", "--name", name]);
@@ -79,7 +80,7 @@ for (const [client, signal, sleep] of cases) {
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       await until("the command on both hosts", () => processes(["sleep", sleep]).length === 2);
       child.kill(signal);
-      assert.equal(await exited, 130, output);
+      assert.equal(await exited, status, output);
       await until(`no sleep ${sleep} left on the hosts`, () => processes(["sleep", sleep]).length === 0, 15_000);
       await until("no ssh to the hosts", () => sshTo(addresses).length === 0, 15_000);
       assert.doesNotMatch(output, /internal error/);

@@ -89,7 +89,8 @@ test("a results file that cannot be written fails the run with the reason, whate
   // A file where a directory should be; a directory no one may make (Node's own mkdir -p spins there).
   for (const path of [join(dir, "a-file", "junit.xml"), "/proc/troupe-nope/junit.xml"]) {
     for (const flag of ["--junit", "--json"]) {
-      const r = troupe(["run", flag, path, "checks/ok"], { cwd: dir });
+      // `--json=FILE` writes (`--json` alone prints); `--junit FILE` always writes.
+      const r = troupe(["run", ...(flag === "--json" ? [`--json=${path}`] : [flag, path]), "checks/ok"], { cwd: dir });
       assert.equal(r.status, 1, `${flag} ${path}: ${r.stdout}${r.stderr}`);
       assert.match(r.stdout, /Successful tasks: 1/);
       assert.match(r.stderr, new RegExp(`cannot write ${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: E(NOTDIR|NOENT)`));

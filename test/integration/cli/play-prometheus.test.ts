@@ -37,7 +37,7 @@ test("lab hosts: the prometheus example scrapes the nodes' counters and a last s
   const json = join(tmp, "p.json");
   let runDir: string | undefined;
   try {
-    const r = troupe(["play", join(REPO, "examples/scenarios/prometheus.yaml"), "--json", json], { env: { TMPDIR: tmp } });
+    const r = troupe(["play", join(REPO, "examples/scenarios/prometheus.yaml"), `--json=${json}`], { env: { TMPDIR: tmp } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Prometheus at http:\/\/127\.0\.0\.1:\d+ scrapes 3 targets/);
     assert.match(r.stdout, /the nodes counted 60 requests/);

@@ -351,7 +351,7 @@ test("Ctrl-C on local hosts: steps killed, services stopped, hosts discarded, ex
 
 test("lab hosts: the chain example runs with one command and leaves nothing", () => {
   const tmp = privateTmp();
-  const r = troupe(["play", join(REPO, "examples/scenarios/chain.yaml"), "--json", join(tmp, "chain.json")], { env: { TMPDIR: tmp } });
+  const r = troupe(["play", join(REPO, "examples/scenarios/chain.yaml"), `--json=${join(tmp, "chain.json")}`], { env: { TMPDIR: tmp } });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(
     r.stdout,
@@ -366,7 +366,7 @@ test("lab hosts: the chain example runs with one command and leaves nothing", ()
 
 test("lab hosts: the pipeline example passes files host to host and back", () => {
   const tmp = privateTmp();
-  const r = troupe(["play", join(REPO, "examples/scenarios/pipeline.yaml"), "--json", join(tmp, "p.json")], { env: { TMPDIR: tmp } });
+  const r = troupe(["play", join(REPO, "examples/scenarios/pipeline.yaml"), `--json=${join(tmp, "p.json")}`], { env: { TMPDIR: tmp } });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const words = readFileSync(join(REPO, "examples/scenarios/input/words.txt"), "utf8").split(/\s+/).filter(Boolean).length;
   const j = JSON.parse(readFileSync(join(tmp, "p.json"), "utf8")) as ScenarioJson & { runId: string };

@@ -141,7 +141,7 @@ test("a failing restore breaks the worker and aborts its remaining jobs", () => 
   assert.match(r.stdout, /Failed task restore: 1\n\s+- local:localhost:t\/a/);
 });
 
-test("artifacts are fetched into DIR/<job name>/, also from a failing task", () => {
+test("artifacts are fetched into DIR/<backend>/<system>/<task>/, no `:` in the path, also from a failing task", () => {
   const p = project({
     "troupe.yaml": "project: a\nsuites:\n  t/:\n    summary: s\n",
     "t/good/task.yaml":
@@ -151,9 +151,15 @@ test("artifacts are fetched into DIR/<job name>/, also from a failing task", () 
   const art = join(p, "art");
   const r = troupe(["run", `--artifacts=${art}`], { cwd: p });
   assert.equal(r.status, 1);
-  assert.equal(readFileSync(join(art, "local:localhost:t/good", "out.txt"), "utf8"), "result\n");
-  assert.equal(readFileSync(join(art, "local:localhost:t/good", "logs/one.log"), "utf8"), "l\n");
-  assert.equal(readFileSync(join(art, "local:localhost:t/bad", "crash.txt"), "utf8"), "crashed\n");
+  assert.equal(readFileSync(join(art, "local/localhost/t/good", "out.txt"), "utf8"), "result\n");
+  assert.equal(readFileSync(join(art, "local/localhost/t/good", "logs/one.log"), "utf8"), "l\n");
+  assert.equal(readFileSync(join(art, "local/localhost/t/bad", "crash.txt"), "utf8"), "crashed\n");
+  // Nothing actions/upload-artifact refuses, anywhere under the folder.
+  const paths = readdirSync(art, { recursive: true }).map(String);
+  assert.deepEqual(
+    paths.filter((f) => /["":<>|*?\r\n]/.test(f)),
+    [],
+  );
 });
 
 test("the same seed gives the same order; the run prints its seed", () => {
@@ -199,7 +205,7 @@ test("run.json and JUnit XML describe every job and hook", () => {
   });
   const junit = join(p, "out", "junit.xml");
   const json = join(p, "out", "run.json");
-  const r = troupe(["run", "--junit", junit, "--json", json], { cwd: p });
+  const r = troupe(["run", "--junit", junit, `--json=${json}`], { cwd: p });
   assert.equal(r.status, 1);
   const run = JSON.parse(readFileSync(json, "utf8")) as {
     jobs: { name: string; status: string; hooks: { phase: string; exitCode: number | null; log?: string; durationMs: number }[] }[];
@@ -224,7 +230,7 @@ test("the example project runs on the local backend: variants, hooks and an arti
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /Successful tasks: 5/);
   assert.equal(
-    readFileSync(join(art, "local:localhost:checks/report", "report.txt"), "utf8"),
+    readFileSync(join(art, "local/localhost/checks/report", "report.txt"), "utf8"),
     "Hello, troupe!\nBonjour, troupe !\nHallo, troupe!\n",
   );
 });

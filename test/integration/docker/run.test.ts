@@ -21,7 +21,7 @@ test("the docker example runs its suite, a multi-host job and artifacts on 3 con
   const seen = [...r.stdout.matchAll(/^(debian-12-\d) sees server (debian-12-\d) at (\S+)$/gm)];
   assert.equal(seen.length, 2, r.stdout);
   assert.ok(seen.every((m) => m[2] === seen[0]![2] && m[1] !== m[2]));
-  const report = join(art, "docker:debian-12:checks/artifacts");
+  const report = join(art, "docker/debian-12/checks/artifacts");
   assert.match(readFileSync(join(report, "report.txt"), "utf8"), /^made on debian-12-\d\n$/);
   assert.equal(readFileSync(join(report, "logs/one.log"), "utf8"), "a log line\n");
   assert.deepEqual(await containersOf(r.pid), []);

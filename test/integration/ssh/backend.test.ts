@@ -137,8 +137,8 @@ describe("the ssh backend on lab hosts", () => {
     );
     dirs.push(dir);
     const { artifacts } = runOn(dir, "byaddr");
-    assert.equal(readFileSync(join(artifacts, "fleet:first:checks/write", "out.txt"), "utf8"), `${lab}-1 as root\n`);
-    assert.equal(readFileSync(join(artifacts, "fleet:second:checks/write", "out.txt"), "utf8"), `${lab}-2 as root\n`);
+    assert.equal(readFileSync(join(artifacts, "fleet/first/checks/write", "out.txt"), "utf8"), `${lab}-1 as root\n`);
+    assert.equal(readFileSync(join(artifacts, "fleet/second/checks/write", "out.txt"), "utf8"), `${lab}-2 as root\n`);
   });
 
   test("the same project through an Ansible inventory (INI): groups are systems", () => {
@@ -164,8 +164,8 @@ describe("the ssh backend on lab hosts", () => {
     const { artifacts, out } = runOn(dir, "byinv");
     assert.match(out, /Allocated fleet:web \(front\)/);
     assert.match(out, /Allocated fleet:db \(store\)/);
-    assert.equal(readFileSync(join(artifacts, "fleet:web:checks/write", "out.txt"), "utf8"), `${lab}-1 as root\n`);
-    assert.equal(readFileSync(join(artifacts, "fleet:db:checks/write", "out.txt"), "utf8"), `${lab}-2 as root\n`);
+    assert.equal(readFileSync(join(artifacts, "fleet/web/checks/write", "out.txt"), "utf8"), `${lab}-1 as root\n`);
+    assert.equal(readFileSync(join(artifacts, "fleet/db/checks/write", "out.txt"), "utf8"), `${lab}-2 as root\n`);
   });
 
   test("a system listing two hosts gets a worker on each, unless workers: says fewer", () => {
@@ -219,7 +219,7 @@ describe("the ssh backend on lab hosts", () => {
     const artifacts = join(tmp(), "a");
     const r = troupe(["run", "--artifacts", artifacts], { cwd: dir });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.equal(readFileSync(join(artifacts, "fleet:first:checks/write", "out.txt"), "utf8"), `${lab}-1 as root\n`);
+    assert.equal(readFileSync(join(artifacts, "fleet/first/checks/write", "out.txt"), "utf8"), `${lab}-1 as root\n`);
   });
 });
 

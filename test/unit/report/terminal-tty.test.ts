@@ -23,7 +23,7 @@ test("TTY: log lines scroll above a status block redrawn in place, at most every
     const lines = first.split("\n");
     assert.equal(lines[0], "2016-06-02 12:34:56 Allocated local:debian-12 (local-1) at 127.0.0.1.");
     assert.equal(lines[1], "2016-06-02 12:34:56 Executing local:debian-12:tests/main/hello (local-1) (1/3)...");
-    assert.equal(lines[2], "troupe: 0/3 jobs done, 1 busy");
+    assert.equal(lines[2], "troupe: 0/3 jobs done, 1 busy, 3 left");
     assert.match(lines[3]!, /^ {2}local-1 {2}executing {5}0s {2}local:debian-12:tests\/main\/hello$/);
     assert.equal(lines[4], "");
 
@@ -96,7 +96,7 @@ test("status lines never wrap: cut to the terminal width; extra hosts summed up"
     maxRows: 4,
     colors: makeColors(false),
   });
-  assert.equal(lines[0], "troupe: 2/10 jobs done, 1 failed, 8 busy");
+  assert.equal(lines[0], "troupe: 2/10 jobs done, 1 failed, 8 busy, 8 left");
   assert.equal(lines.length, 1 + 3 + 1);
   for (const l of lines) assert.ok(l.length <= 49, `${l.length}: ${l}`);
   assert.ok(lines[1]!.endsWith("…"));

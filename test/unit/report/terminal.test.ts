@@ -41,6 +41,14 @@ test("plain mode prints Spread's lines with Spread's time prefix, output only on
   );
 });
 
+test("-v ends the summary with the slowest jobs, after Spread's lines", () => {
+  const text = plain(singleHostRun(), 1);
+  assert.match(
+    text,
+    /Failed tasks: 1\n {4}- local:debian-12:tests\/main\/fail:v1\n.* Slowest tasks:\n {4}- local:debian-12:tests\/main\/fail:v1 \(1\.5s\)\n {4}- local:debian-12:tests\/main\/hello \(1\.0s\)\n$/,
+  );
+});
+
 test("-v adds the output of successful scripts after each one ends", () => {
   const text = plain(singleHostRun(), 1);
   assert.match(text, /^2016-06-02 12:34:59 Output of preparing local:debian-12 \(local-1\) : \+ apt update$/m);
@@ -222,6 +230,7 @@ test("the summary lists failed hooks in Spread's categories and order, names sor
     [
       "2016-06-02 12:34:56 Successful tasks: 1",
       "2016-06-02 12:34:56 Aborted tasks: 1",
+      "    - local:debian-12:tests/main/hello",
       "2016-06-02 12:34:56 Failed tasks: 2",
       "    - local:alpine:tests/main/hello",
       "    - local:debian-12:tests/main/fail:v1",
