@@ -2,6 +2,7 @@
 
 import type { Command } from "commander";
 import { addProjectOption } from "./common.js";
+import { redact } from "../secrets/registry.js";
 
 interface ListOptions {
   readonly project?: string;
@@ -44,7 +45,7 @@ Examples:
       interrupt.dispose();
     }
     if (opts.json) {
-      process.stdout.write(JSON.stringify(jobs.map(jobToJSON), null, 2) + "\n");
+      process.stdout.write(redact(JSON.stringify(jobs.map(jobToJSON), null, 2)) + "\n");
     } else {
       process.stdout.write(jobs.map((j) => j.name + "\n").join(""));
     }
