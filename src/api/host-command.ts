@@ -18,6 +18,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { parseDuration } from "../config/duration.js";
 import type { AsyncHostCommand, HostCommand } from "../plan/host-commands.js";
+import { scriptFromEnv } from "../script/launcher.js";
 import { formatDuration } from "../sync/duration.js";
 import { TroupeError } from "../util/errors.js";
 import { setLongTimeout, type LongTimer } from "../util/long-timer.js";
@@ -86,7 +87,13 @@ export function runHostCommand(cmd: string, options: HostCommandOptions): Promis
       reject(interrupted(cmd));
       return;
     }
-    const child = spawn(SHELL, ["-c", cmd], { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const { args, env } = scriptFromEnv(cmd);
+    const child = spawn(SHELL, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
@@ -159,8 +166,10 @@ export function makeAsyncHostCommand(options: HostCommandOptions): AsyncHostComm
 export function makeHostCommand(cwd: string, options: { readonly timeoutMs?: number } = {}): HostCommand {
   const timeoutMs = options.timeoutMs ?? hostCommandTimeout();
   return (cmd: string): string => {
-    const r = spawnSync(SHELL, ["-c", cmd], {
+    const { args, env } = scriptFromEnv(cmd);
+    const r = spawnSync(SHELL, args, {
       cwd,
+      env: { ...process.env, ...env },
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       maxBuffer: MAX_OUTPUT,

@@ -8,6 +8,8 @@ import type { Job } from "../model/job.js";
 import type { Project } from "../model/project.js";
 import { makeAsyncHostCommand } from "./host-command.js";
 import { formatProblem, type Problem } from "../util/errors.js";
+import { jobSecrets, projectSecrets } from "../secrets/marking.js";
+import { addSecret } from "../secrets/registry.js";
 
 export interface OpenOptions {
   /** Where to search for the project file (upwards). Default: the current directory. */
@@ -47,8 +49,12 @@ export interface FullPlan {
  */
 export async function planFully(project: Project, request: PlanRequest = {}): Promise<FullPlan> {
   const run = makeAsyncHostCommand({ cwd: dirname(project.file), ...(request.signal ? { signal: request.signal } : {}) });
-  return planWithHostCommands((hostCommand, hostCache) => {
+  const plan = await planWithHostCommands((hostCommand, hostCache) => {
     const jobs = planJobs(project, { filters: request.filters ?? [], hostCommand, hostCache });
     return { jobs, settings: resolveSettings(project, jobs, { hostCommand, hostCache }) };
   }, run);
+  // Known before anything runs, so that nothing prints them.
+  for (const value of projectSecrets(project)) addSecret(value);
+  for (const job of plan.jobs) for (const value of jobSecrets(job)) addSecret(value);
+  return plan;
 }

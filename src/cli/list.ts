@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { writeFile } from "node:fs/promises";
 import { TroupeError } from "../util/errors.js";
 import { addJsonOptions, addProjectOption, colorOption, jsonTarget, refuseOptions, type JsonCliOptions } from "./common.js";
+import { redact } from "../secrets/registry.js";
 
 interface ListOptions extends JsonCliOptions {
   readonly project?: string;
@@ -54,9 +55,9 @@ Examples:
       interrupt.dispose();
     }
     if (json === "-") {
-      process.stdout.write(JSON.stringify(jobs.map(jobToJSON), null, 2) + "\n");
+      process.stdout.write(redact(JSON.stringify(jobs.map(jobToJSON), null, 2)) + "\n");
     } else if (json !== undefined) {
-      await writeFile(json, JSON.stringify(jobs.map(jobToJSON), null, 2) + "\n").catch((err: unknown) => {
+      await writeFile(json, redact(JSON.stringify(jobs.map(jobToJSON), null, 2)) + "\n").catch((err: unknown) => {
         throw new TroupeError("E_USAGE", `cannot write --json=${json}: ${(err as Error).message}`);
       });
     } else {

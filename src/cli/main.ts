@@ -9,6 +9,7 @@ import { Command, CommanderError } from "commander";
 import { EXIT, exitCodeFor, formatProblem, isTroupeError } from "../util/errors.js";
 import { VERSION } from "./version.js";
 import { normalizeArgs } from "./common.js";
+import { redact } from "../secrets/registry.js";
 
 type AddCommand = (program: Command) => void;
 
@@ -102,11 +103,11 @@ export function reportError(err: unknown): number {
   }
   if (isTroupeError(err)) {
     for (const p of err.problems) {
-      process.stderr.write(p.pos ? `${formatProblem(p)}\n` : `error: ${formatProblem(p)}\n`);
+      process.stderr.write(redact(p.pos ? `${formatProblem(p)}\n` : `error: ${formatProblem(p)}\n`));
     }
     return exitCodeFor(err);
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  process.stderr.write(`troupe: internal error (please report it): ${e.stack ?? e.message}\n`);
+  process.stderr.write(redact(`troupe: internal error (please report it): ${e.stack ?? e.message}\n`));
   return 70;
 }

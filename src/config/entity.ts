@@ -73,6 +73,7 @@ export function validateAt<T extends z.ZodType>(ctx: FileCtx, schema: T, value: 
 
 interface CascadingData {
   readonly variants?: readonly string[] | undefined;
+  readonly secrets?: readonly string[] | undefined;
   readonly "warn-timeout"?: number | undefined;
   readonly "kill-timeout"?: number | undefined;
   readonly priority?: number | undefined;
@@ -85,6 +86,7 @@ export function cascadingOf(ctx: FileCtx, path: YamlPath, data: CascadingData): 
   checkDeltaList("variants", data.variants, { file: ctx.file, root: ctx.root, path: [...path, "variants"] }, ctx.problems);
   return {
     environment,
+    ...(data.secrets ? { secrets: data.secrets } : {}),
     variants: data.variants,
     warnTimeout: data["warn-timeout"],
     killTimeout: data["kill-timeout"],

@@ -38,6 +38,8 @@ export interface Hooks {
 /** Settings that cascade from project to task. */
 export interface Cascading {
   readonly environment: readonly EnvEntry[];
+  /** Names of environment variables whose values are secret (troupe's `secrets:`; see secrets/marking.ts). */
+  readonly secrets?: readonly string[];
   readonly variants?: DeltaList;
   readonly warnTimeout?: DurationMs;
   readonly killTimeout?: DurationMs;

@@ -1,4 +1,5 @@
 import type { FailureKind } from "../script/result.js";
+import { redactDeep } from "../secrets/registry.js";
 
 // The one event stream. The engine emits; writers (terminal, plain log,
 // per-job log files, JSON, JUnit, HTML) consume. Nothing else prints.
@@ -400,8 +401,9 @@ export class EventStream {
     };
   }
 
+  /** Every event, as every listener gets it: with the process's secrets hidden (secrets/registry.ts). */
   emit(event: EventInput): void {
-    const full = { ...event, time: Date.now() } as TroupeEvent;
+    const full = redactDeep({ ...event, time: Date.now() }) as TroupeEvent;
     for (const l of this.listeners) l(full);
   }
 

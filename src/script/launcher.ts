@@ -35,3 +35,23 @@ export function bashBody(text: string): string | undefined {
   if (!/^TROUPE_SCRIPT_END(_\d+)?$/.test(end) || !text.endsWith(tail)) return undefined;
   return text.slice(open + 2, text.length - tail.length + 1);
 }
+
+/** Where a shell finds its script (scriptFromEnv). */
+export const SCRIPT_VAR = "TROUPE_SCRIPT_TEXT";
+
+/** A shell's `-c` text that runs the script in SCRIPT_VAR, unsetting it first. */
+export const SCRIPT_FROM_ENV = `troupe_script=$${SCRIPT_VAR}; unset ${SCRIPT_VAR}; eval "$troupe_script"`;
+
+/**
+ * The arguments and environment of a shell on this machine that runs
+ * `script` without it being in the shell's arguments (`ps -eo args` shows
+ * those to every user; a process's environment only to its own user and
+ * root). The shell takes the script out of its environment, so that what it
+ * starts does not inherit it, and runs it in place with `eval`.
+ */
+export function scriptFromEnv(script: string): { readonly args: string[]; readonly env: Record<string, string> } {
+  return {
+    args: ["-c", SCRIPT_FROM_ENV],
+    env: { [SCRIPT_VAR]: script },
+  };
+}

@@ -19,12 +19,21 @@ export interface LineSplitterOptions {
   readonly encoding?: "utf8" | "latin1";
   /** Drop a `\r` before the `\n` (default true: CRLF output reads as lines). */
   readonly stripCR?: boolean;
+  /** Rewrites the decoded text before it is split, as a stream (secrets/redactor.ts's RedactingStream). */
+  readonly filter?: TextFilter;
+}
+
+/** A rewriting of text that comes in pieces: what push and end return, joined, is the rewritten whole. */
+export interface TextFilter {
+  push(text: string): string;
+  end(): string;
 }
 
 export class LineSplitter {
   private readonly decoder: StringDecoder;
   private readonly maxLine: number;
   private readonly stripCR: boolean;
+  private readonly filter: TextFilter | undefined;
   /** The line being read, in the pieces it came in (joined once, when it ends). */
   private parts: string[] = [];
   private partLength = 0;
@@ -36,18 +45,21 @@ export class LineSplitter {
     this.decoder = new StringDecoder(options.encoding ?? "utf8");
     this.maxLine = Math.max(1, options.maxLine ?? DEFAULT_MAX_LINE);
     this.stripCR = options.stripCR ?? true;
+    this.filter = options.filter;
   }
 
   /** Feed a chunk; returns its decoded text. */
   push(chunk: Buffer): string {
-    const text = this.decoder.write(chunk);
+    const decoded = this.decoder.write(chunk);
+    const text = this.filter ? this.filter.push(decoded) : decoded;
     this.take(text);
     return text;
   }
 
   /** Flush what is left (a last line without its newline); returns the text decoded last. */
   end(): string {
-    const text = this.decoder.end();
+    const decoded = this.decoder.end();
+    const text = this.filter ? this.filter.push(decoded) + this.filter.end() : decoded;
     this.take(text);
     if (this.partLength > 0) this.emit(this.joined(), false);
     return text;

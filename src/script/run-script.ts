@@ -14,6 +14,7 @@ import { LineSplitter } from "./lines.js";
 import { isControlMarker, MARKER_EXIT, parseMarker, type Marker } from "./markers.js";
 import type { OutputLine, ScriptFailure, ScriptResult, Stream } from "./result.js";
 import { TailBuffer } from "./tail.js";
+import { redactingStream } from "../secrets/registry.js";
 import { setLongInterval, setLongTimeout } from "../util/long-timer.js";
 
 /** How much of the combined output a result keeps by default (characters). */
@@ -66,14 +67,20 @@ export async function runScript(req: ScriptRequest): Promise<ScriptResult> {
   const recent = new TailBuffer(WARN_TAIL);
   let printed = 0;
 
-  const splitter = (stream: Stream): LineSplitter =>
-    new LineSplitter((text, partial) => {
-      const eol = partial ? "" : "\n";
-      streams[stream].append(text + eol);
-      if (stream === "stderr" && prepared.markers === "control" && !partial && isControlMarker(text)) return;
-      output.append(text + eol);
-      req.onLine?.({ stream, text, partial });
-    });
+  // Secrets are hidden here, before the text is split: a secret split across chunks is found whole.
+  const splitter = (stream: Stream): LineSplitter => {
+    const filter = redactingStream();
+    return new LineSplitter(
+      (text, partial) => {
+        const eol = partial ? "" : "\n";
+        streams[stream].append(text + eol);
+        if (stream === "stderr" && prepared.markers === "control" && !partial && isControlMarker(text)) return;
+        output.append(text + eol);
+        req.onLine?.({ stream, text, partial });
+      },
+      filter ? { filter } : {},
+    );
+  };
   const lines: Record<Stream, LineSplitter> = { stdout: splitter("stdout"), stderr: splitter("stderr") };
   const feed = (stream: Stream, chunk: Buffer): void => {
     const text = lines[stream].push(chunk);

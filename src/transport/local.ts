@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar";
-import { bashBody } from "../script/launcher.js";
+import { bashBody, scriptFromEnv } from "../script/launcher.js";
 import { LocalRunner, RUNNER_BASH } from "./local-runner.js";
 import type { ExecOptions, ExecResult, Transport } from "./transport.js";
 
@@ -47,10 +47,10 @@ export class LocalTransport implements Transport {
       }
       if (this.runner.idle) return this.execOnRunner(this.runner, options);
     }
-    const env = { ...this.baseEnv, ...options.env };
-    const child = spawn(this.shell, ["-c", options.script], {
+    const { args, env: scriptEnv } = scriptFromEnv(options.script);
+    const child = spawn(this.shell, args, {
       cwd: options.cwd,
-      env,
+      env: { ...this.baseEnv, ...options.env, ...scriptEnv },
       // A process group of its own, so that kill reaches the whole tree; but
       // not an interactive shell: in a new session it would have no
       // controlling terminal, hence no job control (Ctrl-Z, fg, jobs), and

@@ -26,6 +26,7 @@ import { rebootEntry, type RebootableEntry, SwitchableTransport } from "../ssh/r
 import type { SshTarget } from "../ssh/targets.js";
 import { runAdhocScript, type ScriptOutcome } from "./script.js";
 import { errorText } from "../../util/text.js";
+import { addSecret } from "../../secrets/registry.js";
 
 /** Spread's defaults (client.go) when warn-timeout / kill-timeout are not set. */
 const DEFAULT_WARN_MS = 5 * 60_000;
@@ -73,6 +74,7 @@ export function splitAddress(addr: string): { host: string; port: number } {
 
 export function createAdhocDriver(backend: Backend, ctx: BackendContext, options: AdhocDriverOptions = {}): BackendDriver {
   const sessionPassword = options.password ?? ctx.password ?? randomBytes(8).toString("hex");
+  addSecret(sessionPassword); // hidden wherever troupe writes (a script's `set -x` trace prints it)
   const open = new Map<string, OpenHost>();
   const retryMs = options.retryMs ?? 5000;
   const allocateTimeoutMs = options.allocateTimeoutMs ?? 5 * 60_000;
@@ -256,6 +258,7 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
       const name = recorded.name;
       if (open.has(name)) throw new TroupeError("E_BACKEND", `${name} is already a host of this run`);
       const opts = await connectOptions(system);
+      addSecret(text("password") ?? recorded.password);
       const target: SshTarget = {
         name,
         address,

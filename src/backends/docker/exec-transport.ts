@@ -19,12 +19,13 @@ import {
   getScript,
   interactiveWrapper,
   killGroupScript,
+  scriptFileText,
+  sessionLaunch,
   sessionToken,
-  sessionWrapper,
   shQuote,
   uploadScript,
 } from "../../transport/ssh/remote.js";
-import { EarlyStderr, feedStdin } from "../../transport/ssh/session-parts.js";
+import { EarlyStderr, feedSession } from "../../transport/ssh/session-parts.js";
 import type { ExecOptions, ExecResult, Transport } from "../../transport/transport.js";
 import { StreamDemux } from "./demux.js";
 import { directoryTar } from "./dir-tar.js";
@@ -57,25 +58,29 @@ export class DockerExecTransport implements Transport {
     if (o.interactive) return this.execInteractive(o);
     if (o.signal?.aborted) return KILLED;
     const token = sessionToken();
-    let scriptFile: string | undefined;
+    const noStdin = o.stdin === undefined;
+    const cwd = o.cwd !== undefined ? { cwd: o.cwd } : {};
+    let launch = sessionLaunch({ script: o.script, token, noStdin, ...(o.env ? { env: o.env } : {}), ...cwd });
     if (o.script.length > MAX_INLINE) {
-      scriptFile = `/tmp/.troupe-script-${token}`;
-      const up = await this.run({ script: uploadScript(scriptFile), stdin: o.script });
-      if (up.exitCode !== 0) throw new TroupeError("E_TRANSPORT", `${this.label}: cannot write the script to ${scriptFile}`);
+      const scriptFile = await this.upload(token, o);
+      launch = sessionLaunch({ script: "", token, noStdin, scriptFile, ...cwd });
     }
-    const wrapper = sessionWrapper({
-      script: o.script,
-      token,
-      ...(o.env ? { env: o.env } : {}),
-      ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
-      ...(scriptFile !== undefined ? { scriptFile } : {}),
-    });
-    return this.run({ ...o, script: wrapper }, token);
+    // The wrapper (with the script and the environment) comes on stdin, never in the exec's command.
+    return this.run({ ...o, script: launch.shellText }, token, launch.input);
+  }
+
+  /** Write the script and its environment to a file only its user can read (for large and interactive scripts). */
+  private async upload(token: string, o: ExecOptions): Promise<string> {
+    const scriptFile = `/tmp/.troupe-script-${token}`;
+    const up = await this.run({ script: uploadScript(scriptFile), stdin: scriptFileText(scriptFile, o.env, o.script) });
+    if (up.exitCode !== 0) throw new TroupeError("E_TRANSPORT", `${this.label}: cannot write the script to ${scriptFile}`);
+    return scriptFile;
   }
 
   /** Run `o.script` as one exec; with `token`, its stderr carries the wrapper's markers. */
-  private async run(o: ExecOptions & { readonly sink?: Writable }, token?: string): Promise<ExecResult> {
-    const id = await this.createExec(["/bin/sh", "-c", o.script], o.stdin !== undefined);
+  private async run(o: ExecOptions & { readonly sink?: Writable }, token?: string, input?: string): Promise<ExecResult> {
+    const piped = input !== undefined || o.stdin !== undefined;
+    const id = await this.createExec(["/bin/sh", "-c", o.script], piped);
     const stream = await this.startExec(id);
     let pgid: number | undefined;
     let aborted = false;
@@ -111,7 +116,7 @@ export class DockerExecTransport implements Transport {
       stream.once("close", () => resolve());
       stream.once("error", (err) => (aborted ? resolve() : reject(err)));
     });
-    if (o.stdin !== undefined && "write" in stream) feedStdin(stream, o.stdin);
+    if (piped && "write" in stream) feedSession(stream, input, o.stdin);
     const entry = { kill, done };
     this.running.add(entry);
     const onAbort = (): void => kill();
@@ -186,14 +191,15 @@ export class DockerExecTransport implements Transport {
   }
 
   /** -shell, -debug: the docker CLI on the user's terminal. */
-  private execInteractive(o: ExecOptions): Promise<ExecResult> {
+  private async execInteractive(o: ExecOptions): Promise<ExecResult> {
+    const scriptFile = await this.upload(sessionToken(), o);
     const args = [
       "exec",
       "-it",
       this.container,
       "/bin/sh",
       "-c",
-      interactiveWrapper({ script: o.script, ...(o.env ? { env: o.env } : {}), ...(o.cwd !== undefined ? { cwd: o.cwd } : {}) }),
+      interactiveWrapper({ script: "", scriptFile, ...(o.cwd !== undefined ? { cwd: o.cwd } : {}) }),
     ];
     return new Promise((resolve, reject) => {
       const child = spawn("docker", args, { stdio: "inherit", env: { ...process.env, DOCKER_HOST: this.api.display } });

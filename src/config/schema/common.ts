@@ -32,6 +32,11 @@ export const deltaList = z.array(text).describe("a list of names; +name adds to 
 
 export const textList = z.array(text);
 
+/** troupe's `secrets:`: names of environment variables whose values are hidden in everything troupe writes. */
+export const secrets = z
+  .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: "a secret is named by its environment variable: letters, digits and _" }))
+  .describe("names of environment variables whose values troupe hides (***) in its output, logs and reports");
+
 export const duration = z
   .union([z.string(), z.number()])
   .transform((v, ctx) => {

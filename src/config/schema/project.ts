@@ -16,6 +16,7 @@ import {
   manual,
   priority,
   script,
+  secrets,
   strict,
   text,
   textList,
@@ -32,6 +33,7 @@ export const systemSchema = strict({
     .optional()
     .describe("how many hosts of this system run jobs at once (default 1)"),
   environment: environment.optional(),
+  secrets: secrets.optional(),
   variants: deltaList.optional(),
   priority: priority.optional(),
   manual: manual.optional(),
@@ -51,6 +53,7 @@ const backendFields = {
   discard: script.optional().describe("adhoc: the script that releases a host"),
   ...hookFields,
   environment: environment.optional(),
+  secrets: secrets.optional(),
   variants: deltaList.optional(),
   ...timeoutFields,
   "halt-timeout": duration.optional(),
@@ -68,6 +71,7 @@ export const suiteSchema = strict({
   backends: deltaList.optional(),
   variants: deltaList.optional(),
   environment: environment.optional(),
+  secrets: secrets.optional(),
   ...hookFields,
   ...timeoutFields,
   priority: priority.optional(),
@@ -78,6 +82,7 @@ const projectFields = {
   project: text.optional().describe("the project's name"),
   path: text.optional().describe("where the project is put on each host (absolute)"),
   environment: environment.optional(),
+  secrets: secrets.optional(),
   shell: z
     .enum(SCRIPT_SHELLS)
     .optional()

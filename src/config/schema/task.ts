@@ -3,7 +3,7 @@
 // keys, so the loader takes them out before validating the rest.
 
 import * as z from "zod";
-import { deltaList, environment, integer, manual, priority, script, strict, text, textList, timeoutFields } from "./common.js";
+import { deltaList, environment, integer, manual, priority, script, secrets, strict, text, textList, timeoutFields } from "./common.js";
 
 export const hostRoleSchema = strict({
   count: integer
@@ -20,6 +20,7 @@ const taskFields = {
   backends: deltaList.optional(),
   variants: deltaList.optional(),
   environment: environment.optional(),
+  secrets: secrets.optional(),
   samples: integer.min(0, { error: "samples must not be negative; write how many times to run the task (default 1)" }).optional(),
   prepare: script.optional(),
   restore: script.optional(),

@@ -21,10 +21,19 @@ import { firstLines } from "../messages.js";
 import { peek } from "../peek.js";
 import { handshakeLimiter, Semaphore } from "../ssh/limiter.js";
 import { MarkerFilter } from "../ssh/markers.js";
-import { EarlyStderr, feedStdin, killAll, outputCollector, whileRunning, type Running } from "../ssh/session-parts.js";
+import { EarlyStderr, feedSession, killAll, outputCollector, whileRunning, type Running } from "../ssh/session-parts.js";
 import type { LoopPipe } from "../ssh/command-session.js";
 import { LoopRunner, type LoopResult } from "../ssh/loop-runner.js";
-import { commandLoop, getScript, killGroupScript, putScript, remoteCommand, sessionWrapper, uploadScript } from "../ssh/remote.js";
+import {
+  commandLoop,
+  getScript,
+  killGroupScript,
+  putScript,
+  remoteCommand,
+  scriptFileText,
+  sessionLaunch,
+  uploadScript,
+} from "../ssh/remote.js";
 import type { ExecOptions, ExecResult, Transport } from "../transport.js";
 import { Connection, type ConnectAttempt, type InProcessTarget, type Session } from "./connection.js";
 import { errorText } from "../../util/text.js";
@@ -58,7 +67,7 @@ export interface InProcessSshOptions extends InProcessTarget {
   readonly commandSession?: boolean;
 }
 
-/** Commands longer than this are uploaded first (sshd hands the command to a shell as one argument). */
+/** Scripts longer than this are uploaded to a file first (the wrapper on stdin is read a byte at a time). */
 const MAX_INLINE = 100_000;
 /** A command session nobody used for this long is closed (the connection stays). */
 const LOOP_IDLE_MS = 60_000;
@@ -160,18 +169,18 @@ export class InProcessSshTransport implements Transport {
 
   private async runSession(options: ExecOptions): Promise<LoopResult> {
     const token = randomBytes(6).toString("hex");
-    const wrapper = { env: options.env, cwd: options.cwd, token };
-    let command = remoteCommand(sessionWrapper({ ...wrapper, script: options.script }));
-    if (command.length > MAX_INLINE) {
+    const noStdin = options.stdin === undefined;
+    let launch = sessionLaunch({ env: options.env, cwd: options.cwd, token, noStdin, script: options.script });
+    if (options.script.length > MAX_INLINE) {
       const scriptFile = `/tmp/.troupe-script-${token}`;
-      const up = await this.simple(remoteCommand(uploadScript(scriptFile)), options.script);
+      const up = await this.simple(remoteCommand(uploadScript(scriptFile)), scriptFileText(scriptFile, options.env, options.script));
       if (up.code !== 0) {
         const message = `cannot upload a ${options.script.length}-byte script: ${up.output.trim() || `status ${up.code}`}`;
         return up.code === null ? { kind: "not-started", message } : { kind: "lost", message };
       }
-      command = remoteCommand(sessionWrapper({ ...wrapper, script: "", scriptFile }));
+      launch = sessionLaunch({ cwd: options.cwd, token, noStdin, script: "", scriptFile });
     }
-    const session = await this.channel(command);
+    const session = await this.channel(remoteCommand(launch.shellText));
     if ("failed" in session) return { kind: "not-started", message: session.failed };
     const ch = session.channel;
 
@@ -219,8 +228,7 @@ export class InProcessSshTransport implements Transport {
       });
     });
 
-    if (options.stdin === undefined) ch.end();
-    else feedStdin(ch, options.stdin);
+    feedSession(ch, launch.input, options.stdin);
 
     return whileRunning(this.running, done, abort, options.signal, () => {
       if (graceTimer) clearTimeout(graceTimer);

@@ -46,7 +46,7 @@ export class LoopRunner {
   async run(options: ExecOptions): Promise<LoopResult | undefined> {
     if (this.noLoop || this.opening) return undefined;
     const token = sessionToken();
-    const text = sessionWrapper({ script: options.script, env: options.env, cwd: options.cwd, token });
+    const text = sessionWrapper({ script: options.script, env: options.env, cwd: options.cwd, token, noStdin: true });
     if (text.length > MAX_LOOP_COMMAND) return undefined;
     if (!this.loop?.ready) {
       // Busy with another command: that one keeps it. Ended (or none yet): start one.

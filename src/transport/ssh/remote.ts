@@ -10,6 +10,7 @@
 // the script's exit status last, so that a status of 255 from the script is
 // not mistaken for ssh's own failure.
 
+import { SCRIPT_FROM_ENV, SCRIPT_VAR } from "../../script/launcher.js";
 import { TroupeError } from "../../util/errors.js";
 
 /** Quote `text` as one word for a POSIX shell. */
@@ -76,6 +77,8 @@ export interface SessionScript {
    * Any path; a relative one is taken from `cwd`.
    */
   readonly scriptFile?: string;
+  /** The script gets no input: its stdin is /dev/null (the session's stdin carries the wrapper itself). */
+  readonly noStdin?: boolean;
 }
 
 /** Shell words that are not programs: reserved words, and builtins that change or end the shell running them. */
@@ -113,14 +116,80 @@ export function sessionWrapper(s: SessionScript): string {
   const file = s.scriptFile === undefined ? undefined : shQuote(safePath(s.scriptFile));
   if (file !== undefined) lines.push(`trap ${shQuote(`rm -f -- ${file}`)} EXIT`);
   if (s.cwd !== undefined) lines.push(`cd ${shQuote(safePath(s.cwd))} || { ${done("1")}; exit 1; }`);
+  const input = s.noStdin ? " </dev/null" : "";
   const exports = exportLines(s.env);
-  if (exports) lines.push(exports.trimEnd());
-  if (file !== undefined) lines.push(`/bin/sh ${file}`);
-  else lines.push(isPlainCommand(s.script) ? s.script : `/bin/sh -c ${shQuote(s.script)}`);
+  if (file === undefined && exports === "" && isPlainCommand(s.script)) lines.push(s.script + input);
+  else {
+    // The script runs in a shell of its own (its $$ is its own), which
+    // takes it from its environment rather than its arguments: `ps` shows
+    // arguments to every user, a process's environment only to its own.
+    lines.push("(");
+    if (exports) lines.push(exports.trimEnd());
+    if (file !== undefined) lines.push(`exec /bin/sh ${file}`);
+    else lines.push(`${SCRIPT_VAR}=${shQuote(s.script)}`, `export ${SCRIPT_VAR}`, `exec /bin/sh -c ${shQuote(SCRIPT_FROM_ENV)}`);
+    lines.push(`)${input}`);
+  }
   lines.push("troupe_status=$?");
   lines.push(done("$troupe_status"));
   lines.push("exit $troupe_status");
   return lines.join("\n");
+}
+
+/**
+ * The wrapper as a session starts it. A wrapper that holds nothing but a
+ * plain command or a script file's name goes on the command line as it is
+ * (`troupe exec HOSTS -- uptime` stays one exec on the host). Any other
+ * holds the script's text or the environment's values, which must never be
+ * in a process's arguments (`ps -eo args` shows them to every user of the
+ * host, and `ssh`'s own to every user of the orchestrator): the command
+ * line is then a fixed reader (`STDIN_READER`) and the wrapper comes first
+ * on the session's stdin, as a line count and its lines, before the
+ * script's own input.
+ */
+export interface SessionLaunch {
+  /** What `/bin/sh -c` runs on the host (wrap it in `remoteCommand` for sshd). */
+  readonly shellText: string;
+  /** What to write on the session's stdin before the script's own input; none for a public wrapper. */
+  readonly input?: string;
+}
+
+export function sessionLaunch(s: SessionScript): SessionLaunch {
+  const wrapper = sessionWrapper(s);
+  const exposed = s.env !== undefined && Object.keys(s.env).length > 0;
+  if (!exposed && (s.scriptFile !== undefined || isPlainCommand(s.script))) return { shellText: wrapper };
+  return { shellText: STDIN_READER, input: framed(wrapper) };
+}
+
+/**
+ * Reads a line count and that many lines from stdin (`read` takes a byte at
+ * a time, so what follows stays for the script), then runs them. Its
+ * variables are not exported.
+ */
+export const STDIN_READER = [
+  "IFS= read -r troupe_n || exit 1",
+  "troupe_w=",
+  'while [ "$troupe_n" -gt 0 ] && IFS= read -r troupe_l; do',
+  "  troupe_w=$troupe_w$troupe_l'",
+  "'",
+  "  troupe_n=$((troupe_n - 1))",
+  "done",
+  'eval "$troupe_w"',
+].join("\n");
+
+/** `text` as STDIN_READER and the command loop read it: its line count, then its lines. */
+export function framed(text: string): string {
+  const lines = text.endsWith("\n") ? text.slice(0, -1) : text;
+  return `${lines.split("\n").length}\n${lines}\n`;
+}
+
+/**
+ * The text of a script file that a session will run (large scripts, and
+ * interactive ones, whose stdin is the terminal): it removes itself first
+ * (the shell reading it keeps it open), then sets the environment, so that
+ * neither the values nor the file outlive the script.
+ */
+export function scriptFileText(file: string, env: Readonly<Record<string, string>> | undefined, script: string): string {
+  return `rm -f -- ${shQuote(safePath(file))}\n${exportLines(env)}${script}`;
 }
 
 /**
@@ -129,7 +198,8 @@ export function sessionWrapper(s: SessionScript): string {
  * wrapper. Before running one, it checks that nothing of the previous
  * command's group PGID is left (else `busy:PGID`, and it ends: what is left
  * may hold the session's output), and that setsid exists (else `busy:0`).
- * Each wrapper runs under setsid, with stdin from /dev/null, thus as the
+ * Each wrapper runs under setsid, handed to STDIN_READER through a pipe (so
+ * that neither it nor its values are in any process's arguments), thus as the
  * leader of its own session and group, as on a session of its own; then the
  * loop writes `done:STATUS` on stdout and on stderr, after everything the
  * command wrote there. The loop's variables are not exported.
@@ -142,8 +212,9 @@ export function commandLoop(): string {
     // "Terminated") must not land in the command's stderr: fd 3 is the session's.
     "exec 3>&2 2>/dev/null",
     "s=; command -v setsid >/dev/null && s=1",
+    `r=${shQuote(STDIN_READER)}`,
     "while IFS= read -r h; do",
-    "  t=${h%% *}; h=${h#* }; p=${h%% *}; n=${h#* }",
+    "  t=${h%% *}; h=${h#* }; p=${h%% *}; n=${h#* }; m=$n",
     "  w=",
     '  while [ "$n" -gt 0 ] && IFS= read -r l; do',
     "    w=$w$l'",
@@ -152,7 +223,8 @@ export function commandLoop(): string {
     "  done",
     `  [ -n "$s" ] || { ${mark("busy", "0", true)}; exit 0; }`,
     `  if [ "$p" != 0 ] && kill -0 -"$p" 2>/dev/null; then ${mark("busy", "$p", true)}; exit 0; fi`,
-    '  setsid /bin/sh -c "$w" </dev/null 2>&3 3>&-',
+    // The wrapper reaches its shell through a pipe, never its arguments.
+    '  { printf \'%s\\n\' "$m"; printf \'%s\' "$w"; } | setsid /bin/sh -c "$r" 2>&3 3>&-',
     "  c=$?",
     `  ${mark("done", "$c", false)}`,
     `  ${mark("done", "$c", true)}`,
@@ -162,23 +234,31 @@ export function commandLoop(): string {
 
 /** One request of the command loop: header, then the wrapper's lines. */
 export function loopRequest(token: string, prevPgid: number, wrapper: string): string {
-  const lines = wrapper.endsWith("\n") ? wrapper.slice(0, -1) : wrapper;
-  return `${token} ${prevPgid} ${lines.split("\n").length}\n${lines}\n`;
+  return `${token} ${prevPgid} ${framed(wrapper)}`;
 }
 
-/** An interactive session: no markers (the user sees the terminal), just env, cwd and the script. */
-export function interactiveWrapper(s: Omit<SessionScript, "token" | "scriptFile">): string {
+/**
+ * An interactive session: no markers (the user sees the terminal), just cwd
+ * and the script, from the file `scriptFileText` wrote (its stdin is the
+ * terminal, so the script cannot come that way, and the command line is no
+ * place for it). Without a file (tests), env and script inline.
+ */
+export function interactiveWrapper(s: Omit<SessionScript, "token" | "noStdin">): string {
   const lines: string[] = [];
   if (s.cwd !== undefined) lines.push(`cd ${shQuote(safePath(s.cwd))} || exit 1`);
+  if (s.scriptFile !== undefined) {
+    lines.push(`exec /bin/sh ${shQuote(safePath(s.scriptFile))}`);
+    return lines.join("\n");
+  }
   const exports = exportLines(s.env);
   if (exports) lines.push(exports.trimEnd());
   lines.push(`exec /bin/sh -c ${shQuote(s.script)}`);
   return lines.join("\n");
 }
 
-/** Write stdin to `file` (mode 600), for scripts too long for one command line. */
+/** Write stdin to `file` (mode 600, never through a link or over a file already there). */
 export function uploadScript(file: string): string {
-  return `umask 077 && cat > ${shQuote(file)}`;
+  return `umask 077 && set -C && cat > ${shQuote(file)}`;
 }
 
 /**

@@ -73,6 +73,17 @@ export function feedStdin(sink: Writable, stdin: Readable | string | Buffer): vo
   }
 }
 
+/**
+ * Write a session's stdin: the wrapper's `input` (sessionLaunch), then the
+ * script's own, then the end. Nothing to write: the end at once.
+ */
+export function feedSession(sink: Writable, input: string | undefined, stdin: Readable | string | Buffer | undefined): void {
+  sink.on("error", () => undefined);
+  if (input !== undefined) sink.write(input);
+  if (stdin === undefined) sink.end();
+  else feedStdin(sink, stdin);
+}
+
 /** A running session, as reset() sees it. */
 export interface Running {
   /** Kill the remote process group (as an abort does). */

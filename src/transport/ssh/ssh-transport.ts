@@ -17,7 +17,7 @@ import { firstLines, lastLines } from "../messages.js";
 import { handshakeLimiter, Semaphore } from "./limiter.js";
 import type { LoopRunner } from "./loop-runner.js";
 import { MarkerFilter } from "./markers.js";
-import { EarlyStderr, feedStdin, killAll, outputCollector, whileRunning, type Running } from "./session-parts.js";
+import { EarlyStderr, feedSession, killAll, outputCollector, whileRunning, type Running } from "./session-parts.js";
 import { killQuietly, Master, PERMANENT, sshEnv } from "./master.js";
 import {
   commandLoop,
@@ -26,8 +26,9 @@ import {
   killGroupScript,
   putScript,
   remoteCommand,
+  scriptFileText,
+  sessionLaunch,
   sessionToken,
-  sessionWrapper,
   uploadScript,
 } from "./remote.js";
 
@@ -68,7 +69,7 @@ export interface SshTransportOptions extends SshTarget {
   readonly commandSession?: boolean;
 }
 
-/** Commands longer than this are not sent inline (a single argument may not exceed 128 KiB on Linux). */
+/** Scripts longer than this are uploaded to a file first (the wrapper on stdin is read a byte at a time). */
 const MAX_INLINE = 100_000;
 /** After the wrapper reports the exit status, how long background children may hold the output open. */
 const STDIO_GRACE_MS = 2000;
@@ -245,26 +246,24 @@ export class SshTransport implements Transport {
 
   private async runSession(options: ExecOptions): Promise<Outcome> {
     const token = sessionToken();
-    let command = remoteCommand(sessionWrapper({ script: options.script, env: options.env, cwd: options.cwd, token }));
-    if (command.length > MAX_INLINE) {
+    const noStdin = options.stdin === undefined;
+    let launch = sessionLaunch({ script: options.script, env: options.env, cwd: options.cwd, token, noStdin });
+    if (options.script.length > MAX_INLINE) {
       const scriptFile = `/tmp/.troupe-script-${token}`;
-      const up = await this.simpleSession(remoteCommand(uploadScript(scriptFile)), options.script);
+      const up = await this.simpleSession(remoteCommand(uploadScript(scriptFile)), scriptFileText(scriptFile, options.env, options.script));
       if (up.code !== 0) {
         const message = `cannot upload a ${options.script.length}-byte script: ${up.output.trim() || `status ${up.code}`}`;
         return up.code === 255 ? { kind: "not-started", message } : { kind: "lost", message };
       }
-      command = remoteCommand(sessionWrapper({ script: "", env: options.env, cwd: options.cwd, token, scriptFile }));
+      launch = sessionLaunch({ script: "", cwd: options.cwd, token, scriptFile, noStdin });
     }
+    const command = remoteCommand(launch.shellText);
+    const piped = launch.input !== undefined || !noStdin;
 
     let slot: { child: ChildProcess; started: () => void };
     try {
       slot = await this.directSlot(
-        () =>
-          this.spawnSsh(command, { noStdin: options.stdin === undefined }, [
-            options.stdin === undefined ? "ignore" : "pipe",
-            "pipe",
-            "pipe",
-          ]),
+        () => this.spawnSsh(command, { noStdin: !piped }, [piped ? "pipe" : "ignore", "pipe", "pipe"]),
         COMMAND_SLOT_MS,
         options.signal,
       );
@@ -335,7 +334,7 @@ export class SshTransport implements Transport {
       });
     });
 
-    if (options.stdin !== undefined && child.stdin) feedStdin(child.stdin, options.stdin);
+    if (piped && child.stdin) feedSession(child.stdin, launch.input, options.stdin);
 
     return whileRunning(this.running, done, abort, options.signal, () => {
       if (graceTimer) clearTimeout(graceTimer);
@@ -427,7 +426,15 @@ export class SshTransport implements Transport {
 
   private async execInteractive(options: ExecOptions): Promise<ExecResult> {
     await this.ensure(options.signal);
-    const command = remoteCommand(interactiveWrapper({ script: options.script, env: options.env, cwd: options.cwd }));
+    // The terminal is the script's stdin: the script (and the environment) go to a file first.
+    const scriptFile = `/tmp/.troupe-script-${sessionToken()}`;
+    const up = await this.simpleSession(remoteCommand(uploadScript(scriptFile)), scriptFileText(scriptFile, options.env, options.script));
+    if (up.code !== 0) {
+      throw new TroupeError("E_TRANSPORT", `${this.label}: cannot upload the shell's script: ${up.output.trim() || `status ${up.code}`}`);
+    }
+    const command = remoteCommand(
+      interactiveWrapper({ script: "", scriptFile, ...(options.cwd !== undefined ? { cwd: options.cwd } : {}) }),
+    );
     const child = this.spawnSsh(command, { tty: true }, "inherit");
     const onAbort = (): void => killQuietly(child, "SIGTERM");
     if (options.signal?.aborted) onAbort();
