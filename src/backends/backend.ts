@@ -82,6 +82,13 @@ export interface AllocateOptions {
    * ignore it.
    */
   readonly name?: string;
+  /**
+   * Aborted when the run stops (the first Ctrl-C, SIGTERM or SIGHUP): a
+   * backend that waits or retries while allocating gives up then. A script or
+   * API call already under way may finish, so that what it made is known and
+   * can be discarded; the context's signal (the second interrupt) kills it.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface BackendDriver {

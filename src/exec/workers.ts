@@ -26,7 +26,12 @@ export async function startWorker(ctx: RunContext, w: Worker): Promise<"idle" | 
   for (let attempt = 1; ; attempt++) {
     if (ctx.stopping) return "none";
     try {
-      w.host = await ctx.pool.allocate({ backend: w.backend, system: w.system, index: w.index });
+      w.host = await ctx.pool.allocate({
+        backend: w.backend,
+        system: w.system,
+        index: w.index,
+        ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
+      });
     } catch (err) {
       if (!ctx.stopping) ctx.events.message("error", `Cannot allocate ${w.key}: ${errorText(err)}`);
       return "none";

@@ -38,6 +38,8 @@ export interface AllocateRequest {
   readonly index: number;
   /** The name the caller would like the host to have; also shown while it is being allocated. */
   readonly name?: string;
+  /** The run is stopping: give up waiting for this host (AllocateOptions.signal). */
+  readonly signal?: AbortSignal;
 }
 
 /** Why a host goes: shown in the results (`interrupted`, `broken: ...`, `abend`). */
@@ -123,7 +125,8 @@ export class HostPool {
         system: req.system.name,
         ...(req.name ? { host: req.name } : {}),
       });
-      const options: AllocateOptions = req.name ? { name: req.name } : {};
+      if (req.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted before allocating");
+      const options: AllocateOptions = { ...(req.name ? { name: req.name } : {}), ...(req.signal ? { signal: req.signal } : {}) };
       const host = await driver.allocate(req.system, req.index, options);
       const label = req.name ?? host.name;
       this.held.set(host, { host, label, driver });

@@ -446,7 +446,7 @@ async function allocateAll(hosts: readonly PlannedHost[], pool: HostPool, live: 
       if (signal.aborted) return;
       let host;
       try {
-        host = await pool.allocate({ backend: h.backend, system: h.system, index: h.index, name: h.name });
+        host = await pool.allocate({ backend: h.backend, system: h.system, index: h.index, name: h.name, signal });
       } catch (e) {
         if (signal.aborted) return;
         throw isTroupeError(e) && (e.code === "E_BACKEND" || e.code === "E_TRANSPORT" || e.code === "E_UNSUPPORTED")

@@ -15,7 +15,7 @@ import { connect as tcpConnect } from "node:net";
 import type { Backend, System } from "../../model/project.js";
 import type { Phase } from "../../report/events.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
-import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
+import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 import { claimHostName } from "../host-names.js";
 import { offlineTransport } from "../reuse/offline.js";
 import { sshSystemConfig } from "../ssh/config.js";
@@ -138,12 +138,12 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
   };
 
   /** Run the allocate script with Spread's retry rules; returns ADDRESS. */
-  const allocateAddress = async (system: System): Promise<string> => {
+  const allocateAddress = async (system: System, stop: AbortSignal | undefined): Promise<string> => {
     const label = `${backend.name}:${system.name}`;
     const deadline = Date.now() + allocateTimeoutMs;
     let last = "";
     for (;;) {
-      if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", `interrupted while allocating ${label}`);
+      if (stop?.aborted) throw new TroupeError("E_INTERRUPTED", `interrupted while allocating ${label}`);
       const out = await run("allocate", backend.allocate ?? "", system, "");
       if (out.kind === "ok") {
         const addr = out.results["ADDRESS"] ?? "";
@@ -155,12 +155,12 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
         }
         return addr;
       }
-      if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", `interrupted while allocating ${label}`);
+      if (stop?.aborted) throw new TroupeError("E_INTERRUPTED", `interrupted while allocating ${label}`);
       if (out.kind === "fatal") throw new TroupeError("E_BACKEND", `cannot allocate ${label}: ${out.message}`);
       if (out.message !== last) ctx.events.message("warn", `Cannot allocate ${label}: ${out.message}`);
       last = out.message;
       if (Date.now() + retryMs > deadline) throw new TroupeError("E_BACKEND", `cannot allocate ${label}: ${out.message}`);
-      await sleep(retryMs, ctx.signal);
+      await sleep(retryMs, stop);
     }
   };
 
@@ -180,25 +180,28 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
   };
 
   /** Connect, retrying connection failures (not configuration mistakes) until the deadline. */
-  const connectWithRetry = async (target: SshTarget, opts: ConnectOptions): Promise<Connected> => {
+  const connectWithRetry = async (target: SshTarget, opts: ConnectOptions, stop: AbortSignal | undefined): Promise<Connected> => {
     const deadline = Date.now() + (options.connectTimeoutMs ?? 60_000);
     for (;;) {
       try {
         return await connect(target, opts);
       } catch (e) {
-        if (!isTroupeError(e) || e.code !== "E_TRANSPORT" || Date.now() + pollMs > deadline || ctx.signal?.aborted) throw e;
+        if (!isTroupeError(e) || e.code !== "E_TRANSPORT" || Date.now() + pollMs > deadline || stop?.aborted) throw e;
       }
-      await sleep(pollMs, ctx.signal);
+      await sleep(pollMs, stop);
     }
   };
 
   return {
     type: "adhoc",
 
-    async allocate(system: System, index: number): Promise<Host> {
-      if (ctx.signal?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
+    async allocate(system: System, index: number, allocateOptions?: AllocateOptions): Promise<Host> {
+      // Waits and retries end at the first interrupt; a script under way is killed only by the second (ctx.signal).
+      const signals = [ctx.signal, allocateOptions?.signal].filter((x): x is AbortSignal => x !== undefined);
+      const stop = signals.length > 0 ? AbortSignal.any(signals) : undefined;
+      if (stop?.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted");
       const opts = await connectOptions(system); // configuration mistakes show before anything is allocated
-      const reported = await allocateAddress(system);
+      const reported = await allocateAddress(system, stop);
       const { host: address, port } = splitAddress(reported);
       const name = await claimName(system, index);
       const target: SshTarget = {
@@ -218,8 +221,8 @@ export function createAdhocDriver(backend: Backend, ctx: BackendContext, options
           host: name,
           address: reported,
         });
-        await waitPortUp(address, port, options.portTimeoutMs ?? 5 * 60_000, pollMs, ctx.signal);
-        const conn = await connectWithRetry(target, opts);
+        await waitPortUp(address, port, options.portTimeoutMs ?? 5 * 60_000, pollMs, stop);
+        const conn = await connectWithRetry(target, opts, stop);
         const switcher = new SwitchableTransport(conn.transport);
         const host: Host = {
           name,

@@ -96,3 +96,45 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     assert.deepEqual(labLeftovers(r.pid, r.tmp), []);
   });
 }
+
+test("an interrupt while an adhoc allocate keeps failing ends the retries at once: no attempt after it, exit 130", async () => {
+  const attempts = join(project({}), "attempts");
+  const dir = project({
+    "spread.yaml": [
+      "project: retries",
+      "path: /srv/retries",
+      "backends:",
+      "  adhoc:",
+      "    allocate: |",
+      `      echo attempt >> ${attempts}`,
+      '      ERROR "no machine for you"',
+      "    discard: 'true'",
+      "    systems: [ubuntu-20.04]",
+      "suites:",
+      "  t/:",
+      "    summary: s",
+      "",
+    ].join("\n"),
+    "t/a/task.yaml": "summary: a\nexecute: echo hi\n",
+  });
+  const child = troupeAsync(["spread"], { cwd: dir });
+  let out = "";
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // The first failed attempt is said; the next would come after the 5 s retry wait.
+  await new Promise<void>((resolve) => {
+    const onData = (c: Buffer): void => {
+      out += c.toString();
+      if (/Cannot allocate adhoc:ubuntu-20\.04: no machine for you/.test(out)) {
+        child.stdout?.off("data", onData);
+        child.stdout?.on("data", (more: Buffer) => (out += more.toString()));
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+  });
+  child.kill("SIGTERM");
+  assert.equal(await exited, 130, out);
+  assert.equal(readFileSync(attempts, "utf8"), "attempt\n", "allocate was tried again after the interrupt");
+  assert.match(out, /adhoc:ubuntu-20\.04:t\/a \(interrupted\)/);
+});
