@@ -177,6 +177,7 @@ async function runWith(
     ...(request.html ? { html: true } : {}),
     ...(request.artifactsDir ? { artifactsDir: resolve(request.artifactsDir) } : {}),
     verbosity: request.verbosity ?? 0,
+    ...(project.flavour === "spread" ? { unprefixedOutput: true } : {}),
     tty: !!out?.isTTY,
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
     out,

@@ -39,6 +39,8 @@ export interface ReportOptions {
   /** Where the reporters say their own trouble (a file they cannot write); null: nowhere. */
   readonly err: Writable | null;
   readonly timeZone?: TimeZone;
+  /** -vv lines of single-host jobs as they are, also when jobs run at once (Spread projects). */
+  readonly unprefixedOutput?: boolean;
   readonly now?: () => number;
   /** Under GitHub Actions: annotations and the step summary (runs). */
   readonly github?: GitHubOptions;
@@ -70,6 +72,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
           color: o.color,
           now,
           ...(o.timeZone ? { timeZone: o.timeZone } : {}),
+          ...(o.unprefixedOutput ? { unprefixedOutput: true } : {}),
         }),
       );
     }

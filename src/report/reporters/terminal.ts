@@ -16,7 +16,8 @@
 //       prefix; lines of multi-host jobs are prefixed with the host's name in
 //       the job (`client-1: `); when more than one job can run at once, the
 //       lines of other jobs are prefixed with their host (`debian-3: `) so
-//       that interleaved lines can be told apart; and debug messages.
+//       that interleaved lines can be told apart (not for Spread projects,
+//       whose checks read the lines as Spread prints them); and debug messages.
 //
 // Whatever a host prints is neutralised (terminal-safe.ts) before it is
 // written: its control characters are spelled out (`^[`), never obeyed.
@@ -64,6 +65,12 @@ export interface TerminalOptions {
   readonly color: boolean;
   /** Time zone of the line prefix; Spread uses local time. */
   readonly timeZone?: TimeZone;
+  /**
+   * -vv shows single-host jobs' lines as they are, also when jobs run at
+   * once, as Spread does: a Spread project's own checks read that output
+   * (Spread's tests/lxd greps `^WORKS ubuntu-16.04$`).
+   */
+  readonly unprefixedOutput?: boolean;
   /** The clock for elapsed times in the status block (tests inject one). */
   readonly now?: () => number;
   /** Terminal size; taken from `out` when it is a TTY stream, else 80x24. */
@@ -98,6 +105,7 @@ export class TerminalReporter implements Reporter {
   private readonly now: () => number;
   private readonly fixedColumns: number | undefined;
   private readonly fixedRows: number | undefined;
+  private readonly unprefixedOutput: boolean;
   /** Hosts whose discarding was said already (the end says only what went wrong). */
   private readonly discardPrinted = new Set<string>();
   private model: RunModel | undefined;
@@ -115,6 +123,7 @@ export class TerminalReporter implements Reporter {
     this.now = opts.now ?? Date.now;
     this.fixedColumns = opts.columns;
     this.fixedRows = opts.rows;
+    this.unprefixedOutput = opts.unprefixedOutput ?? false;
     this.screen = new TerminalScreen({
       out: this.out,
       tty: this.tty,
@@ -221,7 +230,7 @@ export class TerminalReporter implements Reporter {
     const end = e.partial ? "" : "\n";
     // A multi-host job's lines say the host's name in the job; with more than
     // one job at a time, lines of different jobs interleave, so each says its host.
-    const concurrent = run.workers > (job?.hosts.length ?? 1);
+    const concurrent = !this.unprefixedOutput && run.workers > (job?.hosts.length ?? 1);
     if (job && job.roles.size > 0) this.raw(`${job.roles.get(e.host)?.name ?? e.host}: ${e.line}`, end);
     else this.raw(concurrent || (job !== undefined && job.hosts.length > 1) ? `${e.host}: ${e.line}` : e.line, end);
   }

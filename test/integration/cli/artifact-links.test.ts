@@ -43,7 +43,7 @@ execute: |
   try {
     const r = troupe(["run", `--artifacts=${art}`], { cwd: p });
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    const job = join(art, "local:localhost:t/links");
+    const job = join(art, "local/localhost/t/links");
     assert.deepEqual(linksUnder(job), ["d", "out/latest", "out/sub/back", "out/sub/l"]);
     assert.equal(readlinkSync(join(job, "out/latest")), "file.txt");
     assert.equal(readFileSync(join(job, "out/sub/back"), "utf8"), "inside\n");

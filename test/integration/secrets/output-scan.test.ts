@@ -70,8 +70,7 @@ test("a failing run at -vv writes neither a marked secret nor a $(HOST:...) secr
     dir,
     "--junit",
     join(results, "junit.xml"),
-    "--json",
-    join(results, "run.json"),
+    `--json=${join(results, "run.json")}`,
     "--artifacts",
     join(results, "artifacts"),
   ]);

@@ -110,3 +110,18 @@ test("-q says only failures and the summary, which names aborted jobs and why", 
   assert.match(text, /Aborted tasks: 1\n {4}- local:debian-12:tests\/main\/fail:v1 \(host h1 broke\)\n/);
   assert.match(text, /Failed tasks: 1\n/);
 });
+
+test("-vv on a Spread project: lines stay as the host printed them (Spread's checks grep them), control characters still spelled out", () => {
+  const out = new Memory();
+  const w = terminalWriter({ out, verbosity: 2, tty: false, color: false, timeZone: "utc", unprefixedOutput: true });
+  w.handle(at(0, { type: "run-started", runId: "r", dir: "/tmp/r", seed: 1, jobs: 2, workers: 2 }));
+  w.handle(at(0, { type: "job-started", job: JOB_A, hosts: ["h1"], seq: 1, total: 2 }));
+  w.handle(at(0, { type: "job-started", job: JOB_B, hosts: ["h2"], seq: 2, total: 2 }));
+  const line = (job: string, host: string, text: string) =>
+    at(0, { type: "output", job, context: job, phase: "execute", host, stream: "stdout", line: text });
+  w.handle(line(JOB_A, "h1", "WORKS ubuntu-16.04"));
+  w.handle(line(JOB_B, "h2", "WORKS \x1b[2J"));
+  w.flush();
+  assert.match(out.text(), /^WORKS ubuntu-16\.04$/m);
+  assert.match(out.text(), /^WORKS \^\[\[2J$/m);
+});
