@@ -95,7 +95,8 @@ for (const backend of ["local", "lab"]) {
     child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
     try {
-      await outputMatches(child, new RegExp(`WAITING-${backend}[^]*WAITING-${backend}`));
+      // Both hosts' own line (not the `+ echo WAITING-...` trace before it): both waiters run.
+      await outputMatches(child, new RegExp(`(^|: )WAITING-${backend}$[^]*(^|: )WAITING-${backend}$`, "m"));
       const showing = processesShowing([LITERAL, FROM_HOST]);
       release();
       assert.equal(await exited(child), 0, out);
