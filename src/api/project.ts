@@ -8,7 +8,7 @@ import type { Job } from "../model/job.js";
 import type { Project } from "../model/project.js";
 import { makeAsyncHostCommand } from "./host-command.js";
 import { formatProblem, type Problem } from "../util/errors.js";
-import { jobSecrets, projectSecrets } from "../secrets/marking.js";
+import { jobSecrets, loginSecrets } from "../secrets/marking.js";
 import { addSecret } from "../secrets/registry.js";
 
 export interface OpenOptions {
@@ -54,7 +54,7 @@ export async function planFully(project: Project, request: PlanRequest = {}): Pr
     return { jobs, settings: resolveSettings(project, jobs, { hostCommand, hostCache }) };
   }, run);
   // Known before anything runs, so that nothing prints them.
-  for (const value of projectSecrets(project)) addSecret(value);
+  for (const value of loginSecrets(project, plan.settings.systems)) addSecret(value);
   for (const job of plan.jobs) for (const value of jobSecrets(job)) addSecret(value);
   return plan;
 }

@@ -17,7 +17,7 @@ import { attachReporters, shouldColor } from "../report/index.js";
 import { startDashboard } from "../serve/index.js";
 import { killedNotice, noteKilledRuns } from "../runs/killed.js";
 import { latestLinkOf, runsDirOf } from "../runs/where.js";
-import { artifactsDirOf } from "../report/artifacts.js";
+import { artifactsDirOf, type ArtifactLayout } from "../report/artifacts.js";
 import { pointLatest } from "../report/latest.js";
 import { sourceLocator } from "../report/source-index.js";
 import { lastFailed } from "./last-failed.js";
@@ -177,7 +177,7 @@ async function runWith(
     ...(request.html ? { html: true } : {}),
     ...(request.artifactsDir ? { artifactsDir: resolve(request.artifactsDir) } : {}),
     verbosity: request.verbosity ?? 0,
-    ...(project.flavour === "spread" ? { unprefixedOutput: true } : {}),
+    ...(project.flavour === "spread" ? { unprefixedOutput: true, artifactLayout: "spread" as const } : {}),
     tty: !!out?.isTTY,
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
     out,
@@ -309,7 +309,9 @@ async function runWith(
         events,
         hosts,
         bundle,
-        ...(request.artifactsDir ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir)) } : {}),
+        ...(request.artifactsDir
+          ? { fetchArtifacts: artifactFetcher(resolve(request.artifactsDir), project.flavour === "spread" ? "spread" : "portable") }
+          : {}),
         // Loaded with the first multi-host job: a run of single-host jobs never loads the sync service.
         jobSession: async (job, hosts, signal) => {
           const { createSyncSessionFactory } = await import("../sync/index.js");
@@ -371,15 +373,14 @@ function withWorkers(jobs: readonly Job[], workers: number): Job[] {
   });
 }
 
-function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> {
+function artifactFetcher(root: string, layout: ArtifactLayout): (job: Job, host: Host) => Promise<void> {
   return async (job, host) => {
     if (job.task.artifacts.length === 0) return;
     await fetchArtifacts({
       transport: host.transport,
       remoteDir: join(host.projectPath, job.task.name),
       patterns: job.task.artifacts,
-      // No `:` (nor any character CI uploaders refuse) in the path: util/portable-name.ts.
-      destDir: artifactsDirOf(root, job.name),
+      destDir: artifactsDirOf(root, job.name, layout),
     });
   };
 }

@@ -4,6 +4,14 @@
 import { join } from "node:path";
 import { artifactPath } from "../util/portable-name.js";
 
-export function artifactsDirOf(root: string, jobName: string): string {
-  return join(root, artifactPath(jobName));
+/**
+ * `spread`: Spread's folders (`backend:system:suite/task:variant`), which a
+ * Spread project's own checks read (Spread's tests/artifacts does);
+ * `portable`: names CI uploaders accept (util/portable-name.ts), for troupe
+ * projects.
+ */
+export type ArtifactLayout = "spread" | "portable";
+
+export function artifactsDirOf(root: string, jobName: string, layout: ArtifactLayout = "portable"): string {
+  return join(root, layout === "spread" ? jobName : artifactPath(jobName));
 }

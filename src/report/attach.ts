@@ -6,6 +6,7 @@ import type { EventStream } from "./events.js";
 import type { TimeZone } from "./format.js";
 import { ReporterHub } from "./hub.js";
 import type { Reporter } from "./reporter.js";
+import type { ArtifactLayout } from "./artifacts.js";
 import type { RunModel } from "./model/run-model.js";
 import { GitHubActions, type GitHubOptions } from "./reporters/github.js";
 import { HookLogs } from "./reporters/hook-logs.js";
@@ -41,6 +42,8 @@ export interface ReportOptions {
   readonly timeZone?: TimeZone;
   /** -vv lines of single-host jobs as they are, also when jobs run at once (Spread projects). */
   readonly unprefixedOutput?: boolean;
+  /** How `artifactsDir` is laid out (report/artifacts.ts). */
+  readonly artifactLayout?: ArtifactLayout;
   readonly now?: () => number;
   /** Under GitHub Actions: annotations and the step summary (runs). */
   readonly github?: GitHubOptions;
@@ -62,7 +65,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     if (o.junit) reporters.push(new JUnitFile(o.junit, now));
     if (o.json) reporters.push(new JsonCopy(o.json, now));
     if (o.github) reporters.push(new GitHubActions(o.github));
-    reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "run", o.artifactsDir));
+    reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "run", o.artifactsDir, o.artifactLayout));
     if (o.out) {
       reporters.push(
         new TerminalReporter({

@@ -21,7 +21,7 @@
 // has its literal parts hidden.
 
 import type { Job } from "../model/job.js";
-import type { Project } from "../model/project.js";
+import type { System } from "../model/project.js";
 
 const SECRET_WORDS = new Set(["TOKEN", "PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "CREDENTIAL", "CREDENTIALS", "APIKEY", "PRIVATEKEY"]);
 const SECRET_PAIRS = ["API_KEY", "ACCESS_KEY", "PRIVATE_KEY"];
@@ -62,9 +62,23 @@ export function jobSecrets(job: Job): string[] {
   return out;
 }
 
-/** Passwords written in the project: each system's `password:`. */
-export function projectSecrets(project: Project): string[] {
+/**
+ * Passwords (evaluated) the project takes from elsewhere: a system's `password:` that
+ * reads the environment (`$PASS`, `$(HOST:...)`) is secret once evaluated
+ * (api/logins.ts). One written out in the project file is not: it is in the
+ * repository for anyone who reads it, and hiding a word such as `ubuntu`
+ * would blank every system name that holds it (snapd's systems do).
+ */
+export function loginSecrets(
+  project: { readonly backends: readonly { readonly name: string; readonly systems: readonly Pick<System, "name" | "password">[] }[] },
+  evaluated: Readonly<Record<string, { readonly password?: string }>>,
+): string[] {
   const out: string[] = [];
-  for (const backend of project.backends) for (const system of backend.systems) if (system.password) out.push(system.password);
+  for (const backend of project.backends) {
+    for (const system of backend.systems) {
+      const value = evaluated[`${backend.name}:${system.name}`]?.password;
+      if (system.password?.includes("$") && value) out.push(value);
+    }
+  }
   return out;
 }

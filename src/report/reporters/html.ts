@@ -4,7 +4,7 @@
 
 import { existsSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import { artifactsDirOf } from "../artifacts.js";
+import { artifactsDirOf, type ArtifactLayout } from "../artifacts.js";
 import type { Writable } from "node:stream";
 import { writeFileAtomic } from "../atomic.js";
 import { reportPage } from "../html/page.js";
@@ -28,6 +28,7 @@ export class HtmlReport implements Reporter {
     private readonly kind: "run" | "scenario" = "run",
     /** `--artifacts DIR`: each job's artifacts that were fetched are linked. */
     private readonly artifactsDir?: string,
+    private readonly artifactLayout: ArtifactLayout = "portable",
   ) {
     this.path = join(runDir, REPORT_FILE);
   }
@@ -37,7 +38,7 @@ export class HtmlReport implements Reporter {
     const found = new Map<string, string>();
     if (!this.artifactsDir) return found;
     for (const name of run.jobs.keys()) {
-      const dir = artifactsDirOf(this.artifactsDir, name);
+      const dir = artifactsDirOf(this.artifactsDir, name, this.artifactLayout);
       if (existsSync(dir)) found.set(name, relative(dirname(this.path), dir).split(sep).join("/") + "/");
     }
     return found;

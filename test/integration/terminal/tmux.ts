@@ -4,7 +4,7 @@
 // (`apt-get install tmux`).
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TROUPE } from "../cli/helpers.js";
@@ -22,6 +22,8 @@ export class Tmux {
   private constructor(
     private readonly socket: string,
     private readonly env: NodeJS.ProcessEnv,
+    /** Where troupe's exit status is written once it exits. */
+    private readonly statusFile: string,
   ) {}
 
   /** `troupe ARGS` in a new terminal; the pane stays after troupe exits, with its exit status. */
@@ -32,8 +34,15 @@ export class Tmux {
     const socket = join(dir, "socket");
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...o.env };
     delete env["TMUX"];
-    const t = new Tmux(socket, env);
-    const command = [process.execPath, TROUPE, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+    const statusFile = join(dir, "status");
+    const t = new Tmux(socket, env, statusFile);
+    // tmux's #{pane_dead_status} is often empty once the pane is dead (tmux
+    // 3.3a), so a bash around troupe writes its status. bash waits out a
+    // child that handles Ctrl-C itself and goes on, as a terminal user's shell does.
+    const wrapper = `"$@"; echo $? > ${statusFile}.tmp && mv ${statusFile}.tmp ${statusFile}`;
+    const command = ["bash", "-c", wrapper, "troupe-under-tmux", process.execPath, TROUPE, ...args]
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(" ");
     t.tmux(
       "-f",
       conf,
@@ -80,8 +89,7 @@ export class Tmux {
 
   /** troupe's exit status once it has exited, else undefined. */
   exitStatus(): number | undefined {
-    const [dead, status] = this.tmux("display-message", "-p", "#{pane_dead} #{pane_dead_status}").trim().split(" ");
-    return dead === "1" ? Number(status) : undefined;
+    return existsSync(this.statusFile) ? Number(readFileSync(this.statusFile, "utf8").trim()) : undefined;
   }
 
   /** Wait until `fn` holds of the screen (or of whatever it reads), polling as the terminal changes. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MASK, RedactingStream, Redactor } from "../../../src/secrets/redactor.js";
-import { isSecretName, knownParts } from "../../../src/secrets/marking.js";
+import { isSecretName, knownParts, loginSecrets } from "../../../src/secrets/marking.js";
 import { LineSplitter } from "../../../src/script/lines.js";
 
 test("every occurrence of every secret is masked; overlapping and touching ones as one", () => {
@@ -95,4 +95,25 @@ test("the known parts of an environment value: quotes removed, what the host's s
   assert.deepEqual(knownParts('"pre-$OTHER-post"'), ["pre-", "-post"]);
   assert.deepEqual(knownParts('"$(cat /etc/token)"'), []);
   assert.deepEqual(knownParts('"${X}"'), []);
+});
+
+test("a system's password is secret when it comes from elsewhere, not when the project file spells it out", () => {
+  const project = {
+    backends: [
+      {
+        name: "google",
+        systems: [
+          { name: "ubuntu-20.04-64", password: "ubuntu" },
+          { name: "debian-12-64", password: "$ROOT_PASS" },
+          { name: "fedora-40-64" },
+        ],
+      },
+    ],
+  };
+  const evaluated = {
+    "google:ubuntu-20.04-64": { password: "ubuntu" },
+    "google:debian-12-64": { password: "s3cr3t-from-env" },
+    "google:fedora-40-64": {},
+  };
+  assert.deepEqual(loginSecrets(project, evaluated), ["s3cr3t-from-env"]);
 });
