@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { project, troupe, TROUPE } from "./helpers.js";
+import { processGone as gone } from "../../support/processes.js";
 
 function hostProject(value: string): string {
   return project({
@@ -21,15 +22,6 @@ async function written(file: string): Promise<string> {
   for (;;) {
     const text = existsSync(file) ? readFileSync(file, "utf8").trim() : "";
     if (text !== "") return text;
-    await new Promise((r) => setImmediate(r));
-  }
-}
-
-/** Resolves once process `pid` is gone (or a zombie). */
-async function gone(pid: number): Promise<void> {
-  for (;;) {
-    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
-    if (stat === "" || /^\d+ \(.*\) Z /.test(stat)) return;
     await new Promise((r) => setImmediate(r));
   }
 }

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { lines, project, REPO, troupe, troupeAsync } from "./helpers.js";
+import { processAlive as alive } from "../../support/processes.js";
 
 /** Hooks at every level append their name to $TRACE. */
 function hookProject(trace: string): Record<string, string> {
@@ -234,15 +235,6 @@ test("the example project runs on the local backend: variants, hooks and an arti
     "Hello, troupe!\nBonjour, troupe !\nHallo, troupe!\n",
   );
 });
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
 
 test("a reader that goes away (troupe run | head -1) does not stop the run half-way", async () => {
   const marks = join(project({}), "restored");

@@ -64,14 +64,7 @@ export function mounts(): string {
   return readFileSync("/proc/mounts", "utf8");
 }
 
-export function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/\) [ZX] /.test(stat);
-  } catch {
-    return false;
-  }
-}
+export { processAlive as pidAlive } from "../../support/processes.js";
 
 export async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { queryValues, startPrometheus } from "../../../src/index.js";
 import { isTroupeError } from "../../../src/util/errors.js";
+import { processAlive as alive } from "../../support/processes.js";
 
 /** An HTTP endpoint serving `body()` at /metrics; resolves to its URL. */
 async function endpoint(body: () => string): Promise<{ url: string; server: Server }> {
@@ -28,15 +29,6 @@ async function endpoint(body: () => string): Promise<{ url: string; server: Serv
   const a = server.address();
   assert.ok(a && typeof a === "object");
   return { url: `http://127.0.0.1:${a.port}/metrics`, server };
-}
-
-function alive(pid: number): boolean {
-  // A zombie is gone for our purposes; a live process has a stat line without " Z ".
-  try {
-    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-  } catch {
-    return false;
-  }
 }
 
 function tmp(): string {

@@ -3,7 +3,7 @@
 // and where it was written, and each distinct command runs once (issue 12).
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -18,27 +18,13 @@ import { planWithHostCommands } from "../../../src/plan/host-commands.js";
 import { planJobs } from "../../../src/plan/index.js";
 import { isTroupeError, TroupeError } from "../../../src/util/errors.js";
 import { simpleProject } from "./builders.js";
+import { processGone as gone } from "../../support/processes.js";
 
 const dir = mkdtempSync(join(tmpdir(), "host-cmd-"));
 
 /** A command that starts a background sleep (writing its pid to `file`) and then hangs in the foreground. */
 function hanging(file: string): string {
   return `sleep 1000 & echo $! > ${file}; sleep 1000`;
-}
-
-/** Resolves once process `pid` is gone (killed processes go at once; nothing here waits on a clock). */
-async function gone(pid: number): Promise<void> {
-  for (;;) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    // A zombie still answers kill(0); its state in /proc says it is dead.
-    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
-    if (stat === "" || / Z /.test(stat)) return;
-    await new Promise((r) => setImmediate(r));
-  }
 }
 
 function pidIn(file: string): number {
