@@ -40,7 +40,7 @@ export interface ReportOptions {
   readonly err: Writable | null;
   readonly timeZone?: TimeZone;
   readonly now?: () => number;
-  /** Under GitHub Actions: annotations and the step summary (runs). */
+  /** Under GitHub Actions: annotations and the step summary (runs and scenarios). */
   readonly github?: GitHubOptions;
   /** Minimum time between rewrites of run.json during the run. */
   readonly rewriteMs?: number;
@@ -59,7 +59,6 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     reporters.push(new RunJsonFile(o.runDir, { now, ...(o.rewriteMs !== undefined ? { rewriteMs: o.rewriteMs } : {}) }));
     if (o.junit) reporters.push(new JUnitFile(o.junit, now));
     if (o.json) reporters.push(new JsonCopy(o.json, now));
-    if (o.github) reporters.push(new GitHubActions(o.github));
     reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "run", o.artifactsDir));
     if (o.out) {
       reporters.push(
@@ -91,6 +90,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
       );
     }
   }
+  if (o.github) reporters.push(new GitHubActions(o.github));
   if (o.live) reporters.push(o.live);
   const err = o.err;
   const hub = new ReporterHub(reporters, { now, ...(err ? { complain: (text: string) => void err.write(text + "\n") } : {}) });
