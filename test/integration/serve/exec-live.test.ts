@@ -69,3 +69,26 @@ test("exec --serve: a row per host, seen running, then passed or failed with its
   await assert.rejects(fetch(url), "nothing listens once exec is over");
   await page.close();
 });
+
+test("Ctrl-C during exec --serve: the command is killed, the page says the run was interrupted and the server closes", async () => {
+  const child = troupeAsync(["exec", "--serve", `lab:${LAB}`, "--", "echo started; sleep 7779"]);
+  const exited = once(child, "exit");
+  let out = "";
+  const url = await new Promise<string>((resolve) => {
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /^Live dashboard: (http:\/\/\S+)$/m.exec(out);
+      if (m) resolve(m[1]!);
+    });
+  });
+  const page = await browser.newPage();
+  await page.goto(url);
+  for (const host of [H1, H2]) await page.locator('#jobs tbody tr[data-status="running"]', { hasText: host }).waitFor(WAIT);
+  child.kill("SIGINT");
+  const [code] = (await exited) as [number | null];
+  assert.equal(code, 130, out);
+  await page.locator("#live", { hasText: "the run is over" }).waitFor(WAIT);
+  assert.equal(await page.locator("body").getAttribute("class"), "interrupted");
+  await assert.rejects(fetch(url), "nothing listens once exec is over");
+  await page.close();
+});
