@@ -31,7 +31,7 @@ export class ExecLive {
 
   /** Listen for `--serve`'s value, say the URL on `out`, and show `hosts` waiting. */
   static async start(serve: string | true, hosts: readonly string[], out: Writable | null, workers: number): Promise<ExecLive> {
-    const dir = await mkdtemp(join(tmpdir(), "troupe-exec-"));
+    const dir = await mkdtemp(join(tmpdir(), "troupe-exec-live-"));
     try {
       const dashboard = await startDashboard(serve, dir, "run", out);
       // Each host's log, in full, where the page links it.
