@@ -120,6 +120,8 @@ export interface FanoutOptions {
   readonly fanout?: number;
   /** Each line as it arrives (`partial`: a piece of a very long line, more follows). */
   readonly onLine?: (host: string, line: string, stream: "stdout" | "stderr", partial: boolean) => void;
+  /** A host's command is about to start (a host waits its turn when there are more than `fanout`). */
+  readonly onStart?: (host: string) => void;
   /** Each host's outcome, as soon as its command is over. */
   readonly onDone?: (outcome: HostOutcome) => void;
   /** Kill the command on a host that runs longer than this (ms); its outcome says `timedOut`, exit status 124. */
@@ -148,6 +150,7 @@ export async function fanout(targets: readonly FanoutTarget[], command: string, 
     for (;;) {
       const i = next++;
       if (i >= targets.length) return;
+      options.onStart?.(targets[i]!.name);
       results[i] = await runOne(targets[i]!, command, each);
       options.onDone?.(results[i]);
     }

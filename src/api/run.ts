@@ -20,6 +20,7 @@ import { latestLinkOf, runsDirOf } from "../runs/where.js";
 import { artifactsDirOf, type ArtifactLayout } from "../report/artifacts.js";
 import { pointLatest } from "../report/latest.js";
 import { sourceLocator } from "../report/source-index.js";
+import { githubOption } from "../report/reporters/github.js";
 import { lastFailed } from "./last-failed.js";
 import { EventStream } from "../report/events.js";
 import type { SyncSession } from "../sync/index.js";
@@ -182,17 +183,8 @@ async function runWith(
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
     out,
     err: out === null ? null : process.stderr,
-    // Under GitHub Actions: annotations on the step's output (stderr when stdout has --json) and the job summary.
-    ...(process.env["GITHUB_ACTIONS"] === "true" && out !== null
-      ? {
-          github: {
-            out: request.json === "-" ? process.stderr : process.stdout,
-            workspace: process.env["GITHUB_WORKSPACE"] || process.cwd(),
-            locate: sourceLocator(jobs),
-            ...(process.env["GITHUB_STEP_SUMMARY"] ? { summaryFile: process.env["GITHUB_STEP_SUMMARY"] } : {}),
-          },
-        }
-      : {}),
+    // Under GitHub Actions: annotations on the step's output and the job summary.
+    ...githubOption(out, request.json, { locate: sourceLocator(jobs) }),
   });
   sayThrough((text, second) => events.emit({ type: "interrupt", second, text: text.trim() }));
 

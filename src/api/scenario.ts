@@ -32,6 +32,8 @@ import { loadScenarioFile, type LoadedScenario, type ScenarioSource } from "../s
 import { takePluginJobs, type PluginJobs } from "../scenario/plugin-jobs.js";
 import { planScenario } from "../scenario/plan.js";
 import { attachReporters } from "../report/attach.js";
+import { githubOption } from "../report/reporters/github.js";
+import { stepLocator } from "../scenario/locate.js";
 import { startDashboard } from "../serve/index.js";
 import { killedNotice, noteKilledRuns } from "../runs/killed.js";
 import { latestLinkOf, runsDirOf } from "../runs/where.js";
@@ -173,6 +175,8 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
     color: shouldColor({ tty: !!out?.isTTY, noColorFlag: request.color === false }),
     out,
     err: out === null ? null : process.stderr,
+    // Under GitHub Actions: an annotation at the job of each failed step, and the job summary.
+    ...githubOption(out, request.json, { locateStep: stepLocator(plan) }),
   });
 
   for (const id of killed) events.message("warn", killedNotice(id));

@@ -3,6 +3,8 @@
 import { writeFile } from "node:fs/promises";
 import { constants as osConstants } from "node:os";
 import type { Command } from "commander";
+import type { HostOutcome } from "../api/fanout.js";
+import { serveOption } from "../serve/option.js";
 import { foldHostlist } from "../util/hostlist.js";
 import { EXIT, TroupeError } from "../util/errors.js";
 import {
@@ -30,6 +32,7 @@ interface ExecCliOptions extends JsonCliOptions, VerbosityCliOptions {
   readonly prefix?: boolean;
   readonly junit?: string;
   readonly color?: boolean;
+  readonly serve?: string | true;
 }
 
 export function addExecCommand(program: Command): void {
@@ -57,6 +60,7 @@ export function addExecCommand(program: Command): void {
   addJsonOptions(cmd, "one result per host (host, exit, signal, timedOut, durationMs, the end of its output)");
   cmd
     .option("--junit <file>", "write JUnit XML to FILE: a test case per host")
+    .addOption(serveOption())
     .addOption(colorOption())
     .addHelpText(
       "after",
@@ -83,7 +87,8 @@ Examples:
   troupe lab up 4 && troupe exec lab --collate -- cat /etc/debian_version
   troupe exec -N lab -- cat /etc/hostname | sort      the lines alone
   troupe exec --timeout 30s --output-dir logs lab -- ./long-check
-  troupe exec --json lab -- uptime | jq -r '.[] | select(.exit != 0) | .host'`,
+  troupe exec --json lab -- uptime | jq -r '.[] | select(.exit != 0) | .host'
+  troupe exec --serve lab -- ./long-check            watch each host live in a browser`,
     )
     .action(async (hosts: string, command: string[], opts: ExecCliOptions) => {
       process.exitCode = await runExec(hosts, command, opts);
@@ -142,27 +147,47 @@ async function runExec(hosts: string, command: string[], opts: ExecCliOptions): 
               hosts: fleet.targets.map((t) => t.name),
             });
       const fanout = opts.workers ?? opts.fanout;
-      const results = await fleet.exec(command.join(" "), {
-        ...(fanout ? { fanout } : {}),
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-        ...(json !== undefined || opts.junit ? { keepOutput: out.OUTPUT_TAIL } : {}),
-        signal: interrupt.soft,
-        ...(live || files
-          ? {
-              onLine: (host: string, line: string, stream: "stdout" | "stderr", partial: boolean) => {
-                live?.(host, line, stream, partial);
-                files?.line(host, line, partial);
-              },
+      // --serve: the page of `troupe run`, a job per host (exec-live.ts).
+      const served =
+        opts.serve === undefined
+          ? undefined
+          : await (
+              await import("./exec-live.js")
+            ).ExecLive.start(
+              opts.serve,
+              fleet.targets.map((t) => t.name),
+              json === "-" ? process.stderr : process.stdout,
+              Math.min(fanout ?? 256, fleet.targets.length),
+            );
+      let results: HostOutcome[] = [];
+      try {
+        results = await fleet.exec(command.join(" "), {
+          ...(fanout ? { fanout } : {}),
+          ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+          ...(json !== undefined || opts.junit ? { keepOutput: out.OUTPUT_TAIL } : {}),
+          signal: interrupt.soft,
+          ...(live || files || served
+            ? {
+                onLine: (host: string, line: string, stream: "stdout" | "stderr", partial: boolean) => {
+                  live?.(host, line, stream, partial);
+                  served?.line(host, line, stream, partial);
+                  files?.line(host, line, partial);
+                },
+              }
+            : {}),
+          ...(served ? { onStart: (host: string) => served.started(host) } : {}),
+          onDone: (r) => {
+            files?.done(r.name);
+            served?.done(r);
+            if (level >= 1) {
+              const how = r.timedOut ? "timed out" : r.error ? `unreachable: ${r.error}` : `exit ${r.exitCode}`;
+              process.stderr.write(`troupe exec: ${r.name}: ${how} in ${(r.durationMs / 1000).toFixed(1)}s\n`);
             }
-          : {}),
-        onDone: (r) => {
-          files?.done(r.name);
-          if (level >= 1) {
-            const how = r.timedOut ? "timed out" : r.error ? `unreachable: ${r.error}` : `exit ${r.exitCode}`;
-            process.stderr.write(`troupe exec: ${r.name}: ${how} in ${(r.durationMs / 1000).toFixed(1)}s\n`);
-          }
-        },
-      });
+          },
+        });
+      } finally {
+        await served?.finish(results, interrupt.soft.aborted);
+      }
       if (interrupt.soft.aborted) {
         // 130 for Ctrl-C (and an interrupt from the API); 128+N for the signal that came (SIGTERM 143, SIGHUP 129).
         const by = interrupt.by;

@@ -45,7 +45,7 @@ export interface ReportOptions {
   /** How `artifactsDir` is laid out (report/artifacts.ts). */
   readonly artifactLayout?: ArtifactLayout;
   readonly now?: () => number;
-  /** Under GitHub Actions: annotations and the step summary (runs). */
+  /** Under GitHub Actions: annotations and the step summary (runs and scenarios). */
   readonly github?: GitHubOptions;
   /** Minimum time between rewrites of run.json during the run. */
   readonly rewriteMs?: number;
@@ -64,7 +64,6 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
     reporters.push(new RunJsonFile(o.runDir, { now, ...(o.rewriteMs !== undefined ? { rewriteMs: o.rewriteMs } : {}) }));
     if (o.junit) reporters.push(new JUnitFile(o.junit, now));
     if (o.json) reporters.push(new JsonCopy(o.json, now));
-    if (o.github) reporters.push(new GitHubActions(o.github));
     reporters.push(new HtmlReport(o.runDir, o.html ? (o.out ?? undefined) : undefined, now, "run", o.artifactsDir, o.artifactLayout));
     if (o.out) {
       reporters.push(
@@ -97,6 +96,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
       );
     }
   }
+  if (o.github) reporters.push(new GitHubActions(o.github));
   if (o.live) reporters.push(o.live);
   const err = o.err;
   const hub = new ReporterHub(reporters, { now, ...(err ? { complain: (text: string) => void err.write(text + "\n") } : {}) });

@@ -256,6 +256,8 @@ export interface StepStarted extends Base {
   readonly stage: string;
   readonly stageIndex: number;
   readonly job: string;
+  /** 0-based position of the job in its stage, as written (CI annotations point there). */
+  readonly jobIndex?: number;
   readonly kind: StepKind;
   readonly host: string;
   /** The item, as shown (absent when the job has no with_items). */
@@ -267,6 +269,7 @@ export interface StepFinished extends Base {
   readonly stage: string;
   readonly stageIndex: number;
   readonly job: string;
+  readonly jobIndex?: number;
   readonly kind: StepKind;
   readonly host: string;
   readonly item?: string;

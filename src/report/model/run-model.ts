@@ -236,6 +236,7 @@ export class RunModel {
           stage: e.stage,
           stageIndex: e.stageIndex,
           job: e.job,
+          ...(e.jobIndex !== undefined ? { jobIndex: e.jobIndex } : {}),
           kind: e.kind,
           host: e.host,
           ...(e.item !== undefined ? { item: e.item } : {}),

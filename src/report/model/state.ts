@@ -98,6 +98,8 @@ export interface StepState {
   readonly stage: string;
   readonly stageIndex: number;
   readonly job: string;
+  /** 0-based position of the job in its stage. */
+  readonly jobIndex?: number;
   readonly kind: StepKind;
   readonly host: string;
   readonly item?: string;

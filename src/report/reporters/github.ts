@@ -2,11 +2,14 @@
 // failed job and failed hook, pointing at where it is written (the task's
 // task.yaml, the hook's key in the project file), a `::warning` per aborted
 // job, and a job summary appended to $GITHUB_STEP_SUMMARY: a table of the
-// jobs, failures first. Written once the run is over.
+// jobs, failures first. For a scenario (`troupe play`), the same per failed
+// step, at its job in the scenario file (github-scenario.ts). Written once
+// the run is over.
 
 import { appendFile } from "node:fs/promises";
 import { relative } from "node:path";
 import type { Writable } from "node:stream";
+import type { SourcePos } from "../../model/position.js";
 import type { FailedHook } from "../events.js";
 import { formatElapsed } from "../format.js";
 import { annotationCommand, markdownCell, markdownCode, type Annotation } from "../github.js";
@@ -15,6 +18,7 @@ import type { HookState, JobState } from "../model/state.js";
 import type { Reporter } from "../reporter.js";
 import type { SourceLocator } from "../source-index.js";
 import { neutralize } from "../terminal-safe.js";
+import { scenarioAnnotations, scenarioSummary, type StepLocator } from "./github-scenario.js";
 
 export interface GitHubOptions {
   /** Where the workflow commands go (the step's output). */
@@ -24,6 +28,31 @@ export interface GitHubOptions {
   /** $GITHUB_WORKSPACE (default: the current directory): file paths are relative to it. */
   readonly workspace: string;
   readonly locate?: SourceLocator;
+  /** For a scenario: where each job of each stage is written. */
+  readonly locateStep?: StepLocator;
+}
+
+/**
+ * The reporter's options under GitHub Actions (GITHUB_ACTIONS=true), none
+ * otherwise or when the run prints nothing (`out` null: the API, quiet).
+ * The workflow commands go to the step's output: stdout, or stderr when
+ * stdout has the results (`--json` alone, `json` "-").
+ */
+export function githubOption(
+  out: Writable | null,
+  json: string | undefined,
+  where: Pick<GitHubOptions, "locate" | "locateStep">,
+  env: NodeJS.ProcessEnv = process.env,
+): { github?: GitHubOptions } {
+  if (env["GITHUB_ACTIONS"] !== "true" || out === null) return {};
+  return {
+    github: {
+      out: json === "-" ? process.stderr : process.stdout,
+      workspace: env["GITHUB_WORKSPACE"] || process.cwd(),
+      ...where,
+      ...(env["GITHUB_STEP_SUMMARY"] ? { summaryFile: env["GITHUB_STEP_SUMMARY"] } : {}),
+    },
+  };
 }
 
 /** Lines of a failed script's output an annotation shows (its end). */
@@ -44,12 +73,24 @@ export class GitHubActions implements Reporter {
   constructor(private readonly o: GitHubOptions) {}
 
   async finish(run: RunModel): Promise<void> {
+    if (run.scenario) {
+      const locate = this.o.locateStep;
+      const at: StepLocator = (stage, job) => this.relative(locate?.(stage, job));
+      return this.write(
+        scenarioAnnotations(run.scenario, at, (t) => lastLines(t)),
+        () => scenarioSummary(run.scenario!, run.runId, run.dir),
+      );
+    }
     if (run.noJobs || run.jobs.size === 0) return;
-    const lines = this.annotations(run).map((a) => annotationCommand(a) + "\n");
+    return this.write(this.annotations(run), () => this.summary(run));
+  }
+
+  private async write(annotations: readonly Annotation[], summary: () => string): Promise<void> {
+    const lines = annotations.map((a) => annotationCommand(a) + "\n");
     if (lines.length) this.o.out.write(lines.join(""));
     if (this.o.summaryFile) {
       try {
-        await appendFile(this.o.summaryFile, this.summary(run));
+        await appendFile(this.o.summaryFile, summary());
       } catch (err) {
         throw new Error(`cannot append to $GITHUB_STEP_SUMMARY (${this.o.summaryFile}): ${(err as Error).message}`, { cause: err });
       }
@@ -57,7 +98,10 @@ export class GitHubActions implements Reporter {
   }
 
   private pos(level: FailedHook["level"], phase: FailedHook["phase"], context: string): Annotation["pos"] {
-    const p = this.o.locate?.({ level, phase, context });
+    return this.relative(this.o.locate?.({ level, phase, context }));
+  }
+
+  private relative(p: SourcePos | undefined): SourcePos | undefined {
     return p ? { ...p, file: relative(this.o.workspace, p.file) || p.file } : undefined;
   }
 
