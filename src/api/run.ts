@@ -370,15 +370,16 @@ function withWorkers(jobs: readonly Job[], workers: number): Job[] {
   });
 }
 
-function artifactFetcher(root: string): (job: Job, host: Host) => Promise<void> {
-  return async (job, host) => {
+function artifactFetcher(root: string): (job: Job, host: Host, as?: string) => Promise<void> {
+  return async (job, host, as) => {
     if (job.task.artifacts.length === 0) return;
     await fetchArtifacts({
       transport: host.transport,
       remoteDir: join(host.projectPath, job.task.name),
       patterns: job.task.artifacts,
       // No `:` (nor any character CI uploaders refuse) in the path: util/portable-name.ts.
-      destDir: artifactsDirOf(root, job.name),
+      // A multi-host job's hosts each in a folder of their own (`as`, their name in the job).
+      destDir: artifactsDirOf(root, job.name, as),
     });
   };
 }

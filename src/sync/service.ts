@@ -67,16 +67,17 @@ export class SyncService {
    * `host` and `reason`. Only the first poison counts. Locks `host` held are
    * released. Returns false when the job was already poisoned or closed.
    */
-  poison(host: string, reason: string): boolean {
-    const first = this.waits.poisonAll({ host, reason });
+  poison(host: string, reason: string, called = false): boolean {
+    const poison: Poison = called ? { host, reason, called } : { host, reason };
+    const first = this.waits.poisonAll(poison);
     this.locks.releaseAllOf(host);
-    if (first) this.onPoison?.({ host, reason });
+    if (first) this.onPoison?.(poison);
     return first;
   }
 
   /** `troupe-ctl fail REASON` / `client.fail()`. */
   fail(caller: string, reason: string): boolean {
-    return this.poison(caller, reason || "failed on purpose");
+    return this.poison(caller, reason || "failed on purpose", true);
   }
 
   get poisoned(): Poison | undefined {
