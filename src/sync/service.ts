@@ -4,6 +4,7 @@
 // and the TypeScript client (client.ts) are two doors to the same object.
 
 import { Barriers, type BarrierOptions, type BarrierResult } from "./barriers.js";
+import { Batons } from "./batons.js";
 import { type Poison } from "./errors.js";
 import { KeyValues } from "./kv.js";
 import { Locks, type LockGrant } from "./locks.js";
@@ -24,6 +25,7 @@ export class SyncService {
   readonly kv: KeyValues;
   readonly messages: Messages;
   readonly locks: Locks;
+  readonly batons: Batons;
   private readonly barriers: Barriers;
   private readonly waits = new Waits();
   private readonly onPoison: ((poison: Poison) => void) | undefined;
@@ -35,6 +37,7 @@ export class SyncService {
     this.kv = new KeyValues(this.waits);
     this.messages = new Messages(this.waits, this.roster);
     this.locks = new Locks(this.waits);
+    this.batons = new Batons(this.waits, this.roster);
     this.onPoison = options.onPoison;
   }
 
