@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { project, troupe } from "./helpers.js";
+import { labLeftovers, privateTmp, project, troupe } from "./helpers.js";
 
 const PROJECT = "project: mhres\nbackends:\n  local:\n    systems:\n      - sys:\n          workers: 3\nsuites:\n  s/:\n    summary: s\n";
 
@@ -16,21 +16,21 @@ function onlyRun(dir: string): string {
   return ids[0]!;
 }
 
-test("each host of a multi-host job fetches its artifacts into a folder of its own, which the report links to", () => {
-  const dir = project({
-    "troupe.yaml": PROJECT,
-    "s/t/task.yaml": `summary: every host writes the same file
+const ARTIFACTS_TASK = `summary: every host writes the same file
 hosts:
   server: {}
   client: {count: 2}
 artifacts: [out.txt]
 execute: |
   echo "written by $TROUPE_HOST" > out.txt
-`,
-  });
+`;
+
+/** Run the artifacts task (extra: e.g. --backend-as local=lab); each host's file must be in its own folder. */
+function checkArtifacts(extra: readonly string[], env: Record<string, string> = {}): ReturnType<typeof troupe> {
+  const dir = project({ "troupe.yaml": PROJECT, "s/t/task.yaml": ARTIFACTS_TASK });
   try {
     const art = join(dir, "art");
-    const r = troupe(["run", "--artifacts", art, "--html"], { cwd: dir });
+    const r = troupe(["run", "--artifacts", art, "--html", ...extra], { cwd: dir, env });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const job = join(art, "local", "sys", "s", "t");
     assert.deepEqual(readdirSync(job).sort(), ["client-1", "client-2", "server"]);
@@ -39,8 +39,24 @@ execute: |
     }
     const page = readFileSync(join(dir, ".troupe", "runs", onlyRun(dir), "report.html"), "utf8");
     assert.match(page, /art\/local\/sys\/s\/t\//);
+    return r;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("each host of a multi-host job fetches its artifacts into a folder of its own, which the report links to", () => {
+  checkArtifacts([]);
+});
+
+test("the same on three lab hosts, artifacts coming over ssh, and nothing left behind", () => {
+  const tmp = privateTmp();
+  try {
+    const r = checkArtifacts(["--backend-as", "local=lab"], { TMPDIR: tmp });
+    assert.match(r.stdout, /Allocated local:sys \(sys-\d+\) at 10\.213\./);
+    assert.deepEqual(labLeftovers(r.pid, tmp), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
 
