@@ -365,14 +365,15 @@ function withWorkers(jobs: readonly Job[], workers: number): Job[] {
   });
 }
 
-function artifactFetcher(root: string, layout: ArtifactLayout): (job: Job, host: Host) => Promise<void> {
-  return async (job, host) => {
+function artifactFetcher(root: string, layout: ArtifactLayout): (job: Job, host: Host, as?: string) => Promise<void> {
+  return async (job, host, as) => {
     if (job.task.artifacts.length === 0) return;
     await fetchArtifacts({
       transport: host.transport,
       remoteDir: join(host.projectPath, job.task.name),
       patterns: job.task.artifacts,
-      destDir: artifactsDirOf(root, job.name, layout),
+      // A multi-host job's hosts each in a folder of their own (`as`, their name in the job).
+      destDir: artifactsDirOf(root, job.name, { layout, as }),
     });
   };
 }

@@ -2,7 +2,8 @@
 // restore on every host of the job, again for each -repeat, stopping at the
 // first failure. A failure of several hosts is blamed on the one that caused
 // it: the host whose failure poisoned the job's sync session (its link was
-// cut, its relay died, its script failed first), else the first to fail.
+// cut, its relay died, its script failed first, it called `troupe-ctl fail`),
+// else the first to fail.
 
 import type { Job } from "../model/job.js";
 import type { JobStatus, Phase } from "../report/events.js";
@@ -45,12 +46,15 @@ export async function runJobBody(
       break;
     } else {
       const prep = await onAll("prepare", (s) => s.scripts.prepare);
-      if (prep.length > 0) {
+      const called = calledFail(session);
+      if (prep.length > 0 || called) {
         const real = prep.filter(([r]) => !r.interrupted);
         for (const [r, s] of real) failedHook("prepare", s, r);
-        [status, reason] = real[0]
-          ? ["aborted", `prepare failed${where(real[0][1])}: ${real[0][0].error ?? ""}`]
-          : ["aborted", "interrupted"];
+        [status, reason] = called
+          ? ["aborted", `prepare failed on ${called.host}: ${called.why}`]
+          : real[0]
+            ? ["aborted", `prepare failed${where(real[0][1])}: ${real[0][0].error ?? ""}`]
+            : ["aborted", "interrupted"];
         for (const s of seats) s.debug = "";
         repeat = -1;
       } else if (ctx.stopping) {
@@ -58,9 +62,14 @@ export async function runJobBody(
         repeat = -1;
       } else {
         const exec = await onAll("execute", (s) => s.scripts.execute);
-        if (exec.length > 0) {
+        const called = calledFail(session);
+        if (exec.length > 0 || called) {
           const real = exec.find(([r]) => !r.interrupted);
-          [status, reason] = real ? ["failed", `execute failed${where(real[1])}: ${real[0].error ?? ""}`] : ["aborted", "interrupted"];
+          [status, reason] = called
+            ? ["failed", `execute failed on ${called.host}: ${called.why}`]
+            : real
+              ? ["failed", `execute failed${where(real[1])}: ${real[0].error ?? ""}`]
+              : ["aborted", "interrupted"];
           for (const s of seats) s.debug = "";
           repeat = -1;
         }
@@ -72,7 +81,8 @@ export async function runJobBody(
     if (!abend && !restoreOnly && !ctx.hard && repeat <= 0 && fetch) {
       for (const s of seats) {
         try {
-          await fetch(job, s.host);
+          // A job with `hosts:`: each host's artifacts in a folder of its own.
+          await fetch(job, s.host, job.hosts?.length ? s.assignment.name : undefined);
         } catch (err) {
           ctx.events.message("error", `Cannot fetch artifacts of ${job.name}${where(s)}: ${errorText(err)}`);
           ctx.tally.hookFailed({
@@ -105,6 +115,17 @@ export async function runJobBody(
 }
 
 type Failed = [HookResult, Seat];
+
+/**
+ * A host that called `troupe-ctl fail REASON` failed the job on purpose: the
+ * job's failure is that host's and REASON its message, whether or not its
+ * own script went on to fail (with troupe-ctl's 125) and whoever else's
+ * waits it poisoned.
+ */
+function calledFail(session: JobSession | undefined): { host: string; why: string } | undefined {
+  const p = session?.poisoned?.();
+  return p?.called ? { host: p.host, why: `troupe-ctl fail: ${p.reason}` } : undefined;
+}
 
 /**
  * Run `f` on every seat at once; the failures, the cause first: the host

@@ -24,9 +24,12 @@ export interface JobSession {
   hostFailed(assignment: HostAssignment, reason: string): void;
   /**
    * What poisoned the job first, if anything: the host (its name in the
-   * job, or `orchestrator`) and why. The job's failure is that host's.
+   * job, or `orchestrator`) and why; `called`: it called `troupe-ctl fail
+   * REASON`. The job's failure is that host's.
    */
-  poisoned?(): { readonly host: string; readonly reason: string } | undefined;
+  poisoned?(): { readonly host: string; readonly reason: string; readonly called?: boolean } | undefined;
+  /** The job's key-value store as it stands, in the order keys were set. */
+  kv?(): readonly (readonly [key: string, value: string])[];
   /** The job is over (passed or not): stop control sessions, drop state. */
   close(): Promise<void>;
 }

@@ -3,6 +3,7 @@
 // host plays which name and role), a multi-host job gets its sync session,
 // the job body runs (job-body.ts), and the job's result is tallied.
 
+import { MAX_JOB_KV, type JobKv } from "../report/events.js";
 import { errorText } from "../util/text.js";
 import type { RunContext } from "./context.js";
 import type { Seat } from "./hooks.js";
@@ -65,8 +66,9 @@ export async function runJob(ctx: RunContext, entry: QueuedJob, members: Worker[
     }
 
     const [status, reason] = await runJobBody(ctx, job, seats, members, session);
+    const kv = job.hosts?.length ? finalKv(session) : undefined;
     await closeSession();
-    ctx.tally.finish(job, status, startedAt, reason);
+    ctx.tally.finish(job, status, startedAt, reason, kv);
   } catch (err) {
     ctx.events.message("error", `Internal error running ${job.name}: ${errorText(err)}`);
     ctx.tally.finish(job, "aborted", startedAt, `internal error: ${errorText(err)}`);
@@ -76,6 +78,13 @@ export async function runJob(ctx: RunContext, entry: QueuedJob, members: Worker[
     // Only a session listens to it: aborting it for nothing costs an exception object per job.
     if (opened) jobAbort.abort();
   }
+}
+
+/** The job's key-value store for its results: the first MAX_JOB_KV keys set; none when it is empty. */
+function finalKv(session: JobSession | undefined): JobKv | undefined {
+  const all = session?.kv?.() ?? [];
+  if (all.length === 0) return undefined;
+  return { entries: all.slice(0, MAX_JOB_KV), dropped: Math.max(0, all.length - MAX_JOB_KV) };
 }
 
 /** Put each worker of the gang in one of the job's slots. */

@@ -38,8 +38,8 @@ export interface RunOptions {
   readonly hosts: HostPool;
   /** The project, sent to every host as it comes up (none: nothing is sent). */
   readonly bundle?: Bundle;
-  /** After execute (passed or not), once per host of the job. */
-  readonly fetchArtifacts?: (job: Job, host: Host) => Promise<void>;
+  /** After execute (passed or not), once per host of the job; `as`: the host's name in a job with `hosts:`. */
+  readonly fetchArtifacts?: (job: Job, host: Host, as?: string) => Promise<void>;
   /** Opens the sync service for each job (multi-host jobs above all). */
   readonly jobSession?: JobSessionFactory;
   /** Run each task this many more times, stopping at its first failure (Spread's -repeat). */

@@ -2,7 +2,7 @@
 // outcome (Spread's stats: done, error, abort, and the failed hooks).
 
 import type { Job } from "../model/job.js";
-import type { EventStream, FailedHook, JobStatus } from "../report/events.js";
+import type { EventStream, FailedHook, JobKv, JobStatus } from "../report/events.js";
 
 /** One job's result, as the run's outcome gives it. */
 export interface JobOutcome {
@@ -25,11 +25,11 @@ export class Tally {
   }
 
   /** Record the job's final status and emit job-finished (once per job). */
-  finish(job: Job, status: JobStatus, startedAt: number | undefined, reason?: string): void {
+  finish(job: Job, status: JobStatus, startedAt: number | undefined, reason?: string, kv?: JobKv): void {
     if (this.jobs.has(job.name)) return;
     const durationMs = startedAt === undefined ? 0 : Date.now() - startedAt;
     this.jobs.set(job.name, { name: job.name, status, durationMs, ...(reason ? { reason } : {}) });
-    this.events.emit({ type: "job-finished", job: job.name, status, durationMs, ...(reason ? { reason } : {}) });
+    this.events.emit({ type: "job-finished", job: job.name, status, durationMs, ...(reason ? { reason } : {}), ...(kv ? { kv } : {}) });
   }
 
   /** A prepare, restore or artifacts hook failed (jobs' own failures are their status). */

@@ -147,7 +147,23 @@ export interface JobFinished extends Base {
   readonly status: JobStatus;
   readonly durationMs: number;
   readonly reason?: string;
+  /** A multi-host job: its key-value store as it ended (see JobKv). */
+  readonly kv?: JobKv;
 }
+
+/**
+ * A multi-host job's key-value store as the job ended: the first MAX_JOB_KV
+ * keys in the order they were set (each value at most 32768 bytes, the sync
+ * service's limit), and how many more there were. Entries, not an object, so
+ * that keys are redacted like values.
+ */
+export interface JobKv {
+  readonly entries: readonly (readonly [key: string, value: string])[];
+  readonly dropped: number;
+}
+
+/** The most keys of a job's key-value store kept in its results. */
+export const MAX_JOB_KV = 100;
 
 export interface WorkerBroken extends Base {
   readonly type: "worker-broken";

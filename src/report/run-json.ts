@@ -94,6 +94,14 @@ export interface JobJson {
   readonly waits?: readonly SyncWaitJson[];
   /** Waits past those, counted only. */
   readonly waitsDropped?: number;
+  /**
+   * A multi-host job: its key-value store as the job ended (`troupe-ctl kv
+   * set`), redacted like the rest; the first 100 keys in the order they were
+   * set, absent when it was empty.
+   */
+  readonly kv?: Readonly<Record<string, string>>;
+  /** Keys past those 100, counted only. */
+  readonly kvDropped?: number;
 }
 
 export interface SyncWaitJson {
@@ -270,6 +278,8 @@ function jobJson(j: JobState): JobJson {
         }
       : {}),
     ...(j.waitsDropped ? { waitsDropped: j.waitsDropped } : {}),
+    ...(j.kv ? { kv: Object.fromEntries(j.kv.entries) } : {}),
+    ...(j.kv?.dropped ? { kvDropped: j.kv.dropped } : {}),
   };
 }
 

@@ -77,6 +77,16 @@ export class SyncClient {
     }
   }
 
+  /** `baton wait NAME`: until this host holds the baton (a host's client only: the orchestrator takes no turns). */
+  batonWait(name: string, options?: WaitOptions): Promise<void> {
+    return this.service.batons.wait(this.name, name, options);
+  }
+
+  /** `baton pass NAME [TO]`: hand the baton this host holds to `to`, or to the next host in role order; who has it now. */
+  batonPass(name: string, to?: string): string {
+    return this.service.batons.pass(this.name, name, to);
+  }
+
   /** Poison the job on purpose. */
   fail(reason: string): void {
     this.service.fail(this.name, reason);

@@ -46,6 +46,7 @@ export const USAGE: Readonly<Record<string, string>> = {
   addr: "addr [HOST-or-ROLE]",
   port: "port NAME",
   fail: "fail REASON",
+  baton: "baton wait NAME [--timeout D] | baton pass NAME [TO]",
 };
 
 function usage(verb: string, what: string): SyncError {
@@ -251,6 +252,23 @@ async function dispatch(argv: readonly string[], ctx: CommandContext): Promise<s
         .sort();
       const known = reserved.length > 0 ? `reserved: ${reserved.join(", ")}` : "the job reserves none (see ports: in task.yaml)";
       throw new SyncError("not-found", `port ${name}: no port of that name; ${known}`);
+    }
+    case "baton": {
+      const [sub, ...rest] = args;
+      if (sub === "wait") {
+        const p = parseArgs(verb, rest, ["timeout"], []);
+        const [name] = exactly(verb, p, ["NAME"]);
+        await s.batons.wait(me, name as string, wait(p));
+        return "";
+      }
+      if (sub === "pass") {
+        const p = parseArgs(verb, rest, [], []);
+        if (p.positionals.length === 0) throw usage(verb, "baton pass: missing NAME");
+        const [name, to] = exactly(verb, p, p.positionals.length > 1 ? ["NAME", "TO"] : ["NAME"]);
+        s.batons.pass(me, name as string, to);
+        return "";
+      }
+      throw usage(verb, `baton: want wait or pass, not ${JSON.stringify(sub ?? "")}`);
     }
     case "fail": {
       const reason = args.join(" ").trim();

@@ -59,6 +59,8 @@ export interface Poison {
   /** The host that failed (`client-2`), or `orchestrator`. */
   readonly host: string;
   readonly reason: string;
+  /** The host called `troupe-ctl fail REASON` (or `client.fail()`): it failed the job on purpose. */
+  readonly called?: boolean;
 }
 
 export function describePoison(p: Poison): string {

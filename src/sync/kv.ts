@@ -30,6 +30,11 @@ export class KeyValues {
     return [...this.map.keys()];
   }
 
+  /** Every key and its value, in the order the keys were set. */
+  entries(): [string, string][] {
+    return [...this.map.entries()];
+  }
+
   wait(key: string, options: WaitOptions = {}): Promise<string> {
     return this.waits.wait(
       { topic: `kv:${key}`, label: `kv get ${key}`, check: () => this.map.get(key), describe: () => "not set" },

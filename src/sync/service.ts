@@ -4,6 +4,7 @@
 // and the TypeScript client (client.ts) are two doors to the same object.
 
 import { Barriers, type BarrierOptions, type BarrierResult } from "./barriers.js";
+import { Batons } from "./batons.js";
 import { type Poison } from "./errors.js";
 import { KeyValues } from "./kv.js";
 import { Locks, type LockGrant } from "./locks.js";
@@ -24,6 +25,7 @@ export class SyncService {
   readonly kv: KeyValues;
   readonly messages: Messages;
   readonly locks: Locks;
+  readonly batons: Batons;
   private readonly barriers: Barriers;
   private readonly waits = new Waits();
   private readonly onPoison: ((poison: Poison) => void) | undefined;
@@ -35,6 +37,7 @@ export class SyncService {
     this.kv = new KeyValues(this.waits);
     this.messages = new Messages(this.waits, this.roster);
     this.locks = new Locks(this.waits);
+    this.batons = new Batons(this.waits, this.roster);
     this.onPoison = options.onPoison;
   }
 
@@ -67,16 +70,17 @@ export class SyncService {
    * `host` and `reason`. Only the first poison counts. Locks `host` held are
    * released. Returns false when the job was already poisoned or closed.
    */
-  poison(host: string, reason: string): boolean {
-    const first = this.waits.poisonAll({ host, reason });
+  poison(host: string, reason: string, called = false): boolean {
+    const poison: Poison = called ? { host, reason, called } : { host, reason };
+    const first = this.waits.poisonAll(poison);
     this.locks.releaseAllOf(host);
-    if (first) this.onPoison?.({ host, reason });
+    if (first) this.onPoison?.(poison);
     return first;
   }
 
   /** `troupe-ctl fail REASON` / `client.fail()`. */
   fail(caller: string, reason: string): boolean {
-    return this.poison(caller, reason || "failed on purpose");
+    return this.poison(caller, reason || "failed on purpose", true);
   }
 
   get poisoned(): Poison | undefined {

@@ -207,6 +207,7 @@ export async function openSyncSession(
         service.poison(assignment.name, reason);
       },
       poisoned: () => service.poisoned,
+      kv: () => service.kv.entries(),
       close,
     };
   } catch (e) {

@@ -164,6 +164,7 @@ export class RunModel {
         j.durationMs = e.durationMs;
         if (j.startMs === undefined) j.startMs = e.time - e.durationMs;
         if (e.reason) j.reason = e.reason;
+        if (e.kv) j.kv = e.kv;
         this.counts.done++;
         if (e.status === "failed") this.counts.failed++;
         if (e.status === "aborted") this.counts.aborted++;

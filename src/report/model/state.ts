@@ -2,7 +2,7 @@
 // builds it from the event stream; nothing else writes it.
 
 import type { FailureKind } from "../../script/result.js";
-import type { JobHostRole, JobStatus, Level, Phase, ScenarioFailure, StepKind } from "../events.js";
+import type { JobHostRole, JobKv, JobStatus, Level, Phase, ScenarioFailure, StepKind } from "../events.js";
 import type { JobNameParts, UniqueNames } from "../names.js";
 
 export interface HostState {
@@ -82,6 +82,8 @@ export interface JobState {
   waits?: SyncWaitState[];
   /** Waits past MAX_JOB_WAITS, counted only. */
   waitsDropped?: number;
+  /** A multi-host job: its key-value store as it ended. */
+  kv?: JobKv;
 }
 
 export interface SyncWaitState {

@@ -38,7 +38,7 @@ export class HtmlReport implements Reporter {
     const found = new Map<string, string>();
     if (!this.artifactsDir) return found;
     for (const name of run.jobs.keys()) {
-      const dir = artifactsDirOf(this.artifactsDir, name, this.artifactLayout);
+      const dir = artifactsDirOf(this.artifactsDir, name, { layout: this.artifactLayout });
       if (existsSync(dir)) found.set(name, relative(dirname(this.path), dir).split(sep).join("/") + "/");
     }
     return found;

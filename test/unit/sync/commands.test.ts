@@ -140,3 +140,38 @@ test("fail poisons the job and exits with the poison status itself", async () =>
   assert.deepEqual(await waiting, { code: SYNC_EXIT.POISONED, text: "barrier ready: poisoned: host client-2 failed: disk full" });
   assert.equal(service.poisoned?.host, "client-2");
 });
+
+test("baton: the first host holds it; pass hands it to the next host in role order, round and round, or to TO; only its holder may pass it", async () => {
+  const { run } = setup();
+  assert.deepEqual(await run("server", ["baton", "wait", "turn"]), { code: 0, text: "" });
+  const c1 = run("client-1", ["baton", "wait", "turn"]);
+  const c2 = run("client-2", ["baton", "wait", "turn", "--timeout", "0"]);
+  assert.equal((await c2).code, SYNC_EXIT.TIMEOUT);
+  assert.match((await c2).text, /baton wait turn.*held by server/);
+  const notHolder = await run("client-2", ["baton", "pass", "turn"]);
+  assert.equal(notHolder.code, SYNC_EXIT.USAGE);
+  assert.match(notHolder.text, /baton pass turn: client-2 does not hold it \(server does\): wait for it first/);
+  assert.deepEqual(await run("server", ["baton", "pass", "turn"]), { code: 0, text: "" });
+  assert.deepEqual(await c1, { code: 0, text: "" });
+  assert.deepEqual(await run("client-1", ["baton", "pass", "turn"]), { code: 0, text: "" });
+  assert.deepEqual(await run("client-2", ["baton", "wait", "turn", "--timeout", "0"]), { code: 0, text: "" });
+  // After the last host, the first; TO skips ahead; another name is another baton.
+  assert.deepEqual(await run("client-2", ["baton", "pass", "turn"]), { code: 0, text: "" });
+  assert.deepEqual(await run("server", ["baton", "pass", "turn", "client-2"]), { code: 0, text: "" });
+  assert.deepEqual(await run("client-2", ["baton", "wait", "turn", "--timeout", "0"]), { code: 0, text: "" });
+  assert.deepEqual(await run("server", ["baton", "wait", "other", "--timeout", "0"]), { code: 0, text: "" });
+  const nobody = await run("client-2", ["baton", "pass", "turn", "client-9"]);
+  assert.equal(nobody.code, SYNC_EXIT.NOT_FOUND);
+  assert.match(nobody.text, /no host "client-9" in this job \(hosts: server, client-1, client-2\)/);
+  assert.equal((await run("server", ["baton", "hold", "turn"])).code, SYNC_EXIT.USAGE);
+  assert.equal((await run("server", ["baton", "pass"])).code, SYNC_EXIT.USAGE);
+});
+
+test("baton wait is poisoned like every wait", async () => {
+  const { run, service } = setup();
+  const w = run("client-1", ["baton", "wait", "turn"]);
+  service.poison("server", "exit status 1");
+  const a = await w;
+  assert.equal(a.code, SYNC_EXIT.POISONED);
+  assert.match(a.text, /baton wait turn: poisoned: host server failed: exit status 1/);
+});

@@ -234,6 +234,7 @@ test("poison fails every pending and future wait at once, naming the host and th
   const lockWaiter = as("server").lock("L", () => undefined);
   assert.equal(service.poison("client-2", "exit status 1"), true);
   assert.equal(service.poison("server", "later failure"), false, "the first poison wins");
+  assert.deepEqual(service.poisoned, { host: "client-2", reason: "exit status 1" });
   for (const p of [...pending, lockWaiter]) {
     const e = await rejection(p);
     assert.equal(e.kind, "poisoned");
@@ -250,11 +251,11 @@ test("poison fails every pending and future wait at once, naming the host and th
   assert.equal(service.pendingWaits, 0);
 });
 
-test("fail poisons the job with the caller's reason", async () => {
+test("fail poisons the job with the caller's reason, marked as called on purpose (a host's failure is not)", async () => {
   const { as, service } = job();
   const w = as("server").barrier("ready");
   as("client-1").fail("database did not start");
-  assert.deepEqual(service.poisoned, { host: "client-1", reason: "database did not start" });
+  assert.deepEqual(service.poisoned, { host: "client-1", reason: "database did not start", called: true });
   assert.match((await rejection(w)).message, /barrier ready: poisoned: host client-1 failed: database did not start/);
 });
 
