@@ -28,7 +28,7 @@ import { checkDaemon, clientOf, imagesFor, readCatalog, type Catalog } from "./c
 import { clientSetup, LxcError, type ClientSetup, type LxdClient, type Output } from "./client.js";
 import type { ImageChoice } from "./images.js";
 import { configArgs, KEY_BACKEND, KEY_HOST, KEY_REUSE, ownerConfig } from "./labels.js";
-import { containerName, nextCount } from "./names.js";
+import { containerName, nameTaken, nextCount } from "./names.js";
 import { HOST_KEYS_COMMAND, parseHostKeys, sshdSetupScript } from "./sshd.js";
 import { waitAddress, type InstanceState } from "./state.js";
 import { ExitSweep, keysByValue } from "../../util/exit-sweep.js";
@@ -57,11 +57,6 @@ const SSHD_SETUP_ATTEMPTS = 3;
 const upEverywhere = new ExitSweep<LxdClient>((left) => {
   for (const [client, names] of keysByValue(left)) client.runSync(["delete", "--force", ...names]);
 });
-
-/** `lxc launch` said the name is taken (another troupe process counted the same). */
-function nameTaken(err: unknown): boolean {
-  return err instanceof LxcError && /already exists/i.test(err.output.stderr);
-}
 
 export function createLxdDriver(backend: Backend, ctx: BackendContext, options: LxdDriverOptions = {}): BackendDriver {
   const setup = options.setup ?? clientSetup();

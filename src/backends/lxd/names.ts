@@ -8,6 +8,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { Mutex } from "../../util/limit.js";
+import { LxcError } from "./client.js";
 
 /** `troupe-N-SYSTEM`: letters, digits and dashes, at most 63 characters, as LXD wants. */
 export function containerName(n: number, systemName: string): string {
@@ -36,4 +37,15 @@ export function nextCount(file = countFile()): Promise<number> {
     await writeFile(file, String(n));
     return n;
   });
+}
+
+/**
+ * `lxc launch` said the name is taken: another troupe process counted the
+ * same. LXD says so in two ways: the instance exists, or another launch is
+ * creating it at this moment ("Instance is busy running a "create"
+ * operation"). The lxc command line has no error codes; its text is all
+ * there is. Either way the container is not ours and must not be deleted.
+ */
+export function nameTaken(err: unknown): boolean {
+  return err instanceof LxcError && /already exists|is busy running a "create" operation/i.test(err.output.stderr);
 }

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { currentOwner } from "../../../src/gc/owner.js";
 import { lxdLeftovers } from "../../../src/backends/lxd/gc.js";
 import { configArgs, ownerConfig, ownerOf } from "../../../src/backends/lxd/labels.js";
-import { containerName, nextCount } from "../../../src/backends/lxd/names.js";
+import { containerName, nameTaken, nextCount } from "../../../src/backends/lxd/names.js";
+import { LxcError } from "../../../src/backends/lxd/client.js";
 import { parseHostKeys, sshdSetupScript } from "../../../src/backends/lxd/sshd.js";
 import { addressOf } from "../../../src/backends/lxd/state.js";
 
@@ -30,6 +31,17 @@ test("the count goes up by one per name, from a missing or bad file too", async 
   assert.equal(readFileSync(file, "utf8"), "3");
   writeFileSync(file, "garbage");
   assert.equal(await nextCount(file), 1);
+});
+
+test("a name another process launches (made, or being made) is taken and tried again; any other failure is not", () => {
+  const said = (stderr: string): LxcError => new LxcError(["launch", "img", "troupe-3-d"], { code: 1, stdout: "", stderr });
+  assert.ok(
+    nameTaken(said('Error: Failed creating instance record: Add instance info to the database: This "instances" entry already exists')),
+  );
+  // Seen in CI when two troupe processes counted the same while LXD was still creating the first one.
+  assert.ok(nameTaken(said('Error: Failed creating instance record: Instance is busy running a "create" operation')));
+  assert.ok(!nameTaken(said("Error: Failed instance creation: Failed creating instance from image: no space left on device")));
+  assert.ok(!nameTaken(new Error("already exists")));
 });
 
 test("owner labels are user.troupe* keys, read back the same", () => {
