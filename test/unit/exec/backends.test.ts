@@ -24,7 +24,10 @@ test("local hosts are named <system>-<n>, each with its own copy under <runDir>/
   const d1 = createLocalDriver(backend, ctx);
   const d2 = createLocalDriver(other, ctx);
   const system = backend.systems[0]!;
-  const [h1, h2, h3] = await Promise.all([d1.allocate(system, 1), d1.allocate(system, 2), d2.allocate(system, 1)]);
+  const [h1, h2] = await Promise.all([d1.allocate(system, 1), d1.allocate(system, 2)]);
+  // The name is first come, first served: the second backend's host, asked
+  // for after, gets its backend's name before it.
+  const h3 = await d2.allocate(system, 1);
   assert.deepEqual([h1.name, h2.name, h3.name], ["ubuntu-24.04-1", "ubuntu-24.04-2", "local2-ubuntu-24.04-1"]);
   assert.equal(h1.projectPath, join(runDir, "hosts", "ubuntu-24.04-1", "project"));
   assert.equal(h1.address, "127.0.0.1");
