@@ -102,6 +102,58 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
     };
   };
 
+  /**
+   * Connect to `target` (already marked busy) as host `name`, make its
+   * project directory ready and keep the host open; on failure the target
+   * is free again. `ownsProjectDir`: from a reuse record; else whether this
+   * call made the directory (then discard removes it).
+   */
+  const openOn = async (system: System, pool: SystemPool, target: SshTarget, name: string, ownsProjectDir?: boolean): Promise<Host> => {
+    let conn: Connected | undefined;
+    try {
+      conn = await connect(target, await connectOptions(pool));
+      const made = await prepareProjectDir(conn, name, ctx.remotePath);
+      const owns = ownsProjectDir ?? made;
+      const switcher = new SwitchableTransport(conn.transport);
+      const host: Host = {
+        name,
+        address: target.address,
+        backend: backend.name,
+        system: system.name,
+        transport: switcher,
+        projectPath: ctx.remotePath,
+        data: {
+          target: target.name,
+          ...(target.port !== undefined ? { port: target.port } : {}),
+          user: conn.user,
+          sudo: conn.sudo,
+          ...(owns ? { ownsProjectDir: true } : {}),
+        },
+      };
+      open.set(name, { host, pool, target, switcher, conn, ownsProjectDir: owns });
+      return host;
+    } catch (e) {
+      pool.busy.delete(target.name);
+      await conn?.close().catch(() => undefined);
+      throw e;
+    }
+  };
+
+  /** Close `host`'s connection and free its machine; discard also removes the project directory troupe made. */
+  const closeHost = async (host: Host, { removeProjectDir }: { removeProjectDir: boolean }): Promise<void> => {
+    const entry = open.get(host.name);
+    if (!entry) return;
+    open.delete(host.name);
+    try {
+      if (removeProjectDir && entry.ownsProjectDir) {
+        await entry.conn.transport.exec({ script: `rm -rf -- ${shQuote(host.projectPath)}` }).catch(() => undefined);
+      }
+    } finally {
+      await entry.conn.close().catch(() => undefined);
+      entry.pool.busy.delete(entry.target.name);
+    }
+  };
+
   const driver: SshDriver = {
     type: "ssh",
 
@@ -139,48 +191,10 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
         host: name,
         address: target.address,
       });
-      let conn: Connected | undefined;
-      try {
-        conn = await connect(target, await connectOptions(pool));
-        const ownsProjectDir = await prepareProjectDir(conn, name, ctx.remotePath);
-        const switcher = new SwitchableTransport(conn.transport);
-        const host: Host = {
-          name,
-          address: target.address,
-          backend: backend.name,
-          system: system.name,
-          transport: switcher,
-          projectPath: ctx.remotePath,
-          data: {
-            target: target.name,
-            ...(target.port !== undefined ? { port: target.port } : {}),
-            user: conn.user,
-            sudo: conn.sudo,
-            ...(ownsProjectDir ? { ownsProjectDir: true } : {}),
-          },
-        };
-        open.set(name, { host, pool, target, switcher, conn, ownsProjectDir });
-        return host;
-      } catch (e) {
-        pool.busy.delete(target.name);
-        await conn?.close().catch(() => undefined);
-        throw e;
-      }
+      return openOn(system, pool, target, name);
     },
 
-    async discard(host: Host): Promise<void> {
-      const entry = open.get(host.name);
-      if (!entry) return;
-      open.delete(host.name);
-      try {
-        if (entry.ownsProjectDir) {
-          await entry.conn.transport.exec({ script: `rm -rf -- ${shQuote(host.projectPath)}` }).catch(() => undefined);
-        }
-      } finally {
-        await entry.conn.close().catch(() => undefined);
-        entry.pool.busy.delete(entry.target.name);
-      }
-    },
+    discard: (host: Host) => closeHost(host, { removeProjectDir: true }),
 
     // -reuse: the same machine of the system's list, connected again; whether
     // troupe made its project directory (removed at discard) is remembered.
@@ -191,43 +205,12 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
       if (!pool || !target) return undefined; // no longer one of the system's machines
       if (pool.busy.has(target.name)) throw new TroupeError("E_BACKEND", `${target.name} is already a host of this run`);
       pool.busy.add(target.name);
-      let conn: Connected | undefined;
-      try {
-        conn = await connect(target, await connectOptions(pool));
-        await prepareProjectDir(conn, recorded.name, ctx.remotePath);
-        const ownsProjectDir = recorded.data?.["ownsProjectDir"] === true;
-        const switcher = new SwitchableTransport(conn.transport);
-        const host: Host = {
-          name: recorded.name,
-          address: target.address,
-          backend: backend.name,
-          system: system.name,
-          transport: switcher,
-          projectPath: ctx.remotePath,
-          data: {
-            target: target.name,
-            ...(target.port !== undefined ? { port: target.port } : {}),
-            user: conn.user,
-            sudo: conn.sudo,
-            ...(ownsProjectDir ? { ownsProjectDir } : {}),
-          },
-        };
-        open.set(host.name, { host, pool, target, switcher, conn, ownsProjectDir });
-        return host;
-      } catch (e) {
-        pool.busy.delete(target.name);
-        await conn?.close().catch(() => undefined);
-        throw e;
-      }
+      // Whether troupe made the project directory is what the record says, not what this connection finds.
+      return openOn(system, pool, target, recorded.name, recorded.data?.["ownsProjectDir"] === true);
     },
 
-    async release(host: Host): Promise<void> {
-      const entry = open.get(host.name);
-      if (!entry) return;
-      open.delete(host.name);
-      await entry.conn.close().catch(() => undefined);
-      entry.pool.busy.delete(entry.target.name);
-    },
+    // -reuse: the machine is kept as it is, project directory included.
+    release: (host: Host) => closeHost(host, { removeProjectDir: false }),
 
     async reboot(host: Host): Promise<void> {
       const entry = open.get(host.name);
