@@ -10,10 +10,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { labLeftovers, privateTmp, project, troupe } from "./helpers.js";
+import { labLeftovers, privateTmp, project, REPO, troupe } from "./helpers.js";
 
 const LAB_PROJECT =
-  "project: mhreboot\nbackends:\n  lab:\n    systems:\n      - debian-lab:\n          workers: 2\nsuites:\n  s/:\n    summary: s\n";
+  "project: mhreboot\npath: /srv/mhreboot\nbackends:\n  lab:\n    systems:\n      - debian-lab:\n          workers: 2\nsuites:\n  s/:\n    summary: s\n";
 
 interface Job {
   name: string;
@@ -156,5 +156,21 @@ execute/peer: |
     assert.equal(jobsOf(dir)[0]!.reason, "execute failed on rebooter: REBOOT is not supported on the local backend");
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the documented example, examples/multihost cluster/reboot, passes on lab hosts", () => {
+  const example = join(REPO, "examples/multihost");
+  const tmp = privateTmp();
+  try {
+    const lab = troupe(["run", "--project", example, "--backend-as", "local=lab", "-v", "cluster/reboot"], { env: { TMPDIR: tmp } });
+    assert.equal(lab.status, 0, lab.stdout + lab.stderr);
+    assert.match(lab.stdout, /Rebooting on \S+ \(local:debian:cluster\/reboot, as node\) as requested\.\.\./);
+    assert.match(lab.stdout, /local:debian:cluster\/reboot: node \(\S+\) rebooted; its sync session resumed/);
+    assert.match(lab.stdout, /^node, back: before the reboot$/m);
+    assert.match(lab.stdout, /Successful tasks: 1\n/);
+    assert.deepEqual(labLeftovers(lab.pid, tmp), []);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
