@@ -1,7 +1,9 @@
 // One hook script on one host, as a job's level runs it: Spread's prelude,
 // every line an `output` event, a warning when it runs late, REBOOT handled
-// by rebooting the host and running the script again. The script itself is
-// run by the one script runner (script/run-script.ts).
+// by rebooting the host and running the script again (for a host of a job
+// with a sync session, the session is suspended around the reboot and
+// resumed after it). The script itself is run by the one script runner
+// (script/run-script.ts).
 
 import type { Host } from "../backends/backend.js";
 import type { EnvVar, Timeouts } from "../model/job.js";
@@ -12,6 +14,7 @@ import { killedBy, type ScriptResult } from "../script/result.js";
 import { TailBuffer } from "../script/tail.js";
 import { errorText } from "../util/text.js";
 import { rebootVars } from "./host-vars.js";
+import type { HostAssignment, JobSession } from "./job-session.js";
 import { buildScript, type VarList } from "./prelude.js";
 import { effectiveTimeouts } from "./timeouts.js";
 
@@ -41,6 +44,8 @@ export interface HookRun {
   readonly timeouts: Timeouts;
   /** Aborting kills the script (an interrupt). */
   readonly signal?: AbortSignal;
+  /** The job's sync session and this host's seat in it, when it has one: a REBOOT suspends and resumes it. */
+  readonly sync?: { readonly session: JobSession; readonly assignment: HostAssignment };
 }
 
 /** How a hook ended: the script's result (the last run's, after reboots), with the output of every run. */
@@ -59,6 +64,7 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
   let printed = 0;
   let rebootKey = "0";
   let result: ScriptResult;
+  h.sync?.session.scriptStarting?.(h.sync.assignment);
   for (let reboot = 0; ; reboot++) {
     const r = await runScript({
       transport: host.transport,
@@ -97,9 +103,10 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
       result = failed(`rebooted on ${host.name} more than ${MAX_REBOOTS} times`, "marker");
       break;
     }
-    events.message("info", `Rebooting on ${host.name} (${h.context}) as requested...`);
+    const as = h.sync && h.sync.assignment.name !== host.name ? `, as ${h.sync.assignment.name}` : "";
+    events.message("info", `Rebooting on ${host.name} (${h.context}${as}) as requested...`);
     try {
-      await h.reboot(host);
+      await rebootIn(h, h.reboot);
     } catch (err) {
       result = { ...failed(`cannot reboot ${host.name}: ${errorText(err)}`, "transport", err), exitCode: null };
       break;
@@ -127,4 +134,11 @@ export async function runHook(h: HookRun): Promise<HookOutcome> {
     printed,
   });
   return { ...result, output: text, truncated, durationMs: Date.now() - started };
+}
+
+/** Reboot the host; within its job's sync session when it has one, which the reboot must not poison. */
+function rebootIn(h: HookRun, reboot: (host: Host) => Promise<void>): Promise<void> {
+  const s = h.sync;
+  if (s?.session.reboot) return s.session.reboot(s.assignment, () => reboot(h.host));
+  return reboot(h.host);
 }

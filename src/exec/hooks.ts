@@ -87,6 +87,7 @@ export async function runLevelHook(
     host,
     backendType: ctx.pool.typeOf(host),
     ...(reboot ? { reboot } : {}),
+    ...(seat?.session ? { sync: { session: seat.session, assignment: seat.assignment } } : {}),
     job: level === "task" ? job.name : context,
     context,
     level,

@@ -28,6 +28,19 @@ export interface JobSession {
    * REASON`. The job's failure is that host's.
    */
   poisoned?(): { readonly host: string; readonly reason: string; readonly called?: boolean } | undefined;
+  /**
+   * A script of this host starts (its first run, not a run again after
+   * REBOOT): the waits earlier scripts passed are not its own to replay.
+   */
+  scriptStarting?(assignment: HostAssignment): void;
+  /**
+   * The host's script called REBOOT: around `reboot` (the backend's), its
+   * control session is stopped, without poisoning the job (the other hosts
+   * keep waiting for it), and started again once the host is back. A host
+   * that does not come back (`reboot` throws) or whose control session does
+   * not start again poisons the job, named, and this throws.
+   */
+  reboot?(assignment: HostAssignment, reboot: () => Promise<void>): Promise<void>;
   /** The job's key-value store as it stands, in the order keys were set. */
   kv?(): readonly (readonly [key: string, value: string])[];
   /** The job is over (passed or not): stop control sessions, drop state. */

@@ -8,6 +8,7 @@ import { parseDuration } from "./duration.js";
 import { isSyncError, SyncError, SYNC_EXIT } from "./errors.js";
 import type { LockGrant } from "./locks.js";
 import { dataLine, type MessageData } from "./messages.js";
+import type { PassedWaits, RendezvousKey } from "./replay.js";
 import type { SyncService } from "./service.js";
 import { errorText } from "../util/text.js";
 
@@ -30,6 +31,8 @@ export interface CommandContext {
   readonly defaultTimeoutMs?: number;
   /** Locks held through this relay, by token; `lock` adds, `unlock` removes. */
   readonly grants: Map<string, LockGrant>;
+  /** What the caller's script passed before a REBOOT: those barriers and syncs are answered at once (replay.ts). */
+  readonly passed?: PassedWaits;
 }
 
 export const USAGE: Readonly<Record<string, string>> = {
@@ -129,6 +132,20 @@ export async function runCommand(argv: readonly string[], ctx: CommandContext): 
   }
 }
 
+/**
+ * A barrier or sync: answered at once when the caller's script passed it
+ * before a REBOOT (unless the job is poisoned or over), else waited for.
+ */
+async function rendezvous(ctx: CommandContext, key: RendezvousKey, wait: () => Promise<unknown>): Promise<string> {
+  if (ctx.passed?.replay(key)) {
+    ctx.service.assertOpen(key);
+    return "";
+  }
+  await wait();
+  ctx.passed?.pass(key);
+  return "";
+}
+
 async function dispatch(argv: readonly string[], ctx: CommandContext): Promise<string> {
   const [verb, ...args] = argv;
   const s = ctx.service;
@@ -147,8 +164,9 @@ async function dispatch(argv: readonly string[], ctx: CommandContext): Promise<s
         if (!/^\d+$/.test(c) || Number(c) < 1) throw usage(verb, `barrier ${name}: --count wants a whole number >= 1, not "${c}"`);
         count = Number(c);
       }
-      await s.barrier(me, name as string, { ...wait(p), ...(count !== undefined ? { count } : {}) });
-      return "";
+      return rendezvous(ctx, `barrier ${name as string}`, () =>
+        s.barrier(me, name as string, { ...wait(p), ...(count !== undefined ? { count } : {}) }),
+      );
     }
     case "kv": {
       const [sub, ...rest] = args;
@@ -203,8 +221,7 @@ async function dispatch(argv: readonly string[], ctx: CommandContext): Promise<s
     case "sync": {
       const p = parseArgs(verb, args, ["timeout"], []);
       const [msg] = exactly(verb, p, ["MSG"]);
-      await s.sync(me, msg as string, wait(p));
-      return "";
+      return rendezvous(ctx, `sync ${msg as string}`, () => s.sync(me, msg as string, wait(p)));
     }
     case "lock": {
       const p = parseArgs(verb, args, ["timeout"], []);

@@ -12,6 +12,7 @@ import { runCommand, type Answer } from "./commands.js";
 import { formatDuration } from "./duration.js";
 import { SYNC_EXIT } from "./errors.js";
 import type { LockGrant } from "./locks.js";
+import type { PassedWaits } from "./replay.js";
 import type { SyncService } from "./service.js";
 import { errorText } from "../util/text.js";
 import { setLongInterval, setLongTimeout, type LongTimer } from "../util/long-timer.js";
@@ -53,6 +54,12 @@ export interface RelayOptions {
    * scripts get); a line without it is not this job's and is refused.
    */
   readonly token: string;
+  /**
+   * What the host's script passed, kept across the relays of one host (a
+   * REBOOT stops one and starts another): barriers and syncs it passed before
+   * rebooting are answered at once when it runs again.
+   */
+  readonly passed?: PassedWaits;
   /** Report TCP ports in use on the host at start. */
   readonly probePorts?: boolean;
   /** Timeout of waits without `--timeout`. */
@@ -325,6 +332,7 @@ export class Relay {
       signal: ac.signal,
       ...(o.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: o.defaultTimeoutMs } : {}),
       grants: this.grants,
+      ...(o.passed ? { passed: o.passed } : {}),
     }).then((answer) => {
       o.onAnswered?.(argv, startMs, answer.code);
       if (this.pending.get(id) === ac) this.pending.delete(id);

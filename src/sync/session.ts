@@ -24,7 +24,9 @@ import {
 } from "./ports.js";
 import { Relay, type RelayHello } from "./relay.js";
 import { relayScript } from "./relay-script.js";
+import { PassedWaits } from "./replay.js";
 import { SyncService } from "./service.js";
+import { errorText } from "../util/text.js";
 
 export interface SyncSessionOptions {
   /** troupe's share/ dir (troupe-ctl, sync/relay.sh); found next to the package by default. */
@@ -138,28 +140,61 @@ export async function openSyncSession(
   if (signal.aborted) throw new TroupeError("E_INTERRUPTED", `${job.name}: interrupted before the sync session started`);
   signal.addEventListener("abort", onAbort, { once: true });
 
+  // What each host's script passed, kept across its relays (a REBOOT stops one and starts another).
+  const passed = new Map<string, PassedWaits>();
+  const passedOf = (a: HostAssignment): PassedWaits => {
+    let p = passed.get(a.name);
+    if (!p) passed.set(a.name, (p = new PassedWaits()));
+    return p;
+  };
+  const newRelay = (a: HostAssignment, probePorts: boolean): Relay => {
+    const relay = new Relay({
+      name: a.name,
+      transport: a.host.transport,
+      service,
+      dir: dirOf(a),
+      script,
+      token,
+      probePorts,
+      passed: passedOf(a),
+      ...(options.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
+      ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
+      ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+      ...(options.lostAfterMs !== undefined ? { lostAfterMs: options.lostAfterMs } : {}),
+      onLost: (reason) => service.poison(a.name, reason),
+      onAnswered: (argv, startMs, code) => {
+        const what = syncWaitOf(argv);
+        if (what) events?.emit({ type: "sync-wait", job: job.name, host: a.host.name, as: a.name, what, startMs, ok: code === 0 });
+      },
+    });
+    relays.set(a.name, relay);
+    return relay;
+  };
+
+  /** Around a REBOOT of `a`: its relay stops (no poison: the others wait for it) and starts again once it is back. */
+  const reboot = async (a: HostAssignment, rebootHost: () => Promise<void>): Promise<void> => {
+    await relays.get(a.name)?.close(options.closeGraceMs);
+    try {
+      await rebootHost();
+    } catch (e) {
+      service.poison(a.name, `did not come back from its reboot: ${errorText(e)}`);
+      throw e;
+    }
+    if (closed) return;
+    try {
+      await newRelay(a, false).start();
+    } catch (e) {
+      service.poison(a.name, `rebooted, but its sync session did not resume: ${errorText(e)}`);
+      throw e;
+    }
+    passedOf(a).rebooted();
+    events?.message("info", `${job.name}: ${a.name} (${a.host.name}) rebooted; its sync session resumed`);
+  };
+
   try {
     await inPool(hosts, options.startConcurrency ?? 32, async (a) => {
       if (closed) return;
-      const relay = new Relay({
-        name: a.name,
-        transport: a.host.transport,
-        service,
-        dir: dirOf(a),
-        script,
-        token,
-        probePorts: probe.has(a.name),
-        ...(options.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
-        ...(options.startTimeoutMs !== undefined ? { startTimeoutMs: options.startTimeoutMs } : {}),
-        ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
-        ...(options.lostAfterMs !== undefined ? { lostAfterMs: options.lostAfterMs } : {}),
-        onLost: (reason) => service.poison(a.name, reason),
-        onAnswered: (argv, startMs, code) => {
-          const what = syncWaitOf(argv);
-          if (what) events?.emit({ type: "sync-wait", job: job.name, host: a.host.name, as: a.name, what, startMs, ok: code === 0 });
-        },
-      });
-      relays.set(a.name, relay);
+      const relay = newRelay(a, probe.has(a.name));
       hellos.set(a.name, await relay.start());
     });
     if (closed) throw new TroupeError("E_INTERRUPTED", `${job.name}: interrupted while the sync session started`);
@@ -203,6 +238,10 @@ export async function openSyncSession(
         // TROUPE_CTL_TOKEN is what the job's relays ask of every caller.
         return { ...portEnv, TROUPE_CTL_DIR: dir, TROUPE_CTL: `${dir}/bin/troupe-ctl`, TROUPE_CTL_TOKEN: token, PATH: `${dir}/bin` };
       },
+      scriptStarting(assignment) {
+        passedOf(assignment).begin();
+      },
+      reboot,
       hostFailed(assignment, reason) {
         service.poison(assignment.name, reason);
       },
