@@ -52,6 +52,8 @@ interface Held {
   readonly driver: BackendDriver | undefined;
   /** For hosts the pool did not allocate (`adopt`): how to let go of them. */
   readonly release?: () => Promise<void>;
+  /** The project pushed to it, sent again should a reboot lose it. */
+  pushed?: Bundle;
 }
 
 export class HostPool {
@@ -177,15 +179,33 @@ export class HostPool {
       const empty = await host.transport.exec({ script: emptyOrMissing(host.projectPath) });
       if (empty.exitCode !== 0) throw new TroupeError("E_BACKEND", `remote directory ${host.projectPath} on ${where.host} is not empty`);
     }
-    const driver = this.held.get(host)?.driver;
-    if (driver?.pushProject) await driver.pushProject(host, bundle);
-    else await (await import("../transfer/bundle.js")).pushBundle(bundle, host.transport, host.projectPath);
+    await this.send(host, bundle);
   }
 
-  /** Reboots `host`, where its backend can. */
+  private async send(host: Host, bundle: Bundle): Promise<void> {
+    const held = this.held.get(host);
+    if (held?.driver?.pushProject) await held.driver.pushProject(host, bundle);
+    else await (await import("../transfer/bundle.js")).pushBundle(bundle, host.transport, host.projectPath);
+    if (held) held.pushed = bundle;
+  }
+
+  /**
+   * Reboots `host`, where its backend can. A project pushed into a folder
+   * the reboot empties (troupe's default path is under /tmp) is sent again,
+   * so the script that asked for the reboot finds it where it was.
+   */
   rebooter(host: Host): ((host: Host) => Promise<void>) | undefined {
-    const driver = this.held.get(host)?.driver;
-    return driver?.reboot ? (h) => driver.reboot!(h) : undefined;
+    const held = this.held.get(host);
+    const reboot = held?.driver?.reboot?.bind(held.driver);
+    if (!held || !reboot) return undefined;
+    return async (h) => {
+      await reboot(h);
+      if (!held.pushed) return;
+      const there = await h.transport.exec({ script: `test -d ${shQuote(h.projectPath)}` });
+      if (there.exitCode === 0) return;
+      this.o.events.message("info", `${this.labelOf(h)} lost ${h.projectPath} in its reboot; sending the project again`);
+      await this.send(h, held.pushed);
+    };
   }
 
   /** How events name the host. */

@@ -33,7 +33,8 @@ function jobsOf(dir: string): Job[] {
 test("a host of a multi-host job REBOOTs on lab: it comes back, its sync session resumes, and both hosts pass", () => {
   const tmp = privateTmp();
   const dir = project({
-    "troupe.yaml": LAB_PROJECT,
+    // troupe's default path, under /tmp, which a lab host's reboot empties: the project is sent again.
+    "troupe.yaml": LAB_PROJECT.replace("path: /srv/mhreboot\n", ""),
     "s/pair/task.yaml": `summary: one host reboots in the middle of the job
 hosts:
   rebooter: {}
@@ -46,7 +47,7 @@ execute/rebooter: |
     echo "rebooter reboots"
     REBOOT
   fi
-  echo "rebooter is back: SPREAD_REBOOT=$SPREAD_REBOOT TROUPE_REBOOT=$TROUPE_REBOOT"
+  echo "rebooter is back: SPREAD_REBOOT=$SPREAD_REBOOT TROUPE_REBOOT=$TROUPE_REBOOT in $PWD, with $(cat task.yaml | head -1)"
   # Passed before the reboot: answered at once (peer is at 'after' by now).
   troupe-ctl barrier before
   troupe-ctl barrier after
@@ -68,7 +69,8 @@ execute/peer: |
     assert.match(r.stdout, new RegExp(`Rebooting on ${machine} \\(lab:debian-lab:s/pair, as rebooter\\) as requested\\.\\.\\.`));
     assert.match(r.stdout, new RegExp(`lab:debian-lab:s/pair: rebooter \\(${machine}\\) rebooted; its sync session resumed`));
     assert.match(r.stdout, /rebooter reboots/);
-    assert.match(r.stdout, /rebooter is back: SPREAD_REBOOT=1 TROUPE_REBOOT=1/);
+    assert.match(r.stdout, /rebooter is back: SPREAD_REBOOT=1 TROUPE_REBOOT=1 in \/tmp\/troupe\/mhreboot\/s\/pair, with summary: one host reboots/);
+    assert.match(r.stdout, new RegExp(`${machine} lost /tmp/troupe/mhreboot in its reboot; sending the project again`));
     assert.match(r.stdout, /rebooter reads: set before the reboot; peer says: note=from-peer/);
     assert.match(r.stdout, /peer reads: set before the reboot/);
     assert.doesNotMatch(r.stdout, /poisoned/);
