@@ -69,7 +69,10 @@ execute/peer: |
     assert.match(r.stdout, new RegExp(`Rebooting on ${machine} \\(lab:debian-lab:s/pair, as rebooter\\) as requested\\.\\.\\.`));
     assert.match(r.stdout, new RegExp(`lab:debian-lab:s/pair: rebooter \\(${machine}\\) rebooted; its sync session resumed`));
     assert.match(r.stdout, /rebooter reboots/);
-    assert.match(r.stdout, /rebooter is back: SPREAD_REBOOT=1 TROUPE_REBOOT=1 in \/tmp\/troupe\/mhreboot\/s\/pair, with summary: one host reboots/);
+    assert.match(
+      r.stdout,
+      /rebooter is back: SPREAD_REBOOT=1 TROUPE_REBOOT=1 in \/tmp\/troupe\/mhreboot\/s\/pair, with summary: one host reboots/,
+    );
     assert.match(r.stdout, new RegExp(`${machine} lost /tmp/troupe/mhreboot in its reboot; sending the project again`));
     assert.match(r.stdout, /rebooter reads: set before the reboot; peer says: note=from-peer/);
     assert.match(r.stdout, /peer reads: set before the reboot/);
