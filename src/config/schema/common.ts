@@ -87,4 +87,9 @@ export const hookFields = {
 export const timeoutFields = {
   "warn-timeout": duration.optional(),
   "kill-timeout": duration.optional(),
+  "deadlock-timeout": duration
+    .optional()
+    .describe(
+      "multi-host jobs: fail at once when every host waits in troupe-ctl and none can go on for this long (default 30s; -1 never)",
+    ),
 };
