@@ -77,7 +77,10 @@ describe("deadlock watch of the sync service", () => {
     assert.equal(poisonOf(service), undefined);
     service.hostRunning("server", false);
     mock.timers.tick(30 * SECOND);
-    assert.match(poisonOf(service)?.reason ?? "", /: client-1 waits for message "go" \(nobody else sent it\), client-2 waits .*, server runs no script$/);
+    assert.match(
+      poisonOf(service)?.reason ?? "",
+      /: client-1 waits for message "go" \(nobody else sent it\), client-2 waits .*, server runs no script$/,
+    );
     assert.deepEqual(
       (await Promise.all(waits)).map((a) => a.code),
       [SYNC_EXIT.POISONED, SYNC_EXIT.POISONED],
