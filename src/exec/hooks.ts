@@ -60,16 +60,8 @@ function dirOf(host: Host, job: Job, level: Level): string {
 }
 
 /** Run one level's script on the worker's host, with Spread's policy around it. */
-export async function runLevelHook(
-  ctx: RunContext,
-  w: Worker,
-  job: Job,
-  level: Level,
-  phase: Phase,
-  script: string,
-  debug: string,
-  seat?: Seat,
-): Promise<HookResult> {
+export async function runLevelHook(...args: Parameters<typeof runScriptOfLevel>): Promise<HookResult> {
+  const [ctx, , , , , , , seat] = args;
   // Even for a blank script: the host then runs nothing of this phase.
   const running = (yes: boolean): void => {
     try {
@@ -80,7 +72,7 @@ export async function runLevelHook(
   };
   running(true);
   try {
-    return await runScriptOfLevel(ctx, w, job, level, phase, script, debug, seat);
+    return await runScriptOfLevel(...args);
   } finally {
     running(false);
   }

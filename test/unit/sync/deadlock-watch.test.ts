@@ -1,18 +1,12 @@
-import { afterEach, beforeEach, describe, it, mock } from "node:test";
+import { describe, it, mock } from "node:test";
 import assert from "node:assert/strict";
 import { runCommand, type Answer } from "../../../src/sync/commands.js";
 import { SYNC_EXIT, type Poison } from "../../../src/sync/errors.js";
 import { SyncService } from "../../../src/sync/service.js";
+import { useMockedTime } from "../../support/mocked-time.js";
 
 // Time is mocked: the watch's timer and the monotonic clock it reads.
-beforeEach(() => {
-  mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
-  mock.method(performance, "now", () => Date.now());
-});
-afterEach(() => {
-  mock.timers.reset();
-  mock.restoreAll();
-});
+useMockedTime();
 
 const SECOND = 1000;
 
