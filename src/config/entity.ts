@@ -76,6 +76,7 @@ interface CascadingData {
   readonly secrets?: readonly string[] | undefined;
   readonly "warn-timeout"?: number | undefined;
   readonly "kill-timeout"?: number | undefined;
+  readonly "deadlock-timeout"?: number | undefined;
   readonly priority?: number | undefined;
   readonly manual?: boolean | undefined;
 }
@@ -90,6 +91,7 @@ export function cascadingOf(ctx: FileCtx, path: YamlPath, data: CascadingData): 
     variants: data.variants,
     warnTimeout: data["warn-timeout"],
     killTimeout: data["kill-timeout"],
+    deadlockTimeout: data["deadlock-timeout"],
     priority: data.priority,
     manual: data.manual,
   };

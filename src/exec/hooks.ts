@@ -3,7 +3,9 @@
 // opens the debugging shell when asked (-debug, -shell-after), stops the
 // worker with -abend, marks the host broken on FATAL or a lost connection,
 // and poisons the job's sync session. -shell and -shell-before open their
-// shell instead of, or before, the execute script.
+// shell instead of, or before, the execute script. The job's sync session is
+// told when a host runs a script of the job and when it stops (deadlock
+// detection: a host that runs none can release nobody).
 
 import { posix } from "node:path";
 import type { Host } from "../backends/backend.js";
@@ -58,7 +60,25 @@ function dirOf(host: Host, job: Job, level: Level): string {
 }
 
 /** Run one level's script on the worker's host, with Spread's policy around it. */
-export async function runLevelHook(
+export async function runLevelHook(...args: Parameters<typeof runScriptOfLevel>): Promise<HookResult> {
+  const [ctx, , , , , , , seat] = args;
+  // Even for a blank script: the host then runs nothing of this phase.
+  const running = (yes: boolean): void => {
+    try {
+      seat?.session?.hostRunning?.(seat.assignment, yes);
+    } catch (err) {
+      ctx.events.message("error", `sync session: ${errorText(err)}`);
+    }
+  };
+  running(true);
+  try {
+    return await runScriptOfLevel(...args);
+  } finally {
+    running(false);
+  }
+}
+
+async function runScriptOfLevel(
   ctx: RunContext,
   w: Worker,
   job: Job,

@@ -46,12 +46,12 @@ export async function runJobBody(
       break;
     } else {
       const prep = await onAll("prepare", (s) => s.scripts.prepare);
-      const called = calledFail(session);
+      const called = jobFailure(session);
       if (prep.length > 0 || called) {
         const real = prep.filter(([r]) => !r.interrupted);
         for (const [r, s] of real) failedHook("prepare", s, r);
         [status, reason] = called
-          ? ["aborted", `prepare failed on ${called.host}: ${called.why}`]
+          ? ["aborted", `prepare failed${called.on}: ${called.why}`]
           : real[0]
             ? ["aborted", `prepare failed${where(real[0][1])}: ${real[0][0].error ?? ""}`]
             : ["aborted", "interrupted"];
@@ -62,11 +62,11 @@ export async function runJobBody(
         repeat = -1;
       } else {
         const exec = await onAll("execute", (s) => s.scripts.execute);
-        const called = calledFail(session);
+        const called = jobFailure(session);
         if (exec.length > 0 || called) {
           const real = exec.find(([r]) => !r.interrupted);
           [status, reason] = called
-            ? ["failed", `execute failed on ${called.host}: ${called.why}`]
+            ? ["failed", `execute failed${called.on}: ${called.why}`]
             : real
               ? ["failed", `execute failed${where(real[1])}: ${real[0].error ?? ""}`]
               : ["aborted", "interrupted"];
@@ -120,11 +120,12 @@ type Failed = [HookResult, Seat];
  * A host that called `troupe-ctl fail REASON` failed the job on purpose: the
  * job's failure is that host's and REASON its message, whether or not its
  * own script went on to fail (with troupe-ctl's 125) and whoever else's
- * waits it poisoned.
+ * waits it poisoned. A poison with a code (E_DEADLOCK) is the job's own failure.
  */
-function calledFail(session: JobSession | undefined): { host: string; why: string } | undefined {
+function jobFailure(session: JobSession | undefined): { on: string; why: string } | undefined {
   const p = session?.poisoned?.();
-  return p?.called ? { host: p.host, why: `troupe-ctl fail: ${p.reason}` } : undefined;
+  if (p?.code) return { on: "", why: p.reason };
+  return p?.called ? { on: ` on ${p.host}`, why: `troupe-ctl fail: ${p.reason}` } : undefined;
 }
 
 /**

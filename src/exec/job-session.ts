@@ -27,7 +27,9 @@ export interface JobSession {
    * job, or `orchestrator`) and why; `called`: it called `troupe-ctl fail
    * REASON`. The job's failure is that host's.
    */
-  poisoned?(): { readonly host: string; readonly reason: string; readonly called?: boolean } | undefined;
+  poisoned?(): { readonly host: string; readonly reason: string; readonly called?: boolean; readonly code?: string } | undefined;
+  /** A script of the job started (true) or ended (false) on this host: a host running none can release nobody (deadlock). */
+  hostRunning?(assignment: HostAssignment, running: boolean): void;
   /**
    * A script of this host starts (its first run, not a run again after
    * REBOOT): the waits earlier scripts passed are not its own to replay.

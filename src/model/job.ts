@@ -44,6 +44,8 @@ export interface Job {
   readonly priority: number;
   /** Timeouts resolved for each level, Spread's `WarnTimeoutFor(context)`. */
   readonly timeouts: Readonly<Record<HookLevel, Timeouts>>;
+  /** `deadlock-timeout`, resolved: how long the hosts may all wait with none able to go on; -1: never. */
+  readonly deadlockTimeout?: DurationMs;
   /** The per-job scripts, joined across levels as Spread joins them. */
   readonly scripts: {
     /** project prepare-each, backend prepare-each, suite prepare-each, task prepare */

@@ -43,6 +43,8 @@ export interface Cascading {
   readonly variants?: DeltaList;
   readonly warnTimeout?: DurationMs;
   readonly killTimeout?: DurationMs;
+  /** How long every host of a multi-host job may wait with none able to go on (troupe's `deadlock-timeout`). */
+  readonly deadlockTimeout?: DurationMs;
   readonly priority?: number;
   readonly manual?: boolean;
 }

@@ -23,7 +23,7 @@ import { HostCommandCache, type HostCommand } from "./host-commands.js";
 import { evalLists, type NameList } from "./lists.js";
 import { jobScripts } from "./scripts.js";
 import { sortJobs } from "./sort.js";
-import { resolveTimeouts } from "./timeouts.js";
+import { resolveDeadlockTimeout, resolveTimeouts } from "./timeouts.js";
 
 export interface PlanOptions {
   /** Spread-style filter arguments; none (or an empty list) selects every non-manual job. */
@@ -100,6 +100,7 @@ export function planJobs(project: Project, options: PlanOptions = {}): Job[] {
       environment,
       priority: c.priority,
       timeouts: resolveTimeouts(project, c.backend, c.system, c.suite, c.task),
+      deadlockTimeout: resolveDeadlockTimeout(project, c.backend, c.system, c.suite, c.task),
       scripts: jobScripts(project, c.backend, c.suite, c.task),
       ...(c.task.hosts && c.task.hosts.length > 0 ? { hosts: c.task.hosts } : {}),
       ...(ports ? { ports } : {}),

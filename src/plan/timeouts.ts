@@ -24,6 +24,17 @@ function first(values: readonly (DurationMs | undefined)[], fallback: DurationMs
   return fallback;
 }
 
+/** How long every host of a multi-host job may wait with none able to go on, when no level says (`deadlock-timeout`). */
+export const DEFAULT_DEADLOCK_TIMEOUT: DurationMs = 30_000;
+
+/** `deadlock-timeout`: the task's, else its suite's, system's, backend's, project's; -1 (never) as written. */
+export function resolveDeadlockTimeout(project: Project, backend: Backend, system: System, suite: Suite, task: Task): DurationMs {
+  return first(
+    [task, suite, system, backend, project].map((e) => e.deadlockTimeout),
+    DEFAULT_DEADLOCK_TIMEOUT,
+  );
+}
+
 export function resolveTimeouts(project: Project, backend: Backend, system: System, suite: Suite, task: Task): Record<HookLevel, Timeouts> {
   const chain: Record<HookLevel, readonly { warnTimeout?: DurationMs; killTimeout?: DurationMs }[]> = {
     task: [task, suite, system, backend, project],

@@ -64,7 +64,13 @@ export class Barriers {
     const myRound = b.released;
     if (!arrives) {
       return this.waits.wait(
-        { topic, label, check: () => (b.released > myRound ? this.result(name, myRound) : undefined), describe: () => this.missing(b) },
+        {
+          topic,
+          label,
+          what: `at barrier "${name}"`,
+          check: () => (b.released > myRound ? this.result(name, myRound) : undefined),
+          describe: () => this.missing(b),
+        },
         options,
       );
     }
@@ -85,6 +91,7 @@ export class Barriers {
       {
         topic,
         label,
+        what: `at barrier "${name}"`,
         check: () => (b.released > myRound ? this.result(name, myRound) : undefined),
         describe: () => this.missing(b),
         withdraw: () => {

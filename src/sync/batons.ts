@@ -28,10 +28,11 @@ export class Batons {
       {
         topic: `baton:${name}`,
         label: `baton wait ${name}`,
+        what: `for baton "${name}"`,
         check: () => (this.holder(name) === caller ? true : undefined),
         describe: () => `held by ${this.holder(name)}`,
       },
-      options,
+      { ...options, caller },
     );
   }
 

@@ -150,9 +150,9 @@ async function dispatch(argv: readonly string[], ctx: CommandContext): Promise<s
   const [verb, ...args] = argv;
   const s = ctx.service;
   const me = ctx.caller;
-  const wait = (p: Parsed): { timeoutMs?: number; signal?: AbortSignal } => {
+  const wait = (p: Parsed): { caller: string; timeoutMs?: number; signal?: AbortSignal } => {
     const timeoutMs = timeoutOf(p, ctx);
-    return { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) };
+    return { caller: me, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) };
   };
   switch (verb) {
     case "barrier": {

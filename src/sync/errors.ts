@@ -2,7 +2,7 @@
 // Every failed sync call is a TroupeError with code E_SYNC; `kind` says why,
 // so that the shell client can exit with a status a script can tell apart.
 
-import { TroupeError } from "../util/errors.js";
+import { TroupeError, type ErrorCode } from "../util/errors.js";
 
 /**
  * Exit statuses of `troupe-ctl`. Chosen away from the 1/2 that ordinary
@@ -61,8 +61,13 @@ export interface Poison {
   readonly reason: string;
   /** The host called `troupe-ctl fail REASON` (or `client.fail()`): it failed the job on purpose. */
   readonly called?: boolean;
+  /**
+   * Set when the job itself failed rather than one host: `E_DEADLOCK`, every
+   * host waited and none could go on (deadlock.ts). `reason` then says it all.
+   */
+  readonly code?: ErrorCode;
 }
 
 export function describePoison(p: Poison): string {
-  return `poisoned: host ${p.host} failed: ${p.reason}`;
+  return p.code ? `poisoned: ${p.reason}` : `poisoned: host ${p.host} failed: ${p.reason}`;
 }

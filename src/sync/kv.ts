@@ -37,7 +37,13 @@ export class KeyValues {
 
   wait(key: string, options: WaitOptions = {}): Promise<string> {
     return this.waits.wait(
-      { topic: `kv:${key}`, label: `kv get ${key}`, check: () => this.map.get(key), describe: () => "not set" },
+      {
+        topic: `kv:${key}`,
+        label: `kv get ${key}`,
+        what: `for kv key "${key}"`,
+        check: () => this.map.get(key),
+        describe: () => "not set",
+      },
       options,
     );
   }

@@ -33,6 +33,7 @@ export class Locks {
       {
         topic,
         label: `lock ${name}`,
+        what: `for lock "${name}"`,
         check: () => {
           if (l.holder || l.queue[0] !== token) return undefined;
           l.queue.shift();

@@ -74,6 +74,7 @@ export class Messages {
       {
         topic: `msg:${msg}`,
         label: `wait ${msg}`,
+        what: `for message "${msg}"`,
         check: () => {
           for (const [from, r] of this.byMessage.get(msg) ?? []) if (from !== caller && r.count > 0) return { from, data: r.data };
           return undefined;
@@ -97,6 +98,7 @@ export class Messages {
       {
         topic: `msg:${msg}`,
         label,
+        what: `for message "${msg}" from ${role !== undefined ? `every ${role}` : "every other host"}`,
         check: () => this.allSent(msg, targets, 1),
         describe: () => this.describeMissing(msg, targets, 1),
       },
@@ -118,6 +120,7 @@ export class Messages {
       {
         topic: `msg:${msg}`,
         label: `sync ${msg}`,
+        what: `in sync "${msg}"`,
         check: () => this.allSent(msg, targets, round),
         describe: () => this.describeMissing(msg, targets, round),
       },

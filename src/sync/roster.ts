@@ -1,6 +1,7 @@
 // Who is in a job: the hosts with their roles and addresses, plus the
 // orchestrator as a pseudo-host. Answers the discovery verbs
-// (`hosts [ROLE]`, `self`, `role`, `addr HOST-or-ROLE`).
+// (`hosts [ROLE]`, `self`, `role`, `addr HOST-or-ROLE`). Knows which hosts
+// run a script now, as the engine tells it, for the deadlock watch.
 
 import { SyncError } from "./errors.js";
 
@@ -19,6 +20,8 @@ export interface Participant {
 export class Roster {
   readonly hosts: readonly Participant[];
   private readonly byName = new Map<string, Participant>();
+  /** Hosts the engine said run no script now; every other host counts as running. */
+  private readonly idle = new Set<string>();
 
   constructor(hosts: readonly Participant[]) {
     for (const h of hosts) {
@@ -37,6 +40,20 @@ export class Roster {
 
   isHost(name: string): boolean {
     return this.byName.has(name);
+  }
+
+  /** A script started (true) or ended (false) on the host. Returns whether this changed anything. */
+  setRunning(name: string, running: boolean): boolean {
+    if (!this.byName.has(name)) throw new SyncError("not-found", `no host "${name}" in this job (hosts: ${this.names().join(", ")})`);
+    if (running) return this.idle.delete(name);
+    if (this.idle.has(name)) return false;
+    this.idle.add(name);
+    return true;
+  }
+
+  /** Whether a script runs on the host; true until the engine says otherwise. */
+  isRunning(name: string): boolean {
+    return !this.idle.has(name);
   }
 
   roles(): string[] {

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type { HostAssignment, JobSession, JobSessionFactory } from "../exec/job-session.js";
 import type { Job } from "../model/job.js";
+import { DEFAULT_DEADLOCK_TIMEOUT } from "../plan/timeouts.js";
 import type { EventStream } from "../report/events.js";
 import { syncWaitOf } from "../report/sync-waits.js";
 import { TroupeError } from "../util/errors.js";
@@ -101,6 +102,7 @@ export async function openSyncSession(
     hosts: hosts.map((a) => ({ name: a.name, role: a.role, address: a.host.address })),
     ...(options.orchestratorJoinsBarriers !== undefined ? { orchestratorJoinsBarriers: options.orchestratorJoinsBarriers } : {}),
     onPoison: (p) => events?.message("warn", `${job.name}: ${describePoison(p)}`),
+    deadlockTimeoutMs: job.deadlockTimeout ?? DEFAULT_DEADLOCK_TIMEOUT,
   });
 
   const requests = typeof options.ports === "function" ? options.ports(job, hosts) : (options.ports ?? job.ports ?? portsFromJob(job));
@@ -246,6 +248,7 @@ export async function openSyncSession(
         service.poison(assignment.name, reason);
       },
       poisoned: () => service.poisoned,
+      hostRunning: (assignment, running) => service.hostRunning(assignment.name, running),
       kv: () => service.kv.entries(),
       close,
     };

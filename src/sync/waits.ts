@@ -2,9 +2,13 @@
 // (`barrier:ready`, `kv:db/url`, ...) with a check that is re-run whenever
 // that topic changes. Every waiter can time out, be aborted by its caller,
 // and fails at once when the job is poisoned or the session is closed.
+// Each waiter names its caller, so that the deadlock watch can tell what
+// every host waits for; every change (a wait starts or ends, a topic is
+// touched) is reported to `onChange`, the watch's notion of progress.
 
 import { setLongTimeout, type LongTimer } from "../util/long-timer.js";
 import { formatDuration } from "./duration.js";
+import type { PendingWait } from "./deadlock.js";
 import { describePoison, SyncError, type Poison } from "./errors.js";
 
 export interface WaitOptions {
@@ -12,12 +16,16 @@ export interface WaitOptions {
   readonly timeoutMs?: number;
   /** Aborting withdraws the wait (the caller went away). */
   readonly signal?: AbortSignal;
+  /** Who waits: a host of the job (troupe-ctl's relay) or the orchestrator; unnamed waits block nobody in particular. */
+  readonly caller?: string;
 }
 
 export interface WaitSpec<T> {
   readonly topic: string;
   /** For messages: `barrier ready`, `kv get db/url`. */
   readonly label: string;
+  /** For the deadlock message: `at barrier "ready"`, `for kv key "port"`; the label by default. */
+  readonly what?: string;
   /** The result once the wait is over, `undefined` while it is not. May claim state (a lock). */
   readonly check: () => T | undefined;
   /** Appended to a timeout message: who is missing. */
@@ -28,6 +36,8 @@ export interface WaitSpec<T> {
 
 interface Pending {
   readonly spec: WaitSpec<unknown>;
+  readonly caller: string | undefined;
+  readonly timeoutMs: number | undefined;
   settle(result: { value: unknown } | { error: Error }): void;
 }
 
@@ -35,6 +45,9 @@ export class Waits {
   private readonly byTopic = new Map<string, Set<Pending>>();
   private poison: Poison | undefined;
   private closed = false;
+
+  /** Told of every change: a wait started or ended, a topic was notified. */
+  constructor(private readonly onChange: () => void = () => {}) {}
 
   get poisoned(): Poison | undefined {
     return this.poison;
@@ -65,8 +78,11 @@ export class Waits {
     return new Promise<T>((resolve, reject) => {
       let timer: LongTimer | undefined;
       const onAbort = (): void => pending.settle({ error: cancelled(spec.label) });
+      const limit = options.timeoutMs === Infinity ? undefined : options.timeoutMs;
       const pending: Pending = {
         spec: spec,
+        caller: options.caller,
+        timeoutMs: limit,
         settle: (result) => {
           const set = this.byTopic.get(spec.topic);
           if (!set?.delete(pending)) return; // already settled
@@ -78,20 +94,22 @@ export class Waits {
             spec.withdraw?.();
             reject(result.error);
           }
+          this.onChange();
         },
       };
       let set = this.byTopic.get(spec.topic);
       if (!set) this.byTopic.set(spec.topic, (set = new Set()));
       set.add(pending);
-      const limit = options.timeoutMs === Infinity ? undefined : options.timeoutMs;
       // A long timer: `--timeout 700h` is past what setTimeout takes.
       if (limit !== undefined) timer = setLongTimeout(() => pending.settle({ error: timedOut(spec, limit) }), limit);
       options.signal?.addEventListener("abort", onAbort, { once: true });
+      this.onChange();
     });
   }
 
   /** Re-run the checks of every waiter of `topic`, in the order they started waiting. */
   notify(topic: string): void {
+    this.onChange();
     const set = this.byTopic.get(topic);
     if (!set) return;
     for (const p of [...set]) {
@@ -105,6 +123,21 @@ export class Waits {
     let n = 0;
     for (const s of this.byTopic.values()) n += s.size;
     return n;
+  }
+
+  /** The pending waits of each named caller, by topic (for the deadlock watch). */
+  byCaller(): Map<string, PendingWait[]> {
+    const out = new Map<string, PendingWait[]>();
+    for (const set of this.byTopic.values()) {
+      for (const p of set) {
+        if (p.caller === undefined) continue;
+        let list = out.get(p.caller);
+        if (!list) out.set(p.caller, (list = []));
+        const detail = p.spec.describe?.() ?? "";
+        list.push({ what: p.spec.what ?? p.spec.label, detail, ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}) });
+      }
+    }
+    return out;
   }
 
   /** Fail every pending and future wait. The first poison wins: it names the root cause. */

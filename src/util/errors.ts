@@ -14,6 +14,7 @@ export type ErrorCode =
   | "E_BACKEND" // a backend failed to allocate or discard a host
   | "E_TRANSPORT" // a connection to a host failed (infrastructure, not a test failure)
   | "E_SYNC" // a sync-service call failed (barrier timeout, poison, ...)
+  | "E_DEADLOCK" // every host of a multi-host job waits in troupe-ctl and none can go on
   | "E_SCENARIO" // a scenario is inconsistent
   | "E_INTERRUPTED"; // the user pressed Ctrl-C
 
@@ -72,6 +73,7 @@ export function exitCodeFor(e: TroupeError): number {
     case "E_INTERRUPTED":
       return EXIT.INTERRUPTED;
     case "E_SYNC":
+    case "E_DEADLOCK":
       return EXIT.FAILED;
     default:
       return EXIT.USAGE;

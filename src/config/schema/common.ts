@@ -87,4 +87,10 @@ export const hookFields = {
 export const timeoutFields = {
   "warn-timeout": duration.optional(),
   "kill-timeout": duration.optional(),
+  "deadlock-timeout": z
+    .preprocess((v) => (v === false || v === "off" ? -1 : v), duration)
+    .optional()
+    .describe(
+      "multi-host jobs: fail at once when every host waits in troupe-ctl and none can go on for this long (default 30s; off or -1: never)",
+    ),
 };

@@ -2,7 +2,7 @@
 // Node's timers clamp delays past 2^31-1 ms to 1 ms.
 
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, it, mock } from "node:test";
+import { describe, it, mock } from "node:test";
 import { runCommand, type CommandContext } from "../../../src/sync/commands.js";
 import { parseDuration } from "../../../src/sync/duration.js";
 import { SyncError, SYNC_EXIT } from "../../../src/sync/errors.js";
@@ -10,6 +10,7 @@ import type { LockGrant } from "../../../src/sync/locks.js";
 import { SyncService } from "../../../src/sync/service.js";
 import { SyncClient } from "../../../src/sync/client.js";
 import { MAX_TIMER_MS } from "../../../src/util/long-timer.js";
+import { useMockedTime } from "../../support/mocked-time.js";
 
 const HOUR = 3_600_000;
 
@@ -51,14 +52,7 @@ describe("troupe-ctl durations", () => {
 });
 
 describe("waits with timeouts past 2^31-1 ms", () => {
-  beforeEach(() => {
-    mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
-    mock.method(performance, "now", () => Date.now());
-  });
-  afterEach(() => {
-    mock.timers.reset();
-    mock.restoreAll();
-  });
+  useMockedTime();
 
   it("a barrier with --timeout 700h waits 700 hours, not 1 ms", async () => {
     let seq = 0;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, it, mock } from "node:test";
+import { describe, it, mock } from "node:test";
+import { useMockedTime } from "../../support/mocked-time.js";
 import { clearLongTimer, longTimeoutSignal, MAX_TIMER_MS, setLongInterval, setLongTimeout } from "../../../src/util/long-timer.js";
 
 const HOUR = 3_600_000;
@@ -28,14 +29,7 @@ describe("setLongTimeout with real timers", () => {
 
 describe("long timers with mocked time", () => {
   // The long timers aim at deadlines on the monotonic clock: it follows the mocked Date.
-  beforeEach(() => {
-    mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
-    mock.method(performance, "now", () => Date.now());
-  });
-  afterEach(() => {
-    mock.timers.reset();
-    mock.restoreAll();
-  });
+  useMockedTime();
 
   it("fires once, after the whole delay, chaining timers no longer than 2^31-1 ms", () => {
     const fake = globalThis.setTimeout;
