@@ -3,7 +3,7 @@
 //
 //   octogram_binary: {push|pull|installed: ...}   accepted; troupe puts no agent on the hosts
 //   agents: [{name, address, user, port, identity}]   SSH hosts, one per agent
-//   prometheus_agent: {name, address, ...}          Prometheus (on the orchestrator for now)
+//   prometheus_agent: {name, address, ...}          Prometheus on that agent (a host of its own no stage picks)
 //   vars: {...}
 //   stages: [{name, with_agents, run_agents, run_jobs, ask_confirmation, jobs}]
 //   jobs: [{name, with_items, run_items, vars_updates, copy: {local_path, remote_path}} | plugin job]
@@ -69,6 +69,7 @@ export function octogramSchema() {
 }
 
 export type OctogramData = z.output<ReturnType<typeof octogramSchema>>;
+type Agent = z.output<typeof agent>;
 
 /** troupe's path of a piece of the converted data -> the recipe's path of the same piece. */
 export function octogramPath(path: YamlPath): YamlPath {
@@ -79,6 +80,8 @@ export function octogramPath(path: YamlPath): YamlPath {
     else if (out[2] === "backend" || out[2] === "system") out[2] = "address";
   } else if (out[0] === "prometheus") {
     out[0] = "prometheus_agent";
+    if (out[1] === "on") out[1] = "name";
+    else if (out[1] === "backend" || out[1] === "system") out[1] = "address";
   } else if (out[0] === "stages") {
     if (out[2] === "with_hosts") out[2] = "with_agents";
     if (out[2] === "run_hosts") out[2] = "run_agents";
@@ -93,7 +96,10 @@ export function octogramPath(path: YamlPath): YamlPath {
 /**
  * The recipe as troupe's scenario data, and the backend of its agents: an
  * ssh backend with one system per agent (its address, user, port and key),
- * so that several agents on one address are separate hosts.
+ * so that several agents on one address are separate hosts. The
+ * prometheus_agent is Prometheus' host: one of the agents when it has an
+ * agent's name, else a host of its own (a system more) that no stage picks,
+ * as Octogram's stages run on its agents only.
  */
 export function convertOctogram(
   data: OctogramData,
@@ -102,16 +108,20 @@ export function convertOctogram(
 ): { data: ScenarioData; backend: Backend } {
   const agents = data.agents ?? [];
   const where = (path: YamlPath): SourcePos => posOf(path) ?? { file, line: 1, col: 1 };
-  const systems: System[] = agents.map((a, i) => ({
+  const system = (a: Agent, path: YamlPath): System => ({
     name: a.name,
     backend: AGENTS_BACKEND,
     image: a.name,
     workers: 1,
-    pos: where(["agents", i]),
-    where: { hosts: where(["agents", i, "address"]), "identity-file": where(["agents", i, "identity"]) },
+    pos: where(path),
+    where: { hosts: where([...path, "address"]), "identity-file": where([...path, "identity"]) },
     environment: [],
     extra: { hosts: [`${a.user}@${a.address}:${a.port}`], "identity-file": a.identity },
-  }));
+  });
+  const systems: System[] = agents.map((a, i) => system(a, ["agents", i]));
+  const prom = data.prometheus_agent;
+  const promOwnHost = prom !== undefined && !agents.some((a) => a.name === prom.name);
+  if (prom && promOwnHost) systems.push(system(prom, ["prometheus_agent"]));
   const backend: Backend = {
     name: AGENTS_BACKEND,
     type: "ssh",
@@ -124,7 +134,7 @@ export function convertOctogram(
   const converted = {
     hosts: agents.map((a) => ({ names: a.name, backend: AGENTS_BACKEND, system: a.name })),
     vars: data.vars ?? {},
-    ...(data.prometheus_agent ? { prometheus: {} } : {}),
+    ...(prom ? { prometheus: { on: prom.name, ...(promOwnHost ? { backend: AGENTS_BACKEND, system: prom.name } : {}) } } : {}),
     stages: data.stages.map((s) => ({
       name: s.name,
       ...(s.with_agents !== undefined ? { with_hosts: s.with_agents } : {}),

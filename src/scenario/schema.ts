@@ -83,7 +83,12 @@ export function scenarioSchema(options: { api?: boolean } = {}) {
     vars: z.record(z.string(), value).optional(),
     prometheus: strict({
       scrape_interval: text.optional().describe("how often Prometheus scrapes, e.g. 5s"),
-      on: z.literal("orchestrator").optional().describe("where the Prometheus server runs"),
+      on: text
+        .optional()
+        .describe("where the Prometheus server runs: orchestrator (default), one of the hosts, or with backend: a host of its own"),
+      backend: text.optional().describe("with on: NAME, a host of its own from this backend, picked by no stage"),
+      system: text.optional().describe("with backend:, a system of that backend (default: its first)"),
+      binary: text.optional().describe("the prometheus binary where it runs: a path or a name in PATH (default prometheus)"),
     })
       .optional()
       .describe("start Prometheus, scraping every service with metrics:"),

@@ -401,7 +401,7 @@ test("Octogram's DAL throughput recipe on lab hosts: binaries downloaded, keys a
   }
 });
 
-test("octogram_binary and prometheus_agent are accepted: no agent binary, Prometheus on the orchestrator", () => {
+test("octogram_binary and prometheus_agent are accepted: no agent binary, Prometheus on the prometheus agent", () => {
   const dir = project({
     "r.yml": `octogram_binary:
   pull: 'https://example.org/octogram'
@@ -418,6 +418,7 @@ stages:
   const r = troupe(["play", "--check", "r.yml"], { cwd: dir });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^scenario r \(r\.yml, an Octogram recipe\)\n/);
-  assert.match(r.stdout, /prometheus: on the orchestrator/);
+  assert.match(r.stdout, /^prometheus: on prom \(a host of its own, agents:prom\)$/m);
+  assert.match(r.stdout, /^hosts: 1\n {2}a \(agents:a\)$/m);
   assert.match(r.stdout, / {2}builtins\.start_http_server serve\n/);
 });
