@@ -14,7 +14,9 @@
 // recipe says. Pure.
 
 import * as z from "zod";
+import { toJson } from "../config/json-schema.js";
 import { strict, text } from "../config/schema/common.js";
+import { pluginJobFields } from "../plugins/registry.js";
 import type { YamlPath } from "../config/yaml-positions.js";
 import type { Backend, System } from "../model/project.js";
 import type { SourcePos } from "../model/position.js";
@@ -38,7 +40,7 @@ const varUpdate = z.union([
   strict({ value: z.union([z.string(), z.number(), z.boolean()]), as: z.enum(["string", "int", "bool", "json"]).optional() }),
 ]);
 
-const job = strict({
+const jobFields = {
   name: text.describe("the job's name (required by Octogram)"),
   with_items: z.unknown().optional(),
   run_items: z.enum(MODE_VALUES).optional(),
@@ -47,9 +49,11 @@ const job = strict({
     local_path: text.describe("a file or directory of the orchestrator, relative to the current directory"),
     remote_path: text.describe("where it goes on the agent, relative to its directory"),
   }).optional(),
-});
+};
 
-export function octogramSchema() {
+/** An Octogram recipe; with `pluginJobs`, its jobs' plugin keys too (for editors: the loader takes them out first). */
+export function octogramSchema(options: { pluginJobs?: boolean } = {}) {
+  const job = strict({ ...jobFields, ...((options.pluginJobs ? pluginJobFields() : {}) as object) });
   return strict({
     octogram_binary: z.unknown().optional().describe("where Octogram's agent binary comes from; troupe needs none"),
     agents: z.array(agent).optional(),
@@ -69,6 +73,11 @@ export function octogramSchema() {
 }
 
 export type OctogramData = z.output<ReturnType<typeof octogramSchema>>;
+
+/** The JSON Schema of Octogram recipes, with the plugins' job kinds and their arguments (for `troupe schema octogram`). */
+export function octogramJsonSchema(): Record<string, unknown> {
+  return toJson(octogramSchema({ pluginJobs: true }), "Octogram recipe (troupe play)");
+}
 type Agent = z.output<typeof agent>;
 
 /** troupe's path of a piece of the converted data -> the recipe's path of the same piece. */
