@@ -136,7 +136,8 @@ test("Octogram's basic recipe on a lab host: two agents on one address are two h
     assert.match(readFileSync(join(j.prometheus.dir, "prometheus.log"), "utf8"), /See you next time/);
     const dump = spawnSync("promtool", ["tsdb", "dump", join(j.prometheus.dir, "data")], { encoding: "utf8" });
     assert.equal(dump.status, 0, dump.stderr);
-    assert.match(dump.stdout, /^octez_store_last_written_block_level\{[^}]*job="node"[^}]*\} \d+ \d+$/m);
+    assert.match(dump.stdout, /^\{__name__="octez_store_last_written_block_level", [^}]*job="node"[^}]*\} \d+ \d+$/m);
+    assert.match(dump.stdout, /^\{__name__="octez_dal_node_slots_published", [^}]*job="dal_node"[^}]*\} \d+ \d+$/m);
     assert.deepEqual(labLeftovers(r.pid, tmp), []);
   } finally {
     const down = troupe(["lab", "down", "--name", name]);

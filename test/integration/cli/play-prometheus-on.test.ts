@@ -29,7 +29,29 @@ function scenarioJson(dir: string): ScenarioJson {
   return JSON.parse(readFileSync(join(runs, ids[0]!, "scenario.json"), "utf8")) as ScenarioJson;
 }
 
+/** Run `fn` with a project holding `s.yaml` and a private TMPDIR, both removed after. */
+async function withScenario(yaml: string, fn: (dir: string, tmp: string) => void | Promise<void>): Promise<void> {
+  const tmp = privateTmp();
+  const dir = project({ "s.yaml": yaml });
+  try {
+    await fn(dir, tmp);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 const SERVE = join(REPO, "share/metrics/serve-metrics.sh");
+
+/** The top of a scenario: lab hosts node-1..node-N and a prometheus: section (its lines, indented). */
+function labScenario(nodes: number, prometheus: string): string {
+  return `hosts:
+  - names: node-[1..${nodes}]
+    backend: lab
+prometheus:
+${prometheus}
+`;
+}
 
 /** A stage that makes each node-N count N*10 requests and serve them: node-1 on all its addresses (written as its loopback), the others on their own address. */
 function countAndServe(port: number): string {
@@ -47,17 +69,9 @@ function countAndServe(port: number): string {
 `;
 }
 
-test("on: HOST runs Prometheus on that lab host; it scrapes the others as it sees them, a later stage queries it, and its data comes home", () => {
-  const tmp = privateTmp();
+test("on: HOST runs Prometheus on that lab host; it scrapes the others as it sees them, a later stage queries it, and its data comes home", async () => {
   const port = randomInt(20_000, 30_000);
-  const dir = project({
-    "s.yaml": `hosts:
-  - names: node-[1..3]
-    backend: lab
-prometheus:
-  on: node-3
-  scrape_interval: 1s
-vars:
+  const yaml = `${labScenario(3, "  on: node-3\n  scrape_interval: 1s")}vars:
   total: null
 stages:
 ${countAndServe(port)}  - name: ask Prometheus
@@ -74,9 +88,8 @@ ${countAndServe(port)}  - name: ask Prometheus
             'http://{{ host.addr }}:'*) pgrep -x prometheus >/dev/null && echo "prometheus runs here" ;;
             *) echo "prometheus is not here: {{ prometheus.url }}"; exit 1 ;;
           esac
-`,
-  });
-  try {
+`;
+  await withScenario(yaml, (dir, tmp) => {
     const r = troupe(["play", "s.yaml"], { cwd: dir, env: { TMPDIR: tmp } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /starting Prometheus on node-3/);
@@ -106,30 +119,17 @@ ${countAndServe(port)}  - name: ask Prometheus
     assert.match(readFileSync(join(j.prometheus.dir, "prometheus.yml"), "utf8"), /scrape_interval: "1s"/);
     assert.equal((JSON.parse(readFileSync(join(j.prometheus.dir, "targets.json"), "utf8")) as unknown[]).length, 3);
     assert.deepEqual(labLeftovers(r.pid, tmp), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
-test("on: NAME with backend: gives Prometheus a lab host of its own that no stage runs on", () => {
-  const tmp = privateTmp();
+test("on: NAME with backend: gives Prometheus a lab host of its own that no stage runs on", async () => {
   const port = randomInt(20_000, 30_000);
-  const dir = project({
-    "s.yaml": `hosts:
-  - names: node-[1..2]
-    backend: lab
-prometheus:
-  on: monitor
-  backend: lab
-  scrape_interval: 1s
-stages:
+  const yaml = `${labScenario(2, "  on: monitor\n  backend: lab\n  scrape_interval: 1s")}stages:
 ${countAndServe(port)}  - name: everyone
     jobs:
       - run: echo "on {{ host.name }}, asking {{ prometheus.url }}"; busybox wget -qO- '{{ prometheus.url }}/api/v1/query?query=sum(demo_requests_total)'
-`,
-  });
-  try {
+`;
+  await withScenario(yaml, (dir, tmp) => {
     const r = troupe(["play", "s.yaml"], { cwd: dir, env: { TMPDIR: tmp } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const j = scenarioJson(dir);
@@ -144,28 +144,16 @@ ${countAndServe(port)}  - name: everyone
     assert.match(r.stdout, /"value":\[[\d.]+,"30"\]/);
     assert.match(readFileSync(join(j.prometheus.dir, "prometheus.log"), "utf8"), /See you next time/);
     assert.deepEqual(labLeftovers(r.pid, tmp), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
-test("a host without the prometheus binary stops the scenario before any stage, naming the host", () => {
-  const tmp = privateTmp();
-  const dir = project({
-    "s.yaml": `hosts:
-  - names: node-1
-    backend: lab
-prometheus:
-  on: node-1
-  binary: /opt/troupe-no-such/prometheus
-stages:
+test("a host without the prometheus binary stops the scenario before any stage, naming the host", async () => {
+  const yaml = `${labScenario(1, "  on: node-1\n  binary: /opt/troupe-no-such/prometheus")}stages:
   - name: s
     jobs:
       - run: echo never
-`,
-  });
-  try {
+`;
+  await withScenario(yaml, (dir, tmp) => {
     const r = troupe(["play", "s.yaml"], { cwd: dir, env: { TMPDIR: tmp } });
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.match(
@@ -175,45 +163,36 @@ stages:
     assert.doesNotMatch(r.stdout + r.stderr, /never|\n\s+at /);
     assert.equal(scenarioJson(dir).status, "error");
     assert.deepEqual(labLeftovers(r.pid, tmp), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test("Ctrl-C while Prometheus runs on a lab host: it is stopped, and its data comes home before the host goes", async () => {
-  const tmp = privateTmp();
   const m = randomInt(100_000, 999_999);
   const port = randomInt(20_000, 30_000);
-  const dir = project({
-    "s.yaml": `hosts:
-  - names: node-[1..2]
-    backend: lab
-prometheus:
-  on: node-2
-  scrape_interval: 1s
-stages:
+  const yaml = `${labScenario(2, "  on: node-2\n  scrape_interval: 1s")}stages:
 ${countAndServe(port)}  - name: long
     with_hosts: node-1
     jobs:
       - run: echo "asking {{ prometheus.url }}"; sleep ${m}
-`,
-  });
-  try {
+`;
+  await withScenario(yaml, async (dir, tmp) => {
     const child = troupeAsync(["play", "s.yaml"], { cwd: dir, env: { TMPDIR: tmp } });
     let out = "";
     child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
     child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await new Promise<void>((resolve) => {
+    // The long stage has started (or troupe ended before it: then the test fails with its output).
+    const started = await new Promise<boolean>((resolve) => {
       const look = (): void => {
         if (/asking http:\/\/[\d.]+:\d+\n/.test(out)) {
           child.stdout?.off("data", look);
-          resolve();
+          resolve(true);
         }
       };
       child.stdout?.on("data", look);
+      void exited.then(() => resolve(false));
     });
+    assert.ok(started, out);
     child.kill("SIGINT");
     assert.equal(await exited, 130, out);
     const j = scenarioJson(dir);
@@ -222,8 +201,5 @@ ${countAndServe(port)}  - name: long
     assert.match(readFileSync(join(j.prometheus.dir, "prometheus.log"), "utf8"), /See you next time/);
     assert.ok(readdirSync(join(j.prometheus.dir, "data", "wal")).length > 0, "no WAL fetched");
     assert.deepEqual(labLeftovers(child.pid!, tmp), []);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
