@@ -64,6 +64,11 @@ export function targetsSeenFrom(
   });
 }
 
+/** What tells one set of targets from another (their order aside). */
+function keyOf(targets: readonly MetricsTarget[]): string {
+  return JSON.stringify(targets.map((t) => `${t.job}\0${t.url}`).sort());
+}
+
 export class ScenarioMetrics {
   private server: PrometheusServer | undefined;
   private key = "";
@@ -103,7 +108,7 @@ export class ScenarioMetrics {
     if (!this.plan) return;
     const on = this.plan.host;
     const targets = on ? targetsSeenFrom(on, services, (h) => this.hostOf(h)?.address) : [...services];
-    const key = JSON.stringify([...targets].map((t) => `${t.job}\0${t.url}`).sort());
+    const key = keyOf(targets);
     if (key === this.key) return;
     if (!this.server && targets.length === 0) return;
     if (!this.server) await this.launch(targets);
@@ -142,7 +147,7 @@ export class ScenarioMetrics {
     } else {
       this.server = await startPrometheus(common);
     }
-    this.key = JSON.stringify([...targets].map((t) => `${t.job}\0${t.url}`).sort());
+    this.key = keyOf(targets);
     this.updated(targets);
   }
 
