@@ -84,9 +84,10 @@ builtins.* and tezos.* jobs) run as they are: each agent is an SSH host of
 the backend "agents" (--backend-as agents=local runs them here).
 
 With a prometheus: section, troupe runs its own Prometheus on this machine
-(apt-get install prometheus) scraping every service with metrics: PATH; later
-stages query it at {{ prometheus.url }}; its data stays in the run's
-prometheus/ folder. See docs/prometheus.md.
+(apt-get install prometheus), or with on: HOST on that host (Octogram's
+prometheus_agent), scraping every service with metrics: PATH; later stages
+query it at {{ prometheus.url }}; its data ends in the run's prometheus/
+folder. See docs/prometheus.md.
 
 Results go to .troupe/runs/<run-id>/ next to the scenario file: scenario.json
 a log per host in logs/ and report.html. Hosts are discarded at the end, also on failure

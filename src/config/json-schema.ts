@@ -5,10 +5,15 @@ import { textInput } from "./schema/common.js";
 import { projectSchema } from "./schema/project.js";
 import { taskSchema } from "./schema/task.js";
 
-type JsonSchema = Record<string, unknown>;
+export type JsonSchema = Record<string, unknown>;
 
-function toJson(schema: z.ZodType, title: string): JsonSchema {
+/**
+ * A file kind's schema as JSON Schema draft-07 (what editors' YAML and JSON
+ * support reads best), describing what may be written (zod's input side).
+ */
+export function toJson(schema: z.ZodType, title: string): JsonSchema {
   const json = z.toJSONSchema(schema, {
+    target: "draft-07",
     io: "input",
     unrepresentable: "any",
     override: (ctx) => {

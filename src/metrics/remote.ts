@@ -40,13 +40,15 @@ export interface StartPrometheusOnOptions extends StartPrometheusOptions {
   readonly address: string;
   /** The server's directory on the host (default /var/tmp/troupe-prometheus-RANDOM); removed once stop() has fetched it. */
   readonly remoteDir?: string;
+  /** The host's name in messages and in `server.host` (default: the transport's label). */
+  readonly name?: string;
 }
 
 /** Run Prometheus on the host behind `transport`; its data comes back into `opts.dir` at stop(). */
 export async function startPrometheusOn(transport: Transport, opts: StartPrometheusOnOptions): Promise<PrometheusServer> {
-  const host = transport.label;
+  const host = opts.name ?? transport.label;
   if (opts.signal?.aborted) throw new TroupeError("E_INTERRUPTED", `interrupted before Prometheus started on ${host}`);
-  const binary = await findBinaryOn(transport, opts.binary ?? "prometheus");
+  const binary = await findBinaryOn(transport, host, opts.binary ?? "prometheus");
   const remoteDir = opts.remoteDir ?? `/var/tmp/troupe-prometheus-${randomBytes(4).toString("hex")}`;
   if (!remoteDir.startsWith("/")) throw new TroupeError("E_USAGE", `prometheus: remoteDir ${remoteDir}: give an absolute path on ${host}`);
   const listens = opts.listen ? [opts.listen] : DEFAULT_PORTS.map((p) => `0.0.0.0:${p}`);
@@ -57,8 +59,8 @@ export async function startPrometheusOn(transport: Transport, opts: StartPrometh
   await mkdir(opts.dir, { recursive: true });
   await writeFile(join(opts.dir, "prometheus.yml"), yaml);
   await writeFile(join(opts.dir, TARGETS_FILE), targetsJson(current));
-  await writeOn(transport, remoteDir, "prometheus.yml", yaml);
-  await writeOn(transport, remoteDir, TARGETS_FILE, targetsJson(current));
+  await writeOn(transport, host, remoteDir, "prometheus.yml", yaml);
+  await writeOn(transport, host, remoteDir, TARGETS_FILE, targetsJson(current));
 
   const fetchBack = async (paths: readonly string[]): Promise<void> => {
     await pipeline(await transport.get(remoteDir, paths), tar.x({ cwd: opts.dir, preserveOwner: false }));
@@ -109,7 +111,7 @@ export async function startPrometheusOn(transport: Transport, opts: StartPrometh
           current = [...targets];
           const text = targetsJson(current);
           await writeFile(join(opts.dir, TARGETS_FILE), text);
-          await writeOn(transport, remoteDir, TARGETS_FILE, text);
+          await writeOn(transport, host, remoteDir, TARGETS_FILE, text);
         },
         query: (promql) => query(url, promql),
         waitForTargets: (timeoutMs) => waitForTargets(url, () => current, timeoutMs),
@@ -202,24 +204,24 @@ async function waitReady(
   }
 }
 
-async function findBinaryOn(transport: Transport, binary: string): Promise<string> {
+async function findBinaryOn(transport: Transport, host: string, binary: string): Promise<string> {
   let out = "";
   const r = await transport.exec({ script: findBinaryScript(binary), onStdout: (c) => (out += c.toString("utf8")) });
   const found = out.trim().split("\n")[0];
   if (r.exitCode === 0 && found) return found;
   throw new TroupeError(
     "E_UNSUPPORTED",
-    `prometheus: ${binary} not found on ${transport.label}${binary.includes("/") ? "" : " (in its PATH)"}: install Prometheus there (Debian: apt-get install prometheus) or give the path of its binary`,
+    `prometheus: ${binary} not found on ${host}${binary.includes("/") ? "" : " (in its PATH)"}: install Prometheus there (Debian: apt-get install prometheus) or give the path of its binary`,
   );
 }
 
-async function writeOn(transport: Transport, dir: string, name: string, text: string): Promise<void> {
+async function writeOn(transport: Transport, host: string, dir: string, name: string, text: string): Promise<void> {
   let err = "";
   const r = await transport.exec({ script: writeFileScript(dir, name), stdin: text, onStderr: (c) => (err += c.toString("utf8")) });
   if (r.exitCode !== 0)
     throw new TroupeError(
       "E_BACKEND",
-      `prometheus: cannot write ${dir}/${name} on ${transport.label}: ${err.trim() || `status ${r.exitCode ?? r.signal}`}`,
+      `prometheus: cannot write ${dir}/${name} on ${host}: ${err.trim() || `status ${r.exitCode ?? r.signal}`}`,
     );
 }
 

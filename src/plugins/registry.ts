@@ -3,6 +3,7 @@
 // names). A job kind is found by its full name; an unknown one is an error
 // that names it and the plugins loaded.
 
+import type * as z from "zod";
 import { builtinsPlugin } from "./builtins.js";
 import type { JobKind, JobPlugin } from "./plugin.js";
 import { tezosPlugin } from "./tezos/index.js";
@@ -38,4 +39,15 @@ export function isPluginKey(key: string): boolean {
 export function unknownKindMessage(kind: string): string {
   const list = plugins.map((p) => `${p.name} (${Object.keys(p.jobs).join(", ")})`).join("; ");
   return `unknown job kind ${kind}: no plugin provides it; plugins loaded: ${list}`;
+}
+
+/**
+ * Every job kind as a job key whose value is its arguments (`tezos.start_node:
+ * {path_node: ...}`), for the JSON Schema editors read (`troupe schema`).
+ */
+export function pluginJobFields(): Record<string, z.ZodType> {
+  const out: Record<string, z.ZodType> = {};
+  for (const p of plugins)
+    for (const [name, kind] of Object.entries(p.jobs)) out[name] = kind.args.optional().describe(`${p.name} plugin: ${kind.summary}`);
+  return out;
 }

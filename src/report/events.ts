@@ -252,6 +252,8 @@ export interface PrometheusUpdated extends Base {
   readonly url: string;
   /** Its config, data (data/) and log, in the run's results folder. */
   readonly dir: string;
+  /** The scenario host it runs on (`on: HOST`); absent on the orchestrator. */
+  readonly host?: string;
   /** The metrics URLs it scrapes now. */
   readonly targets: readonly string[];
 }

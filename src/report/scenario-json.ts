@@ -55,8 +55,8 @@ export interface ScenarioJson {
     exitCode?: number | null;
   }[];
   vars: Record<string, unknown>;
-  /** The Prometheus server of the `prometheus:` section, when it ran. */
-  prometheus?: { url: string; dir: string; targets: string[] };
+  /** The Prometheus server of the `prometheus:` section, when it ran (`host`: the scenario host it ran on). */
+  prometheus?: { url: string; dir: string; host?: string; targets: string[] };
   failure?: ScenarioFailure;
   error?: string;
   /** The troupe process that wrote it (pid, its start time, the boot, the machine). */

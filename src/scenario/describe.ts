@@ -17,8 +17,13 @@ export function describePlan(plan: ScenarioPlan): string {
   for (const [key, names] of groups) lines.push(`  ${foldHostlist(names)} (${key})`);
   const vars = Object.keys(plan.vars);
   if (vars.length) lines.push(`vars: ${vars.join(", ")}`);
-  if (plan.prometheus)
-    lines.push(`prometheus: on the orchestrator${plan.prometheus.scrapeInterval ? `, every ${plan.prometheus.scrapeInterval}` : ""}`);
+  const prom = plan.prometheus;
+  if (prom) {
+    const own = prom.ownHost ? ` (a host of its own, ${prom.ownHost.backend.name}:${prom.ownHost.system.name})` : "";
+    lines.push(
+      `prometheus: on ${prom.host ? `${prom.host}${own}` : "the orchestrator"}${prom.scrapeInterval ? `, every ${prom.scrapeInterval}` : ""}`,
+    );
+  }
   for (const s of plan.stages) {
     const patterns = s.withHosts.map((t) => t.text);
     const fixed = s.withHosts.every((t) => !isTemplated(t.text));

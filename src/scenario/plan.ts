@@ -15,6 +15,7 @@ import type { Backend } from "../model/project.js";
 import type { SourcePos } from "../model/position.js";
 import { TroupeError, isTroupeError, type Problem } from "../util/errors.js";
 import { planHosts, type HostsEntry } from "./hosts.js";
+import { planPrometheus } from "./prometheus-plan.js";
 import { keyPosOf, posOf, sortProblems, textPlace, type ScenarioSource } from "./load.js";
 import type { JobData, ScenarioData, StageData, VarUpdateData } from "./schema.js";
 import { compilePattern, groupCount, PatternError, selectHosts } from "./select.js";
@@ -144,6 +145,8 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
   const { hosts, problems: hostProblems } = planHosts(entries, backends);
   for (const p of hostProblems) add(p.path, p.message, p.pos);
   if (data.hosts.length === 0) add(["hosts"], "no hosts: list at least one, e.g. - names: node-[1..3]", keyPosOf(source, ["hosts"]));
+  const prometheus = data.prometheus ? planPrometheus(data.prometheus, hosts, backends, (path) => posOf(source, path)) : undefined;
+  for (const p of prometheus?.problems ?? []) add(p.path, p.message, p.pos);
 
   // Stages and jobs.
   const uses: TemplateUse[] = [];
@@ -412,14 +415,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     hosts,
     vars,
     stages,
-    ...(data.prometheus
-      ? {
-          prometheus: {
-            ...(data.prometheus.scrape_interval ? { scrapeInterval: data.prometheus.scrape_interval } : {}),
-            on: "orchestrator" as const,
-          },
-        }
-      : {}),
+    ...(prometheus ? { prometheus: prometheus.plan } : {}),
   };
 }
 

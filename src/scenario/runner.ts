@@ -25,6 +25,7 @@ import { EXIT, exitCodeFor, isTroupeError, TroupeError } from "../util/errors.js
 import { expandItems, showItem } from "./items.js";
 import { declaredServices } from "./plan.js";
 import { ScenarioMetrics } from "./prometheus.js";
+import { scenarioMachines } from "./prometheus-plan.js";
 import { selectHosts, type Captures } from "./select.js";
 import { ServiceSet } from "./services.js";
 import { resolveServiceUris, runStep, type LiveHost, type StepEnv } from "./steps.js";
@@ -107,7 +108,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
       output,
     });
   });
-  const metrics = new ScenarioMetrics(plan.prometheus, o.runDir, events, stop.signal, o.prometheusBinary);
+  const live = new Map<string, LiveHost>();
+  const metrics = new ScenarioMetrics(plan.prometheus, o.runDir, events, stop.signal, o.prometheusBinary, (n) => live.get(n)?.host);
+  // The scenario's hosts, and Prometheus' own host when it has one (no stage picks that one).
+  const machines = scenarioMachines(plan);
   const pool = new HostPool({
     events,
     context: {
@@ -121,7 +125,6 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
     },
     factory: (backend, ctx) => driverFor(backend, ctx, o.backendAs ? { backendAs: o.backendAs } : {}),
   });
-  const live = new Map<string, LiveHost>();
   let session: SyncSession | undefined;
   let env: StepEnv | undefined;
 
@@ -138,13 +141,13 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
   try {
     // Drivers first: a backend troupe cannot run fails before any host comes up.
     await loadBackendTypes(
-      plan.hosts.map((h) => h.backend),
+      machines.map((h) => h.backend),
       o.backendAs ? { backendAs: o.backendAs } : {},
     );
-    pool.prepare(plan.hosts.map((h) => h.backend));
+    pool.prepare(machines.map((h) => h.backend));
     await pool.check(
-      plan.hosts.map((h) => h.backend),
-      plan.hosts.map((h) => h.system),
+      machines.map((h) => h.backend),
+      machines.map((h) => h.system),
     );
     metrics.check();
 
@@ -154,9 +157,10 @@ export async function runScenario(o: RunScenarioOptions): Promise<ScenarioOutcom
         "an Octogram recipe: troupe runs its jobs over SSH itself, so no agent binary goes to the hosts (octogram_binary is not used)",
       );
     }
-    await allocateAll(plan.hosts, pool, live, stop.signal);
+    await allocateAll(machines, pool, live, stop.signal);
     if (stop.signal.aborted) throw new TroupeError("E_INTERRUPTED", "interrupted while allocating hosts");
     separateDirectories(live);
+    await metrics.start();
 
     const ordered = plan.hosts.map((h) => live.get(h.name)!);
     // openSyncSession reads only the job's name when `ports` is given (src/sync/session.ts):

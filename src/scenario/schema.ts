@@ -7,7 +7,9 @@
 // names, regular expressions, templates) plan.ts checks, with positions too.
 
 import * as z from "zod";
+import { toJson } from "../config/json-schema.js";
 import { duration, strict, text, textInput } from "../config/schema/common.js";
+import { pluginJobFields } from "../plugins/registry.js";
 
 export const MODE_VALUES = ["sequential", "concurrent"] as const;
 const mode = z.enum(MODE_VALUES);
@@ -39,8 +41,10 @@ const varUpdate = z.union([
   }),
 ]);
 
-function jobFields(api: boolean) {
+function jobFields(api: boolean, pluginJobs: boolean) {
   return {
+    // For editors only: the loader takes plugin jobs out before this schema reads a job (plugin-jobs.ts).
+    ...((pluginJobs ? pluginJobFields() : {}) as object),
     name: text.optional().describe("the job's name; for a service, the service's name"),
     run: text.optional().describe("a shell script, run with set -eu"),
     copy: strict({ from: text, to: text }).optional().describe("copy files: from/to are paths or HOST://path"),
@@ -62,18 +66,18 @@ function jobFields(api: boolean) {
   };
 }
 
-function stageSchema(api: boolean) {
+function stageSchema(api: boolean, pluginJobs: boolean) {
   return strict({
     name: text.describe("the stage's name"),
     with_hosts: textOrList.optional().describe("regular expressions over host names; captures are re[1], re[2], ..."),
     run_hosts: mode.optional().describe("hosts run the stage at once (default) or one after the other"),
     run_jobs: mode.optional().describe("a host runs the jobs one after the other (default) or at once"),
     ask_confirmation: z.boolean().optional(),
-    jobs: z.array(strict(jobFields(api))),
+    jobs: z.array(strict(jobFields(api, pluginJobs))),
   });
 }
 
-export function scenarioSchema(options: { api?: boolean } = {}) {
+export function scenarioSchema(options: { api?: boolean; pluginJobs?: boolean } = {}) {
   const api = options.api ?? false;
   return strict({
     name: text.optional(),
@@ -83,11 +87,16 @@ export function scenarioSchema(options: { api?: boolean } = {}) {
     vars: z.record(z.string(), value).optional(),
     prometheus: strict({
       scrape_interval: text.optional().describe("how often Prometheus scrapes, e.g. 5s"),
-      on: z.literal("orchestrator").optional().describe("where the Prometheus server runs"),
+      on: text
+        .optional()
+        .describe("where the Prometheus server runs: orchestrator (default), one of the hosts, or with backend: a host of its own"),
+      backend: text.optional().describe("with on: NAME, a host of its own from this backend, picked by no stage"),
+      system: text.optional().describe("with backend:, a system of that backend (default: its first)"),
+      binary: text.optional().describe("the prometheus binary where it runs: a path or a name in PATH (default prometheus)"),
     })
       .optional()
       .describe("start Prometheus, scraping every service with metrics:"),
-    stages: z.array(stageSchema(api)),
+    stages: z.array(stageSchema(api, options.pluginJobs ?? false)),
   });
 }
 
@@ -97,18 +106,7 @@ export type JobData = StageData["jobs"][number] & { readonly call?: (...args: ne
 export type HostsData = ScenarioData["hosts"][number];
 export type VarUpdateData = z.output<typeof varUpdate>;
 
-/** The JSON Schema of scenario files, for editors (for `troupe schema scenario`). */
+/** The JSON Schema of scenario files, with the plugins' job kinds and their arguments (for `troupe schema scenario`). */
 export function scenarioJsonSchema(): Record<string, unknown> {
-  const json = z.toJSONSchema(scenarioSchema(), {
-    io: "input",
-    unrepresentable: "any",
-    override: (ctx) => {
-      // Text fields take numbers and booleans too, but editors should suggest text.
-      if (ctx.zodSchema === textInput) {
-        delete ctx.jsonSchema.anyOf;
-        ctx.jsonSchema.type = "string";
-      }
-    },
-  }) as Record<string, unknown>;
-  return { ...json, title: "troupe scenario (troupe play)" };
+  return toJson(scenarioSchema({ pluginJobs: true }), "troupe scenario (troupe play)");
 }

@@ -99,8 +99,18 @@ export interface StageDefinition {
 
 export interface PrometheusDefinition {
   readonly scrape_interval?: string;
-  /** Where the Prometheus server runs; only the orchestrator for now. */
-  readonly on?: "orchestrator";
+  /**
+   * Where the Prometheus server runs: `orchestrator` (default), one of the
+   * scenario's hosts, or, with `backend:`, a host of its own by that name
+   * that no stage picks.
+   */
+  readonly on?: string;
+  /** With `on: NAME`: the backend of a host of its own for Prometheus. */
+  readonly backend?: string;
+  /** With `backend:`: a system of that backend (its first by default). */
+  readonly system?: string;
+  /** The prometheus binary where it runs: a path, or a name in its PATH (default prometheus). */
+  readonly binary?: string;
 }
 
 export interface ScenarioDefinition {
@@ -218,7 +228,11 @@ export interface PlannedStage {
 
 export interface PrometheusPlan {
   readonly scrapeInterval?: string;
-  readonly on: "orchestrator";
+  /** The host it runs on (one of the plan's hosts, or `ownHost`); the orchestrator when absent. */
+  readonly host?: string;
+  /** A host allocated for Prometheus alone (`backend:`, Octogram's prometheus_agent): no stage picks it. */
+  readonly ownHost?: PlannedHost;
+  readonly binary?: string;
 }
 
 export interface ScenarioPlan {

@@ -208,7 +208,8 @@ export class RunModel {
         };
         return undefined;
       case "prometheus-updated":
-        if (this.scenario) this.scenario.prometheus = { url: e.url, dir: e.dir, targets: [...e.targets] };
+        if (this.scenario)
+          this.scenario.prometheus = { url: e.url, dir: e.dir, ...(e.host ? { host: e.host } : {}), targets: [...e.targets] };
         return undefined;
       case "stage-started": {
         const stage: StageState = {

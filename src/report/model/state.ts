@@ -145,7 +145,7 @@ export interface ScenarioState {
   readonly stages: StageState[];
   readonly services: ServiceState[];
   vars: Record<string, unknown>;
-  prometheus?: { url: string; dir: string; targets: string[] };
+  prometheus?: { url: string; dir: string; host?: string; targets: string[] };
   failure?: ScenarioFailure;
   error?: string;
 }

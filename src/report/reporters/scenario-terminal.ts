@@ -185,7 +185,10 @@ export class ScenarioTerminal implements Reporter {
   }
 
   onPrometheus(e: PrometheusUpdated): void {
-    this.line(`Prometheus at ${e.url} scrapes ${e.targets.length} target${e.targets.length === 1 ? "" : "s"} (data in ${e.dir})`, e.time);
+    this.line(
+      `Prometheus${e.host ? ` on ${e.host}` : ""} at ${e.url} scrapes ${e.targets.length} target${e.targets.length === 1 ? "" : "s"} (data in ${e.dir})`,
+      e.time,
+    );
   }
 
   onVarsUpdated(e: VarsUpdated): void {

@@ -11,6 +11,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { randomInt } from "node:crypto";
 import { copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -23,6 +24,7 @@ const BINARIES = ["octez-client", "octez-node", "octez-dal-node", "octez-baker-a
 
 interface ScenarioJson {
   status: string;
+  prometheus?: { url: string; dir: string; host?: string; targets: string[] };
   vars: Record<string, unknown>;
   stages: { name: string; status: string; hosts: string[]; steps: { job: string; host: string; item?: string; status: string }[] }[];
 }
@@ -94,7 +96,7 @@ test("Octogram's basic recipe runs unchanged on local processes (--backend-as), 
   assert.match(calls, /wallet_dir\/stand-in-keys/);
 });
 
-test("Octogram's basic recipe on a lab host: two agents on one address are two hosts with a directory each", () => {
+test("Octogram's basic recipe on a lab host: two agents on one address are two hosts with a directory each; Prometheus runs on the prometheus agent", () => {
   const name = `octo${randomInt(1000, 9999)}`;
   const up = troupe(["lab", "up", "1", "--name", name]);
   assert.equal(up.status, 0, up.stderr);
@@ -107,6 +109,11 @@ test("Octogram's basic recipe on a lab host: two agents on one address are two h
     const tmp = privateTmp();
     const dir = recipeDir("basic-scenario.yml", (t) =>
       t
+        // Octogram's Prometheus agent: a third SSH login to the same machine.
+        .replace(
+          /^agents:/m,
+          "prometheus_agent:\n  name: prometheus\n  address: 127.0.0.1\n  user: root\n  port: 30000\n  identity: ~/.ssh/tf\n\nagents:",
+        )
         .replace(/address: 127\.0\.0\.1/g, `address: ${addr}`)
         .replace(/port: 30000/g, "port: 22")
         .replace(/identity: ~\/\.ssh\/tf/g, "identity: /run/troupe-lab/id_ed25519"),
@@ -118,6 +125,19 @@ test("Octogram's basic recipe on a lab host: two agents on one address are two h
     const copied = said(r.stdout, "localhost").find((l) => l.startsWith("copied octez-client to "));
     assert.match(copied ?? "", /^copied octez-client to \/tmp\/troupe-play-[^/]+\/localhost\/octez-client$/);
     assert.ok(said(r.stdout, "node").some((l) => /^copied octez-node to \/tmp\/troupe-play-[^/]+\/node\/octez-node$/.test(l)));
+    // Prometheus ran on the prometheus agent, scraped the node's and the DAL node's metrics there, and its data came home.
+    const j = result(dir);
+    assert.deepEqual(j.stages.flatMap((s) => s.hosts).includes("prometheus"), false);
+    assert.ok(j.prometheus, "scenario.json has no prometheus");
+    assert.equal(j.prometheus.host, "prometheus");
+    assert.match(j.prometheus.url, new RegExp(`^http://${addr.replace(/\./g, "\\.")}:\\d+$`));
+    assert.deepEqual([...j.prometheus.targets].sort(), [`http://${addr}:38702/metrics`, `http://${addr}:38712/metrics`]);
+    assert.doesNotMatch(r.stdout + r.stderr, /targets not up/);
+    assert.match(readFileSync(join(j.prometheus.dir, "prometheus.log"), "utf8"), /See you next time/);
+    const dump = spawnSync("promtool", ["tsdb", "dump", join(j.prometheus.dir, "data")], { encoding: "utf8" });
+    assert.equal(dump.status, 0, dump.stderr);
+    assert.match(dump.stdout, /^\{__name__="octez_store_last_written_block_level", [^}]*job="node"[^}]*\} \d+ \d+$/m);
+    assert.match(dump.stdout, /^\{__name__="octez_dal_node_slots_published", [^}]*job="dal_node"[^}]*\} \d+ \d+$/m);
     assert.deepEqual(labLeftovers(r.pid, tmp), []);
   } finally {
     const down = troupe(["lab", "down", "--name", name]);
@@ -401,7 +421,7 @@ test("Octogram's DAL throughput recipe on lab hosts: binaries downloaded, keys a
   }
 });
 
-test("octogram_binary and prometheus_agent are accepted: no agent binary, Prometheus on the orchestrator", () => {
+test("octogram_binary and prometheus_agent are accepted: no agent binary, Prometheus on the prometheus agent", () => {
   const dir = project({
     "r.yml": `octogram_binary:
   pull: 'https://example.org/octogram'
@@ -418,6 +438,7 @@ stages:
   const r = troupe(["play", "--check", "r.yml"], { cwd: dir });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^scenario r \(r\.yml, an Octogram recipe\)\n/);
-  assert.match(r.stdout, /prometheus: on the orchestrator/);
+  assert.match(r.stdout, /^prometheus: on prom \(a host of its own, agents:prom\)$/m);
+  assert.match(r.stdout, /^hosts: 1\n {2}a \(agents:a\)$/m);
   assert.match(r.stdout, / {2}builtins\.start_http_server serve\n/);
 });

@@ -464,5 +464,5 @@ test("troupe schema scenario prints the scenario file's JSON Schema; an unknown 
   assert.ok(schema.properties && "stages" in schema.properties && "hosts" in schema.properties);
   const bad = troupe(["schema", "scenarios"]);
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /"project", "task" or "scenario"/);
+  assert.match(bad.stderr, /"project", "task", "scenario" or "octogram"/);
 });

@@ -131,7 +131,7 @@ stages:
       's.yaml:6:70: stages[0].jobs[0].run: stage "s", job "wget -qO- {{ prometheus.url }}/api/v1...", template "wget -qO- {{ prometheus.url }}/api/v1/query?query=up {{ prometheus.port }}": undefined variable prometheus.port (prometheus has url, dir)',
     ]);
     const p = plan(`hosts: [a]\nprometheus: {scrape_interval: 2s}\n${stages.replace(" {{ prometheus.port }}", "")}`);
-    assert.deepEqual(p.prometheus, { scrapeInterval: "2s", on: "orchestrator" });
+    assert.deepEqual(p.prometheus, { scrapeInterval: "2s" });
   });
 
   it("read JSON scenarios too", () => {
