@@ -56,6 +56,21 @@ function said(stdout: string, host: string): string[] {
     .map((l) => l.slice(host.length + 2));
 }
 
+/**
+ * Whether a host's lines show the commitment for `target` published: the
+ * plugin publishes once L1 is at the level before it. The stand-in node's
+ * level goes up on its clock (twice a second), so on a loaded machine it may
+ * go up between the plugin seeing that level and the stand-in client saying
+ * where the operation went: `target` itself is as good. A plugin that did
+ * not wait would publish earlier, and one that waited too long not at all.
+ */
+function publishedFor(lines: readonly string[], target: number): boolean {
+  return lines.some((l) => {
+    const level = /^Operation successfully injected at level (\d+): commitment sh1stand/.exec(l)?.[1];
+    return level === String(target - 1) || level === String(target);
+  });
+}
+
 function checkBasicRun(stdout: string, dir: string): void {
   const node = said(stdout, "node");
   // The parameters file made on `localhost` reached `node` and holds the five accounts, by key or by hash.
@@ -68,11 +83,7 @@ function checkBasicRun(stdout: string, dir: string): void {
     node.join("\n"),
   );
   // Slots at levels 12..14: published at level 11..13, each one level before its target.
-  for (const level of [11, 12, 13])
-    assert.ok(
-      node.some((l) => l.startsWith(`Operation successfully injected at level ${level}: commitment sh1stand`)),
-      node.join("\n"),
-    );
+  for (const target of [12, 13, 14]) assert.ok(publishedFor(node, target), node.join("\n"));
   const j = result(dir);
   assert.equal(j.status, "passed");
   assert.deepEqual(
@@ -408,11 +419,7 @@ test("Octogram's DAL throughput recipe on lab hosts: binaries downloaded, keys a
       out,
     );
     // The producer publishes its slots, each a level before its target.
-    for (const level of [9, 10, 11, 12])
-      assert.ok(
-        said(out, "0").some((l) => l.startsWith(`Operation successfully injected at level ${level}: commitment sh1stand`)),
-        out,
-      );
+    for (const target of [10, 11, 12, 13]) assert.ok(publishedFor(said(out, "0"), target), out);
     assert.deepEqual(labLeftovers(child.pid!, tmp), []);
   } finally {
     server.close();
