@@ -10,12 +10,13 @@ module.enableCompileCache?.();
 // A run of short jobs (1,000 trivial local tasks) had it compile about 230
 // functions that then ran little more: 0.4-0.7 s of CPU on background
 // threads, taken from the scripts on a 2-core machine. With a budget of
-// 528 KB of bytecode before a function counts as hot (8 times Node 20's, 4
+// 264 KB of bytecode before a function counts as hot (4 times Node 20's, 2
 // times Node 22's; set before troupe's modules load, so that their
-// functions get it), about 25 are, and a loop that really is hot (200 MB of
-// output through the line splitter) still is at once. The flag exists in
-// the V8 of every Node troupe supports.
-v8.setFlagsFromString("--interrupt-budget=540672");
+// functions get it), about 55 are; a loop that really is hot (200 MB of
+// output through the line splitter) still is at once. A larger budget saves
+// little more CPU and slows the main thread, which then runs more code
+// unoptimized. The flag exists in the V8 of every Node troupe supports.
+v8.setFlagsFromString("--interrupt-budget=270336");
 
 // A reader that goes away (`troupe run | head`), or a terminal that hangs up
 // (SIGHUP), must not kill the run half-way: its restores and discards still
