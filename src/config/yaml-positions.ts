@@ -22,6 +22,7 @@ import {
   type YamlLimits,
 } from "./yaml-limits.js";
 import type { SourcePos } from "../model/position.js";
+import { parseSimpleYaml } from "./yaml-simple.js";
 import type { Problem } from "../util/errors.js";
 
 export type PathKey = string | number;
@@ -75,6 +76,12 @@ export function parseYaml(text: string, file: string, limits: YamlLimits = {}, r
   // Characters, not bytes: text read from a file within the limit passes.
   const tooLarge = inputTooLarge(text.length, file, limits.maxBytes ?? MAX_INPUT_BYTES);
   if (tooLarge) return { root: undefined, problems: [tooLarge] };
+  // Most task.yaml files are a few plain keys: read those without the package (yaml-simple.ts).
+  return (read.plain ? undefined : parseSimpleYaml(text, file)) ?? parseWithPackage(text, file, limits, read);
+}
+
+/** parseYaml's reading by the `yaml` package, within the limits (the size is checked already). */
+export function parseWithPackage(text: string, file: string, limits: YamlLimits = {}, read: YamlRead = {}): ParsedYaml {
   const lineCounter = new LineCounter();
   const parsed = parseDocumentWithin(text, file, lineCounter, {
     version: read.version ?? "1.1",
