@@ -16,6 +16,8 @@ export interface SyncServiceOptions {
   readonly hosts: readonly Participant[];
   /** Count the orchestrator in barriers' default N (then it must `join` them). Default false. */
   readonly orchestratorJoinsBarriers?: boolean;
+  /** Barriers' N without `--count`, instead of the host count (a sync server's `--hosts`). */
+  readonly barrierCount?: number;
   /** Called once, when the job is first poisoned. */
   readonly onPoison?: (poison: Poison) => void;
 }
@@ -32,7 +34,7 @@ export class SyncService {
 
   constructor(options: SyncServiceOptions) {
     this.roster = new Roster(options.hosts);
-    const n = this.roster.hosts.length + (options.orchestratorJoinsBarriers ? 1 : 0);
+    const n = options.barrierCount ?? this.roster.hosts.length + (options.orchestratorJoinsBarriers ? 1 : 0);
     this.barriers = new Barriers(this.waits, this.roster, n);
     this.kv = new KeyValues(this.waits);
     this.messages = new Messages(this.waits, this.roster);

@@ -1,0 +1,130 @@
+// `troupe sync serve`: a sync server for runs troupe did not start (two
+// terminals, CI jobs on different machines): barriers, kv, messages, locks
+// and batons through troupe-ctl with TROUPE_SYNC and TROUPE_SYNC_TOKEN.
+
+import type { Command } from "commander";
+import { TroupeError } from "../util/errors.js";
+
+export function addSyncCommand(program: Command): void {
+  const sync = program.command("sync").description("sync between processes troupe did not start (troupe-ctl from anywhere)");
+  sync
+    .command("serve")
+    .description("serve barriers, kv, messages and locks to troupe-ctl callers that troupe did not start")
+    .option(
+      "--listen <addr:port>",
+      "where to listen: loopback and a free port by default; another address must be asked for",
+      "127.0.0.1:0",
+    )
+    .option("--token-file <file>", "the token callers must give: the first line of FILE (else TROUPE_SYNC_TOKEN; on loopback, a new one)")
+    .option("--session <name>", "a name for this server, in its messages", "sync")
+    .option("--hosts <n>", "participants expected: barriers without --count wait for N arrivals")
+    .option("--timeout <duration>", "timeout of waits given without --timeout (30s, 10m, 2h); none by default")
+    .addHelpText(
+      "after",
+      `
+Callers are troupe-ctl (share/troupe-ctl in troupe's package; bash, for its
+/dev/tcp) in any process, on any machine that can reach the address:
+  TROUPE_SYNC=HOST:PORT TROUPE_SYNC_TOKEN=TOKEN TROUPE_HOST=NAME troupe-ctl barrier ready
+or troupe-ctl --sync HOST:PORT --token TOKEN --as NAME barrier ready.
+NAME is who calls (by default this machine's hostname); troupe-ctl self
+prints it, addr NAME the address it came from.
+
+On start the server prints, on stdout, the lines to give to a shell (eval)
+to point troupe-ctl at it; messages go to stderr. Without --token-file and
+TROUPE_SYNC_TOKEN, a server on loopback makes a token and writes it to a
+file of its own (mode 0600), removed when it stops; on any other address
+it refuses to start: a token is then yours to make and hand over
+(openssl rand -hex 16). A caller with a wrong token is refused: troupe-ctl
+exits 77.
+
+Every caller shares one store: barriers (N: --count, or --hosts), kv,
+send/wait, sync, locks, batons, fail (poisons every wait, until the server
+restarts). wait --all and sync wait for the participants that have called
+so far. Ctrl-C, SIGTERM or SIGHUP stop the server: waiting troupe-ctl calls
+exit 69, saying it stopped. Exit status 0 once stopped; 2 for bad flags or
+an address that cannot be had.
+
+Examples:
+  troupe sync serve --hosts 2                  two terminals on this machine
+  eval "$(troupe sync serve --hosts 2 & ...)"  see docs/sync-server.md
+  TROUPE_SYNC_TOKEN=$SECRET troupe sync serve --listen 0.0.0.0:7070 --hosts 2 --timeout 30m
+
+See docs/sync-server.md.`,
+    )
+    .action(async (opts: SyncServeCliOptions) => {
+      process.exitCode = await syncServe(opts);
+    });
+}
+
+interface SyncServeCliOptions {
+  readonly listen: string;
+  readonly tokenFile?: string;
+  readonly session: string;
+  readonly hosts?: string;
+  readonly timeout?: string;
+}
+
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+async function syncServe(opts: SyncServeCliOptions): Promise<number> {
+  const [{ parseServeAddress }, { SyncServer }, { serverToken, forgetToken }, { parseDuration }, { hostname }] = await Promise.all([
+    import("../serve/address.js"),
+    import("../sync/server.js"),
+    import("../sync/server-token.js"),
+    import("../sync/duration.js"),
+    import("node:os"),
+  ]);
+  const { shellQuote } = await import("../transfer/shell-quote.js");
+  const address = parseServeAddress(opts.listen, "--listen");
+  let hosts: number | undefined;
+  if (opts.hosts !== undefined) {
+    hosts = Number(opts.hosts);
+    if (!/^\d+$/.test(opts.hosts) || hosts < 1) throw new TroupeError("E_USAGE", `--hosts wants a whole number >= 1, not "${opts.hosts}"`);
+  }
+  let defaultTimeoutMs: number | undefined;
+  if (opts.timeout !== undefined) {
+    try {
+      defaultTimeoutMs = parseDuration(opts.timeout);
+    } catch (e) {
+      throw new TroupeError("E_USAGE", `--timeout: ${(e as Error).message}`);
+    }
+  }
+  const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  const token = await serverToken({ file: opts.tokenFile, env: process.env, loopback: address.loopback, warn: say });
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    for (const s of STOP_SIGNALS) process.once(s, () => resolve(s));
+  });
+  try {
+    const server = await SyncServer.start({
+      host: address.host,
+      port: address.port,
+      token: token.token,
+      session: opts.session,
+      ...(hosts !== undefined ? { hosts } : {}),
+      ...(defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {}),
+      onJoin: (name, from) => say(`troupe sync: ${name} joined (from ${from})`),
+    });
+    // What another machine calls: this machine's name when listening on every address.
+    const wildcard = address.host === "0.0.0.0" || address.host === "::";
+    const host = wildcard ? hostname() : address.host.includes(":") ? `[${address.host}]` : address.host;
+    const tokenLine = token.made
+      ? `TROUPE_SYNC_TOKEN=${token.token}; export TROUPE_SYNC_TOKEN`
+      : token.file !== undefined
+        ? `TROUPE_SYNC_TOKEN=$(cat ${shellQuote(token.file)}); export TROUPE_SYNC_TOKEN`
+        : "# TROUPE_SYNC_TOKEN: the one this server has in its environment";
+    process.stdout.write(`TROUPE_SYNC=${host}:${server.port}; export TROUPE_SYNC\n${tokenLine}\n`);
+    say(
+      `troupe sync: serving "${opts.session}" on ${address.host}:${server.port}` +
+        (hosts !== undefined ? `; barriers wait for ${hosts} arrivals` : "; barriers need --count (no --hosts)") +
+        (token.made ? `; token in ${token.file} (removed at exit)` : "") +
+        `\ntroupe sync: point troupe-ctl at it with the lines above (eval), then: TROUPE_HOST=NAME troupe-ctl barrier ready` +
+        `\ntroupe sync: Ctrl-C stops it`,
+    );
+    const sig = await stopped;
+    say(`troupe sync: ${sig}: stopping (participants: ${server.participants.join(", ") || "none"})`);
+    await server.close(sig);
+    return 0;
+  } finally {
+    await forgetToken(token);
+  }
+}
