@@ -4,6 +4,9 @@
 
 import type { Command } from "commander";
 import { TroupeError } from "../util/errors.js";
+import type { SyncServerOptions } from "../sync/server.js";
+
+type CallEvent = Parameters<NonNullable<SyncServerOptions["onCall"]>>[0];
 
 export function addSyncCommand(program: Command): void {
   const sync = program.command("sync").description("sync between processes troupe did not start (troupe-ctl from anywhere)");
@@ -19,6 +22,7 @@ export function addSyncCommand(program: Command): void {
     .option("--session <name>", "a name for this server, in its messages", "sync")
     .option("--hosts <n>", "participants expected: barriers without --count wait for N arrivals")
     .option("--timeout <duration>", "timeout of waits given without --timeout (30s, 10m, 2h); none by default")
+    .option("-v, --verbose", "log every call as it comes and as it is answered (on stderr)")
     .addHelpText(
       "after",
       `
@@ -62,18 +66,20 @@ interface SyncServeCliOptions {
   readonly session: string;
   readonly hosts?: string;
   readonly timeout?: string;
+  readonly verbose?: boolean;
 }
 
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 async function syncServe(opts: SyncServeCliOptions): Promise<number> {
-  const [{ parseServeAddress }, { SyncServer }, { serverToken, forgetToken }, { parseDuration }, { hostname }] = await Promise.all([
-    import("../serve/address.js"),
-    import("../sync/server.js"),
-    import("../sync/server-token.js"),
-    import("../sync/duration.js"),
-    import("node:os"),
-  ]);
+  const [{ parseServeAddress }, { SyncServer }, { serverToken, forgetToken }, { parseDuration, formatDuration }, { hostname }] =
+    await Promise.all([
+      import("../serve/address.js"),
+      import("../sync/server.js"),
+      import("../sync/server-token.js"),
+      import("../sync/duration.js"),
+      import("node:os"),
+    ]);
   const { shellQuote } = await import("../transfer/shell-quote.js");
   const address = parseServeAddress(opts.listen, "--listen");
   let hosts: number | undefined;
@@ -103,6 +109,7 @@ async function syncServe(opts: SyncServeCliOptions): Promise<number> {
       ...(hosts !== undefined ? { hosts } : {}),
       ...(defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {}),
       onJoin: (name, from) => say(`troupe sync: ${name} joined (from ${from})`),
+      ...(opts.verbose ? { onCall: (call: CallEvent) => say(callLine(call, formatDuration)) } : {}),
     });
     // What another machine calls: this machine's name when listening on every address.
     const wildcard = address.host === "0.0.0.0" || address.host === "::";
@@ -127,4 +134,14 @@ async function syncServe(opts: SyncServeCliOptions): Promise<number> {
   } finally {
     await forgetToken(token);
   }
+}
+
+/** `troupe sync: a: barrier ready` as a call comes; `...: 0 after 1.2s` (or the error) once answered. Arguments cut at 120 characters. */
+function callLine(call: CallEvent, formatDuration: (ms: number) => string): string {
+  let words = call.argv.map((a) => (a === "" || /[\s\\'"]/.test(a) ? JSON.stringify(a) : a)).join(" ");
+  if (words.length > 120) words = `${words.slice(0, 117)}...`;
+  const head = `troupe sync: ${call.name}: ${words}`;
+  if (!call.answer) return head;
+  const how = call.answer.code === 0 ? "0" : `${call.answer.code} (${call.answer.text.split("\n")[0]})`;
+  return `${head}: ${how} after ${formatDuration(call.ms ?? 0)}`;
 }

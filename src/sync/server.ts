@@ -52,6 +52,13 @@ export interface SyncServerOptions {
   readonly flag?: string;
   /** A participant said hello for the first time. */
   readonly onJoin?: (name: string, address: string) => void;
+  /** A request came (no `answer`) or was answered: for a log of who waits for what. */
+  readonly onCall?: (call: {
+    readonly name: string;
+    readonly argv: readonly string[];
+    readonly answer?: Answer;
+    readonly ms?: number;
+  }) => void;
 }
 
 interface Connection {
@@ -209,6 +216,9 @@ export class SyncServer {
 
   private async serve(c: Connection, id: string, argv: string[]): Promise<void> {
     if (c.gone.signal.aborted) return;
+    const name = c.name as string;
+    const start = Date.now();
+    this.o.onCall?.({ name, argv });
     let answer: Answer;
     if (this.o.hosts === undefined && argv[0] === "barrier" && !argv.some((a) => a === "--count" || a.startsWith("--count="))) {
       answer = {
@@ -218,7 +228,7 @@ export class SyncServer {
     } else {
       answer = await runCommand(argv, {
         service: this.service,
-        caller: c.name as string,
+        caller: name,
         requestId: id,
         signal: c.gone.signal,
         ...(this.o.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: this.o.defaultTimeoutMs } : {}),
@@ -228,6 +238,7 @@ export class SyncServer {
     if (this.stopping !== undefined && answer.code === SYNC_EXIT.UNAVAILABLE) {
       answer = { code: answer.code, text: `${answer.text}: the sync server ${this.label} stopped (${this.stopping})` };
     }
+    this.o.onCall?.({ name, argv, answer, ms: Date.now() - start });
     if (!c.socket.writableEnded && !c.socket.destroyed) c.socket.write(this.reply(answer));
   }
 
