@@ -58,6 +58,20 @@ See docs/sync-server.md.`,
     .action(async (opts: SyncServeCliOptions) => {
       process.exitCode = await syncServe(opts);
     });
+  sync
+    .command("ctl-path")
+    .description("print where this troupe's troupe-ctl is, to copy it to a machine or put it on PATH")
+    .addHelpText(
+      "after",
+      `
+troupe-ctl is one file; outside troupe jobs it needs bash. For example:
+  install -m 755 "$(troupe sync ctl-path)" ~/.local/bin/troupe-ctl
+  scp "$(troupe sync ctl-path)" ci-runner-2:/usr/local/bin/troupe-ctl`,
+    )
+    .action(async () => {
+      const { findShareDir } = await import("../sync/relay-script.js");
+      process.stdout.write(`${findShareDir()}/troupe-ctl\n`);
+    });
 }
 
 interface SyncServeCliOptions {

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO, troupe, troupeAsync } from "./helpers.js";
+import { freePort } from "../../../src/util/free-port.js";
 
 const CTL = join(REPO, "share", "troupe-ctl");
 
@@ -66,13 +67,15 @@ async function serve(args: readonly string[], env: Record<string, string> = {}):
   const addr = await Promise.race([stdout.next(/^TROUPE_SYNC=/), exited.then(() => "")]);
   assert.ok(addr, `troupe sync serve did not start: ${stderr.text}`);
   const token = await stdout.next(/^(TROUPE_SYNC_TOKEN=|# TROUPE_SYNC_TOKEN)/);
+  // A token the server made is printed as it is; one from a file, as $(cat FILE).
+  const made = /^TROUPE_SYNC_TOKEN=[0-9a-f]+;/.test(token);
   const value = (line: string): string => line.slice(line.indexOf("=") + 1, line.indexOf(";"));
   return {
     child,
     stdout,
     stderr,
     exited,
-    env: { TROUPE_SYNC: value(addr), ...(token.startsWith("TROUPE_SYNC_TOKEN=") ? { TROUPE_SYNC_TOKEN: value(token) } : {}) },
+    env: { TROUPE_SYNC: value(addr), ...(made ? { TROUPE_SYNC_TOKEN: value(token) } : {}) },
   };
 }
 
@@ -131,7 +134,7 @@ test("a wrong token is refused with exit status 77 and a line that says so; the 
   writeFileSync(file, "0123456789abcdef0123456789abcdef\n", { mode: 0o600 });
   const s = await serve(["--token-file", file, "--hosts", "2"]);
   try {
-    assert.match(s.stdout.all[1] ?? "", /^TROUPE_SYNC_TOKEN=\$\(cat .*token\); export TROUPE_SYNC_TOKEN$/);
+    assert.match(s.stdout.all[1] ?? "", /^TROUPE_SYNC_TOKEN=\$\(cat '\/tmp\/troupe-syncserve-.*\/token'\); export TROUPE_SYNC_TOKEN$/);
     const wrong = shell("sh", `"$CTL" kv set k v`, {
       TROUPE_SYNC: s.env.TROUPE_SYNC!,
       TROUPE_SYNC_TOKEN: "ffffffffffffffffffffffffffffffff",
@@ -193,6 +196,7 @@ test("a killed troupe-ctl gives back its lock and its barrier arrival", async ()
 });
 
 test("bad starts and bad calls say what to do", async () => {
+  assert.equal(troupe(["sync", "ctl-path"]).stdout, `${CTL}\n`);
   const open = troupe(["sync", "serve", "--listen", "0.0.0.0:0"], { env: { TROUPE_SYNC_TOKEN: "" } });
   assert.equal(open.status, 2);
   assert.match(open.stderr, /needs a token: --token-file F or TROUPE_SYNC_TOKEN/);
@@ -209,5 +213,24 @@ test("bad starts and bad calls say what to do", async () => {
     assert.match(name.stderr.text, /"no\/slash" is not a participant's name/);
   } finally {
     await stop(s);
+  }
+});
+
+test("with TROUPE_SYNC_RETRY a caller that comes before the server waits for it, as a CI job started first would", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "troupe-syncserve-"));
+  const file = join(dir, "token");
+  writeFileSync(file, "fedcba9876543210fedcba9876543210\n", { mode: 0o600 });
+  const port = await freePort();
+  const env = { TROUPE_SYNC: `127.0.0.1:${port}`, TROUPE_SYNC_TOKEN: "fedcba9876543210fedcba9876543210", TROUPE_SYNC_RETRY: "300" };
+  const early = shell("sh", `"$CTL" --as early kv get url --wait`, env);
+  const s = await serve(["--listen", `127.0.0.1:${port}`, "--token-file", file, "--hosts", "2"]);
+  try {
+    const late = shell("sh", `"$CTL" --as late kv set url http://10.0.0.2:8080/`, env);
+    assert.equal(await late.done, 0, late.stderr.text);
+    assert.equal(await early.done, 0, early.stderr.text);
+    assert.deepEqual(early.stdout.all, ["http://10.0.0.2:8080/"]);
+  } finally {
+    await stop(s);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
