@@ -69,7 +69,7 @@ export async function serverToken(o: {
       `a sync server on an address other machines can reach needs a token: --token-file F or TROUPE_SYNC_TOKEN (${MAKE_ONE})`,
     );
   }
-  const dir = await mkdtemp(join(tmpdir(), "troupe-sync-"));
+  const dir = await mkdtemp(join(tmpdir(), "troupe-sync-token-"));
   const file = join(dir, "token");
   const token = newToken();
   await writeFile(file, `${token}\n`, { mode: 0o600, flag: "wx" });
