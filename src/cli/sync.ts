@@ -26,12 +26,14 @@ export function addSyncCommand(program: Command): void {
     .addHelpText(
       "after",
       `
-Callers are troupe-ctl (share/troupe-ctl in troupe's package; bash, for its
-/dev/tcp) in any process, on any machine that can reach the address:
+Callers are troupe-ctl (troupe sync ctl-path says where it is; outside
+troupe jobs it needs bash, for its /dev/tcp) in any process, on any
+machine that can reach the address:
   TROUPE_SYNC=HOST:PORT TROUPE_SYNC_TOKEN=TOKEN TROUPE_HOST=NAME troupe-ctl barrier ready
 or troupe-ctl --sync HOST:PORT --token TOKEN --as NAME barrier ready.
 NAME is who calls (by default this machine's hostname); troupe-ctl self
-prints it, addr NAME the address it came from.
+prints it, addr NAME the address it came from. TROUPE_SYNC_RETRY=S makes
+troupe-ctl wait up to S seconds for a server not listening yet.
 
 On start the server prints, on stdout, the lines to give to a shell (eval)
 to point troupe-ctl at it; messages go to stderr. Without --token-file and
@@ -49,9 +51,11 @@ exit 69, saying it stopped. Exit status 0 once stopped; 2 for bad flags or
 an address that cannot be had.
 
 Examples:
-  troupe sync serve --hosts 2                  two terminals on this machine
-  eval "$(troupe sync serve --hosts 2 & ...)"  see docs/sync-server.md
+  troupe sync serve --hosts 2 -v               then, in two other terminals, paste
+                                               its two lines and: troupe-ctl barrier ready
   TROUPE_SYNC_TOKEN=$SECRET troupe sync serve --listen 0.0.0.0:7070 --hosts 2 --timeout 30m
+                                               for CI jobs on other machines; they set
+                                               TROUPE_SYNC=THIS-HOST:7070 TROUPE_SYNC_TOKEN=$SECRET
 
 See docs/sync-server.md.`,
     )
