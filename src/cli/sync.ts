@@ -4,6 +4,7 @@
 
 import type { Command } from "commander";
 import { TroupeError } from "../util/errors.js";
+import type { ServeAddress } from "../serve/address.js";
 import type { SyncServerOptions } from "../sync/server.js";
 
 type CallEvent = Parameters<NonNullable<SyncServerOptions["onCall"]>>[0];
@@ -87,18 +88,12 @@ interface SyncServeCliOptions {
   readonly verbose?: boolean;
 }
 
-const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-
 async function syncServe(opts: SyncServeCliOptions): Promise<number> {
-  const [{ parseServeAddress }, { SyncServer }, { serverToken, forgetToken }, { parseDuration, formatDuration }, { hostname }] =
-    await Promise.all([
-      import("../serve/address.js"),
-      import("../sync/server.js"),
-      import("../sync/server-token.js"),
-      import("../sync/duration.js"),
-      import("node:os"),
-    ]);
-  const { shellQuote } = await import("../transfer/shell-quote.js");
+  const [{ parseServeAddress }, { parseDuration }, { INTERRUPT_SIGNALS, quietStdio }] = await Promise.all([
+    import("../serve/address.js"),
+    import("../sync/duration.js"),
+    import("../api/interrupt.js"),
+  ]);
   const address = parseServeAddress(opts.listen, "--listen");
   let hosts: number | undefined;
   if (opts.hosts !== undefined) {
@@ -113,34 +108,67 @@ async function syncServe(opts: SyncServeCliOptions): Promise<number> {
       throw new TroupeError("E_USAGE", `--timeout: ${(e as Error).message}`);
     }
   }
-  const say = (line: string): void => void process.stderr.write(`${line}\n`);
-  const token = await serverToken({ file: opts.tokenFile, env: process.env, loopback: address.loopback, warn: say });
+  // Ctrl-C, SIGTERM, SIGHUP stop the server, from before the token file is
+  // made; a second signal while stopping changes nothing (the file still goes).
+  let onSignal: (sig: NodeJS.Signals) => void = () => undefined;
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    for (const s of STOP_SIGNALS) process.once(s, () => resolve(s));
+    onSignal = (sig) => {
+      // The terminal is gone: writing to it must not stop the cleaning up.
+      if (sig === "SIGHUP") quietStdio();
+      resolve(sig);
+    };
   });
+  for (const s of INTERRUPT_SIGNALS) process.on(s, onSignal);
+  try {
+    return await serveUntil(stopped, { ...opts, address, hosts, defaultTimeoutMs });
+  } finally {
+    for (const s of INTERRUPT_SIGNALS) process.off(s, onSignal);
+  }
+}
+
+interface ServeSettings {
+  readonly address: ServeAddress;
+  readonly session: string;
+  readonly tokenFile?: string | undefined;
+  readonly hosts: number | undefined;
+  readonly defaultTimeoutMs: number | undefined;
+  readonly verbose?: boolean | undefined;
+}
+
+/** Make or read the token, serve, say how to call, stop when `stopped` resolves; 0. */
+async function serveUntil(stopped: Promise<NodeJS.Signals>, o: ServeSettings): Promise<number> {
+  const [{ SyncServer }, { serverToken, forgetToken }, { formatDuration }, { shellQuote }, { hostname }] = await Promise.all([
+    import("../sync/server.js"),
+    import("../sync/server-token.js"),
+    import("../sync/duration.js"),
+    import("../transfer/shell-quote.js"),
+    import("node:os"),
+  ]);
+  const say = (line: string): void => void process.stderr.write(`${line}\n`);
+  const token = await serverToken({ file: o.tokenFile, env: process.env, loopback: o.address.loopback, warn: say });
   try {
     const server = await SyncServer.start({
-      host: address.host,
-      port: address.port,
+      host: o.address.host,
+      port: o.address.port,
       token: token.token,
-      session: opts.session,
-      ...(hosts !== undefined ? { hosts } : {}),
-      ...(defaultTimeoutMs !== undefined ? { defaultTimeoutMs } : {}),
+      session: o.session,
+      ...(o.hosts !== undefined ? { hosts: o.hosts } : {}),
+      ...(o.defaultTimeoutMs !== undefined ? { defaultTimeoutMs: o.defaultTimeoutMs } : {}),
       onJoin: (name, from) => say(`troupe sync: ${name} joined (from ${from})`),
-      ...(opts.verbose ? { onCall: (call: CallEvent) => say(callLine(call, formatDuration)) } : {}),
+      ...(o.verbose ? { onCall: (call: CallEvent) => say(callLine(call, formatDuration)) } : {}),
     });
     // What another machine calls: this machine's name when listening on every address.
-    const wildcard = address.host === "0.0.0.0" || address.host === "::";
-    const host = wildcard ? hostname() : address.host.includes(":") ? `[${address.host}]` : address.host;
+    const host = o.address.host;
+    const reach = host === "0.0.0.0" || host === "::" ? hostname() : host.includes(":") ? `[${host}]` : host;
     const tokenLine = token.made
       ? `TROUPE_SYNC_TOKEN=${token.token}; export TROUPE_SYNC_TOKEN`
       : token.file !== undefined
         ? `TROUPE_SYNC_TOKEN=$(cat ${shellQuote(token.file)}); export TROUPE_SYNC_TOKEN`
         : "# TROUPE_SYNC_TOKEN: the one this server has in its environment";
-    process.stdout.write(`TROUPE_SYNC=${host}:${server.port}; export TROUPE_SYNC\n${tokenLine}\n`);
+    process.stdout.write(`TROUPE_SYNC=${reach}:${server.port}; export TROUPE_SYNC\n${tokenLine}\n`);
     say(
-      `troupe sync: serving "${opts.session}" on ${address.host}:${server.port}` +
-        (hosts !== undefined ? `; barriers wait for ${hosts} arrivals` : "; barriers need --count (no --hosts)") +
+      `troupe sync: serving "${o.session}" on ${host}:${server.port}` +
+        (o.hosts !== undefined ? `; barriers wait for ${o.hosts} arrivals` : "; barriers need --count (no --hosts)") +
         (token.made ? `; token in ${token.file} (removed at exit)` : "") +
         `\ntroupe sync: point troupe-ctl at it with the lines above (eval), then: TROUPE_HOST=NAME troupe-ctl barrier ready` +
         `\ntroupe sync: Ctrl-C stops it`,

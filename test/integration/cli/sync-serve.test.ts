@@ -154,22 +154,27 @@ test("a wrong token is refused with exit status 77 and a line that says so; the 
   }
 });
 
-test("SIGTERM stops the server: a waiting troupe-ctl exits 69 saying so, and the token file it made is gone", async () => {
-  const s = await serve(["--hosts", "2", "-v"]);
-  const tokenFile = /token in (\S+) \(removed at exit\)/.exec(await s.stderr.next(/token in /))?.[1];
-  assert.ok(tokenFile && existsSync(tokenFile), s.stderr.text);
-  const waiter = shell("sh", `"$CTL" barrier never`, { ...s.env, TROUPE_HOST: "lonely" });
-  await s.stderr.next(/^troupe sync: lonely: barrier never$/);
-  s.child.kill("SIGTERM");
-  assert.equal(await waiter.done, 69);
-  assert.match(waiter.stderr.text, /^troupe-ctl: barrier never: .*the sync server "sync" at 127\.0\.0\.1:\d+ stopped \(SIGTERM\)$/);
-  assert.equal(await s.exited, 0, s.stderr.text);
-  assert.equal(existsSync(tokenFile), false);
-  // Nobody listens any more: troupe-ctl says so.
-  const late = shell("sh", `"$CTL" kv get k`, s.env);
-  assert.equal(await late.done, 69);
-  assert.match(late.stderr.text, /cannot reach the sync server at 127\.0\.0\.1:\d+/);
-});
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+  test(`${sig} stops the server: a waiting troupe-ctl exits 69 saying so, and the token file it made is gone`, async () => {
+    const s = await serve(["--hosts", "2", "-v"]);
+    const tokenFile = /token in (\S+) \(removed at exit\)/.exec(await s.stderr.next(/token in /))?.[1];
+    assert.ok(tokenFile && existsSync(tokenFile), s.stderr.text);
+    const waiter = shell("sh", `"$CTL" barrier never`, { ...s.env, TROUPE_HOST: "lonely" });
+    await s.stderr.next(/^troupe sync: lonely: barrier never$/);
+    s.child.kill(sig);
+    assert.equal(await waiter.done, 69);
+    assert.match(
+      waiter.stderr.text,
+      new RegExp(`^troupe-ctl: barrier never: .*the sync server "sync" at 127\\.0\\.0\\.1:\\d+ stopped \\(${sig}\\)$`),
+    );
+    assert.equal(await s.exited, 0, s.stderr.text);
+    assert.equal(existsSync(tokenFile), false);
+    // Nobody listens any more: troupe-ctl says so.
+    const late = shell("sh", `"$CTL" kv get k`, s.env);
+    assert.equal(await late.done, 69);
+    assert.match(late.stderr.text, /cannot reach the sync server at 127\.0\.0\.1:\d+/);
+  });
+}
 
 test("a killed troupe-ctl gives back its lock and its barrier arrival", async () => {
   const s = await serve(["--hosts", "2", "-v"]);
