@@ -239,3 +239,17 @@ test("with TROUPE_SYNC_RETRY a caller that comes before the server waits for it,
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a lock holder whose server stops while its command runs exits with the command's status", async () => {
+  const s = await serve(["--hosts", "2", "-v"]);
+  // The command ends when the server has gone (tail --pid), with a status of its own.
+  const holder = shell("sh", `"$CTL" lock L -- sh -c 'tail -f /dev/null --pid=${s.child.pid}; exit 7'`, {
+    ...s.env,
+    TROUPE_HOST: "holder",
+  });
+  await s.stderr.next(/^troupe sync: holder: lock L: 0 after/);
+  s.child.kill("SIGTERM");
+  assert.equal(await s.exited, 0, s.stderr.text);
+  assert.equal(await holder.done, 7, holder.stderr.text);
+  assert.equal(holder.stderr.text, "");
+});
