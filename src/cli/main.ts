@@ -27,6 +27,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<AddCommand>])[] = [
   ["runs", async () => (await import("./runs.js")).addRunsCommand],
   ["lab", async () => (await import("./lab.js")).addLabCommand],
   ["gc", async () => (await import("./gc.js")).addGcCommand],
+  ["sync", async () => (await import("./sync.js")).addSyncCommand],
   ["image", async () => (await import("./image.js")).addImageCommand],
   ["schema", async () => (await import("./schema.js")).addSchemaCommand],
 ];

@@ -25,7 +25,7 @@ export function isLoopback(host: string): boolean {
  * `--serve` alone (true), `PORT`, `ADDR:PORT`, `[IPV6]:PORT` or `ADDR`.
  * Throws E_USAGE for anything else, saying what to write.
  */
-export function parseServeAddress(spec: string | true): ServeAddress {
+export function parseServeAddress(spec: string | true, flag = "--serve"): ServeAddress {
   if (spec === true || spec === "") return { host: DEFAULT_SERVE_HOST, port: 0, loopback: true };
   let host: string;
   let port: string | undefined;
@@ -42,13 +42,13 @@ export function parseServeAddress(spec: string | true): ServeAddress {
   } else if (isIP(spec) === 6 || !spec.includes(":")) {
     host = spec;
   } else {
-    throw new TroupeError("E_USAGE", `--serve takes [ADDR:]PORT (an IPv6 address in brackets: [::1]:8080), not "${spec}"`);
+    throw new TroupeError("E_USAGE", `${flag} takes [ADDR:]PORT (an IPv6 address in brackets: [::1]:8080), not "${spec}"`);
   }
   const n = port === undefined ? 0 : Number(port);
   if (!Number.isInteger(n) || n < 0 || n > 65535 || port === "") {
-    throw new TroupeError("E_USAGE", `--serve takes [ADDR:]PORT (for example 127.0.0.1:8080, or 0 for a free port), not "${spec}"`);
+    throw new TroupeError("E_USAGE", `${flag} takes [ADDR:]PORT (for example 127.0.0.1:8080, or 0 for a free port), not "${spec}"`);
   }
-  if (!host || /[\s/]/.test(host)) throw new TroupeError("E_USAGE", `--serve: "${host}" is not an address to listen on`);
+  if (!host || /[\s/]/.test(host)) throw new TroupeError("E_USAGE", `${flag}: "${host}" is not an address to listen on`);
   return { host, port: n, loopback: isLoopback(host) };
 }
 

@@ -13,11 +13,10 @@
 import { createReadStream } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { extname, join, relative, sep } from "node:path";
-import { TroupeError } from "../util/errors.js";
 import { errorText } from "../util/text.js";
 import { isLoopback, serveUrl, type ServeAddress } from "./address.js";
+import { listenOn } from "../util/listen.js";
 
 /** What the server shows: the page, and its parts for the live updates. */
 export interface LiveView {
@@ -80,20 +79,7 @@ export class LiveServer {
   /** Listen; throws E_USAGE when the address cannot be had (in use, not this machine's). */
   static async start(o: LiveServerOptions): Promise<LiveServer> {
     const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", (err: NodeJS.ErrnoException) => {
-        const why =
-          err.code === "EADDRINUSE" ? "the port is in use" : err.code === "EADDRNOTAVAIL" ? "not an address of this machine" : err.message;
-        reject(
-          new TroupeError(
-            "E_USAGE",
-            `--serve: cannot listen on ${o.address.host}:${o.address.port}: ${why}; pick another (--serve 127.0.0.1:0 takes a free port)`,
-          ),
-        );
-      });
-      server.listen(o.address.port, o.address.host, () => resolve());
-    });
-    const live = new LiveServer(server, o, (server.address() as AddressInfo).port);
+    const live = new LiveServer(server, o, await listenOn(server, o.address.host, o.address.port, "--serve"));
     server.on("request", (req, res) => live.handle(req, res));
     // A run's dashboard must never keep troupe from exiting.
     server.unref();

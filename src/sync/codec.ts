@@ -91,7 +91,12 @@ export function parseRelayLine(line: string): RelayLine {
 
 /** `ID CODE N` and the N lines of the text ("" is no line; "a\n" is "a" and ""). */
 export function formatAnswer(id: string, code: number, text: string): string {
-  if (text === "") return `${id} ${code} 0\n`;
+  return `${id} ${formatReply(code, text)}`;
+}
+
+/** `CODE N` and the N lines: what troupe-ctl reads, from its answer FIFO or a sync server's socket. */
+export function formatReply(code: number, text: string): string {
+  if (text === "") return `${code} 0\n`;
   const lines = text.split("\n");
-  return `${id} ${code} ${lines.length}\n${lines.join("\n")}\n`;
+  return `${code} ${lines.length}\n${lines.join("\n")}\n`;
 }

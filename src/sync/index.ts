@@ -9,6 +9,7 @@ export { parseDuration, formatDuration } from "./duration.js";
 export { createSyncSessionFactory, openSyncSession, portsFromJob, type SyncSession, type SyncSessionOptions } from "./session.js";
 export { runCommand, USAGE, type Answer, type CommandContext } from "./commands.js";
 export { Relay, type RelayOptions, type RelayHello } from "./relay.js";
+export { SyncServer, type SyncServerOptions } from "./server.js";
 export { relayScript, findShareDir } from "./relay-script.js";
 export {
   choosePort,

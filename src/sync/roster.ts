@@ -18,18 +18,28 @@ export interface Participant {
 }
 
 export class Roster {
-  readonly hosts: readonly Participant[];
+  private readonly list: Participant[] = [];
   private readonly byName = new Map<string, Participant>();
   /** Hosts the engine said run no script now; every other host counts as running. */
   private readonly idle = new Set<string>();
 
   constructor(hosts: readonly Participant[]) {
     for (const h of hosts) {
-      if (h.name === ORCHESTRATOR) throw new SyncError("usage", `a host may not be named "${ORCHESTRATOR}"`);
       if (this.byName.has(h.name)) throw new SyncError("usage", `two hosts of the job are named "${h.name}"`);
-      this.byName.set(h.name, h);
+      this.join(h);
     }
-    this.hosts = [...hosts];
+  }
+
+  get hosts(): readonly Participant[] {
+    return this.list;
+  }
+
+  /** Add a participant, once (a sync server's callers name themselves as they come: server.ts). */
+  join(h: Participant): void {
+    if (h.name === ORCHESTRATOR) throw new SyncError("usage", `a host may not be named "${ORCHESTRATOR}"`);
+    if (this.byName.has(h.name)) return;
+    this.byName.set(h.name, h);
+    this.list.push(h);
   }
 
   /** The host, or the orchestrator's pseudo-entry. */

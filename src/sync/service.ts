@@ -20,6 +20,8 @@ export interface SyncServiceOptions {
   readonly hosts: readonly Participant[];
   /** Count the orchestrator in barriers' default N (then it must `join` them). Default false. */
   readonly orchestratorJoinsBarriers?: boolean;
+  /** Barriers' N without `--count`, instead of the host count (a sync server's `--hosts`). */
+  readonly barrierCount?: number;
   /** Called once, when the job is first poisoned. */
   readonly onPoison?: (poison: Poison) => void;
   /**
@@ -53,7 +55,7 @@ export class SyncService {
           })
         : undefined;
     this.waits = new Waits(() => this.watch?.changed());
-    const n = this.roster.hosts.length + (options.orchestratorJoinsBarriers ? 1 : 0);
+    const n = options.barrierCount ?? this.roster.hosts.length + (options.orchestratorJoinsBarriers ? 1 : 0);
     this.barriers = new Barriers(this.waits, this.roster, n);
     this.kv = new KeyValues(this.waits);
     this.messages = new Messages(this.waits, this.roster);
