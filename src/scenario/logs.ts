@@ -116,7 +116,7 @@ export async function settle(fetched: string, file: string, n: number): Promise<
   const splitter = new LineSplitter(
     (text, partial) => {
       // A line longer than SHOWN_LINE comes in pieces: the first is shown, the rest only counted.
-      if (!long && n > 0) ring[lines % n] = partial ? `${text} [...]` : text;
+      if (!long && n > 0) ring[lines % n] = partial || text.length > SHOWN_LINE ? `${text.slice(0, SHOWN_LINE)} [...]` : text;
       long = partial;
       if (!partial) lines++;
     },

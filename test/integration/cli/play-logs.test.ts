@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createReadStream, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { labLeftovers, privateTmp, project, troupe } from "./helpers.js";
+import { labLeftovers, privateTmp, project, REPO, troupe } from "./helpers.js";
 
 interface Kept {
   mode: string;
@@ -215,4 +215,24 @@ stages:
   const copy = troupe(["play", "bad-copy.yaml"], { cwd: dir });
   assert.equal(copy.status, 2, copy.stdout + copy.stderr);
   assert.match(copy.stderr, /bad-copy\.yaml:6:9: stages\[0\]\.jobs\[0\]\.log: log: only means something for run: and service: jobs/);
+});
+
+test("examples/scenarios/logs.yaml runs as docs/scenarios.md shows (as local processes)", () => {
+  const tmp = privateTmp();
+  const example = join(REPO, "examples", "scenarios", "logs.yaml");
+  const r = troupe(["play", "--backend-as", "lab=local", example, `--json=${join(tmp, "logs.json")}`], { env: { TMPDIR: tmp } });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.doesNotMatch(r.stdout, /tick \d+ from/);
+  for (const h of ["node-1", "node-2"]) {
+    assert.match(
+      r.stdout,
+      new RegExp(`^${h}: cc -c unit197\\.c\n(${h}: .*\n){3}${h}: linked app\n.*${h}: compile: log kept on the host \\(201 lines`, "m"),
+    );
+    assert.match(r.stdout, new RegExp(`${h}: service chatty: log kept on the host \\(\\d+ lines, `));
+    assert.match(r.stdout, new RegExp(`^${h}: done on ${h}$`, "m"));
+  }
+  const j = JSON.parse(readFileSync(join(tmp, "logs.json"), "utf8")) as Json & { runId: string };
+  const chatty = j.services.find((s) => s.service === "chatty")!.log!;
+  const file = join(REPO, "examples", "scenarios", ".troupe", "runs", j.runId, chatty.file!);
+  assert.match(readFileSync(file, "utf8"), /^tick 1 from node-\d\ntick 2 from/);
 });
