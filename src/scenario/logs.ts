@@ -15,7 +15,7 @@ import { randomBytes } from "node:crypto";
 import { LineSplitter } from "../script/lines.js";
 import { redactingStream } from "../secrets/registry.js";
 import { errorText } from "../util/text.js";
-import type { StepInput } from "./steps.js";
+import { emitOutput, type StepInput } from "./steps.js";
 import { copyPlace } from "./transfer.js";
 
 /** A line shown in a summary is cut past this many characters. */
@@ -82,17 +82,7 @@ export async function collectLog(input: StepInput, hostFile: string, service?: s
     );
     const { lines, tail } = await settle(fetched, file, policy.mode === "summary" ? policy.lines : 0);
     const bytes = (await stat(file)).size;
-    for (const line of tail) {
-      env.events.emit({
-        type: "output",
-        job: `${stage.name} / ${input.name}`,
-        context: stage.name,
-        phase: "execute",
-        host: host.name,
-        stream: "stdout",
-        line,
-      });
-    }
+    for (const line of tail) emitOutput(input, "stdout", line);
     env.events.emit({ type: "log-kept", ...ids, file: name, lines, bytes, shown: tail.length });
     return tail.length > 0 ? tail.join("\n") + "\n" : "";
   } catch (e) {

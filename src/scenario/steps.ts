@@ -103,20 +103,23 @@ export class Capture {
   }
 }
 
+/** Say a line the step (or its service) printed. */
+export function emitOutput(input: StepInput, stream: "stdout" | "stderr", line: string, partial = false): void {
+  input.env.events.emit({
+    type: "output",
+    job: `${input.stage.name} / ${input.name}`,
+    context: input.stage.name,
+    phase: "execute",
+    host: input.host.name,
+    stream,
+    line,
+    ...(partial ? { partial: true } : {}),
+  });
+}
+
 export async function runStep(input: StepInput): Promise<StepOutcome> {
-  const { env, stage, host, name } = input;
-  const capture = new Capture((line) =>
-    env.events.emit({
-      type: "output",
-      job: `${stage.name} / ${name}`,
-      context: stage.name,
-      phase: "execute",
-      host: host.name,
-      stream: line.stream,
-      line: line.text,
-      ...(line.partial ? { partial: true } : {}),
-    }),
-  );
+  const { stage, host, name } = input;
+  const capture = new Capture((line) => emitOutput(input, line.stream, line.text, line.partial));
   const where: RenderWhere = { stage: stage.name, job: name, host: host.name };
   const body = input.job.body;
   try {
@@ -246,16 +249,7 @@ export async function startService(input: StepInput, where: RenderWhere, spec: S
       ...(port !== undefined ? { port } : {}),
       readyTimeoutMs: spec.readyTimeoutMs,
       ...(log !== undefined ? { collectLog: () => collectLog(input, log, spec.name) } : {}),
-      onLine: (stream, line) =>
-        env.events.emit({
-          type: "output",
-          job: `${stage.name} / ${input.name}`,
-          context: stage.name,
-          phase: "execute",
-          host: host.name,
-          stream,
-          line,
-        }),
+      onLine: (stream, line) => emitOutput(input, stream, line),
     },
     input.signal,
   );
