@@ -68,7 +68,7 @@ export async function collectLog(input: StepInput, hostFile: string, service?: s
     hostFile,
   };
   if (env.runSignal.aborted) {
-    env.events.emit({ type: "log-kept", ...ids, lines: 0, bytes: 0, shown: 0, error: "not fetched: the run was interrupted" });
+    env.events.emit({ type: "log-kept", ...ids, lines: 0, bytes: 0, shown: 0, error: "the run was interrupted" });
     return "";
   }
   const name = localName(input);

@@ -192,7 +192,7 @@ export class ScenarioTerminal implements Reporter {
     const what = `${e.host}: ${e.service !== undefined ? `service ${e.service}` : stepName(e)}`;
     if (e.file === undefined) {
       this.line(
-        this.c.yellow(`WARNING: ${what}: its log stays on the host at ${e.hostFile}: ${neutralize(e.error ?? "not fetched")}`),
+        this.c.yellow(`WARNING: ${what}: its log was not fetched from ${e.hostFile} on the host: ${neutralize(e.error ?? "")}`),
         e.time,
       );
       return;

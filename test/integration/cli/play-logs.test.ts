@@ -8,7 +8,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createReadStream, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { labLeftovers, privateTmp, project, REPO, troupe } from "./helpers.js";
+import { randomInt } from "node:crypto";
+import { labLeftovers, privateTmp, project, REPO, troupe, troupeAsync } from "./helpers.js";
 
 interface Kept {
   mode: string;
@@ -235,4 +236,57 @@ test("examples/scenarios/logs.yaml runs as docs/scenarios.md shows (as local pro
   const chatty = j.services.find((s) => s.service === "chatty")!.log!;
   const file = join(REPO, "examples", "scenarios", ".troupe", "runs", j.runId, chatty.file!);
   assert.match(readFileSync(file, "utf8"), /^tick 1 from node-\d\ntick 2 from/);
+});
+
+/** Processes on this machine whose command line contains `marker`. */
+function processesWith(marker: string): string[] {
+  const out: string[] = [];
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      const args = readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" ");
+      if (args.includes(marker)) out.push(`${p}: ${args}`);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+test("Ctrl-C with a kept service log: the service is stopped, its log said not fetched, nothing left, exit 130", async () => {
+  const m = String(randomInt(100_000, 999_999));
+  const dir = project({
+    "s.yaml": `hosts:
+  - names: n1
+stages:
+  - name: start
+    jobs:
+      - name: kept
+        log: keep
+        service: echo kept-line; exec sleep ${m}1
+  - name: long
+    jobs:
+      - run: echo started; exec sleep ${m}2
+`,
+  });
+  const child = troupeAsync(["play", "s.yaml"], { cwd: dir });
+  let out = "";
+  const started = new Promise<void>((resolve) => {
+    const on = (c: Buffer): void => {
+      out += c.toString();
+      if (/^n1: started$/m.test(out)) resolve();
+    };
+    child.stdout?.on("data", on);
+    child.stderr?.on("data", on);
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+  await Promise.race([started, exit]);
+  child.kill("SIGINT");
+  assert.equal(await exit, 130, out);
+  assert.match(
+    out,
+    /WARNING: n1: service kept: its log was not fetched from \S+\/\.troupe\/logs\/1-kept-\w+\.log on the host: the run was interrupted/,
+  );
+  assert.doesNotMatch(out, /kept-line/);
+  assert.deepEqual(processesWith(`sleep ${m}`), []);
 });
