@@ -327,6 +327,17 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       for (const l of lists)
         for (const it of l) if (it.kind === "template") uses.push({ tpl: it.template, use: "items", stage, job: jobName });
     }
+    const log = logOf(j, stageLog, path);
+    if (log.mode !== "stream" && kind !== "plugin") {
+      // The output went to the host's file: a step's res.stdout and res.stderr are empty.
+      const reads = varsUpdates.find((u) => u.value && /\bres\.(stdout|stderr)\b/.test(u.value.text));
+      if (reads?.value) {
+        add(
+          reads.value.path,
+          `vars_updates reads res.stdout or res.stderr, which are empty with log: ${log.mode} (the output stays on the host); give this job log: stream`,
+        );
+      }
+    }
     return {
       index,
       name,
@@ -338,7 +349,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       ignoreFailure: j.ignore_failure ?? false,
       env,
       ...(j.timeout !== undefined && j.timeout > 0 ? { timeoutMs: j.timeout } : {}),
-      log: logOf(j, stageLog, path),
+      log,
       path,
       ...pos("pos", posOf(source, path)),
     };

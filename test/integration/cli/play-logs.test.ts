@@ -203,7 +203,22 @@ stages:
       - copy: {from: bad-copy.yaml, to: x}
         log: keep
 `,
+    "bad-update.yaml": `hosts: [n1]
+log: summary
+stages:
+  - name: s
+    jobs:
+      - run: echo 42
+        vars_updates:
+          answer: "{{ res.stdout | int }}"
+`,
   });
+  const update = troupe(["play", "bad-update.yaml"], { cwd: dir });
+  assert.equal(update.status, 2, update.stdout + update.stderr);
+  assert.match(
+    update.stderr,
+    /bad-update\.yaml:8:19: stages\[0\]\.jobs\[0\]\.vars_updates\.answer: vars_updates reads res\.stdout or res\.stderr, which are empty with log: summary .*give this job log: stream/,
+  );
   const value = troupe(["play", "bad-value.yaml"], { cwd: dir });
   assert.equal(value.status, 2, value.stdout + value.stderr);
   assert.match(value.stderr, /bad-value\.yaml:6:14: stages\[0\]\.jobs\[0\]\.log: .*"stream".*"keep".*"summary"/);
