@@ -319,6 +319,29 @@ export interface ServiceStopped extends Base {
   readonly reason?: string;
 }
 
+/** A step's or service's output kept on its host (`log: keep` or `summary`), fetched into the run's folder. */
+export interface LogKept extends Base {
+  readonly type: "log-kept";
+  readonly stage: string;
+  readonly stageIndex: number;
+  readonly job: string;
+  readonly host: string;
+  readonly item?: string;
+  /** Set for a service's log (fetched when the service stopped). */
+  readonly service?: string;
+  readonly mode: "keep" | "summary";
+  /** Where it is on the host. */
+  readonly hostFile: string;
+  /** The fetched copy, relative to the run's folder; absent when it could not be fetched. */
+  readonly file?: string;
+  readonly lines: number;
+  readonly bytes: number;
+  /** How many of its last lines were said just before, as output (log: summary). */
+  readonly shown: number;
+  /** Why it was not fetched. */
+  readonly error?: string;
+}
+
 export interface VarsUpdated extends Base {
   readonly type: "vars-updated";
   readonly stage: string;
@@ -400,6 +423,7 @@ export type TroupeEvent =
   | StepFinished
   | ServiceStarted
   | ServiceStopped
+  | LogKept
   | VarsUpdated
   | StageFinished
   | ScenarioFinished

@@ -87,6 +87,8 @@ export class ReporterHub {
         return this.each((r) => r.onServiceStart?.(e, m));
       case "service-stopped":
         return this.each((r) => r.onServiceStop?.(e, m));
+      case "log-kept":
+        return this.each((r) => r.onLogKept?.(e, m));
       case "vars-updated":
         return this.each((r) => r.onVarsUpdated?.(e, m));
       case "scenario-finished":

@@ -12,6 +12,7 @@ import type {
   TerminalHandover,
   HostDiscarded,
   HostStep,
+  LogKept,
   Message,
   Output,
   PrometheusUpdated,
@@ -50,6 +51,7 @@ export interface Reporter {
   onStageEnd?(stage: StageState, run: RunModel): void;
   onServiceStart?(e: ServiceStarted, run: RunModel): void;
   onServiceStop?(e: ServiceStopped, run: RunModel): void;
+  onLogKept?(e: LogKept, run: RunModel): void;
   onVarsUpdated?(e: VarsUpdated, run: RunModel): void;
   onPrometheus?(e: PrometheusUpdated, run: RunModel): void;
   onScenarioEnd?(run: RunModel): void;

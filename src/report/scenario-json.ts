@@ -4,6 +4,7 @@
 
 import type { ScenarioFailure } from "./events.js";
 import type { RunModel } from "./model/run-model.js";
+import type { KeptLog } from "./model/state.js";
 import type { RunProcess } from "../runs/process.js";
 
 export const SCENARIO_JSON = "scenario.json";
@@ -22,6 +23,8 @@ export interface StepJson {
   readonly startTime?: string;
   /** The last lines of what the step printed, when it failed. */
   readonly output?: string;
+  /** Its output kept on the host (log: keep/summary): the fetched copy, relative to the run's folder. */
+  readonly log?: KeptLog;
 }
 
 export interface StageJson {
@@ -53,6 +56,7 @@ export interface ScenarioJson {
     metrics?: string;
     stopped?: "by troupe" | "by itself";
     exitCode?: number | null;
+    log?: KeptLog;
   }[];
   vars: Record<string, unknown>;
   /** The Prometheus server of the `prometheus:` section, when it ran (`host`: the scenario host it ran on). */
@@ -104,6 +108,7 @@ export function toScenarioJson(m: RunModel): ScenarioJson | undefined {
         durationMs: x.durationMs,
         startTime: new Date(x.startMs).toISOString(),
         ...(x.output !== undefined ? { output: x.output } : {}),
+        ...(x.log ? { log: x.log } : {}),
       })),
     })),
     services: s.services.map((x) => ({
@@ -113,6 +118,7 @@ export function toScenarioJson(m: RunModel): ScenarioJson | undefined {
       ...(x.metrics ? { metrics: x.metrics } : {}),
       ...(x.stopped ? { stopped: x.stopped } : {}),
       ...(x.exitCode !== undefined ? { exitCode: x.exitCode } : {}),
+      ...(x.log ? { log: x.log } : {}),
     })),
     vars: { ...s.vars },
     ...(s.prometheus ? { prometheus: s.prometheus } : {}),

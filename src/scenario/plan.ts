@@ -26,6 +26,7 @@ import type {
   ItemPlan,
   ItemsPlan,
   JobBody,
+  LogPolicy,
   PlannedJob,
   PlannedStage,
   ScenarioPlan,
@@ -36,6 +37,8 @@ import type {
 
 /** How long a service may take to become ready, by default. */
 export const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/** With log: summary, how many last lines are shown unless log_lines says. */
+export const DEFAULT_SUMMARY_LINES = 20;
 
 /** Which variables each kind of template may read. */
 type Use = "hosts" | "items" | "body" | "updates";
@@ -150,6 +153,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
 
   // Stages and jobs.
   const uses: TemplateUse[] = [];
+  const scenarioLog = logOf(data, { mode: "stream", lines: DEFAULT_SUMMARY_LINES }, []);
   const stages: PlannedStage[] = data.stages.map((s, si) => planStage(s, si));
   if (data.stages.length === 0) add(["stages"], "no stages: add at least one, with jobs:", keyPosOf(source, ["stages"]));
 
@@ -192,7 +196,8 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       }
     }
     if (s.jobs.length === 0) add([...path, "jobs"], `stage "${s.name}" has no jobs`, keyPosOf(source, [...path, "jobs"]));
-    const jobs = s.jobs.map((j, ji) => planJob(j as JobData, [...path, "jobs", ji], ji, stageRef, si));
+    const stageLog = logOf(s, scenarioLog, path);
+    const jobs = s.jobs.map((j, ji) => planJob(j as JobData, [...path, "jobs", ji], ji, stageRef, si, stageLog));
     return {
       index: si,
       name: s.name,
@@ -207,7 +212,26 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     };
   }
 
-  function planJob(j: JobData, path: YamlPath, index: number, stage: TemplateUse["stage"] & {}, si: number): PlannedJob {
+  /** The log policy a scenario, stage or job says, over the one around it. */
+  function logOf(x: { log?: LogPolicy["mode"]; log_lines?: number }, outer: LogPolicy, path: YamlPath): LogPolicy {
+    if (x.log_lines !== undefined && x.log !== undefined && x.log !== "summary") {
+      add(
+        [...path, "log_lines"],
+        `log_lines: only means something with log: summary (here log: ${x.log})`,
+        keyPosOf(source, [...path, "log_lines"]),
+      );
+    }
+    return { mode: x.log ?? outer.mode, lines: x.log_lines ?? outer.lines };
+  }
+
+  function planJob(
+    j: JobData,
+    path: YamlPath,
+    index: number,
+    stage: TemplateUse["stage"] & {},
+    si: number,
+    stageLog: LogPolicy,
+  ): PlannedJob {
     const plugin = options.plugins?.get(pluginJobKey(si, index));
     const kinds = [...(["run", "copy", "service", "call"] as const).filter((k) => j[k] !== undefined), ...(plugin ? [plugin.kind] : [])];
     const jobLabel = j.name ?? `#${index + 1}`;
@@ -228,6 +252,13 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
     if (kind !== "service") {
       for (const k of serviceOnly)
         if (j[k] !== undefined) add([...path, k], `${k}: only means something for a service: job`, keyPosOf(source, [...path, k]));
+    }
+    if ((kind === "copy" || kind === "call") && j.log !== undefined) {
+      add(
+        [...path, "log"],
+        `log: only means something for run: and service: jobs and plugins' jobs (a ${kind}: job prints one line)`,
+        keyPosOf(source, [...path, "log"]),
+      );
     }
     switch (kind) {
       case "run":
@@ -299,6 +330,17 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       for (const l of lists)
         for (const it of l) if (it.kind === "template") uses.push({ tpl: it.template, use: "items", stage, job: jobName });
     }
+    const log = logOf(j, stageLog, path);
+    if (log.mode !== "stream" && kind !== "plugin") {
+      // The output went to the host's file: a step's res.stdout and res.stderr are empty.
+      const reads = varsUpdates.find((u) => u.value && /\bres\.(stdout|stderr)\b/.test(u.value.text));
+      if (reads?.value) {
+        add(
+          reads.value.path,
+          `vars_updates reads res.stdout or res.stderr, which are empty with log: ${log.mode} (the output stays on the host); give this job log: stream`,
+        );
+      }
+    }
     return {
       index,
       name,
@@ -310,6 +352,7 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       ignoreFailure: j.ignore_failure ?? false,
       env,
       ...(j.timeout !== undefined && j.timeout > 0 ? { timeoutMs: j.timeout } : {}),
+      log,
       path,
       ...pos("pos", posOf(source, path)),
     };

@@ -101,12 +101,12 @@ function jobContext(input: StepInput, capture: Capture, where: RenderWhere): Job
       return endpoint + m[2]!.slice(name.length);
     },
     async service(request) {
-      await startService(input, {
+      await startService(input, where, {
         name: request.name,
-        script: await scriptFor(input, request.command, where),
+        command: request.command,
         ...(request.endpoint ? { endpoint: request.endpoint } : {}),
         ...(request.metrics ? { metrics: request.metrics } : {}),
-        ...(request.ready ? { ready: await scriptFor(input, request.ready, where) } : {}),
+        ...(request.ready ? { ready: request.ready } : {}),
         readyTimeoutMs: request.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
       });
     },

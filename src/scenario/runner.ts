@@ -411,6 +411,9 @@ function stepEnv(
     events: o.events,
     hosts: live,
     baseDir: plan.baseDir,
+    runDir: o.runDir,
+    keptLogs: new Set(),
+    runSignal: o.signal,
     services,
     serviceLookup: {
       endpoint: (host, service) => services.endpoint(host, service),

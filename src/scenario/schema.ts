@@ -14,6 +14,20 @@ import { pluginJobFields } from "../plugins/registry.js";
 export const MODE_VALUES = ["sequential", "concurrent"] as const;
 const mode = z.enum(MODE_VALUES);
 
+export const LOG_VALUES = ["stream", "keep", "summary"] as const;
+/** Where a step's or service's output goes (logs.ts); job > stage > scenario, default stream. */
+function logFields() {
+  return {
+    log: z
+      .enum(LOG_VALUES)
+      .optional()
+      .describe(
+        "stream: every line to troupe as it comes (default); keep: to a file on the host, fetched at the end; summary: keep, and show the last log_lines lines",
+      ),
+    log_lines: z.number().int().positive().optional().describe("with log: summary, how many last lines to show (default 20)"),
+  };
+}
+
 /** One item or variable value: anything JSON can hold. */
 const value: z.ZodType<unknown> = z.unknown();
 
@@ -60,6 +74,7 @@ function jobFields(api: boolean, pluginJobs: boolean) {
     ignore_failure: z.boolean().optional(),
     env: z.record(z.string(), textInput.optional()).optional(),
     timeout: duration.optional(),
+    ...logFields(),
     ...(api
       ? { call: z.custom<(...args: never[]) => unknown>((v) => typeof v === "function", { message: "must be a function" }).optional() }
       : {}),
@@ -73,6 +88,7 @@ function stageSchema(api: boolean, pluginJobs: boolean) {
     run_hosts: mode.optional().describe("hosts run the stage at once (default) or one after the other"),
     run_jobs: mode.optional().describe("a host runs the jobs one after the other (default) or at once"),
     ask_confirmation: z.boolean().optional(),
+    ...logFields(),
     jobs: z.array(strict(jobFields(api, pluginJobs))),
   });
 }
@@ -96,6 +112,7 @@ export function scenarioSchema(options: { api?: boolean; pluginJobs?: boolean } 
     })
       .optional()
       .describe("start Prometheus, scraping every service with metrics:"),
+    ...logFields(),
     stages: z.array(stageSchema(api, options.pluginJobs ?? false)),
   });
 }

@@ -4,6 +4,7 @@
 // and stderr stay apart and nothing is traced, so that `vars_updates` can
 // read a step's stdout. Pure.
 
+import { posix } from "node:path";
 import { HELPER_FUNCTIONS } from "../exec/prelude.js";
 import { isVarName, shQuote } from "../exec/shell-quote.js";
 import { ctlFunctionLines } from "../sync/ctl-function.js";
@@ -16,6 +17,8 @@ export interface StepScript {
   readonly dir: string;
   /** Exported literally, in order; `PATH` is a list of directories put in front. */
   readonly vars: readonly (readonly [string, string])[];
+  /** Send stdout and stderr to this file on the host (log: keep/summary); markers still reach troupe. */
+  readonly log?: string;
 }
 
 export function buildStepScript(spec: StepScript): string {
@@ -24,6 +27,9 @@ export function buildStepScript(spec: StepScript): string {
   // Not `mkdir -p D && cd D`: set -e does not stop on a failure inside an && list, and the
   // step would run in $HOME.
   out += `mkdir -p ${shQuote(spec.dir)} || exit 1\ncd ${shQuote(spec.dir)} || exit 1\n`;
+  if (spec.log !== undefined) {
+    out += `mkdir -p ${shQuote(posix.dirname(spec.log))} || exit 1\nexec >>${shQuote(spec.log)} 2>&1 || exit 1\n`;
+  }
   for (const fn of HELPER_FUNCTIONS) out += fn + "\n";
   out += `export PATH="\${PATH:+$PATH:}${STANDARD_PATH}"\n`;
   for (const [key, value] of spec.vars) {

@@ -32,6 +32,8 @@ export interface ServiceSpec {
   readonly ready?: string;
   readonly port?: number;
   readonly readyTimeoutMs: number;
+  /** Its output was kept on the host (log: keep/summary): fetch it once it ended; returns what reports show of it. */
+  readonly collectLog?: () => Promise<string>;
   /** Each output line, as it comes. */
   readonly onLine: (stream: "stdout" | "stderr", line: string) => void;
 }
@@ -41,6 +43,9 @@ interface Running {
   readonly stop: AbortController;
   stopping: boolean;
   exited?: { code: number | null; error?: string };
+  /** Its process ended. */
+  readonly ended: Promise<void>;
+  /** And its kept log was fetched, and its end said. */
   readonly done: Promise<void>;
   output: string;
 }
@@ -81,24 +86,28 @@ export class ServiceSet {
     if (earlier && !earlier.exited) throw new TroupeError("E_SCENARIO", `service ${spec.name} is already running on ${spec.host}`);
 
     const stop = new AbortController();
+    const ended = runScript({
+      transport: spec.transport,
+      script: spec.script,
+      signal: stop.signal,
+      onLine: (line) => spec.onLine(line.stream, line.text),
+      capture: { output: SERVICE_OUTPUT_TAIL },
+    }).then((r) => {
+      run.output = shownTail(r.output, r.truncated);
+      run.exited =
+        r.failure?.kind === "transport"
+          ? { code: null, error: r.failure.message }
+          : { code: r.failure?.kind === "interrupt" ? null : r.exitCode };
+    });
     const run: Running = {
       spec,
       stop,
       stopping: false,
       output: "",
-      done: runScript({
-        transport: spec.transport,
-        script: spec.script,
-        signal: stop.signal,
-        onLine: (line) => spec.onLine(line.stream, line.text),
-        capture: { output: SERVICE_OUTPUT_TAIL },
-      })
-        .then((r) => {
-          run.output = shownTail(r.output, r.truncated);
-          run.exited =
-            r.failure?.kind === "transport"
-              ? { code: null, error: r.failure.message }
-              : { code: r.failure?.kind === "interrupt" ? null : r.exitCode };
+      ended,
+      done: ended
+        .then(async () => {
+          if (spec.collectLog) run.output = await spec.collectLog();
         })
         .then(() => {
           this.events.emit({
@@ -166,7 +175,12 @@ export class ServiceSet {
     const giveUp = new AbortController();
     const timer = setTimeout(() => giveUp.abort(), STOP_WAIT_MS);
     try {
-      await Promise.all(all.map((r) => Promise.race([r.done, sleep(STOP_WAIT_MS, giveUp.signal)])));
+      // Those that end in time: also their kept logs are fetched (however long that takes).
+      await Promise.all(
+        all.map(async (r) => {
+          if (await Promise.race([r.ended.then(() => true), sleep(STOP_WAIT_MS, giveUp.signal).then(() => false)])) await r.done;
+        }),
+      );
     } finally {
       clearTimeout(timer);
       giveUp.abort();

@@ -20,6 +20,7 @@ import type { ServiceSet } from "./services.js";
 import { renderTemplate, type RenderWhere } from "./template.js";
 import { copyPlace, hostPath, type Place } from "./transfer.js";
 import { runPluginStep } from "./plugin-step.js";
+import { collectLog, hostLogFile } from "./logs.js";
 import type { CallContext, PlannedHost, PlannedJob, PlannedStage, Value } from "./types.js";
 import type { StepOutput } from "./vars.js";
 import { errorText } from "../util/text.js";
@@ -40,6 +41,12 @@ export interface StepEnv {
   readonly events: EventStream;
   readonly hosts: ReadonlyMap<string, LiveHost>;
   readonly baseDir: string;
+  /** The run's folder (kept logs are fetched under its logs/). */
+  readonly runDir: string;
+  /** Names under runDir taken by kept logs. */
+  readonly keptLogs: Set<string>;
+  /** Aborted by the user (Ctrl-C): kept logs are no longer fetched. */
+  readonly runSignal: AbortSignal;
   readonly services: ServiceSet;
   readonly serviceLookup: ServiceLookup;
   readonly uriPattern: RegExp;
@@ -96,28 +103,34 @@ export class Capture {
   }
 }
 
+/** Say a line the step (or its service) printed. */
+export function emitOutput(input: StepInput, stream: "stdout" | "stderr", line: string, partial = false): void {
+  input.env.events.emit({
+    type: "output",
+    job: `${input.stage.name} / ${input.name}`,
+    context: input.stage.name,
+    phase: "execute",
+    host: input.host.name,
+    stream,
+    line,
+    ...(partial ? { partial: true } : {}),
+  });
+}
+
 export async function runStep(input: StepInput): Promise<StepOutcome> {
-  const { env, stage, host, name } = input;
-  const capture = new Capture((line) =>
-    env.events.emit({
-      type: "output",
-      job: `${stage.name} / ${name}`,
-      context: stage.name,
-      phase: "execute",
-      host: host.name,
-      stream: line.stream,
-      line: line.text,
-      ...(line.partial ? { partial: true } : {}),
-    }),
-  );
+  const { stage, host, name } = input;
+  const capture = new Capture((line) => emitOutput(input, line.stream, line.text, line.partial));
   const where: RenderWhere = { stage: stage.name, job: name, host: host.name };
   const body = input.job.body;
   try {
     switch (body.kind) {
       case "run": {
         const text = renderTemplate(body.script, input.scope, where);
-        const script = await scriptFor(input, text, where);
-        return await execScript(input, script, capture, input.job.timeoutMs);
+        const log = hostLogFile(input);
+        const script = await scriptFor(input, text, where, log);
+        if (log === undefined) return await execScript(input, script, capture, input.job.timeoutMs);
+        const outcome = await execScript(input, script, capture, input.job.timeoutMs);
+        return { ...outcome, output: await collectLog(input, log) };
       }
       case "copy": {
         const from = renderTemplate(body.from, input.scope, where).trim();
@@ -153,10 +166,10 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
             "E_SCENARIO",
             `service ${name}: metrics: ${metricsPath} needs an endpoint: to be under (or write a full URL)`,
           );
-        const ready = body.ready ? await scriptFor(input, renderTemplate(body.ready, input.scope, where), where) : undefined;
-        await startService(input, {
+        const ready = body.ready ? renderTemplate(body.ready, input.scope, where) : undefined;
+        await startService(input, where, {
           name,
-          script: await scriptFor(input, command, where),
+          command,
           ...(endpoint ? { endpoint } : {}),
           ...(metrics ? { metrics } : {}),
           ...(ready ? { ready } : {}),
@@ -202,17 +215,21 @@ export async function runStep(input: StepInput): Promise<StepOutcome> {
 /** What a service step (or a plugin's service) starts. */
 export interface ServiceStart {
   readonly name: string;
-  /** The full script (scriptFor). */
-  readonly script: string;
+  /** What it runs (a shell script, templates rendered). */
+  readonly command: string;
   readonly endpoint?: string;
   readonly metrics?: string;
+  /** A shell script that succeeds once it is ready. */
   readonly ready?: string;
   readonly readyTimeoutMs: number;
 }
 
-/** Start a service on the step's host and wait until it is ready; its output is the step's. */
-export async function startService(input: StepInput, spec: ServiceStart): Promise<void> {
+/** Start a service on the step's host and wait until it is ready; its output is the step's (or its host's file: log:). */
+export async function startService(input: StepInput, where: RenderWhere, spec: ServiceStart): Promise<void> {
   const { env, host, stage } = input;
+  const log = hostLogFile(input);
+  const script = await scriptFor(input, spec.command, where, log);
+  const ready = spec.ready !== undefined ? await scriptFor(input, spec.ready, where) : undefined;
   const port = spec.endpoint ? endpointPort(spec.endpoint) : undefined;
   env.serviceOrigin(host.name, spec.name, {
     stage,
@@ -225,29 +242,21 @@ export async function startService(input: StepInput, spec: ServiceStart): Promis
       host: host.name,
       name: spec.name,
       transport: host.host.transport,
-      script: spec.script,
+      script,
       ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
       ...(spec.metrics ? { metrics: spec.metrics } : {}),
-      ...(spec.ready ? { ready: spec.ready } : {}),
+      ...(ready !== undefined ? { ready } : {}),
       ...(port !== undefined ? { port } : {}),
       readyTimeoutMs: spec.readyTimeoutMs,
-      onLine: (stream, line) =>
-        env.events.emit({
-          type: "output",
-          job: `${stage.name} / ${input.name}`,
-          context: stage.name,
-          phase: "execute",
-          host: host.name,
-          stream,
-          line,
-        }),
+      ...(log !== undefined ? { collectLog: () => collectLog(input, log, spec.name) } : {}),
+      onLine: (stream, line) => emitOutput(input, stream, line),
     },
     input.signal,
   );
 }
 
-/** The full script for `text` on the step's host: prelude, variables, URIs resolved. */
-export async function scriptFor(input: StepInput, text: string, where: RenderWhere): Promise<string> {
+/** The full script for `text` on the step's host: prelude, variables, URIs resolved; its output to `log` on the host if given. */
+export async function scriptFor(input: StepInput, text: string, where: RenderWhere, log?: string): Promise<string> {
   const { env, host } = input;
   const resolved = await resolveUris(input, text, where, true);
   const own: [string, string][] = [];
@@ -265,6 +274,7 @@ export async function scriptFor(input: StepInput, text: string, where: RenderWhe
       ["TROUPE_ITEM", input.itemShown ?? ""],
       ...own,
     ],
+    ...(log !== undefined ? { log } : {}),
   });
 }
 

@@ -207,8 +207,20 @@ export interface PlannedJob {
   readonly env: readonly (readonly [string, Template])[];
   /** Kill a step after this long; undefined for no limit. */
   readonly timeoutMs?: number;
+  /** Where its output goes (`log:`, from the job, its stage or the scenario). */
+  readonly log: LogPolicy;
   readonly path: YamlPath;
   readonly pos?: SourcePos;
+}
+
+/**
+ * `stream`: every line reaches troupe as it comes; `keep`: the output goes to
+ * a file on the host, fetched into the run's folder when the step or service
+ * ends; `summary`: as keep, and the last `lines` lines are shown.
+ */
+export interface LogPolicy {
+  readonly mode: "stream" | "keep" | "summary";
+  readonly lines: number;
 }
 
 export interface PlannedStage {

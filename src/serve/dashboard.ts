@@ -90,6 +90,7 @@ export class LiveDashboard implements Reporter {
   onServiceStart = (_e: unknown, run: RunModel): void => this.changed(run);
   onServiceStop = (_e: unknown, run: RunModel): void => this.changed(run);
   onVarsUpdated = (_e: unknown, run: RunModel): void => this.changed(run);
+  onLogKept = (_e: unknown, run: RunModel): void => this.changed(run);
   onScenarioEnd = (run: RunModel): void => this.changed(run);
 
   private closing: Promise<void> | undefined;

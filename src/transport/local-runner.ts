@@ -8,8 +8,11 @@
 //   node -> runner stdin : "<id>\n"          (the file: cd, exports, SCRIPT)
 //   runner               : setsid sh FILE &   (a process group of its own)
 //   runner -> fd 3       : "<id> <pid>\n"     (the process group to kill)
-//   runner -> stdout     : <script's stdout> MARK <id> <status> \n
-//   runner -> stderr     : <script's stderr> MARK <id> \n
+//   runner -> stdout     : <script's stdout>MARK <id> <status> <left>\n
+//   runner -> stderr     : <script's stderr>MARK <id>\n
+// The marker follows the output with nothing in between (not even a newline
+// to start a line of its own), so that a line the script printed goes on at
+// once: only bytes that may begin a marker wait for the next chunk.
 // A script that leaves processes running (a service started in prepare)
 // retires its runner, so that their later output never mixes with another
 // script's; the next script gets a new runner.
@@ -43,8 +46,8 @@ while read -r id shell; do
   wait "$pid"
   st=$?
   if kill -0 -- -"$pid" 2>/dev/null; then left=1; else left=0; fi
-  printf '\\n${MARK} %s %s %s\\n' "$id" "$st" "$left"
-  printf '\\n${MARK} %s\\n' "$id" >&4
+  printf '${MARK} %s %s %s\\n' "$id" "$st" "$left"
+  printf '${MARK} %s\\n' "$id" >&4
   # Processes the script left running still hold this runner's output:
   # retire it, so that what they print never lands in another script's output.
   [ "$left" = 0 ] || exit 0
@@ -61,8 +64,8 @@ while read -r id shell; do
   wait "$pid"
   st=$?
   if kill -0 -"$pid" 2>/dev/null; then left=1; else left=0; fi
-  printf '\\n${MARK} %s %s %s\\n' "$id" "$st" "$left"
-  printf '\\n${MARK} %s\\n' "$id" >&2
+  printf '${MARK} %s %s %s\\n' "$id" "$st" "$left"
+  printf '${MARK} %s\\n' "$id" >&2
   [ "$left" = 0 ] || exit 0
 done
 `;
@@ -288,9 +291,8 @@ export class LocalRunner {
 }
 
 /**
- * Splits a runner output stream at end markers. Text before a marker belongs
- * to the current script; the newline the runner adds before each marker (so
- * that it starts a line) is removed again.
+ * Splits a runner output stream at end markers: text before a marker belongs
+ * to the current script.
  */
 class MarkedStream {
   private buf = "";
@@ -305,28 +307,16 @@ class MarkedStream {
       for (;;) {
         const at = this.buf.indexOf(MARK);
         if (at < 0) {
-          const keep = heldBack(this.buf);
-          const emit = this.buf.slice(0, this.buf.length - keep);
+          const emit = this.buf.slice(0, this.buf.length - partialMark(this.buf));
           if (emit) onText(Buffer.from(emit, "latin1"));
           this.buf = this.buf.slice(emit.length);
           return;
         }
-        const nl = this.buf.indexOf("\n", at);
-        if (nl < 0) {
-          // A marker still arriving: emit what precedes it, but for the newline the runner adds.
-          const before = this.buf.slice(0, at).replace(/\n$/, "");
-          if (before) onText(Buffer.from(before, "latin1"));
-          this.buf = this.buf.slice(before.length);
-          return;
-        }
-        // The runner printed "\n" before the marker so that it starts a line: drop it.
-        const before = this.buf.slice(0, at).replace(/\n$/, "");
-        if (before) onText(Buffer.from(before, "latin1"));
-        const [id, status, left] = this.buf
-          .slice(at + MARK.length, nl)
-          .trim()
-          .split(" ")
-          .map(Number);
+        if (at > 0) onText(Buffer.from(this.buf.slice(0, at), "latin1"));
+        this.buf = this.buf.slice(at);
+        const nl = this.buf.indexOf("\n");
+        if (nl < 0) return; // the marker's line is still arriving
+        const [id, status, left] = this.buf.slice(MARK.length, nl).trim().split(" ").map(Number);
         this.buf = this.buf.slice(nl + 1);
         onEnd(id ?? -1, status, left === 1);
       }
@@ -338,18 +328,10 @@ class MarkedStream {
   }
 }
 
-/**
- * How many characters at the end of `buf` must wait for more data: a partial
- * marker, and the newline the runner may have printed just before one.
- */
-function heldBack(buf: string): number {
-  let from = buf.length;
-  for (let i = Math.max(0, buf.length - MARK.length); i < buf.length; i++) {
-    if (MARK.startsWith(buf.slice(i))) {
-      from = i;
-      break;
-    }
+/** How many characters at the end of `buf` may begin a marker, and so wait for more data. */
+function partialMark(buf: string): number {
+  for (let i = Math.max(0, buf.length - MARK.length + 1); i < buf.length; i++) {
+    if (MARK.startsWith(buf.slice(i))) return buf.length - i;
   }
-  if (from > 0 && buf[from - 1] === "\n") from -= 1;
-  return buf.length - from;
+  return 0;
 }

@@ -272,6 +272,26 @@ export class RunModel {
           ...(e.metrics ? { metrics: e.metrics } : {}),
         });
         return undefined;
+      case "log-kept": {
+        const log = {
+          mode: e.mode,
+          hostFile: e.hostFile,
+          ...(e.file !== undefined ? { file: e.file } : {}),
+          lines: e.lines,
+          bytes: e.bytes,
+          ...(e.error !== undefined ? { error: e.error } : {}),
+        };
+        if (e.service === undefined) {
+          const step = this.stepsByKey.get(stepKey(e));
+          if (step) step.log = log;
+          return step;
+        }
+        const s = this.scenario
+          ? [...this.scenario.services].reverse().find((x) => x.host === e.host && x.service === e.service)
+          : undefined;
+        if (s) s.log = log;
+        return undefined;
+      }
       case "service-stopped": {
         const s = this.scenario
           ? [...this.scenario.services].reverse().find((x) => x.host === e.host && x.service === e.service)

@@ -112,6 +112,18 @@ export interface StepState {
   endMs?: number;
   durationMs: number;
   output?: string;
+  /** Its output kept on the host and fetched (log: keep/summary). */
+  log?: KeptLog;
+}
+
+/** A log kept on a host: where its fetched copy is (relative to the run's folder), or why it is not. */
+export interface KeptLog {
+  readonly mode: "keep" | "summary";
+  readonly hostFile: string;
+  readonly file?: string;
+  readonly lines: number;
+  readonly bytes: number;
+  readonly error?: string;
 }
 
 export interface StageState {
@@ -132,6 +144,7 @@ export interface ServiceState {
   stopped?: "by troupe" | "by itself";
   exitCode?: number | null;
   reason?: string;
+  log?: KeptLog;
 }
 
 export interface ScenarioState {

@@ -27,6 +27,7 @@ import type {
   HostDiscarded,
   HostStep,
   Interrupted,
+  LogKept,
   Message,
   Output,
   PrometheusUpdated,
@@ -42,6 +43,8 @@ import type { RunModel } from "../model/run-model.js";
 import type { HostState, StageState, StepState } from "../model/state.js";
 import type { Reporter } from "../reporter.js";
 import { foldHostlist } from "../../util/hostlist.js";
+import { formatBytes } from "../../config/input-size.js";
+import { join } from "node:path";
 
 export interface ScenarioTerminalOptions {
   readonly out: Writable;
@@ -182,6 +185,23 @@ export class ScenarioTerminal implements Reporter {
         e.time,
       );
     else if (this.o.verbosity >= 1) this.line(`${e.host}: service ${e.service} stopped`, e.time);
+  }
+
+  /** One line per kept log: where its copy is (`log: summary` printed its last lines just before). */
+  onLogKept(e: LogKept, run: RunModel): void {
+    const what = `${e.host}: ${e.service !== undefined ? `service ${e.service}` : stepName(e)}`;
+    if (e.file === undefined) {
+      this.line(
+        this.c.yellow(`WARNING: ${what}: its log was not fetched from ${e.hostFile} on the host: ${neutralize(e.error ?? "")}`),
+        e.time,
+      );
+      return;
+    }
+    if (this.o.verbosity < 1) return;
+    const size = `${e.lines} line${e.lines === 1 ? "" : "s"}, ${formatBytes(e.bytes)}`;
+    const where = run.dir ? join(run.dir, e.file) : e.file;
+    const shown = e.shown > 0 ? `the last ${e.shown === 1 ? "line" : `${e.shown} lines`} above; ` : "";
+    this.line(`${what}: log kept on the host (${size}; ${shown}all in ${where})`, e.time);
   }
 
   onPrometheus(e: PrometheusUpdated): void {

@@ -155,7 +155,17 @@ describe("the scenario JSON Schema", () => {
   it("describes the top-level keys and a job's kinds, for editors", async () => {
     const { scenarioJsonSchema } = await import("../../../src/scenario/schema.js");
     const s = scenarioJsonSchema() as { properties: Record<string, unknown>; required: string[] };
-    assert.deepEqual(Object.keys(s.properties).sort(), ["backends", "hosts", "name", "prometheus", "stages", "summary", "vars"]);
+    assert.deepEqual(Object.keys(s.properties).sort(), [
+      "backends",
+      "hosts",
+      "log",
+      "log_lines",
+      "name",
+      "prometheus",
+      "stages",
+      "summary",
+      "vars",
+    ]);
     assert.deepEqual(s.required.sort(), ["hosts", "stages"]);
     const text = JSON.stringify(s);
     for (const key of [
@@ -168,6 +178,8 @@ describe("the scenario JSON Schema", () => {
       "ignore_failure",
       "endpoint",
       "metrics",
+      "log",
+      "log_lines",
     ])
       assert.ok(text.includes(`"${key}"`), key);
   });

@@ -89,6 +89,32 @@ test("output without a final newline, empty output and large output come back ex
   }
 });
 
+test("a line reaches onStdout/onStderr as soon as it is printed, not when the script prints more or ends", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "troupe-lt-"));
+  for (const stream of ["stdout", "stderr"] as const) {
+    const go = join(dir, `go-${stream}`);
+    const out = collect();
+    let seen: () => void = () => undefined;
+    const line = new Promise<"line">((resolve) => (seen = () => resolve("line")));
+    // The script goes on only once the test saw its line; if the line never comes
+    // alone, the script gives up (exit 7) and the test fails instead of hanging.
+    const wait = `i=0; while [ ! -e ${go} ]; do i=$((i+1)); [ $i -lt 1200 ] || exit 7; sleep 0.05; done`;
+    const run = t.exec({
+      script: `echo first${stream === "stderr" ? " >&2" : ""}; ${wait}; echo second`,
+      [stream === "stdout" ? "onStdout" : "onStderr"]: (b: Buffer) => {
+        out.on(b);
+        if (out.text().includes("first\n")) seen();
+      },
+    });
+    const first = await Promise.race([line, run.then(() => "end" as const)]);
+    assert.equal(first, "line", `${stream}: "first\\n" came only at the script's end: ${JSON.stringify(out.text())}`);
+    await writeFile(go, "");
+    const r = await run;
+    assert.equal(r.exitCode, 0);
+    assert.equal(out.text(), stream === "stdout" ? "first\nsecond\n" : "first\n");
+  }
+});
+
 test("concurrent scripts on one host each get their own output and status", async () => {
   const runs = Array.from({ length: 5 }, (_, i) => {
     const out = collect();
