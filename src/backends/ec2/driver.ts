@@ -4,12 +4,16 @@
 // (user-data's shutdown timer, InstanceInitiatedShutdownBehavior=terminate)
 // and troupe's tags, reached over SSH with the run's own key (or the
 // system's key pair), terminated on discard and when the run ends however
-// it ends. Keys: see config.ts and cloud/settings.ts.
+// it ends. With -reuse, instances are kept for later runs (recorded with
+// the run key that lets root in, and labelled without their troupe process,
+// so gc leaves them until their halt time) and taken back by the next run.
+// Keys: see config.ts and cloud/settings.ts.
 
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
-import type { AllocateOptions, BackendContext, BackendDriver, Host } from "../backend.js";
+import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 import { claimHostName } from "../host-names.js";
 import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
@@ -21,25 +25,22 @@ import { cloudSettings, lifetimeMinutes, type CloudSettings } from "../cloud/set
 import { makeRunKey, reachCloudHost, type RunKey } from "../cloud/ssh.js";
 import { classifyEc2Error, configuredRegion, ec2Client, loadEc2Sdk } from "./client.js";
 import { ec2SystemConfig, type Ec2SystemConfig } from "./config.js";
-import { ec2Provider, resolveImage, type Ec2Machine, type ResolvedImage } from "./provider.js";
+import { ec2Provider, resolveImage, type Ec2Machine, type Ec2Provider, type ResolvedImage } from "./provider.js";
+import { offlineTransport } from "../reuse/offline.js";
 
 export interface Ec2DriverOptions {
   /** For tests: told the instance ids of each RunInstances call as soon as EC2 answers. */
   readonly onCreated?: (ids: readonly string[]) => void;
 }
 
-interface Live {
-  readonly machine: Ec2Machine;
-  readonly conn: Connected;
-}
-
 export function createEc2Driver(backend: Backend, ctx: BackendContext, options: Ec2DriverOptions = {}): BackendDriver {
   const configs = new Map<string, Ec2SystemConfig>();
   const images = new Map<string, Promise<ResolvedImage>>();
-  const open = new Map<string, Live>();
   let settings: CloudSettings | undefined;
   let key: Promise<RunKey> | undefined;
-  let fleet: CloudFleet<Ec2Machine> | undefined;
+  let provider: Ec2Provider | undefined;
+  let fleet: CloudFleet<Ec2Machine, Connected> | undefined;
+  const keyDir = resolve(ctx.runDir, "ec2", hostnameFor(backend.name));
 
   const configOf = (system: System): Ec2SystemConfig => {
     let c = configs.get(system.name);
@@ -47,8 +48,7 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
     return c;
   };
   const settingsOf = (): CloudSettings => (settings ??= cloudSettings(backend, ctx.cloudGuards ?? {}));
-  const runKey = (): Promise<RunKey> =>
-    (key ??= makeRunKey(resolve(ctx.runDir, "ec2", hostnameFor(backend.name)), `troupe-${ctx.runId ?? "run"}`));
+  const runKey = (): Promise<RunKey> => (key ??= makeRunKey(keyDir, `troupe-${ctx.runId ?? "run"}`));
 
   const imageOf = (config: Ec2SystemConfig): Promise<ResolvedImage> => {
     let p = images.get(config.label);
@@ -68,23 +68,55 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
       ...(config.username !== "root" ? { user: config.username } : {}),
     });
 
-  const fleetOf = async (): Promise<CloudFleet<Ec2Machine>> => {
-    if (fleet) return fleet;
+  const providerOf = async (): Promise<Ec2Provider> => {
+    if (provider) return provider;
     const { publicKey } = await runKey();
-    fleet ??= new CloudFleet<Ec2Machine>({
-      provider: ec2Provider({
-        config: configOf,
-        image: imageOf,
-        labels: (haltAt) => cloudLabels(ctx.runId, haltAt),
-        userData: (config) => userData(config, publicKey),
-        extraTags: { "troupe-backend": hostnameFor(backend.name) },
-      }),
+    return (provider ??= ec2Provider({
+      config: configOf,
+      image: imageOf,
+      labels: (haltAt) => cloudLabels(ctx.runId, haltAt, ctx.keepHosts === true),
+      userData: (config) => userData(config, publicKey),
+      extraTags: { "troupe-backend": hostnameFor(backend.name) },
+    }));
+  };
+
+  const fleetOf = async (): Promise<CloudFleet<Ec2Machine, Connected>> => {
+    if (fleet) return fleet;
+    const p = await providerOf();
+    fleet ??= new CloudFleet<Ec2Machine, Connected>({
+      provider: p,
       settings: settingsOf(),
       events: ctx.events,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(options.onCreated ? { onCreated: options.onCreated } : {}),
     });
     return fleet;
+  };
+
+  /** The host of a machine. */
+  const hostOf = (name: string, system: System, machine: Ec2Machine, transport: Host["transport"], key?: string): Host => ({
+    name,
+    address: machine.address,
+    backend: backend.name,
+    system: system.name,
+    transport,
+    projectPath: ctx.remotePath,
+    data: {
+      id: machine.id,
+      ...(machine.region ? { region: machine.region } : {}),
+      ...(machine.privateAddress ? { privateAddress: machine.privateAddress } : {}),
+      // The run key lets root in: a later run that takes the machine back (-reuse) logs in with it.
+      ...(key !== undefined ? { key } : {}),
+    },
+  });
+
+  /** The run key of an earlier run, from its record, as a file of this run. */
+  const recordedKey = async (name: string, text: string): Promise<string> => {
+    const dir = join(keyDir, "reused");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, name);
+    await writeFile(file, text.endsWith("\n") ? text : `${text}\n`, { mode: 0o600 });
+    return file;
   };
 
   /** E_BACKEND, one line with EC2's reason. */
@@ -143,7 +175,7 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
         ...(hint?.name ? { wanted: hint.name } : {}),
         sanitize: hostnameFor,
       });
-      const { file } = await runKey();
+      const { file, privateKey } = await runKey();
       const f = await fleetOf();
       const { machine, reached } = await f.allocate(system, name, (m, signal) =>
         reachCloudHost({
@@ -157,35 +189,63 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
           events: ctx.events,
         }),
       );
-      const host: Host = {
-        name,
-        address: machine.address,
-        backend: backend.name,
-        system: system.name,
-        transport: reached.transport,
-        projectPath: ctx.remotePath,
-        data: {
-          id: machine.id,
-          ...(machine.region ? { region: machine.region } : {}),
-          ...(machine.privateAddress ? { privateAddress: machine.privateAddress } : {}),
-        },
-      };
-      open.set(name, { machine, conn: reached });
-      return host;
+      return hostOf(name, system, machine, reached.transport, config.identityFile === undefined ? privateKey : undefined);
     },
 
     async discard(host: Host): Promise<void> {
-      const live = open.get(host.name);
-      if (!live) return;
-      open.delete(host.name);
-      await live.conn.close().catch(() => undefined);
-      await fleet?.release(live.machine.id);
+      await fleet?.discard(host.name);
+    },
+
+    // -reuse: see the top of the file.
+    async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
+      const id = recorded.data?.["id"];
+      if (typeof id !== "string") return undefined;
+      const f = await fleetOf();
+      if (f.has(recorded.name)) throw new TroupeError("E_BACKEND", `ec2: ${recorded.name} is already a host of this run`);
+      const config = configOf(system);
+      const region = recorded.data?.["region"];
+      const at = { ...config, ...(typeof region === "string" ? { region } : {}) };
+      let machine: Ec2Machine | undefined;
+      try {
+        machine = await (await providerOf()).find(id, at, ctx.signal);
+      } catch (err) {
+        throw apiError(err, `cannot look up instance ${id}`);
+      }
+      if (!machine) return undefined;
+      const key = recorded.data?.["key"];
+      if (purpose === "discard") {
+        f.adopt(recorded.name, machine);
+        return hostOf(recorded.name, system, machine, offlineTransport(recorded.name));
+      }
+      const identityFile = config.identityFile ?? (typeof key === "string" ? await recordedKey(recorded.name, key) : undefined);
+      if (!identityFile) throw new TroupeError("E_BACKEND", `ec2: ${recorded.name} (${id}) was recorded without the key that lets root in`);
+      const reached = await reachCloudHost({
+        name: recorded.name,
+        address: machine.address,
+        user: config.username,
+        identityFile,
+        knownHostsFile: join(resolve(ctx.runDir, "hosts"), recorded.name, "known_hosts"),
+        timeoutMs: cloudSettings(backend, ctx.cloudGuards ?? {}, system).bootTimeoutMs,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        events: ctx.events,
+      });
+      f.adopt(recorded.name, machine, reached);
+      return hostOf(recorded.name, system, machine, reached.transport, typeof key === "string" ? key : undefined);
+    },
+
+    async keep(host: Host): Promise<void> {
+      if (!fleet?.keep(host.name)) throw new TroupeError("E_BACKEND", `ec2: cannot keep ${host.name}: not a host of this run`);
+    },
+
+    keeps(host: Host): boolean {
+      return fleet?.keeps(host.name) ?? false;
+    },
+
+    async release(host: Host): Promise<void> {
+      await fleet?.letGo(host.name);
     },
 
     async close(): Promise<void> {
-      const all = [...open.values()];
-      open.clear();
-      await Promise.all(all.map((l) => l.conn.close().catch(() => undefined)));
       await fleet?.close();
     },
   };
