@@ -29,8 +29,11 @@ export function tagsOf(i: Instance): Record<string, string> {
 }
 
 /**
- * Register the file's before/after hooks: moto, and with `subnet` (a CIDR in
- * 10.213.0.0/16 no other test file uses) that subnet with lab stand-ins.
+ * Register the file's before/after hooks: moto, and with `subnet` that
+ * subnet with lab stand-ins. Lab slots reach 10.213.3.238 (MAX_SLOTS), and
+ * moto gives from the fourth address up: each file takes its own range
+ * (suite 10.213.2.0/24, play-fleet 10.213.3.0/25, reuse 10.213.3.192/27,
+ * experiment image 10.213.3.224/28).
  */
 export function useMoto(o: { readonly subnet?: string } = {}): MotoAccount {
   let moto: Moto | undefined;

@@ -11,7 +11,7 @@ import { useMoto } from "../cloud/moto-account.js";
 
 const HOSTS = 100;
 
-const account = useMoto({ subnet: "10.213.3.0/24" });
+const account = useMoto({ subnet: "10.213.3.0/25" });
 const { reservations } = account;
 
 test(`troupe play: ${HOSTS} ec2 hosts meet at one barrier, then every instance is terminated`, async (t) => {
