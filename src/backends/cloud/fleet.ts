@@ -24,6 +24,7 @@ import { Limiter } from "../../util/limit.js";
 import { errorText } from "../../util/text.js";
 import { withBackoff } from "./backoff.js";
 import { cloudError, retryable, type CloudFailure } from "./errors.js";
+import { machineKind } from "./experiment.js";
 import type { CloudSettings } from "./settings.js";
 
 export interface CloudMachine {
@@ -256,8 +257,10 @@ export class CloudFleet<M extends CloudMachine, T extends Reached = Reached> {
           this.inFlight--;
           fn(a);
         };
-      let q = this.queued.get(system.name);
-      if (!q) this.queued.set(system.name, (q = { system, reqs: [] }));
+      // Machines of one kind (one system, one experiment image) share a call.
+      const kind = machineKind(system);
+      let q = this.queued.get(kind);
+      if (!q) this.queued.set(kind, (q = { system, reqs: [] }));
       q.reqs.push({ name, resolve: settle(resolve), reject: settle(reject) });
       if (!this.flushScheduled) {
         this.flushScheduled = true;

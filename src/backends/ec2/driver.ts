@@ -21,6 +21,7 @@ import { bootScript } from "../cloud/boot-script.js";
 import { cloudError } from "../cloud/errors.js";
 import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet } from "../cloud/fleet.js";
 import { cloudLabels } from "../cloud/owner.js";
+import { checkKeptImage, experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
 import { cloudSettings, lifetimeMinutes, type CloudSettings } from "../cloud/settings.js";
 import { makeRunKey, reachCloudHost, type RunKey } from "../cloud/ssh.js";
 import { classifyEc2Error, configuredRegion, ec2Client, loadEc2Sdk } from "./client.js";
@@ -60,13 +61,16 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
     return p;
   };
 
-  /** The user-data of a system's instances: the run key for root unless the system logs in with its key pair, and the shutdown timer. */
-  const userData = (config: Ec2SystemConfig, publicKey: string): string =>
-    bootScript({
+  /** The user-data of a system's instances: the run key for root unless the system logs in with its key pair, the shutdown timer, the experiment's container. */
+  const userData = (system: System, config: Ec2SystemConfig, publicKey: string): string => {
+    const image = experimentImage(system);
+    return bootScript({
       publicKey,
       lifetimeMinutes: lifetimeMinutes(settingsOf()),
       ...(config.username !== "root" ? { user: config.username } : {}),
+      ...(image !== undefined ? { experimentImage: image } : {}),
     });
+  };
 
   const providerOf = async (): Promise<Ec2Provider> => {
     if (provider) return provider;
@@ -75,7 +79,7 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
       config: configOf,
       image: imageOf,
       labels: (haltAt) => cloudLabels(ctx.runId, haltAt, ctx.keepHosts === true),
-      userData: (config) => userData(config, publicKey),
+      userData: (system, config) => userData(system, config, publicKey),
       extraTags: { "troupe-backend": hostnameFor(backend.name) },
     }));
   };
@@ -107,6 +111,7 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
       ...(machine.privateAddress ? { privateAddress: machine.privateAddress } : {}),
       // The run key lets root in: a later run that takes the machine back (-reuse) logs in with it.
       ...(key !== undefined ? { key } : {}),
+      ...experimentData(system),
     },
   });
 
@@ -187,7 +192,7 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
           timeoutMs,
           signal,
           events: ctx.events,
-        }),
+        }).then((conn) => intoExperiment(conn, system, { name, timeoutMs, signal })),
       );
       return hostOf(name, system, machine, reached.transport, config.identityFile === undefined ? privateKey : undefined);
     },
@@ -213,22 +218,25 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
       }
       if (!machine) return undefined;
       const key = recorded.data?.["key"];
+      if (purpose === "run") checkKeptImage(`ec2: ${recorded.name} (${id})`, recorded.data, system);
       if (purpose === "discard") {
         f.adopt(recorded.name, machine);
         return hostOf(recorded.name, system, machine, offlineTransport(recorded.name));
       }
       const identityFile = config.identityFile ?? (typeof key === "string" ? await recordedKey(recorded.name, key) : undefined);
       if (!identityFile) throw new TroupeError("E_BACKEND", `ec2: ${recorded.name} (${id}) was recorded without the key that lets root in`);
+      const timeoutMs = cloudSettings(backend, ctx.cloudGuards ?? {}, system).bootTimeoutMs;
+      const signal = ctx.signal ? { signal: ctx.signal } : {};
       const reached = await reachCloudHost({
         name: recorded.name,
         address: machine.address,
         user: config.username,
         identityFile,
         knownHostsFile: join(resolve(ctx.runDir, "hosts"), recorded.name, "known_hosts"),
-        timeoutMs: cloudSettings(backend, ctx.cloudGuards ?? {}, system).bootTimeoutMs,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        timeoutMs,
+        ...signal,
         events: ctx.events,
-      });
+      }).then((conn) => intoExperiment(conn, system, { name: recorded.name, timeoutMs, ...signal }));
       f.adopt(recorded.name, machine, reached);
       return hostOf(recorded.name, system, machine, reached.transport, typeof key === "string" ? key : undefined);
     },

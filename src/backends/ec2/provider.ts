@@ -26,8 +26,8 @@ export interface Ec2ProviderOptions {
   readonly image: (config: Ec2SystemConfig) => Promise<ResolvedImage>;
   /** The labels of what is made now, to be gone at `haltAt`. */
   readonly labels: (haltAt: Date) => Record<string, string>;
-  /** The user-data script, as text. */
-  readonly userData: (config: Ec2SystemConfig) => string;
+  /** The user-data script of a system's machines, as text. */
+  readonly userData: (system: CreateRequest["system"], config: Ec2SystemConfig) => string;
   /** Tags of the backend (e.g. the backend's name). */
   readonly extraTags?: Readonly<Record<string, string>>;
 }
@@ -79,7 +79,7 @@ export function ec2Provider(o: Ec2ProviderOptions): Ec2Provider {
       InstanceType: config.instanceType as _InstanceType,
       MinCount: req.all ? n : 1,
       MaxCount: n,
-      UserData: Buffer.from(o.userData(config)).toString("base64"),
+      UserData: Buffer.from(o.userData(req.system, config)).toString("base64"),
       InstanceInitiatedShutdownBehavior: "terminate",
       // The same token on a retry: EC2 makes the instances once.
       ClientToken: req.token,

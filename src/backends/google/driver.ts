@@ -31,6 +31,7 @@ import { loginToMachine } from "../ssh/machine-login.js";
 import { cloudError, type CloudFailure } from "../cloud/errors.js";
 import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, type CloudMachine, type CloudProvider } from "../cloud/fleet.js";
 import { cloudLabels } from "../cloud/owner.js";
+import { checkKeptImage, experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
 import { cloudSettings, type CloudSettings } from "../cloud/settings.js";
 import { ComputeApi, GoogleApiError, isNotFound, isQuotaError, type Operation } from "./api.js";
 import { findCredentials } from "./credentials.js";
@@ -130,6 +131,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
 
   /** One instance, running, with its address; `created` hears of it as soon as GCE has it. */
   async function insertOne(
+    system: System,
     config: GoogleSystemConfig,
     sourceImage: string,
     haltAt: Date,
@@ -152,6 +154,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
         password,
         labels,
         lifetimeMs,
+        ...(experimentImage(system) !== undefined ? { experimentImage: experimentImage(system)! } : {}),
       });
       let op: Operation;
       try {
@@ -176,7 +179,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
       const config = googleSystemConfig(backend, request.system);
       const sourceImage = await imageOf(config.image);
       const results = await Promise.allSettled(
-        request.names.map(() => insertOne(config, sourceImage, request.haltAt, request.signal, created)),
+        request.names.map(() => insertOne(request.system, config, sourceImage, request.haltAt, request.signal, created)),
       );
       const up = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -234,7 +237,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
     system: system.name,
     transport,
     projectPath: ctx.remotePath,
-    data: { instance: m.id, project: location().project, zone: location().zone },
+    data: { instance: m.id, project: location().project, zone: location().zone, ...experimentData(system) },
   });
 
   /** Ready (the startup script's marker), the password out of the metadata, root logged in. */
@@ -246,7 +249,8 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
       signal,
     });
     await dropStartupScript(m.id, signal);
-    return login(name, m, password, signal);
+    const conn = await login(name, m, password, signal);
+    return intoExperiment(conn, system, { name, timeoutMs: settings(system).bootTimeoutMs, signal });
   }
 
   return {
@@ -325,7 +329,12 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
         f.adopt(recorded.name, machine);
         return hostOf(recorded.name, system, machine, offlineTransport(recorded.name));
       }
-      const conn = await login(recorded.name, machine, recorded.password ?? password, ctx.signal);
+      checkKeptImage(`google: ${recorded.name} (${id})`, recorded.data, system);
+      const conn = await intoExperiment(await login(recorded.name, machine, recorded.password ?? password, ctx.signal), system, {
+        name: recorded.name,
+        timeoutMs: settings(system).bootTimeoutMs,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
       f.adopt(recorded.name, machine, conn);
       return hostOf(recorded.name, system, machine, conn.transport);
     },
