@@ -43,21 +43,21 @@ export function machineKind(system: System): string {
 export function experimentBootLines(image: string): string[] {
   const img = shQuote(image);
   const c = EXPERIMENT_CONTAINER;
+  // Each step stops the subshell itself: `set -e` does not apply in a subshell that is part of an && list.
   return [
     `# troupe: the experiment runs in ${image}, as container ${c}; troupe's steps run in it (docker exec).`,
     "(",
-    "  set -e",
     "  if ! command -v docker >/dev/null 2>&1; then",
     "    if command -v apt-get >/dev/null 2>&1; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io",
     "    elif command -v dnf >/dev/null 2>&1; then dnf install -y -q docker",
     "    elif command -v yum >/dev/null 2>&1; then yum install -y -q docker",
     "    elif command -v apk >/dev/null 2>&1; then apk add -q docker",
-    "    else echo 'no docker, and no package manager troupe knows to install it with' >&2; exit 1; fi",
+    "    else echo 'no docker, and no package manager troupe knows to install it with' >&2; false; fi || exit 1",
     "  fi",
-    "  if [ -d /run/systemd/system ]; then systemctl start docker; fi",
-    `  docker image inspect ${img} >/dev/null 2>&1 || docker pull ${img}`,
-    `  docker rm -f ${c} >/dev/null 2>&1 || true`,
-    `  docker run -d --name ${c} --network host --entrypoint sleep ${img} infinity`,
+    "  if [ -d /run/systemd/system ]; then systemctl start docker || exit 1; fi",
+    `  docker image inspect ${img} >/dev/null 2>&1 || docker pull ${img} || exit 1`,
+    `  docker rm -f ${c} >/dev/null 2>&1`,
+    `  docker run -d --name ${c} --network host --entrypoint sleep ${img} infinity || exit 1`,
     `) > ${EXPERIMENT_LOG} 2>&1 && touch ${EXPERIMENT_READY} || tail -n 5 ${EXPERIMENT_LOG} > ${EXPERIMENT_FAILED}`,
   ];
 }
