@@ -5,41 +5,26 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { listContainers } from "../../../src/backends/docker/containers.js";
 import { LABEL_PROCESS } from "../../../src/gc/owner.js";
-import { project, troupe } from "../cli/helpers.js";
+import { REPO, project, troupe } from "../cli/helpers.js";
 import { api } from "./helpers.js";
 import { TEST_IMAGE, testImage } from "./image.js";
 
-/** A cloud scenario as its users write it: ec2 machines that run the experiment's image. */
-const SCENARIO = `name: dockt-image
-backends:
-  cloud:
-    type: ec2
-    location: eu-west-1
-    systems:
-      - node:
-          image: ami-1e749f67
-hosts:
-  - names: node-[1..2]
-    backend: cloud
-    image: ${TEST_IMAGE}
-stages:
-  - name: in the image
-    jobs:
-      - run: |
-          test -f /.dockerenv
-          troupe-ctl barrier up
-          echo "{{ host.name }} runs Debian $(cut -d. -f1 /etc/debian_version)"
-`;
+/** examples/tezt-cloud as users run it, on the test image rather than one pulled from a registry. */
+const SCENARIO = readFileSync(join(REPO, "examples/tezt-cloud/scenario.yaml"), "utf8").replace(
+  "image: debian:bookworm-slim",
+  `image: ${TEST_IMAGE}`,
+);
 
 test("--backend-as cloud=docker runs the cloud scenario's hosts as containers of the group's image, and removes them", async () => {
   await testImage(api);
   const dir = project({ "scenario.yaml": SCENARIO });
   const r = troupe(["play", "--backend-as", "cloud=docker", "scenario.yaml"], { cwd: dir });
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /node-1 runs Debian 12/);
-  assert.match(r.stdout, /node-2 runs Debian 12/);
+  for (const n of [1, 2, 3]) assert.match(r.stdout, new RegExp(`node-${n} runs Debian 12 in the experiment's image`));
   const left = (await listContainers(api, ["troupe=1"])).filter((c) => c.Labels?.[LABEL_PROCESS]?.startsWith(`${r.pid}_`));
   assert.deepEqual(
     left.map((c) => c.Names[0]),
@@ -51,7 +36,7 @@ test("a backend that cannot run the image is refused at the group's image:, with
   const dir = project({ "scenario.yaml": SCENARIO });
   const r = troupe(["play", "--backend-as", "cloud=local", "scenario.yaml"], { cwd: dir });
   assert.equal(r.status, 2, r.stdout + r.stderr);
-  assert.match(r.stderr, /scenario\.yaml:12:12/);
+  assert.match(r.stderr, /scenario\.yaml:27:12/);
   assert.match(r.stderr, /node-1 runs the experiment in troupe-test-debian:latest, and backend 'cloud' runs as local \(--backend-as cloud=local\)/);
   assert.match(r.stderr, /--backend-as cloud=docker/);
 });
