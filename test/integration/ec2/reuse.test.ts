@@ -41,6 +41,7 @@ execute: |
   const first = await troupeAsyncResult(["run", "--project", dir, "--reuse", "-v"], env);
   assert.equal(first.status, 0, first.stdout + first.stderr);
   assert.match(first.stdout, /RUNS 1/);
+  assert.match(first.stdout, /Keeping ec2:trusty \(trusty-1\) at 10\.213\.3\.\d+\./);
   const [made, ...more] = (await account.instances()).filter((i) => i.SubnetId === account.subnet);
   assert.ok(made?.InstanceId, "one instance");
   assert.deepEqual(more, []);
@@ -57,7 +58,7 @@ execute: |
 
   const second = await troupeAsyncResult(["run", "--project", dir, "--reuse", "-v"], env);
   assert.equal(second.status, 0, second.stdout + second.stderr);
-  assert.match(second.stdout, /Reusing ec2:trusty \(trusty-1\)/);
+  assert.match(second.stdout, /Reusing ec2:trusty \(trusty-1\) at 10\.213\.3\.\d+\./);
   assert.match(second.stdout, /RUNS 2/, "the same machine");
   assert.equal((await account.instances()).filter((i) => i.SubnetId === account.subnet).length, 1, "no new instance");
   assert.equal(await account.stateOf(id), "running");
