@@ -39,7 +39,7 @@ const FAKE_DOCKER = [
   'echo "docker $*" >> CALLS',
   'case "$1" in',
   "  image) exit 1 ;;",
-  "  pull) case \"$2\" in *:missing) echo \"Error response from daemon: manifest for $2 not found: manifest unknown\" >&2; exit 1 ;; esac; exit 0 ;;",
+  '  pull) case "$2" in *:missing) echo "Error response from daemon: manifest for $2 not found: manifest unknown" >&2; exit 1 ;; esac; exit 0 ;;',
   "  rm|run) exit 0 ;;",
   "  exec) shift",
   '    while [ $# -gt 0 ]; do case "$1" in -i|-t) shift ;; -e|-w|-u) shift 2 ;; *) break ;; esac; done',

@@ -37,6 +37,9 @@ test("a backend that cannot run the image is refused at the group's image:, with
   const r = troupe(["play", "--backend-as", "cloud=local", "scenario.yaml"], { cwd: dir });
   assert.equal(r.status, 2, r.stdout + r.stderr);
   assert.match(r.stderr, /scenario\.yaml:27:12/);
-  assert.match(r.stderr, /node-1 runs the experiment in troupe-test-debian:latest, and backend 'cloud' runs as local \(--backend-as cloud=local\)/);
+  assert.match(
+    r.stderr,
+    /node-1 runs the experiment in troupe-test-debian:latest, and backend 'cloud' runs as local \(--backend-as cloud=local\)/,
+  );
   assert.match(r.stderr, /--backend-as cloud=docker/);
 });

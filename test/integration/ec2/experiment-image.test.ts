@@ -62,10 +62,7 @@ test("an image the machine cannot pull: one line with the registry's reason, and
   const dir = project({ "scenario.yaml": scenario("registry.example.com/tezos:missing", "lone-1") });
   const r = await troupeAsyncResult(["play", "scenario.yaml"], account.moto.env, dir);
   assert.notEqual(r.status, 0, r.stdout + r.stderr);
-  assert.match(
-    r.stdout + r.stderr,
-    /lone-1: the experiment image registry\.example\.com\/tezos:missing did not start: .*manifest unknown/,
-  );
+  assert.match(r.stdout + r.stderr, /lone-1: the experiment image registry\.example\.com\/tezos:missing did not start: .*manifest unknown/);
   const running = (await account.instances()).filter((i) => i.SubnetId === account.subnet && i.State?.Name !== "terminated");
   assert.deepEqual(
     running.map((i) => i.InstanceId),

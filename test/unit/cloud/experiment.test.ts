@@ -61,7 +61,10 @@ test("a group's image: reaches its hosts' system, so that machines of two images
 
 test("an image: that is no image reference is a problem at its place", () => {
   const imagePos = { file: "scenario.yaml", line: 7, col: 12 };
-  const { problems } = planHosts([{ names: ["a-1"], backend: "cloud", image: "two words", imagePos, groups: [], path: ["hosts", 0] }], [CLOUD]);
+  const { problems } = planHosts(
+    [{ names: ["a-1"], backend: "cloud", image: "two words", imagePos, groups: [], path: ["hosts", 0] }],
+    [CLOUD],
+  );
   assert.equal(problems.length, 1);
   assert.deepEqual(problems[0]!.pos, imagePos);
   assert.match(problems[0]!.message, /Docker image reference/);
