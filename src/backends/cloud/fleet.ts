@@ -19,6 +19,7 @@
 import { randomUUID } from "node:crypto";
 import type { System } from "../../model/project.js";
 import type { EventStream } from "../../report/events.js";
+import type { BackendDriver, Host } from "../backend.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
 import { Limiter } from "../../util/limit.js";
 import { errorText } from "../../util/text.js";
@@ -396,4 +397,33 @@ export class CloudFleet<M extends CloudMachine, T extends Reached = Reached> {
     this.destroying.add(p);
     return p;
   }
+}
+
+/**
+ * A cloud driver's methods over its run's hosts, the same for every
+ * provider: the fleet (made on first use, so perhaps not yet) holds them.
+ */
+export function fleetHostMethods<M extends CloudMachine, T extends Reached>(
+  type: string,
+  fleet: () => CloudFleet<M, T> | undefined,
+): Required<Pick<BackendDriver, "discard" | "keep" | "keeps" | "release" | "close">> {
+  return {
+    async discard(host: Host): Promise<void> {
+      await fleet()?.discard(host.name);
+    },
+    // -reuse: the machine outlives the run (its halt time still ends it).
+    keep(host: Host): Promise<void> {
+      if (fleet()?.keep(host.name)) return Promise.resolve();
+      return Promise.reject(new TroupeError("E_BACKEND", `${type}: cannot keep ${host.name}: not a host of this run`));
+    },
+    keeps(host: Host): boolean {
+      return fleet()?.keeps(host.name) ?? false;
+    },
+    async release(host: Host): Promise<void> {
+      await fleet()?.letGo(host.name);
+    },
+    async close(): Promise<void> {
+      await fleet()?.close();
+    },
+  };
 }

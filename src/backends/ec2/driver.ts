@@ -19,7 +19,7 @@ import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
 import { bootScript } from "../cloud/boot-script.js";
 import { cloudError } from "../cloud/errors.js";
-import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet } from "../cloud/fleet.js";
+import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, fleetHostMethods } from "../cloud/fleet.js";
 import { cloudLabels } from "../cloud/owner.js";
 import { checkKeptImage, experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
 import { cloudSettings, lifetimeMinutes, type CloudSettings } from "../cloud/settings.js";
@@ -197,9 +197,7 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
       return hostOf(name, system, machine, reached.transport, config.identityFile === undefined ? privateKey : undefined);
     },
 
-    async discard(host: Host): Promise<void> {
-      await fleet?.discard(host.name);
-    },
+    ...fleetHostMethods("ec2", () => fleet),
 
     // -reuse: see the top of the file.
     async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
@@ -239,22 +237,6 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
       }).then((conn) => intoExperiment(conn, system, { name: recorded.name, timeoutMs, ...signal }));
       f.adopt(recorded.name, machine, reached);
       return hostOf(recorded.name, system, machine, reached.transport, typeof key === "string" ? key : undefined);
-    },
-
-    async keep(host: Host): Promise<void> {
-      if (!fleet?.keep(host.name)) throw new TroupeError("E_BACKEND", `ec2: cannot keep ${host.name}: not a host of this run`);
-    },
-
-    keeps(host: Host): boolean {
-      return fleet?.keeps(host.name) ?? false;
-    },
-
-    async release(host: Host): Promise<void> {
-      await fleet?.letGo(host.name);
-    },
-
-    async close(): Promise<void> {
-      await fleet?.close();
     },
   };
 }

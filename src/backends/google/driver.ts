@@ -29,7 +29,7 @@ import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
 import { loginToMachine } from "../ssh/machine-login.js";
 import { cloudError, type CloudFailure } from "../cloud/errors.js";
-import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, type CloudMachine, type CloudProvider } from "../cloud/fleet.js";
+import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, fleetHostMethods, type CloudMachine, type CloudProvider } from "../cloud/fleet.js";
 import { cloudLabels } from "../cloud/owner.js";
 import { checkKeptImage, experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
 import { cloudSettings, type CloudSettings } from "../cloud/settings.js";
@@ -295,9 +295,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
       return hostOf(name, system, machine, conn.transport);
     },
 
-    async discard(host: Host): Promise<void> {
-      await fleet?.discard(host.name);
-    },
+    ...fleetHostMethods("google", () => fleet),
 
     // -reuse: see the top of the file.
     async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
@@ -337,22 +335,6 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
       });
       f.adopt(recorded.name, machine, conn);
       return hostOf(recorded.name, system, machine, conn.transport);
-    },
-
-    async keep(host: Host): Promise<void> {
-      if (!fleet?.keep(host.name)) throw new TroupeError("E_BACKEND", `google: cannot keep ${host.name}: not a host of this run`);
-    },
-
-    keeps(host: Host): boolean {
-      return fleet?.keeps(host.name) ?? false;
-    },
-
-    async release(host: Host): Promise<void> {
-      await fleet?.letGo(host.name);
-    },
-
-    async close(): Promise<void> {
-      await fleet?.close();
     },
   };
 }
