@@ -6,8 +6,7 @@
 // user-data as root (with `shutdown` and `systemctl` recording their
 // arguments instead of acting: a lab host shares this machine's kernel),
 // then lets in the keys the user-data gave root (the lab's sshd reads its
-// own authorized_keys file). Its `docker` is a stand-in too (FAKE_DOCKER):
-// a lab host runs no engine of its own. An instance that moto says is terminated loses
+// own authorized_keys file). Its `docker` is a stand-in too (fake-docker.ts). An instance that moto says is terminated loses
 // its lab host. So troupe's whole path runs for real: API calls, tags,
 // address, SSH, jobs, termination.
 
@@ -17,6 +16,7 @@ import { DEFAULT_STATE_DIR, hostnameFor, slotOfAddress } from "../../../src/back
 import type { LabHostRecord } from "../../../src/backends/lab/records.js";
 import { labTransport } from "../../../src/backends/lab/driver.js";
 import { Limiter } from "../../../src/util/limit.js";
+import { installFakeDocker } from "./fake-docker.js";
 import type { Moto } from "./moto.js";
 
 export interface StoodIn {
@@ -27,35 +27,12 @@ export interface StoodIn {
   shutdown?: string;
 }
 
-/**
- * The machine's Docker, as far as a lab host can have one: it records its
- * arguments with the other calls; `pull` fails for images tagged `missing`
- * (as a registry without them); `exec -i troupe-experiment CMD...` runs
- * CMD on the stand-in itself (its "container" is the machine); on the
- * PATH of the boot script and of every SSH session.
- */
-const FAKE_DOCKER = [
-  "#!/bin/sh",
-  'echo "docker $*" >> CALLS',
-  'case "$1" in',
-  "  image) exit 1 ;;",
-  '  pull) case "$2" in *:missing) echo "Error response from daemon: manifest for $2 not found: manifest unknown" >&2; exit 1 ;; esac; exit 0 ;;',
-  "  rm|run) exit 0 ;;",
-  "  exec) shift",
-  '    while [ $# -gt 0 ]; do case "$1" in -i|-t) shift ;; -e|-w|-u) shift 2 ;; *) break ;; esac; done',
-  '    [ "$1" = troupe-experiment ] || { echo "Error: No such container: $1" >&2; exit 1; }',
-  '    shift; exec "$@" ;;',
-  "esac",
-  'echo "fake docker: $1 is not faked" >&2; exit 1',
-].join("\n");
-
 const BOOT = (userData: string): string =>
   [
     "set -e",
     "d=$(mktemp -d)",
     `for c in shutdown poweroff systemctl; do printf '#!/bin/sh\\necho "$0 $*" >> %s/calls\\n' "$d" > "$d/$c"; chmod +x "$d/$c"; done`,
-    `printf '%s' '${Buffer.from(FAKE_DOCKER).toString("base64")}' | base64 -d | sed "s#CALLS#$d/calls#" > /usr/local/bin/docker`,
-    "chmod +x /usr/local/bin/docker",
+    installFakeDocker("$d/calls"),
     `printf '%s' '${Buffer.from(userData).toString("base64")}' | base64 -d > "$d/user-data"`,
     // A session of its own, as cloud-init's: what it leaves running in the background outlives this script.
     'PATH="$d:$PATH" setsid -w sh "$d/user-data"',

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { project } from "../cli/helpers.js";
 import { troupeAsyncResult } from "../cloud/moto.js";
+import { experimentScenarioTail } from "../cloud/fake-docker.js";
 import { useMoto } from "../cloud/moto-account.js";
 
 const account = useMoto({ subnet: "10.213.3.224/28" });
@@ -23,25 +24,15 @@ backends:
     systems:
       - node:
           image: ami-1e749f67
-hosts:
-  - names: ${hosts}
-    backend: cloud
-    image: ${image}
-stages:
-  - name: in the image
-    jobs:
-      - run: |
-          troupe-ctl barrier up
-          echo "{{ host.name }} ran its step"
-`;
+${experimentScenarioTail(hosts, image)}`;
 
 test("each instance's user-data starts the group's image as troupe-experiment, and every step runs in it", async () => {
   const image = "registry.example.com/tezos:v21";
   const dir = project({ "scenario.yaml": scenario(image, "node-[1..2]") });
   const r = await troupeAsyncResult(["play", "scenario.yaml"], account.moto.env, dir);
   assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /node-1 ran its step/);
-  assert.match(r.stdout, /node-2 ran its step/);
+  assert.match(r.stdout, /node-1 in troupe-experiment/);
+  assert.match(r.stdout, /node-2 in troupe-experiment/);
   const mine = (await account.instances()).filter((i) => i.SubnetId === account.subnet);
   assert.equal(mine.length, 2);
   for (const i of mine) {

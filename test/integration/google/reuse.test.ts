@@ -4,25 +4,15 @@
 // run logs into it again with the recorded password instead of inserting
 // one; --discard deletes it.
 
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import { project } from "../cli/helpers.js";
-import type { FakeCompute } from "./fake-compute.js";
-import { PROJECT, spreadYaml, startFake, troupe, userEnv, writeKey, ZONE } from "./helpers.js";
+import { PROJECT, spreadYaml, troupe, useFake, userEnv, writeKey, ZONE } from "./helpers.js";
 
-let fake: FakeCompute;
-let dir: string | undefined;
-before(async () => {
-  fake = await startFake();
-});
-after(async () => {
-  await fake.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const ctx = useFake();
 
 function inserts(since: number): { name: string; labels: Record<string, string> }[] {
-  return fake.seen
+  return ctx.fake.seen
     .slice(since)
     .flatMap((r) =>
       r.method === "POST" && /\/instances$/.test(r.path) ? [r.body as { name: string; labels: Record<string, string> }] : [],
@@ -30,7 +20,7 @@ function inserts(since: number): { name: string; labels: Record<string, string> 
 }
 
 test("--reuse keeps the instance for the next run, gc leaves it until its halt time, --discard deletes it", async () => {
-  dir = project({
+  const dir = project({
     "spread.yaml": spreadYaml(`
 type: google
 key: "$(HOST: echo $GCE_IT_KEY)"
@@ -42,8 +32,9 @@ systems:
     "checks/count/task.yaml":
       'summary: one line per run\nexecute: |\n  echo run >> /var/tmp/gce-reuse-runs\n  echo "RUNS $(wc -l < /var/tmp/gce-reuse-runs)"\n',
   });
-  const env = await userEnv(fake, { GCE_IT_KEY: writeKey(fake, dir) });
-  const since = fake.seen.length;
+  ctx.made.push(dir);
+  const env = await userEnv(ctx.fake, { GCE_IT_KEY: writeKey(ctx.fake, dir) });
+  const since = ctx.fake.seen.length;
   const first = await troupe(["run", "--reuse", "-v"], { cwd: dir, env });
   assert.equal(first.status, 0, first.stdout + first.stderr);
   assert.match(first.stdout, /RUNS 1/);
@@ -52,13 +43,13 @@ systems:
   assert.deepEqual(more, []);
   assert.equal(made.labels["reuse"], "true");
   assert.equal(made.labels["troupe-process"], undefined, "kept on purpose: its troupe process is no reason to collect it");
-  assert.deepEqual(fake.running(), [made.name], "kept, not deleted");
+  assert.deepEqual(ctx.fake.running(), [made.name], "kept, not deleted");
 
   const gc = await troupe(["gc", "--type", "google", "--dry-run"], { cwd: dir, env });
   assert.equal(gc.status, 0, gc.stdout + gc.stderr);
   assert.doesNotMatch(gc.stdout, new RegExp(made.name), "gc waits for its halt time");
 
-  const again = fake.seen.length;
+  const again = ctx.fake.seen.length;
   const second = await troupe(["run", "--reuse", "-v"], { cwd: dir, env });
   assert.equal(second.status, 0, second.stdout + second.stderr);
   assert.match(second.stdout, /Reusing google:ubuntu-24\.04-64/);
@@ -67,5 +58,5 @@ systems:
 
   const discard = await troupe(["run", "--discard"], { cwd: dir, env });
   assert.equal(discard.status, 0, discard.stdout + discard.stderr);
-  assert.deepEqual(fake.running(), []);
+  assert.deepEqual(ctx.fake.running(), []);
 });
