@@ -44,6 +44,7 @@ import { scenarioSchema, type ScenarioData } from "../scenario/schema.js";
 import type { ScenarioDefinition, ScenarioPlan, Value } from "../scenario/types.js";
 import { onInterrupt } from "./interrupt.js";
 import { newRunId } from "./run-id.js";
+import { checkImageBackends } from "../scenario/hosts.js";
 
 export interface PlayRequest {
   /** A scenario file, YAML or JSON (relative to `cwd`). */
@@ -140,6 +141,7 @@ function checkVarNames(data: ScenarioData, given: Readonly<Record<string, Value>
 /** Run a scenario; resolves when it is over and cleaned up (never rejects for a failing step: see exitCode). */
 export async function play(request: PlayRequest): Promise<PlayResult> {
   const plan = await checkScenario(request);
+  checkImageBackends(plan.hosts, request.backendAs ? { backendAs: request.backendAs } : {});
   const asks = plan.stages.filter((s) => s.askConfirmation);
   let confirm = request.confirm;
   if (asks.length > 0 && !request.yes && !confirm) {

@@ -103,7 +103,9 @@ Examples:
   troupe play -q --var rounds=10 --json=out.json scenario.yaml
   troupe play --json scenario.yaml | jq .status       the results on stdout, the log on stderr
   troupe play --junit results.xml --serve scenario.yaml   JUnit for CI; watch it live
-  troupe play --backend-as lab=local scenario.yaml   run a lab scenario as local processes`,
+  troupe play --backend-as lab=local scenario.yaml   run a lab scenario as local processes
+  troupe play --backend-as cloud=docker examples/tezt-cloud/scenario.yaml
+                                                     a cloud scenario's hosts as local containers of their image`,
     )
     .action(async (file: string, opts: PlayCliOptions) => {
       const level = verbosityOf(opts);

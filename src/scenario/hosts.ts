@@ -3,9 +3,11 @@
 // groups. Pure.
 
 import type { Backend, System } from "../model/project.js";
+import { EXPERIMENT_IMAGE_KEY } from "../backends/cloud/experiment.js";
+import { effectiveType, type DriverForOptions } from "../backends/registry.js";
 import type { SourcePos } from "../model/position.js";
 import { expandHostlist } from "../util/hostlist.js";
-import { isTroupeError } from "../util/errors.js";
+import { TroupeError, isTroupeError } from "../util/errors.js";
 import type { PlannedHost } from "./types.js";
 
 /** Names a host cannot have: they mean something in URIs (`self://`, `orchestrator://`). */
@@ -29,8 +31,14 @@ export interface HostsEntry {
   readonly namesPos?: SourcePos;
   readonly backendPos?: SourcePos;
   readonly systemPos?: SourcePos;
+  /** A Docker image the hosts run the experiment in (Tezt-cloud's image). */
+  readonly image?: string;
+  readonly imagePos?: SourcePos;
   readonly path: readonly (string | number)[];
 }
+
+/** Backend types that run a group's `image:`: docker runs it as the host; the clouds run it in a container on each machine. */
+export const IMAGE_BACKEND_TYPES: readonly string[] = ["docker", "ec2", "google"];
 
 export interface HostProblem {
   readonly pos?: SourcePos;
@@ -106,6 +114,18 @@ export function planHosts(entries: readonly HostsEntry[], backends: readonly Bac
         continue;
       }
     }
+    if (entry.image !== undefined) {
+      if (entry.image.trim() === "" || /\s/.test(entry.image)) {
+        problems.push({
+          ...((entry.imagePos ?? entry.pos) ? { pos: (entry.imagePos ?? entry.pos)! } : {}),
+          path: [...entry.path, "image"],
+          message: `image: is a Docker image reference such as registry.example.com/tezos:v21, not ${JSON.stringify(entry.image)}`,
+        });
+        continue;
+      }
+      // The hosts' system, with the image: backends read it from there (cloud/experiment.ts), and the docker backend runs it.
+      system = { ...system, extra: { ...system.extra, [EXPERIMENT_IMAGE_KEY]: entry.image } };
+    }
     for (const group of entry.groups) {
       if (!VALID_HOST_NAME.test(group)) {
         problems.push({
@@ -152,7 +172,15 @@ export function planHosts(entries: readonly HostsEntry[], backends: readonly Bac
         const key = `${backend.name}\0${system.name}`;
         const index = (counts.get(key) ?? 0) + 1;
         counts.set(key, index);
-        hosts.push({ name, backend, system, groups: [...entry.groups], index, ...(where ? { pos: where } : {}) });
+        hosts.push({
+          name,
+          backend,
+          system,
+          groups: [...entry.groups],
+          index,
+          ...(where ? { pos: where } : {}),
+          ...(entry.image !== undefined ? { image: { name: entry.image, ...(entry.imagePos ? { pos: entry.imagePos } : {}) } } : {}),
+        });
       }
     }
   }
@@ -160,6 +188,27 @@ export function planHosts(entries: readonly HostsEntry[], backends: readonly Bac
     problems.push({ path: ["hosts"], message: "no hosts: list at least one, e.g. - names: node-[1..3]" });
   }
   return { hosts, problems };
+}
+
+/**
+ * Hosts whose group names an `image:` must run on a backend that can run it
+ * (IMAGE_BACKEND_TYPES), as `--backend-as` maps it in this run: a local or
+ * lab host would silently run the experiment without its image. Throws
+ * E_PROJECT at the first such group's `image:`.
+ */
+export function checkImageBackends(hosts: readonly PlannedHost[], options: DriverForOptions = {}): void {
+  for (const h of hosts) {
+    if (!h.image) continue;
+    const type = effectiveType(h.backend, options);
+    if (IMAGE_BACKEND_TYPES.includes(type)) continue;
+    const as = type !== h.backend.type ? ` (--backend-as ${h.backend.name}=${type})` : "";
+    throw new TroupeError("E_PROJECT", {
+      ...((h.image.pos ?? h.pos) ? { pos: (h.image.pos ?? h.pos)! } : {}),
+      message:
+        `host ${h.name} runs the experiment in ${h.image.name}, and backend '${h.backend.name}' runs as ${type}${as}, which cannot run an image; ` +
+        `use a ${IMAGE_BACKEND_TYPES.join(", ")} backend, or run this one as local containers: --backend-as ${h.backend.name}=docker`,
+    });
+  }
 }
 
 /**

@@ -139,6 +139,8 @@ export function planScenario(data: ScenarioData, source: ScenarioSource | undefi
       path,
       ...(h.backend !== undefined ? { backend: h.backend } : {}),
       ...(h.system !== undefined ? { system: h.system } : {}),
+      ...(h.image !== undefined ? { image: h.image } : {}),
+      ...pos("imagePos", posOf(source, [...path, "image"])),
       ...pos("pos", posOf(source, path)),
       ...pos("namesPos", posOf(source, [...path, "names"])),
       ...pos("backendPos", posOf(source, [...path, "backend"])),

@@ -40,6 +40,11 @@ const hostsEntry = z.union([
     backend: text.optional().describe("a backend declared under backends:, or local / lab; default local"),
     system: text.optional().describe("a system of that backend (default: its first)"),
     groups: textOrList.optional().describe("groups these hosts belong to"),
+    image: text
+      .optional()
+      .describe(
+        "a Docker image the group's hosts run the experiment in (ec2/google: a container on each machine; docker: the container itself)",
+      ),
   }),
 ]);
 

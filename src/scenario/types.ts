@@ -154,6 +154,8 @@ export interface PlannedHost {
   /** 1-based count among the hosts of the same backend and system (ssh: which machine of the list). */
   readonly index: number;
   readonly pos?: SourcePos;
+  /** The group's `image:`: the Docker image the host runs the experiment in (also in its system's `experiment-image` key). */
+  readonly image?: { readonly name: string; readonly pos?: SourcePos };
 }
 
 export type ItemsPlan =

@@ -2,8 +2,11 @@
 // GCE's startup-script): let root in with the run's own SSH key, and end the
 // machine at its halt time whatever happens to troupe. The provider turns a
 // shutdown into deletion (EC2: InstanceInitiatedShutdownBehavior=terminate),
-// so the timer is the machine's own lifetime guarantee. POSIX sh, as minimal
-// images have it.
+// so the timer is the machine's own lifetime guarantee. With an experiment
+// image, it then starts the image's container (experiment.ts). POSIX sh, as
+// minimal images have it.
+
+import { experimentBootLines } from "./experiment.js";
 
 export interface BootScriptOptions {
   /** `ssh-ed25519 AAAA... comment`: the one key root accepts. */
@@ -12,6 +15,8 @@ export interface BootScriptOptions {
   readonly lifetimeMinutes: number;
   /** A login user who gets the key too (the image's default user, when not root). */
   readonly user?: string;
+  /** The Docker image the experiment runs in (a scenario group's `image:`). */
+  readonly experimentImage?: string;
 }
 
 /** Single-quoted for sh. */
@@ -43,6 +48,7 @@ export function bootScript(o: BootScriptOptions): string {
     "  echo 'PermitRootLogin prohibit-password' > /etc/ssh/sshd_config.d/00-troupe.conf",
     "  if [ -d /run/systemd/system ]; then systemctl reload ssh 2>/dev/null || systemctl reload sshd 2>/dev/null; fi",
     "fi",
+    ...(o.experimentImage !== undefined ? experimentBootLines(o.experimentImage) : []),
     "exit 0",
   );
   return `${lines.join("\n")}\n`;

@@ -8,6 +8,10 @@
 // (the end of the run, an interrupt, an error) destroys every machine it
 // made, those still being made included.
 //
+// The fleet also keeps the run's open hosts (by host name, each with its
+// machine and its connection), so that a driver's discard, -reuse's keep and
+// release, and the end of the run are written once for every provider.
+//
 // What a provider does is in `CloudProvider`: create N machines (tagged
 // with troupe's owner labels at creation, so that `troupe gc` finds what a
 // killed troupe left), destroy some, and sort its errors.
@@ -15,11 +19,13 @@
 import { randomUUID } from "node:crypto";
 import type { System } from "../../model/project.js";
 import type { EventStream } from "../../report/events.js";
+import type { BackendDriver, Host } from "../backend.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
 import { Limiter } from "../../util/limit.js";
 import { errorText } from "../../util/text.js";
 import { withBackoff } from "./backoff.js";
 import { cloudError, retryable, type CloudFailure } from "./errors.js";
+import { machineKind } from "./experiment.js";
 import type { CloudSettings } from "./settings.js";
 
 export interface CloudMachine {
@@ -73,6 +79,17 @@ export interface FleetOptions<M extends CloudMachine> {
   readonly onCreated?: (ids: readonly string[]) => void;
 }
 
+/** What reaching a machine gives: a connection to close when the host goes. */
+export interface Reached {
+  close(): Promise<void>;
+}
+
+interface OpenHost<M, T> {
+  readonly machine: M;
+  /** Absent for a host taken back only to be discarded. */
+  readonly reached?: T;
+}
+
 interface Pending<M> {
   readonly name: string;
   readonly resolve: (m: M) => void;
@@ -89,7 +106,7 @@ function fatal(f: CloudFailure): boolean {
   return f.kind === "quota" || f.kind === "permission" || f.kind === "credentials" || f.kind === "not-found";
 }
 
-export class CloudFleet<M extends CloudMachine> {
+export class CloudFleet<M extends CloudMachine, T extends Reached = Reached> {
   private readonly provider: CloudProvider<M>;
   private readonly limiter: Limiter;
   private readonly stop = new AbortController();
@@ -104,6 +121,10 @@ export class CloudFleet<M extends CloudMachine> {
   private readonly handedOut = new Set<string>();
   private readonly launches = new Set<Promise<void>>();
   private readonly destroying = new Set<Promise<void>>();
+  /** The run's hosts, by host name. */
+  private readonly open = new Map<string, OpenHost<M, T>>();
+  /** Hosts kept for later runs (-reuse): let go of at the end, not destroyed. */
+  private readonly kept = new Set<string>();
   private flushScheduled = false;
   private failure: TroupeError | undefined;
   private closed = false;
@@ -125,13 +146,14 @@ export class CloudFleet<M extends CloudMachine> {
    * destroyed; under the `fail` policy, so is every machine not handed out
    * yet, and every later allocation fails with the same error.
    */
-  async allocate<T>(system: System, name: string, reach: (m: M, signal: AbortSignal) => Promise<T>): Promise<{ machine: M; reached: T }> {
+  async allocate(system: System, name: string, reach: (m: M, signal: AbortSignal) => Promise<T>): Promise<{ machine: M; reached: T }> {
     const machine = await this.machine(system, name);
     try {
       const reached = await reach(machine, this.signal);
+      this.open.set(name, { machine, reached });
       return { machine, reached };
     } catch (err) {
-      await this.release(machine.id);
+      await this.destroyMachine(machine.id);
       if (this.o.settings.partial === "fail" && !this.signal.aborted) {
         this.fail(new TroupeError("E_BACKEND", `${this.provider.type}: ${name} (${machine.id}) could not be reached: ${errorText(err)}`));
       }
@@ -139,8 +161,55 @@ export class CloudFleet<M extends CloudMachine> {
     }
   }
 
+  /**
+   * A machine an earlier run kept (-reuse), taken back as host `name`:
+   * this run's from now on, destroyed at its end unless kept again.
+   * `reached` is absent when it is taken back only to be discarded.
+   */
+  adopt(name: string, machine: M, reached?: T): void {
+    this.alive.add(machine.id);
+    this.handedOut.add(machine.id);
+    this.open.set(name, { machine, ...(reached ? { reached } : {}) });
+  }
+
+  /** Whether `name` is a host of this run. */
+  has(name: string): boolean {
+    return this.open.has(name);
+  }
+
+  /** The host goes: its connection closes and its machine is destroyed, unless kept (then only let go of). Safe twice. */
+  async discard(name: string): Promise<void> {
+    if (this.kept.has(name)) return this.letGo(name);
+    const o = this.open.get(name);
+    if (!o) return;
+    this.open.delete(name);
+    await o.reached?.close().catch(() => undefined);
+    await this.destroyMachine(o.machine.id);
+  }
+
+  /** -reuse: the host's machine outlives the run; it is only let go of from now on. */
+  keep(name: string): boolean {
+    if (!this.open.has(name)) return false;
+    this.kept.add(name);
+    return true;
+  }
+
+  keeps(name: string): boolean {
+    return this.kept.has(name);
+  }
+
+  /** Close the host's connection and forget its machine, which stays up (a later run takes it back). */
+  async letGo(name: string): Promise<void> {
+    const o = this.open.get(name);
+    if (!o) return;
+    this.open.delete(name);
+    this.handedOut.delete(o.machine.id);
+    this.alive.delete(o.machine.id);
+    await o.reached?.close().catch(() => undefined);
+  }
+
   /** Destroy one machine (safe twice). */
-  async release(id: string): Promise<void> {
+  private async destroyMachine(id: string): Promise<void> {
     this.handedOut.delete(id);
     if (!this.alive.has(id)) return;
     this.alive.delete(id);
@@ -148,14 +217,19 @@ export class CloudFleet<M extends CloudMachine> {
   }
 
   /**
-   * Destroy every machine, those being made too: calls in flight finish
-   * (a machine whose creation was asked for exists, whether or not we wait
-   * for the answer), then everything they made goes.
+   * The end of the run: kept hosts are let go of, the others' connections
+   * close, and every machine goes, those being made too: calls in flight
+   * finish (a machine whose creation was asked for exists, whether or not
+   * we wait for the answer), then everything they made goes.
    */
   async close(): Promise<void> {
     this.closed = true;
     this.stop.abort();
     this.rejectQueued(new TroupeError("E_INTERRUPTED", `${this.provider.type}: the run is ending`));
+    await Promise.all([...this.kept].map((name) => this.letGo(name)));
+    const hosts = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(hosts.map((o) => (o.reached ? o.reached.close().catch(() => undefined) : Promise.resolve())));
     while (this.launches.size > 0) await Promise.allSettled([...this.launches]);
     const ids = [...this.alive];
     this.alive.clear();
@@ -184,8 +258,10 @@ export class CloudFleet<M extends CloudMachine> {
           this.inFlight--;
           fn(a);
         };
-      let q = this.queued.get(system.name);
-      if (!q) this.queued.set(system.name, (q = { system, reqs: [] }));
+      // Machines of one kind (one system, one experiment image) share a call.
+      const kind = machineKind(system);
+      let q = this.queued.get(kind);
+      if (!q) this.queued.set(kind, (q = { system, reqs: [] }));
       q.reqs.push({ name, resolve: settle(resolve), reject: settle(reject) });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -321,4 +397,33 @@ export class CloudFleet<M extends CloudMachine> {
     this.destroying.add(p);
     return p;
   }
+}
+
+/**
+ * A cloud driver's methods over its run's hosts, the same for every
+ * provider: the fleet (made on first use, so perhaps not yet) holds them.
+ */
+export function fleetHostMethods<M extends CloudMachine, T extends Reached>(
+  type: string,
+  fleet: () => CloudFleet<M, T> | undefined,
+): Required<Pick<BackendDriver, "discard" | "keep" | "keeps" | "release" | "close">> {
+  return {
+    async discard(host: Host): Promise<void> {
+      await fleet()?.discard(host.name);
+    },
+    // -reuse: the machine outlives the run (its halt time still ends it).
+    keep(host: Host): Promise<void> {
+      if (fleet()?.keep(host.name)) return Promise.resolve();
+      return Promise.reject(new TroupeError("E_BACKEND", `${type}: cannot keep ${host.name}: not a host of this run`));
+    },
+    keeps(host: Host): boolean {
+      return fleet()?.keeps(host.name) ?? false;
+    },
+    async release(host: Host): Promise<void> {
+      await fleet()?.letGo(host.name);
+    },
+    async close(): Promise<void> {
+      await fleet()?.close();
+    },
+  };
 }

@@ -6,7 +6,7 @@
 // time counts.
 
 import { readFileSync } from "node:fs";
-import { collectableBecause, currentOwner, ownerLabels, parseOwnerLabels } from "../../gc/owner.js";
+import { LABEL_PROCESS, collectableBecause, currentOwner, ownerLabels, parseOwnerLabels } from "../../gc/owner.js";
 
 export const LABEL_MACHINE = "troupe-machine";
 
@@ -31,9 +31,16 @@ export function machineId(): string {
   return machine;
 }
 
-/** The labels of a cloud machine that run `run` makes now, to be gone at `haltAt`. */
-export function cloudLabels(run: string | undefined, haltAt: Date): Record<string, string> {
-  return { ...ownerLabels(currentOwner(run), haltAt), [LABEL_MACHINE]: machineId() };
+/**
+ * The labels of a cloud machine that run `run` makes now, to be gone at
+ * `haltAt`. A machine to be kept for later runs (-reuse) outlives its
+ * troupe process on purpose: it is not labelled with it, so that only its
+ * halt time lets `troupe gc` remove it (as docker's kept containers).
+ */
+export function cloudLabels(run: string | undefined, haltAt: Date, keep = false): Record<string, string> {
+  const labels: Record<string, string> = { ...ownerLabels(currentOwner(run), haltAt), [LABEL_MACHINE]: machineId() };
+  if (keep) delete labels[LABEL_PROCESS];
+  return labels;
 }
 
 /**

@@ -9,12 +9,12 @@
 import { writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { EventStream } from "../../report/events.js";
-import { SshTransport } from "../../transport/ssh/index.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
 import { errorText } from "../../util/text.js";
 import { generateEd25519 } from "../lab/keys.js";
 import { waitForSsh } from "../qemu/ready.js";
-import { connect, transportOptions, type Connected } from "../ssh/connect.js";
+import { connect, type Connected } from "../ssh/connect.js";
+import { machineConnectOptions } from "../ssh/machine-login.js";
 import { withBackoff } from "./backoff.js";
 
 export interface RunKey {
@@ -22,6 +22,8 @@ export interface RunKey {
   readonly file: string;
   /** `ssh-ed25519 AAAA... troupe-<run>` */
   readonly publicKey: string;
+  /** The private key file's text (a kept machine's record holds it, for the runs that take the machine back). */
+  readonly privateKey: string;
 }
 
 /** A new key pair for the machines of one backend in one run, under `dir`. */
@@ -31,7 +33,7 @@ export async function makeRunKey(dir: string, comment: string): Promise<RunKey> 
   const file = join(dir, "id_ed25519");
   await writeFile(file, pair.privateKey, { mode: 0o600 });
   await writeFile(`${file}.pub`, `${pair.publicKey}\n`);
-  return { file, publicKey: pair.publicKey };
+  return { file, publicKey: pair.publicKey, privateKey: pair.privateKey };
 }
 
 export interface ReachOptions {
@@ -76,24 +78,12 @@ export async function reachCloudHost(o: ReachOptions): Promise<Connected> {
     () =>
       connect(
         { name: o.name, address: o.address, port, user: o.user, identityFile: o.identityFile },
-        {
+        machineConnectOptions({
           knownHostsFile: o.knownHostsFile,
-          // The machine is troupe's: nothing of the user's ssh_config applies.
-          resolveConfig: () => Promise.resolve(new Map([["userknownhostsfile", "none"]])),
-          factory: (conn) => {
-            const t = transportOptions(conn);
-            return new SshTransport({
-              ...t,
-              configFile: "/dev/null",
-              identitiesOnly: true,
-              connectTimeout: 15,
-              aliveInterval: 15,
-              options: { ...t.options, PreferredAuthentications: "publickey", BatchMode: "yes" },
-            });
-          },
+          auth: "key",
           ...(o.events ? { events: o.events } : {}),
           ...(o.signal ? { signal: o.signal } : {}),
-        },
+        }),
       ).catch((err: unknown) => {
         last = errorText(err);
         throw err;

@@ -129,9 +129,11 @@ export function createDockerDriver(backend: Backend, ctx: BackendContext, api: D
   return {
     type: "docker",
 
-    async check(): Promise<void> {
+    async check(systems?: readonly System[]): Promise<void> {
       await api.ping(ctx.signal);
-      const images = new Set(backend.systems.map((s) => s.image));
+      // The images of the systems the run uses (a scenario group's image: among them), else of all of them.
+      const used = (systems ?? backend.systems).filter((s) => s.backend === backend.name);
+      const images = new Set(used.map((s) => dockerOptions(backend, s).image));
       await Promise.all(
         [...images].map(async (image) => {
           try {

@@ -19,6 +19,7 @@
 //             image: nginx:1.27         # ... unless `image:` says otherwise
 
 import type { Backend, System } from "../../model/project.js";
+import { experimentImage } from "../cloud/experiment.js";
 
 export interface DockerOptions {
   readonly image: string;
@@ -52,7 +53,8 @@ export function dockerOptions(backend: Backend, system: System): DockerOptions {
   const bytes = typeof memory === "string" ? sizeBytes(memory) : undefined;
   const env = (pick(backend, system, "container-env") ?? {}) as Record<string, unknown>;
   return {
-    image: system.image,
+    // A scenario group's `image:` (Tezt-cloud's experiment image) is the container's, whatever the system says.
+    image: experimentImage(system) ?? system.image,
     transport: pick(backend, system, "transport") === "ssh" ? "ssh" : "exec",
     init: pick(backend, system, "init") === "image" ? "image" : "docker",
     privileged: pick(backend, system, "privileged") === true,

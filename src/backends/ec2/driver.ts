@@ -4,42 +4,44 @@
 // (user-data's shutdown timer, InstanceInitiatedShutdownBehavior=terminate)
 // and troupe's tags, reached over SSH with the run's own key (or the
 // system's key pair), terminated on discard and when the run ends however
-// it ends. Keys: see config.ts and cloud/settings.ts.
+// it ends. With -reuse, instances are kept for later runs (recorded with
+// the run key that lets root in, and labelled without their troupe process,
+// so gc leaves them until their halt time) and taken back by the next run.
+// Keys: see config.ts and cloud/settings.ts.
 
+import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
-import type { AllocateOptions, BackendContext, BackendDriver, Host } from "../backend.js";
+import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 import { claimHostName } from "../host-names.js";
 import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
 import { bootScript } from "../cloud/boot-script.js";
 import { cloudError } from "../cloud/errors.js";
-import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet } from "../cloud/fleet.js";
+import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, fleetHostMethods } from "../cloud/fleet.js";
 import { cloudLabels } from "../cloud/owner.js";
+import { checkKeptImage, experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
 import { cloudSettings, lifetimeMinutes, type CloudSettings } from "../cloud/settings.js";
 import { makeRunKey, reachCloudHost, type RunKey } from "../cloud/ssh.js";
 import { classifyEc2Error, configuredRegion, ec2Client, loadEc2Sdk } from "./client.js";
 import { ec2SystemConfig, type Ec2SystemConfig } from "./config.js";
-import { ec2Provider, resolveImage, type Ec2Machine, type ResolvedImage } from "./provider.js";
+import { ec2Provider, resolveImage, type Ec2Machine, type Ec2Provider, type ResolvedImage } from "./provider.js";
+import { offlineTransport } from "../reuse/offline.js";
 
 export interface Ec2DriverOptions {
   /** For tests: told the instance ids of each RunInstances call as soon as EC2 answers. */
   readonly onCreated?: (ids: readonly string[]) => void;
 }
 
-interface Live {
-  readonly machine: Ec2Machine;
-  readonly conn: Connected;
-}
-
 export function createEc2Driver(backend: Backend, ctx: BackendContext, options: Ec2DriverOptions = {}): BackendDriver {
   const configs = new Map<string, Ec2SystemConfig>();
   const images = new Map<string, Promise<ResolvedImage>>();
-  const open = new Map<string, Live>();
   let settings: CloudSettings | undefined;
   let key: Promise<RunKey> | undefined;
-  let fleet: CloudFleet<Ec2Machine> | undefined;
+  let provider: Ec2Provider | undefined;
+  let fleet: CloudFleet<Ec2Machine, Connected> | undefined;
+  const keyDir = resolve(ctx.runDir, "ec2", hostnameFor(backend.name));
 
   const configOf = (system: System): Ec2SystemConfig => {
     let c = configs.get(system.name);
@@ -47,8 +49,7 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
     return c;
   };
   const settingsOf = (): CloudSettings => (settings ??= cloudSettings(backend, ctx.cloudGuards ?? {}));
-  const runKey = (): Promise<RunKey> =>
-    (key ??= makeRunKey(resolve(ctx.runDir, "ec2", hostnameFor(backend.name)), `troupe-${ctx.runId ?? "run"}`));
+  const runKey = (): Promise<RunKey> => (key ??= makeRunKey(keyDir, `troupe-${ctx.runId ?? "run"}`));
 
   const imageOf = (config: Ec2SystemConfig): Promise<ResolvedImage> => {
     let p = images.get(config.label);
@@ -60,31 +61,67 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
     return p;
   };
 
-  /** The user-data of a system's instances: the run key for root unless the system logs in with its key pair, and the shutdown timer. */
-  const userData = (config: Ec2SystemConfig, publicKey: string): string =>
-    bootScript({
+  /** The user-data of a system's instances: the run key for root unless the system logs in with its key pair, the shutdown timer, the experiment's container. */
+  const userData = (system: System, config: Ec2SystemConfig, publicKey: string): string => {
+    const image = experimentImage(system);
+    return bootScript({
       publicKey,
       lifetimeMinutes: lifetimeMinutes(settingsOf()),
       ...(config.username !== "root" ? { user: config.username } : {}),
+      ...(image !== undefined ? { experimentImage: image } : {}),
     });
+  };
 
-  const fleetOf = async (): Promise<CloudFleet<Ec2Machine>> => {
-    if (fleet) return fleet;
+  const providerOf = async (): Promise<Ec2Provider> => {
+    if (provider) return provider;
     const { publicKey } = await runKey();
-    fleet ??= new CloudFleet<Ec2Machine>({
-      provider: ec2Provider({
-        config: configOf,
-        image: imageOf,
-        labels: (haltAt) => cloudLabels(ctx.runId, haltAt),
-        userData: (config) => userData(config, publicKey),
-        extraTags: { "troupe-backend": hostnameFor(backend.name) },
-      }),
+    return (provider ??= ec2Provider({
+      config: configOf,
+      image: imageOf,
+      labels: (haltAt) => cloudLabels(ctx.runId, haltAt, ctx.keepHosts === true),
+      userData: (system, config) => userData(system, config, publicKey),
+      extraTags: { "troupe-backend": hostnameFor(backend.name) },
+    }));
+  };
+
+  const fleetOf = async (): Promise<CloudFleet<Ec2Machine, Connected>> => {
+    if (fleet) return fleet;
+    const p = await providerOf();
+    fleet ??= new CloudFleet<Ec2Machine, Connected>({
+      provider: p,
       settings: settingsOf(),
       events: ctx.events,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
       ...(options.onCreated ? { onCreated: options.onCreated } : {}),
     });
     return fleet;
+  };
+
+  /** The host of a machine. */
+  const hostOf = (name: string, system: System, machine: Ec2Machine, transport: Host["transport"], key?: string): Host => ({
+    name,
+    address: machine.address,
+    backend: backend.name,
+    system: system.name,
+    transport,
+    projectPath: ctx.remotePath,
+    data: {
+      id: machine.id,
+      ...(machine.region ? { region: machine.region } : {}),
+      ...(machine.privateAddress ? { privateAddress: machine.privateAddress } : {}),
+      // The run key lets root in: a later run that takes the machine back (-reuse) logs in with it.
+      ...(key !== undefined ? { key } : {}),
+      ...experimentData(system),
+    },
+  });
+
+  /** The run key of an earlier run, from its record, as a file of this run. */
+  const recordedKey = async (name: string, text: string): Promise<string> => {
+    const dir = join(keyDir, "reused");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, name);
+    await writeFile(file, text.endsWith("\n") ? text : `${text}\n`, { mode: 0o600 });
+    return file;
   };
 
   /** E_BACKEND, one line with EC2's reason. */
@@ -143,7 +180,7 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
         ...(hint?.name ? { wanted: hint.name } : {}),
         sanitize: hostnameFor,
       });
-      const { file } = await runKey();
+      const { file, privateKey } = await runKey();
       const f = await fleetOf();
       const { machine, reached } = await f.allocate(system, name, (m, signal) =>
         reachCloudHost({
@@ -155,38 +192,51 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
           timeoutMs,
           signal,
           events: ctx.events,
-        }),
+        }).then((conn) => intoExperiment(conn, system, { name, timeoutMs, signal })),
       );
-      const host: Host = {
-        name,
+      return hostOf(name, system, machine, reached.transport, config.identityFile === undefined ? privateKey : undefined);
+    },
+
+    ...fleetHostMethods("ec2", () => fleet),
+
+    // -reuse: see the top of the file.
+    async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
+      const id = recorded.data?.["id"];
+      if (typeof id !== "string") return undefined;
+      const f = await fleetOf();
+      if (f.has(recorded.name)) throw new TroupeError("E_BACKEND", `ec2: ${recorded.name} is already a host of this run`);
+      const config = configOf(system);
+      const region = recorded.data?.["region"];
+      const at = { ...config, ...(typeof region === "string" ? { region } : {}) };
+      let machine: Ec2Machine | undefined;
+      try {
+        machine = await (await providerOf()).find(id, at, ctx.signal);
+      } catch (err) {
+        throw apiError(err, `cannot look up instance ${id}`);
+      }
+      if (!machine) return undefined;
+      const key = recorded.data?.["key"];
+      if (purpose === "run") checkKeptImage(`ec2: ${recorded.name} (${id})`, recorded.data, system);
+      if (purpose === "discard") {
+        f.adopt(recorded.name, machine);
+        return hostOf(recorded.name, system, machine, offlineTransport(recorded.name));
+      }
+      const identityFile = config.identityFile ?? (typeof key === "string" ? await recordedKey(recorded.name, key) : undefined);
+      if (!identityFile) throw new TroupeError("E_BACKEND", `ec2: ${recorded.name} (${id}) was recorded without the key that lets root in`);
+      const timeoutMs = cloudSettings(backend, ctx.cloudGuards ?? {}, system).bootTimeoutMs;
+      const signal = ctx.signal ? { signal: ctx.signal } : {};
+      const reached = await reachCloudHost({
+        name: recorded.name,
         address: machine.address,
-        backend: backend.name,
-        system: system.name,
-        transport: reached.transport,
-        projectPath: ctx.remotePath,
-        data: {
-          id: machine.id,
-          ...(machine.region ? { region: machine.region } : {}),
-          ...(machine.privateAddress ? { privateAddress: machine.privateAddress } : {}),
-        },
-      };
-      open.set(name, { machine, conn: reached });
-      return host;
-    },
-
-    async discard(host: Host): Promise<void> {
-      const live = open.get(host.name);
-      if (!live) return;
-      open.delete(host.name);
-      await live.conn.close().catch(() => undefined);
-      await fleet?.release(live.machine.id);
-    },
-
-    async close(): Promise<void> {
-      const all = [...open.values()];
-      open.clear();
-      await Promise.all(all.map((l) => l.conn.close().catch(() => undefined)));
-      await fleet?.close();
+        user: config.username,
+        identityFile,
+        knownHostsFile: join(resolve(ctx.runDir, "hosts"), recorded.name, "known_hosts"),
+        timeoutMs,
+        ...signal,
+        events: ctx.events,
+      }).then((conn) => intoExperiment(conn, system, { name: recorded.name, timeoutMs, ...signal }));
+      f.adopt(recorded.name, machine, reached);
+      return hostOf(recorded.name, system, machine, reached.transport, typeof key === "string" ? key : undefined);
     },
   };
 }

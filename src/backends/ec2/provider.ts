@@ -26,10 +26,15 @@ export interface Ec2ProviderOptions {
   readonly image: (config: Ec2SystemConfig) => Promise<ResolvedImage>;
   /** The labels of what is made now, to be gone at `haltAt`. */
   readonly labels: (haltAt: Date) => Record<string, string>;
-  /** The user-data script, as text. */
-  readonly userData: (config: Ec2SystemConfig) => string;
+  /** The user-data script of a system's machines, as text. */
+  readonly userData: (system: CreateRequest["system"], config: Ec2SystemConfig) => string;
   /** Tags of the backend (e.g. the backend's name). */
   readonly extraTags?: Readonly<Record<string, string>>;
+}
+
+export interface Ec2Provider extends CloudProvider<Ec2Machine> {
+  /** Instance `id` of `config`'s region as it runs now (an earlier run kept it); undefined when it is gone. */
+  find(id: string, config: Ec2SystemConfig, signal?: AbortSignal): Promise<Ec2Machine | undefined>;
 }
 
 export interface ResolvedImage {
@@ -50,7 +55,17 @@ export function addressOf(i: Pick<Instance, "PublicIpAddress" | "PrivateIpAddres
   return i.PublicIpAddress ?? i.PrivateIpAddress;
 }
 
-export function ec2Provider(o: Ec2ProviderOptions): CloudProvider<Ec2Machine> {
+function machineOf(id: string, inst: Instance, config: Ec2SystemConfig): Ec2Machine {
+  return {
+    id,
+    region: config.region,
+    address: addressOf(inst, config.address)!,
+    ...(inst.PrivateIpAddress ? { privateAddress: inst.PrivateIpAddress } : {}),
+    ...(inst.PublicIpAddress ? { publicAddress: inst.PublicIpAddress } : {}),
+  };
+}
+
+export function ec2Provider(o: Ec2ProviderOptions): Ec2Provider {
   /** Regions of the machines made, to destroy them in the right one. */
   const regionOf = new Map<string, string | undefined>();
 
@@ -64,7 +79,7 @@ export function ec2Provider(o: Ec2ProviderOptions): CloudProvider<Ec2Machine> {
       InstanceType: config.instanceType as _InstanceType,
       MinCount: req.all ? n : 1,
       MaxCount: n,
-      UserData: Buffer.from(o.userData(config)).toString("base64"),
+      UserData: Buffer.from(o.userData(req.system, config)).toString("base64"),
       InstanceInitiatedShutdownBehavior: "terminate",
       // The same token on a retry: EC2 makes the instances once.
       ClientToken: req.token,
@@ -145,18 +160,26 @@ export function ec2Provider(o: Ec2ProviderOptions): CloudProvider<Ec2Machine> {
       created(ids.map((id) => ({ id })));
       await nameThem(made, req.names, client);
       const up = await untilRunning(ids, config, client, req.signal);
-      return ids
-        .filter((id) => up.has(id))
-        .map((id) => {
-          const inst = up.get(id)!;
-          return {
-            id,
-            region: config.region,
-            address: addressOf(inst, config.address)!,
-            ...(inst.PrivateIpAddress ? { privateAddress: inst.PrivateIpAddress } : {}),
-            ...(inst.PublicIpAddress ? { publicAddress: inst.PublicIpAddress } : {}),
-          };
-        });
+      return ids.filter((id) => up.has(id)).map((id) => machineOf(id, up.get(id)!, config));
+    },
+
+    async find(id, config, signal = new AbortController().signal) {
+      const { DescribeInstancesCommand } = await loadEc2Sdk();
+      const client = await ec2Client(config.region);
+      let up: Map<string, Instance>;
+      try {
+        const out = await client.send(new DescribeInstancesCommand({ InstanceIds: [id] }), { abortSignal: signal });
+        const state = (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id)?.State?.Name;
+        if (state !== "running" && state !== "pending") return undefined;
+        up = await untilRunning([id], config, client, signal);
+      } catch (err) {
+        if (classifyEc2Error(err).code === "InvalidInstanceID.NotFound") return undefined;
+        throw err;
+      }
+      const inst = up.get(id);
+      if (!inst) return undefined;
+      regionOf.set(id, config.region);
+      return machineOf(id, inst, config);
     },
 
     async destroy(ids) {

@@ -8,7 +8,10 @@
 // as scheduling.maxRunDuration with DELETE), so that an instance outlives a
 // lost troupe by that long at most, and the fleet code every cloud backend
 // shares (cloud/fleet.ts: max-hosts, the partial policy, bounded API calls,
-// backoff, every instance deleted when the run ends).
+// backoff, every instance deleted when the run ends). With -reuse,
+// instances are kept for later runs (labelled without their troupe process,
+// so gc leaves them until their halt time, which GCE enforces anyway) and
+// taken back by the next run, which logs in with the recorded password.
 //
 // Keys: see settings.ts and cloud/settings.ts; credentials: see credentials.ts.
 
@@ -19,14 +22,16 @@ import { join, resolve } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
 import { errorText } from "../../util/text.js";
-import type { AllocateOptions, BackendContext, BackendDriver, Host } from "../backend.js";
+import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
+import { offlineTransport } from "../reuse/offline.js";
 import { claimHostName } from "../host-names.js";
 import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
 import { loginToMachine } from "../ssh/machine-login.js";
 import { cloudError, type CloudFailure } from "../cloud/errors.js";
-import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, type CloudMachine, type CloudProvider } from "../cloud/fleet.js";
+import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, fleetHostMethods, type CloudMachine, type CloudProvider } from "../cloud/fleet.js";
 import { cloudLabels } from "../cloud/owner.js";
+import { checkKeptImage, experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
 import { cloudSettings, type CloudSettings } from "../cloud/settings.js";
 import { ComputeApi, GoogleApiError, isNotFound, isQuotaError, type Operation } from "./api.js";
 import { findCredentials } from "./credentials.js";
@@ -46,12 +51,6 @@ interface Instance extends CloudMachine {
   /** The instance's name (Spread's format). */
   readonly id: string;
   readonly address: string;
-}
-
-interface Live {
-  readonly host: Host;
-  readonly instance: string;
-  readonly conn: Connected;
 }
 
 /** The user Spread's `owner` label names. */
@@ -89,11 +88,10 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
   const env = options.env ?? process.env;
   const hostsDir = resolve(ctx.runDir, "hosts");
   const password = ctx.password ?? randomBytes(12).toString("base64url");
-  const open = new Map<string, Live>();
   const images = new Map<string, Promise<string>>();
   let api: ComputeApi | undefined;
   let where: GoogleLocation | undefined;
-  let fleet: CloudFleet<Instance> | undefined;
+  let fleet: CloudFleet<Instance, Connected> | undefined;
 
   const location = (): GoogleLocation => (where ??= googleLocation(backend, hostEvaluated(backend, "location", ctx.projectDir)));
   const settings = (system?: System): CloudSettings => googleLifetime(backend, cloudSettings(backend, ctx.cloudGuards ?? {}, system));
@@ -133,6 +131,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
 
   /** One instance, running, with its address; `created` hears of it as soon as GCE has it. */
   async function insertOne(
+    system: System,
     config: GoogleSystemConfig,
     sourceImage: string,
     haltAt: Date,
@@ -140,7 +139,10 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
     created: (m: readonly Pick<Instance, "id">[]) => void,
   ): Promise<Instance> {
     const lifetimeMs = settings().lifetimeMs;
-    const labels = { ...spreadLabels(userName(), ctx.keepHosts === true, lifetimeMs), ...cloudLabels(ctx.runId, haltAt) };
+    const labels = {
+      ...spreadLabels(userName(), ctx.keepHosts === true, lifetimeMs),
+      ...cloudLabels(ctx.runId, haltAt, ctx.keepHosts === true),
+    };
     for (let attempt = 1; ; attempt++) {
       const name = instanceName();
       const body = instanceBody({
@@ -152,6 +154,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
         password,
         labels,
         lifetimeMs,
+        ...(experimentImage(system) !== undefined ? { experimentImage: experimentImage(system)! } : {}),
       });
       let op: Operation;
       try {
@@ -176,7 +179,7 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
       const config = googleSystemConfig(backend, request.system);
       const sourceImage = await imageOf(config.image);
       const results = await Promise.allSettled(
-        request.names.map(() => insertOne(config, sourceImage, request.haltAt, request.signal, created)),
+        request.names.map(() => insertOne(request.system, config, sourceImage, request.haltAt, request.signal, created)),
       );
       const up = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -190,8 +193,13 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
     classify: classifyGoogle,
   };
 
-  const fleetNow = (): CloudFleet<Instance> =>
-    (fleet ??= new CloudFleet({ provider, settings: settings(), events: ctx.events, ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+  const fleetNow = (): CloudFleet<Instance, Connected> =>
+    (fleet ??= new CloudFleet<Instance, Connected>({
+      provider,
+      settings: settings(),
+      events: ctx.events,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    }));
 
   /** Take the startup script (it holds the password) out of the metadata once it has run. */
   async function dropStartupScript(name: string, signal: AbortSignal): Promise<void> {
@@ -207,6 +215,31 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
     await compute().wait(location().zone, location().project, op, signal);
   }
 
+  /** Root logged in with `secret`, the host's own known_hosts in the run directory. */
+  async function login(name: string, m: Instance, secret: string, signal?: AbortSignal): Promise<Connected> {
+    const dir = join(hostsDir, name);
+    await mkdir(dir, { recursive: true });
+    return loginToMachine({
+      name,
+      address: m.address,
+      user: "root",
+      password: secret,
+      knownHostsFile: join(dir, "known_hosts"),
+      events: ctx.events,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  const hostOf = (name: string, system: System, m: Instance, transport: Host["transport"]): Host => ({
+    name,
+    address: m.address,
+    backend: backend.name,
+    system: system.name,
+    transport,
+    projectPath: ctx.remotePath,
+    data: { instance: m.id, project: location().project, zone: location().zone, ...experimentData(system) },
+  });
+
   /** Ready (the startup script's marker), the password out of the metadata, root logged in. */
   async function reach(name: string, system: System, m: Instance, signal: AbortSignal): Promise<Connected> {
     ctx.events.message("info", `google: ${name} is instance ${m.id} at ${m.address} (${location().zone})`);
@@ -216,17 +249,8 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
       signal,
     });
     await dropStartupScript(m.id, signal);
-    const dir = join(hostsDir, name);
-    await mkdir(dir, { recursive: true });
-    return loginToMachine({
-      name,
-      address: m.address,
-      user: "root",
-      password,
-      knownHostsFile: join(dir, "known_hosts"),
-      events: ctx.events,
-      signal,
-    });
+    const conn = await login(name, m, password, signal);
+    return intoExperiment(conn, system, { name, timeoutMs: settings(system).bootTimeoutMs, signal });
   }
 
   return {
@@ -268,32 +292,49 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
         sanitize: hostnameFor,
       });
       const { machine, reached: conn } = await fleetNow().allocate(system, name, (m, signal) => reach(name, system, m, signal));
-      const host: Host = {
-        name,
-        address: machine.address,
-        backend: backend.name,
-        system: system.name,
-        transport: conn.transport,
-        projectPath: ctx.remotePath,
-        data: { instance: machine.id, project: location().project, zone: location().zone },
-      };
-      open.set(name, { host, instance: machine.id, conn });
-      return host;
+      return hostOf(name, system, machine, conn.transport);
     },
 
-    async discard(host: Host): Promise<void> {
-      const live = open.get(host.name);
-      if (!live) return;
-      open.delete(host.name);
-      await live.conn.close().catch(() => undefined);
-      await fleetNow().release(live.instance);
-    },
+    ...fleetHostMethods("google", () => fleet),
 
-    async close(): Promise<void> {
-      const all = [...open.values()];
-      open.clear();
-      await Promise.all(all.map((l) => l.conn.close().catch(() => undefined)));
-      await fleet?.close();
+    // -reuse: see the top of the file.
+    async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
+      const id = recorded.data?.["instance"];
+      if (typeof id !== "string") return undefined;
+      const { project, zone } = location();
+      const was = { project: recorded.data?.["project"], zone: recorded.data?.["zone"] };
+      if (was.project !== project || was.zone !== zone) {
+        throw new TroupeError(
+          "E_BACKEND",
+          `google: ${recorded.name} (${id}) is in ${String(was.project)}/${String(was.zone)}, and backend ${backend.name} now uses ${project}/${zone}; ` +
+            `discard it with the location it was made in`,
+        );
+      }
+      const f = fleetNow();
+      if (f.has(recorded.name)) throw new TroupeError("E_BACKEND", `google: ${recorded.name} is already a host of this run`);
+      let data: InstanceData;
+      try {
+        data = await compute().call<InstanceData>("GET", `${zonePath()}/instances/${id}`, undefined, ctx.signal);
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw apiFailure(`cannot look up instance ${id}`, err);
+      }
+      const address = instanceAddress(data);
+      // Stopping, stopped (its lifetime's end, DELETE under way): gone for a run.
+      if (data.status !== "RUNNING" || !address) return undefined;
+      const machine: Instance = { id, address };
+      if (purpose === "discard") {
+        f.adopt(recorded.name, machine);
+        return hostOf(recorded.name, system, machine, offlineTransport(recorded.name));
+      }
+      checkKeptImage(`google: ${recorded.name} (${id})`, recorded.data, system);
+      const conn = await intoExperiment(await login(recorded.name, machine, recorded.password ?? password, ctx.signal), system, {
+        name: recorded.name,
+        timeoutMs: settings(system).bootTimeoutMs,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+      f.adopt(recorded.name, machine, conn);
+      return hostOf(recorded.name, system, machine, conn.transport);
     },
   };
 }

@@ -3,6 +3,7 @@
 // script) plus troupe's owner labels and a lifetime GCE itself enforces
 // (scheduling.maxRunDuration with instanceTerminationAction DELETE). Pure.
 
+import { experimentBootLines } from "../cloud/experiment.js";
 import type { GoogleSystemConfig } from "./settings.js";
 
 /** What the startup script writes to the third serial port once root may log in (Spread's marker). */
@@ -59,7 +60,7 @@ function shQuote(s: string): string {
  * port. The driver removes the script from the metadata once the marker is
  * seen, so the password stays there only while the machine boots.
  */
-export function startupScript(password: string): string {
+export function startupScript(password: string, experimentImage?: string): string {
   const edit = `s/^[[:space:]]*#?[[:space:]]*(PermitRootLogin|PasswordAuthentication)([[:space:]].*)?$/\\1 yes/`;
   return [
     "#!/bin/sh",
@@ -68,6 +69,8 @@ export function startupScript(password: string): string {
     `for f in /etc/ssh/sshd_config /etc/ssh/sshd_config.d/*.conf; do [ -f "$f" ] && sed -i -E '${edit}' "$f"; done`,
     "systemctl reload ssh 2>/dev/null || systemctl reload sshd 2>/dev/null || pkill -o -HUP sshd || true",
     `echo ${READY_MARKER} > /dev/ttyS2`,
+    // Root may log in now; the experiment's container comes up meanwhile, and the driver waits for it once in.
+    ...(experimentImage !== undefined ? experimentBootLines(experimentImage) : []),
     "",
   ].join("\n");
 }
@@ -80,6 +83,8 @@ export interface InstanceRequest {
   /** From images.ts. */
   readonly sourceImage: string;
   readonly password: string;
+  /** The Docker image the experiment runs in (a scenario group's `image:`). */
+  readonly experimentImage?: string;
   /** Spread's labels and troupe's, already label-safe. */
   readonly labels: Readonly<Record<string, string>>;
   /** GCE deletes the instance this long after it starts; absent: never. */
@@ -112,7 +117,7 @@ export function instanceBody(r: InstanceRequest): Record<string, unknown> {
         initializeParams: { sourceImage: r.sourceImage, ...(c.diskSizeGb !== undefined ? { diskSizeGb: String(c.diskSizeGb) } : {}) },
       },
     ],
-    metadata: { items: [{ key: "startup-script", value: startupScript(r.password) }] },
+    metadata: { items: [{ key: "startup-script", value: startupScript(r.password, r.experimentImage) }] },
     labels: r.labels,
     tags: { items: ["spread"] },
     ...(c.secureBoot ? { shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true } } : {}),

@@ -26,8 +26,18 @@ const KILL_GRACE_MS = 1000;
 
 export const SUDO = "sudo -n -H --";
 
-/** Build the user-side script that runs `script` as root with `env` and `cwd`. */
-export function sudoScript(script: string, env?: Readonly<Record<string, string>>, cwd?: string, token?: string): string {
+/**
+ * Build the user-side script that runs `script` as root with `env` and `cwd`.
+ * `prefix` is what runs the shell elsewhere: sudo, or `docker exec -i C` (a
+ * cloud machine's experiment container, cloud/experiment.ts).
+ */
+export function sudoScript(
+  script: string,
+  env?: Readonly<Record<string, string>>,
+  cwd?: string,
+  token?: string,
+  prefix: string = SUDO,
+): string {
   const inner: string[] = ["unset SUDO_COMMAND SUDO_USER SUDO_UID SUDO_GID"];
   if (token !== undefined) inner.push(`TROUPE_SUDO_TOKEN=${checkToken(token)}; export TROUPE_SUDO_TOKEN`);
   for (const [k, v] of Object.entries(env ?? {})) {
@@ -36,7 +46,7 @@ export function sudoScript(script: string, env?: Readonly<Record<string, string>
   }
   if (cwd) inner.push(`cd ${shQuote(safePath(cwd))} || exit 1`);
   inner.push(script);
-  return `exec ${SUDO} /bin/sh -c ${shQuote(inner.join("\n"))}`;
+  return `exec ${prefix} /bin/sh -c ${shQuote(inner.join("\n"))}`;
 }
 
 /**
@@ -51,7 +61,7 @@ function checkToken(token: string): string {
 }
 
 /** A root shell script that kills every process carrying `token` in its environment. */
-export function killByTokenScript(token: string, signal: "TERM" | "KILL"): string {
+export function killByTokenScript(token: string, signal: "TERM" | "KILL", prefix: string = SUDO): string {
   const script = [
     `for p in /proc/[0-9]*; do`,
     `  [ "\${p#/proc/}" = "$$" ] && continue`,
@@ -59,13 +69,18 @@ export function killByTokenScript(token: string, signal: "TERM" | "KILL"): strin
     `done`,
     `exit 0`,
   ].join("\n");
-  return `${SUDO} /bin/sh -c ${shQuote(script)}`;
+  return `${prefix} /bin/sh -c ${shQuote(script)}`;
 }
 
 export class SudoTransport implements Transport {
   readonly label: string;
 
-  constructor(private readonly inner: Transport) {
+  /** `prefix` and `as`: how scripts are run, and how messages say so (another prefix: see sudoScript). */
+  constructor(
+    private readonly inner: Transport,
+    private readonly prefix: string = SUDO,
+    private readonly as: string = "as root",
+  ) {
     this.label = inner.label;
   }
 
@@ -82,7 +97,7 @@ export class SudoTransport implements Transport {
       const { env: _env, cwd: _cwd, signal: _signal, ...rest } = options;
       const result = await this.inner.exec({
         ...rest,
-        script: sudoScript(options.script, options.env, options.cwd, token),
+        script: sudoScript(options.script, options.env, options.cwd, token, this.prefix),
         signal: innerAbort.signal,
       });
       if (killing) await killing;
@@ -94,9 +109,9 @@ export class SudoTransport implements Transport {
 
   private async killToken(token: string): Promise<void> {
     try {
-      await this.inner.exec({ script: killByTokenScript(token, "TERM") });
+      await this.inner.exec({ script: killByTokenScript(token, "TERM", this.prefix) });
       await new Promise((r) => setTimeout(r, KILL_GRACE_MS));
-      await this.inner.exec({ script: killByTokenScript(token, "KILL") });
+      await this.inner.exec({ script: killByTokenScript(token, "KILL", this.prefix) });
     } catch {
       /* the connection may be gone; the inner transport's own kill still runs */
     }
@@ -115,7 +130,7 @@ export class SudoTransport implements Transport {
     if (result.exitCode !== 0) {
       throw new TroupeError(
         "E_TRANSPORT",
-        `${this.label}: cannot unpack into ${dir} as root: ${Buffer.concat(stderr).toString("utf8").trim() || `exit status ${result.exitCode}`}`,
+        `${this.label}: cannot unpack into ${dir} ${this.as}: ${Buffer.concat(stderr).toString("utf8").trim() || `exit status ${result.exitCode}`}`,
       );
     }
   }
@@ -131,7 +146,9 @@ export class SudoTransport implements Transport {
       (r) => {
         if (r.exitCode !== 0) {
           const text = Buffer.concat(stderr).toString("utf8").trim();
-          out.destroy(new TroupeError("E_TRANSPORT", `${this.label}: cannot read ${dir} as root: ${text || `exit status ${r.exitCode}`}`));
+          out.destroy(
+            new TroupeError("E_TRANSPORT", `${this.label}: cannot read ${dir} ${this.as}: ${text || `exit status ${r.exitCode}`}`),
+          );
         } else out.end();
       },
       (e: unknown) => out.destroy(e instanceof Error ? e : new Error(String(e))),

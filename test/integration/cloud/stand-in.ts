@@ -6,7 +6,7 @@
 // user-data as root (with `shutdown` and `systemctl` recording their
 // arguments instead of acting: a lab host shares this machine's kernel),
 // then lets in the keys the user-data gave root (the lab's sshd reads its
-// own authorized_keys file). An instance that moto says is terminated loses
+// own authorized_keys file). Its `docker` is a stand-in too (fake-docker.ts). An instance that moto says is terminated loses
 // its lab host. So troupe's whole path runs for real: API calls, tags,
 // address, SSH, jobs, termination.
 
@@ -16,6 +16,7 @@ import { DEFAULT_STATE_DIR, hostnameFor, slotOfAddress } from "../../../src/back
 import type { LabHostRecord } from "../../../src/backends/lab/records.js";
 import { labTransport } from "../../../src/backends/lab/driver.js";
 import { Limiter } from "../../../src/util/limit.js";
+import { installFakeDocker } from "./fake-docker.js";
 import type { Moto } from "./moto.js";
 
 export interface StoodIn {
@@ -31,6 +32,7 @@ const BOOT = (userData: string): string =>
     "set -e",
     "d=$(mktemp -d)",
     `for c in shutdown poweroff systemctl; do printf '#!/bin/sh\\necho "$0 $*" >> %s/calls\\n' "$d" > "$d/$c"; chmod +x "$d/$c"; done`,
+    installFakeDocker("$d/calls"),
     `printf '%s' '${Buffer.from(userData).toString("base64")}' | base64 -d > "$d/user-data"`,
     // A session of its own, as cloud-init's: what it leaves running in the background outlives this script.
     'PATH="$d:$PATH" setsid -w sh "$d/user-data"',

@@ -3,23 +3,14 @@
 // an image that does not exist. One line each with what to do, exit 3, and
 // no instance made.
 
-import { test, after, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { project } from "../cli/helpers.js";
-import { startMoto, troupeAsyncResult, type Moto } from "../cloud/moto.js";
-import { motoClient } from "../cloud/vpc.js";
+import { troupeAsyncResult } from "../cloud/moto.js";
+import { useMoto } from "../cloud/moto-account.js";
 import { freePort } from "../../../src/util/free-port.js";
 
-let moto: Moto;
-
-before(async () => {
-  moto = await startMoto();
-});
-
-after(async () => {
-  await moto?.stop();
-});
+const account = useMoto();
 
 function ec2Project(backendKeys: string, image = "ami-1e749f67"): string {
   return project({
@@ -38,13 +29,7 @@ suites:
 }
 
 async function instanceCount(): Promise<number> {
-  const c = motoClient(moto);
-  try {
-    const out = await c.send(new DescribeInstancesCommand({}));
-    return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).length;
-  } finally {
-    c.destroy();
-  }
+  return (await account.instances()).length;
 }
 
 /** The lines troupe printed to stderr about the backend (without Spread's timestamps). */
@@ -54,7 +39,7 @@ function errorLines(stderr: string): string[] {
 
 test("no credentials: one line that says so, exit 3", async () => {
   const dir = ec2Project("    location: eu-west-1\n");
-  const { AWS_ACCESS_KEY_ID: _a, AWS_SECRET_ACCESS_KEY: _s, ...env } = moto.env;
+  const { AWS_ACCESS_KEY_ID: _a, AWS_SECRET_ACCESS_KEY: _s, ...env } = account.moto.env;
   const r = await troupeAsyncResult(["run", "--project", dir], { ...env, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "" });
   assert.equal(r.status, 3, r.stdout + r.stderr);
   const lines = errorLines(r.stderr);
@@ -68,7 +53,7 @@ test("no credentials: one line that says so, exit 3", async () => {
 
 test("an unknown region: one line naming it, exit 3", async () => {
   const dir = ec2Project("    location: xx-nowhere-7\n");
-  const r = await troupeAsyncResult(["run", "--project", dir], moto.env);
+  const r = await troupeAsyncResult(["run", "--project", dir], account.moto.env);
   assert.equal(r.status, 3, r.stdout + r.stderr);
   const lines = errorLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
@@ -78,7 +63,7 @@ test("an unknown region: one line naming it, exit 3", async () => {
 test("an endpoint nobody answers on: one line, exit 3", async () => {
   const dir = ec2Project("    location: eu-west-1\n");
   const port = await freePort();
-  const r = await troupeAsyncResult(["run", "--project", dir], { ...moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
+  const r = await troupeAsyncResult(["run", "--project", dir], { ...account.moto.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
   assert.equal(r.status, 3, r.stdout + r.stderr);
   const lines = errorLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
@@ -90,7 +75,7 @@ test("an endpoint nobody answers on: one line, exit 3", async () => {
 
 test("an image that does not exist: one line naming it and its owners, exit 3", async () => {
   const dir = ec2Project("    location: eu-west-1\n", "no-such-image-*");
-  const r = await troupeAsyncResult(["run", "--project", dir], moto.env);
+  const r = await troupeAsyncResult(["run", "--project", dir], account.moto.env);
   assert.equal(r.status, 3, r.stdout + r.stderr);
   const lines = errorLines(r.stderr);
   assert.equal(lines.length, 1, r.stderr);
@@ -103,7 +88,7 @@ test("an image that does not exist: one line naming it and its owners, exit 3", 
 
 test("a bad key in the project: its file, line and column", async () => {
   const dir = ec2Project("    location: eu-west-1\n    partial: sometimes\n");
-  const r = await troupeAsyncResult(["run", "--project", dir], moto.env);
+  const r = await troupeAsyncResult(["run", "--project", dir], account.moto.env);
   assert.equal(r.status, 2, r.stdout + r.stderr);
   assert.match(r.stderr, /troupe\.yaml:5:5: backends\.ec2\.partial: is use .* or fail .*, not "sometimes"/);
 });
@@ -128,14 +113,14 @@ suites:
     "checks/c/task.yaml": "summary: c\nexecute: 'true'\n",
   });
   const before = await instanceCount();
-  const r = await troupeAsyncResult(["run", "--project", dir, "--max-hosts", "2"], moto.env);
+  const r = await troupeAsyncResult(["run", "--project", dir, "--max-hosts", "2"], account.moto.env);
   assert.equal(r.status, 3, r.stdout + r.stderr);
   assert.match(
     r.stdout + r.stderr,
     /ec2: the run needs more than max-hosts \(2\) machines at once; raise max-hosts in the project \(or --max-hosts\), or ask for fewer hosts/,
   );
   assert.equal(await instanceCount(), before);
-  const bad = await troupeAsyncResult(["run", "--project", dir, "--max-hours", "soon"], moto.env);
+  const bad = await troupeAsyncResult(["run", "--project", dir, "--max-hours", "soon"], account.moto.env);
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--max-hours takes a positive number of hours such as 2 or 0\.5, not "soon"/);
 });

@@ -3,51 +3,18 @@
 // untagged instance and one whose run is alive stay. A troupe killed with
 // SIGKILL while it allocates leaves instances that gc then terminates.
 
-import { test, after, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CreateTagsCommand, DescribeInstancesCommand, RunInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
+import type { Instance } from "@aws-sdk/client-ec2";
 import { currentOwner } from "../../../src/gc/owner.js";
 import { cloudLabels } from "../../../src/backends/cloud/owner.js";
 import { project, troupeAsync } from "../cli/helpers.js";
-import { startMoto, troupeAsyncResult, type Moto } from "../cloud/moto.js";
-import { labSubnet, motoClient } from "../cloud/vpc.js";
+import { troupeAsyncResult } from "../cloud/moto.js";
+import { useMoto } from "../cloud/moto-account.js";
+import { labSubnet } from "../cloud/vpc.js";
 
-let moto: Moto;
-
-before(async () => {
-  moto = await startMoto();
-});
-
-after(async () => {
-  await moto?.stop();
-});
-
-async function instances(): Promise<Instance[]> {
-  const c = motoClient(moto);
-  try {
-    const out = await c.send(new DescribeInstancesCommand({}));
-    return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
-  } finally {
-    c.destroy();
-  }
-}
-
-async function launch(tags: Record<string, string>): Promise<string> {
-  const c = motoClient(moto);
-  try {
-    const out = await c.send(new RunInstancesCommand({ ImageId: "ami-1e749f67", MinCount: 1, MaxCount: 1 }));
-    const id = out.Instances![0]!.InstanceId!;
-    const list = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-    if (list.length) await c.send(new CreateTagsCommand({ Resources: [id], Tags: list }));
-    return id;
-  } finally {
-    c.destroy();
-  }
-}
-
-async function stateOf(id: string): Promise<string | undefined> {
-  return (await instances()).find((i) => i.InstanceId === id)?.State?.Name;
-}
+const account = useMoto();
+const { instances, launch, stateOf } = account;
 
 test("troupe gc terminates a tagged instance past its halt time, and leaves an untagged one and one whose run is alive", async () => {
   const hour = 3_600_000;
@@ -57,7 +24,7 @@ test("troupe gc terminates a tagged instance past its halt time, and leaves an u
   const alive = await launch({ ...cloudLabels("20200101-000000-live", new Date(Date.now() + hour)), Name: "ec2gc-alive" });
   assert.ok(currentOwner().process.pid === process.pid);
 
-  const dry = await troupeAsyncResult(["gc", "--type", "ec2", "--dry-run"], moto.env);
+  const dry = await troupeAsyncResult(["gc", "--type", "ec2", "--dry-run"], account.moto.env);
   assert.equal(dry.status, 0, dry.stdout + dry.stderr);
   assert.match(
     dry.stdout,
@@ -69,7 +36,7 @@ test("troupe gc terminates a tagged instance past its halt time, and leaves an u
   assert.doesNotMatch(dry.stdout, new RegExp(`${untagged}|${alive}`));
   assert.equal(await stateOf(expired), "running", "--dry-run removes nothing");
 
-  const gc = await troupeAsyncResult(["gc", "--type", "ec2"], moto.env);
+  const gc = await troupeAsyncResult(["gc", "--type", "ec2"], account.moto.env);
   assert.equal(gc.status, 0, gc.stdout + gc.stderr);
   assert.match(gc.stdout, new RegExp(`^removed ec2 instance ${expired} `, "m"));
   assert.match(gc.stdout, /^Removed 1\.$/m);
@@ -80,7 +47,7 @@ test("troupe gc terminates a tagged instance past its halt time, and leaves an u
 
 test("after kill -9 of troupe in the middle of allocating, troupe gc leaves no running instance", async () => {
   // A subnet of the lab's range with no lab host behind it: the instances never answer, troupe waits for them.
-  const subnet = await labSubnet(moto, "10.213.1.192/26");
+  const subnet = await labSubnet(account.moto, "10.213.1.192/26");
   const dir = project({
     "troupe.yaml": `project: ec2t-kill
 backends:
@@ -101,7 +68,7 @@ suites:
     "checks/c/task.yaml": "summary: c\nexecute: 'true'\n",
   });
   const before = new Set((await instances()).map((i) => i.InstanceId));
-  const child = troupeAsync(["run", "--project", dir], { env: { ...moto.env } });
+  const child = troupeAsync(["run", "--project", dir], { env: { ...account.moto.env } });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   // Wait for troupe's instances to exist, by asking moto as the allocation goes.
   let mine: Instance[] = [];
@@ -115,7 +82,7 @@ suites:
   await exited;
   for (const i of mine) assert.equal(i.State?.Name === "terminated", false, "troupe had no time to terminate them");
 
-  const gc = await troupeAsyncResult(["gc", "--type", "ec2"], moto.env);
+  const gc = await troupeAsyncResult(["gc", "--type", "ec2"], account.moto.env);
   assert.equal(gc.status, 0, gc.stdout + gc.stderr);
   assert.match(gc.stdout, /the troupe process \d+ that made it is gone/);
   const left = (await instances()).filter((i) => !before.has(i.InstanceId) && i.State?.Name !== "terminated");

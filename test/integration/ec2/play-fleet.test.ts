@@ -3,42 +3,16 @@
 // RunInstances calls, runs a barrier across every host, and terminates
 // every instance at the end.
 
-import { test, after, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DescribeInstancesCommand, type Instance } from "@aws-sdk/client-ec2";
 import { project } from "../cli/helpers.js";
-import { startMoto, troupeAsyncResult, type Moto } from "../cloud/moto.js";
-import { StandIn } from "../cloud/stand-in.js";
-import { labSubnet, motoClient } from "../cloud/vpc.js";
+import { troupeAsyncResult } from "../cloud/moto.js";
+import { useMoto } from "../cloud/moto-account.js";
 
 const HOSTS = 100;
 
-let moto: Moto;
-let standIn: StandIn;
-let subnet: string;
-
-before(async () => {
-  moto = await startMoto();
-  subnet = await labSubnet(moto, "10.213.3.0/24");
-  standIn = new StandIn(moto);
-  standIn.start();
-});
-
-after(async () => {
-  await standIn?.stop();
-  await moto?.stop();
-});
-
-/** moto's instances, by reservation (one RunInstances call each). */
-async function reservations(): Promise<Instance[][]> {
-  const c = motoClient(moto);
-  try {
-    const out = await c.send(new DescribeInstancesCommand({}));
-    return (out.Reservations ?? []).map((r) => r.Instances ?? []);
-  } finally {
-    c.destroy();
-  }
-}
+const account = useMoto({ subnet: "10.213.3.0/25" });
+const { reservations } = account;
 
 test(`troupe play: ${HOSTS} ec2 hosts meet at one barrier, then every instance is terminated`, async (t) => {
   const t0 = Date.now();
@@ -48,7 +22,7 @@ backends:
   cloud:
     type: ec2
     location: eu-west-1
-    subnet: ${subnet}
+    subnet: ${account.subnet}
     boot-timeout: 10m
     max-hosts: ${HOSTS}
     systems:
@@ -65,7 +39,7 @@ stages:
           echo "{{ host.name }} at {{ host.addr }} passed the barrier"
 `,
   });
-  const r = await troupeAsyncResult(["play", "scenario.yaml"], moto.env, dir);
+  const r = await troupeAsyncResult(["play", "scenario.yaml"], account.moto.env, dir);
   assert.equal(r.status, 0, r.stdout.slice(-4000) + r.stderr.slice(-4000));
   for (let i = 1; i <= HOSTS; i++) assert.match(r.stdout, new RegExp(`n-${i} at 10\\.213\\.3\\.\\d+ passed the barrier`));
 
@@ -79,5 +53,5 @@ stages:
   // Made in batches, not one call per host: instances of one call share a reservation.
   t.diagnostic(`${HOSTS} hosts: ${calls.length} RunInstances calls, troupe play took ${Math.round((Date.now() - t0) / 1000)} s`);
   assert.ok(calls.length <= HOSTS / 4, `${calls.length} RunInstances calls for ${HOSTS} hosts`);
-  assert.deepEqual(standIn.errors, []);
+  assert.deepEqual(account.standIn.errors, []);
 });

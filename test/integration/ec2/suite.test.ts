@@ -5,51 +5,18 @@
 // barrier across hosts, TerminateInstances). Needs root (lab hosts) and
 // moto_server.
 
-import { test, after, before } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  CreateSecurityGroupCommand,
-  DescribeInstancesCommand,
-  DescribeSubnetsCommand,
-  ImportKeyPairCommand,
-  type Instance,
-} from "@aws-sdk/client-ec2";
+import { CreateSecurityGroupCommand, DescribeSubnetsCommand, ImportKeyPairCommand } from "@aws-sdk/client-ec2";
 import { project, troupeAsync } from "../cli/helpers.js";
-import { startMoto, troupeAsyncResult, type Moto } from "../cloud/moto.js";
-import { StandIn } from "../cloud/stand-in.js";
-import { labSubnet, motoClient } from "../cloud/vpc.js";
+import { troupeAsyncResult } from "../cloud/moto.js";
+import { tagsOf, useMoto } from "../cloud/moto-account.js";
+import { motoClient } from "../cloud/vpc.js";
 
-let moto: Moto;
-let standIn: StandIn;
-let subnet: string;
-
-before(async () => {
-  moto = await startMoto();
-  subnet = await labSubnet(moto, "10.213.2.0/24");
-  standIn = new StandIn(moto);
-  standIn.start();
-});
-
-after(async () => {
-  await standIn?.stop();
-  await moto?.stop();
-});
-
-async function instances(): Promise<Instance[]> {
-  const c = motoClient(moto);
-  try {
-    const out = await c.send(new DescribeInstancesCommand({}));
-    return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
-  } finally {
-    c.destroy();
-  }
-}
-
-function tagsOf(i: Instance): Record<string, string> {
-  return Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
-}
+const account = useMoto({ subnet: "10.213.2.0/24" });
+const { instances } = account;
 
 const TROUPE_YAML = (subnetId: string, more = ""): string => `project: ec2t-suite
 path: /srv/ec2t
@@ -73,7 +40,7 @@ suites:
 
 test("a type: ec2 project runs its suite and a multi-host job on moto's instances, tagged, then terminates them all", async () => {
   const dir = project({
-    "troupe.yaml": TROUPE_YAML(subnet),
+    "troupe.yaml": TROUPE_YAML(account.subnet),
     "checks/whoami/task.yaml": `summary: root on an instance with the project in place
 execute: |
   test "$(id -u)" = 0
@@ -93,7 +60,7 @@ execute/client: |
   echo "server is at $(troupe-ctl addr server)"
 `,
   });
-  const r = await troupeAsyncResult(["run", "--project", dir, "-v"], moto.env);
+  const r = await troupeAsyncResult(["run", "--project", dir, "-v"], account.moto.env);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /Successful tasks: 2/, r.stdout);
 
@@ -102,7 +69,7 @@ execute/client: |
   for (const i of all) {
     assert.equal(i.State?.Name, "terminated", `${i.InstanceId} is ${i.State?.Name}`);
     assert.equal(i.InstanceType, "t3.small");
-    assert.equal(i.SubnetId, subnet);
+    assert.equal(i.SubnetId, account.subnet);
     const tags = tagsOf(i);
     assert.equal(tags["troupe"], "1");
     assert.match(tags["troupe-run"] ?? "", /^[a-z0-9_-]+$/);
@@ -114,8 +81,8 @@ execute/client: |
     assert.match(tags["Name"] ?? "", /^trusty-\d$/);
   }
   // The instances' own guarantee: their user-data asked for a power-off at the halt time.
-  const calls = await Promise.all(all.map((i) => standIn.shutdownCalls(i.InstanceId!)));
-  assert.deepEqual(standIn.errors, []);
+  const calls = await Promise.all(all.map((i) => account.standIn.shutdownCalls(i.InstanceId!)));
+  assert.deepEqual(account.standIn.errors, []);
   for (const c of calls) assert.match(c, /shutdown -h \+90 /, c);
 
   const runJson = JSON.parse(readFileSync(join(dir, ".troupe", "latest", "run.json"), "utf8")) as {
@@ -130,7 +97,7 @@ execute/client: |
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   test(`${signal} while jobs run on ec2 instances: troupe exits 130 and terminates every instance of the run`, async () => {
     const dir = project({
-      "troupe.yaml": TROUPE_YAML(subnet),
+      "troupe.yaml": TROUPE_YAML(account.subnet),
       "checks/wait/task.yaml": `summary: waits until interrupted
 execute: |
   exec sleep 3600
@@ -141,7 +108,7 @@ execute: |
 `,
     });
     const known = new Set((await instances()).map((i) => i.InstanceId));
-    const child = troupeAsync(["run", "--project", dir, "-v"], { env: { ...moto.env } });
+    const child = troupeAsync(["run", "--project", dir, "-v"], { env: { ...account.moto.env } });
     let out = "";
     let executing = 0;
     const started = new Promise<void>((resolve) => {
@@ -168,13 +135,13 @@ execute: |
 
 test("partial: use goes on with the instances EC2 gave when it gave fewer than asked (moto makes MinCount)", async () => {
   const dir = project({
-    "troupe.yaml": TROUPE_YAML(subnet, "    partial: use\n").replace("workers: 2", "workers: 3"),
+    "troupe.yaml": TROUPE_YAML(account.subnet, "    partial: use\n").replace("workers: 2", "workers: 3"),
     "checks/a/task.yaml": "summary: a\nexecute: echo a\n",
     "checks/b/task.yaml": "summary: b\nexecute: echo b\n",
     "checks/c/task.yaml": "summary: c\nexecute: echo c\n",
   });
   const known = new Set((await instances()).map((i) => i.InstanceId));
-  const r = await troupeAsyncResult(["run", "--project", dir], moto.env);
+  const r = await troupeAsyncResult(["run", "--project", dir], account.moto.env);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /ec2: asked for 3 machines of trusty, 1 came up; going on with those \(partial: use\)/);
   assert.match(r.stdout, /Successful tasks: 3/);
@@ -184,10 +151,10 @@ test("partial: use goes on with the instances EC2 gave when it gave fewer than a
 });
 
 test("spot, security groups and a key pair of the user's reach EC2 as asked (storage is accepted), and troupe logs in with that key", async () => {
-  const c = motoClient(moto);
+  const c = motoClient(account.moto);
   let group: string;
   try {
-    const sub = await c.send(new DescribeSubnetsCommand({ SubnetIds: [subnet] }));
+    const sub = await c.send(new DescribeSubnetsCommand({ SubnetIds: [account.subnet] }));
     const sg = await c.send(new CreateSecurityGroupCommand({ GroupName: "ec2t-ssh", Description: "ssh", VpcId: sub.Subnets![0]!.VpcId! }));
     group = sg.GroupId!;
     // The user's key pair: here the lab's key, which lab hosts take.
@@ -196,13 +163,16 @@ test("spot, security groups and a key pair of the user's reach EC2 as asked (sto
     c.destroy();
   }
   const dir = project({
-    "troupe.yaml": TROUPE_YAML(subnet, `    spot: true\n    storage: 20G\n    security-groups: [${group}]\n    key-name: ec2t-mine\n`)
+    "troupe.yaml": TROUPE_YAML(
+      account.subnet,
+      `    spot: true\n    storage: 20G\n    security-groups: [${group}]\n    key-name: ec2t-mine\n`,
+    )
       .replace("workers: 2", "workers: 1")
       .replace("          workers: 1", "          workers: 1\n          identity-file: /run/troupe-lab/id_ed25519"),
     "checks/a/task.yaml": 'summary: a\nexecute: test "$(id -u)" = 0\n',
   });
   const known = new Set((await instances()).map((i) => i.InstanceId));
-  const r = await troupeAsyncResult(["run", "--project", dir], moto.env);
+  const r = await troupeAsyncResult(["run", "--project", dir], account.moto.env);
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const mine = (await instances()).filter((i) => !known.has(i.InstanceId));
   assert.equal(mine.length, 1);

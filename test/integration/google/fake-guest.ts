@@ -7,6 +7,7 @@
 // port 3. The lab's sshd accepts root's password from the start (a GCE
 // image's sshd takes the script's sshd_config edits instead); the password
 // itself is the one the script sets, so a login works only if the script did.
+// Its `docker` is a stand-in too (../cloud/fake-docker.ts).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,8 +17,11 @@ import { createLabDriver } from "../../../src/backends/lab/index.js";
 import type { BackendDriver, Host } from "../../../src/backends/backend.js";
 import type { Backend, System } from "../../../src/model/project.js";
 import { EventStream } from "../../../src/report/events.js";
+import { installFakeDocker } from "../cloud/fake-docker.js";
 
 const POS = { file: "fake-compute", line: 1, col: 1 };
+/** Where the guest's docker (a stand-in: fake-docker.ts) records its calls. */
+export const DOCKER_CALLS = "/var/log/fake-docker.calls";
 
 export interface Console {
   /** Something the guest wrote to serial port `port` (1 to 4). */
@@ -75,7 +79,7 @@ export class LabGuests {
         if (line !== "") console.write(1, `google_metadata_script_runner: startup-script: ${line}\n`);
     };
     // The third serial port: a file the script's `> /dev/ttyS2` writes, read back once it is done.
-    await host.transport.exec({ script: ": > /dev/ttyS2" });
+    await host.transport.exec({ script: `: > /dev/ttyS2\n${installFakeDocker(DOCKER_CALLS)}` });
     const r = await host.transport.exec({ script, onStdout: say, onStderr: say });
     console.write(1, `google_metadata_script_runner: startup-script exit status ${r.exitCode ?? r.signal ?? "unknown"}\n`);
     let port3 = "";

@@ -4,7 +4,8 @@
 // answers in this one.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { after, before } from "node:test";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +44,30 @@ export async function startFake(more: Partial<FakeOptions> = {}): Promise<FakeCo
   const fake = new FakeCompute({ project: PROJECT, zones: [ZONE, "us-east1-c"], images: UBUNTU_IMAGES, ...more });
   await fake.start();
   return fake;
+}
+
+/**
+ * Register the file's before/after hooks: the fake started before its
+ * tests and closed after them (its guests removed), with the project
+ * directories the tests made (`made`).
+ */
+export function useFake(): { readonly fake: FakeCompute; readonly made: string[] } {
+  let fake: FakeCompute | undefined;
+  const made: string[] = [];
+  before(async () => {
+    fake = await startFake();
+  });
+  after(async () => {
+    await fake?.close();
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    get fake(): FakeCompute {
+      if (!fake) throw new Error("the fake Compute API is not started (useFake() at the top of the file)");
+      return fake;
+    },
+    made,
+  };
 }
 
 /** A loopback port nothing listens on (a metadata server that is not there). */

@@ -68,7 +68,24 @@ function settings(more: Partial<CloudSettings> = {}): CloudSettings {
   return { partial: "fail", apiConcurrency: 2, lifetimeMs: 3_600_000, bootTimeoutMs: 60_000, ...more };
 }
 
-const reachOk = (m: CloudMachine): Promise<string> => Promise.resolve(m.address);
+/** A reached machine: its address, and a connection that says when it is closed. */
+interface Conn {
+  readonly address: string;
+  closed: boolean;
+  close(): Promise<void>;
+}
+
+const reachOk = (m: CloudMachine): Promise<Conn> => {
+  const conn: Conn = {
+    address: m.address,
+    closed: false,
+    close: () => {
+      conn.closed = true;
+      return Promise.resolve();
+    },
+  };
+  return Promise.resolve(conn);
+};
 
 test("requests made together share one provider call, at most maxBatch each", async () => {
   const p = new MemoryProvider();
@@ -196,11 +213,48 @@ test("close() while machines are being made destroys them too", async () => {
 test("max-hosts counts the machines handed out and the requests in flight, not both for one machine", async () => {
   const p = new MemoryProvider();
   const fleet = new CloudFleet({ provider: p, settings: settings({ maxHosts: 3 }), events: new EventStream() });
-  const first = await Promise.all(["a", "b"].map((n) => fleet.allocate(SYSTEM, n, reachOk)));
+  await Promise.all(["a", "b"].map((n) => fleet.allocate(SYSTEM, n, reachOk)));
   const third = await fleet.allocate(SYSTEM, "c", reachOk);
   assert.equal(third.machine.id, "m-3");
   await assert.rejects(fleet.allocate(SYSTEM, "d", reachOk), /max-hosts \(3\)/);
-  await fleet.release(first[0]!.machine.id);
+  await fleet.discard("a");
   assert.equal(p.alive.size, 2);
   await fleet.close();
+});
+
+test("discard closes the host's connection and destroys its machine; a kept host is only let go of, at discard and at close", async () => {
+  const p = new MemoryProvider();
+  const fleet = new CloudFleet<CloudMachine, Conn>({ provider: p, settings: settings(), events: new EventStream() });
+  const [a, b, c] = await Promise.all(["a", "b", "c"].map((n) => fleet.allocate(SYSTEM, n, reachOk)));
+  assert.equal(fleet.keep("b"), true);
+  assert.equal(fleet.keep("nobody"), false);
+  assert.equal(fleet.keeps("b"), true);
+  await fleet.discard("a");
+  await fleet.discard("a");
+  assert.equal(a!.reached.closed, true);
+  assert.deepEqual(p.destroyed, [a!.machine.id]);
+  await fleet.discard("b");
+  assert.equal(b!.reached.closed, true);
+  assert.ok(p.alive.has(b!.machine.id), "a kept machine stays up");
+  assert.ok(fleet.keep("c"));
+  await fleet.close();
+  assert.equal(c!.reached.closed, true);
+  assert.deepEqual(p.destroyed, [a!.machine.id]);
+  assert.ok(p.alive.has(c!.machine.id));
+});
+
+test("an adopted machine (kept by an earlier run) is this run's: destroyed at close unless kept again", async () => {
+  const p = new MemoryProvider();
+  const fleet = new CloudFleet<CloudMachine, Conn>({ provider: p, settings: settings(), events: new EventStream() });
+  p.alive.add("old-1");
+  p.alive.add("old-2");
+  const conn = await reachOk({ id: "old-1", address: "10.0.0.9" });
+  fleet.adopt("x-1", { id: "old-1", address: "10.0.0.9" }, conn);
+  fleet.adopt("x-2", { id: "old-2", address: "10.0.0.8" });
+  assert.ok(fleet.has("x-1") && fleet.has("x-2"));
+  fleet.keep("x-2");
+  await fleet.close();
+  assert.equal(conn.closed, true);
+  assert.deepEqual(p.destroyed, ["old-1"]);
+  assert.ok(p.alive.has("old-2"));
 });
