@@ -3,12 +3,13 @@
 
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { afterEach, beforeEach, describe, it, mock } from "node:test";
+import { describe, it, mock } from "node:test";
 import { EventStream } from "../../../src/report/events.js";
 import { ServiceSet, type ServiceSpec } from "../../../src/scenario/services.js";
 import type { ExecOptions, ExecResult, Transport } from "../../../src/transport/transport.js";
 import { isTroupeError } from "../../../src/util/errors.js";
 import { MAX_TIMER_MS } from "../../../src/util/long-timer.js";
+import { useMockedTime } from "../../support/mocked-time.js";
 
 const HOUR = 3_600_000;
 
@@ -50,14 +51,7 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
 }
 
 describe("ServiceSet: ready_timeout", () => {
-  beforeEach(() => {
-    mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
-    mock.method(performance, "now", () => Date.now());
-  });
-  afterEach(() => {
-    mock.timers.reset();
-    mock.restoreAll();
-  });
+  useMockedTime();
 
   it("ends a ready check that hangs, and says the service was not ready", async () => {
     const host = new HangingHost();
