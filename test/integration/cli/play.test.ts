@@ -432,6 +432,10 @@ stages:
     jobs:
       - run: echo "m-{{ re[1] }} is $(hostname)"
       - copy: {from: s.yaml, to: in/}
+  # A stage of its own: hosts run a stage's jobs at once, so m-1's copy may not be there yet in the first.
+  - name: read
+    with_hosts: 'm-2'
+    jobs:
       - run: test -s in/s.yaml && head -1 m-1://in/s.yaml
 `,
     });
