@@ -232,7 +232,12 @@ export class ReuseSession {
     const host = await inner.allocate(system, index, hint);
     try {
       // The login as evaluated (the backend given to wrap() carries it).
-      await this.record(inner, host, backend.systems.find((s) => s.name === system.name) ?? system);
+      await this.record(
+        inner,
+        host,
+        backend.systems.find((s) => s.name === system.name) ?? system,
+        backend.systems.map((s) => s.name),
+      );
     } catch (err) {
       await inner.discard(host).catch(() => undefined);
       throw err;
@@ -337,7 +342,8 @@ export class ReuseSession {
   }
 
   /** Record a host this run allocated. */
-  private async record(inner: BackendDriver, host: Host, system: System): Promise<void> {
+  /** Record `host` of `system`; `systems`: its backend's, in the project's order, which the file keeps. */
+  private async record(inner: BackendDriver, host: Host, system: System, systems?: readonly string[]): Promise<void> {
     // The journal is for hosts a killed run leaves behind; some backends leave none.
     if (this.journal && inner.leavesNothing) return;
     const password = system.password || this.o.password;
@@ -363,7 +369,7 @@ export class ReuseSession {
       return;
     }
     try {
-      await store.add(rec);
+      await store.add(rec, systems);
     } catch (err) {
       this.o.events.message("error", `Cannot record ${host.name} in ${this.fileLabel}: ${errorText(err)}`);
       return;

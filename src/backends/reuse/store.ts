@@ -87,8 +87,22 @@ export class ReuseStore {
     return this.hosts;
   }
 
-  async add(host: RecordedHost): Promise<void> {
-    this.hosts = [...this.hosts.filter((h) => !sameHost(h, host)), host];
+  /**
+   * Record `host`. With `systems` (its backend's systems, in the project's
+   * order), it goes after the hosts of its backend whose system comes no
+   * later, not after every host: hosts come up in any order, and readers of
+   * Spread's file take the first system as the project's first (Spread's
+   * own adhoc test reads `systems[0]`).
+   */
+  async add(host: RecordedHost, systems?: readonly string[]): Promise<void> {
+    const rest = this.hosts.filter((h) => !sameHost(h, host));
+    const rank = (h: RecordedHost): number => {
+      const i = systems?.indexOf(h.system) ?? -1;
+      return i < 0 ? Infinity : i;
+    };
+    const mine = rank(host);
+    const before = rest.findIndex((h) => h.backend === host.backend && rank(h) > mine);
+    this.hosts = before < 0 ? [...rest, host] : [...rest.slice(0, before), host, ...rest.slice(before)];
     await this.save();
   }
 

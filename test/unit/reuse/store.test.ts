@@ -49,6 +49,25 @@ describe("reuse store", () => {
     assert.deepEqual((await readdir(d)).sort(), [".troupe-reuse.yaml"], "no lock or temporary file is left");
   });
 
+  it("keeps a backend's hosts in the project's order of systems, whatever order they came up in; Spread's file too", async () => {
+    const d = await dir();
+    const s = await ReuseStore.open({ dir: d, writeSpread: true });
+    const systems = ["ubuntu-16.04", "ubuntu-18.04", "ubuntu-20.04"];
+    const of = (system: string, backend = "lxd"): RecordedHost => ({ backend, system, name: system, address: "10.0.0.1", password: "p" });
+    await s.add(of("ubuntu-20.04"), systems);
+    await s.add(of("other", "lab"), ["other"]);
+    await s.add(of("ubuntu-18.04"), systems);
+    await s.add(of("ubuntu-16.04"), systems);
+    await s.add(of("gone"), systems); // a system the project no longer has: after the others
+    // The file groups hosts by backend.
+    assert.deepEqual(onDisk(s.path), ["ubuntu-16.04", "ubuntu-18.04", "ubuntu-20.04", "gone", "other"]);
+    // Spread's own adhoc test reads systems[0] of the lxd backend as the project's first system.
+    const spread = readFileSync(join(d, ".spread-reuse.yaml"), "utf8");
+    assert.ok(spread.indexOf("ubuntu-16.04:") < spread.indexOf("ubuntu-18.04:"), spread);
+    assert.ok(spread.indexOf("ubuntu-18.04:") < spread.indexOf("ubuntu-20.04:"), spread);
+    await s.close();
+  });
+
   it("writes changes made at once in few writes, and each add() waits for a write that holds it", async () => {
     const d = await dir();
     const s = await ReuseStore.open({ dir: d });
