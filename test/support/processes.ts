@@ -2,7 +2,7 @@
 // one to go. A zombie or a dead task counts as gone; a process that goes
 // between two reads (ENOENT, ESRCH) does too.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Whether process `pid` runs: it has a /proc entry whose state is neither zombie (Z) nor dead (X). */
 export function processAlive(pid: number): boolean {
@@ -20,4 +20,19 @@ export function processAlive(pid: number): boolean {
 /** Resolves once process `pid` is gone. Killed processes go at once; this waits on no clock of its own. */
 export async function processGone(pid: number): Promise<void> {
   while (processAlive(pid)) await new Promise((r) => setImmediate(r));
+}
+
+/** Pids of the processes on this machine (lab hosts' included) whose command line is exactly `words`. */
+export function processesRunning(words: readonly string[]): number[] {
+  const want = words.join("\0") + "\0";
+  const pids: number[] = [];
+  for (const p of readdirSync("/proc")) {
+    if (!/^\d+$/.test(p)) continue;
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, "utf8") === want) pids.push(Number(p));
+    } catch {
+      // gone since the listing
+    }
+  }
+  return pids;
 }

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { project, troupe } from "./helpers.js";
+import { processesRunning } from "../../support/processes.js";
 
 const LAB = "wtexr";
 const H1 = `${LAB}-1`;
@@ -22,16 +23,9 @@ after(() => {
   assert.equal(down.status, 0, down.stderr);
 });
 
-/** Processes on this machine (lab hosts' included) whose command line is exactly `words`. */
+/** How many processes run exactly `words`. */
 function processes(words: readonly string[]): number {
-  const want = words.join("\0") + "\0";
-  return readdirSync("/proc").filter((p) => {
-    try {
-      return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, "utf8") === want;
-    } catch {
-      return false;
-    }
-  }).length;
+  return processesRunning(words).length;
 }
 
 interface HostJson {

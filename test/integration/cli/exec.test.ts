@@ -8,21 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { troupe, troupeAsync } from "./helpers.js";
-
-/** Pids of processes on this machine (lab hosts' included) whose command line is exactly `words`. */
-function processes(words: readonly string[]): number[] {
-  const want = words.join("\0") + "\0";
-  return readdirSync("/proc")
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        return readFileSync(`/proc/${p}/cmdline`, "utf8") === want;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+import { processesRunning as processes } from "../../support/processes.js";
 
 /** ssh processes whose command line names one of `addresses`. */
 function sshTo(addresses: readonly string[]): string[] {

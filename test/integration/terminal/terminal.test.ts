@@ -6,24 +6,18 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { project } from "../cli/helpers.js";
 import { Tmux } from "./tmux.js";
+import { processesRunning } from "../../support/processes.js";
 
 /** A status block line, as it would be left behind if it froze in the scrollback. */
 const BLOCK = /^troupe: \d+\/\d+ jobs done/m;
 
 /** How many processes run exactly `words`. */
 function processes(words: readonly string[]): number {
-  const want = words.join("\0") + "\0";
-  return readdirSync("/proc").filter((p) => {
-    try {
-      return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, "utf8") === want;
-    } catch {
-      return false;
-    }
-  }).length;
+  return processesRunning(words).length;
 }
 
 /** A project of one task that waits until the file `go` appears in the project. */
