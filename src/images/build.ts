@@ -150,7 +150,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
       await buildRootfs(recipe, p.partial, ctx, step);
       await writeJsonAtomic(join(p.partial, "recipe.json"), { key, recipe, builtAt: new Date().toISOString() } satisfies EntryRecord);
       await publish(p.partial, p.dir);
-    } else o.onEvent({ kind: "cached", what: `root filesystem (${p.rootfs})` });
+    } else o.onEvent({ kind: "cached", what: recipe.users ? `store entry (${p.dir})` : `root filesystem (${p.rootfs})` });
 
     const outputs: string[] = [];
     for (const target of targets) outputs.push(await makeOutput(target, name, recipe, key, p, ctx, step, o));

@@ -7,7 +7,8 @@
 // - bin/kvm-ok (cpu-checker's): tests/qemu stops without KVM. This machine's
 //   /dev/kvm is nested PVM, which cannot run a Debian kernel; troupe's qemu
 //   backend runs the VM under TCG emulation and says so. The stand-in says
-//   that and exits 0.
+//   what the backend will use here, in the backend's words (accel.ts), and
+//   exits 0.
 // - bin/apt: tests/qemu installs autopkgtest and genisoimage for the next
 //   command; its stand-in needs neither, and a test installs no packages.
 // - bin/autopkgtest-buildvm-ubuntu-cloud: downloads an Ubuntu cloud image
@@ -21,6 +22,7 @@
 
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { accelMessage, chooseAccel, hostFacts } from "../../src/backends/qemu/accel.js";
 
 function q(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -37,12 +39,15 @@ except ImportError:
     pass
 `;
 
-const KVM_OK = `#!/bin/sh
-# Stand-in for kvm-ok, written by troupe's run of Spread's tests (test/spread-suite/stand-ins.ts).
-echo "kvm-ok (stand-in): KVM cannot run this test's VM here (/dev/kvm, if any, is nested PVM, which cannot run a Debian kernel);"
-echo "kvm-ok (stand-in): troupe's qemu backend boots it under TCG emulation instead, slower, and says so."
+/** The stand-in for kvm-ok: what troupe's qemu backend will use here (`accel`, its own message), exit 0 either way. */
+function kvmOk(accel: string): string {
+  return `#!/bin/sh
+# Stand-in for kvm-ok, written by troupe's run of Spread's tests (test/spread-suite/stand-ins.ts):
+# the test stops unless the machine can run its VM, which troupe's qemu backend does with KVM or, slower, without.
+echo ${q(`kvm-ok (stand-in): ${accel}`)}
 exit 0
 `;
+}
 
 const APT = `#!/bin/sh
 # Stand-in for apt, written by troupe's run of Spread's tests (test/spread-suite/stand-ins.ts).
@@ -89,7 +94,7 @@ function script(path: string, text: string): void {
 export function writeStandIns(work: string, troupe: string, store: string): void {
   mkdirSync(join(work, "bin"));
   script(join(work, "bin", "spread"), `#!/bin/sh\nexec ${troupe} spread "$@"\n`);
-  script(join(work, "bin", "kvm-ok"), KVM_OK);
+  script(join(work, "bin", "kvm-ok"), kvmOk(accelMessage(chooseAccel(hostFacts()))));
   script(join(work, "bin", "apt"), APT);
   script(join(work, "bin", "autopkgtest-buildvm-ubuntu-cloud"), buildVm(troupe, store));
   mkdirSync(join(work, "python"));
