@@ -152,13 +152,15 @@ function listed(e: Entry): Record<string, unknown> {
     builtAt: e.builtAt,
     bytes: e.bytes,
     dir: e.dir,
+    ...(e.recipe.users ? { users: e.recipe.users.map((u) => u.name) } : {}),
     outputs: e.outputs,
   };
 }
 
 function printEntries(entries: readonly Entry[]): void {
   const rows = entries.map((e) => [
-    e.recipe.name,
+    // An entry with --user's users is NAME+USER,...: another recipe of the same system.
+    e.recipe.users ? `${e.recipe.name}+${e.recipe.users.map((u) => u.name).join(",")}` : e.recipe.name,
     e.key,
     e.builtAt.replace("T", " ").replace(/:\d\d\.\d+Z$/, " UTC"),
     `${Math.round(e.bytes / 1e6)} MB`,

@@ -112,6 +112,8 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const store = o.store ?? storeDir();
   const p = entryPaths(store, key, recipe.name);
   const targets = await chooseTargets(o.targets, o.onEvent);
+  // Before anything is made: what an entry with users is made from must be there.
+  if (recipe.users && (o.force || !existsSync(join(p.qemuDir, "root.img")))) usersBase(recipe, store);
   const foreign = targets.includes("qemu") && !o.force ? await foreignQemu(name) : undefined;
   if (foreign) {
     throw new TroupeError(
@@ -215,6 +217,21 @@ async function makeOutput(
   }
 }
 
+/** The entry an entry with users is made from (the same recipe without them), when its qemu files are in the store. */
+function usersBase(recipe: Recipe, store: string): { key: string; paths: EntryPaths; recipe: Recipe } {
+  const base = baseRecipe(recipe);
+  const key = cacheKey(base);
+  const paths = entryPaths(store, key, base.name);
+  if (!existsSync(join(paths.qemuDir, "root.img"))) {
+    throw new TroupeError(
+      "E_BACKEND",
+      `image build: --user starts from ${base.name}'s qemu image (recipe ${key}), which is not in ${store}: ` +
+        `build it first with \`troupe image build ${base.name} --for qemu\` (with the same --mirror)`,
+    );
+  }
+  return { key, paths, recipe: base };
+}
+
 /**
  * The qemu output with users: the entry without them copied (its qemu files
  * must be in the store: built offline from Debian's mirror once, they are
@@ -228,20 +245,12 @@ async function withUsers(
   step: StepRunner,
   o: BuildOptions,
 ): Promise<void> {
-  const base = baseRecipe(recipe);
-  const baseKey = cacheKey(base);
   const store = o.store ?? storeDir();
-  const from = entryPaths(store, baseKey, base.name);
+  const { key: baseKey, paths: from, recipe: base } = usersBase(recipe, store);
   const to = storeQemuFiles(p.qemuPartial);
   const lock = await lockEntry(store, baseKey, (pid) => o.onEvent({ kind: "wait", pid }), o.signal);
   try {
-    if (!existsSync(join(from.qemuDir, "root.img"))) {
-      throw new TroupeError(
-        "E_BACKEND",
-        `image build: --user starts from ${base.name}'s qemu image (${baseKey}), which is not in ${store}: ` +
-          `build it first with \`troupe image build ${base.name} --for qemu\` (same --mirror)`,
-      );
-    }
+    usersBase(recipe, store); // still there, now that it is locked
     await rm(p.qemuPartial, { recursive: true, force: true });
     await mkdir(p.qemuPartial, { recursive: true });
     await step(`copy ${base.name}'s qemu image (${baseKey})`, () => copyQemuFiles(storeQemuFiles(from.qemuDir), to, ctx));

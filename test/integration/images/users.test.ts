@@ -7,7 +7,7 @@
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TROUPE } from "../cli/helpers.js";
@@ -18,10 +18,10 @@ import { TEST_IMAGE_DIR, qemuTestImage } from "./store.js";
 const home = mkdtempSync(join(tmpdir(), "troupe-users-home-"));
 const name = `tt-users-${process.pid}`;
 
-function image(args: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+function image(args: readonly string[], store = TEST_IMAGE_DIR): { status: number | null; stdout: string; stderr: string } {
   return spawnSync(process.execPath, [TROUPE, "image", ...args], {
     encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1", HOME: home, TROUPE_IMAGE_DIR: TEST_IMAGE_DIR },
+    env: { ...process.env, NO_COLOR: "1", HOME: home, TROUPE_IMAGE_DIR: store },
   });
 }
 
@@ -62,6 +62,21 @@ describe("troupe image build --user", { concurrency: false }, () => {
     const r = image(["build", "debian-12", "--for", "docker", "--user", "ubuntu"]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /--user adds login users to the qemu output only: build with --for qemu/);
+  });
+
+  it("says to build the image without users first when the store lacks it, and leaves no entry (exit 3)", () => {
+    const empty = mkdtempSync(join(tmpdir(), "troupe-users-store-"));
+    try {
+      const r = image(["build", "debian-12", "--for", "qemu", "--as", name, "--user", "ubuntu:ubuntu"], empty);
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stderr, /--user starts from debian-12's qemu image .* build it first with `troupe image build debian-12 --for qemu`/);
+      assert.deepEqual(
+        readdirSync(empty).filter((f) => /^[0-9a-f]{16}$/.test(f)),
+        [],
+      );
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it("refuses root and a bad name (exit 2)", () => {
