@@ -32,6 +32,11 @@ Examples:
     .option("--force", "build again even what is cached")
     .option("--mirror <url>", "the Debian mirror (default: TROUPE_IMAGE_MIRROR, else http://deb.debian.org/debian)")
     .option("--as <other>", "call the outputs OTHER instead of NAME: a private copy from the same store entry")
+    .option(
+      "--user <name[:password]>",
+      "qemu only: add a login user with a home, bash and sudo without a password, as cloud images have (repeatable)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .addHelpText(
       "after",
       `
@@ -43,7 +48,8 @@ Outputs:
   qemu    ~/.spread/qemu/NAME.img (ext4, no partition table), NAME.vmlinuz
           and NAME.initrd, booted with root=/dev/vda rw console=ttyS0; root's
           password is troupe.password= from the kernel command line, else
-          "troupe"
+          "troupe"; --user NAME[:PASSWORD] adds a login user (its own
+          store entry, made from NAME's qemu files in seconds: no download)
 
 Building needs root (debootstrap). An output asked for with --for whose
 engine is not running fails at once (exit 3) and says how to start it.
@@ -52,14 +58,17 @@ Ctrl-C (or SIGTERM, SIGHUP) removes what the build had half made; exit 130.
 Examples:
   troupe image build debian-12 --for docker
   troupe image build debian-13 --for qemu --mirror http://ftp.de.debian.org/debian
+  troupe image build debian-12 --for qemu --as ubuntu-16.04 --user ubuntu:ubuntu
   TROUPE_IMAGE_DIR=/var/cache/troupe-ci/images troupe image build debian-12`,
     )
-    .action(async (name: string, opts: { for?: string; force?: boolean; mirror?: string; as?: string }) => {
-      const [{ buildImage }, { parseTargets }, { onInterrupt }] = await Promise.all([
+    .action(async (name: string, opts: { for?: string; force?: boolean; mirror?: string; as?: string; user?: string[] }) => {
+      const [{ buildImage }, { parseTargets }, { onInterrupt }, { parseUser }] = await Promise.all([
         import("../images/build.js"),
         import("../images/recipe.js"),
         import("../api/interrupt.js"),
+        import("../images/users.js"),
       ]);
+      const users = (opts.user ?? []).map(parseUser);
       const targets = opts.for !== undefined ? parseTargets(opts.for) : undefined;
       const interrupt = onInterrupt({ words: { first: "removing what the build half made", second: "still removing; please wait" } });
       try {
@@ -67,6 +76,7 @@ Examples:
           name,
           as: opts.as,
           targets,
+          ...(users.length ? { users } : {}),
           ...(opts.force ? { force: true } : {}),
           mirror: opts.mirror ?? (process.env["TROUPE_IMAGE_MIRROR"] || undefined),
           signal: interrupt.soft,
@@ -142,13 +152,15 @@ function listed(e: Entry): Record<string, unknown> {
     builtAt: e.builtAt,
     bytes: e.bytes,
     dir: e.dir,
+    ...(e.recipe.users ? { users: e.recipe.users.map((u) => u.name) } : {}),
     outputs: e.outputs,
   };
 }
 
 function printEntries(entries: readonly Entry[]): void {
   const rows = entries.map((e) => [
-    e.recipe.name,
+    // An entry with --user's users is NAME+USER,...: another recipe of the same system.
+    e.recipe.users ? `${e.recipe.name}+${e.recipe.users.map((u) => u.name).join(",")}` : e.recipe.name,
     e.key,
     e.builtAt.replace("T", " ").replace(/:\d\d\.\d+Z$/, " UTC"),
     `${Math.round(e.bytes / 1e6)} MB`,

@@ -11,8 +11,10 @@ import { interrupted } from "./command.js";
 import { cacheKey } from "./cache-key.js";
 import { checkDocker, dockerHas, dockerImport } from "./docker-output.js";
 import { checkLxd, lxdHas, lxdImport } from "./lxd-output.js";
-import { buildQemu, foreignQemu, installedQemuFiles, installQemu, qemuInstalled } from "./qemu-output.js";
-import { lxdAliases, outputName, recipeFor, TARGETS, type Recipe, type Target } from "./recipe.js";
+import { buildQemu, foreignQemu, installedQemuFiles, installQemu, qemuInstalled, copyQemuFiles, storeQemuFiles } from "./qemu-output.js";
+import { baseRecipe, lxdAliases, outputName, recipeFor, TARGETS, type Recipe, type Target } from "./recipe.js";
+import { addUsersToExt4 } from "./ext4-edit.js";
+import type { LoginUser } from "./users.js";
 import { buildRootfs, type StepContext, type StepRunner } from "./rootfs.js";
 import {
   entryPaths,
@@ -50,6 +52,8 @@ export interface BuildOptions {
   /** Rebuild everything, cached or not. */
   readonly force?: boolean;
   readonly mirror?: string | undefined;
+  /** Login users added to the qemu output (--user): see users.ts. */
+  readonly users?: readonly LoginUser[] | undefined;
   /** The store (default storeDir()). */
   readonly store?: string;
   readonly signal?: AbortSignal;
@@ -95,12 +99,21 @@ function needRoot(what: string): void {
 
 export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
-  const recipe = recipeFor(o.name, { mirror: o.mirror });
+  const recipe = recipeFor(o.name, { mirror: o.mirror, users: o.users });
   const name = outputName(o.as ?? recipe.name);
+  if (recipe.users && (o.targets?.length !== 1 || o.targets[0] !== "qemu")) {
+    throw new TroupeError(
+      "E_USAGE",
+      "image build: --user adds login users to the qemu output only: build with --for qemu " +
+        "(docker and lxd machines get their users from the project's scripts)",
+    );
+  }
   const key = cacheKey(recipe);
   const store = o.store ?? storeDir();
   const p = entryPaths(store, key, recipe.name);
   const targets = await chooseTargets(o.targets, o.onEvent);
+  // Before anything is made: what an entry with users is made from must be there.
+  if (recipe.users && (o.force || !existsSync(join(p.qemuDir, "root.img")))) usersBase(recipe, store);
   const foreign = targets.includes("qemu") && !o.force ? await foreignQemu(name) : undefined;
   if (foreign) {
     throw new TroupeError(
@@ -129,12 +142,17 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
       return r;
     };
 
-    if (o.force || !existsSync(p.recipe)) {
+    if (recipe.users && (o.force || !existsSync(p.recipe))) {
+      // An entry with users holds only its qemu output, made from the entry without them.
+      await mkdir(p.partial, { recursive: true });
+      await writeJsonAtomic(join(p.partial, "recipe.json"), { key, recipe, builtAt: new Date().toISOString() } satisfies EntryRecord);
+      await publish(p.partial, p.dir);
+    } else if (o.force || !existsSync(p.recipe)) {
       needRoot("debootstrap");
       await buildRootfs(recipe, p.partial, ctx, step);
       await writeJsonAtomic(join(p.partial, "recipe.json"), { key, recipe, builtAt: new Date().toISOString() } satisfies EntryRecord);
       await publish(p.partial, p.dir);
-    } else o.onEvent({ kind: "cached", what: `root filesystem (${p.rootfs})` });
+    } else o.onEvent({ kind: "cached", what: recipe.users ? `store entry (${p.dir})` : `root filesystem (${p.rootfs})` });
 
     const outputs: string[] = [];
     for (const target of targets) outputs.push(await makeOutput(target, name, recipe, key, p, ctx, step, o));
@@ -180,7 +198,10 @@ async function makeOutput(
       return `lxd: ${aliases.join(", ")}`;
     }
     case "qemu": {
-      if (o.force || !existsSync(join(p.qemuDir, "root.img"))) {
+      if (recipe.users && (o.force || !existsSync(join(p.qemuDir, "root.img")))) {
+        await withUsers(recipe, recipe.users, p, ctx, step, o);
+        await publish(p.qemuPartial, p.qemuDir);
+      } else if (o.force || !existsSync(join(p.qemuDir, "root.img"))) {
         needRoot("installing the kernel (chroot)");
         await buildQemu(recipe, p.rootfs, p.qemuPartial, ctx, step);
         await publish(p.qemuPartial, p.qemuDir);
@@ -194,4 +215,48 @@ async function makeOutput(
       return `qemu: ${files.img} (kernel ${files.kernel}, initrd ${files.initrd})`;
     }
   }
+}
+
+/** The entry an entry with users is made from (the same recipe without them), when its qemu files are in the store. */
+function usersBase(recipe: Recipe, store: string): { key: string; paths: EntryPaths; recipe: Recipe } {
+  const base = baseRecipe(recipe);
+  const key = cacheKey(base);
+  const paths = entryPaths(store, key, base.name);
+  if (!existsSync(join(paths.qemuDir, "root.img"))) {
+    throw new TroupeError(
+      "E_BACKEND",
+      `image build: --user starts from ${base.name}'s qemu image (recipe ${key}), which is not in ${store}: ` +
+        `build it first with \`troupe image build ${base.name} --for qemu\` (with the same --mirror)`,
+    );
+  }
+  return { key, paths, recipe: base };
+}
+
+/**
+ * The qemu output with users: the entry without them copied (its qemu files
+ * must be in the store: built offline from Debian's mirror once, they are
+ * not built again here), and the users written into the copy's filesystem.
+ */
+async function withUsers(
+  recipe: Recipe,
+  users: readonly LoginUser[],
+  p: EntryPaths,
+  ctx: StepContext,
+  step: StepRunner,
+  o: BuildOptions,
+): Promise<void> {
+  const store = o.store ?? storeDir();
+  const { key: baseKey, paths: from, recipe: base } = usersBase(recipe, store);
+  const to = storeQemuFiles(p.qemuPartial);
+  const lock = await lockEntry(store, baseKey, (pid) => o.onEvent({ kind: "wait", pid }), o.signal);
+  try {
+    usersBase(recipe, store); // still there, now that it is locked
+    await rm(p.qemuPartial, { recursive: true, force: true });
+    await mkdir(p.qemuPartial, { recursive: true });
+    await step(`copy ${base.name}'s qemu image (${baseKey})`, () => copyQemuFiles(storeQemuFiles(from.qemuDir), to, ctx));
+  } finally {
+    await lock.release();
+  }
+  const days = Math.floor(Date.now() / 86_400_000);
+  await step(`add users ${users.map((u) => u.name).join(", ")} (debugfs)`, () => addUsersToExt4(to.img, users, ctx, days));
 }

@@ -124,11 +124,8 @@ export async function foreignQemu(name: string, env?: NodeJS.ProcessEnv): Promis
   return undefined;
 }
 
-/** Copy the store's qemu files to ~/.spread/qemu (sparse), each under a temporary name first. */
-export async function installQemu(name: string, key: string, from: string, ctx: StepContext, env?: NodeJS.ProcessEnv): Promise<QemuFiles> {
-  const src = storeQemuFiles(from);
-  const dst = installedQemuFiles(name, env);
-  await mkdir(spreadQemuDir(env), { recursive: true });
+/** Copy the three files (sparse), each under a temporary name first. */
+export async function copyQemuFiles(src: QemuFiles, dst: QemuFiles, ctx: StepContext): Promise<void> {
   for (const [a, b] of [
     [src.img, dst.img],
     [src.kernel, dst.kernel],
@@ -142,6 +139,13 @@ export async function installQemu(name: string, key: string, from: string, ctx: 
       await rm(tmp, { force: true });
     }
   }
+}
+
+/** Copy the store's qemu files to ~/.spread/qemu (sparse), each under a temporary name first. */
+export async function installQemu(name: string, key: string, from: string, ctx: StepContext, env?: NodeJS.ProcessEnv): Promise<QemuFiles> {
+  const dst = installedQemuFiles(name, env);
+  await mkdir(spreadQemuDir(env), { recursive: true });
+  await copyQemuFiles(storeQemuFiles(from), dst, ctx);
   const s = await stat(dst.img);
   await writeJsonAtomic(dst.marker, { key, size: s.size, mtimeMs: s.mtimeMs } satisfies QemuMarker);
   return dst;

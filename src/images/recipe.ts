@@ -5,6 +5,7 @@
 
 import { lxdImageAliases } from "../backends/lxd/images.js";
 import { TroupeError } from "../util/errors.js";
+import type { LoginUser } from "./users.js";
 
 /** The outputs an image can be made for. */
 export const TARGETS = ["docker", "lxd", "qemu"] as const;
@@ -78,11 +79,18 @@ export interface Recipe {
   readonly packages: readonly string[];
   readonly configuration: Configuration;
   readonly qemu: QemuRecipe;
+  /**
+   * Login users beyond root (--user), in the qemu output only: absent when
+   * there are none, so that recipes without users keep their keys.
+   */
+  readonly users?: readonly LoginUser[];
 }
 
 export interface RecipeOptions {
   /** The Debian mirror (default DEFAULT_MIRROR). */
   readonly mirror?: string | undefined;
+  /** Login users to add (--user). */
+  readonly users?: readonly LoginUser[] | undefined;
 }
 
 /** The names troupe knows, in order. */
@@ -112,7 +120,23 @@ export function recipeFor(name: string, options: RecipeOptions = {}): Recipe {
     packages: [...BASE_PACKAGES],
     configuration: baseConfiguration(name, system.suite, mirror),
     qemu: { packages: [...QEMU_PACKAGES], configuration: qemuConfiguration(), sizeMiB: 4096 },
+    ...(options.users?.length ? { users: uniqueUsers(options.users) } : {}),
   };
+}
+
+/** The recipe an image with users is made from: the same without them. */
+export function baseRecipe(recipe: Recipe): Recipe {
+  const { users: _users, ...base } = recipe;
+  return base;
+}
+
+function uniqueUsers(users: readonly LoginUser[]): LoginUser[] {
+  const seen = new Set<string>();
+  for (const u of users) {
+    if (seen.has(u.name)) throw new TroupeError("E_USAGE", `image build: --user ${u.name} is given twice`);
+    seen.add(u.name);
+  }
+  return [...users];
 }
 
 function normaliseMirror(mirror: string): string {

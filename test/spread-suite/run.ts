@@ -3,10 +3,12 @@
 // tests/lxd, ...) runs on one machine with `spread` on its PATH, and that
 // `spread` is `troupe spread`. The outer tasks run through troupe too, on
 // this machine (a `local` backend), one at a time, in the order Spread's
-// worker takes them; their inner projects use the lxd backend, so LXD must
-// be up (share/engines/start.sh lxd) with the test image (.ci/images).
+// worker takes them; their inner projects use the lxd backend (LXD up:
+// share/engines/start.sh lxd, with the test image of .ci/images), and
+// tests/qemu's the qemu backend.
 //
 //   node dist/test/spread-suite/run.js [TEST...]     (default: every test below)
+//   TROUPE_TEST_IMAGE_DIR=... (the image store, default CI's; see test/integration/images/store.ts)
 //
 // Spread's files come from a git directory of canonical/spread, never from
 // this repository: $TROUPE_SPREAD_GIT, else the fetch tool's mirror
@@ -14,13 +16,16 @@
 // temporary directory with `git archive` and removed at the end.
 //
 // What is not Spread's machine here, and what stands in for it:
-// - Spread's CI machine is Ubuntu 20.04, whose PyYAML lets tests/adhoc call
-//   `yaml.load(stream)`; PyYAML 6 (Debian 12) wants a Loader. A
-//   sitecustomize on PYTHONPATH gives `yaml.load` the safe loader by default.
-// - The systems' images (ubuntu-16.04 ... ubuntu-24.04) are the test image
-//   under the aliases the lxd backend looks up (no image server here).
-// - tests/qemu needs nested KVM and an Ubuntu cloud image downloaded by
-//   autopkgtest-buildvm-ubuntu-cloud: it is not run (no internet in CI).
+// - PyYAML 5's `yaml.load`, `kvm-ok`, `apt` and
+//   `autopkgtest-buildvm-ubuntu-cloud` (tests/qemu, which needs nested KVM
+//   and downloads an Ubuntu cloud image): see stand-ins.ts. tests/qemu boots
+//   troupe's debian-12 qemu image with a user ubuntu, from the image store
+//   (.ci/images), under TCG: 20-40 s.
+// - The systems' images for the lxd backend (ubuntu-16.04 ... ubuntu-24.04)
+//   are the test image under the aliases the lxd backend looks up (no image
+//   server here). LXD is needed only for the tests other than qemu.
+// - HOME is a folder of the work directory (tests/qemu writes ~/.spread/qemu),
+//   so that nothing of the machine's own is touched.
 // - The outer project (its spread.yaml, written here) has what Spread's own
 //   root spread.yaml does for the machine (PATH), a `local` backend, and a
 //   project restore that discards what the inner runs kept (Spread's CI
@@ -30,15 +35,22 @@
 // tests cannot be found.
 
 import { execFileSync, spawn } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KEY_REUSE } from "../../src/backends/lxd/labels.js";
+import { killId } from "../../src/backends/lab/procs.js";
+import { qemuOf } from "../../src/backends/qemu/gc.js";
+import { defaultStateDir, listVmRecords, removeVmRecord } from "../../src/backends/qemu/state.js";
 import { TROUPE } from "../integration/cli/helpers.js";
+import { TEST_IMAGE_DIR } from "../integration/images/store.js";
 import { aliasImage, lxc } from "../integration/lxd/image.js";
+import { troupeCommand, writeStandIns } from "./stand-ins.js";
 
-/** Spread's tests that run here, in the order Spread's CI lists them. */
-export const SPREAD_TESTS = ["adhoc", "artifacts", "envs", "lxd", "manual", "match", "nomatch", "reboot", "repack"] as const;
+/** Spread's tests that run here, in the order Spread's CI lists them; qemu last, as it boots a VM under TCG. */
+export const SPREAD_TESTS = ["adhoc", "artifacts", "envs", "lxd", "manual", "match", "nomatch", "reboot", "repack", "qemu"] as const;
+/** The tests whose inner projects use the lxd backend. */
+const LXD_TESTS: readonly string[] = SPREAD_TESTS.filter((t) => t !== "qemu");
 /** The systems Spread's tests name (tests/lxd has them all). */
 const SYSTEMS = ["ubuntu-16.04", "ubuntu-18.04", "ubuntu-20.04", "ubuntu-22.04", "ubuntu-24.04"];
 const MIRROR = "/work/.mirror/canonical+spread/repo";
@@ -100,16 +112,17 @@ function outerProject(work: string): string {
   ].join("\n");
 }
 
-const SITECUSTOMIZE = `# PyYAML 6 wants a Loader where Spread's tests (written on PyYAML 5) give none.
-try:
-    import yaml
-    _load = yaml.load
-    def _load_safe(stream, Loader=None):
-        return _load(stream, Loader or yaml.SafeLoader)
-    yaml.load = _load_safe
-except ImportError:
-    pass
-`;
+/** Stop the qemu VMs a run of this work directory kept (a safety net: the outer restore discards them). */
+function removeQemuLeftovers(work: string): void {
+  const stateDir = defaultStateDir();
+  for (const r of listVmRecords(stateDir)) {
+    if (!(r.reuse ?? "").startsWith(work + "/")) continue;
+    console.error(`spread-suite: stopping qemu VM ${r.id}, left by the run`);
+    killId(qemuOf(r), "SIGKILL");
+    removeVmRecord(stateDir, r.id);
+    rmSync(r.pidFile, { force: true });
+  }
+}
 
 /** Remove what a run of this work directory may have left in LXD (a safety net: the outer restore discards it). */
 function removeLeftovers(work: string): void {
@@ -136,18 +149,16 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`spread-suite: no such test: ${unknown.join(" ")} (tests: ${SPREAD_TESTS.join(" ")})`);
     return 2;
   }
+  const usesLxd = tests.some((t) => LXD_TESTS.includes(t));
   const started = Date.now();
   const work = mkdtempSync(join(tmpdir(), "troupe-spread-suite-"));
   try {
     execFileSync("sh", ["-c", `git --git-dir=${q(git)} archive HEAD tests | tar -x -C ${q(work)}`]);
     const commit = execFileSync("git", ["--git-dir", git, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
-    mkdirSync(join(work, "bin"));
-    writeFileSync(join(work, "bin", "spread"), `#!/bin/sh\nexec ${q(process.execPath)} ${q(TROUPE)} spread "$@"\n`);
-    chmodSync(join(work, "bin", "spread"), 0o755);
-    mkdirSync(join(work, "python"));
-    writeFileSync(join(work, "python", "sitecustomize.py"), SITECUSTOMIZE);
+    writeStandIns(work, troupeCommand(process.execPath, TROUPE), TEST_IMAGE_DIR);
+    mkdirSync(join(work, "home"));
     writeFileSync(join(work, "spread.yaml"), outerProject(work));
-    for (const s of SYSTEMS) aliasImage(s);
+    if (usesLxd) for (const s of SYSTEMS) aliasImage(s);
     // A file an earlier, killed run left would hand its containers to this one.
     rmSync(SHARED_REUSE, { force: true });
     console.error(`spread-suite: Spread ${commit}'s tests ${tests.join(" ")} in ${work}`);
@@ -155,7 +166,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const child = spawn(process.execPath, [TROUPE, "spread", "-v", ...tests.map((t) => `tests/${t}`)], {
         cwd: work,
         stdio: ["ignore", "inherit", "inherit"],
-        env: { ...process.env, NO_COLOR: "1" },
+        env: { ...process.env, HOME: join(work, "home"), NO_COLOR: "1" },
       });
       const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
       for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, forward);
@@ -167,8 +178,9 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`spread-suite: ${status === 0 ? "passed" : `FAILED (${status})`} in ${Math.round((Date.now() - started) / 1000)}s`);
     return status === 0 ? 0 : 1;
   } finally {
+    removeQemuLeftovers(work);
     try {
-      removeLeftovers(work);
+      if (usesLxd) removeLeftovers(work);
     } catch (err) {
       console.error(`spread-suite: cannot look for containers left in LXD: ${(err as Error).message}`);
     }
