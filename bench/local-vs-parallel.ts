@@ -6,10 +6,18 @@
 // load that comes and goes on a shared machine weighs on both. Exits 1 when
 // the goal is missed.
 //
+// Beside them, the floor: the very script troupe runs for one of these tasks
+// (Spread's prelude and the command in a subshell, under bash, as issue 17
+// has every script run), captured from a run of troupe and run 1,000 times
+// by `xargs -P2` with nothing else around it. No tool that starts a fresh
+// bash per script can beat it on this machine. Every line also gives the
+// CPU time of the tool and all it started (user + system, from the
+// children's times the kernel hands back when they are waited for).
+//
 //   npm run build && node dist/bench/local-vs-parallel.js [--tasks N] [--rounds R]
 
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { arg, median, printTable, requireTool, troupeBin } from "./common.js";
@@ -23,6 +31,7 @@ const command = "echo hello";
 requireTool("parallel", "apt-get install parallel");
 
 const dir = mkdtempSync(join(tmpdir(), "troupe-bench-"));
+const probeDir = mkdtempSync(join(tmpdir(), "troupe-bench-probe-"));
 try {
   writeFileSync(
     join(dir, "troupe.yaml"),
@@ -45,29 +54,42 @@ try {
     writeFileSync(join(t, "task.yaml"), `summary: trivial\nexecute: ${command}\n`);
   }
   const inputs = Array.from({ length: tasks }, (_, i) => String(i));
+  const floorScript = captureScript(probeDir);
 
   const troupeTimes: number[] = [];
   const parallelTimes: number[] = [];
+  const floorTimes: number[] = [];
+  const cpu = { troupe: [] as number[], parallel: [] as number[], floor: [] as number[] };
   for (let r = 0; r < rounds; r++) {
     troupeTimes.push(
-      time(() => {
+      time(cpu.troupe, () => {
         const res = spawnSync(process.execPath, [troupeBin(), "run", "--project", dir, "--no-color"], { encoding: "utf8" });
         if (res.status !== 0) throw new Error(`troupe run failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
         if (!res.stdout.includes(`Successful tasks: ${tasks}`)) throw new Error(`unexpected troupe summary:\n${res.stdout}`);
       }),
     );
     parallelTimes.push(
-      time(() => {
+      time(cpu.parallel, () => {
         execFileSync("parallel", ["--will-cite", "-j2", `${command} {}`, ":::", ...inputs], { stdio: "ignore" });
+      }),
+    );
+    floorTimes.push(
+      time(cpu.floor, () => {
+        execFileSync("xargs", ["-P2", "-n1", "bash", floorScript], { input: inputs.join("\n"), stdio: ["pipe", "ignore", "ignore"] });
       }),
     );
   }
   const t = median(troupeTimes);
   const p = median(parallelTimes);
+  const f = median(floorTimes);
   printTable(`${tasks} trivial tasks, 2 workers, median of ${rounds} rounds`, [
     ["troupe run (local, 2 workers)", t],
     ["GNU parallel -j2", p],
+    ["floor: troupe's script, xargs -P2 bash", f],
   ]);
+  const cpuText = (xs: number[]): string => `${(median(xs) / 1000).toFixed(2)} s`;
+  console.log(`CPU (median): troupe ${cpuText(cpu.troupe)}, GNU parallel ${cpuText(cpu.parallel)}, floor ${cpuText(cpu.floor)}`);
+  console.log(`floor/parallel: ${(f / p).toFixed(2)}x (what a fresh bash per script leaves for any tool here)`);
   const ratios = troupeTimes.map((x, i) => x / parallelTimes[i]!);
   const ratio = median(ratios);
   console.log(
@@ -79,10 +101,46 @@ try {
   if (ratio > GOAL) process.exitCode = 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  rmSync(probeDir, { recursive: true, force: true });
 }
 
-function time(fn: () => void): number {
+/** Wall time of `fn` in ms; the CPU time of what it started (and waited for) goes to `cpu`. */
+function time(cpu: number[], fn: () => void): number {
+  const before = childrenCpuMs();
   const start = process.hrtime.bigint();
   fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
+  const wall = Number(process.hrtime.bigint() - start) / 1e6;
+  cpu.push(childrenCpuMs() - before);
+  return wall;
+}
+
+/** User + system time of this process's waited-for children and theirs (Linux /proc). */
+function childrenCpuMs(): number {
+  const stat = readFileSync("/proc/self/stat", "latin1");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(f[13]) + Number(f[14])) * 1000) / 100;
+}
+
+/**
+ * The script troupe runs for a task `echo hello` of this project, as a file
+ * bash can run anywhere: a one-task run copies its own script ("$0"), whose
+ * command line is then put back to `echo hello` and whose `cd` to the run's
+ * (then removed) copy of the project becomes `cd /`.
+ */
+function captureScript(dir: string): string {
+  const probe = join(dir, "project");
+  const copy = join(dir, "floor.sh");
+  const capture = `cp "$0" ${copy}`;
+  mkdirSync(join(probe, "t", "a"), { recursive: true });
+  writeFileSync(
+    join(probe, "troupe.yaml"),
+    "project: probe\nbackends:\n  local:\n    systems: [localhost]\nsuites:\n  t/:\n    summary: s\n",
+  );
+  writeFileSync(join(probe, "t", "a", "task.yaml"), `summary: probe\nexecute: ${capture}\n`);
+  const res = spawnSync(process.execPath, [troupeBin(), "run", "--project", probe, "--no-color"], { encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`troupe run of the probe failed (${res.status}):\n${res.stdout}\n${res.stderr}`);
+  const text = readFileSync(copy, "utf8");
+  if (!text.includes(`\n${capture}\n`)) throw new Error(`the probe's script has no line ${capture}:\n${text}`);
+  writeFileSync(copy, text.replace(`\n${capture}\n`, `\n${command}\n`).replace(/^cd .*$/m, "cd /"));
+  return copy;
 }
