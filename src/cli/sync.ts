@@ -137,11 +137,11 @@ interface ServeSettings {
 
 /** Make or read the token, serve, say how to call, stop when `stopped` resolves; 0. */
 async function serveUntil(stopped: Promise<NodeJS.Signals>, o: ServeSettings): Promise<number> {
-  const [{ SyncServer }, { serverToken, forgetToken }, { formatDuration }, { shellQuote }, { hostname }] = await Promise.all([
+  const [{ SyncServer }, { serverToken, forgetToken }, { formatDuration }, { shQuote }, { hostname }] = await Promise.all([
     import("../sync/server.js"),
     import("../sync/server-token.js"),
     import("../sync/duration.js"),
-    import("../transfer/shell-quote.js"),
+    import("../exec/shell-quote.js"),
     import("node:os"),
   ]);
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -163,7 +163,7 @@ async function serveUntil(stopped: Promise<NodeJS.Signals>, o: ServeSettings): P
     const tokenLine = token.made
       ? `TROUPE_SYNC_TOKEN=${token.token}; export TROUPE_SYNC_TOKEN`
       : token.file !== undefined
-        ? `TROUPE_SYNC_TOKEN=$(cat ${shellQuote(token.file)}); export TROUPE_SYNC_TOKEN`
+        ? `TROUPE_SYNC_TOKEN=$(cat ${shQuote(token.file)}); export TROUPE_SYNC_TOKEN`
         : "# TROUPE_SYNC_TOKEN: the one this server has in its environment";
     process.stdout.write(`TROUPE_SYNC=${reach}:${server.port}; export TROUPE_SYNC\n${tokenLine}\n`);
     say(

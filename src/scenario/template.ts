@@ -19,6 +19,7 @@
 // the spot. `{% if vars.x %}`, `| default(...)` and `is defined` may test a
 // variable that is not set. Lists and maps print as JSON; nil as nothing.
 
+import { shQuote } from "../exec/shell-quote.js";
 import nunjucks from "nunjucks";
 import type { SourcePos } from "../model/position.js";
 import { formatPath } from "../config/yaml-positions.js";
@@ -42,10 +43,6 @@ export const TEMPLATE_ROOTS = [
   "prometheus",
   "agent",
 ] as const;
-
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 function toNumber(v: unknown, filter: string): number {
   const n = typeof v === "number" ? v : Number(String(v).trim());

@@ -27,7 +27,7 @@ import * as tar from "tar";
 import type { Transport } from "../transport/transport.js";
 import { TroupeError } from "../util/errors.js";
 import { dropLinksOut } from "./link-guard.js";
-import { shellQuote, shellQuoteGlob } from "./shell-quote.js";
+import { shQuote, shQuoteGlob } from "../exec/shell-quote.js";
 
 export interface FetchArtifactsOptions {
   readonly transport: Transport;
@@ -60,8 +60,8 @@ function cleanPatterns(patterns: readonly string[]): string[] {
 /** A script printing, NUL-terminated, each existing path the patterns name. */
 export function listArtifactsScript(remoteDir: string, patterns: readonly string[]): string {
   return [
-    `cd -- ${shellQuote(remoteDir)} 2>/dev/null || exit 0`,
-    `for f in ${patterns.map(shellQuoteGlob).join(" ")}; do`,
+    `cd -- ${shQuote(remoteDir)} 2>/dev/null || exit 0`,
+    `for f in ${patterns.map(shQuoteGlob).join(" ")}; do`,
     `  if [ -e "$f" ] || [ -h "$f" ]; then printf '%s\\000' "$f"; fi`,
     `done`,
   ].join("\n");

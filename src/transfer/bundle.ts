@@ -23,7 +23,7 @@ import { applyRenames, parseRenames, RenameSyntaxError, type RenameRule } from "
 import { memoryCopyDir } from "./memory-copy.js";
 import { runRepack } from "./repack.js";
 import { selectEntries } from "./select.js";
-import { shellQuote } from "./shell-quote.js";
+import { shQuote } from "../exec/shell-quote.js";
 import { errorText } from "../util/text.js";
 
 /** The file name of the bundle inside `outDir`. */
@@ -321,7 +321,7 @@ export async function pushBundle(bundle: Bundle, transport: Transport, dir: stri
   let errOut = "";
   try {
     const made = await transport.exec({
-      script: `mkdir -p -- ${shellQuote(dir)}`,
+      script: `mkdir -p -- ${shQuote(dir)}`,
       onStderr: (c) => {
         errOut += c.toString("utf8");
       },

@@ -12,4 +12,3 @@ export { ALWAYS_EXCLUDED, NEVER_SENT_TOP, selectEntries } from "./select.js";
 export type { EntryKind, SelectedEntry, SelectOptions } from "./select.js";
 export { runRepack } from "./repack.js";
 export type { RepackOptions } from "./repack.js";
-export { shellQuote, shellQuoteGlob } from "./shell-quote.js";

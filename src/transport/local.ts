@@ -2,6 +2,7 @@
 // and the orchestrator side of tests). Each script runs in its own process
 // group so that a kill reaches everything it started.
 
+import { shQuote } from "../exec/shell-quote.js";
 import { makeDirs } from "../util/mkdirs.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -109,8 +110,8 @@ export class LocalTransport implements Transport {
   /** The fast path: the host's fork server starts the script (see local-runner.ts). */
   private async execOnRunner(runner: LocalRunner, options: ExecOptions): Promise<ExecResult> {
     let text = "";
-    if (options.cwd) text += `cd ${quote(options.cwd)} || exit 1\n`;
-    for (const [k, v] of Object.entries(options.env ?? {})) text += `export ${k}=${quote(v)}\n`;
+    if (options.cwd) text += `cd ${shQuote(options.cwd)} || exit 1\n`;
+    for (const [k, v] of Object.entries(options.env ?? {})) text += `export ${k}=${shQuote(v)}\n`;
     // The script itself follows, run by the runner's `sh FILE` (one exec fewer
     // than `sh -c`), or `bash FILE` for a script written for bash.
     const forBash = RUNNER_BASH ? bashBody(options.script) : undefined;
@@ -152,10 +153,6 @@ function canUseRunner(options: ExecOptions): boolean {
 }
 
 const HAS_SETSID = ["/usr/bin/setsid", "/bin/setsid", "/usr/sbin/setsid"].some((p) => existsSync(p));
-
-function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 function feedStdin(child: ChildProcess, stdin: ExecOptions["stdin"]): void {
   const sink = child.stdin;

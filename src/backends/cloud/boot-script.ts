@@ -6,6 +6,7 @@
 // image, it then starts the image's container (experiment.ts). POSIX sh, as
 // minimal images have it.
 
+import { shQuote } from "../../exec/shell-quote.js";
 import { experimentBootLines } from "./experiment.js";
 
 export interface BootScriptOptions {
@@ -19,14 +20,9 @@ export interface BootScriptOptions {
   readonly experimentImage?: string;
 }
 
-/** Single-quoted for sh. */
-function quote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 export function bootScript(o: BootScriptOptions): string {
   const minutes = Math.max(1, Math.ceil(o.lifetimeMinutes));
-  const key = quote(o.publicKey.trim());
+  const key = shQuote(o.publicKey.trim());
   const lines = [
     "#!/bin/sh",
     "# troupe: root logs in with this run's key; the machine powers off at its halt time.",
@@ -36,10 +32,10 @@ export function bootScript(o: BootScriptOptions): string {
     `printf '%s\\n' ${key} > /root/.ssh/authorized_keys`,
   ];
   if (o.user !== undefined && o.user !== "root") {
-    const home = `"$(getent passwd ${quote(o.user)} | cut -d: -f6)"`;
+    const home = `"$(getent passwd ${shQuote(o.user)} | cut -d: -f6)"`;
     lines.push(
       `h=${home}`,
-      `if [ -n "$h" ]; then mkdir -p "$h/.ssh" && printf '%s\\n' ${key} >> "$h/.ssh/authorized_keys" && chown -R ${quote(o.user)} "$h/.ssh"; fi`,
+      `if [ -n "$h" ]; then mkdir -p "$h/.ssh" && printf '%s\\n' ${key} >> "$h/.ssh/authorized_keys" && chown -R ${shQuote(o.user)} "$h/.ssh"; fi`,
     );
   }
   lines.push(

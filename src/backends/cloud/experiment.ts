@@ -12,10 +12,11 @@
 // cloud's. Under `--backend-as GROUP=docker` (the localhost mode) the docker
 // backend runs the same image as local containers instead.
 
+import { shWord } from "../../exec/shell-quote.js";
 import type { System } from "../../model/project.js";
 import type { Connected } from "../ssh/connect.js";
 import type { Transport } from "../../transport/transport.js";
-import { shQuote } from "../../transport/ssh/index.js";
+
 import { TroupeError } from "../../util/errors.js";
 import { SudoTransport } from "../ssh/sudo.js";
 
@@ -41,7 +42,7 @@ export function machineKind(system: System): string {
 
 /** Boot script lines (POSIX sh, as root) that start the experiment's container. */
 export function experimentBootLines(image: string): string[] {
-  const img = shQuote(image);
+  const img = shWord(image);
   const c = EXPERIMENT_CONTAINER;
   // Each step stops the subshell itself: `set -e` does not apply in a subshell that is part of an && list.
   return [

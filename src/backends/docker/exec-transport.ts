@@ -10,6 +10,7 @@
 // directory made first by an archive of that one entry (dir-tar.ts). get: tar on the container, through exec, as over SSH (the
 // archive API names entries by their last path component only).
 
+import { shWord } from "../../exec/shell-quote.js";
 import { spawn } from "node:child_process";
 import { PassThrough, type Duplex, type Readable, type Writable } from "node:stream";
 import { TroupeError } from "../../util/errors.js";
@@ -22,7 +23,6 @@ import {
   scriptFileText,
   sessionLaunch,
   sessionToken,
-  shQuote,
   uploadScript,
 } from "../../transport/ssh/remote.js";
 import { EarlyStderr, feedSession } from "../../transport/ssh/session-parts.js";
@@ -224,7 +224,7 @@ export class DockerExecTransport implements Transport {
         throw this.lost(err);
       }
     }
-    const mk = await this.run({ script: `mkdir -p ${shQuote(dir)}` });
+    const mk = await this.run({ script: `mkdir -p ${shWord(dir)}` });
     if (mk.exitCode !== 0) throw new TroupeError("E_TRANSPORT", `${this.label}: cannot make ${dir}`);
   }
 

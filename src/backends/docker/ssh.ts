@@ -5,9 +5,10 @@
 // own host key read back, so that the in-process SSH client (the lab's)
 // accepts that key and no other.
 
+import { shWord } from "../../exec/shell-quote.js";
 import { generateEd25519, type SshKeyPair } from "../lab/keys.js";
 import { InProcessSshTransport } from "../../transport/inprocess-ssh/index.js";
-import { shQuote } from "../../transport/ssh/remote.js";
+
 import { TroupeError } from "../../util/errors.js";
 import type { DockerExecTransport } from "./exec-transport.js";
 
@@ -19,7 +20,7 @@ export function sshSetupScript(publicKey: string): string {
     "set -e",
     "umask 077",
     "mkdir -p /root/.ssh",
-    `printf '%s\\n' ${shQuote(publicKey)} >> /root/.ssh/authorized_keys`,
+    `printf '%s\\n' ${shWord(publicKey)} >> /root/.ssh/authorized_keys`,
     "[ -f /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key",
     "mkdir -p /run/sshd",
     // Started by us unless the image's init runs one already.

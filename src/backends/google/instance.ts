@@ -3,6 +3,7 @@
 // script) plus troupe's owner labels and a lifetime GCE itself enforces
 // (scheduling.maxRunDuration with instanceTerminationAction DELETE). Pure.
 
+import { shQuote } from "../../exec/shell-quote.js";
 import { experimentBootLines } from "../cloud/experiment.js";
 import type { GoogleSystemConfig } from "./settings.js";
 
@@ -46,10 +47,6 @@ export function labelValue(s: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9_-]/g, "_")
     .slice(0, 63);
-}
-
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

@@ -10,7 +10,7 @@
 // drops the host's mounts with its mount namespace; the tmpfs, thus the
 // files, survive for a reboot.
 
-import { shQuote } from "../../transport/ssh/remote.js";
+import { shWord } from "../../exec/shell-quote.js";
 import { BRIDGE, BRIDGE_MAC, GATEWAY, MAX_SLOTS, NET_PREFIX, PREFIX_LENGTH, slotAddress, slotMac } from "./layout.js";
 import type { HostPaths } from "./layout.js";
 import type { ExtraLayer } from "./machine-mounts.js";
@@ -53,10 +53,10 @@ export const NEIGH_THRESHOLDS = { gc_thresh2: 8 * 1024, gc_thresh3: 16 * 1024 } 
  * lab-value` lines to `saved` the first time (run under the bridge lock).
  */
 export function raiseNeighScript(saved: string, dir: string = NEIGH_SYSCTL_DIR): string {
-  const f = shQuote(saved);
+  const f = shWord(saved);
   return Object.entries(NEIGH_THRESHOLDS)
     .map(([name, want]) => {
-      const file = shQuote(`${dir}/${name}`);
+      const file = shWord(`${dir}/${name}`);
       return [
         // Not `read`: dash reads a byte at a time, and /proc/sys answers only the first.
         `if cur=$(cat ${file}) && [ "$cur" -lt ${want} ]; then`,
@@ -70,13 +70,13 @@ export function raiseNeighScript(saved: string, dir: string = NEIGH_SYSCTL_DIR):
 
 /** Put back what `raiseNeighScript` saved, where the value is still the lab's; forget it. */
 export function restoreNeighScript(saved: string, dir: string = NEIGH_SYSCTL_DIR): string {
-  const f = shQuote(saved);
+  const f = shWord(saved);
   return [
     `if [ -f ${f} ]; then`,
     "  while read -r name orig want; do",
     '    case "$name" in gc_thresh[123]) ;; *) continue ;; esac',
-    `    cur=$(cat ${shQuote(dir)}/"$name") || continue`,
-    `    [ "$cur" != "$want" ] || echo "$orig" > ${shQuote(dir)}/"$name"`,
+    `    cur=$(cat ${shWord(dir)}/"$name") || continue`,
+    `    [ "$cur" != "$want" ] || echo "$orig" > ${shWord(dir)}/"$name"`,
     `  done < ${f}`,
     `  rm -f ${f}`,
     "fi",
@@ -105,7 +105,7 @@ export function bridgeScript(): string {
  * between another's check that the bridge is up and its veth plugged in.
  */
 export function bridgeLockLines(lockFile: string): string[] {
-  return [`exec 9>>${shQuote(lockFile)}`, "flock 9"];
+  return [`exec 9>>${shWord(lockFile)}`, "flock 9"];
 }
 
 /** Set the bridge up unless it is already: our MAC, and up (IFF_UP). */
@@ -127,7 +127,7 @@ function ensureBridgeScript(): string {
 export function removeBridgeScript(hostsDir: string, lockFile: string, neighSaved?: string): string {
   return [
     ...bridgeLockLines(lockFile),
-    `for f in ${shQuote(hostsDir)}/*.json; do [ ! -e "$f" ] || exit 3; done`,
+    `for f in ${shWord(hostsDir)}/*.json; do [ ! -e "$f" ] || exit 3; done`,
     `ip link del ${BRIDGE} 2>/dev/null || [ ! -e /sys/class/net/${BRIDGE} ]`,
     ...(neighSaved !== undefined ? [restoreNeighScript(neighSaved)] : []),
   ].join("\n");
@@ -150,8 +150,8 @@ function pinNeighboursScript(batch: string, pinned: string): string {
   return [
     "i=; p=",
     `read -r i < /sys/class/net/${BRIDGE}/ifindex`,
-    `read -r p < ${shQuote(pinned)} 2>/dev/null || true`,
-    `if [ "$i" != "$p" ]; then ip -batch ${shQuote(batch)} && echo "$i" > ${shQuote(pinned)}; fi`,
+    `read -r p < ${shWord(pinned)} 2>/dev/null || true`,
+    `if [ "$i" != "$p" ]; then ip -batch ${shWord(batch)} && echo "$i" > ${shWord(pinned)}; fi`,
   ].join("\n");
 }
 
@@ -181,10 +181,10 @@ export function prepareScript(
     `netns add ${s.netns}`,
     `link add ${s.veth} type veth peer name eth0 address ${s.mac} netns ${s.netns}`,
     "EOF",
-    `mount -t tmpfs -o ${shQuote(`mode=755,size=${tmpfsSize}`)} troupe-lab ${shQuote(p.fs)}`,
+    `mount -t tmpfs -o ${shWord(`mode=755,size=${tmpfsSize}`)} troupe-lab ${shWord(p.fs)}`,
     // Relative to /: with absolute names, cp --parents fails to set the modes of the directories it makes.
     ...(o.devices?.length
-      ? ["cd /", `cp -a --parents ${o.devices.map((d) => shQuote(d.replace(/^\/+/, ""))).join(" ")} ${shQuote(p.fs)}`]
+      ? ["cd /", `cp -a --parents ${o.devices.map((d) => shWord(d.replace(/^\/+/, ""))).join(" ")} ${shWord(p.fs)}`]
       : []),
     ...bridgeLockLines(lockFile),
     ensureBridgeScript(),
@@ -264,23 +264,23 @@ export function bootScript(b: BootParams): string {
   return [
     "set -eu",
     `PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH`,
-    `ROOT=${shQuote(p.root)}`,
+    `ROOT=${shWord(p.root)}`,
     // After a reboot, the old overlay may take a moment to be released.
     "n=0",
-    `until mount -t overlay troupe-lab -o ${shQuote(`lowerdir=/,upperdir=${p.upper},workdir=${p.work}`)} ${R}; do`,
+    `until mount -t overlay troupe-lab -o ${shWord(`lowerdir=/,upperdir=${p.upper},workdir=${p.work}`)} ${R}; do`,
     '  n=$((n+1)); [ "$n" -lt 50 ] || exit 1; sleep 0.1',
     "done",
     ...(b.layers
-      ? [`mount -a -T ${shQuote(p.layersFstab)} || echo 'troupe-lab: cannot overlay some of the machine'"'"'s filesystems' >&2`]
+      ? [`mount -a -T ${shWord(p.layersFstab)} || echo 'troupe-lab: cannot overlay some of the machine'"'"'s filesystems' >&2`]
       : []),
-    `mount -a -T ${shQuote(p.fstab)}`,
+    `mount -a -T ${shWord(p.fstab)}`,
     `cd ${R}`,
     // The old root goes on top of the new one, and is dropped with every
     // mount of the machine (and of the other hosts) under it.
     "pivot_root . .",
     "umount -l .",
     "cd /",
-    `echo ${shQuote(b.hostname)} > /proc/sys/kernel/hostname`,
+    `echo ${shWord(b.hostname)} > /proc/sys/kernel/hostname`,
     // No duplicate address detection (addresses are unique by making) and no
     // router solicitations (there is no router): each is a multicast that the
     // bridge floods to every host of the lab.
@@ -358,7 +358,7 @@ export function hostsFile(machineHosts: string, hostname: string, address: strin
  */
 export function teardownScript(s: SlotNames): string {
   const p = s.paths;
-  const fs = shQuote(p.fs);
+  const fs = shWord(p.fs);
   return [
     // Usually none: the host's processes went with its pid namespace. Each look scans every process of the machine.
     `if [ -e /run/netns/${s.netns} ] && p=$(ip netns pids ${s.netns} 2>/dev/null) && [ -n "$p" ]; then`,
@@ -372,7 +372,7 @@ export function teardownScript(s: SlotNames): string {
     `link del ${s.veth}`,
     `netns del ${s.netns}`,
     "EOF",
-    `rm -rf ${shQuote(p.dir)}`,
+    `rm -rf ${shWord(p.dir)}`,
   ].join("\n");
 }
 

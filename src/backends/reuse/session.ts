@@ -20,12 +20,13 @@
 // The session wraps each backend's driver, so the engine only sees hosts
 // that come and go; it learns from `keeps` that a host is kept.
 
+import { shWord } from "../../exec/shell-quote.js";
 import { existsSync } from "node:fs";
 import { mkdir, rm, rmdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 import type { Backend, System } from "../../model/project.js";
 import type { EventStream } from "../../report/events.js";
-import { shQuote } from "../../transport/ssh/index.js";
+
 import { TroupeError } from "../../util/errors.js";
 import type { AllocateOptions, BackendDriver, Host, RecordedHost } from "../backend.js";
 import type { Bundle } from "../../transfer/bundle.js";
@@ -276,11 +277,11 @@ export class ReuseSession {
     try {
       if (this.o.resend) {
         events.message("info", `Removing project data from ${host.name} at ${host.projectPath}...`);
-        await run(host, `rm -rf -- ${shQuote(host.projectPath)}`);
+        await run(host, `rm -rf -- ${shWord(host.projectPath)}`);
         project = false;
       } else {
         // Spread's MissingOrEmpty: a copy that is there is used as it is.
-        project = await run(host, `test -d ${shQuote(host.projectPath)} && test -n "$(ls -A ${shQuote(host.projectPath)})"`);
+        project = await run(host, `test -d ${shWord(host.projectPath)} && test -n "$(ls -A ${shWord(host.projectPath)})"`);
       }
     } catch (err) {
       await inner.release(host).catch(() => undefined);

@@ -5,12 +5,13 @@
 // machines except the project directory, which is removed at discard when
 // troupe created it.
 
+import { shWord } from "../../exec/shell-quote.js";
 import type { Backend, System } from "../../model/project.js";
 import { TroupeError, type Problem } from "../../util/errors.js";
 import type { BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
 import { useYamlInventoryReader, type Inventory } from "../inventory/index.js";
 import { parseYamlInventory } from "../inventory/yaml.js";
-import { shQuote } from "../../transport/ssh/index.js";
+
 import { sshSystemConfig, type SshSystemConfig } from "./config.js";
 import { connect, openSshTransport, type ConnectOptions, type Connected, type SshTransportFactory } from "./connect.js";
 import { ensureProjectKnownHosts } from "./known-hosts.js";
@@ -146,7 +147,7 @@ export function createSshDriver(backend: Backend, ctx: BackendContext, options: 
     open.delete(host.name);
     try {
       if (removeProjectDir && entry.ownsProjectDir) {
-        await entry.conn.transport.exec({ script: `rm -rf -- ${shQuote(host.projectPath)}` }).catch(() => undefined);
+        await entry.conn.transport.exec({ script: `rm -rf -- ${shWord(host.projectPath)}` }).catch(() => undefined);
       }
     } finally {
       await entry.conn.close().catch(() => undefined);
@@ -255,7 +256,7 @@ async function prepareProjectDir(conn: Connected, name: string, path: string): P
   }
   const out: Buffer[] = [];
   const r = await conn.transport.exec({
-    script: `if [ -e ${shQuote(path)} ]; then echo exists; else echo absent; fi`,
+    script: `if [ -e ${shWord(path)} ]; then echo exists; else echo absent; fi`,
     onStdout: (c) => out.push(c),
   });
   if (r.exitCode !== 0) throw new TroupeError("E_BACKEND", `${name}: cannot check the project path ${path}`);

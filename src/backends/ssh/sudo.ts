@@ -14,12 +14,13 @@
 // (TROUPE_SUDO_TOKEN), wherever it moved in the process tree, then the inner
 // transport's own kill reaches the user's side.
 
+import { shWord } from "../../exec/shell-quote.js";
 import { randomBytes } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import type { ExecOptions, ExecResult, Transport } from "../../transport/transport.js";
 import { TroupeError } from "../../util/errors.js";
 import { peek } from "../../transport/peek.js";
-import { getScript, putScript, safePath, shQuote } from "../../transport/ssh/index.js";
+import { getScript, putScript, safePath } from "../../transport/ssh/index.js";
 
 /** After SIGTERM through sudo, how long before SIGKILL. */
 const KILL_GRACE_MS = 1000;
@@ -42,11 +43,11 @@ export function sudoScript(
   if (token !== undefined) inner.push(`TROUPE_SUDO_TOKEN=${checkToken(token)}; export TROUPE_SUDO_TOKEN`);
   for (const [k, v] of Object.entries(env ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new TroupeError("E_USAGE", `invalid environment variable name '${k}'`);
-    inner.push(`${k}=${shQuote(v)}; export ${k}`);
+    inner.push(`${k}=${shWord(v)}; export ${k}`);
   }
-  if (cwd) inner.push(`cd ${shQuote(safePath(cwd))} || exit 1`);
+  if (cwd) inner.push(`cd ${shWord(safePath(cwd))} || exit 1`);
   inner.push(script);
-  return `exec ${prefix} /bin/sh -c ${shQuote(inner.join("\n"))}`;
+  return `exec ${prefix} /bin/sh -c ${shWord(inner.join("\n"))}`;
 }
 
 /**
@@ -65,11 +66,11 @@ export function killByTokenScript(token: string, signal: "TERM" | "KILL", prefix
   const script = [
     `for p in /proc/[0-9]*; do`,
     `  [ "\${p#/proc/}" = "$$" ] && continue`,
-    `  if tr '\\000' '\\n' < "$p/environ" 2>/dev/null | grep -qx ${shQuote(`TROUPE_SUDO_TOKEN=${checkToken(token)}`)}; then kill -${signal} "\${p#/proc/}" 2>/dev/null; fi`,
+    `  if tr '\\000' '\\n' < "$p/environ" 2>/dev/null | grep -qx ${shWord(`TROUPE_SUDO_TOKEN=${checkToken(token)}`)}; then kill -${signal} "\${p#/proc/}" 2>/dev/null; fi`,
     `done`,
     `exit 0`,
   ].join("\n");
-  return `${prefix} /bin/sh -c ${shQuote(script)}`;
+  return `${prefix} /bin/sh -c ${shWord(script)}`;
 }
 
 export class SudoTransport implements Transport {

@@ -3,4 +3,4 @@
 export { SshTransport, type SshTransportOptions } from "./ssh-transport.js";
 export { Semaphore, handshakeLimiter, setHandshakeConcurrency, DEFAULT_HANDSHAKES } from "./limiter.js";
 export type { SshTarget } from "./args.js";
-export { getScript, putScript, safePath, shQuote } from "./remote.js";
+export { getScript, putScript, safePath } from "./remote.js";

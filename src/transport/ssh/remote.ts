@@ -11,13 +11,8 @@
 // not mistaken for ssh's own failure.
 
 import { SCRIPT_FROM_ENV, SCRIPT_VAR } from "../../script/launcher.js";
+import { shWord } from "../../exec/shell-quote.js";
 import { TroupeError } from "../../util/errors.js";
-
-/** Quote `text` as one word for a POSIX shell. */
-export function shQuote(text: string): string {
-  if (text !== "" && /^[A-Za-z0-9_@%+=:,./-]+$/.test(text)) return text;
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 /** A path that cannot be mistaken for an option: `-x` becomes `./-x`. */
 export function safePath(path: string): string {
@@ -38,14 +33,14 @@ export function exportLines(env: Readonly<Record<string, string>> | undefined): 
     if (!isEnvName(name)) {
       throw new TroupeError("E_USAGE", `cannot set environment variable ${JSON.stringify(name)}: not a valid shell name`);
     }
-    out += `export ${name}=${shQuote(value)}\n`;
+    out += `export ${name}=${shWord(value)}\n`;
   }
   return out;
 }
 
 /** The command line handed to sshd: our own `sh` replaces the login shell. */
 export function remoteCommand(shellText: string): string {
-  return `exec /bin/sh -c ${shQuote(shellText)}`;
+  return `exec /bin/sh -c ${shWord(shellText)}`;
 }
 
 /**
@@ -108,14 +103,14 @@ export function isPlainCommand(script: string): boolean {
 export function sessionWrapper(s: SessionScript): string {
   const mark = markerPrefix(s.token);
   const lines: string[] = [];
-  lines.push(`printf '%s\\n' ${shQuote(mark)}"pgid:$$>>" >&2`);
-  const done = (status: string): string => `printf '%s\\n' ${shQuote(mark)}"exit:${status}>>" >&2`;
+  lines.push(`printf '%s\\n' ${shWord(mark)}"pgid:$$>>" >&2`);
+  const done = (status: string): string => `printf '%s\\n' ${shWord(mark)}"exit:${status}>>" >&2`;
   // The trap's command is quoted as one word around the quoted path: the
   // path inside an already quoted trap would put its own quotes, spaces and
   // `$(...)` back in the open, to be split and run.
-  const file = s.scriptFile === undefined ? undefined : shQuote(safePath(s.scriptFile));
-  if (file !== undefined) lines.push(`trap ${shQuote(`rm -f -- ${file}`)} EXIT`);
-  if (s.cwd !== undefined) lines.push(`cd ${shQuote(safePath(s.cwd))} || { ${done("1")}; exit 1; }`);
+  const file = s.scriptFile === undefined ? undefined : shWord(safePath(s.scriptFile));
+  if (file !== undefined) lines.push(`trap ${shWord(`rm -f -- ${file}`)} EXIT`);
+  if (s.cwd !== undefined) lines.push(`cd ${shWord(safePath(s.cwd))} || { ${done("1")}; exit 1; }`);
   const input = s.noStdin ? " </dev/null" : "";
   const exports = exportLines(s.env);
   if (file === undefined && exports === "" && isPlainCommand(s.script)) lines.push(s.script + input);
@@ -126,7 +121,7 @@ export function sessionWrapper(s: SessionScript): string {
     lines.push("(");
     if (exports) lines.push(exports.trimEnd());
     if (file !== undefined) lines.push(`exec /bin/sh ${file}`);
-    else lines.push(`${SCRIPT_VAR}=${shQuote(s.script)}`, `export ${SCRIPT_VAR}`, `exec /bin/sh -c ${shQuote(SCRIPT_FROM_ENV)}`);
+    else lines.push(`${SCRIPT_VAR}=${shWord(s.script)}`, `export ${SCRIPT_VAR}`, `exec /bin/sh -c ${shWord(SCRIPT_FROM_ENV)}`);
     lines.push(`)${input}`);
   }
   lines.push("troupe_status=$?");
@@ -189,7 +184,7 @@ export function framed(text: string): string {
  * neither the values nor the file outlive the script.
  */
 export function scriptFileText(file: string, env: Readonly<Record<string, string>> | undefined, script: string): string {
-  return `rm -f -- ${shQuote(safePath(file))}\n${exportLines(env)}${script}`;
+  return `rm -f -- ${shWord(safePath(file))}\n${exportLines(env)}${script}`;
 }
 
 /**
@@ -212,7 +207,7 @@ export function commandLoop(): string {
     // "Terminated") must not land in the command's stderr: fd 3 is the session's.
     "exec 3>&2 2>/dev/null",
     "s=; command -v setsid >/dev/null && s=1",
-    `r=${shQuote(STDIN_READER)}`,
+    `r=${shWord(STDIN_READER)}`,
     "while IFS= read -r h; do",
     "  t=${h%% *}; h=${h#* }; p=${h%% *}; n=${h#* }; m=$n",
     "  w=",
@@ -245,20 +240,20 @@ export function loopRequest(token: string, prevPgid: number, wrapper: string): s
  */
 export function interactiveWrapper(s: Omit<SessionScript, "token" | "noStdin">): string {
   const lines: string[] = [];
-  if (s.cwd !== undefined) lines.push(`cd ${shQuote(safePath(s.cwd))} || exit 1`);
+  if (s.cwd !== undefined) lines.push(`cd ${shWord(safePath(s.cwd))} || exit 1`);
   if (s.scriptFile !== undefined) {
-    lines.push(`exec /bin/sh ${shQuote(safePath(s.scriptFile))}`);
+    lines.push(`exec /bin/sh ${shWord(safePath(s.scriptFile))}`);
     return lines.join("\n");
   }
   const exports = exportLines(s.env);
   if (exports) lines.push(exports.trimEnd());
-  lines.push(`exec /bin/sh -c ${shQuote(s.script)}`);
+  lines.push(`exec /bin/sh -c ${shWord(s.script)}`);
   return lines.join("\n");
 }
 
 /** Write stdin to `file` (mode 600, never through a link or over a file already there). */
 export function uploadScript(file: string): string {
-  return `umask 077 && set -C && cat > ${shQuote(file)}`;
+  return `umask 077 && set -C && cat > ${shWord(file)}`;
 }
 
 /**
@@ -282,13 +277,13 @@ export function killGroupScript(pgid: number, graceTenths = 10): string {
 
 /** Unpack the tar on stdin into `dir`, created if missing; `gzip` when the stream is compressed. */
 export function putScript(dir: string, gzip: boolean): string {
-  const d = shQuote(safePath(dir));
+  const d = shWord(safePath(dir));
   return `mkdir -p ${d} && exec tar -x${gzip ? "z" : ""}of - -C ${d}`;
 }
 
 /** A gzip'd tar of `paths` (relative to `dir`) on stdout. */
 export function getScript(dir: string, paths: readonly string[]): string {
   if (paths.length === 0) throw new TroupeError("E_USAGE", "get needs at least one path");
-  const list = paths.map((p) => shQuote(safePath(p))).join(" ");
-  return `cd ${shQuote(safePath(dir))} && exec tar -czf - ${list}`;
+  const list = paths.map((p) => shWord(safePath(p))).join(" ");
+  return `cd ${shWord(safePath(dir))} && exec tar -czf - ${list}`;
 }

@@ -1,6 +1,7 @@
 // The shell text the SSH transport sends, run here with the local /bin/sh
 // exactly as sshd would run it: `$SHELL -c COMMAND` in a new session.
 
+import { shWord } from "../../../src/exec/shell-quote.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -13,7 +14,6 @@ import {
   putScript,
   remoteCommand,
   sessionWrapper,
-  shQuote,
   exportLines,
   interactiveWrapper,
 } from "../../../src/transport/ssh/remote.js";
@@ -24,12 +24,12 @@ function runLikeSshd(command: string, input?: string): { status: number | null; 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test("shQuote keeps plain words and quotes everything else as one word", () => {
-  assert.equal(shQuote("abc/def-1.2"), "abc/def-1.2");
-  assert.equal(shQuote(""), "''");
-  assert.equal(shQuote("it's"), `'it'\\''s'`);
+test("shWord keeps plain words and quotes everything else as one word", () => {
+  assert.equal(shWord("abc/def-1.2"), "abc/def-1.2");
+  assert.equal(shWord(""), "''");
+  assert.equal(shWord("it's"), `'it'\\''s'`);
   for (const s of ["a b", "$HOME", 'it\'s "x"\n\\n', "`id`", "*", "-n"]) {
-    const r = runLikeSshd(`printf '%s' ${shQuote(s)}`);
+    const r = runLikeSshd(`printf '%s' ${shWord(s)}`);
     assert.equal(r.stdout, s);
   }
 });

@@ -109,7 +109,7 @@ describe("fetchArtifacts", () => {
 
   it("quotes patterns for the host shell, leaving only * unquoted", () => {
     const script = listArtifactsScript("/p/t", ["a b/*.log", "it's"]);
-    assert.ok(script.includes(`for f in 'a b/'*'.log' 'it'"'"'s'; do`), script);
+    assert.ok(script.includes(`for f in 'a b/'*'.log' 'it'\\''s'; do`), script);
     assert.match(script, /^cd -- '\/p\/t' /);
   });
 });
