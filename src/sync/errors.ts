@@ -18,6 +18,11 @@ export const SYNC_EXIT = {
   USAGE: 64,
   /** The relay or the sync service cannot be reached (no TROUPE_CTL_DIR, relay gone, session closed). */
   UNAVAILABLE: 69,
+  /**
+   * The caller is not allowed (sysexits' EX_NOPERM): a job's relay called
+   * without that job's token, or a sync server with a wrong one.
+   */
+  REFUSED: 77,
   /** A wait ran past its `--timeout`. */
   TIMEOUT: 124,
   /** The job is poisoned: a host failed, died, lost its connection, or called `fail`. */

@@ -286,7 +286,7 @@ export class Relay {
     const line = parseRelayLine(rest);
     if (line.kind !== "chunk" || line.more) return;
     this.reply(line.id, {
-      code: SYNC_EXIT.UNAVAILABLE,
+      code: SYNC_EXIT.REFUSED,
       text: `refused: this sync relay belongs to another job (TROUPE_CTL_TOKEN does not match ${this.options.dir})`,
     });
   }

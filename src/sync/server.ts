@@ -28,8 +28,6 @@ import { bytesToText, textToBytes } from "./values.js";
 
 /** The hello's protocol word; a client that speaks another is told so. */
 export const SYNC_PROTOCOL = "troupe-sync/1";
-/** troupe-ctl's status for a caller without the server's token (sysexits' EX_NOPERM). */
-export const REFUSED_EXIT = 77;
 /** A request (all its chunks) may not be larger than this. */
 const MAX_REQUEST = 1 << 20;
 /** A participant's name: what `troupe-ctl self` prints and others wait for. */
@@ -165,7 +163,7 @@ export class SyncServer {
     if (sp < 0 || !sameToken(raw.slice(0, sp), this.o.token)) {
       this.refuse(
         c,
-        REFUSED_EXIT,
+        SYNC_EXIT.REFUSED,
         `refused: wrong token for the sync server ${this.label} (TROUPE_SYNC_TOKEN or --token must be the server's, from its --token-file or TROUPE_SYNC_TOKEN)`,
       );
       return;

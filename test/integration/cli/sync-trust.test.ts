@@ -130,7 +130,7 @@ execute: |
     const r = troupe(["run"], { cwd: dir });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.equal(readFileSync(join(out, "b-get"), "utf8"), "");
-    assert.equal(readFileSync(join(out, "b-status"), "utf8"), "get=69\nset=69\nnone=69\n");
+    assert.equal(readFileSync(join(out, "b-status"), "utf8"), "get=77\nset=77\nnone=69\n");
     assert.match(
       readFileSync(join(out, "b-get.err"), "utf8"),
       /refused: this sync relay belongs to another job \(TROUPE_CTL_TOKEN does not match/,

@@ -6,7 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import { SyncServer, SYNC_PROTOCOL, REFUSED_EXIT } from "../../../src/sync/server.js";
+import { SYNC_EXIT } from "../../../src/sync/errors.js";
+import { SyncServer, SYNC_PROTOCOL } from "../../../src/sync/server.js";
 import { newToken, sameToken } from "../../../src/sync/server-token.js";
 
 const TOKEN = newToken();
@@ -85,12 +86,12 @@ test("a wrong token, on the hello or on any later line, is answered 77 and the c
     bad.send(`${"0".repeat(32)} ${SYNC_PROTOCOL} intruder`);
     bad.send(`${"0".repeat(32)} 1.0 kv set k v`);
     const refused = await bad.read();
-    assert.match(refused, new RegExp(`^${REFUSED_EXIT}\\|refused: wrong token for the sync server "unit" at 127\\.0\\.0\\.1:\\d+`));
+    assert.match(refused, new RegExp(`^${SYNC_EXIT.REFUSED}\\|refused: wrong token for the sync server "unit" at 127\\.0\\.0\\.1:\\d+`));
     await bad.closed;
     const late = await client(s);
     late.send(`${TOKEN} ${SYNC_PROTOCOL} ok`);
     late.send(`${TOKEN.replace(/.$/, (c) => (c === "0" ? "1" : "0"))} 1.0 kv set k v`);
-    assert.equal((await late.read()).split("|")[0], String(REFUSED_EXIT));
+    assert.equal((await late.read()).split("|")[0], String(SYNC_EXIT.REFUSED));
     await late.closed;
     assert.equal(s.service.kv.get("k"), undefined);
     assert.deepEqual(s.participants, ["ok"]);
