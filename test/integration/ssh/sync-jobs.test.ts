@@ -75,7 +75,7 @@ execute: |
     const r = troupe(["run", "-vv"], { cwd: p, env: { TMPDIR: tmp } });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^n: b get: 77 troupe-ctl: refused: this sync relay belongs to another job/m);
-    assert.match(r.stdout, /^n: b set: 69 troupe-ctl: refused:/m);
+    assert.match(r.stdout, /^n: b set: 77 troupe-ctl: refused:/m);
     assert.match(r.stdout, /^n: b modes: 700 600 $/m);
     assert.match(r.stdout, /^n: a still has: s3cr3t$/m);
     assert.deepEqual(labLeftovers(r.pid, tmp), []);
