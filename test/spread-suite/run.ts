@@ -46,6 +46,7 @@ import { TROUPE } from "../integration/cli/helpers.js";
 import { TEST_IMAGE_DIR } from "../integration/images/store.js";
 import { aliasImage, lxc } from "../integration/lxd/image.js";
 import { troupeCommand, writeStandIns } from "./stand-ins.js";
+import { shQuote } from "../../src/exec/shell-quote.js";
 
 /** Spread's tests that run here, in the order Spread's CI lists them; qemu last, as it boots a VM under TCG. */
 export const SPREAD_TESTS = ["adhoc", "artifacts", "envs", "lxd", "manual", "match", "nomatch", "reboot", "repack", "qemu"] as const;
@@ -56,10 +57,6 @@ const SYSTEMS = ["ubuntu-16.04", "ubuntu-18.04", "ubuntu-20.04", "ubuntu-22.04",
 const MIRROR = "/work/.mirror/canonical+spread/repo";
 /** Where Spread's tests keep their reuse file (tests/*\/task.yaml prepare). */
 const SHARED_REUSE = "/run/spread-reuse.yaml";
-
-function q(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The git directory of canonical/spread, or a clear error. */
 export function spreadGitDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -153,7 +150,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const started = Date.now();
   const work = mkdtempSync(join(tmpdir(), "troupe-spread-suite-"));
   try {
-    execFileSync("sh", ["-c", `git --git-dir=${q(git)} archive HEAD tests | tar -x -C ${q(work)}`]);
+    execFileSync("sh", ["-c", `git --git-dir=${shQuote(git)} archive HEAD tests | tar -x -C ${shQuote(work)}`]);
     const commit = execFileSync("git", ["--git-dir", git, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
     writeStandIns(work, troupeCommand(process.execPath, TROUPE), TEST_IMAGE_DIR);
     mkdirSync(join(work, "home"));

@@ -23,10 +23,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { accelMessage, chooseAccel, hostFacts } from "../../src/backends/qemu/accel.js";
-
-function q(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+import { shQuote } from "../../src/exec/shell-quote.js";
 
 const SITECUSTOMIZE = `# PyYAML 6 wants a Loader where Spread's tests (written on PyYAML 5) give none.
 try:
@@ -44,7 +41,7 @@ function kvmOk(accel: string): string {
   return `#!/bin/sh
 # Stand-in for kvm-ok, written by troupe's run of Spread's tests (test/spread-suite/stand-ins.ts):
 # the test stops unless the machine can run its VM, which troupe's qemu backend does with KVM or, slower, without.
-echo ${q(`kvm-ok (stand-in): ${accel}`)}
+echo ${shQuote(`kvm-ok (stand-in): ${accel}`)}
 exit 0
 `;
 }
@@ -72,7 +69,7 @@ if [ "$*" != "-a amd64 -r xenial" ]; then
 fi
 build=$(mktemp -d "$PWD/.buildvm.XXXXXX")
 trap 'rm -rf "$build"' EXIT
-HOME=$build TROUPE_IMAGE_DIR=${q(store)} ${troupe} image build debian-12 --for qemu --as ubuntu-16.04 --user ubuntu:ubuntu
+HOME=$build TROUPE_IMAGE_DIR=${shQuote(store)} ${troupe} image build debian-12 --for qemu --as ubuntu-16.04 --user ubuntu:ubuntu
 mv "$build/.spread/qemu/ubuntu-16.04.img" autopkgtest-xenial-amd64.img
 # The task moves the image to ~/.spread/qemu/ubuntu-16.04.img; its kernel and initrd go beside it.
 mkdir -p "$HOME/.spread/qemu"
@@ -103,5 +100,5 @@ export function writeStandIns(work: string, troupe: string, store: string): void
 
 /** The command line that runs troupe's CLI with this node. */
 export function troupeCommand(node: string, cli: string): string {
-  return `${q(node)} ${q(cli)}`;
+  return `${shQuote(node)} ${shQuote(cli)}`;
 }

@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { clientSetup } from "../../../src/backends/lxd/client.js";
 import { lxdImageAliases, spreadImageProperties } from "../../../src/backends/lxd/images.js";
 import { testRootfs } from "../images/store.js";
+import { shQuote } from "../../../src/exec/shell-quote.js";
 
 /** The environment that points `lxc` at the LXD troupe's backend finds. */
 export function lxdEnv(): NodeJS.ProcessEnv {
@@ -23,10 +24,6 @@ export function lxdEnv(): NodeJS.ProcessEnv {
 /** Run `lxc` on the backend's LXD. */
 export function lxc(args: readonly string[]): string {
   return execFileSync("lxc", [...args], { env: lxdEnv(), encoding: "utf8" });
-}
-
-function q(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -56,8 +53,8 @@ function imageScript(alias: string, system: string): string {
     "    template: hosts.tpl",
   ].join("\n");
   return `set -eu
-if lxc image info ${q(alias)} >/dev/null 2>&1; then exit 0; fi
-test -f ${q(ROOTFS)} || { echo "no root filesystem tarball at ${ROOTFS} (set TROUPE_TEST_ROOTFS)" >&2; exit 1; }
+if lxc image info ${shQuote(alias)} >/dev/null 2>&1; then exit 0; fi
+test -f ${shQuote(ROOTFS)} || { echo "no root filesystem tarball at ${ROOTFS} (set TROUPE_TEST_ROOTFS)" >&2; exit 1; }
 w=$(mktemp -d /var/tmp/troupe-lxd-image.XXXXXX)
 trap 'rm -rf "$w"' EXIT
 mkdir -p "$w/ov/usr/local/bin" "$w/ov/etc/systemd/network" "$w/ov/etc/systemd/system/multi-user.target.wants" \\
@@ -74,9 +71,9 @@ EOF
 echo '{{ container.name }}' > "$w/meta/templates/hostname.tpl"
 printf '127.0.0.1 localhost\\n127.0.1.1 {{ container.name }}\\n' > "$w/meta/templates/hosts.tpl"
 tar -C "$w/meta" -czf "$w/metadata.tar.gz" metadata.yaml templates
-cp ${q(ROOTFS)} "$w/rootfs.tar"
+cp ${shQuote(ROOTFS)} "$w/rootfs.tar"
 tar --append -f "$w/rootfs.tar" -C "$w/ov" ./etc/systemd ./usr/local/bin/killall
-lxc image import "$w/metadata.tar.gz" "$w/rootfs.tar" --alias ${q(alias)} >/dev/null
+lxc image import "$w/metadata.tar.gz" "$w/rootfs.tar" --alias ${shQuote(alias)} >/dev/null
 `;
 }
 
@@ -103,7 +100,7 @@ export function aliasImage(system: string): void {
   ensureImage();
   const target = (JSON.parse(lxc(["query", `/1.0/images/aliases/${TEST_IMAGE}`])) as { target: string }).target;
   const script = lxdImageAliases(system)
-    .map((a) => `lxc image info ${q(a)} >/dev/null 2>&1 || lxc image alias create ${q(a)} ${q(target)} >/dev/null`)
+    .map((a) => `lxc image info ${shQuote(a)} >/dev/null 2>&1 || lxc image alias create ${shQuote(a)} ${shQuote(target)} >/dev/null`)
     .join("\n");
   execFileSync("flock", ["/run/troupe-lxd-test-image.lock", "sh", "-c", `set -eu\n${script}`], {
     env: lxdEnv(),
