@@ -113,7 +113,7 @@ export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const p = entryPaths(store, key, recipe.name);
   const targets = await chooseTargets(o.targets, o.onEvent);
   // Before anything is made: what an entry with users is made from must be there.
-  if (recipe.users && (o.force || !existsSync(join(p.qemuDir, "root.img")))) usersBase(recipe, store);
+  if (recipe.users && (o.force || !existsSync(join(p.qemuDir, "root.img")))) requireBase(baseEntry(recipe, store), store);
   const foreign = targets.includes("qemu") && !o.force ? await foreignQemu(name) : undefined;
   if (foreign) {
     throw new TroupeError(
@@ -217,19 +217,21 @@ async function makeOutput(
   }
 }
 
-/** The entry an entry with users is made from (the same recipe without them), when its qemu files are in the store. */
-function usersBase(recipe: Recipe, store: string): { key: string; paths: EntryPaths; recipe: Recipe } {
+/** The entry an entry with users is made from: the same recipe without them. */
+function baseEntry(recipe: Recipe, store: string): { key: string; paths: EntryPaths; recipe: Recipe } {
   const base = baseRecipe(recipe);
   const key = cacheKey(base);
-  const paths = entryPaths(store, key, base.name);
-  if (!existsSync(join(paths.qemuDir, "root.img"))) {
-    throw new TroupeError(
-      "E_BACKEND",
-      `image build: --user starts from ${base.name}'s qemu image (recipe ${key}), which is not in ${store}: ` +
-        `build it first with \`troupe image build ${base.name} --for qemu\` (with the same --mirror)`,
-    );
-  }
-  return { key, paths, recipe: base };
+  return { key, paths: entryPaths(store, key, base.name), recipe: base };
+}
+
+/** Fail, saying what to build, unless the base entry's qemu files are in the store. */
+function requireBase(base: ReturnType<typeof baseEntry>, store: string): void {
+  if (existsSync(join(base.paths.qemuDir, "root.img"))) return;
+  throw new TroupeError(
+    "E_BACKEND",
+    `image build: --user starts from ${base.recipe.name}'s qemu image (recipe ${base.key}), which is not in ${store}: ` +
+      `build it first with \`troupe image build ${base.recipe.name} --for qemu\` (with the same --mirror)`,
+  );
 }
 
 /**
@@ -246,14 +248,14 @@ async function withUsers(
   o: BuildOptions,
 ): Promise<void> {
   const store = o.store ?? storeDir();
-  const { key: baseKey, paths: from, recipe: base } = usersBase(recipe, store);
+  const base = baseEntry(recipe, store);
   const to = storeQemuFiles(p.qemuPartial);
-  const lock = await lockEntry(store, baseKey, (pid) => o.onEvent({ kind: "wait", pid }), o.signal);
+  const lock = await lockEntry(store, base.key, (pid) => o.onEvent({ kind: "wait", pid }), o.signal);
   try {
-    usersBase(recipe, store); // still there, now that it is locked
+    requireBase(base, store); // still there, now that it is locked
     await rm(p.qemuPartial, { recursive: true, force: true });
     await mkdir(p.qemuPartial, { recursive: true });
-    await step(`copy ${base.name}'s qemu image (${baseKey})`, () => copyQemuFiles(storeQemuFiles(from.qemuDir), to, ctx));
+    await step(`copy ${base.recipe.name}'s qemu image (${base.key})`, () => copyQemuFiles(storeQemuFiles(base.paths.qemuDir), to, ctx));
   } finally {
     await lock.release();
   }
