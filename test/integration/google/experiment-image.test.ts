@@ -8,22 +8,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { project } from "../cli/helpers.js";
 import { experimentScenarioTail } from "../cloud/fake-docker.js";
-import { PROJECT, troupe, useFake, userEnv, writeKey, ZONE } from "./helpers.js";
+import { SCENARIO_BACKENDS, troupe, useFake, userEnv, writeKey } from "./helpers.js";
 
 const ctx = useFake();
 
 test("a host group's image: on google runs every step in the container troupe-experiment", async () => {
   const image = "registry.example.com/tezos:v21";
   const dir = project({
-    "s.yaml": `backends:
-  cloud:
-    type: google
-    key: key.json
-    location: ${PROJECT}/${ZONE}
-    halt-timeout: 20m
-    systems:
-      - ubuntu-22.04
-${experimentScenarioTail("node-[1..2]", image)}`,
+    "s.yaml": `${SCENARIO_BACKENDS}${experimentScenarioTail("node-[1..2]", image)}`,
   });
   ctx.made.push(dir);
   writeKey(ctx.fake, dir);

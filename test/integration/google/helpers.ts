@@ -142,6 +142,17 @@ export function troupe(
   });
 }
 
+/** The backends of a scenario file whose hosts are google instances (the backend `cloud`, the key in key.json). */
+export const SCENARIO_BACKENDS = `backends:
+  cloud:
+    type: google
+    key: key.json
+    location: ${PROJECT}/${ZONE}
+    halt-timeout: 20m
+    systems:
+      - ubuntu-22.04
+`;
+
 /** A Spread project whose google backend is `backend` (YAML lines under `google:`), with `files` beside it. */
 export function spreadYaml(backend: string, suites = "  checks/:\n    summary: checks\n"): string {
   return [

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { project } from "../cli/helpers.js";
 import type { FakeCompute } from "./fake-compute.js";
-import { PROJECT, startFake, troupe, userEnv, writeKey, ZONE } from "./helpers.js";
+import { SCENARIO_BACKENDS, startFake, troupe, userEnv, writeKey } from "./helpers.js";
 
 let fake: FakeCompute;
 const made: string[] = [];
@@ -20,15 +20,7 @@ after(async () => {
 
 test("a scenario's host group on google: one instance per host, deleted at the end", async () => {
   const dir = project({
-    "s.yaml": `backends:
-  cloud:
-    type: google
-    key: key.json
-    location: ${PROJECT}/${ZONE}
-    halt-timeout: 20m
-    systems:
-      - ubuntu-22.04
-hosts:
+    "s.yaml": `${SCENARIO_BACKENDS}hosts:
   - names: node-[1..3]
     backend: cloud
 stages:
