@@ -19,13 +19,14 @@
 import { randomUUID } from "node:crypto";
 import type { System } from "../../model/project.js";
 import type { EventStream } from "../../report/events.js";
-import type { BackendDriver, Host } from "../backend.js";
+import type { BackendDriver, Host, RecordedHost } from "../backend.js";
+import { offlineTransport } from "../reuse/offline.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
 import { Limiter } from "../../util/limit.js";
 import { errorText } from "../../util/text.js";
 import { withBackoff } from "./backoff.js";
 import { cloudError, retryable, type CloudFailure } from "./errors.js";
-import { machineKind } from "./experiment.js";
+import { checkKeptImage, machineKind } from "./experiment.js";
 import type { CloudSettings } from "./settings.js";
 
 export interface CloudMachine {
@@ -426,4 +427,41 @@ export function fleetHostMethods<M extends CloudMachine, T extends Reached>(
       await fleet()?.close();
     },
   };
+}
+
+export interface TakeBackOptions<M extends CloudMachine, T extends Reached & { readonly transport: Host["transport"] }> {
+  /** The backend type, for messages. */
+  readonly type: string;
+  readonly fleet: CloudFleet<M, T>;
+  readonly recorded: RecordedHost;
+  readonly system: System;
+  readonly purpose: "run" | "discard";
+  /** The machine as the provider has it now; undefined when it is gone (or no longer running). */
+  readonly find: () => Promise<M | undefined>;
+  /** Log into it for a run (and into the experiment's container, if any). */
+  readonly connect: (machine: M) => Promise<T>;
+  /** The host for the machine, over `transport`. */
+  readonly hostOf: (machine: M, transport: Host["transport"]) => Host;
+}
+
+/**
+ * -reuse for a cloud backend: a machine an earlier run kept, taken back into
+ * this run's fleet. To discard it, it needs no login; for a run, it must have
+ * been made with the image the system asks for now, and is logged into.
+ */
+export async function takeBack<M extends CloudMachine, T extends Reached & { readonly transport: Host["transport"] }>(
+  o: TakeBackOptions<M, T>,
+): Promise<Host | undefined> {
+  const name = o.recorded.name;
+  if (o.fleet.has(name)) throw new TroupeError("E_BACKEND", `${o.type}: ${name} is already a host of this run`);
+  const machine = await o.find();
+  if (!machine) return undefined;
+  if (o.purpose === "discard") {
+    o.fleet.adopt(name, machine);
+    return o.hostOf(machine, offlineTransport(name));
+  }
+  checkKeptImage(`${o.type}: ${name} (${machine.id})`, o.recorded.data, o.system);
+  const reached = await o.connect(machine);
+  o.fleet.adopt(name, machine, reached);
+  return o.hostOf(machine, reached.transport);
 }

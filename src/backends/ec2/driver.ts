@@ -19,15 +19,14 @@ import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
 import { bootScript } from "../cloud/boot-script.js";
 import { cloudError } from "../cloud/errors.js";
-import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, fleetHostMethods } from "../cloud/fleet.js";
+import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, fleetHostMethods, takeBack } from "../cloud/fleet.js";
 import { cloudLabels } from "../cloud/owner.js";
-import { checkKeptImage, experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
+import { experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
 import { cloudSettings, lifetimeMinutes, type CloudSettings } from "../cloud/settings.js";
 import { makeRunKey, reachCloudHost, type RunKey } from "../cloud/ssh.js";
 import { classifyEc2Error, configuredRegion, ec2Client, loadEc2Sdk } from "./client.js";
 import { ec2SystemConfig, type Ec2SystemConfig } from "./config.js";
 import { ec2Provider, resolveImage, type Ec2Machine, type Ec2Provider, type ResolvedImage } from "./provider.js";
-import { offlineTransport } from "../reuse/offline.js";
 
 export interface Ec2DriverOptions {
   /** For tests: told the instance ids of each RunInstances call as soon as EC2 answers. */
@@ -203,40 +202,45 @@ export function createEc2Driver(backend: Backend, ctx: BackendContext, options: 
     async reuse(system: System, recorded: RecordedHost, purpose: "run" | "discard"): Promise<Host | undefined> {
       const id = recorded.data?.["id"];
       if (typeof id !== "string") return undefined;
-      const f = await fleetOf();
-      if (f.has(recorded.name)) throw new TroupeError("E_BACKEND", `ec2: ${recorded.name} is already a host of this run`);
       const config = configOf(system);
       const region = recorded.data?.["region"];
       const at = { ...config, ...(typeof region === "string" ? { region } : {}) };
-      let machine: Ec2Machine | undefined;
-      try {
-        machine = await (await providerOf()).find(id, at, ctx.signal);
-      } catch (err) {
-        throw apiError(err, `cannot look up instance ${id}`);
-      }
-      if (!machine) return undefined;
       const key = recorded.data?.["key"];
-      if (purpose === "run") checkKeptImage(`ec2: ${recorded.name} (${id})`, recorded.data, system);
-      if (purpose === "discard") {
-        f.adopt(recorded.name, machine);
-        return hostOf(recorded.name, system, machine, offlineTransport(recorded.name));
-      }
-      const identityFile = config.identityFile ?? (typeof key === "string" ? await recordedKey(recorded.name, key) : undefined);
-      if (!identityFile) throw new TroupeError("E_BACKEND", `ec2: ${recorded.name} (${id}) was recorded without the key that lets root in`);
-      const timeoutMs = cloudSettings(backend, ctx.cloudGuards ?? {}, system).bootTimeoutMs;
-      const signal = ctx.signal ? { signal: ctx.signal } : {};
-      const reached = await reachCloudHost({
-        name: recorded.name,
-        address: machine.address,
-        user: config.username,
-        identityFile,
-        knownHostsFile: join(resolve(ctx.runDir, "hosts"), recorded.name, "known_hosts"),
-        timeoutMs,
-        ...signal,
-        events: ctx.events,
-      }).then((conn) => intoExperiment(conn, system, { name: recorded.name, timeoutMs, ...signal }));
-      f.adopt(recorded.name, machine, reached);
-      return hostOf(recorded.name, system, machine, reached.transport, typeof key === "string" ? key : undefined);
+      const provider = await providerOf();
+      return takeBack({
+        type: "ec2",
+        fleet: await fleetOf(),
+        recorded,
+        system,
+        purpose,
+        find: async () => {
+          try {
+            return await provider.find(id, at, ctx.signal);
+          } catch (err) {
+            throw apiError(err, `cannot look up instance ${id}`);
+          }
+        },
+        connect: async (machine) => {
+          const identityFile = config.identityFile ?? (typeof key === "string" ? await recordedKey(recorded.name, key) : undefined);
+          if (!identityFile)
+            throw new TroupeError("E_BACKEND", `ec2: ${recorded.name} (${id}) was recorded without the key that lets root in`);
+          const timeoutMs = cloudSettings(backend, ctx.cloudGuards ?? {}, system).bootTimeoutMs;
+          const signal = ctx.signal ? { signal: ctx.signal } : {};
+          const reached = await reachCloudHost({
+            name: recorded.name,
+            address: machine.address,
+            user: config.username,
+            identityFile,
+            knownHostsFile: join(resolve(ctx.runDir, "hosts"), recorded.name, "known_hosts"),
+            timeoutMs,
+            ...signal,
+            events: ctx.events,
+          });
+          return intoExperiment(reached, system, { name: recorded.name, timeoutMs, ...signal });
+        },
+        hostOf: (machine, transport) =>
+          hostOf(recorded.name, system, machine, transport, purpose === "run" && typeof key === "string" ? key : undefined),
+      });
     },
   };
 }

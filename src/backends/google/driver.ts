@@ -23,15 +23,21 @@ import type { Backend, System } from "../../model/project.js";
 import { TroupeError, isTroupeError } from "../../util/errors.js";
 import { errorText } from "../../util/text.js";
 import type { AllocateOptions, BackendContext, BackendDriver, Host, RecordedHost } from "../backend.js";
-import { offlineTransport } from "../reuse/offline.js";
 import { claimHostName } from "../host-names.js";
 import { hostnameFor } from "../lab/layout.js";
 import type { Connected } from "../ssh/connect.js";
 import { loginToMachine } from "../ssh/machine-login.js";
 import { cloudError, type CloudFailure } from "../cloud/errors.js";
-import { CLOUD_ALLOCATE_CONCURRENCY, CloudFleet, fleetHostMethods, type CloudMachine, type CloudProvider } from "../cloud/fleet.js";
+import {
+  CLOUD_ALLOCATE_CONCURRENCY,
+  CloudFleet,
+  fleetHostMethods,
+  takeBack,
+  type CloudMachine,
+  type CloudProvider,
+} from "../cloud/fleet.js";
 import { cloudLabels } from "../cloud/owner.js";
-import { checkKeptImage, experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
+import { experimentData, experimentImage, intoExperiment } from "../cloud/experiment.js";
 import { cloudSettings, type CloudSettings } from "../cloud/settings.js";
 import { ComputeApi, GoogleApiError, isNotFound, isQuotaError, type Operation } from "./api.js";
 import { findCredentials } from "./credentials.js";
@@ -310,31 +316,32 @@ export function createGoogleDriver(backend: Backend, ctx: BackendContext, option
             `discard it with the location it was made in`,
         );
       }
-      const f = fleetNow();
-      if (f.has(recorded.name)) throw new TroupeError("E_BACKEND", `google: ${recorded.name} is already a host of this run`);
-      let data: InstanceData;
-      try {
-        data = await compute().call<InstanceData>("GET", `${zonePath()}/instances/${id}`, undefined, ctx.signal);
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw apiFailure(`cannot look up instance ${id}`, err);
-      }
-      const address = instanceAddress(data);
-      // Stopping, stopped (its lifetime's end, DELETE under way): gone for a run.
-      if (data.status !== "RUNNING" || !address) return undefined;
-      const machine: Instance = { id, address };
-      if (purpose === "discard") {
-        f.adopt(recorded.name, machine);
-        return hostOf(recorded.name, system, machine, offlineTransport(recorded.name));
-      }
-      checkKeptImage(`google: ${recorded.name} (${id})`, recorded.data, system);
-      const conn = await intoExperiment(await login(recorded.name, machine, recorded.password ?? password, ctx.signal), system, {
-        name: recorded.name,
-        timeoutMs: settings(system).bootTimeoutMs,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      return takeBack({
+        type: "google",
+        fleet: fleetNow(),
+        recorded,
+        system,
+        purpose,
+        find: async () => {
+          let data: InstanceData;
+          try {
+            data = await compute().call<InstanceData>("GET", `${zonePath()}/instances/${id}`, undefined, ctx.signal);
+          } catch (err) {
+            if (isNotFound(err)) return undefined;
+            throw apiFailure(`cannot look up instance ${id}`, err);
+          }
+          const address = instanceAddress(data);
+          // Stopping, stopped (its lifetime's end, DELETE under way): gone for a run.
+          return data.status === "RUNNING" && address ? { id, address } : undefined;
+        },
+        connect: async (machine) =>
+          intoExperiment(await login(recorded.name, machine, recorded.password ?? password, ctx.signal), system, {
+            name: recorded.name,
+            timeoutMs: settings(system).bootTimeoutMs,
+            ...(ctx.signal ? { signal: ctx.signal } : {}),
+          }),
+        hostOf: (machine, transport) => hostOf(recorded.name, system, machine, transport),
       });
-      f.adopt(recorded.name, machine, conn);
-      return hostOf(recorded.name, system, machine, conn.transport);
     },
   };
 }
