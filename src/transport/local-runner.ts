@@ -1,24 +1,39 @@
 // A fork server for local scripts. Forking the orchestrator (a Node process
 // with a large heap) costs 2-4 ms per script, on the event loop; forking a
-// small `sh` costs a fraction of that. So each local host keeps one `sh`
-// runner that starts scripts on request, each in its own process group, and
+// small shell costs a fraction of that. So each local host keeps one runner
+// shell that starts scripts on request, each in its own process group, and
 // reports where each script's output ends with a marker line.
 //
 // Protocol, one script at a time per runner, whose one script file is its $1:
-//   node -> runner stdin : "<id>\n"          (the file: cd, exports, SCRIPT)
-//   runner               : setsid sh FILE &   (a process group of its own)
-//   runner -> fd 3       : "<id> <pid>\n"     (the process group to kill)
+//   node -> runner stdin : "<id> <how>\n"    (the file: cd, exports, SCRIPT)
+//   runner               : starts FILE in the background, in a process group of its own:
+//                          how "b": a subshell of the runner's bash sources it (no exec)
+//                          how "":  sh FILE
 //   runner -> stdout     : <script's stdout>MARK <id> <status> <left>\n
 //   runner -> stderr     : <script's stderr>MARK <id>\n
 // The marker follows the output with nothing in between (not even a newline
 // to start a line of its own), so that a line the script printed goes on at
 // once: only bytes that may begin a marker wait for the next chunk.
+// The script's process group is its PID, the runner's only child while it
+// runs: read from /proc only when it is to be killed, so that the runner
+// tells node nothing between the request and the end markers.
 // A script that leaves processes running (a service started in prepare)
 // retires its runner, so that their later output never mixes with another
 // script's; the next script gets a new runner.
+//
+// A bash script runs in a forked subshell of the runner's bash instead of a
+// new bash: exec'ing bash and its start-up cost about 1 ms of CPU per script,
+// as much as a trivial script itself. The subshell is made to look like
+// `bash FILE`: job control off, the runner's variables and arguments gone,
+// $0 and BASH_SOURCE the file. The file defines the script as a function
+// that the subshell calls once it is sourced: commands run while a file is
+// sourced are traced with one more "+" (`++ echo hi`), a function's are not.
+// What still tells a script from `bash FILE` is documented in
+// docs/project-file.md: $$ is the runner's PID ($BASHPID is the script's
+// own), and FUNCNAME, BASH_SUBSHELL and `return` and `local` at the top level.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -27,22 +42,38 @@ import type { ExecResult } from "./transport.js";
 /** After the runner exits, how long its output may take to be read. */
 const EXIT_DRAIN_MS = 500;
 
+/** The function a bash script's file defines, for the runner to call (see the top). */
+const SCRIPT_FN = "troupe_script";
+
+/** How often a kill looks again for a script the runner has not forked yet. */
+const FORK_POLL_MS = 5;
+
 /** Marks the end of one script's output; control characters no text output contains by chance. */
 const MARK = "\u001e\u001fTROUPE-END";
 
 /**
- * The loop, for bash: `set -m` gives each background job a process group of
- * its own without exec'ing setsid (1.5 s against 2.1 s per 1,000 scripts).
- * bash's job notices go to /dev/null; scripts' stderr goes to fd 4.
+ * The loop, for bash, run as a file (not `bash -c`, which would leave its
+ * text in BASH_EXECUTION_STRING and a "c" in $- of every script): `set -m`
+ * gives each background job a process group of its own without exec'ing
+ * setsid (1.5 s against 2.1 s per 1,000 scripts). bash's job notices go to
+ * /dev/null; scripts' stderr goes to fd 4.
  */
-const BASH_RUNNER = `
-set -m
+const BASH_RUNNER = `set -m
 exec 4>&2 2>/dev/null
 file=$1
-while read -r id shell; do
-  \${shell:-sh} "$file" </dev/null 2>&4 &
+while read -r id how; do
+  if [ "$how" = b ]; then
+    (
+      set +m
+      unset -v file id how pid st left
+      BASH_ARGV0=$1
+      set --
+      . "$0" && ${SCRIPT_FN}
+    ) </dev/null 2>&4 &
+  else
+    sh "$file" </dev/null 2>&4 &
+  fi
   pid=$!
-  echo "$id $pid" >&3
   wait "$pid"
   st=$?
   if kill -0 -- -"$pid" 2>/dev/null; then left=1; else left=0; fi
@@ -57,10 +88,9 @@ done
 /** The same loop for a plain POSIX sh, where setsid makes the process group. */
 const SH_RUNNER = `
 file=$1
-while read -r id shell; do
-  setsid \${shell:-sh} "$file" </dev/null &
+while read -r id how; do
+  setsid sh "$file" </dev/null &
   pid=$!
-  echo "$id $pid" >&3
   wait "$pid"
   st=$?
   if kill -0 -"$pid" 2>/dev/null; then left=1; else left=0; fi
@@ -118,12 +148,14 @@ export class LocalRunner {
   constructor(env: NodeJS.ProcessEnv) {
     this.dir = mkdtempSync(join(tmpdir(), "troupe-run-"));
     liveDirs.add(this.dir);
-    // The script file's name is the runner's $1: a request is only an id, which
-    // the shell's `read` takes a byte at a time from the pipe.
-    this.child = spawn(BASH ?? "/bin/sh", ["-c", BASH ? BASH_RUNNER : SH_RUNNER, "troupe-runner", join(this.dir, "script.sh")], {
+    // The script file's name is the runner's $1: a request is only an id and
+    // a letter, which the shell's `read` takes a byte at a time from the pipe.
+    const loop = join(this.dir, "runner.sh");
+    writeFileSync(loop, BASH ? BASH_RUNNER : SH_RUNNER, { mode: 0o600 });
+    this.child = spawn(BASH ?? "/bin/sh", [loop, join(this.dir, "script.sh")], {
       env,
       detached: true,
-      stdio: ["pipe", "pipe", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
     });
     this.child.on("error", (e) => this.fail(e));
     this.child.on("exit", () => this.exited());
@@ -141,19 +173,6 @@ export class LocalRunner {
       (text) => this.current?.job.onStderr?.(text),
       (id) => this.endOf("stderr", id),
     );
-    let ctl = "";
-    (this.child.stdio[3] as Readable).on("data", (chunk: Buffer) => {
-      ctl += chunk.toString();
-      let nl: number;
-      while ((nl = ctl.indexOf("\n")) >= 0) {
-        const [id, pid] = ctl.slice(0, nl).split(" ").map(Number);
-        ctl = ctl.slice(nl + 1);
-        if (this.current && this.current.id === id) {
-          this.current.pid = pid;
-          if (this.current.killedWith) this.kill(this.current.killedWith);
-        }
-      }
-    });
     this.ref(false);
   }
 
@@ -200,14 +219,14 @@ export class LocalRunner {
       this.ref(true);
       const file = join(this.dir, "script.sh");
       try {
-        this.writeScript(file, job.text);
+        this.writeScript(file, job.bash ? asFunction(job.text) : job.text);
       } catch (e) {
         this.current = undefined;
         this.ref(false);
         reject(e);
         return;
       }
-      this.child.stdin!.write(job.bash ? `${id} ${BASH}\n` : `${id}\n`);
+      this.child.stdin!.write(job.bash ? `${id} b\n` : `${id}\n`);
     });
   }
 
@@ -228,12 +247,22 @@ export class LocalRunner {
     this.scriptSize = buf.length;
   }
 
-  /** Signal the running script's process group. */
+  /**
+   * Signal the running script's process group. Its PID, the group's, is
+   * looked up when first needed; until the runner has forked it, the lookup
+   * is tried again shortly, for as long as this script is the current one.
+   */
   kill(signal: NodeJS.Signals): void {
     const cur = this.current;
     if (!cur) return;
     cur.killedWith = signal;
-    if (cur.pid === undefined) return; // killed as soon as its pid is known
+    cur.pid ??= onlyChild(this.child.pid);
+    if (cur.pid === undefined) {
+      setTimeout(() => {
+        if (this.current === cur && cur.killedWith) this.kill(cur.killedWith);
+      }, FORK_POLL_MS).unref();
+      return;
+    }
     try {
       process.kill(-cur.pid, signal);
     } catch {
@@ -282,12 +311,47 @@ export class LocalRunner {
 
   /** Keep the event loop alive only while a script runs. */
   private ref(on: boolean): void {
-    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr, this.child.stdio[3]];
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr];
     for (const h of handles as unknown as ({ ref?: () => void; unref?: () => void } | null)[]) {
       if (on) h?.ref?.();
       else h?.unref?.();
     }
   }
+}
+
+/**
+ * A bash script as the function the runner calls. The script's first line
+ * shares the function's, so that its line numbers (LINENO, errors) are the
+ * file's; the function is gone once it runs.
+ */
+function asFunction(text: string): string {
+  return `${SCRIPT_FN}() { unset -f ${SCRIPT_FN}; ${text}\n}\n`;
+}
+
+/**
+ * The PID of the one child of process `parent` (a runner and its current
+ * script), from /proc: the kernel's list of a task's children where it keeps
+ * one, else every process's parent in /proc/PID/stat.
+ */
+function onlyChild(parent: number | undefined): number | undefined {
+  if (parent === undefined) return undefined;
+  try {
+    const first = readFileSync(`/proc/${parent}/task/${parent}/children`, "latin1").trim().split(" ")[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    /* no children file in this kernel: scan */
+  }
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "latin1");
+      // The fields after the command's closing parenthesis: state, then the parent's PID.
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === parent) return Number(name);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return undefined;
 }
 
 /**

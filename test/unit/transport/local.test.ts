@@ -6,6 +6,7 @@ import { execSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalTransport } from "../../../src/transport/local.js";
+import { inBash } from "../../../src/script/launcher.js";
 
 /** Alive and not a zombie waiting for its reaper. */
 function isAlive(pid: number): boolean {
@@ -154,4 +155,37 @@ test("binary output and multi-byte text pass through unchanged", async () => {
   const bytes = Buffer.concat(out.chunks);
   const expected = Buffer.concat([Buffer.from("héllo €\n"), readFileSync("/tmp/troupe-bin-test")]);
   assert.ok(bytes.equals(expected));
+});
+
+test("a bash script runs in a subshell of the runner that looks like `bash FILE`", async () => {
+  const out = collect();
+  const script = [
+    'echo "zero=$0 args=$# flags=$- exec=${BASH_EXECUTION_STRING-unset} source=${BASH_SOURCE[0]}"',
+    'echo "runner vars=${file-}${id-}${how-}${pid-}${st-}${left-}."',
+    "sleep 30 & child=$!",
+    'echo "groups $(ps -o pgid= -p "$child") $(ps -o pgid= -p "$BASHPID")"',
+    'kill "$child"',
+    "read -r line || echo stdin=empty",
+  ].join("\n");
+  const r = await t.exec({ script: inBash(script), onStdout: out.on });
+  assert.deepEqual(r, { exitCode: 0, signal: null });
+  const [head, vars, groups, stdin] = out.text().trim().split("\n");
+  const file = /zero=(\S+)/.exec(head ?? "")?.[1] ?? "";
+  assert.match(file, /\/script\.sh$/);
+  assert.equal(head, `zero=${file} args=0 flags=hB exec=unset source=${file}`);
+  assert.equal(vars, "runner vars=.");
+  const [, childGroup, ownGroup] = (groups ?? "").split(/\s+/);
+  assert.equal(childGroup, ownGroup, "a background job of the script stays in the script's process group");
+  assert.equal(stdin, "stdin=empty");
+});
+
+test("a bash script aborted before the runner has forked it is still killed", async () => {
+  const ac = new AbortController();
+  const p = t.exec({ script: inBash("sleep 30"), signal: ac.signal });
+  ac.abort();
+  const r = await p;
+  assert.deepEqual(r, { exitCode: null, signal: "SIGTERM" });
+  const out = collect();
+  assert.equal((await t.exec({ script: inBash("echo next"), onStdout: out.on })).exitCode, 0);
+  assert.equal(out.text(), "next\n");
 });
