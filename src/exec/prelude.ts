@@ -16,7 +16,7 @@
 //   (so values may use earlier ones and `$(...)`);
 //   in a sync session, the troupe-ctl function (sync/ctl-function.ts);
 //   set -x (after the variables, so secrets are not traced);
-//   ( SCRIPT ) < /dev/null
+//   { SCRIPT } < /dev/null
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -126,8 +126,11 @@ export function scriptBody(spec: Omit<ScriptSpec, "shell">): string {
   let out = "exec 9>&2 2>&1\nset -eu\n";
   out += header(spec, true);
   if (spec.trace ?? true) out += "set -x\n";
-  // The script's stdin is /dev/null, as in Spread: nothing may read the script itself.
-  out += `\n(\n${spec.script.trim()}\n) < /dev/null\n`;
+  // The script's stdin is /dev/null, as in Spread: nothing may read the script
+  // itself (bash reads it from its stdin on remote hosts). In a brace group,
+  // where Spread has a subshell: nothing runs after it, so a subshell's fork
+  // (a third of the CPU a trivial script costs) would buy nothing.
+  out += `\n{\n${spec.script.trim()}\n} < /dev/null\n`;
   return out;
 }
 
