@@ -40,52 +40,74 @@ export function orderForRun<T extends Orderable>(jobs: readonly T[], seed: numbe
   return out;
 }
 
-/** The jobs one worker runs, in order; `indices` is its permutation restricted to its backend:system. */
+/** Positions in a fixed order, taken ones skipped as they come up: each is passed over once. */
+interface Queue {
+  readonly items: number[];
+  head: number;
+}
+
+/**
+ * The jobs one worker runs, in order; `indices` is its permutation restricted
+ * to its backend:system. Each choice is read off queues kept in permutation
+ * order (per priority, and per priority and suite) and per task in sample
+ * order, skipping jobs already taken: O(n log n), where scanning every
+ * pending job for every choice took O(n^2) (1,000 jobs: 10 ms; a system
+ * with 10,000 jobs of a big project: seconds).
+ */
 function workerSequence<T extends Orderable>(jobs: readonly T[], indices: readonly number[]): T[] {
-  const pending: (T | undefined)[] = indices.map((i) => jobs[i]);
+  const pending = indices.map((i) => jobs[i]!);
+  const taken = new Uint8Array(pending.length);
+  const first = (q: Queue | undefined): number => {
+    if (!q) return -1;
+    while (q.head < q.items.length && taken[q.items[q.head]!]) q.head++;
+    return q.head < q.items.length ? q.items[q.head]! : -1;
+  };
+  const push = <K>(map: Map<K, Queue>, key: K, k: number): void => {
+    const q = map.get(key);
+    if (q) q.items.push(k);
+    else map.set(key, { items: [k], head: 0 });
+  };
+
+  // By priority, highest first: every job, and the jobs of each suite.
+  const byPriority = new Map<number, { all: Queue; left: number; bySuite: Map<T["suite"], Queue> }>();
+  const byTask = new Map<T["task"], Queue>();
+  pending.forEach((j, k) => {
+    let level = byPriority.get(j.priority);
+    if (!level) byPriority.set(j.priority, (level = { all: { items: [], head: 0 }, left: 0, bySuite: new Map() }));
+    level.all.items.push(k);
+    level.left++;
+    push(level.bySuite, j.suite, k);
+    if (j.task.samples !== undefined && j.task.samples > 1) push(byTask, j.task, k);
+  });
+  // A task's samples, lowest first (ties in permutation order).
+  for (const q of byTask.values()) q.items.sort((a, b) => pending[a]!.sample - pending[b]!.sample || a - b);
+  const levels = [...byPriority.keys()].sort((a, b) => b - a).map((p) => byPriority.get(p)!);
+  let top = 0;
+
   const out: T[] = [];
   let last: T | undefined;
-
-  const take = (k: number): T => {
+  const take = (k: number): void => {
     const job = pending[k]!;
-    pending[k] = undefined;
+    taken[k] = 1;
+    byPriority.get(job.priority)!.left--;
     out.push(job);
     last = job;
-    return job;
-  };
-  const minSample = (of: T): number => {
-    let best = -1;
-    for (let k = 0; k < pending.length; k++) {
-      const j = pending[k];
-      if (!j || j.task !== of.task) continue;
-      if (best < 0 || j.sample < pending[best]!.sample) best = k;
-    }
-    return best;
   };
 
-  while (out.length < indices.length) {
-    if (last && last.task.samples !== undefined && last.task.samples > 1) {
-      const k = minSample(last);
-      if (k >= 0) {
-        take(k);
-        continue;
-      }
+  while (out.length < pending.length) {
+    // A task with samples runs them all, lowest first, before anything else.
+    const sibling = last ? first(byTask.get(last.task)) : -1;
+    if (sibling >= 0) {
+      take(sibling);
+      continue;
     }
-    let top = -Infinity;
-    for (const j of pending) if (j && j.priority > top) top = j.priority;
-    let best = -1;
-    for (let k = 0; k < pending.length; k++) {
-      const j = pending[k];
-      if (!j || j.priority < top) continue;
-      if (last && j.suite === last.suite) {
-        best = k;
-        break;
-      }
-      if (best < 0) best = k;
-    }
-    const picked = pending[best]!;
-    if (picked.task.samples !== undefined && picked.task.samples > 1) take(minSample(picked));
-    else take(best);
+    while (levels[top]!.left === 0) top++;
+    const level = levels[top]!;
+    // The suite the worker is in, else the first in the permutation.
+    let best = last ? first(level.bySuite.get(last.suite)) : -1;
+    if (best < 0) best = first(level.all);
+    const lowest = first(byTask.get(pending[best]!.task));
+    take(lowest >= 0 ? lowest : best);
   }
   return out;
 }

@@ -86,3 +86,56 @@ test("backend:system groups are interleaved round-robin in name order", () => {
     ["lxd:debian-9", "lxd:ubuntu-16.04", "qemu:ubuntu-16.04", "lxd:debian-9", "lxd:ubuntu-16.04", "qemu:ubuntu-16.04"],
   );
 });
+
+/** The worker's rule as Spread states it, one scan of every pending job per choice: the model orderForRun must follow. */
+function ruleByScanning(pending: (Job | undefined)[]): Job[] {
+  const out: Job[] = [];
+  let last: Job | undefined;
+  const take = (k: number): void => {
+    last = pending[k]!;
+    pending[k] = undefined;
+    out.push(last);
+  };
+  const lowestSample = (of: Job): number => {
+    let best = -1;
+    pending.forEach((j, k) => {
+      if (j && j.task === of.task && (best < 0 || j.sample < pending[best]!.sample)) best = k;
+    });
+    return best;
+  };
+  const hasSamples = (j: Job): boolean => (j.task.samples ?? 1) > 1;
+  while (pending.some((j) => j)) {
+    const sibling = last && hasSamples(last) ? lowestSample(last) : -1;
+    if (sibling >= 0) {
+      take(sibling);
+      continue;
+    }
+    const top = Math.max(...pending.filter((j) => j).map((j) => j!.priority));
+    const atTop = pending.map((j, k) => [j, k] as const).filter(([j]) => j && j.priority === top);
+    const best = (atTop.find(([j]) => last && j!.suite === last.suite) ?? atTop[0]!)[1];
+    take(hasSamples(pending[best]!) ? lowestSample(pending[best]!) : best);
+  }
+  return out;
+}
+
+test("each worker's sequence is the rule applied job by job, on random projects of priorities, suites and samples", () => {
+  const rand = mulberry32(2026);
+  const pick = (n: number): number => Math.floor(rand() * n);
+  for (let round = 0; round < 40; round++) {
+    const suites: Record<string, { priority?: number; tasks: Record<string, { priority?: number; samples?: number }> }> = {};
+    for (let s = 0; s < 1 + pick(4); s++) {
+      const tasks: Record<string, { priority?: number; samples?: number }> = {};
+      for (let t = 0; t < 1 + pick(6); t++) {
+        tasks[`t${t}`] = {
+          ...(pick(3) === 0 ? { priority: pick(3) - 1 } : {}),
+          ...(pick(4) === 0 ? { samples: 2 + pick(3) } : {}),
+        };
+      }
+      suites[`s${s}/`] = { ...(pick(3) === 0 ? { priority: pick(3) } : {}), tasks };
+    }
+    const jobs = planJobs(buildProject({ backends: { local: { systems: ["a"] } }, suites }));
+    const seed = pick(1_000_000);
+    const model = ruleByScanning(permutation(jobs.length, mulberry32(seed)).map((i) => jobs[i]));
+    assert.deepEqual(names(orderForRun(jobs, seed)), names(model), `round ${round}`);
+  }
+});
