@@ -167,8 +167,25 @@ export interface RunJson {
 /** Keep at most this much of a failed script's output in run.json. */
 const MAX_FAILURE_OUTPUT = 64 * 1024;
 
+/**
+ * Each model's run.json once its run has ended, with the revision it was made
+ * from: the reporters that write it at the end (run.json, report.html, JUnit)
+ * share one, where each made its own (tens of ms for 1,000 jobs).
+ */
+const ended = new WeakMap<RunModel, { readonly revision: number; readonly json: RunJson }>();
+
 /** run.json as the model holds the run now (`now` for a run still going on). */
 export function toRunJson(m: RunModel, now: number): RunJson {
+  // Once the run has ended, `now` no longer matters: the same revision gives the same run.json.
+  if (m.endMs === undefined) return makeRunJson(m, now);
+  const known = ended.get(m);
+  if (known?.revision === m.revision) return known.json;
+  const json = makeRunJson(m, now);
+  ended.set(m, { revision: m.revision, json });
+  return json;
+}
+
+function makeRunJson(m: RunModel, now: number): RunJson {
   const start = m.startMs ?? now;
   const end = m.endMs;
   const jobs = [...m.jobs.values()].map(jobJson);

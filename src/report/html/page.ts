@@ -112,7 +112,9 @@ function jobRow(j: JobJson, artifacts: ReadonlyMap<string, string>): string {
 }
 
 function jobsTable(run: RunJson, artifacts: ReadonlyMap<string, string>): string {
-  const rows = [...run.jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || a.name.localeCompare(b.name));
+  // Names by code unit: localeCompare's collation cost 5 ms for 1,000 jobs.
+  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const rows = [...run.jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || byName(a.name, b.name));
   return filterableTable({
     id: "jobs",
     title: "Jobs",

@@ -103,8 +103,12 @@ export class RunModel {
     return as !== undefined && as !== host ? `${host} as ${as}` : host;
   }
 
+  /** Counts every change (each event applied, and closing): equal revisions, equal state. */
+  revision = 0;
+
   /** Apply one event. Returns the state it touched (the hub passes it to reporters). */
   apply(e: TroupeEvent): HookState | JobState | HostState | StepState | StageState | undefined {
+    this.revision++;
     switch (e.type) {
       case "run-started":
         this.runId = e.runId;
@@ -336,6 +340,7 @@ export class RunModel {
    * engine): it is `incomplete`, its running jobs aborted.
    */
   close(now: number): void {
+    this.revision++;
     this.open.clear();
     if (this.status !== "running") return;
     this.status = "incomplete";

@@ -34,6 +34,8 @@ export class RunJsonFile implements Reporter {
   private error: Error | undefined;
   /** What the last write held. */
   last: RunJson | undefined;
+  /** The model's revision the last write held. */
+  private lastRevision = -1;
 
   constructor(
     private readonly runDir: string,
@@ -75,6 +77,8 @@ export class RunJsonFile implements Reporter {
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wake?.();
     if (this.writing) await this.writing;
+    // The write the run's end asked for may hold everything already (the model was closed before it).
+    if (this.lastRevision === run.revision && this.error === undefined) return;
     this.error = undefined;
     this.schedule(run);
     await this.writing;
@@ -100,12 +104,14 @@ export class RunJsonFile implements Reporter {
         this.wakeTimer = undefined;
       }
       this.dirty = false;
+      const revision = this.model!.revision;
       // Which process writes it: a later run tells a run killed outright from one still going (../../runs/killed.ts).
       const snapshot: RunJson = withRunProcess(toRunJson(this.model!, this.now()));
       try {
         await mkdir(this.runDir, { recursive: true });
         await writeFileAtomic(this.path, JSON.stringify(snapshot, null, 2) + "\n");
         this.last = snapshot;
+        this.lastRevision = revision;
       } catch (err) {
         this.error = err instanceof Error ? err : new Error(String(err));
       }
