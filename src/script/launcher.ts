@@ -19,8 +19,10 @@ const END = "TROUPE_SCRIPT_END";
 /** `body` for bash, as a POSIX sh script that hands it to bash on stdin. */
 export function inBash(body: string): string {
   let end = END;
-  const lines = new Set(body.split("\n"));
-  for (let n = 1; lines.has(end); n++) end = `${END}_${n}`;
+  // A line of the body that is the delimiter would end the here-document early.
+  const isLine = (word: string): boolean =>
+    body === word || body.startsWith(`${word}\n`) || body.includes(`\n${word}\n`) || body.endsWith(`\n${word}`);
+  for (let n = 1; isLine(end); n++) end = `${END}_${n}`;
   return `${FIND_BASH}\nexec "$troupe_bash" -s <<'${end}'\n${body.endsWith("\n") ? body : body + "\n"}${end}\n`;
 }
 

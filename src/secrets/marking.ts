@@ -27,8 +27,17 @@ const SECRET_WORDS = new Set(["TOKEN", "PASSWORD", "PASSWD", "PASSPHRASE", "SECR
 const SECRET_PAIRS = ["API_KEY", "ACCESS_KEY", "PRIVATE_KEY"];
 const NOT_THE_VALUE = new Set(["FILE", "PATH", "DIR", "URL", "NAME", "ID", "TYPE", "LENGTH", "LEN", "SIZE", "USER", "HOST", "PORT"]);
 
+/** Names already judged: a project's jobs share a few dozen names, asked about once per job. */
+const judged = new Map<string, boolean>();
+
 /** Whether a variable named `name` holds a secret by its name alone. */
 export function isSecretName(name: string): boolean {
+  let secret = judged.get(name);
+  if (secret === undefined) judged.set(name, (secret = judgeName(name)));
+  return secret;
+}
+
+function judgeName(name: string): boolean {
   const upper = name.toUpperCase();
   const words = upper.split("_").filter((w) => w !== "");
   if (words.length === 0 || NOT_THE_VALUE.has(words[words.length - 1]!)) return false;

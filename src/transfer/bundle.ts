@@ -123,6 +123,8 @@ async function writeTarball(
   gzip: boolean,
   skip: readonly string[],
 ): Promise<Written> {
+  // Asked at once: `tar --version` runs while the project is walked.
+  const gnuTar = rules.length === 0 ? hasGnuTar() : Promise.resolve(false);
   const entries = await selectEntries({
     projectDir: options.projectDir,
     include: options.include,
@@ -132,7 +134,7 @@ async function writeTarball(
   if (entries.length === 0) {
     throw new TroupeError("E_PROJECT", `nothing to send: include and exclude leave no file of ${options.projectDir}`);
   }
-  if (rules.length === 0 && (await hasGnuTar())) {
+  if (await gnuTar) {
     return writeWithGnuTar(
       options,
       entries.map((e) => e.name),
