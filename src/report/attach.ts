@@ -99,7 +99,7 @@ export function attachReporters(events: EventStream, o: ReportOptions): Reporter
   if (o.github) reporters.push(new GitHubActions(o.github));
   if (o.live) reporters.push(o.live);
   const err = o.err;
-  const hub = new ReporterHub(reporters, { now, ...(err ? { complain: (text: string) => void err.write(text + "\n") } : {}) });
+  const hub = new ReporterHub(reporters, { now, batch: true, ...(err ? { complain: (text: string) => void err.write(text + "\n") } : {}) });
   o.live?.watch(hub.model);
   return hub.attach(events);
 }
