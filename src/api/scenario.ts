@@ -34,7 +34,6 @@ import { planScenario } from "../scenario/plan.js";
 import { attachReporters } from "../report/attach.js";
 import { githubOption } from "../report/reporters/github.js";
 import { stepLocator } from "../scenario/locate.js";
-import { startDashboard } from "../serve/index.js";
 import { killedNotice, noteKilledRuns } from "../runs/killed.js";
 import { latestLinkOf, runsDirOf } from "../runs/where.js";
 import { pointLatest } from "../report/latest.js";
@@ -164,7 +163,11 @@ export async function play(request: PlayRequest): Promise<PlayResult> {
   const events = request.events ?? new EventStream();
   // `--json` alone prints the results on stdout: what people read goes to stderr.
   const out = request.out === undefined ? (request.json === "-" ? process.stderr : process.stdout) : request.out;
-  const live = request.serve !== undefined ? await startDashboard(request.serve, runDir, "scenario", out) : undefined;
+  // The dashboard (and node:http) is loaded only for --serve: 5-15 ms of every other start.
+  const live =
+    request.serve !== undefined
+      ? await (await import("../serve/index.js")).startDashboard(request.serve, runDir, "scenario", out)
+      : undefined;
   const reports = attachReporters(events, {
     kind: "scenario",
     runDir,
