@@ -27,7 +27,7 @@ import { arg, median, printTable, requireTool, troupeBin } from "./common.js";
 const tasks = Number(arg("--tasks", "1000"));
 /** Issue 12's goal: troupe at most this many times GNU parallel's time. */
 const GOAL = 0.6;
-const rounds = Number(arg("--rounds", "3"));
+const rounds = Number(arg("--rounds", "5"));
 const command = "echo hello";
 
 requireTool("parallel", "apt-get install parallel");
