@@ -55,7 +55,11 @@ const MARK = "\u001e\u001fTROUPE-END";
  * The loop, for bash, run as a file (not `bash -c`, which would leave its
  * text in BASH_EXECUTION_STRING and a "c" in $- of every script): `set -m`
  * gives each background job a process group of its own without exec'ing
- * setsid (1.5 s against 2.1 s per 1,000 scripts). bash's job notices, and
+ * setsid (1.5 s against 2.1 s per 1,000 scripts). A bash script's $$ is
+ * this runner: what the script sends it (`kill $$`) is passed on to the
+ * script's process group, as it would have reached a bash of the script's
+ * own (a subshell resets these traps, so the script is killed by the
+ * signals the trap catches here). bash's job notices, and
  * kill's complaint when a script left nothing behind, go to /dev/null (fd
  * 2); scripts' stderr goes to fd 4, their stdin is fd 5 (/dev/null, opened
  * once: each open and redirection of a builtin is a few syscalls per script).
@@ -63,6 +67,13 @@ const MARK = "\u001e\u001fTROUPE-END";
 const BASH_RUNNER = `set -m
 exec 4>&2 2>/dev/null 5</dev/null
 file=$1
+pid=
+trap '[ -z "$pid" ] || kill -TERM -- -"$pid"' TERM
+trap '[ -z "$pid" ] || kill -INT -- -"$pid"' INT
+trap '[ -z "$pid" ] || kill -HUP -- -"$pid"' HUP
+trap '[ -z "$pid" ] || kill -QUIT -- -"$pid"' QUIT
+trap '[ -z "$pid" ] || kill -USR1 -- -"$pid"' USR1
+trap '[ -z "$pid" ] || kill -USR2 -- -"$pid"' USR2
 while read -r id how; do
   if [ "$how" = b ]; then
     (
@@ -76,11 +87,17 @@ while read -r id how; do
     sh "$file" <&5 5<&- 2>&4 &
   fi
   pid=$!
-  wait "$pid"
-  st=$?
+  # A signal passed on ends this wait early: wait again until the script has ended.
+  while :; do
+    wait "$pid"
+    st=$?
+    [ "$st" -gt 128 ] && kill -0 "$pid" && continue
+    break
+  done
   if kill -0 -- -"$pid"; then left=1; else left=0; fi
   printf '${MARK} %s %s %s\\n' "$id" "$st" "$left"
   printf '${MARK} %s\\n' "$id" >&4
+  pid=
   # Processes the script left running still hold this runner's output:
   # retire it, so that what they print never lands in another script's output.
   [ "$left" = 0 ] || exit 0

@@ -189,3 +189,14 @@ test("a bash script aborted before the runner has forked it is still killed", as
   assert.equal((await t.exec({ script: inBash("echo next"), onStdout: out.on })).exitCode, 0);
   assert.equal(out.text(), "next\n");
 });
+
+test("a bash script's `kill $$` ends that script as the signal would, and the host runs the next one", async () => {
+  const out = collect();
+  // The signal reaches the worker's bash, which passes it on: a moment later than to a bash of the script's own.
+  const r = await t.exec({ script: inBash("echo before; kill $$; sleep 30; echo not reached"), onStdout: out.on });
+  assert.deepEqual(r, { exitCode: 143, signal: null });
+  assert.equal(out.text(), "before\n");
+  const next = collect();
+  assert.equal((await t.exec({ script: inBash("echo next"), onStdout: next.on })).exitCode, 0);
+  assert.equal(next.text(), "next\n");
+});
