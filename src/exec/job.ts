@@ -19,10 +19,9 @@ export async function runJob(ctx: RunContext, entry: QueuedJob, members: Worker[
   const { job } = entry;
   let startedAt: number | undefined;
   let session: JobSession | undefined;
-  let opened = false;
-  const jobAbort = new AbortController();
-  const onStop = (): void => jobAbort.abort();
-  ctx.scriptAbort.signal.addEventListener("abort", onStop, { once: true });
+  // Stops the job's sync session on an interrupt; made only for a job that opens one.
+  let sessionAbort: AbortController | undefined;
+  const onStop = (): void => sessionAbort?.abort();
   const closeSession = async (): Promise<void> => {
     const s = session;
     session = undefined;
@@ -49,12 +48,13 @@ export async function runJob(ctx: RunContext, entry: QueuedJob, members: Worker[
     // get a sync session: a single host has no one to wait for, and a relay
     // per job would cost.
     if (ctx.options.jobSession && (job.hosts?.length || job.ports?.length)) {
-      opened = true;
+      sessionAbort = new AbortController();
+      ctx.scriptAbort.signal.addEventListener("abort", onStop, { once: true });
       try {
         session = await ctx.options.jobSession(
           job,
           seats.map((s) => s.assignment),
-          jobAbort.signal,
+          sessionAbort.signal,
         );
       } catch (err) {
         return ctx.tally.finish(job, "aborted", startedAt, `cannot open the job's sync session: ${errorText(err)}`);
@@ -74,9 +74,10 @@ export async function runJob(ctx: RunContext, entry: QueuedJob, members: Worker[
     ctx.tally.finish(job, "aborted", startedAt, `internal error: ${errorText(err)}`);
   } finally {
     await closeSession();
-    ctx.scriptAbort.signal.removeEventListener("abort", onStop);
-    // Only a session listens to it: aborting it for nothing costs an exception object per job.
-    if (opened) jobAbort.abort();
+    if (sessionAbort) {
+      ctx.scriptAbort.signal.removeEventListener("abort", onStop);
+      sessionAbort.abort();
+    }
   }
 }
 
