@@ -52,7 +52,7 @@ export class ReporterHub {
   }
 
   /** Hand over every event still waiting, in order. */
-  drain(): void {
+  private drain(): void {
     if (this.drainer) clearImmediate(this.drainer);
     this.drainer = undefined;
     const waiting = this.queue;

@@ -113,7 +113,8 @@ export class LocalTransport implements Transport {
     if (options.cwd) text += `cd ${shQuote(options.cwd)} || exit 1\n`;
     for (const [k, v] of Object.entries(options.env ?? {})) text += `export ${k}=${shQuote(v)}\n`;
     // The script itself follows, run by the runner's `sh FILE` (one exec fewer
-    // than `sh -c`), or `bash FILE` for a script written for bash.
+    // than `sh -c`), or, for a script written for bash, in a subshell forked
+    // from the runner's bash (no exec at all; see local-runner.ts).
     const forBash = RUNNER_BASH ? bashBody(options.script) : undefined;
     text += (forBash ?? options.script) + "\n";
     const onAbort = (): void => {
