@@ -3,6 +3,8 @@
 // variant key `VAR/a,b` is a separate key from the bare `VAR`, and selecting
 // a variant renames the matching variant keys in place and drops the others.
 
+import { compareBytes } from "../util/code-unit-order.js";
+
 /** Split `KEY/a,b` into `KEY` and `["a", "b"]`; a key without a slash has no variants. */
 export function splitVariants(key: string): { readonly name: string; readonly variants: readonly string[] } {
   const i = key.lastIndexOf("/");
@@ -22,11 +24,6 @@ export function envVariants(keys: readonly string[], prefix: string): string[] {
   const out = [...seen].map((v) => prefix + v);
   if (out.length === 0 && prefix === "") out.push("");
   return out.sort(compareBytes);
-}
-
-/** Go's string ordering (byte-wise), which is also code-unit order for the ASCII names Spread allows. */
-export function compareBytes(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export class OrderedEnv {

@@ -15,7 +15,7 @@
 // jobs and seed, same order.
 
 import type { Job } from "../model/job.js";
-import { compareBytes } from "./environment.js";
+import { compareBytes } from "../util/code-unit-order.js";
 import { mulberry32, permutation } from "./prng.js";
 
 type Orderable = Pick<Job, "name" | "priority" | "sample" | "backend" | "system" | "suite" | "task">;

@@ -14,7 +14,8 @@
 import type { EnvVar, Job } from "../model/job.js";
 import type { Project } from "../model/project.js";
 import type { SourcePos } from "../model/position.js";
-import { compareBytes, OrderedEnv } from "./environment.js";
+import { OrderedEnv } from "./environment.js";
+import { compareBytes } from "../util/code-unit-order.js";
 import { HostCommandCache } from "./host-commands.js";
 import { describe, resolveRemotePath, type PlanOptions } from "./plan-jobs.js";
 

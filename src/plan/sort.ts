@@ -5,7 +5,7 @@
 // Spread can print.
 
 import type { Job } from "../model/job.js";
-import { compareBytes } from "./environment.js";
+import { compareBytes } from "../util/code-unit-order.js";
 
 type Sortable = Pick<Job, "name" | "sample" | "backend" | "system" | "task">;
 

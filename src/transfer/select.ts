@@ -21,6 +21,7 @@ import path from "node:path";
 import picomatch from "picomatch";
 import { TroupeError } from "../util/errors.js";
 import { compileExcludes } from "./wildcard.js";
+import { compareBytes } from "../util/code-unit-order.js";
 
 /** Patterns excluded from every bundle, at any depth. */
 export const ALWAYS_EXCLUDED = [".spread-reuse.*", ".troupe-reuse.*"] as const;
@@ -58,8 +59,6 @@ function direntKind(d: Dirent): EntryKind | undefined | null {
   if (d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()) return null;
   return undefined;
 }
-
-const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Normalize one include entry; null for "everything". */
 function normalizeInclude(entry: string): string | null {
@@ -112,7 +111,7 @@ async function expandInclude(projectDir: string, entry: string): Promise<string[
         continue; // not a directory: nothing below it matches
       }
       const match = picomatch(seg, GLOB_OPTIONS);
-      for (const n of names.sort(byName)) if (match(n)) next.push(base ? `${base}/${n}` : n);
+      for (const n of names.sort(compareBytes)) if (match(n)) next.push(base ? `${base}/${n}` : n);
     }
     current = next;
   }
@@ -144,7 +143,7 @@ async function defaultIncludes(projectDir: string): Promise<string[]> {
   } catch (e) {
     throw new TroupeError("E_PROJECT", `cannot list project directory ${projectDir}: ${(e as Error).message}`);
   }
-  return names.sort(byName);
+  return names.sort(compareBytes);
 }
 
 /** List the entries to archive, in archive order. */
@@ -194,7 +193,7 @@ export async function selectEntries(options: SelectOptions): Promise<SelectedEnt
     } catch (e) {
       throw new TroupeError("E_PROJECT", `cannot list ${full}: ${(e as Error).message}`);
     }
-    children.sort((a, b) => byName(a.name, b.name));
+    children.sort((a, b) => compareBytes(a.name, b.name));
     for (const child of children) {
       const childKind = direntKind(child);
       // Sockets, fifos and devices are not sent; an unknown kind is looked up.

@@ -15,6 +15,7 @@ import type { HookJson, HostJson, JobJson, RunJson } from "../run-json.js";
 import { escapeHtml, attr } from "./escape.js";
 import { timelineSection, type Bar } from "./timeline.js";
 import { filterableTable, JOB_STATUSES, pageHtml, status, type PageOptions, type PageParts } from "./shell.js";
+import { compareBytes } from "../../util/code-unit-order.js";
 
 const ORDER: Record<string, number> = Object.fromEntries(JOB_STATUSES.map((s, i) => [s, i]));
 
@@ -112,9 +113,7 @@ function jobRow(j: JobJson, artifacts: ReadonlyMap<string, string>): string {
 }
 
 function jobsTable(run: RunJson, artifacts: ReadonlyMap<string, string>): string {
-  // Names by code unit: localeCompare's collation cost 5 ms for 1,000 jobs.
-  const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-  const rows = [...run.jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || byName(a.name, b.name));
+  const rows = [...run.jobs].sort((a, b) => (ORDER[a.status] ?? 9) - (ORDER[b.status] ?? 9) || compareBytes(a.name, b.name));
   return filterableTable({
     id: "jobs",
     title: "Jobs",
